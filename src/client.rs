@@ -1,0 +1,384 @@
+//! Configuration and [`HeroClient`]: credentials, environment, timeouts, user agent.
+
+use std::{fmt, net::IpAddr, ops::Deref, time::Duration};
+
+use reqwest::Url;
+
+use crate::{RetryPolicy, api, auth::Credentials, error::Error};
+
+/// Environment variable holding the API key.
+pub const ENV_API_KEY: &str = "HERO_API_KEY";
+/// Environment variable holding the practice group id.
+pub const ENV_PRACTICE_GROUP_ID: &str = "HERO_PRACTICE_GROUP_ID";
+/// Environment variable holding a base URL (wins over [`ENV_ENVIRONMENT`]).
+pub const ENV_BASE_URL: &str = "HERO_BASE_URL";
+/// Environment variable naming the environment: `production` or `staging`.
+pub const ENV_ENVIRONMENT: &str = "HERO_ENVIRONMENT";
+
+/// Default total time for one attempt of a request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which Hero server the client talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api.herohealth.net`: real patients.
+    Production,
+    /// `https://api.staging.htech.app`: test data only, with its own API keys.
+    Staging,
+    /// Any base URL, e.g. a local `herohealth-mock`. `http://` is allowed only for a loopback host.
+    Custom(String),
+}
+
+impl Environment {
+    /// Production's base URL.
+    pub const PRODUCTION_URL: &'static str = "https://api.herohealth.net";
+    /// Staging's base URL.
+    pub const STAGING_URL: &'static str = "https://api.staging.htech.app";
+
+    /// The base URL as given (before checks).
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => Self::PRODUCTION_URL,
+            Environment::Staging => Self::STAGING_URL,
+            Environment::Custom(url) => url,
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = Error;
+    /// `production` or `staging` (any case).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "production" | "prod" => Ok(Environment::Production),
+            "staging" => Ok(Environment::Staging),
+            _ => Err(Error::config(format!(
+                "{ENV_ENVIRONMENT} must be `production` or `staging`"
+            ))),
+        }
+    }
+}
+
+/// State every generated operation can reach through `ClientInfo::inner`: credentials and the
+/// retry policy. Its `Debug` shows no secret.
+#[derive(Clone, Debug)]
+pub struct ClientState {
+    pub(crate) credentials: Credentials,
+    pub(crate) retry: RetryPolicy,
+}
+
+/// Builds a [`HeroClient`].
+///
+/// ```
+/// use std::time::Duration;
+/// use herohealth::{Environment, HeroClient};
+///
+/// let client = HeroClient::builder()
+///     .api_key("hero_test_key")
+///     .practice_group_id("demo-practice")
+///     .environment(Environment::Staging)
+///     .timeout(Duration::from_secs(20))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://api.staging.htech.app");
+/// # Ok::<(), herohealth::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct HeroClientBuilder {
+    api_key: Option<String>,
+    practice_group_id: Option<String>,
+    environment: Option<Environment>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+}
+
+impl fmt::Debug for HeroClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| crate::redact::REDACTED);
+        f.debug_struct("HeroClientBuilder")
+            .field("api_key", &redact(&self.api_key))
+            .field("practice_group_id", &redact(&self.practice_group_id))
+            .field("environment", &self.environment)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl HeroClientBuilder {
+    /// The partner API key (`x-api-key`). Required.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The practice group the client acts for (`x-practice-group-id`). Required.
+    pub fn practice_group_id(mut self, id: impl Into<String>) -> Self {
+        self.practice_group_id = Some(id.into());
+        self
+    }
+
+    /// Production, staging or a base URL. Required.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment);
+        self
+    }
+
+    /// Shorthand for `environment(Environment::Custom(url))`.
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(url.into()))
+    }
+
+    /// Total time for one attempt of a request (default [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time to establish a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::disabled`] turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Reads `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` (or
+    /// `HERO_ENVIRONMENT=production|staging`) through `lookup`, on top of what is already set.
+    /// The error names every variable that is missing.
+    pub fn from_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut missing = Vec::new();
+        match get(ENV_API_KEY) {
+            Some(v) => self.api_key = Some(v),
+            None if self.api_key.is_none() => missing.push(ENV_API_KEY),
+            None => {}
+        }
+        match get(ENV_PRACTICE_GROUP_ID) {
+            Some(v) => self.practice_group_id = Some(v),
+            None if self.practice_group_id.is_none() => missing.push(ENV_PRACTICE_GROUP_ID),
+            None => {}
+        }
+        if let Some(url) = get(ENV_BASE_URL) {
+            self.environment = Some(Environment::Custom(url));
+        } else if let Some(env) = get(ENV_ENVIRONMENT) {
+            self.environment = Some(env.parse()?);
+        } else if self.environment.is_none() {
+            missing.push("HERO_BASE_URL or HERO_ENVIRONMENT");
+        }
+        if !missing.is_empty() {
+            return Err(Error::config(format!("missing environment variable(s): {}", missing.join(", "))));
+        }
+        Ok(self)
+    }
+
+    /// Checks the configuration and builds the client. Nothing is sent.
+    pub fn build(self) -> Result<HeroClient, Error> {
+        let credentials = Credentials::new(
+            self.api_key.as_deref().unwrap_or_default(),
+            self.practice_group_id.as_deref().unwrap_or_default(),
+        )?;
+        let environment = self
+            .environment
+            .ok_or_else(|| Error::config("environment (production, staging or a base URL) is not set"))?;
+        let (base_url, loopback) = check_base_url(environment.base_url())?;
+
+        let mut http = reqwest::Client::builder()
+            .user_agent(concat!("herohealth-rust/", env!("CARGO_PKG_VERSION")))
+            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            // A redirect would carry the API key to wherever it points.
+            .redirect(reqwest::redirect::Policy::none());
+        if !loopback {
+            http = http.https_only(true);
+        }
+        let http = http
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", crate::error::error_chain(&e))))?;
+        let state = ClientState { credentials, retry: self.retry.unwrap_or_default() };
+        Ok(HeroClient {
+            api: api::Client::new_with_client(&base_url, http, state),
+            environment,
+        })
+    }
+}
+
+/// Checks a base URL: absolute, `https` (or `http` to a loopback host), no credentials, query or
+/// fragment. Returns it without a trailing `/`, and whether its host is loopback.
+fn check_base_url(raw: &str) -> Result<(String, bool), Error> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::config(format!("base URL is not a valid absolute URL ({e})")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => return Err(Error::config("base URL has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(Error::config(
+                "base URL uses http:// to a host that is not loopback: an API key never crosses a network in clear; use https://",
+            ));
+        }
+        other => return Err(Error::config(format!("base URL scheme `{other}` is not http(s)"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config("base URL must not contain credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config("base URL must not have a query or fragment"));
+    }
+    Ok((url.as_str().trim_end_matches('/').to_owned(), loopback))
+}
+
+/// The Hero client. Every operation of the API description is a method (through `Deref` to the
+/// generated [`api::Client`]) returning a typed request builder; `?` turns its error into [`Error`].
+///
+/// ```no_run
+/// use herohealth::{HeroClient, types::MessageType};
+///
+/// # async fn run() -> herohealth::Result<()> {
+/// let hero = HeroClient::from_env()?;
+/// let sent = hero
+///     .send_message()
+///     .body_map(|b| {
+///         b.patient_id("98765")
+///             .message_type(MessageType::Sms)
+///             .message_string("Your test results are ready.")
+///     })
+///     .send()
+///     .await?;
+/// let status = hero.get_message_status().id(&sent.message_id).send().await?;
+/// println!("{}", status.status.response);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HeroClient {
+    api: api::Client,
+    environment: Environment,
+}
+
+impl HeroClient {
+    /// A builder; set the API key, the practice group id and the environment.
+    pub fn builder() -> HeroClientBuilder {
+        HeroClientBuilder::default()
+    }
+
+    /// A client configured from `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` (or
+    /// `HERO_ENVIRONMENT=production|staging`). The error names whatever is missing.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder().from_lookup(|name| std::env::var(name).ok())?.build()
+    }
+
+    /// The base URL requests go to (no trailing `/`).
+    pub fn base_url(&self) -> &str {
+        use progenitor_client::ClientInfo;
+        self.api.baseurl()
+    }
+
+    /// The environment the client was built for.
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    /// The generated client, for code that wants to name its type.
+    pub fn api(&self) -> &api::Client {
+        &self.api
+    }
+}
+
+impl Deref for HeroClient {
+    type Target = api::Client;
+    fn deref(&self) -> &api::Client {
+        &self.api
+    }
+}
+
+impl fmt::Debug for HeroClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use progenitor_client::ClientInfo;
+        f.debug_struct("HeroClient")
+            .field("base_url", &self.base_url())
+            .field("credentials", &self.api.inner().credentials)
+            .field("retry", &self.api.inner().retry)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn from_env_names_every_missing_variable() {
+        let err = HeroClient::builder().from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid client configuration: missing environment variable(s): HERO_API_KEY, HERO_PRACTICE_GROUP_ID, HERO_BASE_URL or HERO_ENVIRONMENT"
+        );
+        let err = HeroClient::builder()
+            .from_lookup(lookup(&[(ENV_API_KEY, "k"), (ENV_ENVIRONMENT, "staging")]))
+            .unwrap_err();
+        assert!(err.to_string().ends_with("HERO_PRACTICE_GROUP_ID"), "{err}");
+        let err = HeroClient::builder()
+            .from_lookup(lookup(&[(ENV_API_KEY, "k"), (ENV_PRACTICE_GROUP_ID, "p"), (ENV_ENVIRONMENT, "prod2")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("HERO_ENVIRONMENT must be"), "{err}");
+    }
+
+    #[test]
+    fn from_env_prefers_base_url() {
+        let c = HeroClient::builder()
+            .from_lookup(lookup(&[
+                (ENV_API_KEY, "k"),
+                (ENV_PRACTICE_GROUP_ID, "p"),
+                (ENV_BASE_URL, "http://127.0.0.1:4010/"),
+                (ENV_ENVIRONMENT, "production"),
+            ]))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:4010");
+    }
+
+    #[test]
+    fn base_urls() {
+        for ok in ["https://api.herohealth.net", "http://localhost:4010", "http://[::1]:80/", "http://127.0.0.2/x/"] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("http://api.herohealth.net", "http:// to a host that is not loopback"),
+            ("http://10.0.0.1:4010", "http:// to a host that is not loopback"),
+            ("ftp://localhost", "scheme `ftp`"),
+            ("api.herohealth.net", "not a valid absolute URL"),
+            ("https://user:pw@api.herohealth.net", "credentials"),
+            ("https://api.herohealth.net/?a=1", "query or fragment"),
+        ] {
+            let err = check_base_url(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let b = HeroClient::builder().api_key("hero_secret_key").practice_group_id("pg-secret").base_url("http://127.0.0.1:1");
+        let c = b.clone().build().unwrap();
+        let text = format!("{b:?} {c:?}");
+        assert!(!text.contains("hero_secret_key") && !text.contains("pg-secret"), "{text}");
+    }
+}

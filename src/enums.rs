@@ -1,0 +1,243 @@
+//! Forward-compatible enums for every enum Hero returns.
+//!
+//! progenitor generates closed enums: a value Hero adds tomorrow (a new delivery status, a title
+//! beyond the ten the reference lists) would fail the whole response. build.rs replaces those schemas
+//! with these types. Each has the known values plus `Unknown`, which holds the server's text.
+//!
+//! `Unknown` can only come from the server: [`UnknownValue`] has no public constructor, and
+//! `FromStr`/`TryFrom<&str>` refuse values this version does not know. So the client is tolerant in
+//! what it reads and strict in what it sends.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An enum value the server sent that this version of the crate does not know.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct UnknownValue(String);
+
+impl UnknownValue {
+    /// The value as the server sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A string that is not one of an enum's known values (from `FromStr`/`TryFrom<&str>`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a known {type_name}; expected one of: {expected}")]
+pub struct UnknownVariant {
+    type_name: &'static str,
+    value: String,
+    expected: String,
+}
+
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        ///
+        /// Forward-compatible: a value this version does not know decodes as `Unknown`.
+        #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* #[doc = concat!("`", $wire, "`")] $variant,)+
+            /// A value the server sent that this version of the crate does not know.
+            Unknown(UnknownValue),
+        }
+
+        impl $name {
+            /// Every value this version knows, in the order the reference lists them.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it goes on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Unknown(v) => v.as_str(),
+                }
+            }
+
+            /// `false` for a value this version of the crate does not know.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Unknown(_))
+            }
+
+            fn from_wire(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::from_wire(s).ok_or_else(|| UnknownVariant {
+                    type_name: stringify!($name),
+                    value: s.to_owned(),
+                    expected: [$($wire),+].join(", "),
+                })
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = UnknownVariant;
+            fn try_from(s: &str) -> Result<Self, UnknownVariant> {
+                s.parse()
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownVariant;
+            fn try_from(s: String) -> Result<Self, UnknownVariant> {
+                s.parse()
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                Ok(Self::from_wire(&s).unwrap_or($name::Unknown(UnknownValue(s))))
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// The channel of a batch message.
+    BatchChannel { Sms = "SMS", Email = "EMAIL", NhsApp = "NHS_APP", }
+}
+
+open_enum! {
+    /// The lifecycle of a batch message: created, then (once sent) pending, sending and completed.
+    BatchMessageStatus { Created = "CREATED", Pending = "PENDING", Sending = "SENDING", Completed = "COMPLETED", }
+}
+
+open_enum! {
+    /// The status of one send of a batch message.
+    BatchSendStatus { Created = "CREATED", Queued = "QUEUED", Sent = "SENT", Error = "ERROR", Success = "SUCCESS", }
+}
+
+open_enum! {
+    /// Where a single message is in its delivery.
+    DeliveryStatus {
+        Delivered = "delivered",
+        Declined = "declined",
+        Sent = "sent",
+        Pending = "pending",
+        Retry = "retry",
+        Fatal = "fatal",
+    }
+}
+
+impl DeliveryStatus {
+    /// `true` for `delivered`, `declined` and `fatal`: the status will not change again.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Delivered | Self::Declined | Self::Fatal)
+    }
+}
+
+open_enum! {
+    /// Whether Hero could trace a batch recipient on the Spine (PDS) and find their contact details.
+    EnrichmentStatus {
+        Created = "CREATED",
+        EnrichmentError = "ENRICHMENT_ERROR",
+        Enriched = "ENRICHED",
+        InvalidPayload = "INVALID_PAYLOAD",
+        Queued = "QUEUED",
+    }
+}
+
+open_enum! {
+    /// How a single message is sent: in Hero, by SMS, by email or through the NHS App.
+    MessageType { Hero = "hero", Sms = "sms", Email = "email", NhsApp = "nhs_app", }
+}
+
+open_enum! {
+    /// A patient's title. The reference lists only these ten; other titles decode as `Unknown`.
+    PatientTitle {
+        Baron = "Baron",
+        Baroness = "Baroness",
+        Brigadier = "Brigadier",
+        Count = "Count",
+        Colonel = "Colonel",
+        Countess = "Countess",
+        Captain = "Captain",
+        Dame = "Dame",
+        DowagerViscountess = "The Dowager Viscountess",
+        Dr = "Dr",
+    }
+}
+
+open_enum! {
+    /// What a template's link points to.
+    TemplateLink { NoLink = "no_link", Booking = "booking", Form = "form", }
+}
+
+open_enum! {
+    /// Who owns a template.
+    TemplateType { Hero = "hero", External = "external", User = "user", }
+}
+
+open_enum! {
+    /// Whether a message was written to the patient's record.
+    WriteToRecordStatus { Success = "success", Failed = "failed", NotWritten = "not_written", }
+}
+
+impl Default for TemplateLink {
+    fn default() -> Self {
+        Self::NoLink
+    }
+}
+
+impl Default for TemplateType {
+    fn default() -> Self {
+        Self::Hero
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_values_decode_and_round_trip() {
+        let s: DeliveryStatus = serde_json::from_str("\"bounced\"").unwrap();
+        assert!(!s.is_known());
+        assert_eq!(s.as_str(), "bounced");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"bounced\"");
+        let t: PatientTitle = serde_json::from_str("\"Mx\"").unwrap();
+        assert_eq!(t.to_string(), "Mx");
+    }
+
+    #[test]
+    fn unknown_values_cannot_be_built_from_text() {
+        let err = "bounced".parse::<DeliveryStatus>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"bounced\" is not a known DeliveryStatus; expected one of: delivered, declined, sent, pending, retry, fatal"
+        );
+        assert_eq!("fatal".parse::<DeliveryStatus>().unwrap(), DeliveryStatus::Fatal);
+    }
+
+    #[test]
+    fn known_lists_match_wire_values() {
+        for v in PatientTitle::KNOWN {
+            assert_eq!(&v.as_str().parse::<PatientTitle>().unwrap(), v);
+        }
+        assert_eq!(PatientTitle::KNOWN.len(), 10);
+    }
+}

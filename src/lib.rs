@@ -1,0 +1,69 @@
+//! # herohealth
+//!
+//! Rust client for the [Hero Health](https://developer.herohealth.net) Public API's messaging
+//! endpoints: send a patient an SMS, email or NHS App message, send one message to many patients
+//! as a batch, poll delivery status, and write the message into the patient's record.
+//!
+//! The operations are generated at build time from `openapi.yaml` by progenitor ([`api`]); this
+//! crate adds auth ([`HeroClient`]), retries ([`RetryPolicy`]), one [`Error`] type, validation of
+//! what is sent ([`NhsNumber`], [`MessageText`], ...), forward-compatible enums and redaction of
+//! patient data.
+//!
+//! ```no_run
+//! use herohealth::{HeroClient, types::MessageType};
+//!
+//! # async fn run() -> herohealth::Result<()> {
+//! let hero = HeroClient::builder()
+//!     .api_key(std::env::var("HERO_API_KEY").unwrap_or_default())
+//!     .practice_group_id("demo-practice")
+//!     .environment(herohealth::Environment::Staging)
+//!     .build()?;
+//! let sent = hero
+//!     .send_message()
+//!     .body_map(|b| {
+//!         b.patient_id("98765")
+//!             .message_type(MessageType::Sms)
+//!             .message_string("Your test results are ready.")
+//!     })
+//!     .send()
+//!     .await?;
+//! println!("sent {}", sent.message_id);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+/// The client generated from `openapi.yaml` (progenitor, builder style): `Client` with one method
+/// per operation, request builders in `builder`, and the data types in [`types`].
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+}
+
+mod auth;
+mod client;
+pub mod enums;
+mod error;
+pub mod redact;
+mod retry;
+mod transport;
+pub mod validate;
+
+pub use api::types;
+pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
+pub use client::{
+    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, ENV_ENVIRONMENT,
+    ENV_PRACTICE_GROUP_ID, Environment, HeroClient, HeroClientBuilder,
+};
+pub use enums::{
+    BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus, MessageType,
+    PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use redact::Sensitive;
+pub use retry::RetryPolicy;
+pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,156 @@
+//! The one retry policy, applied to every operation by the transport hook (`src/transport.rs`).
+//!
+//! - A `GET` is retried on connect errors, timeouts, broken connections, 429, 502, 503 and 504.
+//! - A `POST` or `PATCH` (a send) is retried only when the request provably never reached Hero (the
+//!   connection could not be made) or Hero refused it with 429. Any other failure after the request
+//!   was written is returned with [`crate::Error::outcome_unknown`] set: it is never sent twice.
+//! - Waits are exponential with full jitter, never shorter than `Retry-After`, and all attempts fit
+//!   in the total deadline.
+
+use std::time::Duration;
+
+/// How the client retries. [`RetryPolicy::default`] makes up to 3 attempts within 60 seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use herohealth::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(5)
+///     .initial_backoff(Duration::from_millis(500))
+///     .total_deadline(Duration::from_secs(120));
+/// let never = RetryPolicy::disabled();
+/// assert_eq!(never.get_max_attempts(), 1);
+/// # let _ = patient;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    total_deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(10),
+            total_deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn disabled() -> Self {
+        Self { max_attempts: 1, ..Self::default() }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The cap of the first wait; each later cap doubles, up to [`max_backoff`](Self::max_backoff).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The largest wait between two attempts (apart from a longer `Retry-After`).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// No retry starts, and no wait ends, later than this after the first attempt started.
+    pub fn total_deadline(mut self, deadline: Duration) -> Self {
+        self.total_deadline = deadline;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn get_max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The total deadline.
+    pub fn get_total_deadline(&self) -> Duration {
+        self.total_deadline
+    }
+
+    /// The wait before attempt `attempt + 1` (`attempt` counts from 1): full jitter over the
+    /// exponential cap, and at least `retry_after`.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let cap = self
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(20))
+            .min(self.max_backoff);
+        let jittered = cap.mul_f64(fastrand::f64());
+        jittered.max(retry_after.unwrap_or_default())
+    }
+}
+
+/// What the transport does after one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Done: hand the response or error to the caller.
+    Return,
+    /// The attempt failed in a way that may pass next time.
+    Retry,
+    /// Done, and the request may have reached Hero although no success came back.
+    OutcomeUnknown,
+}
+
+/// The attempt came back with `status`.
+pub(crate) fn after_status(idempotent: bool, status: u16) -> Verdict {
+    match status {
+        429 => Verdict::Retry,
+        502..=504 if idempotent => Verdict::Retry,
+        500..=599 if !idempotent => Verdict::OutcomeUnknown,
+        _ => Verdict::Return,
+    }
+}
+
+/// The attempt failed without a response.
+pub(crate) fn after_error(idempotent: bool, e: &reqwest::Error) -> Verdict {
+    if e.is_connect() || idempotent {
+        // A connect error means nothing was written: safe to send again, whatever the method.
+        Verdict::Retry
+    } else if e.is_builder() {
+        Verdict::Return
+    } else {
+        Verdict::OutcomeUnknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_are_never_retried_after_a_server_answer_other_than_429() {
+        assert_eq!(after_status(false, 429), Verdict::Retry);
+        assert_eq!(after_status(false, 503), Verdict::OutcomeUnknown);
+        assert_eq!(after_status(false, 500), Verdict::OutcomeUnknown);
+        assert_eq!(after_status(false, 400), Verdict::Return);
+        assert_eq!(after_status(true, 503), Verdict::Retry);
+        assert_eq!(after_status(true, 500), Verdict::Return);
+        assert_eq!(after_status(true, 404), Verdict::Return);
+    }
+
+    #[test]
+    fn delays_are_capped_and_honour_retry_after() {
+        let p = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(300));
+        for attempt in 1..30 {
+            assert!(p.delay(attempt, None) <= Duration::from_millis(300));
+        }
+        assert!(p.delay(1, None) <= Duration::from_millis(100));
+        assert_eq!(p.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
+    }
+}

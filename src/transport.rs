@@ -1,0 +1,200 @@
+//! The transport hook: every generated operation goes through [`ClientHooks`] here.
+//!
+//! `pre` sets the auth headers (from `src/auth.rs`) and removes progenitor's `api-version` header
+//! (Hero documents no such header). `exec` sends the request under the retry policy
+//! (`src/retry.rs`), logs each attempt without URL, headers or body, and hands failures to
+//! `src/error.rs` with their context: an error response's body is read (bounded) and kept in the
+//! response's extensions as [`ResponseContext`]; a transport failure is turned into a
+//! [`Failure`] carried on a placeholder response, because a `reqwest::Error` cannot carry it.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::HeaderMap;
+
+use crate::{
+    api::Client,
+    client::ClientState,
+    error::{ErrorKind, classify_transport},
+    retry::{self, Verdict},
+};
+
+/// The most of an error body the client reads.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Status of the placeholder response that carries a [`Failure`]; never seen outside the crate.
+const FAILURE_STATUS: u16 = 599;
+
+/// Context of an error response, read by `Error::from`.
+#[derive(Clone, Debug)]
+pub(crate) struct ResponseContext {
+    pub(crate) operation: &'static str,
+    pub(crate) attempts: u32,
+    pub(crate) outcome_unknown: bool,
+    pub(crate) body: Option<Bytes>,
+}
+
+/// A request that got no response, read by `Error::from`.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+    pub(crate) operation: &'static str,
+    pub(crate) attempts: u32,
+    pub(crate) outcome_unknown: bool,
+}
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        self.inner().credentials.apply(headers);
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let policy = &self.inner().retry;
+        let operation = info.operation_id;
+        let method = request.method().clone();
+        let idempotent = method == reqwest::Method::GET || method == reqwest::Method::HEAD;
+        let started = Instant::now();
+        let mut pending = Some(request);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let Some(current) = pending.take() else {
+                unreachable!("a request is kept for every attempt that is started")
+            };
+            // Keep a copy for the next attempt (bodies here are always buffered JSON).
+            let spare = if attempt < policy.get_max_attempts() { current.try_clone() } else { None };
+            let result = self.client().execute(current).await;
+            let (verdict, retry_after, status) = match &result {
+                Ok(resp) if resp.status().is_success() => (Verdict::Return, None, Some(resp.status())),
+                Ok(resp) => (
+                    retry::after_status(idempotent, resp.status().as_u16()),
+                    retry_after(resp.headers()),
+                    Some(resp.status()),
+                ),
+                Err(e) => (retry::after_error(idempotent, e), None, None),
+            };
+            let status_code = status.map(|s| s.as_u16());
+            tracing::debug!(operation, %method, attempt, status = status_code, "hero request attempt");
+
+            if verdict == Verdict::Retry {
+                if let Some(spare) = spare {
+                    let delay = policy.delay(attempt, retry_after);
+                    let deadline_ok = started.elapsed() + delay < policy.get_total_deadline();
+                    if deadline_ok {
+                        tracing::info!(
+                            operation,
+                            attempt,
+                            status = status_code,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying hero request"
+                        );
+                        tokio::time::sleep(delay).await;
+                        pending = Some(spare);
+                        continue;
+                    }
+                }
+            }
+            let outcome_unknown = verdict == Verdict::OutcomeUnknown;
+            return match result {
+                Ok(resp) if resp.status().is_success() => Ok(resp),
+                Ok(resp) => Ok(with_context(resp, operation, attempt, outcome_unknown).await),
+                Err(e) => {
+                    let (kind, message) = classify_transport(&e.without_url());
+                    tracing::debug!(operation, attempt, ?kind, outcome_unknown, "hero request failed");
+                    Ok(failure_response(Failure {
+                        kind,
+                        message,
+                        operation,
+                        attempts: attempt,
+                        outcome_unknown,
+                    }))
+                }
+            };
+        }
+    }
+}
+
+/// Reads an error response's body (at most [`ERROR_BODY_LIMIT`] bytes) and returns an equivalent
+/// response that carries it as a [`ResponseContext`].
+async fn with_context(
+    mut resp: reqwest::Response,
+    operation: &'static str,
+    attempts: u32,
+    outcome_unknown: bool,
+) -> reqwest::Response {
+    let mut body = BytesMut::new();
+    let mut complete = true;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = ERROR_BODY_LIMIT - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= ERROR_BODY_LIMIT {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                complete = false;
+                break;
+            }
+        }
+    }
+    let body = body.freeze();
+    let mut builder = http::Response::builder().status(resp.status()).version(resp.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = resp.headers().clone();
+    }
+    let ctx = ResponseContext {
+        operation,
+        attempts,
+        outcome_unknown,
+        body: complete.then(|| body.clone()),
+    };
+    let rebuilt = builder
+        .extension(ctx)
+        .body(body)
+        .expect("status, version and headers come from a valid response");
+    reqwest::Response::from(rebuilt)
+}
+
+fn failure_response(failure: Failure) -> reqwest::Response {
+    let resp = http::Response::builder()
+        .status(FAILURE_STATUS)
+        .extension(failure)
+        .body(Bytes::new())
+        .expect("a valid placeholder response");
+    reqwest::Response::from(resp)
+}
+
+/// Hero's request id header, when present.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "x-amzn-requestid", "x-amz-cf-id"]
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect())
+}
+
+/// `Retry-After` as a duration: delta-seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}

@@ -1,0 +1,343 @@
+//! Request values checked before anything is sent: [`PatientId`], [`NhsNumber`], [`MessageText`],
+//! [`ContactDetail`] and [`SnomedCode`].
+//!
+//! The generated request builders take these through `TryFrom<&str>`, so a bad value fails the
+//! request with [`crate::ErrorKind::InvalidRequest`] naming the field, and nothing reaches the network.
+//! The error never contains the value itself.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::redact::REDACTED;
+
+/// Why a value was refused. Its `Display` names the rule, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {rule}")]
+pub struct InvalidValue {
+    kind: &'static str,
+    rule: &'static str,
+}
+
+impl InvalidValue {
+    const fn new(kind: &'static str, rule: &'static str) -> Self {
+        Self { kind, rule }
+    }
+
+    /// The rule the value broke, e.g. `"has a wrong check digit"`.
+    pub fn rule(&self) -> &'static str {
+        self.rule
+    }
+}
+
+/// Implements the string conversions, serde and `Debug` for a validated string newtype.
+macro_rules! validated_string {
+    ($ty:ident, redacted = $redacted:expr) => {
+        impl $ty {
+            /// The value as it is sent.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $ty {
+            type Error = InvalidValue;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&String> for $ty {
+            type Error = InvalidValue;
+            fn try_from(s: &String) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                if $redacted {
+                    write!(f, "{}({})", stringify!($ty), REDACTED)
+                } else {
+                    write!(f, "{}({:?})", stringify!($ty), self.0)
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                if $redacted { f.write_str(REDACTED) } else { f.write_str(&self.0) }
+            }
+        }
+    };
+}
+
+/// A Hero patient id: one or more ASCII digits (from `registerPatientPds`).
+///
+/// ```
+/// use herohealth::PatientId;
+/// assert_eq!(PatientId::parse("98765").unwrap().as_str(), "98765");
+/// assert!(PatientId::parse("98a65").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PatientId(String);
+
+impl PatientId {
+    /// Accepts digits only (`^\d+$`).
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.is_empty() {
+            return Err(InvalidValue::new("a patient id", "must not be empty"));
+        }
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue::new("a patient id", "must be digits only"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+validated_string!(PatientId, redacted = false);
+
+/// A valid NHS number: ten digits whose last is the Modulus 11 check digit.
+///
+/// Accepts `"943 476 5919"`, `"943-476-5919"` and `"9434765919"`; sends the ten digits.
+/// `Debug` and `Display` never show it.
+///
+/// ```
+/// use herohealth::NhsNumber;
+/// let n = NhsNumber::parse("943 476 5919").unwrap();
+/// assert_eq!(n.as_str(), "9434765919");
+/// assert_eq!(format!("{n:?}"), "NhsNumber(<redacted>)");
+/// let err = NhsNumber::parse("943 476 5918").unwrap_err();
+/// assert_eq!(err.to_string(), "an NHS number has a wrong check digit");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct NhsNumber(String);
+
+impl NhsNumber {
+    const KIND: &'static str = "an NHS number";
+
+    /// Parses ten digits, optionally grouped 3-3-4 by single spaces or hyphens, and checks the
+    /// Modulus 11 check digit.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let s = s.trim();
+        let digits: String = match s.len() {
+            10 => s.to_owned(),
+            12 => {
+                let b = s.as_bytes();
+                let sep = b[3];
+                if !(sep == b' ' || sep == b'-') || b[7] != sep {
+                    return Err(InvalidValue::new(
+                        Self::KIND,
+                        "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
+                    ));
+                }
+                [&s[0..3], &s[4..7], &s[8..12]].concat()
+            }
+            _ => {
+                return Err(InvalidValue::new(
+                    Self::KIND,
+                    "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
+                ));
+            }
+        };
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue::new(Self::KIND, "must contain only digits"));
+        }
+        let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+        let sum: u32 = d[..9].iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+        let check = match 11 - sum % 11 {
+            11 => 0,
+            10 => return Err(InvalidValue::new(Self::KIND, "is not a valid number (check digit 10)")),
+            c => c,
+        };
+        if check != d[9] {
+            return Err(InvalidValue::new(Self::KIND, "has a wrong check digit"));
+        }
+        Ok(Self(digits))
+    }
+}
+validated_string!(NhsNumber, redacted = true);
+
+/// Message content: must contain at least one character that is not white space.
+/// `Debug` and `Display` never show it.
+///
+/// ```
+/// use herohealth::MessageText;
+/// assert!(MessageText::parse("Your results are ready").is_ok());
+/// assert_eq!(MessageText::parse("  ").unwrap_err().to_string(), "message text must not be empty");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MessageText(String);
+
+impl MessageText {
+    /// Refuses empty and all-white-space text.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if s.trim().is_empty() {
+            return Err(InvalidValue::new("message text", "must not be empty"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+validated_string!(MessageText, redacted = true);
+
+/// Where a message goes: a phone number (at least 10 digits; `+`, spaces, hyphens and brackets
+/// allowed) or an email address. `Debug` and `Display` never show it.
+///
+/// ```
+/// use herohealth::ContactDetail;
+/// assert!(ContactDetail::parse("07788 123456").is_ok());
+/// assert!(ContactDetail::parse("+44 7700 900123").is_ok());
+/// assert!(ContactDetail::parse("patient@example.org").is_ok());
+/// assert!(ContactDetail::parse("call me").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ContactDetail(String);
+
+impl ContactDetail {
+    const KIND: &'static str = "a contact detail";
+
+    /// Accepts a phone number or an email address.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(InvalidValue::new(Self::KIND, "must not be empty"));
+        }
+        if s.contains('@') {
+            let mut parts = s.split('@');
+            let (local, domain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let ok = parts.next().is_none()
+                && !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace);
+            if !ok {
+                return Err(InvalidValue::new(Self::KIND, "is not a valid email address"));
+            }
+        } else {
+            let allowed = s
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+            let digits = s.chars().filter(char::is_ascii_digit).count();
+            if !allowed || !(10..=15).contains(&digits) || s[1..].contains('+') {
+                return Err(InvalidValue::new(
+                    Self::KIND,
+                    "is neither an email address nor a phone number of 10 to 15 digits",
+                ));
+            }
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+validated_string!(ContactDetail, redacted = true);
+
+/// A SNOMED CT concept id: 6 to 18 digits, no leading zero, and a valid Verhoeff check digit.
+///
+/// This is the offline check; Hero's `validateSnomedCode` operation says whether the code exists.
+///
+/// ```
+/// use herohealth::SnomedCode;
+/// assert!(SnomedCode::parse("1240751000000100").is_ok());
+/// assert_eq!(
+///     SnomedCode::parse("1240751000000101").unwrap_err().to_string(),
+///     "a SNOMED code has a wrong Verhoeff check digit"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SnomedCode(String);
+
+impl SnomedCode {
+    const KIND: &'static str = "a SNOMED code";
+
+    /// Checks length, digits and the Verhoeff check digit.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        if !s.bytes().all(|b| b.is_ascii_digit()) || s.is_empty() {
+            return Err(InvalidValue::new(Self::KIND, "must contain only digits"));
+        }
+        if !(6..=18).contains(&s.len()) {
+            return Err(InvalidValue::new(Self::KIND, "must be 6 to 18 digits long"));
+        }
+        if s.starts_with('0') {
+            return Err(InvalidValue::new(Self::KIND, "must not start with 0"));
+        }
+        if !verhoeff::validate(s) {
+            return Err(InvalidValue::new(Self::KIND, "has a wrong Verhoeff check digit"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+validated_string!(SnomedCode, redacted = false);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nhs_number_forms_and_check_digit() {
+        for ok in ["9434765919", "943 476 5919", "943-476-5919", " 943 476 5919 "] {
+            assert_eq!(NhsNumber::parse(ok).unwrap().as_str(), "9434765919", "{ok}");
+        }
+        // Check digit 0 (11 - 0 = 11 -> 0).
+        assert!(NhsNumber::parse("1000000060").is_ok());
+        for (bad, rule) in [
+            ("943 476 5918", "has a wrong check digit"),
+            ("943 476-5919", "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens"),
+            ("94347659", "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens"),
+            ("94347659AB", "must contain only digits"),
+            ("1000000010", "is not a valid number (check digit 10)"),
+        ] {
+            assert_eq!(NhsNumber::parse(bad).unwrap_err().rule(), rule, "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_never_contain_the_value() {
+        let err = NhsNumber::parse("943 476 5918").unwrap_err();
+        assert!(!err.to_string().contains("5918"));
+        let err = ContactDetail::parse("07788 12").unwrap_err();
+        assert!(!err.to_string().contains("07788"));
+    }
+
+    #[test]
+    fn snomed_codes() {
+        assert!(SnomedCode::parse("1240751000000100").is_ok());
+        assert!(SnomedCode::parse("22298006").is_ok()); // myocardial infarction
+        assert!(SnomedCode::parse("22298007").is_err());
+        assert!(SnomedCode::parse("0229800").is_err());
+        assert!(SnomedCode::parse("12345").is_err());
+    }
+
+    #[test]
+    fn contact_details() {
+        assert!(ContactDetail::parse("a@b").is_err());
+        assert!(ContactDetail::parse("a@@b.com").is_err());
+        assert!(ContactDetail::parse("0778+8123456").is_err());
+        assert!(ContactDetail::parse("+44 (0)7700 900123").is_ok());
+    }
+}
