@@ -7,6 +7,9 @@
 //!   error reaches the handwritten layer as the raw response (status, headers, body) and
 //!   `src/error.rs` decodes Hero's error body there.
 //!
+//! - Every `pattern` is removed. Request values that have one are replaced by validating types
+//!   (`PatientId`); on responses a pattern would let one odd id fail a whole page of messages.
+//!
 //! The named schemas listed in `REPLACEMENTS` are replaced by handwritten types: forward-compatible
 //! enums (an enum value Hero adds later decodes as `Unknown`), and validated / redacted strings.
 //!
@@ -26,10 +29,14 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("DeliveryStatus", "crate::enums::DeliveryStatus"),
     ("EnrichmentStatus", "crate::enums::EnrichmentStatus"),
     ("MessageType", "crate::enums::MessageType"),
-    ("PatientTitle", "crate::enums::PatientTitle"),
+    ("NullablePatientTitle", "crate::enums::NullablePatientTitle"),
     ("TemplateLink", "crate::enums::TemplateLink"),
     ("TemplateType", "crate::enums::TemplateType"),
     ("WriteToRecordStatus", "crate::enums::WriteToRecordStatus"),
+    (
+        "NullableWriteToRecordStatus",
+        "crate::enums::NullableWriteToRecordStatus",
+    ),
     // Validated request values (src/validate.rs) and redacted patient data (src/redact.rs).
     ("PatientId", "crate::validate::PatientId"),
     ("NhsNumber", "crate::validate::NhsNumber"),
@@ -37,7 +44,7 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("ContactDetail", "crate::validate::ContactDetail"),
     ("SnomedCode", "crate::validate::SnomedCode"),
     ("SensitiveText", "crate::redact::Sensitive"),
-    // Response ids documented with `^\d+$`: decoded as plain strings so one odd id cannot fail a page.
+    // Response ids documented with `^\d+$` (the pattern is dropped, see the module docs).
     ("NumericId", "::std::string::String"),
 ];
 
@@ -48,6 +55,7 @@ fn main() {
     let text = fs::read_to_string("openapi.yaml").expect("read openapi.yaml");
     let mut spec: openapiv3::OpenAPI = serde_yaml::from_str(&text).expect("parse openapi.yaml");
     strip_error_responses(&mut spec);
+    strip_patterns(&mut spec);
 
     let mut settings = GenerationSettings::default();
     settings
@@ -77,17 +85,7 @@ fn strip_error_responses(spec: &mut openapiv3::OpenAPI) {
         let openapiv3::ReferenceOr::Item(item) = item else {
             continue;
         };
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations_mut(item) {
             op.responses.default = None;
             op.responses.responses.retain(|code, _| match code {
                 openapiv3::StatusCode::Code(c) => (200..300).contains(c),
@@ -95,4 +93,87 @@ fn strip_error_responses(spec: &mut openapiv3::OpenAPI) {
             });
         }
     }
+}
+
+/// Remove `pattern` from every schema: components, parameters and request/response bodies.
+fn strip_patterns(spec: &mut openapiv3::OpenAPI) {
+    use openapiv3::{ReferenceOr, Schema, SchemaKind, Type};
+    fn walk(s: &mut ReferenceOr<Schema>) {
+        if let ReferenceOr::Item(s) = s {
+            walk_schema(s);
+        }
+    }
+    fn walk_boxed(s: &mut ReferenceOr<Box<Schema>>) {
+        if let ReferenceOr::Item(s) = s {
+            walk_schema(s);
+        }
+    }
+    fn walk_schema(s: &mut Schema) {
+        match &mut s.schema_kind {
+            SchemaKind::Type(Type::String(t)) => t.pattern = None,
+            SchemaKind::Type(Type::Object(o)) => o.properties.values_mut().for_each(walk_boxed),
+            SchemaKind::Type(Type::Array(a)) => a.items.iter_mut().for_each(walk_boxed),
+            SchemaKind::OneOf { one_of: v }
+            | SchemaKind::AllOf { all_of: v }
+            | SchemaKind::AnyOf { any_of: v } => v.iter_mut().for_each(walk),
+            SchemaKind::Not { not } => walk(not.as_mut()),
+            _ => {}
+        }
+    }
+    if let Some(c) = spec.components.as_mut() {
+        c.schemas.values_mut().for_each(walk);
+    }
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for op in operations_mut(item) {
+            for p in op.parameters.iter_mut() {
+                if let ReferenceOr::Item(p) = p {
+                    use openapiv3::Parameter as P;
+                    let data = match p {
+                        P::Query { parameter_data, .. }
+                        | P::Header { parameter_data, .. }
+                        | P::Path { parameter_data, .. }
+                        | P::Cookie { parameter_data, .. } => parameter_data,
+                    };
+                    if let openapiv3::ParameterSchemaOrContent::Schema(s) = &mut data.format {
+                        walk(s);
+                    }
+                }
+            }
+            if let Some(ReferenceOr::Item(body)) = op.request_body.as_mut() {
+                body.content
+                    .values_mut()
+                    .filter_map(|m| m.schema.as_mut())
+                    .for_each(walk);
+            }
+            for (_, r) in op.responses.responses.iter_mut() {
+                if let ReferenceOr::Item(r) = r {
+                    r.content
+                        .values_mut()
+                        .filter_map(|m| m.schema.as_mut())
+                        .for_each(walk);
+                }
+            }
+        }
+    }
+}
+
+/// Every operation of a path item.
+fn operations_mut(
+    item: &mut openapiv3::PathItem,
+) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }

@@ -68,9 +68,15 @@ mod tests {
     #[test]
     fn refuses_bad_values_without_echoing_them() {
         let err = Credentials::new("", "pg").unwrap_err();
-        assert_eq!(err.to_string(), "invalid client configuration: api_key is missing or empty");
+        assert_eq!(
+            err.to_string(),
+            "invalid client configuration: api_key is missing or empty"
+        );
         let err = Credentials::new("key", "pg 1").unwrap_err();
-        assert!(err.to_string().contains("practice_group_id must be printable ASCII"));
+        assert!(
+            err.to_string()
+                .contains("practice_group_id must be printable ASCII")
+        );
         assert!(!err.to_string().contains("pg 1"));
     }
 
@@ -80,7 +86,10 @@ mod tests {
         let mut h = HeaderMap::new();
         c.apply(&mut h);
         let debug = format!("{c:?} {h:?}");
-        assert!(!debug.contains("hero_secret_key") && !debug.contains("practice-abc123"), "{debug}");
+        assert!(
+            !debug.contains("hero_secret_key") && !debug.contains("practice-abc123"),
+            "{debug}"
+        );
         assert_eq!(h[API_KEY_HEADER], "hero_secret_key");
     }
 }

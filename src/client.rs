@@ -174,7 +174,10 @@ impl HeroClientBuilder {
             missing.push("HERO_BASE_URL or HERO_ENVIRONMENT");
         }
         if !missing.is_empty() {
-            return Err(Error::config(format!("missing environment variable(s): {}", missing.join(", "))));
+            return Err(Error::config(format!(
+                "missing environment variable(s): {}",
+                missing.join(", ")
+            )));
         }
         Ok(self)
     }
@@ -185,9 +188,9 @@ impl HeroClientBuilder {
             self.api_key.as_deref().unwrap_or_default(),
             self.practice_group_id.as_deref().unwrap_or_default(),
         )?;
-        let environment = self
-            .environment
-            .ok_or_else(|| Error::config("environment (production, staging or a base URL) is not set"))?;
+        let environment = self.environment.ok_or_else(|| {
+            Error::config("environment (production, staging or a base URL) is not set")
+        })?;
         let (base_url, loopback) = check_base_url(environment.base_url())?;
 
         let mut http = reqwest::Client::builder()
@@ -199,10 +202,16 @@ impl HeroClientBuilder {
         if !loopback {
             http = http.https_only(true);
         }
-        let http = http
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", crate::error::error_chain(&e))))?;
-        let state = ClientState { credentials, retry: self.retry.unwrap_or_default() };
+        let http = http.build().map_err(|e| {
+            Error::config(format!(
+                "cannot build the HTTP client: {}",
+                crate::error::error_chain(&e)
+            ))
+        })?;
+        let state = ClientState {
+            credentials,
+            retry: self.retry.unwrap_or_default(),
+        };
         Ok(HeroClient {
             api: api::Client::new_with_client(&base_url, http, state),
             environment,
@@ -229,7 +238,11 @@ fn check_base_url(raw: &str) -> Result<(String, bool), Error> {
                 "base URL uses http:// to a host that is not loopback: an API key never crosses a network in clear; use https://",
             ));
         }
-        other => return Err(Error::config(format!("base URL scheme `{other}` is not http(s)"))),
+        other => {
+            return Err(Error::config(format!(
+                "base URL scheme `{other}` is not http(s)"
+            )));
+        }
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config("base URL must not contain credentials"));
@@ -276,7 +289,9 @@ impl HeroClient {
     /// A client configured from `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` (or
     /// `HERO_ENVIRONMENT=production|staging`). The error names whatever is missing.
     pub fn from_env() -> Result<Self, Error> {
-        Self::builder().from_lookup(|name| std::env::var(name).ok())?.build()
+        Self::builder()
+            .from_lookup(|name| std::env::var(name).ok())?
+            .build()
     }
 
     /// The base URL requests go to (no trailing `/`).
@@ -319,9 +334,16 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
@@ -336,9 +358,16 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().ends_with("HERO_PRACTICE_GROUP_ID"), "{err}");
         let err = HeroClient::builder()
-            .from_lookup(lookup(&[(ENV_API_KEY, "k"), (ENV_PRACTICE_GROUP_ID, "p"), (ENV_ENVIRONMENT, "prod2")]))
+            .from_lookup(lookup(&[
+                (ENV_API_KEY, "k"),
+                (ENV_PRACTICE_GROUP_ID, "p"),
+                (ENV_ENVIRONMENT, "prod2"),
+            ]))
             .unwrap_err();
-        assert!(err.to_string().contains("HERO_ENVIRONMENT must be"), "{err}");
+        assert!(
+            err.to_string().contains("HERO_ENVIRONMENT must be"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -358,12 +387,23 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        for ok in ["https://api.herohealth.net", "http://localhost:4010", "http://[::1]:80/", "http://127.0.0.2/x/"] {
+        for ok in [
+            "https://api.herohealth.net",
+            "http://localhost:4010",
+            "http://[::1]:80/",
+            "http://127.0.0.2/x/",
+        ] {
             assert!(check_base_url(ok).is_ok(), "{ok}");
         }
         for (bad, why) in [
-            ("http://api.herohealth.net", "http:// to a host that is not loopback"),
-            ("http://10.0.0.1:4010", "http:// to a host that is not loopback"),
+            (
+                "http://api.herohealth.net",
+                "http:// to a host that is not loopback",
+            ),
+            (
+                "http://10.0.0.1:4010",
+                "http:// to a host that is not loopback",
+            ),
             ("ftp://localhost", "scheme `ftp`"),
             ("api.herohealth.net", "not a valid absolute URL"),
             ("https://user:pw@api.herohealth.net", "credentials"),
@@ -376,9 +416,15 @@ mod tests {
 
     #[test]
     fn debug_shows_no_secret() {
-        let b = HeroClient::builder().api_key("hero_secret_key").practice_group_id("pg-secret").base_url("http://127.0.0.1:1");
+        let b = HeroClient::builder()
+            .api_key("hero_secret_key")
+            .practice_group_id("pg-secret")
+            .base_url("http://127.0.0.1:1");
         let c = b.clone().build().unwrap();
         let text = format!("{b:?} {c:?}");
-        assert!(!text.contains("hero_secret_key") && !text.contains("pg-secret"), "{text}");
+        assert!(
+            !text.contains("hero_secret_key") && !text.contains("pg-secret"),
+            "{text}"
+        );
     }
 }

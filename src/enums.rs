@@ -197,17 +197,11 @@ open_enum! {
     WriteToRecordStatus { Success = "success", Failed = "failed", NotWritten = "not_written", }
 }
 
-impl Default for TemplateLink {
-    fn default() -> Self {
-        Self::NoLink
-    }
-}
+/// A patient's title, or `None` where Hero has none (schema `NullablePatientTitle`).
+pub type NullablePatientTitle = Option<PatientTitle>;
 
-impl Default for TemplateType {
-    fn default() -> Self {
-        Self::Hero
-    }
-}
+/// A write-to-record status, or `None` (schema `NullableWriteToRecordStatus`).
+pub type NullableWriteToRecordStatus = Option<WriteToRecordStatus>;
 
 #[cfg(test)]
 mod tests {
@@ -230,7 +224,10 @@ mod tests {
             err.to_string(),
             "\"bounced\" is not a known DeliveryStatus; expected one of: delivered, declined, sent, pending, retry, fatal"
         );
-        assert_eq!("fatal".parse::<DeliveryStatus>().unwrap(), DeliveryStatus::Fatal);
+        assert_eq!(
+            "fatal".parse::<DeliveryStatus>().unwrap(),
+            DeliveryStatus::Fatal
+        );
     }
 
     #[test]

@@ -50,7 +50,9 @@ impl ErrorKind {
         match self {
             Self::InvalidConfig => "invalid client configuration",
             Self::InvalidRequest => "invalid request, nothing was sent",
-            Self::Auth => "Hero refused the credentials: check the API key and the practice group id",
+            Self::Auth => {
+                "Hero refused the credentials: check the API key and the practice group id"
+            }
             Self::Validation => "Hero rejected the request as invalid",
             Self::NotFound => "not found",
             Self::RateLimited => "rate limited by Hero",
@@ -146,7 +148,12 @@ impl Error {
 
     /// The fields Hero's validation rejected (from a 400 body), if any.
     pub fn validation_issues(&self) -> &[ValidationIssue] {
-        match self.inner.api_error.as_ref().and_then(|e| e.message.as_ref()) {
+        match self
+            .inner
+            .api_error
+            .as_ref()
+            .and_then(|e| e.message.as_ref())
+        {
             Some(ApiErrorMessage::Array(issues)) => issues,
             _ => &[],
         }
@@ -212,7 +219,9 @@ impl Error {
             if let Some(body) = &ctx.body {
                 match serde_json::from_slice::<ApiError>(body) {
                     Ok(api) => err.inner.api_error = Some(api),
-                    Err(_) if !body.is_empty() => err.inner.body_excerpt = Some(redacted_excerpt(body)),
+                    Err(_) if !body.is_empty() => {
+                        err.inner.body_excerpt = Some(redacted_excerpt(body))
+                    }
                     Err(_) => {}
                 }
             }
@@ -270,7 +279,13 @@ impl fmt::Display for Error {
                         ValidationIssuePathItem::Integer(i) => i.to_string(),
                     })
                     .collect();
-                write!(f, "{} ({}, expected {})", path.join("."), issue.code, issue.expected)?;
+                write!(
+                    f,
+                    "{} ({}, expected {})",
+                    path.join("."),
+                    issue.code,
+                    issue.expected
+                )?;
             }
         }
         if let Some(d) = i.retry_after {
@@ -439,7 +454,8 @@ pub(crate) fn json_path_at(bytes: &[u8], line: usize, column: usize) -> String {
                     i += 1;
                 }
                 if expecting_key {
-                    let key = String::from_utf8_lossy(&bytes[start..i.min(bytes.len())]).into_owned();
+                    let key =
+                        String::from_utf8_lossy(&bytes[start..i.min(bytes.len())]).into_owned();
                     if let Some(Frame::Object(k)) = stack.last_mut() {
                         *k = Some(key);
                     }
@@ -516,7 +532,9 @@ pub(crate) fn redacted_excerpt(bytes: &[u8]) -> String {
                     if w.contains('@') {
                         "…@…".to_owned()
                     } else {
-                        w.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect()
+                        w.chars()
+                            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                            .collect()
                     }
                 })
                 .collect();
@@ -553,7 +571,10 @@ mod tests {
             data: Vec<M>,
         }
         let e = serde_json::from_slice::<L>(body).err().unwrap();
-        assert_eq!(json_path_at(body, e.line(), e.column()), "$.data[1].patient.title");
+        assert_eq!(
+            json_path_at(body, e.line(), e.column()),
+            "$.data[1].patient.title"
+        );
     }
 
     #[test]
@@ -573,9 +594,18 @@ mod tests {
     fn excerpts_mask_patient_data() {
         let body = br#"{"first_name":"Ada","nhs":9434765919,"ok":true,"x":[null]}"#;
         let ex = redacted_excerpt(body);
-        assert_eq!(ex, format!(r#"{{"first_name":"…","nhs":#,"ok":true,"x":[null]}} ({} bytes)"#, body.len()));
+        assert_eq!(
+            ex,
+            format!(
+                r#"{{"first_name":"…","nhs":#,"ok":true,"x":[null]}} ({} bytes)"#,
+                body.len()
+            )
+        );
         let html = b"<html><body>502 Bad Gateway for ada@example.org</body></html>";
         let ex = redacted_excerpt(html);
-        assert!(ex.starts_with("<html><body>### Bad Gateway for …@…"), "{ex}");
+        assert!(
+            ex.starts_with("<html><body>### Bad Gateway for …@…"),
+            "{ex}"
+        );
     }
 }

@@ -51,12 +51,12 @@ pub mod validate;
 pub use api::types;
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
 pub use client::{
-    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, ENV_ENVIRONMENT,
-    ENV_PRACTICE_GROUP_ID, Environment, HeroClient, HeroClientBuilder,
+    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
+    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, Environment, HeroClient, HeroClientBuilder,
 };
 pub use enums::{
-    BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus, MessageType,
-    PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
+    BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
+    MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use redact::Sensitive;

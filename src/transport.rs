@@ -75,10 +75,16 @@ impl ClientHooks<ClientState> for Client {
                 unreachable!("a request is kept for every attempt that is started")
             };
             // Keep a copy for the next attempt (bodies here are always buffered JSON).
-            let spare = if attempt < policy.get_max_attempts() { current.try_clone() } else { None };
+            let spare = if attempt < policy.get_max_attempts() {
+                current.try_clone()
+            } else {
+                None
+            };
             let result = self.client().execute(current).await;
             let (verdict, retry_after, status) = match &result {
-                Ok(resp) if resp.status().is_success() => (Verdict::Return, None, Some(resp.status())),
+                Ok(resp) if resp.status().is_success() => {
+                    (Verdict::Return, None, Some(resp.status()))
+                }
                 Ok(resp) => (
                     retry::after_status(idempotent, resp.status().as_u16()),
                     retry_after(resp.headers()),
@@ -89,22 +95,21 @@ impl ClientHooks<ClientState> for Client {
             let status_code = status.map(|s| s.as_u16());
             tracing::debug!(operation, %method, attempt, status = status_code, "hero request attempt");
 
-            if verdict == Verdict::Retry {
-                if let Some(spare) = spare {
-                    let delay = policy.delay(attempt, retry_after);
-                    let deadline_ok = started.elapsed() + delay < policy.get_total_deadline();
-                    if deadline_ok {
-                        tracing::info!(
-                            operation,
-                            attempt,
-                            status = status_code,
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying hero request"
-                        );
-                        tokio::time::sleep(delay).await;
-                        pending = Some(spare);
-                        continue;
-                    }
+            if verdict == Verdict::Retry
+                && let Some(spare) = spare
+            {
+                let delay = policy.delay(attempt, retry_after);
+                if started.elapsed() + delay < policy.get_total_deadline() {
+                    tracing::info!(
+                        operation,
+                        attempt,
+                        status = status_code,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying hero request"
+                    );
+                    tokio::time::sleep(delay).await;
+                    pending = Some(spare);
+                    continue;
                 }
             }
             let outcome_unknown = verdict == Verdict::OutcomeUnknown;
@@ -113,7 +118,13 @@ impl ClientHooks<ClientState> for Client {
                 Ok(resp) => Ok(with_context(resp, operation, attempt, outcome_unknown).await),
                 Err(e) => {
                     let (kind, message) = classify_transport(&e.without_url());
-                    tracing::debug!(operation, attempt, ?kind, outcome_unknown, "hero request failed");
+                    tracing::debug!(
+                        operation,
+                        attempt,
+                        ?kind,
+                        outcome_unknown,
+                        "hero request failed"
+                    );
                     Ok(failure_response(Failure {
                         kind,
                         message,
@@ -154,7 +165,9 @@ async fn with_context(
         }
     }
     let body = body.freeze();
-    let mut builder = http::Response::builder().status(resp.status()).version(resp.version());
+    let mut builder = http::Response::builder()
+        .status(resp.status())
+        .version(resp.version());
     if let Some(headers) = builder.headers_mut() {
         *headers = resp.headers().clone();
     }
@@ -191,10 +204,17 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// `Retry-After` as a duration: delta-seconds or an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }

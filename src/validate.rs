@@ -93,7 +93,11 @@ macro_rules! validated_string {
 
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                if $redacted { f.write_str(REDACTED) } else { f.write_str(&self.0) }
+                if $redacted {
+                    f.write_str(REDACTED)
+                } else {
+                    f.write_str(&self.0)
+                }
             }
         }
     };
@@ -173,7 +177,12 @@ impl NhsNumber {
         let sum: u32 = d[..9].iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
         let check = match 11 - sum % 11 {
             11 => 0,
-            10 => return Err(InvalidValue::new(Self::KIND, "is not a valid number (check digit 10)")),
+            10 => {
+                return Err(InvalidValue::new(
+                    Self::KIND,
+                    "is not a valid number (check digit 10)",
+                ));
+            }
             c => c,
         };
         if check != d[9] {
@@ -238,7 +247,10 @@ impl ContactDetail {
                 && !domain.ends_with('.')
                 && !s.chars().any(char::is_whitespace);
             if !ok {
-                return Err(InvalidValue::new(Self::KIND, "is not a valid email address"));
+                return Err(InvalidValue::new(
+                    Self::KIND,
+                    "is not a valid email address",
+                ));
             }
         } else {
             let allowed = s
@@ -287,7 +299,10 @@ impl SnomedCode {
             return Err(InvalidValue::new(Self::KIND, "must not start with 0"));
         }
         if !verhoeff::validate(s) {
-            return Err(InvalidValue::new(Self::KIND, "has a wrong Verhoeff check digit"));
+            return Err(InvalidValue::new(
+                Self::KIND,
+                "has a wrong Verhoeff check digit",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -300,15 +315,26 @@ mod tests {
 
     #[test]
     fn nhs_number_forms_and_check_digit() {
-        for ok in ["9434765919", "943 476 5919", "943-476-5919", " 943 476 5919 "] {
+        for ok in [
+            "9434765919",
+            "943 476 5919",
+            "943-476-5919",
+            " 943 476 5919 ",
+        ] {
             assert_eq!(NhsNumber::parse(ok).unwrap().as_str(), "9434765919", "{ok}");
         }
         // Check digit 0 (11 - 0 = 11 -> 0).
         assert!(NhsNumber::parse("1000000060").is_ok());
         for (bad, rule) in [
             ("943 476 5918", "has a wrong check digit"),
-            ("943 476-5919", "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens"),
-            ("94347659", "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens"),
+            (
+                "943 476-5919",
+                "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
+            ),
+            (
+                "94347659",
+                "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
+            ),
             ("94347659AB", "must contain only digits"),
             ("1000000010", "is not a valid number (check digit 10)"),
         ] {

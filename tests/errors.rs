@@ -1,0 +1,242 @@
+//! Every error status, transport failure and bad body becomes the right `herohealth::Error`, and
+//! no error, `Debug` output or log line shows the API key or the practice group id.
+
+use std::time::Duration;
+
+use herohealth::{Error, ErrorKind, HeroClient, RetryPolicy};
+use serde_json::json;
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+const KEY: &str = "hero-error-test-key-91d3";
+const PRACTICE: &str = "practice-error-3a8f";
+
+fn client(uri: &str, retry: RetryPolicy) -> HeroClient {
+    HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .base_url(uri)
+        .retry_policy(retry)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap()
+}
+
+async fn status_error(template: ResponseTemplate) -> Error {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let hero = client(&server.uri(), RetryPolicy::disabled());
+    let err: Error = hero
+        .get_message_status()
+        .id("m-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert_no_secret(&err);
+    err
+}
+
+fn assert_no_secret(err: &Error) {
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(KEY) && !text.contains(PRACTICE), "{text}");
+}
+
+#[tokio::test]
+async fn validation_error_body_is_decoded() {
+    let err = status_error(ResponseTemplate::new(400).set_body_json(json!({
+        "error": true, "statusCode": 400,
+        "message": [{"code": "invalid_type", "expected": "string", "path": ["recipients", 0, "nhs_number"]}]
+    })))
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Validation);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.validation_issues().len(), 1);
+    assert_eq!(err.validation_issues()[0].code, "invalid_type");
+    assert!(err.api_error().unwrap().error == Some(true));
+    assert_eq!(
+        err.to_string(),
+        "Hero rejected the request as invalid (HTTP 400) in get_message_status: recipients.0.nhs_number (invalid_type, expected string)"
+    );
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn auth_failures_are_401_and_403() {
+    for status in [401, 403] {
+        let err = status_error(ResponseTemplate::new(status)).await;
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert_eq!(err.status().unwrap().as_u16(), status);
+        assert!(
+            err.to_string()
+                .contains("check the API key and the practice group id")
+        );
+        assert_eq!(err.body_excerpt(), None);
+    }
+    let err = status_error(
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"statusCode": 401, "message": "Unauthorized"})),
+    )
+    .await;
+    assert_eq!(err.api_error().unwrap().status_code, Some(401));
+}
+
+#[tokio::test]
+async fn not_found_rate_limited_and_server_errors() {
+    let err =
+        status_error(ResponseTemplate::new(404).insert_header("x-request-id", "req-123")).await;
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.request_id(), Some("req-123"));
+    assert!(err.to_string().ends_with("; request id req-123"), "{err}");
+
+    let err = status_error(ResponseTemplate::new(429).insert_header("retry-after", "7")).await;
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert!(err.is_retryable());
+
+    let err = status_error(
+        ResponseTemplate::new(500)
+            .set_body_json(json!({"error": true, "statusCode": 500, "message": "Unknown error"})),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert!(!err.is_retryable());
+
+    let err = status_error(
+        ResponseTemplate::new(502)
+            .insert_header("content-type", "text/html")
+            .set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert!(err.is_retryable());
+    assert_eq!(
+        err.body_excerpt(),
+        Some("<html><body><h#>### Bad Gateway</h#></body></html> (50 bytes)")
+    );
+
+    let err = status_error(ResponseTemplate::new(418)).await;
+    assert_eq!(err.kind(), ErrorKind::UnexpectedStatus);
+}
+
+#[tokio::test]
+async fn a_bad_success_body_is_a_decode_error_with_a_path_and_no_patient_data() {
+    let body = json!({"data": [{"id": "1", "patient": {"id": "2", "title": null, "first_name": "Ada", "last_name": 7}}], "count": 1});
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let hero = client(&server.uri(), RetryPolicy::disabled());
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("at $.data[0].patient.last_name: invalid type, expected a string"),
+        "{text}"
+    );
+    assert!(!text.contains("Ada"), "{text}");
+    for body in ["", "{\"data\": [", "<html>oops</html>"] {
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+        let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body:?}");
+    }
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connection_error_without_the_url() {
+    // Bind then drop a listener: nothing listens on that port now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hero = client(&format!("http://127.0.0.1:{port}"), RetryPolicy::disabled());
+    let err: Error = hero
+        .list_sent_messages()
+        .patient_full_name("Ada Lovelace")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.attempts(), 1);
+    assert!(!err.outcome_unknown());
+    assert!(err.is_retryable());
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("Ada") && !text.contains("Lovelace") && !text.contains("/v2/"),
+        "{text}"
+    );
+    assert_no_secret(&err);
+}
+
+#[tokio::test]
+async fn a_timeout_is_a_timeout() {
+    let err = status_error(ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).await;
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let target = MockServer::start().await;
+    let err = status_error(
+        ResponseTemplate::new(307).insert_header("location", format!("{}/elsewhere", target.uri())),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::UnexpectedStatus);
+    assert!(
+        target.received_requests().await.unwrap().is_empty(),
+        "the API key must not follow a redirect"
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_reason() {
+    let build = |key: &str, pg: &str, url: &str| {
+        HeroClient::builder()
+            .api_key(key)
+            .practice_group_id(pg)
+            .base_url(url)
+            .build()
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(
+        build("", PRACTICE, "https://api.herohealth.net").contains("api_key is missing or empty")
+    );
+    assert!(
+        build(KEY, " ", "https://api.herohealth.net")
+            .contains("practice_group_id is missing or empty")
+    );
+    assert!(
+        build(KEY, PRACTICE, "http://api.herohealth.net")
+            .contains("http:// to a host that is not loopback")
+    );
+    assert!(build(KEY, PRACTICE, "not a url").contains("not a valid absolute URL"));
+    let err = HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("environment"));
+    let ok = HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .build();
+    assert!(ok.is_err());
+    let client = client("http://127.0.0.1:9", RetryPolicy::default());
+    let debug = format!("{client:?}");
+    assert!(!debug.contains(KEY) && !debug.contains(PRACTICE), "{debug}");
+}

@@ -1,0 +1,674 @@
+//! Every operation on the wire, against a loopback wiremock server: method, path, both auth headers,
+//! the exact query string and JSON body, and decoding of the reference text's example responses.
+
+use chrono::{TimeZone, Utc};
+use herohealth::{
+    BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, HeroClient,
+    MessageType, PatientTitle, RetryPolicy, TemplateLink, TemplateType,
+    types::{self, BatchRecipient, CreateBatchMessageRequestRecipients, ListSentMessagesStatus},
+};
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
+
+const KEY: &str = "hero-wire-test-key-5b1f";
+const PRACTICE: &str = "practice-wire-7c2e";
+
+async fn serve(status: u16, body: Value) -> (MockServer, HeroClient) {
+    serve_with(ResponseTemplate::new(status).set_body_json(body)).await
+}
+
+async fn serve_with(template: ResponseTemplate) -> (MockServer, HeroClient) {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let client = HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+/// The one request the server received, with the checks every request must pass.
+async fn only_request(server: &MockServer, method: &str, path: &str) -> Request {
+    let mut requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "expected exactly one request");
+    let r = requests.remove(0);
+    assert_eq!(r.method.as_str(), method);
+    assert_eq!(r.url.path(), path);
+    assert_eq!(r.headers["x-api-key"], KEY);
+    assert_eq!(r.headers["x-practice-group-id"], PRACTICE);
+    assert!(
+        r.headers.get("api-version").is_none(),
+        "api-version must not be sent"
+    );
+    let ua = r.headers["user-agent"].to_str().unwrap();
+    assert_eq!(ua, format!("herohealth-rust/{}", env!("CARGO_PKG_VERSION")));
+    r
+}
+
+fn body(r: &Request) -> Value {
+    assert_eq!(r.headers["content-type"], "application/json");
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn batch_example() -> Value {
+    json!({ "id": "string", "name": "string", "status": "CREATED", "channel": "SMS", "subject": "string", "content": "string" })
+}
+
+#[tokio::test]
+async fn create_batch_message() {
+    let (server, hero) = serve(200, batch_example()).await;
+    let dob = Utc.with_ymd_and_hms(1955, 6, 2, 0, 0, 0).unwrap();
+    let batch = hero
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("Flu clinic")
+                .channel(BatchChannel::Email)
+                .subject(Some("Flu vaccination".into()))
+                .content("Your flu vaccination is due.")
+                .recipients(vec![
+                    BatchRecipient {
+                        nhs_number: "943 476 5919".parse().unwrap(),
+                        dob: Some(dob),
+                    },
+                    BatchRecipient {
+                        nhs_number: "9434765870".parse().unwrap(),
+                        dob: None,
+                    },
+                ])
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/batch_message").await;
+    assert_eq!(r.url.query(), None);
+    assert_eq!(
+        body(&r),
+        json!({
+            "name": "Flu clinic",
+            "channel": "EMAIL",
+            "subject": "Flu vaccination",
+            "content": "Your flu vaccination is due.",
+            "recipients": [
+                { "nhs_number": "9434765919", "dob": "1955-06-02T00:00:00Z" },
+                { "nhs_number": "9434765870", "dob": null }
+            ]
+        })
+    );
+    assert_eq!(batch.id, "string");
+    assert_eq!(batch.status, BatchMessageStatus::Created);
+    assert_eq!(batch.channel, BatchChannel::Sms);
+    assert_eq!(batch.subject.as_ref().unwrap().expose(), "string");
+}
+
+#[tokio::test]
+async fn create_batch_message_with_a_single_recipient_object() {
+    let (server, hero) = serve(200, batch_example()).await;
+    let one = BatchRecipient {
+        nhs_number: "9434765919".parse().unwrap(),
+        dob: None,
+    };
+    hero.create_batch_message()
+        .body_map(|b| {
+            b.name("n")
+                .channel(BatchChannel::NhsApp)
+                .content("c")
+                .recipients(CreateBatchMessageRequestRecipients::from(one))
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/batch_message").await;
+    assert_eq!(
+        body(&r),
+        json!({"name": "n", "channel": "NHS_APP", "content": "c", "recipients": {"nhs_number": "9434765919", "dob": null}})
+    );
+}
+
+#[tokio::test]
+async fn list_batch_messages_reads_a_page() {
+    let (server, hero) = serve(200, json!({"data": [batch_example()], "count": 1})).await;
+    let list = hero
+        .list_batch_messages()
+        .page_size(50)
+        .page_index(0)
+        .status(types::BatchMessageStatusFilter::Created)
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v1/batch_message").await;
+    assert_eq!(
+        r.url.query(),
+        Some("page_index=0&page_size=50&status=CREATED")
+    );
+    match list.into_inner() {
+        types::BatchMessageListResponse::BatchMessageList(page) => {
+            assert_eq!(page.count, 1);
+            assert_eq!(page.data[0].status, BatchMessageStatus::Created);
+        }
+        other => panic!("expected a page, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn list_batch_messages_reads_the_reference_single_object() {
+    let (server, hero) = serve(200, batch_example()).await;
+    let list = hero.list_batch_messages().send().await.unwrap();
+    let r = only_request(&server, "GET", "/v1/batch_message").await;
+    assert_eq!(r.url.query(), None);
+    assert!(
+        matches!(list.into_inner(), types::BatchMessageListResponse::BatchMessage(b) if b.id == "string")
+    );
+}
+
+#[tokio::test]
+async fn send_batch_message_accepts_204_and_200() {
+    for status in [204, 200] {
+        let (server, hero) = serve_with(ResponseTemplate::new(status)).await;
+        let rv = hero.send_batch_message().id("b-1/x").send().await.unwrap();
+        assert_eq!(rv.status().as_u16(), status);
+        let r = only_request(&server, "PATCH", "/v1/batch_message/b-1%2Fx/send").await;
+        assert!(r.body.is_empty());
+        assert!(r.headers.get("content-type").is_none());
+    }
+}
+
+#[tokio::test]
+async fn get_batch_message() {
+    let (server, hero) = serve(200, batch_example()).await;
+    let b = hero.get_batch_message().id("b-42").send().await.unwrap();
+    only_request(&server, "GET", "/v1/batch_message/b-42").await;
+    assert_eq!(b.name, "string");
+    assert_eq!(b.content.expose(), "string");
+}
+
+#[tokio::test]
+async fn list_batch_message_recipients() {
+    let page = json!({"data": [
+        {"enrichment_status": "ENRICHED", "first_name": "Ada", "last_name": "Lovelace", "nhs_number": "9434765919", "mobile": "+447700900123", "email": "ada@example.org"},
+        {"enrichment_status": "ENRICHMENT_ERROR"},
+        {}
+    ], "count": 3});
+    // The reference's example is `{ "data": [ {} ], "count": 0 }`: an empty row lacks the required
+    // enrichment_status, so check the exact example separately below.
+    let (server, hero) = serve(
+        200,
+        json!({"data": page["data"].as_array().unwrap()[..2], "count": 3}),
+    )
+    .await;
+    let list = hero
+        .list_batch_message_recipients()
+        .id("b-1")
+        .page_size(2)
+        .page_index(1)
+        .status(EnrichmentStatus::Enriched)
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v1/batch_message/b-1/recipients").await;
+    assert_eq!(
+        r.url.query(),
+        Some("page_index=1&page_size=2&status=ENRICHED")
+    );
+    assert_eq!(list.count, 3);
+    assert_eq!(list.data[0].enrichment_status, EnrichmentStatus::Enriched);
+    assert_eq!(
+        list.data[0].mobile.as_ref().unwrap().expose(),
+        "+447700900123"
+    );
+    assert_eq!(
+        list.data[1].enrichment_status,
+        EnrichmentStatus::EnrichmentError
+    );
+    assert!(!format!("{list:?}").contains("Lovelace"));
+
+    let (_server, hero) = serve(200, json!({ "data": [ {} ], "count": 0 })).await;
+    let err = hero
+        .list_batch_message_recipients()
+        .id("b-1")
+        .send()
+        .await
+        .map_err(herohealth::Error::from)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(
+        err.to_string()
+            .contains("at $.data[0]: missing field `enrichment_status`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn list_batch_message_sends() {
+    let row = json!({"id": "s-1", "status": "SENT", "subject": null, "recipient": "+447700900123", "channel": "SMS",
+        "content": "Hello", "sent_at": "2024-03-15T14:00:00Z", "created_at": null});
+    let (server, hero) = serve(200, json!({"data": [row], "count": 1})).await;
+    let list = hero
+        .list_batch_message_sends()
+        .id("b-1")
+        .status(herohealth::BatchSendStatus::Sent)
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v1/batch_message/b-1/messages").await;
+    assert_eq!(r.url.query(), Some("status=SENT"));
+    let s = &list.data[0];
+    assert_eq!(s.status, herohealth::BatchSendStatus::Sent);
+    assert_eq!(
+        s.sent_at,
+        Some(Utc.with_ymd_and_hms(2024, 3, 15, 14, 0, 0).unwrap())
+    );
+    assert_eq!(s.created_at, None);
+    assert_eq!(s.subject, None);
+}
+
+fn send_response_example() -> Value {
+    json!({ "message_id": "string", "content": "string", "created_at": "string", "snomed_code": "string", "write_to_record": true,
+        "auth_token": "string", "confirm_write_to_record_url": "string", "submitted_by": "string", "send_at": "2019-08-24T14:15:22Z" })
+}
+
+#[tokio::test]
+async fn send_message_with_every_field() {
+    let (server, hero) = serve(200, send_response_example()).await;
+    let at = Utc.with_ymd_and_hms(2030, 1, 2, 9, 30, 0).unwrap();
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .message_type(MessageType::Sms)
+                .message_string("Your results are ready")
+                .recipient_contact_detail(Some("07788 123456".parse().unwrap()))
+                .fallback_contact_detail(Some("ada@example.org".parse().unwrap()))
+                .fallback_message_type(Some(types::FallbackMessageType::Email))
+                .write_to_record(true)
+                .encrypted(types::SendMessageRequestEncrypted::Boolean(true))
+                .snomed_code(Some("1240751000000100".parse().unwrap()))
+                .snomed_term(Some("Test result".to_owned()))
+                .auto_write_to_record(true)
+                .task_id(Some("t-1".to_owned()))
+                .attachment_uuid(Some("3f2b".parse().unwrap()))
+                .short_link_id(Some("17".parse().unwrap()))
+                .assignee_id(Some(12))
+                .assignee_type(Some(types::AssigneeType::AdminTeam))
+                .send_at(Some(at))
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/messages/send").await;
+    assert_eq!(
+        body(&r),
+        json!({
+            "patient_id": "98765", "message_type": "sms", "message_string": "Your results are ready",
+            "recipient_contact_detail": "07788 123456", "fallback_contact_detail": "ada@example.org",
+            "fallback_message_type": "email", "write_to_record": true, "encrypted": true,
+            "snomed_code": "1240751000000100", "snomed_term": "Test result", "auto_write_to_record": true,
+            "task_id": "t-1", "attachment_uuid": "3f2b", "short_link_id": "17", "assignee_id": 12,
+            "assignee_type": "AdminTeam", "send_at": "2030-01-02T09:30:00Z"
+        })
+    );
+    assert_eq!(sent.message_id, "string");
+    assert!(sent.write_to_record);
+    assert_eq!(
+        sent.send_at,
+        Some(Utc.with_ymd_and_hms(2019, 8, 24, 14, 15, 22).unwrap())
+    );
+    assert_eq!(sent.auth_token.as_deref(), Some("string"));
+}
+
+#[tokio::test]
+async fn send_message_minimal_body_sends_the_defaults() {
+    let (server, hero) = serve(200, json!({"message_id": "m-1", "content": "x", "created_at": "2024-03-15T14:00:00Z", "write_to_record": false})).await;
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("1")
+                .message_type(MessageType::Hero)
+                .message_string("Sample text message")
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/messages/send").await;
+    assert_eq!(
+        body(&r),
+        json!({"patient_id": "1", "message_type": "hero", "message_string": "Sample text message",
+               "write_to_record": false, "encrypted": false, "auto_write_to_record": false})
+    );
+    assert_eq!(sent.snomed_code, None);
+    assert_eq!(sent.send_at, None);
+}
+
+#[tokio::test]
+async fn invalid_request_values_name_the_field_and_send_nothing() {
+    let (server, hero) = serve(200, send_response_example()).await;
+    let cases: Vec<(&str, herohealth::Error)> = vec![
+        (
+            "message_string",
+            hero.send_message()
+                .body_map(|b| {
+                    b.patient_id("1")
+                        .message_type(MessageType::Sms)
+                        .message_string("   ")
+                })
+                .send()
+                .await
+                .unwrap_err()
+                .into(),
+        ),
+        (
+            "patient_id",
+            hero.send_message()
+                .body_map(|b| {
+                    b.patient_id("12a")
+                        .message_type(MessageType::Sms)
+                        .message_string("hi")
+                })
+                .send()
+                .await
+                .unwrap_err()
+                .into(),
+        ),
+        (
+            "message_type",
+            hero.send_message()
+                .body_map(|b| b.patient_id("1").message_type("fax").message_string("hi"))
+                .send()
+                .await
+                .unwrap_err()
+                .into(),
+        ),
+        (
+            "message_string",
+            hero.send_message()
+                .body_map(|b| b.patient_id("1").message_type(MessageType::Sms))
+                .send()
+                .await
+                .unwrap_err()
+                .into(),
+        ),
+        (
+            "id",
+            hero.get_message_status().send().await.unwrap_err().into(),
+        ),
+    ];
+    for (field, err) in cases {
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing may be sent"
+    );
+}
+
+fn message_example() -> Value {
+    json!({ "id": "string",
+        "patient": { "id": "string", "title": "Baron", "first_name": "string", "last_name": "string" },
+        "write_to_record": { "write_to_record_at": "2019-08-24T14:15:22Z", "status": "string", "failure_reason": "string", "snomed_code": "string" },
+        "short_link": { "id": "string", "type": "string", "name": "string", "status": "string" },
+        "campaign": { "id": "string", "name": "string" },
+        "created_at": "2019-08-24T14:15:22Z", "sent_at": "2019-08-24T14:15:22Z", "scheduled_at": "2019-08-24T14:15:22Z",
+        "status": "delivered", "sent_by_admin": { "id": "string", "first_name": "Grace" } })
+}
+
+#[tokio::test]
+async fn get_message() {
+    let (server, hero) = serve(200, message_example()).await;
+    let m = hero.get_message().id("m-9").send().await.unwrap();
+    only_request(&server, "GET", "/v1/messages/m-9").await;
+    assert_eq!(m.status, Some(DeliveryStatus::Delivered));
+    let patient = m.patient.as_ref().unwrap();
+    assert_eq!(patient.title, Some(PatientTitle::Baron));
+    assert_eq!(patient.id, "string"); // not digits, yet decoded: ids are not checked on the way in
+    let wtr = m.write_to_record.as_ref().unwrap();
+    assert_eq!(wtr.status.as_ref().unwrap().as_str(), "string"); // an unknown value, kept
+    assert_eq!(wtr.snomed_code.as_deref(), Some("string"));
+    assert_eq!(
+        m.sent_by_admin
+            .as_ref()
+            .unwrap()
+            .0
+            .as_ref()
+            .unwrap()
+            .id
+            .as_deref(),
+        Some("string")
+    );
+}
+
+fn status_example(response: &str) -> Value {
+    json!({ "id": "string", "scheduled_send_at": "2019-08-24T14:15:22Z", "write_to_record": true,
+        "status": { "write_to_record_at": "2019-08-24T14:15:22Z", "sent_at": "2019-08-24T14:15:22Z", "response": response, "failure_reason": "string" },
+        "errors": { "write_to_record": "string", "send": "string" } })
+}
+
+#[tokio::test]
+async fn get_message_status() {
+    let (server, hero) = serve(200, status_example("delivered")).await;
+    let s = hero.get_message_status().id("m-9").send().await.unwrap();
+    only_request(&server, "GET", "/v1/messages/m-9/status").await;
+    assert_eq!(s.status.response, DeliveryStatus::Delivered);
+    assert!(s.status.response.is_terminal());
+    assert_eq!(s.errors.send.as_deref(), Some("string"));
+    assert_eq!(
+        s.scheduled_send_at,
+        Some(Utc.with_ymd_and_hms(2019, 8, 24, 14, 15, 22).unwrap())
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_status_hero_adds_later_still_decodes() {
+    let (_server, hero) = serve(200, status_example("bounced")).await;
+    let s = hero.get_message_status().id("m-9").send().await.unwrap();
+    assert!(!s.status.response.is_known());
+    assert_eq!(s.status.response.as_str(), "bounced");
+    assert!(!s.status.response.is_terminal());
+}
+
+#[tokio::test]
+async fn list_assignee_collection() {
+    let (server, hero) = serve(
+        200,
+        json!({"data": [{"label": "Dr A Smith", "value": 12, "type": "Admin", "key": "admin-12"},
+        {"label": "Reception", "value": null, "type": "AdminTeam", "key": "team"}]}),
+    )
+    .await;
+    let a = hero.list_assignee_collection().send().await.unwrap();
+    let r = only_request(&server, "GET", "/v1/messages/assignee/collection").await;
+    assert_eq!(r.url.query(), None);
+    assert_eq!(a.data[0].value, Some(12));
+    assert_eq!(a.data[1].value, None);
+    assert_eq!(a.data[1].type_, "AdminTeam");
+}
+
+#[tokio::test]
+async fn validate_snomed_code() {
+    let (server, hero) = serve(200, json!({ "valid": true })).await;
+    let v = hero
+        .validate_snomed_code()
+        .body_map(|b| b.code("1240751000000100"))
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/snomed/validate").await;
+    assert_eq!(body(&r), json!({"code": "1240751000000100"}));
+    assert!(v.valid);
+}
+
+#[tokio::test]
+async fn list_templates() {
+    let (server, hero) = serve(200, json!({"data": [
+        {"id": "t1", "name": "Results", "content": "Your results", "link": "booking", "type": "user", "sms_snomed_code": null,
+         "send_follow_up_one": true, "reminder_time": 2.5},
+        {"id": "t2", "name": "Plain", "content": "Hi", "link": "survey"}
+    ], "count": 2}))
+    .await;
+    let t = hero
+        .list_templates()
+        .has_follow_up(true)
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v1/templates").await;
+    assert_eq!(r.url.query(), Some("has_follow_up=true"));
+    assert_eq!(t.count, 2);
+    assert_eq!(t.data[0].link, TemplateLink::Booking);
+    assert_eq!(t.data[0].type_, TemplateType::User);
+    assert_eq!(t.data[0].reminder_time, Some(2.5));
+    assert!(t.data[0].send_follow_up_one && !t.data[0].send_follow_up_two);
+    // Defaults from the reference, and an unknown link kind kept.
+    assert_eq!(t.data[1].type_, TemplateType::Hero);
+    assert_eq!(t.data[1].link.as_str(), "survey");
+}
+
+fn sent_message(title: &str) -> Value {
+    json!({"id": "1001", "patient": {"id": "98765", "title": title, "first_name": "Ada", "last_name": "Lovelace"},
+        "write_to_record": {"write_to_record_at": null, "status": "not_written", "failure_reason": null},
+        "short_link": null, "campaign": {"id": "3", "name": "Flu"}, "created_at": "2024-03-15T14:00:00Z",
+        "sent_at": "2024-03-15T14:00:05Z", "scheduled_at": null, "status": "delivered", "sent_by": "Integration",
+        "recipient_contact_detail": "+447700900123", "message_type": "sms"})
+}
+
+#[tokio::test]
+async fn list_sent_messages_with_every_filter() {
+    let (server, hero) = serve(
+        200,
+        json!({"data": [sent_message("Dr"), sent_message("Mx")], "count": 2}),
+    )
+    .await;
+    let list = hero
+        .list_sent_messages()
+        .page_index(2)
+        .page_size(25)
+        .order_by(types::SentMessagesOrderBy::SentAt)
+        .order_descending(true)
+        .patient_first_name("Ada")
+        .patient_last_name("Lovelace")
+        .patient_full_name("Ada Lovelace")
+        .patient_id("98765")
+        .recipient_contact_detail("+447700900123")
+        .write_to_record_status(herohealth::WriteToRecordStatus::NotWritten)
+        .message_type(vec![MessageType::Sms, MessageType::NhsApp])
+        .short_link_id("7")
+        .short_link_type("booking")
+        .campaign_id("3")
+        .status(ListSentMessagesStatus::DeliveryStatus(
+            DeliveryStatus::Fatal,
+        ))
+        .scheduled(false)
+        .sent_by("Integration")
+        .sent_at(vec![
+            "2024-03-01T00:00:00Z".to_owned(),
+            "2024-03-31T23:59:59Z".to_owned(),
+        ])
+        .scheduled_at(vec!["2024-04-01T00:00:00Z".to_owned()])
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v2/sent_messages").await;
+    assert_eq!(
+        r.url.query(),
+        Some(
+            "campaign_id=3&message_type=sms&message_type=nhs_app&order_by=sent_at&order_descending=true\
+             &page_index=2&page_size=25&patient_first_name=Ada&patient_full_name=Ada+Lovelace&patient_id=98765\
+             &patient_last_name=Lovelace&recipient_contact_detail=%2B447700900123&scheduled=false\
+             &scheduled_at%5B%5D=2024-04-01T00%3A00%3A00Z&sent_at%5B%5D=2024-03-01T00%3A00%3A00Z\
+             &sent_at%5B%5D=2024-03-31T23%3A59%3A59Z&sent_by=Integration&short_link_id=7&short_link_type=booking\
+             &status=fatal&write_to_record_status=not_written"
+        )
+    );
+    assert_eq!(list.count, 2);
+    let m = &list.data[0];
+    assert_eq!(m.id.as_deref(), Some("1001"));
+    assert_eq!(m.patient.title, Some(PatientTitle::Dr));
+    assert_eq!(m.patient.first_name.expose(), "Ada");
+    assert_eq!(m.status, DeliveryStatus::Delivered);
+    assert_eq!(m.message_type, MessageType::Sms);
+    assert_eq!(
+        m.write_to_record.status,
+        Some(herohealth::WriteToRecordStatus::NotWritten)
+    );
+    assert_eq!(m.campaign.as_ref().unwrap().name.as_deref(), Some("Flu"));
+    // A title beyond the ten the reference lists decodes instead of failing the page.
+    assert_eq!(list.data[1].patient.title.as_ref().unwrap().as_str(), "Mx");
+    assert!(!list.data[1].patient.title.as_ref().unwrap().is_known());
+    let debug = format!("{:?}", list.data);
+    assert!(
+        !debug.contains("Lovelace") && !debug.contains("447700900123"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn list_sent_messages_reference_example_and_single_status() {
+    let (server, hero) = serve(200, json!({ "data": [], "count": 0 })).await;
+    let list = hero
+        .list_sent_messages()
+        .status(DeliveryStatus::Pending)
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "GET", "/v2/sent_messages").await;
+    assert_eq!(r.url.query(), Some("status=pending"));
+    assert_eq!(list.count, 0);
+}
+
+#[tokio::test]
+async fn register_patient_pds_by_nhs_number() {
+    let (server, hero) = serve(200, json!({"patient_id": "98765"})).await;
+    let rv = hero
+        .register_patient_pds()
+        .body(types::RegisterPatientPdsByNhsNumber {
+            nhs_number: "943 476 5919".parse().unwrap(),
+            dob: chrono::NaiveDate::from_ymd_opt(1992, 1, 1).unwrap(),
+            ehr_partner: None,
+            ehr_partner_id: Some("emis-1".parse().unwrap()),
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/patients/register_pds").await;
+    assert_eq!(
+        body(&r),
+        json!({"nhs_number": "9434765919", "dob": "1992-01-01", "ehr_partner_id": "emis-1"})
+    );
+    assert_eq!(rv.patient_id.as_deref(), Some("98765"));
+}
+
+#[tokio::test]
+async fn register_patient_pds_by_demographics_and_identity_check() {
+    let (server, hero) = serve(
+        200,
+        json!({"message": "Patient must verify their identity before proceeding", "login_url": "https://patient.herohealth.net/verify/abc123"}),
+    )
+    .await;
+    let rv = hero
+        .register_patient_pds()
+        .body(types::RegisterPatientPdsByDemographics {
+            dob: chrono::NaiveDate::from_ymd_opt(1989, 4, 11).unwrap(),
+            postcode: "LS1 4AP".into(),
+            forename: "Ada".into(),
+            surname: "Lovelace".into(),
+            ehr_partner: None,
+            ehr_partner_id: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/patients/register_pds").await;
+    assert_eq!(
+        body(&r),
+        json!({"dob": "1989-04-11", "postcode": "LS1 4AP", "forename": "Ada", "surname": "Lovelace"})
+    );
+    assert_eq!(rv.patient_id, None);
+    assert_eq!(
+        rv.login_url.as_deref(),
+        Some("https://patient.herohealth.net/verify/abc123")
+    );
+}
