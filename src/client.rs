@@ -257,7 +257,7 @@ fn check_base_url(raw: &str) -> Result<(String, bool), Error> {
 /// generated [`api::Client`]) returning a typed request builder; `?` turns its error into [`Error`].
 ///
 /// ```no_run
-/// use herohealth::{HeroClient, types::MessageType};
+/// use herohealth::{HeroClient, MessageType};
 ///
 /// # async fn run() -> herohealth::Result<()> {
 /// let hero = HeroClient::from_env()?;

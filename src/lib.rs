@@ -10,7 +10,7 @@
 //! patient data.
 //!
 //! ```no_run
-//! use herohealth::{HeroClient, types::MessageType};
+//! use herohealth::{HeroClient, MessageType};
 //!
 //! # async fn run() -> herohealth::Result<()> {
 //! let hero = HeroClient::builder()

@@ -1,0 +1,406 @@
+//! Fault injection and the request journal.
+//!
+//! A [`FaultRule`] picks requests by operation (the snake_case operationId, e.g. `send_message`) and
+//! by how many calls of it came before, and does one [`Fault`] to them. Connection resets need the
+//! socket: [`FaultListener`] hands out connections wrapped in [`FaultIo`], which a handler can tell
+//! to reset (the next write fails and the socket closes with `SO_LINGER 0`, which sends a TCP RST).
+
+use std::{
+    io,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use axum::{extract::connect_info::Connected, serve::IncomingStream};
+use serde::Serialize;
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::{TcpListener, TcpStream},
+};
+
+/// What to do to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Wait this long, then answer normally.
+    Latency(Duration),
+    /// Answer 429 with `Retry-After` (seconds), without processing the request.
+    RateLimited {
+        /// The `Retry-After` value in seconds, if any.
+        retry_after: Option<u64>,
+    },
+    /// Answer this status (500, 502, 503, ...) with Hero's error body, without processing.
+    Status(u16),
+    /// Reset the connection before the request is processed.
+    ResetBeforeProcessing,
+    /// Process the request, then reset the connection instead of answering.
+    ResetAfterProcessing,
+    /// Process the request, then answer with the first half of the JSON body.
+    TruncatedJson,
+    /// Process the request, then answer 200 with a body that is not JSON.
+    MalformedJson,
+    /// Answer a proxy's HTML error page with this status, without processing.
+    HtmlError(u16),
+    /// Process the request, then replace every enum value in the answer with `FUTURE_VALUE`.
+    UnknownEnumValue,
+    /// Process the request, then answer 200 with an empty body.
+    EmptyBody,
+    /// Process the request, then answer with `Content-Type: text/plain`.
+    WrongContentType,
+}
+
+impl Fault {
+    /// Parses the command line form: `latency:MS`, `429[:SECS]`, `status:CODE`, `reset-before`,
+    /// `reset-after`, `truncated`, `malformed`, `html[:CODE]`, `unknown-enum`, `empty`,
+    /// `wrong-content-type`.
+    pub fn parse(s: &str) -> Result<Fault, String> {
+        let (kind, arg) = s.split_once(':').map_or((s, None), |(k, a)| (k, Some(a)));
+        let num = |a: Option<&str>| {
+            a.map(|a| {
+                a.parse::<u64>()
+                    .map_err(|_| format!("`{a}` is not a number"))
+            })
+            .transpose()
+        };
+        Ok(match kind {
+            "latency" => {
+                Fault::Latency(Duration::from_millis(num(arg)?.ok_or("latency needs :MS")?))
+            }
+            "429" => Fault::RateLimited {
+                retry_after: num(arg)?,
+            },
+            "status" => Fault::Status(num(arg)?.ok_or("status needs :CODE")? as u16),
+            "reset-before" => Fault::ResetBeforeProcessing,
+            "reset-after" => Fault::ResetAfterProcessing,
+            "truncated" => Fault::TruncatedJson,
+            "malformed" => Fault::MalformedJson,
+            "html" => Fault::HtmlError(num(arg)?.unwrap_or(502) as u16),
+            "unknown-enum" => Fault::UnknownEnumValue,
+            "empty" => Fault::EmptyBody,
+            "wrong-content-type" => Fault::WrongContentType,
+            other => return Err(format!("unknown fault `{other}`")),
+        })
+    }
+
+    /// Whether the request is processed (changes state) before the fault shows.
+    pub fn processes(&self) -> bool {
+        !matches!(
+            self,
+            Fault::RateLimited { .. }
+                | Fault::Status(_)
+                | Fault::ResetBeforeProcessing
+                | Fault::HtmlError(_)
+        )
+    }
+}
+
+/// Which calls a rule applies to (counting the calls of its operation from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Every call.
+    Always,
+    /// Only the n-th call.
+    Nth(u64),
+    /// The first n calls.
+    FirstN(u64),
+}
+
+/// One fault, for one operation (or all) and some of its calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRule {
+    /// The snake_case operationId, or `None` for every operation.
+    pub operation: Option<String>,
+    /// Which calls.
+    pub when: When,
+    /// What to do.
+    pub fault: Fault,
+}
+
+impl FaultRule {
+    /// A rule for every call of `operation`.
+    pub fn new(operation: &str, fault: Fault) -> Self {
+        Self {
+            operation: Some(operation.to_owned()),
+            when: When::Always,
+            fault,
+        }
+    }
+
+    /// A rule for every call of every operation.
+    pub fn everywhere(fault: Fault) -> Self {
+        Self {
+            operation: None,
+            when: When::Always,
+            fault,
+        }
+    }
+
+    /// Only the n-th call (from 1).
+    pub fn nth(mut self, n: u64) -> Self {
+        self.when = When::Nth(n);
+        self
+    }
+
+    /// The first n calls.
+    pub fn first(mut self, n: u64) -> Self {
+        self.when = When::FirstN(n);
+        self
+    }
+
+    /// Parses the command line form `OPERATION=FAULT[@N|@FIRST-N]`, OPERATION `*` for all.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (op, rest) = s.split_once('=').ok_or("expected OPERATION=FAULT[@N]")?;
+        let (fault, when) = rest
+            .split_once('@')
+            .map_or((rest, None), |(f, w)| (f, Some(w)));
+        let when = match when {
+            None => When::Always,
+            Some(w) => match w.strip_prefix("first-") {
+                Some(n) => When::FirstN(n.parse().map_err(|_| format!("bad count `{n}`"))?),
+                None => When::Nth(w.parse().map_err(|_| format!("bad call number `{w}`"))?),
+            },
+        };
+        Ok(Self {
+            operation: (op != "*").then(|| op.to_owned()),
+            when,
+            fault: Fault::parse(fault)?,
+        })
+    }
+
+    fn matches(&self, operation: &str, call: u64) -> bool {
+        self.operation.as_deref().is_none_or(|o| o == operation)
+            && match self.when {
+                When::Always => true,
+                When::Nth(n) => call == n,
+                When::FirstN(n) => call <= n,
+            }
+    }
+}
+
+/// One request the mock received.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// The snake_case operationId, or `unknown`.
+    pub operation: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// The practice group the request was authenticated for, if it was.
+    pub practice_group_id: Option<String>,
+    /// The status answered (0 for a reset connection).
+    pub status: u16,
+    /// Whether the request was processed (could change state).
+    pub processed: bool,
+    /// The fault injected, if any.
+    pub fault: Option<String>,
+}
+
+/// The journal and the fault rules, shared by the handlers.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    rules: Mutex<Vec<FaultRule>>,
+    calls: Mutex<std::collections::HashMap<String, u64>>,
+    journal: Mutex<Vec<JournalEntry>>,
+}
+
+impl Faults {
+    pub(crate) fn add(&self, rule: FaultRule) {
+        self.rules.lock().expect("rules lock").push(rule);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.rules.lock().expect("rules lock").clear();
+    }
+
+    /// Counts the call and returns the fault for it, if a rule matches.
+    pub(crate) fn next_call(&self, operation: &str) -> Option<Fault> {
+        let call = {
+            let mut calls = self.calls.lock().expect("calls lock");
+            let c = calls.entry(operation.to_owned()).or_default();
+            *c += 1;
+            *c
+        };
+        self.rules
+            .lock()
+            .expect("rules lock")
+            .iter()
+            .find(|r| r.matches(operation, call))
+            .map(|r| r.fault.clone())
+    }
+
+    pub(crate) fn record(&self, entry: JournalEntry) {
+        self.journal.lock().expect("journal lock").push(entry);
+    }
+
+    pub(crate) fn journal(&self) -> Vec<JournalEntry> {
+        self.journal.lock().expect("journal lock").clone()
+    }
+}
+
+/// Per-connection control: set `reset` and the connection dies with a TCP RST.
+#[derive(Debug, Default)]
+pub struct ConnControl {
+    reset: AtomicBool,
+}
+
+impl ConnControl {
+    pub(crate) fn reset(&self) {
+        self.reset.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The connection's control, given to handlers as `ConnectInfo<ConnHandle>`.
+#[derive(Debug, Clone)]
+pub struct ConnHandle(pub(crate) Arc<ConnControl>);
+
+/// A TCP connection that can be reset on demand.
+#[derive(Debug)]
+pub struct FaultIo {
+    stream: TcpStream,
+    control: Arc<ConnControl>,
+}
+
+impl FaultIo {
+    fn check(&self) -> io::Result<()> {
+        if self.control.reset.load(Ordering::SeqCst) {
+            // Closing with a zero linger sends RST instead of FIN.
+            let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "fault injected: reset",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl AsyncRead for FaultIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FaultIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// A TCP listener whose connections are [`FaultIo`].
+#[derive(Debug)]
+pub struct FaultListener(pub(crate) TcpListener);
+
+impl axum::serve::Listener for FaultListener {
+    type Io = FaultIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (FaultIo, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (
+                        FaultIo {
+                            stream,
+                            control: Arc::default(),
+                        },
+                        addr,
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+impl Connected<IncomingStream<'_, FaultListener>> for ConnHandle {
+    fn connect_info(stream: IncomingStream<'_, FaultListener>) -> Self {
+        ConnHandle(stream.io().control.clone())
+    }
+}
+
+/// Replaces every string value of an enum-valued field with `FUTURE_VALUE`.
+pub(crate) fn unknown_enums(v: &mut serde_json::Value) {
+    const ENUM_FIELDS: [&str; 9] = [
+        "status",
+        "response",
+        "channel",
+        "enrichment_status",
+        "message_type",
+        "title",
+        "link",
+        "type",
+        "write_to_record_status",
+    ];
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                if item.is_string() && ENUM_FIELDS.contains(&k.as_str()) {
+                    *item = serde_json::Value::String("FUTURE_VALUE".to_owned());
+                } else {
+                    unknown_enums(item);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unknown_enums),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_parse_and_match() {
+        let r = FaultRule::parse("send_message=reset-after@2").unwrap();
+        assert_eq!(
+            r,
+            FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2)
+        );
+        assert!(!r.matches("send_message", 1) && r.matches("send_message", 2));
+        let r = FaultRule::parse("*=429:3@first-2").unwrap();
+        assert_eq!(
+            r.fault,
+            Fault::RateLimited {
+                retry_after: Some(3)
+            }
+        );
+        assert!(r.matches("get_message", 2) && !r.matches("get_message", 3));
+        assert!(FaultRule::parse("x=nope").is_err());
+    }
+}

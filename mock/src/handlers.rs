@@ -1,0 +1,1122 @@
+//! Routes: the auth gate, fault injection, validation with Hero's 400 body, and one handler per
+//! operation of `openapi.yaml`.
+
+use std::sync::Arc;
+
+use axum::{
+    Extension, Router,
+    body::{Body, Bytes},
+    extract::{ConnectInfo, MatchedPath, Path, RawQuery, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, patch, post},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    App, CountMode,
+    faults::{ConnHandle, Fault, JournalEntry, unknown_enums},
+    state::{Batch, Group, Message, Outcome, Recipient, person},
+};
+
+/// `(method, route, snake_case operationId)` of every operation in `openapi.yaml`.
+pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("POST", "/v1/batch_message", "create_batch_message"),
+    ("GET", "/v1/batch_message", "list_batch_messages"),
+    ("PATCH", "/v1/batch_message/{id}/send", "send_batch_message"),
+    ("GET", "/v1/batch_message/{id}", "get_batch_message"),
+    (
+        "GET",
+        "/v1/batch_message/{id}/recipients",
+        "list_batch_message_recipients",
+    ),
+    (
+        "GET",
+        "/v1/batch_message/{id}/messages",
+        "list_batch_message_sends",
+    ),
+    ("POST", "/v1/messages/send", "send_message"),
+    ("GET", "/v1/messages/{id}", "get_message"),
+    ("GET", "/v1/messages/{id}/status", "get_message_status"),
+    (
+        "GET",
+        "/v1/messages/assignee/collection",
+        "list_assignee_collection",
+    ),
+    ("POST", "/v1/snomed/validate", "validate_snomed_code"),
+    ("GET", "/v1/templates", "list_templates"),
+    ("GET", "/v2/sent_messages", "list_sent_messages"),
+    ("POST", "/v1/patients/register_pds", "register_patient_pds"),
+];
+
+type Shared = Arc<App>;
+
+/// The practice group a request was authenticated for.
+#[derive(Clone)]
+struct PracticeGroup(String);
+
+pub(crate) fn router(app: Shared) -> Router {
+    Router::new()
+        .route(
+            "/v1/batch_message",
+            post(create_batch_message).get(list_batch_messages),
+        )
+        .route("/v1/batch_message/{id}/send", patch(send_batch_message))
+        .route("/v1/batch_message/{id}", get(get_batch_message))
+        .route(
+            "/v1/batch_message/{id}/recipients",
+            get(list_batch_message_recipients),
+        )
+        .route(
+            "/v1/batch_message/{id}/messages",
+            get(list_batch_message_sends),
+        )
+        .route("/v1/messages/send", post(send_message))
+        .route("/v1/messages/{id}", get(get_message))
+        .route("/v1/messages/{id}/status", get(get_message_status))
+        .route(
+            "/v1/messages/assignee/collection",
+            get(list_assignee_collection),
+        )
+        .route("/v1/snomed/validate", post(validate_snomed_code))
+        .route("/v1/templates", get(list_templates))
+        .route("/v2/sent_messages", get(list_sent_messages))
+        .route("/v1/patients/register_pds", post(register_patient_pds))
+        .route_layer(middleware::from_fn_with_state(app.clone(), gate))
+        .route("/__mock/journal", get(journal))
+        .fallback(|| async { api_error(StatusCode::NOT_FOUND, json!("Not found")) })
+        .with_state(app)
+}
+
+async fn journal(State(app): State<Shared>) -> Response {
+    axum::Json(app.faults.journal()).into_response()
+}
+
+/// Hero's error body: `{error, statusCode, message}`.
+fn api_error(status: StatusCode, message: Value) -> Response {
+    let body = json!({"error": true, "statusCode": status.as_u16(), "message": message});
+    (status, axum::Json(body)).into_response()
+}
+
+fn header_text(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Auth, then faults, then the handler; every request is journaled.
+async fn gate(
+    State(app): State<Shared>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    matched: MatchedPath,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let operation = OPERATIONS
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == matched.as_str())
+        .map_or("unknown", |(_, _, op)| op);
+    let mut entry = JournalEntry {
+        operation: operation.to_owned(),
+        method: method.to_string(),
+        path,
+        practice_group_id: None,
+        status: 0,
+        processed: false,
+        fault: None,
+    };
+
+    let (key, group) = (
+        header_text(&req, "x-api-key"),
+        header_text(&req, "x-practice-group-id"),
+    );
+    let group = match (key, group) {
+        (Some(key), Some(group)) => match app.config.keys.get(&key) {
+            Some(bound) if *bound == group => Ok(group),
+            Some(_) => Err(api_error(StatusCode::FORBIDDEN, json!("Forbidden"))),
+            None => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised"))),
+        },
+        _ => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised"))),
+    };
+    let group = match group {
+        Ok(g) => g,
+        Err(resp) => {
+            entry.status = resp.status().as_u16();
+            app.faults.record(entry);
+            return resp;
+        }
+    };
+    entry.practice_group_id = Some(group.clone());
+    req.extensions_mut().insert(PracticeGroup(group));
+
+    let fault = app.faults.next_call(operation);
+    entry.fault = fault.as_ref().map(|f| format!("{f:?}"));
+    entry.processed = fault.as_ref().is_none_or(Fault::processes);
+    let resp = match fault {
+        None => next.run(req).await,
+        Some(Fault::Latency(d)) => {
+            tokio::time::sleep(d).await;
+            next.run(req).await
+        }
+        Some(Fault::RateLimited { retry_after }) => {
+            let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, json!("Too Many Requests"));
+            if let Some(secs) = retry_after {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            resp
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            api_error(status, json!("Unknown error"))
+        }
+        Some(Fault::HtmlError(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            let page = format!(
+                "<html><head><title>{code}</title></head><body><h1>{code} Bad Gateway</h1></body></html>"
+            );
+            (status, [(header::CONTENT_TYPE, "text/html")], page).into_response()
+        }
+        Some(Fault::ResetBeforeProcessing) => {
+            conn.0.reset();
+            StatusCode::OK.into_response()
+        }
+        Some(Fault::ResetAfterProcessing) => {
+            let resp = next.run(req).await;
+            conn.0.reset();
+            resp
+        }
+        Some(fault) => {
+            let resp = next.run(req).await;
+            let (mut parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let bytes = match fault {
+                Fault::TruncatedJson => bytes.slice(..bytes.len() / 2),
+                Fault::MalformedJson => Bytes::from_static(b"{\"data\": [,]"),
+                Fault::EmptyBody => Bytes::new(),
+                Fault::UnknownEnumValue => match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(mut v) => {
+                        unknown_enums(&mut v);
+                        Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
+                    }
+                    Err(_) => bytes,
+                },
+                Fault::WrongContentType => {
+                    parts
+                        .headers
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    bytes
+                }
+                _ => bytes,
+            };
+            if matches!(fault, Fault::MalformedJson | Fault::EmptyBody) {
+                parts.status = StatusCode::OK;
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(bytes))
+        }
+    };
+    entry.status = if matches!(entry.fault.as_deref(), Some(f) if f.starts_with("Reset")) {
+        0
+    } else {
+        resp.status().as_u16()
+    };
+    app.faults.record(entry);
+    resp
+}
+
+// ------------------------------------------------------------------ validation
+
+/// Collects Zod-like issues and answers Hero's 400 body.
+#[derive(Default)]
+struct Issues(Vec<Value>);
+
+impl Issues {
+    fn add(&mut self, code: &str, expected: &str, path: &[Value]) {
+        self.0
+            .push(json!({"code": code, "expected": expected, "path": path}));
+    }
+
+    fn finish(self) -> Result<(), Response> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(api_error(StatusCode::BAD_REQUEST, Value::Array(self.0)))
+        }
+    }
+
+    fn string(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        required: bool,
+        non_empty: bool,
+    ) -> Option<String> {
+        match obj.get(field) {
+            None | Some(Value::Null) if !required => None,
+            Some(Value::String(s)) if non_empty && s.trim().is_empty() => {
+                self.add("too_small", "non-empty string", &[json!(field)]);
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => {
+                self.add("invalid_type", "string", &[json!(field)]);
+                None
+            }
+        }
+    }
+
+    fn one_of(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        allowed: &[&str],
+        required: bool,
+    ) -> Option<String> {
+        let v = self.string(obj, field, required, false)?;
+        if allowed.contains(&v.as_str()) {
+            Some(v)
+        } else {
+            let expected: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+            self.add("invalid_enum_value", &expected.join(" | "), &[json!(field)]);
+            None
+        }
+    }
+
+    fn boolean(&mut self, obj: &Map<String, Value>, field: &str) -> bool {
+        match obj.get(field) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            _ => {
+                self.add("invalid_type", "boolean", &[json!(field)]);
+                false
+            }
+        }
+    }
+
+    fn datetime(&mut self, value: &str, path: &[Value]) -> Option<DateTime<Utc>> {
+        match parse_datetime(value) {
+            Some(d) => Some(d),
+            None => {
+                self.add("invalid_string", "datetime", path);
+                None
+            }
+        }
+    }
+}
+
+/// An ISO 8601 date-time, or a date (taken as midnight UTC).
+fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        })
+}
+
+fn json_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => {
+            let mut issues = Issues::default();
+            issues.add("invalid_type", "object", &[]);
+            Err(issues.finish().expect_err("one issue"))
+        }
+    }
+}
+
+/// The query string as pairs, repeated keys kept.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: Option<String>) -> Self {
+        Self(
+            raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn int(&self, name: &str, min: i64, issues: &mut Issues) -> Option<i64> {
+        let v = self.get(name)?;
+        match v.parse::<i64>() {
+            Ok(n) if n >= min => Some(n),
+            Ok(_) => {
+                issues.add("too_small", &format!("integer >= {min}"), &[json!(name)]);
+                None
+            }
+            Err(_) => {
+                issues.add("invalid_type", "integer", &[json!(name)]);
+                None
+            }
+        }
+    }
+
+    fn boolean(&self, name: &str, issues: &mut Issues) -> Option<bool> {
+        match self.get(name)? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                issues.add("invalid_type", "boolean", &[json!(name)]);
+                None
+            }
+        }
+    }
+
+    /// Every value of `name` must be one of `allowed`.
+    fn enums(&self, name: &str, allowed: &[&str], issues: &mut Issues) -> Vec<String> {
+        let values = self.all(name);
+        for v in &values {
+            if !allowed.contains(v) {
+                let expected: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+                issues.add("invalid_enum_value", &expected.join(" | "), &[json!(name)]);
+            }
+        }
+        values.into_iter().map(str::to_owned).collect()
+    }
+}
+
+/// One page of `items` per `page_index` (from 0) and `page_size`, and the `count` to report.
+fn paginate<T>(app: &App, items: Vec<T>, q: &Query, issues: &mut Issues) -> (Vec<T>, usize) {
+    let size = q
+        .int("page_size", 1, issues)
+        .map_or(app.config.default_page_size, |s| s as usize)
+        .min(app.config.max_page_size);
+    let index = q.int("page_index", 0, issues).unwrap_or(0) as usize;
+    let total = items.len();
+    let page: Vec<T> = items
+        .into_iter()
+        .skip(index.saturating_mul(size))
+        .take(size)
+        .collect();
+    let count = match app.config.count_mode {
+        CountMode::Total => total,
+        CountMode::Page => page.len(),
+    };
+    (page, count)
+}
+
+const CHANNELS: [&str; 3] = ["SMS", "EMAIL", "NHS_APP"];
+const BATCH_STATUSES: [&str; 4] = ["CREATED", "PENDING", "SENDING", "COMPLETED"];
+const ENRICHMENT: [&str; 5] = [
+    "CREATED",
+    "ENRICHMENT_ERROR",
+    "ENRICHED",
+    "INVALID_PAYLOAD",
+    "QUEUED",
+];
+const SEND_STATUSES: [&str; 5] = ["CREATED", "QUEUED", "SENT", "ERROR", "SUCCESS"];
+const MESSAGE_TYPES: [&str; 4] = ["hero", "sms", "email", "nhs_app"];
+const DELIVERY: [&str; 6] = ["delivered", "declined", "sent", "pending", "retry", "fatal"];
+const WTR: [&str; 3] = ["success", "failed", "not_written"];
+
+fn with_group<R>(app: &App, group: &str, f: impl FnOnce(&mut Group) -> R) -> R {
+    let mut groups = app.groups.lock().expect("store lock");
+    f(groups.entry(group.to_owned()).or_default())
+}
+
+fn ts(d: DateTime<Utc>) -> Value {
+    json!(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn opt_ts(d: Option<DateTime<Utc>>) -> Value {
+    d.map_or(Value::Null, ts)
+}
+
+// ------------------------------------------------------------------ batch messages
+
+fn batch_json(b: &Batch, now: DateTime<Utc>) -> Value {
+    let mut v = json!({"id": b.id, "name": b.name, "status": b.status(now), "channel": b.channel, "content": b.content});
+    if let Some(s) = &b.subject {
+        v["subject"] = json!(s);
+    }
+    v
+}
+
+async fn create_batch_message(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    body: Bytes,
+) -> Result<Response, Response> {
+    let obj = json_object(&body)?;
+    let mut issues = Issues::default();
+    let name = issues.string(&obj, "name", true, false);
+    let channel = issues.one_of(&obj, "channel", &CHANNELS, true);
+    let subject = issues.string(&obj, "subject", false, false);
+    if channel.as_deref() == Some("EMAIL") && subject.as_deref().is_none_or(|s| s.trim().is_empty())
+    {
+        issues.add(
+            "custom",
+            "subject is required when channel = EMAIL",
+            &[json!("subject")],
+        );
+    }
+    let content = issues.string(&obj, "content", true, true);
+    let mut recipients = Vec::new();
+    let list: Vec<(Option<usize>, &Value)> = match obj.get("recipients") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Some(i), v))
+            .collect(),
+        Some(v @ Value::Object(_)) => vec![(None, v)],
+        _ => {
+            issues.add("invalid_type", "array", &[json!("recipients")]);
+            Vec::new()
+        }
+    };
+    for (i, r) in list {
+        let path = |field: &str| -> Vec<Value> {
+            let mut p = vec![json!("recipients")];
+            p.extend(i.map(|i| json!(i)));
+            p.push(json!(field));
+            p
+        };
+        let Value::Object(r) = r else {
+            issues.add("invalid_type", "object", &path("")[..path("").len() - 1]);
+            continue;
+        };
+        let nhs = match r.get("nhs_number") {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => {
+                issues.add("invalid_type", "string", &path("nhs_number"));
+                None
+            }
+        };
+        match r.get("dob") {
+            Some(Value::Null) => {}
+            Some(Value::String(s)) => {
+                issues.datetime(s, &path("dob"));
+            }
+            _ => issues.add("invalid_type", "string", &path("dob")),
+        }
+        if let Some(nhs) = nhs {
+            recipients.push(nhs);
+        }
+    }
+    issues.finish()?;
+    let now = app.clock.now();
+    let id = format!("bm_{:06}", app.next_id());
+    let batch = with_group(&app, &group, |g| {
+        let recipients = recipients
+            .into_iter()
+            .map(|raw| match herohealth::NhsNumber::parse(&raw) {
+                Ok(nhs) => {
+                    let p = g.register_nhs(nhs.as_str());
+                    let outcome = app
+                        .config
+                        .outcome_for(if channel.as_deref() == Some("EMAIL") {
+                            &p.email
+                        } else {
+                            &p.mobile
+                        });
+                    Recipient {
+                        nhs_number: nhs.as_str().to_owned(),
+                        enriched: Some(p),
+                        outcome,
+                    }
+                }
+                Err(_) => Recipient {
+                    nhs_number: raw,
+                    enriched: None,
+                    outcome: Outcome::Fatal,
+                },
+            })
+            .collect();
+        let batch = Batch {
+            id,
+            name: name.unwrap_or_default(),
+            channel: channel.unwrap_or_default(),
+            subject,
+            content: content.unwrap_or_default(),
+            sent_at: None,
+            recipients,
+        };
+        g.batches.push(batch.clone());
+        batch
+    });
+    Ok(axum::Json(batch_json(&batch, now)).into_response())
+}
+
+async fn list_batch_messages(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Response> {
+    let q = Query::parse(raw);
+    let mut issues = Issues::default();
+    let mut allowed = BATCH_STATUSES.to_vec();
+    allowed.extend(ENRICHMENT.iter().filter(|s| **s != "CREATED"));
+    let status = q.enums("status", &allowed, &mut issues);
+    let now = app.clock.now();
+    let rows: Vec<Value> = with_group(&app, &group, |g| {
+        g.batches
+            .iter()
+            .filter(|b| {
+                status.iter().all(|s| {
+                    if BATCH_STATUSES.contains(&s.as_str()) {
+                        b.status(now) == s
+                    } else {
+                        b.recipients.iter().any(|r| enrichment(r) == s)
+                    }
+                })
+            })
+            .map(|b| batch_json(b, now))
+            .collect()
+    });
+    let (data, count) = paginate(&app, rows, &q, &mut issues);
+    issues.finish()?;
+    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+}
+
+fn find_batch<R>(
+    app: &App,
+    group: &str,
+    id: &str,
+    f: impl FnOnce(&mut Batch) -> R,
+) -> Result<R, Response> {
+    with_group(app, group, |g| {
+        g.batches.iter_mut().find(|b| b.id == id).map(f)
+    })
+    .ok_or_else(|| api_error(StatusCode::NOT_FOUND, json!("Batch message not found")))
+}
+
+async fn send_batch_message(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let now = app.clock.now();
+    let already = find_batch(&app, &group, &id, |b| {
+        let already = b.sent_at.is_some();
+        b.sent_at.get_or_insert(now);
+        already
+    })?;
+    if already {
+        let mut issues = Issues::default();
+        issues.add("invalid_status", "CREATED", &[json!("status")]);
+        return Err(issues.finish().expect_err("one issue"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn get_batch_message(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let now = app.clock.now();
+    let v = find_batch(&app, &group, &id, |b| batch_json(b, now))?;
+    Ok(axum::Json(v).into_response())
+}
+
+fn enrichment(r: &Recipient) -> &'static str {
+    if r.enriched.is_some() {
+        "ENRICHED"
+    } else {
+        "ENRICHMENT_ERROR"
+    }
+}
+
+async fn list_batch_message_recipients(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Response> {
+    let q = Query::parse(raw);
+    let mut issues = Issues::default();
+    let status = q.enums("status", &ENRICHMENT, &mut issues);
+    let rows = find_batch(&app, &group, &id, |b| {
+        b.recipients
+            .iter()
+            .filter(|r| status.iter().all(|s| enrichment(r) == s))
+            .map(|r| match &r.enriched {
+                Some(p) => json!({"enrichment_status": "ENRICHED", "first_name": p.first_name, "last_name": p.last_name,
+                    "nhs_number": r.nhs_number, "mobile": p.mobile, "email": p.email}),
+                None => json!({"enrichment_status": "ENRICHMENT_ERROR", "nhs_number": r.nhs_number}),
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let (data, count) = paginate(&app, rows, &q, &mut issues);
+    issues.finish()?;
+    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+}
+
+async fn list_batch_message_sends(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Response> {
+    let q = Query::parse(raw);
+    let mut issues = Issues::default();
+    let status = q.enums("status", &SEND_STATUSES, &mut issues);
+    let now = app.clock.now();
+    let rows = find_batch(&app, &group, &id, |b| {
+        b.recipients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let (st, sent_at) = b.send_state(r, now)?;
+                let p = r.enriched.as_ref()?;
+                status.iter().all(|s| s == st).then(|| {
+                    let mut v = json!({"id": format!("{}_{}", b.id, i + 1), "status": st, "recipient": b.contact_of(p),
+                        "channel": b.channel, "content": b.content, "sent_at": opt_ts(sent_at), "created_at": opt_ts(b.sent_at)});
+                    if let Some(s) = &b.subject {
+                        v["subject"] = json!(s);
+                    }
+                    v
+                })
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let (data, count) = paginate(&app, rows, &q, &mut issues);
+    issues.finish()?;
+    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+}
+
+// ------------------------------------------------------------------ single messages
+
+async fn send_message(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    body: Bytes,
+) -> Result<Response, Response> {
+    let obj = json_object(&body)?;
+    let mut issues = Issues::default();
+    let patient_id = issues.string(&obj, "patient_id", true, false);
+    if patient_id
+        .as_deref()
+        .is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        issues.add("invalid_string", "^\\d+$", &[json!("patient_id")]);
+    }
+    let message_type = issues.one_of(&obj, "message_type", &MESSAGE_TYPES, true);
+    let content = issues.string(&obj, "message_string", true, true);
+    let contact = issues.string(&obj, "recipient_contact_detail", false, false);
+    issues.string(&obj, "fallback_contact_detail", false, false);
+    issues.one_of(&obj, "fallback_message_type", &["sms", "email"], false);
+    let write_to_record = issues.boolean(&obj, "write_to_record");
+    issues.boolean(&obj, "auto_write_to_record");
+    if !matches!(
+        obj.get("encrypted"),
+        None | Some(Value::Bool(_) | Value::String(_))
+    ) {
+        issues.add("invalid_type", "boolean | string", &[json!("encrypted")]);
+    }
+    let snomed_code = issues.string(&obj, "snomed_code", false, false);
+    for field in ["snomed_term", "task_id", "assignee_type"] {
+        issues.string(&obj, field, false, false);
+    }
+    for field in ["attachment_uuid", "short_link_id"] {
+        issues.string(&obj, field, false, true);
+    }
+    if !matches!(obj.get("assignee_id"), None | Some(Value::Number(_))) {
+        issues.add("invalid_type", "number", &[json!("assignee_id")]);
+    }
+    let send_at = issues
+        .string(&obj, "send_at", false, false)
+        .and_then(|s| issues.datetime(&s, &[json!("send_at")]));
+    issues.finish()?;
+    let (patient_id, message_type, content) = (
+        patient_id.unwrap_or_default(),
+        message_type.unwrap_or_default(),
+        content.unwrap_or_default(),
+    );
+
+    let now = app.clock.now();
+    let m = with_group(&app, &group, |g| {
+        let patient = g.patient(&patient_id);
+        let contact = contact.unwrap_or_else(|| {
+            if message_type == "email" {
+                patient.email.clone()
+            } else {
+                patient.mobile.clone()
+            }
+        });
+        let snomed_valid = snomed_code
+            .as_deref()
+            .is_none_or(|c| herohealth::SnomedCode::parse(c).is_ok());
+        let m = Message {
+            id: g.messages.len() as u64 + 1,
+            patient_id,
+            outcome: app.config.outcome_for(&contact),
+            message_type,
+            content,
+            contact,
+            write_to_record,
+            snomed_code: snomed_code
+                .or_else(|| write_to_record.then(|| crate::DEFAULT_SNOMED_CODE.to_owned())),
+            snomed_valid,
+            send_at,
+            created_at: now,
+            sent_by: "API".to_owned(),
+            campaign: None,
+            short_link: None,
+        };
+        g.messages.push(m.clone());
+        m
+    });
+    Ok(axum::Json(json!({
+        "message_id": m.id.to_string(),
+        "content": m.content,
+        "created_at": ts(m.created_at),
+        "snomed_code": m.snomed_code,
+        "write_to_record": m.write_to_record,
+        "auth_token": Value::Null,
+        "confirm_write_to_record_url": Value::Null,
+        "submitted_by": "API",
+        "send_at": opt_ts(m.send_at),
+    }))
+    .into_response())
+}
+
+fn find_message<R>(
+    app: &App,
+    group: &str,
+    id: &str,
+    f: impl FnOnce(&Message, &mut Group) -> R,
+) -> Result<R, Response> {
+    with_group(app, group, |g| {
+        let m = id
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| g.messages.get(i.checked_sub(1)?))
+            .cloned()?;
+        Some(f(&m, g))
+    })
+    .ok_or_else(|| api_error(StatusCode::NOT_FOUND, json!("Message not found")))
+}
+
+fn patient_json(g: &mut Group, patient_id: &str) -> Value {
+    let p = g.patient(patient_id);
+    json!({"id": p.id, "title": p.title, "first_name": p.first_name, "last_name": p.last_name})
+}
+
+fn sent_message_json(m: &Message, g: &mut Group, now: DateTime<Utc>) -> Value {
+    let s = m.state(now);
+    json!({
+        "id": m.id.to_string(),
+        "patient": patient_json(g, &m.patient_id),
+        "write_to_record": {"write_to_record_at": opt_ts(s.wtr_at), "status": s.wtr_status, "failure_reason": s.wtr_failure},
+        "short_link": m.short_link.as_ref().map(|(id, ty)| json!({"id": id, "type": ty, "name": "Book an appointment", "status": "active"})),
+        "campaign": m.campaign.as_ref().map(|(id, name)| json!({"id": id, "name": name})),
+        "created_at": ts(m.created_at),
+        "sent_at": opt_ts(s.sent_at),
+        "scheduled_at": opt_ts(m.send_at),
+        "status": s.status,
+        "sent_by": m.sent_by,
+        "recipient_contact_detail": m.contact,
+        "message_type": m.message_type,
+    })
+}
+
+async fn get_message(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let now = app.clock.now();
+    let v = find_message(&app, &group, &id, |m, g| {
+        let mut v = sent_message_json(m, g, now);
+        let obj = v.as_object_mut().expect("object");
+        for k in ["sent_by", "recipient_contact_detail", "message_type"] {
+            obj.remove(k);
+        }
+        obj["write_to_record"]["snomed_code"] = json!(m.snomed_code);
+        obj.insert("sent_by_admin".to_owned(), Value::Null);
+        v
+    })?;
+    Ok(axum::Json(v).into_response())
+}
+
+async fn get_message_status(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    let now = app.clock.now();
+    let v = find_message(&app, &group, &id, |m, _| {
+        let s = m.state(now);
+        json!({
+            "id": m.id.to_string(),
+            "scheduled_send_at": opt_ts(m.send_at),
+            "write_to_record": m.write_to_record,
+            "status": {"write_to_record_at": opt_ts(s.wtr_at), "sent_at": opt_ts(s.sent_at), "response": s.status, "failure_reason": s.send_error},
+            "errors": {"write_to_record": s.wtr_failure, "send": s.send_error},
+        })
+    })?;
+    Ok(axum::Json(v).into_response())
+}
+
+async fn list_sent_messages(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Response> {
+    let q = Query::parse(raw);
+    let mut issues = Issues::default();
+    let order_by = q.enums(
+        "order_by",
+        &[
+            "patient_first_name",
+            "patient_last_name",
+            "patient_full_name",
+            "created_at",
+            "sent_at",
+        ],
+        &mut issues,
+    );
+    let descending = q.boolean("order_descending", &mut issues).unwrap_or(false);
+    let scheduled = q.boolean("scheduled", &mut issues);
+    let types = q.enums("message_type", &MESSAGE_TYPES, &mut issues);
+    let statuses = q.enums("status", &DELIVERY, &mut issues);
+    let wtr = q.enums("write_to_record_status", &WTR, &mut issues);
+    let range = |name: &str, issues: &mut Issues| -> Vec<DateTime<Utc>> {
+        q.all(name)
+            .iter()
+            .filter_map(|v| issues.datetime(v, &[json!(name)]))
+            .collect()
+    };
+    let sent_range = range("sent_at[]", &mut issues);
+    let scheduled_range = range("scheduled_at[]", &mut issues);
+    let text = |name: &str| q.get(name).map(str::to_lowercase);
+    let (first, last, full) = (
+        text("patient_first_name"),
+        text("patient_last_name"),
+        text("patient_full_name"),
+    );
+    let now = app.clock.now();
+    let in_range = |d: Option<DateTime<Utc>>, r: &[DateTime<Utc>]| match (r, d) {
+        ([], _) => true,
+        (_, None) => false,
+        ([from], Some(d)) => d >= *from,
+        ([from, to, ..], Some(d)) => d >= *from && d <= *to,
+    };
+    let mut rows: Vec<(Value, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> =
+        with_group(&app, &group, |g| {
+            let messages = g.messages.clone();
+            messages
+                .iter()
+                .filter_map(|m| {
+                    let p = g.patient(&m.patient_id);
+                    let s = m.state(now);
+                    let keep = first
+                        .as_ref()
+                        .is_none_or(|f| p.first_name.to_lowercase().contains(f))
+                        && last
+                            .as_ref()
+                            .is_none_or(|l| p.last_name.to_lowercase().contains(l))
+                        && full.as_ref().is_none_or(|f| {
+                            format!("{} {}", p.first_name, p.last_name)
+                                .to_lowercase()
+                                .contains(f)
+                        })
+                        && q.get("patient_id").is_none_or(|id| id == m.patient_id)
+                        && q.get("recipient_contact_detail")
+                            .is_none_or(|c| c == m.contact)
+                        && (wtr.is_empty()
+                            || s.wtr_status.is_some_and(|w| wtr.iter().any(|x| x == w)))
+                        && (types.is_empty() || types.contains(&m.message_type))
+                        && (statuses.is_empty() || statuses.iter().any(|x| x == s.status))
+                        && scheduled.is_none_or(|b| b == m.send_at.is_some())
+                        && q.get("sent_by").is_none_or(|b| b == m.sent_by)
+                        && q.get("campaign_id")
+                            .is_none_or(|c| m.campaign.as_ref().is_some_and(|(id, _)| id == c))
+                        && q.get("short_link_id")
+                            .is_none_or(|c| m.short_link.as_ref().is_some_and(|(id, _)| id == c))
+                        && q.get("short_link_type")
+                            .is_none_or(|c| m.short_link.as_ref().is_some_and(|(_, t)| t == c))
+                        && in_range(s.sent_at, &sent_range)
+                        && in_range(m.send_at, &scheduled_range);
+                    keep.then(|| {
+                        (
+                            sent_message_json(m, g, now),
+                            p.first_name,
+                            p.last_name,
+                            m.created_at,
+                            s.sent_at,
+                        )
+                    })
+                })
+                .collect()
+        });
+    match order_by.first().map(String::as_str) {
+        Some("patient_first_name") => rows.sort_by(|a, b| a.1.cmp(&b.1)),
+        Some("patient_last_name") => rows.sort_by(|a, b| a.2.cmp(&b.2)),
+        Some("patient_full_name") => rows.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2))),
+        Some("sent_at") => rows.sort_by_key(|r| r.4),
+        _ => {}
+    }
+    if descending {
+        rows.reverse();
+    }
+    let rows: Vec<Value> = rows.into_iter().map(|r| r.0).collect();
+    let (data, count) = paginate(&app, rows, &q, &mut issues);
+    issues.finish()?;
+    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+}
+
+// ------------------------------------------------------------------ assignees, SNOMED, templates
+
+async fn list_assignee_collection() -> Response {
+    axum::Json(json!({"data": [
+        {"label": "Dr Ada Lovelace", "value": 12, "type": "Admin", "key": "admin-12"},
+        {"label": "Grace Hopper", "value": 14, "type": "Admin", "key": "admin-14"},
+        {"label": "Reception team", "value": 3, "type": "AdminTeam", "key": "team-3"},
+    ]}))
+    .into_response()
+}
+
+async fn validate_snomed_code(body: Bytes) -> Result<Response, Response> {
+    let obj = json_object(&body)?;
+    let mut issues = Issues::default();
+    let code = issues.string(&obj, "code", true, false);
+    issues.finish()?;
+    let valid = herohealth::SnomedCode::parse(&code.unwrap_or_default()).is_ok();
+    Ok(axum::Json(json!({"valid": valid})).into_response())
+}
+
+async fn list_templates(RawQuery(raw): RawQuery) -> Result<Response, Response> {
+    let q = Query::parse(raw);
+    let mut issues = Issues::default();
+    let follow_up = q.boolean("has_follow_up", &mut issues);
+    issues.finish()?;
+    let all = [
+        json!({"id": "tpl_1", "name": "Test results ready", "content": "Your test results are ready. Please call the surgery.",
+               "link": "no_link", "type": "hero", "sms_snomed_code": "1240751000000100", "send_follow_up_one": false,
+               "send_follow_up_two": false, "reminder_time": null}),
+        json!({"id": "tpl_2", "name": "Flu clinic", "content": "Your flu vaccination is due. Book here:", "link": "booking",
+               "type": "user", "sms_snomed_code": null, "sms_follow_up_1_snomed_code": null, "send_follow_up_one": true,
+               "send_follow_up_two": false, "reminder_time": 72}),
+        json!({"id": "tpl_3", "name": "Asthma review", "content": "Please complete your asthma review form:", "link": "form",
+               "type": "external", "send_follow_up_one": true, "send_follow_up_two": true, "reminder_time": 48}),
+    ];
+    let data: Vec<Value> = all
+        .into_iter()
+        .filter(|t| {
+            follow_up.is_none_or(|f| {
+                f == (t["send_follow_up_one"] == json!(true)
+                    || t["send_follow_up_two"] == json!(true))
+            })
+        })
+        .collect();
+    let count = data.len();
+    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+}
+
+// ------------------------------------------------------------------ patients
+
+async fn register_patient_pds(
+    State(app): State<Shared>,
+    Extension(PracticeGroup(group)): Extension<PracticeGroup>,
+    body: Bytes,
+) -> Result<Response, Response> {
+    let obj = json_object(&body)?;
+    let mut issues = Issues::default();
+    match obj.get("dob").and_then(Value::as_str) {
+        Some(d) => {
+            issues.datetime(d, &[json!("dob")]);
+        }
+        None => issues.add("invalid_type", "string", &[json!("dob")]),
+    }
+    for field in ["ehr_partner", "ehr_partner_id"] {
+        issues.string(&obj, field, false, true);
+    }
+    let nhs = if obj.contains_key("nhs_number") {
+        let raw = issues.string(&obj, "nhs_number", true, false);
+        let nhs = raw
+            .as_deref()
+            .and_then(|r| herohealth::NhsNumber::parse(r).ok());
+        if raw.is_some() && nhs.is_none() {
+            issues.add("custom", "a valid NHS number", &[json!("nhs_number")]);
+        }
+        nhs
+    } else {
+        for field in ["postcode", "forename", "surname"] {
+            issues.string(&obj, field, true, true);
+        }
+        None
+    };
+    issues.finish()?;
+    if let Some(nhs) = &nhs {
+        if app.config.not_found_nhs.contains(nhs.as_str()) {
+            return Err(api_error(StatusCode::NOT_FOUND, json!("No patient found")));
+        }
+        if app.config.verify_identity_nhs.contains(nhs.as_str()) {
+            return Ok(axum::Json(json!({
+                "message": "Patient must verify their identity before proceeding",
+                "login_url": format!("https://patient.herohealth.net/verify/{}", &nhs.as_str()[6..]),
+            }))
+            .into_response());
+        }
+    }
+    let key = match &nhs {
+        Some(n) => n.as_str().to_owned(),
+        None => {
+            let s = |k: &str| {
+                obj.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_lowercase()
+            };
+            format!(
+                "demo:{}:{}:{}:{}",
+                s("forename"),
+                s("surname"),
+                s("postcode"),
+                s("dob")
+            )
+        }
+    };
+    let patient = with_group(&app, &group, |g| {
+        if nhs.is_some() {
+            g.register_nhs(&key)
+        } else if let Some(id) = g.by_nhs.get(&key) {
+            g.patients[id].clone()
+        } else {
+            g.next_patient += 1;
+            let id = (100_000 + g.next_patient).to_string();
+            let mut p = person(g.next_patient, id.clone());
+            p.first_name = obj
+                .get("forename")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            p.last_name = obj
+                .get("surname")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            g.by_nhs.insert(key.clone(), id.clone());
+            g.patients.insert(id, p.clone());
+            p
+        }
+    });
+    Ok(axum::Json(json!({"patient_id": patient.id})).into_response())
+}

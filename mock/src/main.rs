@@ -1,0 +1,95 @@
+//! `herohealth-mock`: run the mock Hero server from the command line.
+
+use clap::Parser;
+use herohealth_mock::{CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule, MockConfig};
+
+/// A stateful local Hero Health API server for offline tests.
+///
+/// Serves every operation of herohealth's openapi.yaml on loopback. The journal of requests is at
+/// GET /__mock/journal. Stop it with Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "herohealth-mock", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4010)]
+    port: u16,
+
+    /// Accept KEY for practice group PRACTICE_GROUP_ID (KEY=PRACTICE_GROUP_ID). Repeatable. With none,
+    /// the demo key `hero_test_key` is accepted for practice group `demo-practice`.
+    #[arg(long = "api-key", value_name = "KEY=PRACTICE_GROUP_ID", value_parser = parse_key)]
+    api_keys: Vec<(String, String)>,
+
+    /// Fill each practice group with N historical sent messages (deterministic).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed_sent_messages: u64,
+
+    /// Run the mock clock this many times faster than real time (message and batch lifecycles).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    time_scale: f64,
+
+    /// Page size when a request gives none.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    default_page_size: usize,
+
+    /// Largest page served.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_page_size: usize,
+
+    /// What `count` in list responses means: `total` (matching items on all pages) or `page`.
+    #[arg(long, value_name = "MODE", default_value = "total", value_parser = ["total", "page"])]
+    count: String,
+
+    /// Inject a fault: OPERATION=FAULT[@N|@first-N], OPERATION a snake_case operationId or `*`.
+    /// FAULT: latency:MS, 429[:SECS], status:CODE, reset-before, reset-after, truncated, malformed,
+    /// html[:CODE], unknown-enum, empty, wrong-content-type. Repeatable.
+    #[arg(long = "fault", value_name = "RULE", value_parser = FaultRule::parse)]
+    faults: Vec<FaultRule>,
+}
+
+fn parse_key(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, g)) if !k.is_empty() && !g.is_empty() => Ok((k.to_owned(), g.to_owned())),
+        _ => Err("expected KEY=PRACTICE_GROUP_ID".to_owned()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut config = MockConfig::default()
+        .host(&args.host)
+        .port(args.port)
+        .seed_sent_messages(args.seed_sent_messages)
+        .time_scale(args.time_scale)
+        .default_page_size(args.default_page_size)
+        .max_page_size(args.max_page_size)
+        .count_mode(if args.count == "page" {
+            CountMode::Page
+        } else {
+            CountMode::Total
+        });
+    if args.api_keys.is_empty() {
+        eprintln!(
+            "no --api-key given: accepting the demo key `{DEMO_API_KEY}` for practice group `{DEMO_PRACTICE_GROUP_ID}`"
+        );
+    }
+    for (key, group) in args.api_keys {
+        config = config.api_key(key, group);
+    }
+    for rule in args.faults {
+        config = config.fault(rule);
+    }
+    let server = config.start().await?;
+    eprintln!("herohealth-mock listening on {}", server.base_url());
+    tokio::signal::ctrl_c().await?;
+    eprintln!("stopping");
+    Ok(())
+}
