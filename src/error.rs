@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Validation,
     /// The resource does not exist for this practice group (404).
     NotFound,
+    /// The request conflicts with the resource's state (409), e.g. a batch that was already sent.
+    Conflict,
     /// Over the partner rate limit (429); see [`Error::retry_after`].
     RateLimited,
     /// Hero failed (5xx).
@@ -55,6 +57,7 @@ impl ErrorKind {
             }
             Self::Validation => "Hero rejected the request as invalid",
             Self::NotFound => "not found",
+            Self::Conflict => "conflict with the resource's state (e.g. already sent)",
             Self::RateLimited => "rate limited by Hero",
             Self::Server => "Hero server error",
             Self::Timeout => "timed out waiting for Hero",
@@ -203,6 +206,7 @@ impl Error {
             400 | 422 => ErrorKind::Validation,
             401 | 403 => ErrorKind::Auth,
             404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
             429 => ErrorKind::RateLimited,
             500..=599 => ErrorKind::Server,
             _ => ErrorKind::UnexpectedStatus,

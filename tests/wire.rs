@@ -564,10 +564,10 @@ async fn list_sent_messages_with_every_filter() {
         .scheduled(false)
         .sent_by("Integration")
         .sent_at(vec![
-            "2024-03-01T00:00:00Z".to_owned(),
-            "2024-03-31T23:59:59Z".to_owned(),
+            Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2024, 3, 31, 23, 59, 59).unwrap(),
         ])
-        .scheduled_at(vec!["2024-04-01T00:00:00Z".to_owned()])
+        .scheduled_at(vec![Utc.with_ymd_and_hms(2024, 4, 1, 0, 0, 0).unwrap()])
         .send()
         .await
         .unwrap();

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     App, CountMode,
     faults::{ConnHandle, Fault, JournalEntry, unknown_enums},
-    state::{Batch, Group, Message, Outcome, Recipient, person},
+    state::{Batch, Group, Message, Outcome, Patient, Recipient, person},
 };
 
 /// `(method, route, snake_case operationId)` of every operation in `openapi.yaml`.
@@ -95,9 +95,23 @@ async fn journal(State(app): State<Shared>) -> Response {
 }
 
 /// Hero's error body: `{error, statusCode, message}`.
-fn api_error(status: StatusCode, message: Value) -> Response {
-    let body = json!({"error": true, "statusCode": status.as_u16(), "message": message});
-    (status, axum::Json(body)).into_response()
+fn api_error(status: StatusCode, message: Value) -> ApiFailure {
+    ApiFailure { status, message }
+}
+
+/// An error answer: the status and the `message` of Hero's error body.
+#[derive(Debug)]
+pub(crate) struct ApiFailure {
+    status: StatusCode,
+    message: Value,
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let body =
+            json!({"error": true, "statusCode": self.status.as_u16(), "message": self.message});
+        (self.status, axum::Json(body)).into_response()
+    }
 }
 
 fn header_text(req: &Request, name: &str) -> Option<String> {
@@ -138,10 +152,10 @@ async fn gate(
     let group = match (key, group) {
         (Some(key), Some(group)) => match app.config.keys.get(&key) {
             Some(bound) if *bound == group => Ok(group),
-            Some(_) => Err(api_error(StatusCode::FORBIDDEN, json!("Forbidden"))),
-            None => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised"))),
+            Some(_) => Err(api_error(StatusCode::FORBIDDEN, json!("Forbidden")).into_response()),
+            None => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised")).into_response()),
         },
-        _ => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised"))),
+        _ => Err(api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised")).into_response()),
     };
     let group = match group {
         Ok(g) => g,
@@ -164,7 +178,8 @@ async fn gate(
             next.run(req).await
         }
         Some(Fault::RateLimited { retry_after }) => {
-            let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, json!("Too Many Requests"));
+            let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, json!("Too Many Requests"))
+                .into_response();
             if let Some(secs) = retry_after {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -173,7 +188,7 @@ async fn gate(
         }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            api_error(status, json!("Unknown error"))
+            api_error(status, json!("Unknown error")).into_response()
         }
         Some(Fault::HtmlError(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -244,7 +259,7 @@ impl Issues {
             .push(json!({"code": code, "expected": expected, "path": path}));
     }
 
-    fn finish(self) -> Result<(), Response> {
+    fn finish(self) -> Result<(), ApiFailure> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -252,6 +267,7 @@ impl Issues {
         }
     }
 
+    /// A string field. An optional field may be absent but not `null` (Zod `.optional()`).
     fn string(
         &mut self,
         obj: &Map<String, Value>,
@@ -260,7 +276,7 @@ impl Issues {
         non_empty: bool,
     ) -> Option<String> {
         match obj.get(field) {
-            None | Some(Value::Null) if !required => None,
+            None if !required => None,
             Some(Value::String(s)) if non_empty && s.trim().is_empty() => {
                 self.add("too_small", "non-empty string", &[json!(field)]);
                 None
@@ -324,7 +340,7 @@ fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-fn json_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn json_object(body: &Bytes) -> Result<Map<String, Value>, ApiFailure> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         _ => {
@@ -461,7 +477,7 @@ async fn create_batch_message(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     body: Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     let name = issues.string(&obj, "name", true, false);
@@ -566,7 +582,7 @@ async fn list_batch_messages(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     RawQuery(raw): RawQuery,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
     let mut allowed = BATCH_STATUSES.to_vec();
@@ -598,7 +614,7 @@ fn find_batch<R>(
     group: &str,
     id: &str,
     f: impl FnOnce(&mut Batch) -> R,
-) -> Result<R, Response> {
+) -> Result<R, ApiFailure> {
     with_group(app, group, |g| {
         g.batches.iter_mut().find(|b| b.id == id).map(f)
     })
@@ -609,7 +625,7 @@ async fn send_batch_message(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let now = app.clock.now();
     let already = find_batch(&app, &group, &id, |b| {
         let already = b.sent_at.is_some();
@@ -617,9 +633,10 @@ async fn send_batch_message(
         already
     })?;
     if already {
-        let mut issues = Issues::default();
-        issues.add("invalid_status", "CREATED", &[json!("status")]);
-        return Err(issues.finish().expect_err("one issue"));
+        return Err(api_error(
+            StatusCode::CONFLICT,
+            json!("Batch message already sent"),
+        ));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -628,7 +645,7 @@ async fn get_batch_message(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let now = app.clock.now();
     let v = find_batch(&app, &group, &id, |b| batch_json(b, now))?;
     Ok(axum::Json(v).into_response())
@@ -647,7 +664,7 @@ async fn list_batch_message_recipients(
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
     let status = q.enums("status", &ENRICHMENT, &mut issues);
@@ -672,7 +689,7 @@ async fn list_batch_message_sends(
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
     let status = q.enums("status", &SEND_STATUSES, &mut issues);
@@ -706,7 +723,7 @@ async fn send_message(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     body: Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     let patient_id = issues.string(&obj, "patient_id", true, false);
@@ -730,14 +747,15 @@ async fn send_message(
         issues.add("invalid_type", "boolean | string", &[json!("encrypted")]);
     }
     let snomed_code = issues.string(&obj, "snomed_code", false, false);
-    for field in ["snomed_term", "task_id", "assignee_type"] {
+    issues.one_of(&obj, "assignee_type", &["Admin", "AdminTeam"], false);
+    for field in ["snomed_term", "task_id"] {
         issues.string(&obj, field, false, false);
     }
     for field in ["attachment_uuid", "short_link_id"] {
         issues.string(&obj, field, false, true);
     }
-    if !matches!(obj.get("assignee_id"), None | Some(Value::Number(_))) {
-        issues.add("invalid_type", "number", &[json!("assignee_id")]);
+    if obj.get("assignee_id").is_some_and(|v| v.as_i64().is_none()) {
+        issues.add("invalid_type", "integer", &[json!("assignee_id")]);
     }
     let send_at = issues
         .string(&obj, "send_at", false, false)
@@ -801,7 +819,7 @@ fn find_message<R>(
     group: &str,
     id: &str,
     f: impl FnOnce(&Message, &mut Group) -> R,
-) -> Result<R, Response> {
+) -> Result<R, ApiFailure> {
     with_group(app, group, |g| {
         let m = id
             .parse::<usize>()
@@ -813,16 +831,15 @@ fn find_message<R>(
     .ok_or_else(|| api_error(StatusCode::NOT_FOUND, json!("Message not found")))
 }
 
-fn patient_json(g: &mut Group, patient_id: &str) -> Value {
-    let p = g.patient(patient_id);
+fn patient_json(p: &Patient) -> Value {
     json!({"id": p.id, "title": p.title, "first_name": p.first_name, "last_name": p.last_name})
 }
 
-fn sent_message_json(m: &Message, g: &mut Group, now: DateTime<Utc>) -> Value {
+fn sent_message_json(m: &Message, p: &Patient, now: DateTime<Utc>) -> Value {
     let s = m.state(now);
     json!({
         "id": m.id.to_string(),
-        "patient": patient_json(g, &m.patient_id),
+        "patient": patient_json(p),
         "write_to_record": {"write_to_record_at": opt_ts(s.wtr_at), "status": s.wtr_status, "failure_reason": s.wtr_failure},
         "short_link": m.short_link.as_ref().map(|(id, ty)| json!({"id": id, "type": ty, "name": "Book an appointment", "status": "active"})),
         "campaign": m.campaign.as_ref().map(|(id, name)| json!({"id": id, "name": name})),
@@ -840,15 +857,22 @@ async fn get_message(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let now = app.clock.now();
     let v = find_message(&app, &group, &id, |m, g| {
-        let mut v = sent_message_json(m, g, now);
+        let p = g.patient(&m.patient_id);
+        let mut v = sent_message_json(m, &p, now);
         let obj = v.as_object_mut().expect("object");
         for k in ["sent_by", "recipient_contact_detail", "message_type"] {
             obj.remove(k);
         }
         obj["write_to_record"]["snomed_code"] = json!(m.snomed_code);
+        // Optional and not nullable in this operation's description: absent rather than null.
+        if let Some(wtr) = obj["write_to_record"].as_object_mut()
+            && wtr.get("status") == Some(&Value::Null)
+        {
+            wtr.remove("status");
+        }
         obj.insert("sent_by_admin".to_owned(), Value::Null);
         v
     })?;
@@ -859,7 +883,7 @@ async fn get_message_status(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     Path(id): Path<String>,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let now = app.clock.now();
     let v = find_message(&app, &group, &id, |m, _| {
         let s = m.state(now);
@@ -878,7 +902,7 @@ async fn list_sent_messages(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     RawQuery(raw): RawQuery,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
     let order_by = q.enums(
@@ -898,13 +922,22 @@ async fn list_sent_messages(
     let statuses = q.enums("status", &DELIVERY, &mut issues);
     let wtr = q.enums("write_to_record_status", &WTR, &mut issues);
     let range = |name: &str, issues: &mut Issues| -> Vec<DateTime<Utc>> {
-        q.all(name)
+        let values = q.all(name);
+        if values.len() > 2 {
+            issues.add("too_big", "at most 2 items", &[json!(name)]);
+        }
+        values
             .iter()
             .filter_map(|v| issues.datetime(v, &[json!(name)]))
             .collect()
     };
     let sent_range = range("sent_at[]", &mut issues);
     let scheduled_range = range("scheduled_at[]", &mut issues);
+    if q.get("patient_id")
+        .is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        issues.add("invalid_string", "^\\d+$", &[json!("patient_id")]);
+    }
     let text = |name: &str| q.get(name).map(str::to_lowercase);
     let (first, last, full) = (
         text("patient_first_name"),
@@ -918,66 +951,70 @@ async fn list_sent_messages(
         ([from], Some(d)) => d >= *from,
         ([from, to, ..], Some(d)) => d >= *from && d <= *to,
     };
-    let mut rows: Vec<(Value, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> =
-        with_group(&app, &group, |g| {
-            let messages = g.messages.clone();
-            messages
-                .iter()
-                .filter_map(|m| {
-                    let p = g.patient(&m.patient_id);
-                    let s = m.state(now);
-                    let keep = first
+    let needs_state = !wtr.is_empty() || !statuses.is_empty() || !sent_range.is_empty();
+    let page = with_group(&app, &group, |g| {
+        let patients = &g.patients;
+        let mut rows: Vec<(&Message, &Patient, Option<DateTime<Utc>>)> = g
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let p = patients.get(&m.patient_id)?;
+                let s = needs_state.then(|| m.state(now));
+                let keep = first
+                    .as_ref()
+                    .is_none_or(|f| p.first_name.to_lowercase().contains(f))
+                    && last
                         .as_ref()
-                        .is_none_or(|f| p.first_name.to_lowercase().contains(f))
-                        && last
-                            .as_ref()
-                            .is_none_or(|l| p.last_name.to_lowercase().contains(l))
-                        && full.as_ref().is_none_or(|f| {
-                            format!("{} {}", p.first_name, p.last_name)
-                                .to_lowercase()
-                                .contains(f)
-                        })
-                        && q.get("patient_id").is_none_or(|id| id == m.patient_id)
-                        && q.get("recipient_contact_detail")
-                            .is_none_or(|c| c == m.contact)
-                        && (wtr.is_empty()
-                            || s.wtr_status.is_some_and(|w| wtr.iter().any(|x| x == w)))
-                        && (types.is_empty() || types.contains(&m.message_type))
-                        && (statuses.is_empty() || statuses.iter().any(|x| x == s.status))
-                        && scheduled.is_none_or(|b| b == m.send_at.is_some())
-                        && q.get("sent_by").is_none_or(|b| b == m.sent_by)
-                        && q.get("campaign_id")
-                            .is_none_or(|c| m.campaign.as_ref().is_some_and(|(id, _)| id == c))
-                        && q.get("short_link_id")
-                            .is_none_or(|c| m.short_link.as_ref().is_some_and(|(id, _)| id == c))
-                        && q.get("short_link_type")
-                            .is_none_or(|c| m.short_link.as_ref().is_some_and(|(_, t)| t == c))
-                        && in_range(s.sent_at, &sent_range)
-                        && in_range(m.send_at, &scheduled_range);
-                    keep.then(|| {
-                        (
-                            sent_message_json(m, g, now),
-                            p.first_name,
-                            p.last_name,
-                            m.created_at,
-                            s.sent_at,
-                        )
+                        .is_none_or(|l| p.last_name.to_lowercase().contains(l))
+                    && full.as_ref().is_none_or(|f| {
+                        format!("{} {}", p.first_name, p.last_name)
+                            .to_lowercase()
+                            .contains(f)
                     })
-                })
-                .collect()
-        });
-    match order_by.first().map(String::as_str) {
-        Some("patient_first_name") => rows.sort_by(|a, b| a.1.cmp(&b.1)),
-        Some("patient_last_name") => rows.sort_by(|a, b| a.2.cmp(&b.2)),
-        Some("patient_full_name") => rows.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2))),
-        Some("sent_at") => rows.sort_by_key(|r| r.4),
-        _ => {}
-    }
-    if descending {
-        rows.reverse();
-    }
-    let rows: Vec<Value> = rows.into_iter().map(|r| r.0).collect();
-    let (data, count) = paginate(&app, rows, &q, &mut issues);
+                    && q.get("patient_id").is_none_or(|id| id == m.patient_id)
+                    && q.get("recipient_contact_detail")
+                        .is_none_or(|c| c == m.contact)
+                    && (wtr.is_empty()
+                        || s.as_ref()
+                            .and_then(|s| s.wtr_status)
+                            .is_some_and(|w| wtr.iter().any(|x| x == w)))
+                    && (types.is_empty() || types.contains(&m.message_type))
+                    && (statuses.is_empty()
+                        || s.as_ref()
+                            .is_some_and(|s| statuses.iter().any(|x| x == s.status)))
+                    && scheduled.is_none_or(|b| b == m.send_at.is_some())
+                    && q.get("sent_by").is_none_or(|b| b == m.sent_by)
+                    && q.get("campaign_id")
+                        .is_none_or(|c| m.campaign.as_ref().is_some_and(|(id, _)| id == c))
+                    && q.get("short_link_id")
+                        .is_none_or(|c| m.short_link.as_ref().is_some_and(|(id, _)| id == c))
+                    && q.get("short_link_type")
+                        .is_none_or(|c| m.short_link.as_ref().is_some_and(|(_, t)| t == c))
+                    && in_range(s.as_ref().and_then(|s| s.sent_at), &sent_range)
+                    && in_range(m.send_at, &scheduled_range);
+                keep.then(|| (m, p, m.state(now).sent_at))
+            })
+            .collect();
+        match order_by.first().map(String::as_str) {
+            Some("patient_first_name") => rows.sort_by(|a, b| a.1.first_name.cmp(&b.1.first_name)),
+            Some("patient_last_name") => rows.sort_by(|a, b| a.1.last_name.cmp(&b.1.last_name)),
+            Some("patient_full_name") => rows.sort_by(|a, b| {
+                (&a.1.first_name, &a.1.last_name).cmp(&(&b.1.first_name, &b.1.last_name))
+            }),
+            Some("sent_at") => rows.sort_by_key(|r| r.2),
+            _ => {}
+        }
+        if descending {
+            rows.reverse();
+        }
+        let (page, count) = paginate(&app, rows, &q, &mut issues);
+        let data: Vec<Value> = page
+            .into_iter()
+            .map(|(m, p, _)| sent_message_json(m, p, now))
+            .collect();
+        (data, count)
+    });
+    let (data, count) = page;
     issues.finish()?;
     Ok(axum::Json(json!({"data": data, "count": count})).into_response())
 }
@@ -993,7 +1030,7 @@ async fn list_assignee_collection() -> Response {
     .into_response()
 }
 
-async fn validate_snomed_code(body: Bytes) -> Result<Response, Response> {
+async fn validate_snomed_code(body: Bytes) -> Result<Response, ApiFailure> {
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     let code = issues.string(&obj, "code", true, false);
@@ -1002,7 +1039,7 @@ async fn validate_snomed_code(body: Bytes) -> Result<Response, Response> {
     Ok(axum::Json(json!({"valid": valid})).into_response())
 }
 
-async fn list_templates(RawQuery(raw): RawQuery) -> Result<Response, Response> {
+async fn list_templates(RawQuery(raw): RawQuery) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
     let follow_up = q.boolean("has_follow_up", &mut issues);
@@ -1036,7 +1073,7 @@ async fn register_patient_pds(
     State(app): State<Shared>,
     Extension(PracticeGroup(group)): Extension<PracticeGroup>,
     body: Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, ApiFailure> {
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     match obj.get("dob").and_then(Value::as_str) {
@@ -1059,7 +1096,7 @@ async fn register_patient_pds(
         nhs
     } else {
         for field in ["postcode", "forename", "surname"] {
-            issues.string(&obj, field, true, true);
+            issues.string(&obj, field, true, false);
         }
         None
     };

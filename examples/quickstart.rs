@@ -1,0 +1,169 @@
+//! The whole messaging flow: find a patient, create a batch message, send it, read its sends, send
+//! one message and follow its status.
+//!
+//! `cargo run --example quickstart` runs it against an embedded herohealth-mock (its clock 20 times
+//! faster than real time). With `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` or
+//! `HERO_ENVIRONMENT` set it runs against Hero instead; it refuses production, where it would
+//! message real patients, and needs a staging test patient in `HERO_QUICKSTART_NHS_NUMBER` and
+//! `HERO_QUICKSTART_DOB` (YYYY-MM-DD).
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use herohealth::{
+    BatchChannel, BatchMessageStatus, Environment, HeroClient, MessageType,
+    types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
+};
+use herohealth_mock::MockServer;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (hero, _mock, nhs, dob) = if std::env::var_os("HERO_API_KEY").is_some() {
+        let hero = HeroClient::from_env()?;
+        if *hero.environment() == Environment::Production
+            || hero.base_url() == Environment::PRODUCTION_URL
+        {
+            return Err(
+                "the quickstart messages patients: run it against staging, not production".into(),
+            );
+        }
+        let nhs = std::env::var("HERO_QUICKSTART_NHS_NUMBER")
+            .map_err(|_| "set HERO_QUICKSTART_NHS_NUMBER")?;
+        let dob = std::env::var("HERO_QUICKSTART_DOB")
+            .map_err(|_| "set HERO_QUICKSTART_DOB (YYYY-MM-DD)")?;
+        println!("Using Hero at {}", hero.base_url());
+        (hero, None, nhs, dob.parse::<NaiveDate>()?)
+    } else {
+        let mock = MockServer::builder().time_scale(20.0).start().await?;
+        println!(
+            "Using an embedded herohealth-mock at {} (set HERO_API_KEY etc. to use Hero)",
+            mock.base_url()
+        );
+        (
+            mock.client(),
+            Some(mock),
+            "943 476 5919".to_owned(),
+            NaiveDate::from_ymd_opt(1955, 6, 2).unwrap(),
+        )
+    };
+
+    // 1. The patient's Hero id, traced on the Spine (PDS) by NHS number and date of birth.
+    let nhs_number = nhs.parse()?;
+    let registered = hero
+        .register_patient_pds()
+        .body(RegisterPatientPdsByNhsNumber {
+            nhs_number,
+            dob,
+            ehr_partner: None,
+            ehr_partner_id: None,
+        })
+        .send()
+        .await?
+        .into_inner();
+    let Some(patient_id) = registered.patient_id else {
+        return Err(format!(
+            "the patient must verify their identity first: {:?}",
+            registered.login_url
+        )
+        .into());
+    };
+    println!("1. registered the patient: Hero patient_id {patient_id}");
+
+    // 2. A batch message to the patient.
+    let recipient = BatchRecipient {
+        nhs_number: nhs.parse()?,
+        dob: Some(dob.and_hms_opt(0, 0, 0).unwrap().and_utc()),
+    };
+    let batch = hero
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("Quickstart flu clinic")
+                .channel(BatchChannel::Sms)
+                .content("Your flu vaccination is due. Please book at the surgery.")
+                .recipients(vec![recipient])
+        })
+        .send()
+        .await?
+        .into_inner();
+    println!("2. created batch {} ({})", batch.id, batch.status);
+    let recipients = hero
+        .list_batch_message_recipients()
+        .id(&batch.id)
+        .send()
+        .await?;
+    for r in &recipients.data {
+        println!("   recipient: {}", r.enrichment_status);
+    }
+
+    // 3. Send it and wait until it is completed.
+    hero.send_batch_message().id(&batch.id).send().await?;
+    println!("3. sent batch {}", batch.id);
+    for _ in 0..60 {
+        let status = hero
+            .get_batch_message()
+            .id(&batch.id)
+            .send()
+            .await?
+            .into_inner()
+            .status;
+        println!("   batch status: {status}");
+        if status == BatchMessageStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // 4. Its sends.
+    let sends = hero.list_batch_message_sends().id(&batch.id).send().await?;
+    println!("4. {} send(s)", sends.count);
+    for s in &sends.data {
+        println!(
+            "   send {}: {} on {} at {:?}",
+            s.id, s.status, s.channel, s.sent_at
+        );
+    }
+
+    // 5. One message to the patient, followed until it is delivered (or fails).
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id(patient_id.as_str())
+                .message_type(MessageType::Sms)
+                .message_string("Your test results are ready. Please call the surgery.")
+                .write_to_record(true)
+        })
+        .send()
+        .await?
+        .into_inner();
+    println!("5. sent message {}", sent.message_id);
+    for _ in 0..60 {
+        let status = hero
+            .get_message_status()
+            .id(&sent.message_id)
+            .send()
+            .await?
+            .into_inner();
+        println!(
+            "   delivery: {}, written to record at {:?}",
+            status.status.response, status.status.write_to_record_at
+        );
+        if status.status.response.is_terminal()
+            && (!status.write_to_record || status.status.write_to_record_at.is_some())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // 6. The sent-messages list now shows it.
+    let listed = hero
+        .list_sent_messages()
+        .patient_id(patient_id.as_str())
+        .send()
+        .await?;
+    println!(
+        "6. {} sent message(s) for patient {patient_id}",
+        listed.count
+    );
+    Ok(())
+}
