@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use futures::{StreamExt, TryStreamExt};
 use herohealth::{
-    BatchChannel, BatchMessageStatus, Environment, HeroClient, MessageType,
+    BatchChannel, Environment, HeroClient, MessageType, PageOptions, Paginate, WaitOptions,
     types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
 };
 use herohealth_mock::MockServer;
@@ -98,27 +99,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 3. Send it and wait until it is completed.
     hero.send_batch_message().id(&batch.id).send().await?;
     println!("3. sent batch {}", batch.id);
-    for _ in 0..60 {
-        let status = hero
-            .get_batch_message()
-            .id(&batch.id)
-            .send()
-            .await?
-            .into_inner()
-            .status;
-        println!("   batch status: {status}");
-        if status == BatchMessageStatus::Completed {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    let polling = WaitOptions::default()
+        .initial_interval(Duration::from_millis(250))
+        .deadline(Duration::from_secs(120));
+    let mut batch_updates = std::pin::pin!(hero.watch_batch(&batch.id, polling));
+    while let Some(update) = batch_updates.next().await {
+        println!("   batch status: {}", update?.status);
     }
 
-    // 4. Its sends.
-    let sends = hero.list_batch_message_sends().id(&batch.id).send().await?;
-    println!("4. {} send(s)", sends.count);
-    for s in &sends.data {
+    // 4. Its sends, page by page as they are read.
+    let mut sends = std::pin::pin!(hero.list_batch_message_sends().id(&batch.id).stream());
+    while let Some(s) = sends.try_next().await? {
         println!(
-            "   send {}: {} on {} at {:?}",
+            "4. send {}: {} on {} at {:?}",
             s.id, s.status, s.channel, s.sent_at
         );
     }
@@ -136,34 +129,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .into_inner();
     println!("5. sent message {}", sent.message_id);
-    for _ in 0..60 {
-        let status = hero
-            .get_message_status()
-            .id(&sent.message_id)
-            .send()
-            .await?
-            .into_inner();
+    let mut deliveries = std::pin::pin!(hero.watch_delivery(&sent.message_id, polling));
+    while let Some(update) = deliveries.next().await {
+        let status = update?;
         println!(
             "   delivery: {}, written to record at {:?}",
             status.status.response, status.status.write_to_record_at
         );
-        if status.status.response.is_terminal()
-            && (!status.write_to_record || status.status.write_to_record_at.is_some())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
-    // 6. The sent-messages list now shows it.
-    let listed = hero
+    // 6. The patient's sent messages, streamed.
+    let listed: Vec<_> = hero
         .list_sent_messages()
         .patient_id(patient_id.as_str())
-        .send()
+        .stream_with(PageOptions::default().page_size(50))
+        .try_collect()
         .await?;
     println!(
         "6. {} sent message(s) for patient {patient_id}",
-        listed.count
+        listed.len()
     );
     Ok(())
 }

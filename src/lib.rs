@@ -43,10 +43,12 @@ mod auth;
 mod client;
 pub mod enums;
 mod error;
+mod paginate;
 pub mod redact;
 mod retry;
 mod transport;
 pub mod validate;
+mod wait;
 
 pub use api::types;
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
@@ -59,9 +61,11 @@ pub use enums::{
     MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use paginate::{PageOptions, Paginate};
 pub use redact::Sensitive;
 pub use retry::RetryPolicy;
 pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};
+pub use wait::WaitOptions;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

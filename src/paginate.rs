@@ -1,0 +1,595 @@
+//! One pagination engine for every paged list: [`Paginate::stream`] turns a list request (with its
+//! filters) into a `Stream` of items that fetches pages as they are consumed.
+//!
+//! Hero does not document its pagination, so the engine trusts as little as it can:
+//! - `page_index` counts from 0 and each page asks for `page_size` items;
+//! - a short or empty page ends the list, except a short first page: a server may serve fewer items
+//!   than asked for (a maximum page size), so that page's length becomes the page size and the next
+//!   page is asked for too (one extra request for a list that really was that short);
+//! - `count` is taken as the total across pages only when it exceeds the items of the page it came
+//!   with (a page can never hold more than the total); then the number of pages is known, later
+//!   pages are prefetched up to the configured concurrency, and no page past the total is asked for;
+//!   a `count` that changes while iterating moves the end;
+//! - a page that repeats the previous one (a server that ignores `page_index`) is an error, not an
+//!   endless loop.
+//!
+//! Items come out in order. At most `concurrency` pages are in flight or waiting to be consumed, so
+//! memory is bounded by the page size, not the list. Errors come out of the stream as items and end
+//! it; dropping the stream cancels the requests in flight.
+
+use std::{collections::VecDeque, num::NonZeroU64};
+
+use futures::{
+    Stream, StreamExt,
+    future::BoxFuture,
+    stream::{self, FuturesOrdered},
+};
+
+use crate::{
+    api::{builder, types},
+    error::{Error, ErrorKind},
+};
+
+/// How [`Paginate::stream_with`] pages.
+///
+/// ```
+/// use herohealth::PageOptions;
+/// let opts = PageOptions::default().page_size(200).limit(1_000).concurrency(8);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageOptions {
+    page_size: u64,
+    limit: Option<usize>,
+    concurrency: usize,
+}
+
+impl Default for PageOptions {
+    /// 100 items a page, no limit, one page at a time.
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            limit: None,
+            concurrency: 1,
+        }
+    }
+}
+
+impl PageOptions {
+    /// Items asked for per page (at least 1).
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Stop after this many items.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Pages fetched ahead of the consumer once the number of pages is known (at least 1).
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.concurrency = pages.max(1);
+        self
+    }
+}
+
+/// One page as the engine sees it.
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) count: Option<i64>,
+}
+
+/// Streams of items for the paged list operations.
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+/// use herohealth::{DeliveryStatus, HeroClient, PageOptions, Paginate};
+///
+/// # async fn run(hero: HeroClient) -> herohealth::Result<()> {
+/// let failed: Vec<_> = hero
+///     .list_sent_messages()
+///     .status(DeliveryStatus::Fatal)
+///     .stream_with(PageOptions::default().concurrency(4))
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Paginate<'a>: Sized {
+    /// One list item.
+    type Item: 'a;
+
+    /// Every item, with [`PageOptions::default`].
+    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a {
+        self.stream_with(PageOptions::default())
+    }
+
+    /// Every item (up to the limit), paged as `options` says.
+    fn stream_with(
+        self,
+        options: PageOptions,
+    ) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a;
+}
+
+struct State<'a, T> {
+    fetch: Box<
+        dyn Fn(i64, NonZeroU64) -> BoxFuture<'a, (i64, Result<Page<T>, Error>)> + Send + Sync + 'a,
+    >,
+    options: PageOptions,
+    size: NonZeroU64,
+    /// Items per page as the server serves them (less than `size` when it caps the page size).
+    effective: u64,
+    next_index: i64,
+    in_flight: FuturesOrdered<BoxFuture<'a, (i64, Result<Page<T>, Error>)>>,
+    total: Option<i64>,
+    requesting: bool,
+    finished: bool,
+    buffer: VecDeque<T>,
+    emitted: usize,
+    previous: Option<(T, T)>,
+}
+
+/// The engine: items of the pages `fetch` returns, in order.
+pub(crate) fn paginate<'a, T, F>(
+    options: PageOptions,
+    fetch: F,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'a
+where
+    T: PartialEq + Clone + Send + 'a,
+    F: Fn(i64, NonZeroU64) -> BoxFuture<'a, Result<Page<T>, Error>> + Send + Sync + 'a,
+{
+    let size = options.limit.map_or(options.page_size, |l| {
+        options.page_size.min(l.max(1) as u64)
+    });
+    let size = NonZeroU64::new(size).unwrap_or(NonZeroU64::MIN);
+    let state = State {
+        fetch: Box::new(move |index, size| {
+            let fut = fetch(index, size);
+            Box::pin(async move { (index, fut.await) })
+        }),
+        options,
+        size,
+        effective: size.get(),
+        next_index: 0,
+        in_flight: FuturesOrdered::new(),
+        total: None,
+        requesting: options.limit != Some(0),
+        finished: options.limit == Some(0),
+        buffer: VecDeque::new(),
+        emitted: 0,
+        previous: None,
+    };
+    stream::unfold(state, |mut s| async move {
+        loop {
+            if s.options.limit.is_some_and(|l| s.emitted >= l) {
+                return None;
+            }
+            if let Some(item) = s.buffer.pop_front() {
+                s.emitted += 1;
+                return Some((Ok(item), s));
+            }
+            if s.finished {
+                return None;
+            }
+            // Prefetch only once the total is trusted; until then one page at a time.
+            let window = if s.total.is_some() {
+                s.options.concurrency
+            } else {
+                1
+            };
+            while s.requesting && s.in_flight.len() < window {
+                if s.total
+                    .is_some_and(|t| s.next_index.saturating_mul(s.effective as i64) >= t)
+                {
+                    s.requesting = false;
+                    break;
+                }
+                let fut = (s.fetch)(s.next_index, s.size);
+                s.in_flight.push_back(fut);
+                s.next_index += 1;
+            }
+            let (index, result) = s.in_flight.next().await?;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) => {
+                    s.finished = true;
+                    return Some((Err(e), s));
+                }
+            };
+            let len = page.items.len() as u64;
+            if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
+                if index > 0
+                    && s.previous
+                        .as_ref()
+                        .is_some_and(|(f, l)| f == first && l == last)
+                {
+                    s.finished = true;
+                    let err = Error::new(
+                        ErrorKind::Decode,
+                        format!(
+                            "page {index} repeats page {}: the server ignores page_index",
+                            index - 1
+                        ),
+                    );
+                    return Some((Err(err), s));
+                }
+                s.previous = Some((first.clone(), last.clone()));
+            }
+            match page.count {
+                Some(c) if s.total.is_some() || c as u64 > len => s.total = Some(c),
+                _ => {}
+            }
+            if index == 0 && len > 0 && len < s.effective {
+                // Fewer than asked for on the first page: the server's page size (or the whole list).
+                s.effective = len;
+                s.buffer.extend(page.items);
+                continue;
+            }
+            if len < s.effective {
+                // A short or empty page ends the list; later pages in flight are dropped.
+                s.finished = true;
+                s.requesting = false;
+                s.in_flight = FuturesOrdered::new();
+            } else if s
+                .total
+                .is_some_and(|t| s.next_index.saturating_mul(s.effective as i64) < t)
+            {
+                // The total grew past what was requested: keep going.
+                s.requesting = true;
+            }
+            s.buffer.extend(page.items);
+        }
+    })
+}
+
+macro_rules! paged {
+    ($builder:ident, $item:ty, |$resp:ident| $page:expr) => {
+        impl<'a> Paginate<'a> for builder::$builder<'a> {
+            type Item = $item;
+
+            fn stream_with(
+                self,
+                options: PageOptions,
+            ) -> impl Stream<Item = Result<$item, Error>> + Send + 'a {
+                paginate(options, move |index, size| {
+                    let request = self.clone().page_index(index).page_size(size);
+                    Box::pin(async move {
+                        let $resp = request.send().await?.into_inner();
+                        Ok($page)
+                    })
+                })
+            }
+        }
+    };
+}
+
+paged!(ListSentMessages, types::SentMessage, |r| Page {
+    items: r.data,
+    count: Some(r.count)
+});
+paged!(ListBatchMessageRecipients, types::BatchRecipientRow, |r| {
+    Page {
+        items: r.data,
+        count: Some(r.count),
+    }
+});
+paged!(ListBatchMessageSends, types::BatchSend, |r| Page {
+    items: r.data,
+    count: Some(r.count)
+});
+paged!(ListBatchMessages, types::BatchMessage, |r| match r {
+    types::BatchMessageListResponse::BatchMessageList(l) => Page {
+        items: l.data,
+        count: Some(l.count)
+    },
+    types::BatchMessageListResponse::Array(items) => Page { items, count: None },
+    types::BatchMessageListResponse::BatchMessage(one) => Page {
+        items: vec![one],
+        count: None
+    },
+});
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            Arc, Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+        time::Duration,
+    };
+
+    use futures::{StreamExt, TryStreamExt};
+
+    use super::*;
+
+    /// A server of `total` numbered items; `count` decides what it reports, `delay` how long page i takes.
+    fn server(
+        total: usize,
+        count: impl Fn(usize, usize) -> Option<i64> + Send + Sync + 'static,
+        log: Arc<Mutex<Vec<i64>>>,
+    ) -> impl Fn(i64, NonZeroU64) -> BoxFuture<'static, Result<Page<usize>, Error>> + Send + Sync + 'static
+    {
+        move |index, size| {
+            log.lock().unwrap().push(index);
+            let size = size.get() as usize;
+            let start = index as usize * size;
+            let items: Vec<usize> = (start..total.min(start + size)).collect();
+            let count = count(total, items.len());
+            // Later pages answer sooner, so ordering is really tested under concurrency.
+            let delay = Duration::from_millis(20u64.saturating_sub(index as u64 * 3));
+            Box::pin(async move {
+                tokio::time::sleep(delay).await;
+                Ok(Page { items, count })
+            })
+        }
+    }
+
+    async fn run(
+        total: usize,
+        opts: PageOptions,
+        count: fn(usize, usize) -> Option<i64>,
+    ) -> (Vec<usize>, Vec<i64>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let items: Vec<usize> = paginate(opts, server(total, count, log.clone()))
+            .try_collect()
+            .await
+            .unwrap();
+        let mut requested = log.lock().unwrap().clone();
+        requested.sort();
+        (items, requested)
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_total_without_asking_past_it() {
+        let total = |t: usize, _| Some(t as i64);
+        let (items, pages) = run(50, PageOptions::default().page_size(10), total).await;
+        assert_eq!(items, (0..50).collect::<Vec<_>>());
+        assert_eq!(pages, vec![0, 1, 2, 3, 4], "page 5 would be past the total");
+        let (items, pages) = run(
+            50,
+            PageOptions::default().page_size(10).concurrency(8),
+            total,
+        )
+        .await;
+        assert_eq!(
+            items,
+            (0..50).collect::<Vec<_>>(),
+            "in order under concurrency"
+        );
+        assert_eq!(pages, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn short_and_empty_pages_end_the_list() {
+        // count = items on the page: never trusted as a total.
+        let (items, pages) = run(25, PageOptions::default().page_size(10), |_, n| {
+            Some(n as i64)
+        })
+        .await;
+        assert_eq!((items.len(), pages), (25, vec![0, 1, 2]));
+        // An exact multiple ends on an empty page.
+        let (items, pages) = run(20, PageOptions::default().page_size(10), |_, n| {
+            Some(n as i64)
+        })
+        .await;
+        assert_eq!((items.len(), pages), (20, vec![0, 1, 2]));
+        // No count at all.
+        let (items, _) = run(
+            7,
+            PageOptions::default().page_size(3).concurrency(4),
+            |_, _| None,
+        )
+        .await;
+        assert_eq!(items, (0..7).collect::<Vec<_>>());
+        let (items, pages) = run(0, PageOptions::default(), |_, _| Some(0)).await;
+        assert_eq!((items.len(), pages), (0, vec![0]));
+    }
+
+    /// A server that serves at most `cap` items a page, whatever is asked.
+    fn capped(
+        total: usize,
+        cap: usize,
+        count_is_total: bool,
+    ) -> impl Fn(i64, NonZeroU64) -> BoxFuture<'static, Result<Page<usize>, Error>> + Send + Sync
+    {
+        move |index, size| {
+            let size = (size.get() as usize).min(cap);
+            let start = index as usize * size;
+            let items: Vec<usize> = (start..total.min(start + size)).collect();
+            let count = Some(if count_is_total { total } else { items.len() } as i64);
+            Box::pin(async move { Ok(Page { items, count }) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_caps_the_page_size_is_read_to_the_end() {
+        for count_is_total in [true, false] {
+            for concurrency in [1, 4] {
+                let opts = PageOptions::default()
+                    .page_size(50)
+                    .concurrency(concurrency);
+                let items: Vec<usize> = paginate(opts, capped(95, 20, count_is_total))
+                    .try_collect()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    items,
+                    (0..95).collect::<Vec<_>>(),
+                    "count_is_total {count_is_total}, concurrency {concurrency}"
+                );
+            }
+        }
+        // A list that really is shorter than a page costs one probe and ends.
+        let items: Vec<usize> = paginate(PageOptions::default(), capped(7, 100, false))
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 7);
+    }
+
+    #[tokio::test]
+    async fn limit_stops_early_and_asks_for_small_pages() {
+        let (items, pages) = run(
+            1000,
+            PageOptions::default().page_size(100).limit(5),
+            |t, _| Some(t as i64),
+        )
+        .await;
+        assert_eq!((items, pages), ((0..5).collect(), vec![0]));
+        let (items, pages) = run(
+            1000,
+            PageOptions::default().page_size(10).limit(25),
+            |t, _| Some(t as i64),
+        )
+        .await;
+        assert_eq!((items.len(), pages), (25, vec![0, 1, 2]));
+        let (items, pages) =
+            run(1000, PageOptions::default().limit(0), |t, _| Some(t as i64)).await;
+        assert!(items.is_empty() && pages.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_ignores_page_index_is_an_error() {
+        let fetch =
+            |_index: i64, _size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+                Box::pin(async {
+                    Ok(Page {
+                        items: (0..10).collect(),
+                        count: Some(1000),
+                    })
+                })
+            };
+        let results: Vec<Result<usize, Error>> =
+            paginate(PageOptions::default().page_size(10).concurrency(4), fetch)
+                .collect()
+                .await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 10);
+        let err = results.last().unwrap().as_ref().unwrap_err();
+        assert!(err.to_string().contains("page 1 repeats page 0"), "{err}");
+        assert_eq!(results.len(), 11, "the stream ends after the error");
+    }
+
+    #[tokio::test]
+    async fn a_count_that_changes_moves_the_end() {
+        // The total grows from 30 to 45 while iterating, then the list really has 45 items.
+        let fetch =
+            |index: i64, size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+                let size = size.get() as usize;
+                let start = index as usize * size;
+                let items: Vec<usize> = (start..45.min(start + size)).collect();
+                let count = if index == 0 { 30 } else { 45 };
+                Box::pin(async move {
+                    Ok(Page {
+                        items,
+                        count: Some(count),
+                    })
+                })
+            };
+        let items: Vec<usize> = paginate(PageOptions::default().page_size(10), fetch)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items, (0..45).collect::<Vec<_>>());
+        // It shrinks from 50 to 15: the end comes sooner.
+        let fetch =
+            |index: i64, size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+                let size = size.get() as usize;
+                let start = index as usize * size;
+                let items: Vec<usize> = (start..15.min(start + size)).collect();
+                let count = if index == 0 { 50 } else { 15 };
+                Box::pin(async move {
+                    Ok(Page {
+                        items,
+                        count: Some(count),
+                    })
+                })
+            };
+        let items: Vec<usize> = paginate(PageOptions::default().page_size(10), fetch)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items, (0..15).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn errors_end_the_stream() {
+        let fetch =
+            |index: i64, _size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+                Box::pin(async move {
+                    if index == 1 {
+                        Err(Error::new(ErrorKind::Server, "boom"))
+                    } else {
+                        Ok(Page {
+                            items: vec![index as usize; 2],
+                            count: Some(10),
+                        })
+                    }
+                })
+            };
+        let results: Vec<Result<usize, Error>> =
+            paginate(PageOptions::default().page_size(2), fetch)
+                .collect()
+                .await;
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[2].as_ref().unwrap_err().kind(), ErrorKind::Server);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_cancels_pages_in_flight() {
+        struct Guard(Arc<AtomicUsize>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (started, dropped, finished) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (s, d, f) = (started.clone(), dropped.clone(), finished.clone());
+        let fetch = move |index: i64,
+                          _size: NonZeroU64|
+              -> BoxFuture<'static, Result<Page<usize>, Error>> {
+            s.fetch_add(1, Ordering::SeqCst);
+            let (d, f) = (d.clone(), f.clone());
+            Box::pin(async move {
+                let guard = Guard(d);
+                if index > 0 {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+                f.fetch_add(1, Ordering::SeqCst);
+                std::mem::forget(guard);
+                Ok(Page {
+                    items: vec![index as usize; 10],
+                    count: Some(1000),
+                })
+            })
+        };
+        let mut stream = Box::pin(paginate(
+            PageOptions::default().page_size(10).concurrency(4),
+            fetch,
+        ));
+        assert_eq!(stream.next().await.unwrap().unwrap(), 0);
+        // Page 0 is consumed item by item; draining it starts the prefetch of pages 1-4.
+        for _ in 0..9 {
+            stream.next().await.unwrap().unwrap();
+        }
+        let pending = tokio::time::timeout(Duration::from_millis(50), stream.next()).await;
+        assert!(pending.is_err(), "page 1 never answers");
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            5,
+            "bounded prefetch: page 0 and four more"
+        );
+        drop(stream);
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            4,
+            "the four pages in flight were cancelled"
+        );
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,260 @@
+//! Auto-pagination and waiters against herohealth-mock: every paged list as a stream, filters kept
+//! on every page, limit, prefetch order, and waiting for delivery and for a batch.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use herohealth::{
+    BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, MessageType,
+    PageOptions, Paginate, WaitOptions,
+    types::{BatchRecipient, BatchSend},
+};
+use herohealth_mock::{CountMode, MockServer};
+
+fn fast() -> WaitOptions {
+    WaitOptions::default()
+        .initial_interval(Duration::from_millis(5))
+        .max_interval(Duration::from_millis(20))
+}
+
+#[tokio::test]
+async fn sent_messages_stream_in_order_with_filters_and_limits() {
+    let mock = MockServer::builder()
+        .seed_sent_messages(250)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let ids = |v: Vec<herohealth::types::SentMessage>| -> Vec<u64> {
+        v.into_iter()
+            .map(|m| m.id.unwrap().parse().unwrap())
+            .collect()
+    };
+
+    let all = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(30))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(all), (1..=250).collect::<Vec<_>>());
+    assert_eq!(
+        mock.calls("list_sent_messages"),
+        9,
+        "ceil(250 / 30) pages, none past the end"
+    );
+
+    let prefetched = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(30).concurrency(8))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(prefetched),
+        (1..=250).collect::<Vec<_>>(),
+        "prefetch keeps the order"
+    );
+
+    // The filter is sent with every page: only fatal messages, all of them.
+    let fatal: Vec<_> = hero
+        .list_sent_messages()
+        .status(DeliveryStatus::Fatal)
+        .stream_with(PageOptions::default().page_size(7).concurrency(3))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(fatal.len(), 50);
+    assert!(fatal.iter().all(|m| m.status == DeliveryStatus::Fatal));
+
+    let limited = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().limit(42))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(limited), (1..=42).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_server_whose_count_is_per_page_still_streams_everything() {
+    let mock = MockServer::builder()
+        .seed_sent_messages(95)
+        .count_mode(CountMode::Page)
+        .max_page_size(20)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    // The server caps pages at 20 while we ask for 50, and its count is per page: a short first page
+    // must not end the list early.
+    let items: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(50))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 95);
+    let items: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(50).concurrency(4))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 95);
+}
+
+#[tokio::test]
+async fn batch_lists_stream() {
+    let mock = MockServer::builder().time_scale(1.0).start().await.unwrap();
+    let hero = mock.client();
+    let nhs = [
+        "943 476 5919",
+        "9434765870",
+        "401 023 2137",
+        "1000000060",
+        "9000000009",
+    ];
+    let recipients: Vec<BatchRecipient> = nhs
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .map(|nhs_number| BatchRecipient {
+            nhs_number,
+            dob: None,
+        })
+        .collect();
+    let count = recipients.len();
+    let mut batch_ids = Vec::new();
+    for n in 0..3 {
+        let b = hero
+            .create_batch_message()
+            .body_map(|b| {
+                b.name(format!("batch {n}"))
+                    .channel(BatchChannel::Sms)
+                    .content("c")
+                    .recipients(recipients.clone())
+            })
+            .send()
+            .await
+            .unwrap();
+        batch_ids.push(b.into_inner().id);
+    }
+    let batches: Vec<_> = hero
+        .list_batch_messages()
+        .stream_with(PageOptions::default().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.iter().map(|b| b.id.clone()).collect::<Vec<_>>(),
+        batch_ids
+    );
+
+    let id = &batch_ids[0];
+    let rows: Vec<_> = hero
+        .list_batch_message_recipients()
+        .id(id)
+        .status(EnrichmentStatus::Enriched)
+        .stream_with(PageOptions::default().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), count);
+
+    hero.send_batch_message().id(id).send().await.unwrap();
+    mock.advance(Duration::from_secs(5));
+    let sends: Vec<BatchSend> = hero
+        .list_batch_message_sends()
+        .id(id)
+        .stream_with(PageOptions::default().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sends.len(), count);
+}
+
+#[tokio::test]
+async fn waiting_for_delivery_and_for_a_batch() {
+    let mock = MockServer::builder()
+        .time_scale(50.0)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("5")
+                .message_type(MessageType::Sms)
+                .message_string("hi")
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let states: Vec<DeliveryStatus> = hero
+        .watch_delivery(&sent.message_id, fast())
+        .map(|s| s.unwrap().status.response)
+        .collect()
+        .await;
+    assert_eq!(states.first(), Some(&DeliveryStatus::Pending));
+    assert_eq!(states.last(), Some(&DeliveryStatus::Delivered));
+    let mut deduped = states.clone();
+    deduped.dedup();
+    assert_eq!(deduped, states, "only changes are reported");
+    let done = hero
+        .wait_for_delivery(&sent.message_id, fast())
+        .await
+        .unwrap();
+    assert_eq!(done.status.response, DeliveryStatus::Delivered);
+
+    let batch = hero
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("b")
+                .channel(BatchChannel::Sms)
+                .content("c")
+                .recipients(vec![BatchRecipient {
+                    nhs_number: "9434765919".parse().unwrap(),
+                    dob: None,
+                }])
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    hero.send_batch_message()
+        .id(&batch.id)
+        .send()
+        .await
+        .unwrap();
+    let done = hero.wait_for_batch(&batch.id, fast()).await.unwrap();
+    assert_eq!(done.status, BatchMessageStatus::Completed);
+}
+
+#[tokio::test]
+async fn a_wait_past_its_deadline_is_a_timeout() {
+    let mock = MockServer::start().await;
+    let hero = mock.client();
+    let later = mock.now() + chrono::Duration::hours(1);
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("5")
+                .message_type(MessageType::Sms)
+                .message_string("hi")
+                .send_at(Some(later))
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let err = hero
+        .wait_for_delivery(&sent.message_id, fast().deadline(Duration::from_millis(60)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.to_string().contains("(last: pending)"), "{err}");
+    let err = hero.wait_for_delivery("404", fast()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
