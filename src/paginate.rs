@@ -112,16 +112,17 @@ pub trait Paginate<'a>: Sized {
     ) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a;
 }
 
+/// A page request in flight, with its index.
+type PageFuture<'a, T> = BoxFuture<'a, (i64, Result<Page<T>, Error>)>;
+
 struct State<'a, T> {
-    fetch: Box<
-        dyn Fn(i64, NonZeroU64) -> BoxFuture<'a, (i64, Result<Page<T>, Error>)> + Send + Sync + 'a,
-    >,
+    fetch: Box<dyn Fn(i64, NonZeroU64) -> PageFuture<'a, T> + Send + Sync + 'a>,
     options: PageOptions,
     size: NonZeroU64,
     /// Items per page as the server serves them (less than `size` when it caps the page size).
     effective: u64,
     next_index: i64,
-    in_flight: FuturesOrdered<BoxFuture<'a, (i64, Result<Page<T>, Error>)>>,
+    in_flight: FuturesOrdered<PageFuture<'a, T>>,
     total: Option<i64>,
     requesting: bool,
     finished: bool,
