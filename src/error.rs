@@ -366,9 +366,13 @@ impl Error {
 
 /// The kind of a transport failure and its message (pass an error already stripped of its URL).
 pub(crate) fn classify_transport(e: &reqwest::Error) -> (ErrorKind, String) {
+    let too_large = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .any(|e| e.is::<crate::transport::BodyTooLarge>());
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
-    } else if e.is_decode() {
+    } else if e.is_decode() || too_large {
         ErrorKind::Decode
     } else {
         ErrorKind::Connection

@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::HeaderMap;
 
@@ -49,8 +50,12 @@ impl ClientHooks<ClientState> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+            crate::validate::check_body(info.operation_id, body, chrono::Utc::now())
+                .map_err(progenitor_client::Error::InvalidRequest)?;
+        }
         let headers = request.headers_mut();
         headers.remove("api-version");
         self.inner().credentials.apply(headers);
@@ -114,7 +119,14 @@ impl ClientHooks<ClientState> for Client {
             }
             let outcome_unknown = verdict == Verdict::OutcomeUnknown;
             return match result {
-                Ok(resp) if resp.status().is_success() => Ok(resp),
+                Ok(resp) if resp.status().is_success() => match limit_body(resp) {
+                    Ok(resp) => Ok(resp),
+                    Err(failure) => Ok(failure_response(Failure {
+                        operation,
+                        attempts: attempt,
+                        ..failure
+                    })),
+                },
                 Ok(resp) => Ok(with_context(resp, operation, attempt, outcome_unknown).await),
                 Err(e) => {
                     let (kind, message) = classify_transport(&e.without_url());
@@ -191,6 +203,51 @@ fn failure_response(failure: Failure) -> reqwest::Response {
         .body(Bytes::new())
         .expect("a valid placeholder response");
     reqwest::Response::from(resp)
+}
+
+/// The most of a success body the client reads; a larger one fails with `ErrorKind::Decode`.
+pub(crate) const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The error a body stream ends with past [`MAX_RESPONSE_BYTES`].
+#[derive(Debug, thiserror::Error)]
+#[error("the response body is larger than {MAX_RESPONSE_BYTES} bytes")]
+pub(crate) struct BodyTooLarge;
+
+/// Bounds a success body: refused up front when its `Content-Length` is too large, cut off with
+/// [`BodyTooLarge`] when a body without one grows too large.
+fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
+    match resp.content_length() {
+        Some(len) if len > MAX_RESPONSE_BYTES => Err(Failure {
+            kind: ErrorKind::Decode,
+            message: BodyTooLarge.to_string(),
+            operation: "",
+            attempts: 0,
+            outcome_unknown: false,
+        }),
+        // hyper holds a body to its Content-Length.
+        Some(_) => Ok(resp),
+        None => {
+            let mut builder = http::Response::builder()
+                .status(resp.status())
+                .version(resp.version());
+            if let Some(headers) = builder.headers_mut() {
+                *headers = resp.headers().clone();
+            }
+            let mut seen = 0u64;
+            let body = resp.bytes_stream().map(move |chunk| {
+                let chunk = chunk?;
+                seen += chunk.len() as u64;
+                if seen > MAX_RESPONSE_BYTES {
+                    return Err(Box::new(BodyTooLarge) as Box<dyn std::error::Error + Send + Sync>);
+                }
+                Ok(chunk)
+            });
+            let rebuilt = builder
+                .body(reqwest::Body::wrap_stream(body))
+                .expect("status, version and headers come from a valid response");
+            Ok(reqwest::Response::from(rebuilt))
+        }
+    }
 }
 
 /// Hero's request id header, when present.

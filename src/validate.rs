@@ -367,3 +367,144 @@ mod tests {
         assert!(ContactDetail::parse("+44 (0)7700 900123").is_ok());
     }
 }
+
+/// Rules across fields that the generated types cannot express, checked on the JSON body of every
+/// request in the transport's `pre` hook (so no request that breaks one is ever sent).
+/// Returns `field: rule` for the first rule broken. Never includes a value.
+pub(crate) fn check_body(
+    operation: &str,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
+    use serde_json::Value;
+    let Ok(Value::Object(b)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    let text = |k: &str| b.get(k).and_then(Value::as_str);
+    match operation {
+        "send_message" => {
+            let contact_rule =
+                |kind: Option<&str>, contact: Option<&str>, field: &str| -> Result<(), String> {
+                    match (kind, contact) {
+                        (Some("sms"), Some(c)) if c.contains('@') => Err(format!(
+                            "{field}: must be a phone number for an sms message"
+                        )),
+                        (Some("email"), Some(c)) if !c.contains('@') => Err(format!(
+                            "{field}: must be an email address for an email message"
+                        )),
+                        _ => Ok(()),
+                    }
+                };
+            contact_rule(
+                text("message_type"),
+                text("recipient_contact_detail"),
+                "recipient_contact_detail",
+            )?;
+            if b.contains_key("fallback_message_type") && !b.contains_key("fallback_contact_detail")
+            {
+                return Err(
+                    "fallback_contact_detail: is required when fallback_message_type is set"
+                        .to_owned(),
+                );
+            }
+            contact_rule(
+                text("fallback_message_type"),
+                text("fallback_contact_detail"),
+                "fallback_contact_detail",
+            )?;
+            if let Some(at) =
+                text("send_at").and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                && at < now
+            {
+                return Err("send_at: must not be in the past".to_owned());
+            }
+        }
+        "create_batch_message" => {
+            if text("channel") == Some("EMAIL")
+                && text("subject").is_none_or(|s| s.trim().is_empty())
+            {
+                return Err("subject: is required when channel is EMAIL".to_owned());
+            }
+            if b.get("recipients")
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty)
+            {
+                return Err("recipients: must not be empty".to_owned());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod body_rules {
+    use super::check_body;
+
+    fn check(op: &str, body: serde_json::Value) -> Result<(), String> {
+        check_body(op, body.to_string().as_bytes(), chrono::Utc::now())
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        use serde_json::json;
+        assert!(
+            check(
+                "send_message",
+                json!({"message_type": "sms", "recipient_contact_detail": "07700900123"})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check(
+                "send_message",
+                json!({"message_type": "sms", "recipient_contact_detail": "a@b.org"})
+            )
+            .unwrap_err(),
+            "recipient_contact_detail: must be a phone number for an sms message"
+        );
+        assert!(
+            check(
+                "send_message",
+                json!({"message_type": "email", "recipient_contact_detail": "07700900123"})
+            )
+            .is_err()
+        );
+        assert_eq!(
+            check(
+                "send_message",
+                json!({"message_type": "sms", "fallback_message_type": "email"})
+            )
+            .unwrap_err(),
+            "fallback_contact_detail: is required when fallback_message_type is set"
+        );
+        assert!(
+            check(
+                "send_message",
+                json!({"fallback_message_type": "email", "fallback_contact_detail": "07700900123"})
+            )
+            .is_err()
+        );
+        assert_eq!(
+            check("send_message", json!({"send_at": "2020-01-01T00:00:00Z"})).unwrap_err(),
+            "send_at: must not be in the past"
+        );
+        assert!(check("send_message", json!({"send_at": "2999-01-01T00:00:00Z"})).is_ok());
+        assert_eq!(
+            check(
+                "create_batch_message",
+                json!({"channel": "EMAIL", "subject": " "})
+            )
+            .unwrap_err(),
+            "subject: is required when channel is EMAIL"
+        );
+        assert!(
+            check(
+                "create_batch_message",
+                json!({"channel": "SMS", "recipients": []})
+            )
+            .is_err()
+        );
+        assert!(check("get_message", json!({"send_at": "2020-01-01T00:00:00Z"})).is_ok());
+    }
+}

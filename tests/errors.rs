@@ -240,3 +240,75 @@ fn bad_configuration_is_refused_with_the_reason() {
     let debug = format!("{client:?}");
     assert!(!debug.contains(KEY) && !debug.contains(PRACTICE), "{debug}");
 }
+
+/// A one-shot raw HTTP server that answers `head` and then `body_chunks` chunks of 1 MiB.
+async fn raw_server(head: &'static str, body_chunks: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 8192];
+        let _ = sock.read(&mut buf).await;
+        let _ = sock.write_all(head.as_bytes()).await;
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..body_chunks {
+            let frame = format!("{:x}\r\n", chunk.len());
+            if sock.write_all(frame.as_bytes()).await.is_err()
+                || sock.write_all(&chunk).await.is_err()
+                || sock.write_all(b"\r\n").await.is_err()
+            {
+                return;
+            }
+        }
+        let _ = sock.write_all(b"0\r\n\r\n").await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_not_buffered() {
+    let url = raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+        64,
+    )
+    .await;
+    let hero = client(&url, RetryPolicy::disabled());
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+
+    let url = raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\n\r\n",
+        0,
+    )
+    .await;
+    let hero = client(&url, RetryPolicy::disabled());
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
+#[tokio::test]
+async fn extra_fields_and_missing_optional_fields_decode() {
+    let server = MockServer::start().await;
+    let body = json!({"message_id": "m", "content": "c", "created_at": "x", "write_to_record": false,
+        "brand_new_field": {"nested": [1, 2]}});
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let hero = client(&server.uri(), RetryPolicy::disabled());
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("1")
+                .message_type(herohealth::MessageType::Hero)
+                .message_string("hi")
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.snomed_code, None);
+    assert_eq!(sent.send_at, None);
+}

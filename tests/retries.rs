@@ -1,0 +1,258 @@
+//! The retry policy on the wire (herohealth-mock's fault injection): GETs survive rate limits,
+//! 5xx and broken connections; a send is never made twice unless it provably never arrived.
+
+use std::time::Duration;
+
+use herohealth::{Error, ErrorKind, HeroClient, MessageType, RetryPolicy};
+use herohealth_mock::{Fault, FaultRule, MockServer};
+
+fn retrying() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(6)
+        .initial_backoff(Duration::from_millis(2))
+        .max_backoff(Duration::from_millis(10))
+        .total_deadline(Duration::from_secs(10))
+}
+
+async fn mock_with(rules: Vec<FaultRule>) -> (MockServer, HeroClient) {
+    let mut config = MockServer::builder().seed_sent_messages(5);
+    for rule in rules {
+        config = config.fault(rule);
+    }
+    let mock = config.start().await.unwrap();
+    let hero = mock
+        .client_builder()
+        .retry_policy(retrying())
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    (mock, hero)
+}
+
+async fn send(hero: &HeroClient) -> Result<String, Error> {
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("42")
+                .message_type(MessageType::Sms)
+                .message_string("Your results are ready")
+        })
+        .send()
+        .await?;
+    Ok(sent.into_inner().message_id)
+}
+
+#[tokio::test]
+async fn gets_survive_a_rate_limit_storm_and_server_errors() {
+    let (mock, hero) = mock_with(vec![
+        FaultRule::new(
+            "list_sent_messages",
+            Fault::RateLimited {
+                retry_after: Some(0),
+            },
+        )
+        .first(3),
+        FaultRule::new("get_message_status", Fault::Status(503)).first(2),
+        FaultRule::new("get_message", Fault::HtmlError(502)).nth(1),
+        FaultRule::new("list_templates", Fault::ResetBeforeProcessing).nth(1),
+        FaultRule::new(
+            "list_assignee_collection",
+            Fault::Latency(Duration::from_millis(800)),
+        )
+        .nth(1),
+    ])
+    .await;
+    assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 5);
+    assert_eq!(mock.calls("list_sent_messages"), 4);
+    hero.get_message_status().id("1").send().await.unwrap();
+    assert_eq!(mock.calls("get_message_status"), 3);
+    hero.get_message().id("1").send().await.unwrap();
+    hero.list_templates().send().await.unwrap();
+    assert_eq!(
+        mock.calls("list_templates"),
+        2,
+        "the reset GET was sent again"
+    );
+    hero.list_assignee_collection().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn gets_give_up_after_max_attempts_with_the_last_error() {
+    let (mock, hero) = mock_with(vec![FaultRule::new(
+        "list_sent_messages",
+        Fault::RateLimited {
+            retry_after: Some(0),
+        },
+    )])
+    .await;
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.attempts(), 6);
+    assert_eq!(mock.calls("list_sent_messages"), 6);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
+    let (mock, hero) = mock_with(vec![FaultRule::new(
+        "list_sent_messages",
+        Fault::RateLimited {
+            retry_after: Some(3600),
+        },
+    )])
+    .await;
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(
+        (err.kind(), err.retry_after()),
+        (ErrorKind::RateLimited, Some(Duration::from_secs(3600)))
+    );
+    assert_eq!(mock.calls("list_sent_messages"), 1);
+}
+
+#[tokio::test]
+async fn a_rate_limited_send_is_retried_because_hero_refused_it() {
+    let (mock, hero) = mock_with(vec![
+        FaultRule::new(
+            "send_message",
+            Fault::RateLimited {
+                retry_after: Some(0),
+            },
+        )
+        .first(2),
+    ])
+    .await;
+    send(&hero).await.unwrap();
+    assert_eq!(mock.calls("send_message"), 3);
+    assert_eq!(mock.processed("send_message"), 1);
+}
+
+#[tokio::test]
+async fn sends_are_never_repeated_after_they_may_have_arrived() {
+    for fault in [
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::HtmlError(504),
+        Fault::ResetBeforeProcessing,
+        Fault::ResetAfterProcessing,
+        Fault::Latency(Duration::from_millis(1500)),
+    ] {
+        let (mock, hero) =
+            mock_with(vec![FaultRule::new("send_message", fault.clone()).nth(1)]).await;
+        let err = send(&hero).await.unwrap_err();
+        assert!(err.outcome_unknown(), "{fault:?}: {err}");
+        assert!(!err.is_retryable(), "{fault:?}");
+        assert_eq!(err.attempts(), 1, "{fault:?}");
+        assert_eq!(
+            mock.calls("send_message") + usize::from(matches!(fault, Fault::Latency(_))),
+            1,
+            "{fault:?}: sent once"
+        );
+        assert!(mock.processed("send_message") <= 1, "{fault:?}");
+        assert!(
+            err.to_string().starts_with("the outcome is unknown"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_could_not_connect_is_retried() {
+    // Nothing listens on this port: the request is provably never written.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hero = HeroClient::builder()
+        .api_key("k")
+        .practice_group_id("p")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(retrying().max_attempts(3))
+        .build()
+        .unwrap();
+    let err = send(&hero).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(
+        err.attempts(),
+        3,
+        "connect failures are retried, even for a send"
+    );
+    assert!(!err.outcome_unknown());
+}
+
+#[tokio::test]
+async fn retries_can_be_turned_off() {
+    let (mock, _) = mock_with(vec![
+        FaultRule::new("list_sent_messages", Fault::Status(503)).first(1),
+    ])
+    .await;
+    let hero = mock
+        .client_builder()
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(mock.calls("list_sent_messages"), 1);
+}
+
+#[tokio::test]
+async fn cross_field_rules_refuse_before_sending() {
+    let (mock, hero) = mock_with(vec![]).await;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let err: Error = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("1")
+                .message_type(MessageType::Sms)
+                .message_string("hi")
+                .send_at(Some(past))
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(
+        err.to_string().contains("send_at: must not be in the past"),
+        "{err}"
+    );
+    let err: Error = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("1")
+                .message_type(MessageType::Email)
+                .message_string("hi")
+                .recipient_contact_detail(Some("07700900123".parse().unwrap()))
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        err.to_string()
+            .contains("recipient_contact_detail: must be an email address"),
+        "{err}"
+    );
+    let err: Error = hero
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("n")
+                .channel(herohealth::BatchChannel::Email)
+                .content("c")
+                .recipients(vec![herohealth::types::BatchRecipient {
+                    nhs_number: "9434765919".parse().unwrap(),
+                    dob: None,
+                }])
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        err.to_string()
+            .contains("subject: is required when channel is EMAIL"),
+        "{err}"
+    );
+    assert!(mock.journal().is_empty(), "nothing reached the server");
+}
