@@ -43,6 +43,8 @@ mod auth;
 mod client;
 pub mod enums;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod paginate;
 pub mod redact;
 mod retry;
