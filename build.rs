@@ -10,8 +10,10 @@
 //! - Every `pattern` is removed. Request values that have one are replaced by validating types
 //!   (`PatientId`); on responses a pattern would let one odd id fail a whole page of messages.
 //!
-//! The named schemas listed in `REPLACEMENTS` are replaced by handwritten types: forward-compatible
-//! enums (an enum value Hero adds later decodes as `Unknown`), and validated / redacted strings.
+//! Named schemas with an `x-herohealth-rust-type` extension are replaced by that handwritten type:
+//! forward-compatible enums (`crate::enums`: an enum value Hero adds later decodes as `Unknown`),
+//! validated request values (`crate::validate`) and redacted patient data (`crate::redact`).
+//! `cargo xtask diff` reads the same extension to judge whether a new enum value breaks our users.
 //!
 //! The generated code is snapshotted by `tests/snapshot.rs`: a spec change shows up as a diff there.
 
@@ -19,34 +21,6 @@ use std::{env, fs, path::Path};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
-
-/// `(schema name in openapi.yaml, Rust type that replaces it)`.
-const REPLACEMENTS: &[(&str, &str)] = &[
-    // Forward-compatible enums (src/enums.rs).
-    ("BatchChannel", "crate::enums::BatchChannel"),
-    ("BatchMessageStatus", "crate::enums::BatchMessageStatus"),
-    ("BatchSendStatus", "crate::enums::BatchSendStatus"),
-    ("DeliveryStatus", "crate::enums::DeliveryStatus"),
-    ("EnrichmentStatus", "crate::enums::EnrichmentStatus"),
-    ("MessageType", "crate::enums::MessageType"),
-    ("NullablePatientTitle", "crate::enums::NullablePatientTitle"),
-    ("TemplateLink", "crate::enums::TemplateLink"),
-    ("TemplateType", "crate::enums::TemplateType"),
-    ("WriteToRecordStatus", "crate::enums::WriteToRecordStatus"),
-    (
-        "NullableWriteToRecordStatus",
-        "crate::enums::NullableWriteToRecordStatus",
-    ),
-    // Validated request values (src/validate.rs) and redacted patient data (src/redact.rs).
-    ("PatientId", "crate::validate::PatientId"),
-    ("NhsNumber", "crate::validate::NhsNumber"),
-    ("MessageText", "crate::validate::MessageText"),
-    ("ContactDetail", "crate::validate::ContactDetail"),
-    ("SnomedCode", "crate::validate::SnomedCode"),
-    ("SensitiveText", "crate::redact::Sensitive"),
-    // Response ids documented with `^\d+$` (the pattern is dropped, see the module docs).
-    ("NumericId", "::std::string::String"),
-];
 
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
@@ -64,9 +38,9 @@ fn main() {
         .with_inner_type(quote!(crate::client::ClientState))
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
-    for (schema, rust_type) in REPLACEMENTS {
+    for (schema, rust_type) in replacements(&spec) {
         let impls = [TypeImpl::Display, TypeImpl::FromStr];
-        settings.with_replacement(*schema, *rust_type, impls.into_iter());
+        settings.with_replacement(schema, rust_type, impls.into_iter());
     }
 
     let tokens = Generator::new(&settings)
@@ -77,6 +51,29 @@ fn main() {
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).join("codegen.rs");
     fs::write(out, code).expect("write codegen.rs");
+}
+
+/// `(schema name, Rust type)` for every component schema with `x-herohealth-rust-type`.
+fn replacements(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
+    let schemas = spec
+        .components
+        .as_ref()
+        .map(|c| c.schemas.iter())
+        .into_iter()
+        .flatten();
+    schemas
+        .filter_map(|(name, schema)| {
+            let openapiv3::ReferenceOr::Item(schema) = schema else {
+                return None;
+            };
+            let rust = schema
+                .schema_data
+                .extensions
+                .get("x-herohealth-rust-type")?
+                .as_str()?;
+            Some((name.clone(), rust.to_owned()))
+        })
+        .collect()
 }
 
 /// Remove every response that is not a 2xx from every operation (see the module docs).

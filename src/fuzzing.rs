@@ -54,7 +54,10 @@ fn check_redacted(data: &[u8], shown: &str) {
     let mut found = Vec::new();
     strings(&value, &mut found);
     for s in found {
-        let phone_like = s.len() >= 8 && s.chars().all(|c| c.is_ascii_digit() || c == '+' || c == ' ') && s.trim().len() >= 8;
+        let phone_like = s.len() >= 8
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == ' ')
+            && s.trim().len() >= 8;
         let email_like = s.contains('@') && s.len() >= 3;
         if phone_like || email_like {
             assert!(!shown.contains(&s), "{s:?} shown in an error: {shown}");
@@ -71,8 +74,16 @@ pub fn parse_nhs_number(text: &str) {
     if let Ok(n) = NhsNumber::parse(text) {
         let digits: Vec<u32> = n.as_str().chars().filter_map(|c| c.to_digit(10)).collect();
         assert_eq!(digits.len(), 10, "accepted {text:?}");
-        let sum: u32 = digits[..9].iter().enumerate().map(|(i, d)| d * (10 - i as u32)).sum();
-        assert_eq!((11 - sum % 11) % 11, digits[9], "accepted {text:?} with a wrong check digit");
+        let sum: u32 = digits[..9]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d * (10 - i as u32))
+            .sum();
+        assert_eq!(
+            (11 - sum % 11) % 11,
+            digits[9],
+            "accepted {text:?} with a wrong check digit"
+        );
         assert_eq!(NhsNumber::parse(n.as_str()).as_ref(), Ok(&n));
     }
 }

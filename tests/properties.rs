@@ -7,11 +7,49 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 const KEYS: &[&str] = &[
-    "data", "count", "id", "status", "patient", "title", "first_name", "last_name", "write_to_record",
-    "write_to_record_at", "failure_reason", "short_link", "campaign", "created_at", "sent_at", "scheduled_at",
-    "sent_by", "recipient_contact_detail", "message_type", "message_id", "content", "channel", "name", "subject",
-    "enrichment_status", "mobile", "email", "nhs_number", "response", "errors", "send", "valid", "error",
-    "statusCode", "message", "code", "expected", "path", "label", "value", "type", "key", "link",
+    "data",
+    "count",
+    "id",
+    "status",
+    "patient",
+    "title",
+    "first_name",
+    "last_name",
+    "write_to_record",
+    "write_to_record_at",
+    "failure_reason",
+    "short_link",
+    "campaign",
+    "created_at",
+    "sent_at",
+    "scheduled_at",
+    "sent_by",
+    "recipient_contact_detail",
+    "message_type",
+    "message_id",
+    "content",
+    "channel",
+    "name",
+    "subject",
+    "enrichment_status",
+    "mobile",
+    "email",
+    "nhs_number",
+    "response",
+    "errors",
+    "send",
+    "valid",
+    "error",
+    "statusCode",
+    "message",
+    "code",
+    "expected",
+    "path",
+    "label",
+    "value",
+    "type",
+    "key",
+    "link",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -19,11 +57,13 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "[0-9 +]{8,14}".prop_map(Value::String),
         "[a-z.]{1,8}@example\\.org".prop_map(Value::String),
         "2024-0[1-9]-1[0-9]T1[0-9]:00:00Z".prop_map(Value::String),
-        prop::sample::select(vec!["delivered", "SMS", "CREATED", "Dr", "Mx", "sms", ""]).prop_map(Value::from),
+        prop::sample::select(vec!["delivered", "SMS", "CREATED", "Dr", "Mx", "sms", ""])
+            .prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
     ]
 }
@@ -32,8 +72,13 @@ fn json() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(KEYS), inner), 0..8)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(|kv| {
+                Value::Object(
+                    kv.into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            }),
         ]
     })
 }
@@ -42,7 +87,10 @@ fn nhs_digits() -> impl Strategy<Value = String> {
     prop::collection::vec(0u32..10, 9).prop_map(|d| {
         let sum: u32 = d.iter().enumerate().map(|(i, d)| d * (10 - i as u32)).sum();
         let check = (11 - sum % 11) % 11;
-        let mut s: String = d.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect();
+        let mut s: String = d
+            .iter()
+            .map(|d| char::from_digit(*d, 10).unwrap())
+            .collect();
         s.push(char::from_digit(check, 10).unwrap_or('X'));
         s
     })
