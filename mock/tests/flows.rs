@@ -166,7 +166,7 @@ async fn single_messages_move_through_their_statuses() {
     let hero = mock.client();
     let ok = send(&hero, "07788 123456", true).await.unwrap();
     let declined = send(&hero, "+447700900444", false).await.unwrap();
-    let fatal = send(&hero, "fatal@example.com", false).await.unwrap();
+    let fatal = send(&hero, "+447700900666", false).await.unwrap();
     let status = |id: String| {
         let hero = hero.clone();
         async move {
@@ -308,26 +308,27 @@ async fn auth_failures_and_practice_group_isolation() {
 
 #[tokio::test]
 async fn server_side_validation_uses_heros_body() {
+    // The client refuses an EMAIL batch without a subject before sending, so ask the mock directly.
     let mock = MockServer::start().await;
-    let hero = mock.client();
-    let err: Error = hero
-        .create_batch_message()
-        .body_map(|b| {
-            b.name("n")
-                .channel(BatchChannel::Email)
-                .content("c")
-                .recipients(vec![recipient("9434765919")])
-        })
+    let (key, group) = mock.credentials();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/batch_message", mock.base_url()))
+        .header("x-api-key", key)
+        .header("x-practice-group-id", group)
+        .json(
+            &serde_json::json!({"name": "n", "channel": "EMAIL", "content": "c",
+            "recipients": [{"nhs_number": "9434765919", "dob": null}]}),
+        )
         .send()
         .await
-        .unwrap_err()
-        .into();
-    assert_eq!(err.kind(), ErrorKind::Validation);
-    assert_eq!(err.validation_issues()[0].path.len(), 1);
-    assert!(
-        err.to_string()
-            .contains("subject (custom, expected subject is required when channel = EMAIL)"),
-        "{err}"
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"error": true, "statusCode": 400, "message": [
+            {"code": "custom", "expected": "subject is required when channel = EMAIL", "path": ["subject"]}
+        ]})
     );
 }
 
