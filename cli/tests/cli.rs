@@ -1,0 +1,664 @@
+//! The `hero` binary against herohealth-mock: every command, the output formats, CSV checks, exit
+//! codes and redaction of `--verbose`.
+
+use std::{process::Output, time::Duration};
+
+use assert_cmd::Command;
+use herohealth_mock::{Fault, FaultRule, MockServer};
+use serde_json::Value;
+
+const KEY: &str = "hero-mock-test-key-c0de";
+const PRACTICE: &str = "practice-cli-77";
+
+async fn mock() -> MockServer {
+    mock_with(MockServer::builder()).await
+}
+
+async fn mock_with(config: herohealth_mock::MockConfig) -> MockServer {
+    config
+        .api_key(KEY, PRACTICE)
+        .seed_sent_messages(60)
+        .time_scale(200.0)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Runs `hero` configured for `mock` (through the environment, as a user would).
+async fn hero(mock: &MockServer, args: &[&str]) -> Output {
+    hero_with(mock.base_url(), KEY, args).await
+}
+
+async fn hero_with(url: String, key: &str, args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let key = key.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("hero")
+            .unwrap()
+            .env_clear()
+            .env("HERO_API_KEY", key)
+            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+            .env("HERO_BASE_URL", url)
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_send_get_and_status() {
+    let mock = mock().await;
+    let sent = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Your results are ready",
+                "--to",
+                "07700 900123",
+                "--write-to-record",
+                "--snomed-code",
+                "1240751000000100",
+            ],
+        )
+        .await,
+    );
+    let id = sent["message_id"].as_str().unwrap().to_owned();
+    assert_eq!(sent["write_to_record"], true);
+    assert_eq!(mock.calls("send_message"), 1);
+
+    let got = json(&hero(&mock, &["--format", "json", "messages", "get", &id]).await);
+    assert_eq!(got["id"], id.as_str());
+    let waited = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "messages",
+                "status",
+                &id,
+                "--wait",
+                "--timeout",
+                "30",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(waited["status"]["response"], "delivered");
+    let table = ok(&hero(&mock, &["messages", "status", &id]).await);
+    assert!(table.contains("delivered"), "{table}");
+
+    let sent_and_waited = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "messages",
+                "send",
+                "--patient-id",
+                "7",
+                "--type",
+                "email",
+                "--text",
+                "Hello",
+                "--to",
+                "fatal@example.com",
+                "--wait",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(sent_and_waited["status"]["response"], "fatal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sent_list_filters_limits_and_formats() {
+    let mock = mock().await;
+    let fatal = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "sent",
+                "list",
+                "--all",
+                "--status",
+                "fatal",
+                "--type",
+                "sms",
+                "--type",
+                "nhs_app",
+                "--page-size",
+                "5",
+            ],
+        )
+        .await,
+    );
+    let rows = fatal.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["status"] == "fatal"
+        && (r["message_type"] == "sms" || r["message_type"] == "nhs_app")));
+    let limited = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "sent",
+                "list",
+                "--limit",
+                "7",
+                "--page-size",
+                "3",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(limited.as_array().unwrap().len(), 7);
+    let first_page = json(
+        &hero(
+            &mock,
+            &["--format", "json", "sent", "list", "--page-size", "25"],
+        )
+        .await,
+    );
+    assert_eq!(
+        first_page.as_array().unwrap().len(),
+        25,
+        "without --all, one page"
+    );
+    let named = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "sent",
+                "list",
+                "--all",
+                "--last-name",
+                "Lovelace",
+                "--sent-from",
+                "2024-01-01",
+                "--sent-to",
+                "2024-12-31",
+                "--order-by",
+                "sent_at",
+                "--descending",
+            ],
+        )
+        .await,
+    );
+    assert!(
+        named
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["patient"]["last_name"] == "Lovelace")
+    );
+    let csv = ok(&hero(&mock, &["--format", "csv", "sent", "list", "--limit", "2"]).await);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,patient_id,first_name,last_name,type,to,status,created_at,sent_at,scheduled_at,record"
+    );
+    assert_eq!(lines.len(), 3);
+    let table = ok(&hero(&mock, &["sent", "list", "--limit", "2"]).await);
+    assert!(table.ends_with("2 item(s)\n"), "{table}");
+}
+
+#[test]
+fn mock_mode_streams_every_seeded_message_once_in_order() {
+    let out = Command::cargo_bin("hero")
+        .unwrap()
+        .env_clear()
+        .args(["--mock", "sent", "list", "--all", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    let ids: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, (1..=250).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_from_a_csv_file() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "nhs_number,dob\n943 476 5919,1955-06-02\n9434765870,1960-01-31\n",
+    )
+    .unwrap();
+    let good = good.to_str().unwrap();
+
+    let dry = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "batch",
+                "create",
+                "--name",
+                "Flu",
+                "--channel",
+                "SMS",
+                "--content",
+                "Your flu jab is due",
+                "--recipients",
+                good,
+                "--dry-run",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(dry.as_array().unwrap().len(), 2);
+    assert_eq!(
+        mock.calls("create_batch_message"),
+        0,
+        "a dry run sends nothing"
+    );
+
+    let batch = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "batch",
+                "create",
+                "--name",
+                "Flu",
+                "--channel",
+                "SMS",
+                "--content",
+                "Your flu jab is due",
+                "--recipients",
+                good,
+            ],
+        )
+        .await,
+    );
+    let id = batch["id"].as_str().unwrap().to_owned();
+    assert_eq!(batch["status"], "CREATED");
+    let recipients = json(
+        &hero(
+            &mock,
+            &["--format", "json", "batch", "recipients", &id, "--all"],
+        )
+        .await,
+    );
+    assert_eq!(recipients.as_array().unwrap().len(), 2);
+    assert!(
+        recipients
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["enrichment_status"] == "ENRICHED")
+    );
+    let sent = json(&hero(&mock, &["--format", "json", "batch", "send", &id]).await);
+    assert_ne!(sent["status"], "CREATED");
+    let again = hero(&mock, &["batch", "send", &id]).await;
+    assert_eq!(
+        code(&again),
+        10,
+        "sending twice is a conflict: {}",
+        stderr(&again)
+    );
+    let done = json(
+        &hero(
+            &mock,
+            &["--format", "json", "batch", "wait", &id, "--timeout", "30"],
+        )
+        .await,
+    );
+    assert_eq!(done["status"], "COMPLETED");
+    let sends = json(
+        &hero(
+            &mock,
+            &[
+                "--format", "json", "batch", "sends", &id, "--all", "--status", "SUCCESS",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(sends.as_array().unwrap().len(), 2);
+    let got = json(&hero(&mock, &["--format", "json", "batch", "get", &id]).await);
+    assert_eq!(got["id"], id.as_str());
+    let list = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "batch",
+                "list",
+                "--all",
+                "--status",
+                "COMPLETED",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_csv_is_refused_with_a_reason_per_line_and_nothing_is_sent() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "nhs_number,dob\n943 476 5919,1955-06-02\n943 476 5918,1955-06-02\n9434765870,02/06/1955\n9434765919\n").unwrap();
+    let out = hero(
+        &mock,
+        &[
+            "batch",
+            "create",
+            "--name",
+            "Flu",
+            "--channel",
+            "SMS",
+            "--content",
+            "c",
+            "--recipients",
+            bad.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), 4);
+    let err = stderr(&out);
+    assert!(err.contains("3 problem(s), nothing was sent"), "{err}");
+    assert!(
+        err.contains("line 3: nhs_number: an NHS number has a wrong check digit"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4: dob: is not a date (YYYY-MM-DD)"),
+        "{err}"
+    );
+    assert!(err.contains("line 5: missing column dob"), "{err}");
+    assert!(mock.journal().is_empty(), "nothing reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_assignees_snomed_and_patients() {
+    let mock = mock().await;
+    let t = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "templates",
+                "list",
+                "--has-follow-up",
+                "true",
+            ],
+        )
+        .await,
+    );
+    assert!(
+        t.as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["send_follow_up_one"] == true)
+    );
+    let csv = ok(&hero(&mock, &["--format", "csv", "assignees", "list"]).await);
+    assert!(csv.starts_with("label,value,type,key\n"), "{csv}");
+    let s = json(
+        &hero(
+            &mock,
+            &["--format", "json", "snomed", "validate", "1240751000000100"],
+        )
+        .await,
+    );
+    assert_eq!(
+        (s["offline_check"].as_str(), s["valid"].as_bool()),
+        (Some("ok"), Some(true))
+    );
+    let s = json(
+        &hero(
+            &mock,
+            &["--format", "json", "snomed", "validate", "123456789"],
+        )
+        .await,
+    );
+    assert_eq!(
+        (s["offline_check"].as_str(), s["valid"].as_bool()),
+        (Some("has a wrong Verhoeff check digit"), Some(false))
+    );
+    let p = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "patients",
+                "register-pds",
+                "--nhs-number",
+                "943 476 5919",
+                "--dob",
+                "1955-06-02",
+            ],
+        )
+        .await,
+    );
+    assert!(
+        p["patient_id"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    );
+    let p = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "patients",
+                "register-pds",
+                "--forename",
+                "Ada",
+                "--surname",
+                "Lovelace",
+                "--postcode",
+                "LS1 4AP",
+                "--dob",
+                "1955-06-02",
+            ],
+        )
+        .await,
+    );
+    assert!(p["patient_id"].is_string());
+    let v = json(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "json",
+                "patients",
+                "register-pds",
+                "--nhs-number",
+                "9000000009",
+                "--dob",
+                "1955-06-02",
+            ],
+        )
+        .await,
+    );
+    assert!(v["login_url"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_scripts_can_use() {
+    let mock = mock_with(
+        MockServer::builder()
+            .fault(FaultRule::new("list_templates", Fault::Status(500)))
+            .fault(FaultRule::new(
+                "list_assignee_collection",
+                Fault::RateLimited {
+                    retry_after: Some(0),
+                },
+            ))
+            .fault(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1)),
+    )
+    .await;
+    let usage = hero(&mock, &["messages", "send", "--patient-id", "1"]).await;
+    assert_eq!(code(&usage), 2);
+    let auth = hero_with(mock.base_url(), "wrong-key", &["sent", "list"]).await;
+    assert_eq!(code(&auth), 3);
+    assert!(
+        stderr(&auth).contains("hint: check HERO_API_KEY"),
+        "{}",
+        stderr(&auth)
+    );
+    let invalid = hero(
+        &mock,
+        &[
+            "messages",
+            "send",
+            "--patient-id",
+            "1",
+            "--type",
+            "sms",
+            "--text",
+            " ",
+        ],
+    )
+    .await;
+    assert_eq!(code(&invalid), 4, "{}", stderr(&invalid));
+    assert!(
+        stderr(&invalid).contains("message_string"),
+        "{}",
+        stderr(&invalid)
+    );
+    let bad_to = hero(
+        &mock,
+        &[
+            "messages",
+            "send",
+            "--patient-id",
+            "1",
+            "--type",
+            "sms",
+            "--text",
+            "hi",
+            "--to",
+            "nobody",
+        ],
+    )
+    .await;
+    assert_eq!(code(&bad_to), 4);
+    assert!(
+        stderr(&bad_to).contains("--to: a contact detail"),
+        "{}",
+        stderr(&bad_to)
+    );
+    assert_eq!(code(&hero(&mock, &["messages", "get", "404"]).await), 5);
+    let limited = hero(&mock, &["assignees", "list"]).await;
+    assert_eq!(code(&limited), 6, "{}", stderr(&limited));
+    assert_eq!(code(&hero(&mock, &["templates", "list"]).await), 7);
+    let unknown = hero(
+        &mock,
+        &[
+            "messages",
+            "send",
+            "--patient-id",
+            "1",
+            "--type",
+            "sms",
+            "--text",
+            "hi",
+        ],
+    )
+    .await;
+    assert_eq!(code(&unknown), 9, "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("check `hero sent list"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(mock.processed("send_message"), 1, "not sent again");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let network = hero_with(format!("http://127.0.0.1:{port}"), KEY, &["sent", "list"]).await;
+    assert_eq!(code(&network), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_stay_redacted() {
+    let mock = mock().await;
+    let out = hero(
+        &mock,
+        &[
+            "-v",
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "sms",
+            "--text",
+            "Biopsy results ready",
+            "--to",
+            "07700 900123",
+        ],
+    )
+    .await;
+    ok(&out);
+    let log = stderr(&out);
+    assert!(log.contains("hero request attempt"), "{log}");
+    for secret in [KEY, PRACTICE, "Biopsy", "07700", "900123"] {
+        assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+}
