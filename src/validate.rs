@@ -149,32 +149,29 @@ impl NhsNumber {
     /// Parses ten digits, optionally grouped 3-3-4 by single spaces or hyphens, and checks the
     /// Modulus 11 check digit.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        const FORM: &str = "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens";
         let s = s.trim();
-        let digits: String = match s.len() {
-            10 => s.to_owned(),
+        let mut digits = String::with_capacity(10);
+        match s.len() {
+            10 => digits.push_str(s),
             12 => {
                 let b = s.as_bytes();
                 let sep = b[3];
+                // ASCII separators at bytes 3 and 7 make 3, 4, 7 and 8 char boundaries.
                 if !(sep == b' ' || sep == b'-') || b[7] != sep {
-                    return Err(InvalidValue::new(
-                        Self::KIND,
-                        "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
-                    ));
+                    return Err(InvalidValue::new(Self::KIND, FORM));
                 }
-                [&s[0..3], &s[4..7], &s[8..12]].concat()
+                digits.push_str(&s[0..3]);
+                digits.push_str(&s[4..7]);
+                digits.push_str(&s[8..12]);
             }
-            _ => {
-                return Err(InvalidValue::new(
-                    Self::KIND,
-                    "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens",
-                ));
-            }
-        };
+            _ => return Err(InvalidValue::new(Self::KIND, FORM)),
+        }
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidValue::new(Self::KIND, "must contain only digits"));
         }
-        let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
-        let sum: u32 = d[..9].iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+        let d = |i: usize| u32::from(digits.as_bytes()[i] - b'0');
+        let sum: u32 = (0..9).map(|i| d(i) * (10 - i as u32)).sum();
         let check = match 11 - sum % 11 {
             11 => 0,
             10 => {
@@ -185,7 +182,7 @@ impl NhsNumber {
             }
             c => c,
         };
-        if check != d[9] {
+        if check != d(9) {
             return Err(InvalidValue::new(Self::KIND, "has a wrong check digit"));
         }
         Ok(Self(digits))

@@ -1,0 +1,75 @@
+//! Building, validating (NHS numbers) and serialising a 100 000-recipient batch through the crate's
+//! types, vs `serde_json::to_vec` of the same data as plain structs.
+
+pub mod common;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use herohealth::{BatchChannel, types};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct PlainRecipient<'a> {
+    nhs_number: &'a str,
+    dob: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Serialize)]
+struct PlainBatch<'a> {
+    name: &'a str,
+    channel: &'a str,
+    content: &'a str,
+    recipients: Vec<PlainRecipient<'a>>,
+}
+
+/// Through the crate: parse and check every NHS number, build the request type, serialise it.
+pub fn with_herohealth(raw: &[String]) -> Vec<u8> {
+    let recipients: Vec<types::BatchRecipient> = raw
+        .iter()
+        .map(|n| types::BatchRecipient {
+            nhs_number: n.parse().expect("valid"),
+            dob: None,
+        })
+        .collect();
+    let body = types::CreateBatchMessageRequest::builder()
+        .name("Flu clinic")
+        .channel(BatchChannel::Sms)
+        .content("Your flu vaccination is due.")
+        .recipients(recipients);
+    let body = types::CreateBatchMessageRequest::try_from(body).expect("valid body");
+    serde_json::to_vec(&body).expect("serialisable")
+}
+
+/// Plain structs holding the (already normalised) numbers: no checks.
+pub fn plain(digits: &[String]) -> Vec<u8> {
+    let body = PlainBatch {
+        name: "Flu clinic",
+        channel: "SMS",
+        content: "Your flu vaccination is due.",
+        recipients: digits
+            .iter()
+            .map(|n| PlainRecipient {
+                nhs_number: n,
+                dob: None,
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&body).expect("serialisable")
+}
+
+fn bench(c: &mut Criterion) {
+    let raw = common::nhs_numbers(100_000);
+    let digits: Vec<String> = raw.iter().map(|n| n.replace(' ', "")).collect();
+    assert_eq!(
+        with_herohealth(&raw),
+        plain(&digits),
+        "the same bytes on the wire"
+    );
+    let mut g = c.benchmark_group("batch_100k_recipients");
+    g.sample_size(20);
+    g.bench_function("herohealth_types", |b| b.iter(|| with_herohealth(&raw)));
+    g.bench_function("plain_structs", |b| b.iter(|| plain(&digits)));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

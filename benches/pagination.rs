@@ -1,0 +1,57 @@
+//! Streaming 100 000 sent messages from herohealth-mock: one page at a time vs prefetching 8 pages,
+//! with no injected latency and with 5 ms per page.
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::TryStreamExt;
+use herohealth::{PageOptions, Paginate};
+use herohealth_mock::{Fault, FaultRule, MockServer};
+
+const N: u64 = 100_000;
+const PAGE: u64 = 1_000;
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for latency_ms in [0u64, 5] {
+        let mock = rt.block_on(async {
+            let mut config = MockServer::builder()
+                .seed_sent_messages(N)
+                .max_page_size(PAGE as usize);
+            if latency_ms > 0 {
+                config = config.fault(FaultRule::new(
+                    "list_sent_messages",
+                    Fault::Latency(Duration::from_millis(latency_ms)),
+                ));
+            }
+            config.start().await.unwrap()
+        });
+        let hero = mock.client();
+        let count = |concurrency: usize| {
+            let stream = hero.list_sent_messages().stream_with(
+                PageOptions::default()
+                    .page_size(PAGE)
+                    .concurrency(concurrency),
+            );
+            async move {
+                let n = stream
+                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+                    .await
+                    .unwrap();
+                assert_eq!(n, N);
+            }
+        };
+        let mut g = c.benchmark_group(format!("stream_100k_sent_messages/latency_{latency_ms}ms"));
+        g.sample_size(10).measurement_time(Duration::from_secs(15));
+        g.bench_function("sequential", |b| b.to_async(&rt).iter(|| count(1)));
+        g.bench_function("prefetch_8", |b| b.to_async(&rt).iter(|| count(8)));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
