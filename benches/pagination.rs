@@ -9,7 +9,7 @@ use herohealth::{PageOptions, Paginate};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
 const N: u64 = 100_000;
-const PAGE: u64 = 1_000;
+const PAGE: u64 = 100;
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()

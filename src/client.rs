@@ -21,6 +21,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which Hero server the client talks to.
+///
+/// ```
+/// use herohealth::Environment;
+/// assert_eq!(Environment::Staging.base_url(), "https://api.staging.htech.app");
+/// assert_eq!("production".parse::<Environment>().unwrap(), Environment::Production);
+/// assert_eq!(Environment::Custom("http://127.0.0.1:4010".into()).base_url(), "http://127.0.0.1:4010");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Environment {
     /// `https://api.herohealth.net`: real patients.

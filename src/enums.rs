@@ -13,6 +13,14 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An enum value the server sent that this version of the crate does not know.
+///
+/// ```
+/// use herohealth::DeliveryStatus;
+/// let s: DeliveryStatus = serde_json::from_str("\"bounced\"").unwrap();
+/// if let DeliveryStatus::Unknown(v) = &s {
+///     assert_eq!(v.as_str(), "bounced");
+/// }
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct UnknownValue(String);
 
@@ -24,6 +32,11 @@ impl UnknownValue {
 }
 
 /// A string that is not one of an enum's known values (from `FromStr`/`TryFrom<&str>`).
+///
+/// ```
+/// let err = "fax".parse::<herohealth::MessageType>().unwrap_err();
+/// assert_eq!(err.to_string(), "\"fax\" is not a known MessageType; expected one of: hero, sms, email, nhs_app");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not a known {type_name}; expected one of: {expected}")]
 pub struct UnknownVariant {
@@ -36,7 +49,18 @@ macro_rules! open_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
         $(#[$meta])*
         ///
-        /// Forward-compatible: a value this version does not know decodes as `Unknown`.
+        /// Forward-compatible: a value this version does not know decodes as `Unknown`; text
+        /// parses only to a known value.
+        ///
+        /// ```
+        #[doc = concat!("use herohealth::", stringify!($name), ";")]
+        #[doc = concat!("let all = ", stringify!($name), "::KNOWN;")]
+        #[doc = concat!("let first: ", stringify!($name), " = all[0].as_str().parse().unwrap();")]
+        /// assert!(first.is_known());
+        #[doc = concat!("let later: ", stringify!($name), " = serde_json::from_str(\"\\\"NEW_VALUE\\\"\").unwrap();")]
+        /// assert_eq!((later.is_known(), later.as_str()), (false, "NEW_VALUE"));
+        #[doc = concat!("assert!(\"NEW_VALUE\".parse::<", stringify!($name), ">().is_err());")]
+        /// ```
         #[derive(Clone, PartialEq, Eq, Hash, Debug)]
         #[non_exhaustive]
         pub enum $name {

@@ -18,6 +18,13 @@ use crate::api::types::{ApiError, ApiErrorMessage, ValidationIssue, ValidationIs
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, in the terms a caller acts on.
+///
+/// ```
+/// use herohealth::{ErrorKind, HeroClient};
+/// let err = HeroClient::builder().build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+/// assert_eq!(err.to_string(), "invalid client configuration: api_key is missing or empty");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -12,6 +12,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::redact::REDACTED;
 
 /// Why a value was refused. Its `Display` names the rule, never the value.
+///
+/// ```
+/// let err = herohealth::PatientId::parse("12a").unwrap_err();
+/// assert_eq!((err.to_string().as_str(), err.rule()), ("a patient id must be digits only", "must be digits only"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} {rule}")]
 pub struct InvalidValue {
@@ -39,7 +44,9 @@ macro_rules! validated_string {
                 &self.0
             }
         }
-
+        validated_string!($ty, redacted = $redacted, as_str = defined);
+    };
+    ($ty:ident, redacted = $redacted:expr, as_str = defined) => {
         impl FromStr for $ty {
             type Err = InvalidValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -70,7 +77,7 @@ macro_rules! validated_string {
 
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                serializer.serialize_str(self.as_str())
             }
         }
 
@@ -86,7 +93,7 @@ macro_rules! validated_string {
                 if $redacted {
                     write!(f, "{}({})", stringify!($ty), REDACTED)
                 } else {
-                    write!(f, "{}({:?})", stringify!($ty), self.0)
+                    write!(f, "{}({:?})", stringify!($ty), self.as_str())
                 }
             }
         }
@@ -96,7 +103,7 @@ macro_rules! validated_string {
                 if $redacted {
                     f.write_str(REDACTED)
                 } else {
-                    f.write_str(&self.0)
+                    f.write_str(self.as_str())
                 }
             }
         }
@@ -140,8 +147,8 @@ validated_string!(PatientId, redacted = false);
 /// let err = NhsNumber::parse("943 476 5918").unwrap_err();
 /// assert_eq!(err.to_string(), "an NHS number has a wrong check digit");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct NhsNumber(String);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NhsNumber([u8; 10]);
 
 impl NhsNumber {
     const KIND: &'static str = "an NHS number";
@@ -150,27 +157,32 @@ impl NhsNumber {
     /// Modulus 11 check digit.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         const FORM: &str = "must be 10 digits, optionally grouped 3-3-4 by spaces or hyphens";
-        let s = s.trim();
-        let mut digits = String::with_capacity(10);
-        match s.len() {
-            10 => digits.push_str(s),
+        // Trimming (Unicode white space, e.g. a non-breaking space from a spreadsheet) only when needed.
+        let bare = |b: Option<&u8>| b.is_some_and(u8::is_ascii_digit);
+        let s = if bare(s.as_bytes().first()) && bare(s.as_bytes().last()) {
+            s
+        } else {
+            s.trim()
+        };
+        let b = s.as_bytes();
+        let mut digits = [0u8; 10];
+        match b.len() {
+            10 => digits.copy_from_slice(b),
             12 => {
-                let b = s.as_bytes();
                 let sep = b[3];
-                // ASCII separators at bytes 3 and 7 make 3, 4, 7 and 8 char boundaries.
                 if !(sep == b' ' || sep == b'-') || b[7] != sep {
                     return Err(InvalidValue::new(Self::KIND, FORM));
                 }
-                digits.push_str(&s[0..3]);
-                digits.push_str(&s[4..7]);
-                digits.push_str(&s[8..12]);
+                digits[..3].copy_from_slice(&b[0..3]);
+                digits[3..6].copy_from_slice(&b[4..7]);
+                digits[6..].copy_from_slice(&b[8..12]);
             }
             _ => return Err(InvalidValue::new(Self::KIND, FORM)),
         }
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !digits.iter().all(u8::is_ascii_digit) {
             return Err(InvalidValue::new(Self::KIND, "must contain only digits"));
         }
-        let d = |i: usize| u32::from(digits.as_bytes()[i] - b'0');
+        let d = |i: usize| u32::from(digits[i] - b'0');
         let sum: u32 = (0..9).map(|i| d(i) * (10 - i as u32)).sum();
         let check = match 11 - sum % 11 {
             11 => 0,
@@ -188,7 +200,16 @@ impl NhsNumber {
         Ok(Self(digits))
     }
 }
-validated_string!(NhsNumber, redacted = true);
+impl NhsNumber {
+    /// The ten digits, as they are sent.
+    pub fn as_str(&self) -> &str {
+        debug_assert!(self.0.iter().all(u8::is_ascii_digit));
+        // SAFETY: the only constructor, `parse`, stores ten bytes it has checked are ASCII digits,
+        // and ASCII is valid UTF-8. (This is on the hot path of serialising large batches.)
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+}
+validated_string!(NhsNumber, redacted = true, as_str = defined);
 
 /// Message content: must contain at least one character that is not white space.
 /// `Debug` and `Display` never show it.

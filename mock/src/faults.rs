@@ -25,6 +25,12 @@ use tokio::{
 };
 
 /// What to do to a request.
+///
+/// ```
+/// use herohealth_mock::Fault;
+/// assert_eq!(Fault::parse("429:5"), Ok(Fault::RateLimited { retry_after: Some(5) }));
+/// assert!(Fault::ResetAfterProcessing.processes());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -112,6 +118,12 @@ pub enum When {
 }
 
 /// One fault, for one operation (or all) and some of its calls.
+///
+/// ```
+/// use herohealth_mock::{Fault, FaultRule};
+/// let rule = FaultRule::new("send_message", Fault::Status(503)).first(2);
+/// assert_eq!(FaultRule::parse("send_message=status:503@first-2"), Ok(rule));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     /// The snake_case operationId, or `None` for every operation.

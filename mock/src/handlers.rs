@@ -418,22 +418,30 @@ impl Query {
 
 /// One page of `items` per `page_index` (from 0) and `page_size`, and the `count` to report.
 fn paginate<T>(app: &App, items: Vec<T>, q: &Query, issues: &mut Issues) -> (Vec<T>, usize) {
+    let (skip, size) = page_window(app, q, issues);
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(skip).take(size).collect();
+    let count = count_for(app, total, page.len());
+    (page, count)
+}
+
+/// `(items to skip, page size)` from `page_index` (from 0) and `page_size` (default and cap from
+/// the configuration).
+fn page_window(app: &App, q: &Query, issues: &mut Issues) -> (usize, usize) {
     let size = q
         .int("page_size", 1, issues)
         .map_or(app.config.default_page_size, |s| s as usize)
         .min(app.config.max_page_size);
     let index = q.int("page_index", 0, issues).unwrap_or(0) as usize;
-    let total = items.len();
-    let page: Vec<T> = items
-        .into_iter()
-        .skip(index.saturating_mul(size))
-        .take(size)
-        .collect();
-    let count = match app.config.count_mode {
+    (index.saturating_mul(size), size)
+}
+
+/// The `count` a list reports, per [`CountMode`].
+fn count_for(app: &App, total: usize, on_page: usize) -> usize {
+    match app.config.count_mode {
         CountMode::Total => total,
-        CountMode::Page => page.len(),
-    };
-    (page, count)
+        CountMode::Page => on_page,
+    }
 }
 
 const CHANNELS: [&str; 3] = ["SMS", "EMAIL", "NHS_APP"];
@@ -831,26 +839,119 @@ fn find_message<R>(
     .ok_or_else(|| api_error(StatusCode::NOT_FOUND, json!("Message not found")))
 }
 
-fn patient_json(p: &Patient) -> Value {
-    json!({"id": p.id, "title": p.title, "first_name": p.first_name, "last_name": p.last_name})
+/// A 200 with a serialised JSON body.
+fn json_body(body: serde_json::Result<Vec<u8>>) -> Response {
+    match body {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => {
+            api_error(StatusCode::INTERNAL_SERVER_ERROR, json!(e.to_string())).into_response()
+        }
+    }
 }
 
-fn sent_message_json(m: &Message, p: &Patient, now: DateTime<Utc>) -> Value {
+/// A row of the sent-messages list (and the base of getMessage), serialised without building a
+/// `serde_json::Value` tree: listing is the mock's hottest path.
+#[derive(serde::Serialize)]
+struct SentRow<'a> {
+    id: String,
+    patient: PatientRow<'a>,
+    write_to_record: WriteToRecordRow,
+    short_link: Option<ShortLinkRow<'a>>,
+    campaign: Option<CampaignRow<'a>>,
+    created_at: String,
+    sent_at: Option<String>,
+    scheduled_at: Option<String>,
+    status: &'static str,
+    sent_by: &'a str,
+    recipient_contact_detail: &'a str,
+    message_type: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct PatientRow<'a> {
+    id: &'a str,
+    title: Option<&'static str>,
+    first_name: &'a str,
+    last_name: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct WriteToRecordRow {
+    write_to_record_at: Option<String>,
+    status: Option<&'static str>,
+    failure_reason: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct ShortLinkRow<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    name: &'static str,
+    status: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct CampaignRow<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+/// The rows of `messages` whose patient is known.
+fn sent_rows<'a>(
+    messages: impl Iterator<Item = &'a Message>,
+    patients: &'a std::collections::BTreeMap<String, Patient>,
+    now: DateTime<Utc>,
+) -> Vec<SentRow<'a>> {
+    messages
+        .filter_map(|m| patients.get(&m.patient_id).map(|p| sent_row(m, p, now)))
+        .collect()
+}
+
+/// A page of a list.
+#[derive(serde::Serialize)]
+struct ListPage<T> {
+    data: Vec<T>,
+    count: usize,
+}
+
+fn time_text(d: DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn sent_row<'a>(m: &'a Message, p: &'a Patient, now: DateTime<Utc>) -> SentRow<'a> {
     let s = m.state(now);
-    json!({
-        "id": m.id.to_string(),
-        "patient": patient_json(p),
-        "write_to_record": {"write_to_record_at": opt_ts(s.wtr_at), "status": s.wtr_status, "failure_reason": s.wtr_failure},
-        "short_link": m.short_link.as_ref().map(|(id, ty)| json!({"id": id, "type": ty, "name": "Book an appointment", "status": "active"})),
-        "campaign": m.campaign.as_ref().map(|(id, name)| json!({"id": id, "name": name})),
-        "created_at": ts(m.created_at),
-        "sent_at": opt_ts(s.sent_at),
-        "scheduled_at": opt_ts(m.send_at),
-        "status": s.status,
-        "sent_by": m.sent_by,
-        "recipient_contact_detail": m.contact,
-        "message_type": m.message_type,
-    })
+    SentRow {
+        id: m.id.to_string(),
+        patient: PatientRow {
+            id: &p.id,
+            title: p.title,
+            first_name: &p.first_name,
+            last_name: &p.last_name,
+        },
+        write_to_record: WriteToRecordRow {
+            write_to_record_at: s.wtr_at.map(time_text),
+            status: s.wtr_status,
+            failure_reason: s.wtr_failure,
+        },
+        short_link: m.short_link.as_ref().map(|(id, kind)| ShortLinkRow {
+            id,
+            kind,
+            name: "Book an appointment",
+            status: "active",
+        }),
+        campaign: m
+            .campaign
+            .as_ref()
+            .map(|(id, name)| CampaignRow { id, name }),
+        created_at: time_text(m.created_at),
+        sent_at: s.sent_at.map(time_text),
+        scheduled_at: m.send_at.map(time_text),
+        status: s.status,
+        sent_by: &m.sent_by,
+        recipient_contact_detail: &m.contact,
+        message_type: &m.message_type,
+    }
 }
 
 async fn get_message(
@@ -861,7 +962,7 @@ async fn get_message(
     let now = app.clock.now();
     let v = find_message(&app, &group, &id, |m, g| {
         let p = g.patient(&m.patient_id);
-        let mut v = sent_message_json(m, &p, now);
+        let mut v = serde_json::to_value(sent_row(m, &p, now)).unwrap_or_default();
         let obj = v.as_object_mut().expect("object");
         for k in ["sent_by", "recipient_contact_detail", "message_type"] {
             obj.remove(k);
@@ -952,7 +1053,41 @@ async fn list_sent_messages(
         ([from, to, ..], Some(d)) => d >= *from && d <= *to,
     };
     let needs_state = !wtr.is_empty() || !statuses.is_empty() || !sent_range.is_empty();
-    let page = with_group(&app, &group, |g| {
+    let filtered = needs_state
+        || first.is_some()
+        || last.is_some()
+        || full.is_some()
+        || !types.is_empty()
+        || !order_by.is_empty()
+        || !scheduled_range.is_empty()
+        || scheduled.is_some()
+        || [
+            "patient_id",
+            "recipient_contact_detail",
+            "sent_by",
+            "campaign_id",
+            "short_link_id",
+            "short_link_type",
+        ]
+        .iter()
+        .any(|k| q.get(k).is_some());
+    if !filtered {
+        // Nothing to filter or sort: slice the page (O(page), not O(messages)).
+        let (skip, size) = page_window(&app, &q, &mut issues);
+        issues.finish()?;
+        let body = with_group(&app, &group, |g| {
+            let patients = &g.patients;
+            let rows = if descending {
+                sent_rows(g.messages.iter().rev().skip(skip).take(size), patients, now)
+            } else {
+                sent_rows(g.messages.iter().skip(skip).take(size), patients, now)
+            };
+            let count = count_for(&app, g.messages.len(), rows.len());
+            serde_json::to_vec(&ListPage { data: rows, count })
+        });
+        return Ok(json_body(body));
+    }
+    let body = with_group(&app, &group, |g| {
         let patients = &g.patients;
         let mut rows: Vec<(&Message, &Patient, Option<DateTime<Utc>>)> = g
             .messages
@@ -1008,15 +1143,14 @@ async fn list_sent_messages(
             rows.reverse();
         }
         let (page, count) = paginate(&app, rows, &q, &mut issues);
-        let data: Vec<Value> = page
+        let data: Vec<SentRow<'_>> = page
             .into_iter()
-            .map(|(m, p, _)| sent_message_json(m, p, now))
+            .map(|(m, p, _)| sent_row(m, p, now))
             .collect();
-        (data, count)
+        serde_json::to_vec(&ListPage { data, count })
     });
-    let (data, count) = page;
     issues.finish()?;
-    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+    Ok(json_body(body))
 }
 
 // ------------------------------------------------------------------ assignees, SNOMED, templates

@@ -67,6 +67,25 @@ pub enum CountMode {
 }
 
 /// How the mock behaves. Start it with [`MockConfig::start`].
+///
+/// ```
+/// use std::time::Duration;
+/// use herohealth_mock::{CountMode, Fault, FaultRule, MockServer, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let mock = MockServer::builder()
+///     .api_key("my-key", "my-practice")
+///     .seed_sent_messages(500)
+///     .time_scale(60.0)
+///     .count_mode(CountMode::Page)
+///     .outcome("+447700900999", Outcome::Declined)
+///     .fault(FaultRule::new("get_message_status", Fault::Latency(Duration::from_millis(50))))
+///     .start()
+///     .await?;
+/// assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct MockConfig {
     host: String,
