@@ -472,45 +472,46 @@ mod tests {
         assert_eq!(results.len(), 11, "the stream ends after the error");
     }
 
+    /// A list of `real` items whose server reports `first` as the count on page 0 and `later` after.
+    fn shifting_count(
+        real: usize,
+        first: i64,
+        later: i64,
+    ) -> impl Fn(i64, NonZeroU64) -> BoxFuture<'static, Result<Page<usize>, Error>> + Send + Sync
+    {
+        move |index, size| {
+            let size = size.get() as usize;
+            let start = index as usize * size;
+            let items: Vec<usize> = (start..real.min(start + size)).collect();
+            let count = if index == 0 { first } else { later };
+            Box::pin(async move {
+                Ok(Page {
+                    items,
+                    count: Some(count),
+                })
+            })
+        }
+    }
+
     #[tokio::test]
     async fn a_count_that_changes_moves_the_end() {
-        // The total grows from 30 to 45 while iterating, then the list really has 45 items.
-        let fetch =
-            |index: i64, size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
-                let size = size.get() as usize;
-                let start = index as usize * size;
-                let items: Vec<usize> = (start..45.min(start + size)).collect();
-                let count = if index == 0 { 30 } else { 45 };
-                Box::pin(async move {
-                    Ok(Page {
-                        items,
-                        count: Some(count),
-                    })
-                })
-            };
-        let items: Vec<usize> = paginate(PageOptions::default().page_size(10), fetch)
-            .try_collect()
-            .await
-            .unwrap();
+        // The total grows from 30 to 45 while iterating, and the list really has 45 items.
+        let items: Vec<usize> = paginate(
+            PageOptions::default().page_size(10),
+            shifting_count(45, 30, 45),
+        )
+        .try_collect()
+        .await
+        .unwrap();
         assert_eq!(items, (0..45).collect::<Vec<_>>());
         // It shrinks from 50 to 15: the end comes sooner.
-        let fetch =
-            |index: i64, size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
-                let size = size.get() as usize;
-                let start = index as usize * size;
-                let items: Vec<usize> = (start..15.min(start + size)).collect();
-                let count = if index == 0 { 50 } else { 15 };
-                Box::pin(async move {
-                    Ok(Page {
-                        items,
-                        count: Some(count),
-                    })
-                })
-            };
-        let items: Vec<usize> = paginate(PageOptions::default().page_size(10), fetch)
-            .try_collect()
-            .await
-            .unwrap();
+        let items: Vec<usize> = paginate(
+            PageOptions::default().page_size(10),
+            shifting_count(15, 50, 15),
+        )
+        .try_collect()
+        .await
+        .unwrap();
         assert_eq!(items, (0..15).collect::<Vec<_>>());
     }
 

@@ -425,6 +425,18 @@ fn paginate<T>(app: &App, items: Vec<T>, q: &Query, issues: &mut Issues) -> (Vec
     (page, count)
 }
 
+/// One page of `rows` as Hero's `{data, count}` body, or the 400 for a bad query.
+fn page_response<T: serde::Serialize>(
+    app: &App,
+    rows: Vec<T>,
+    q: &Query,
+    mut issues: Issues,
+) -> Result<Response, ApiFailure> {
+    let (data, count) = paginate(app, rows, q, &mut issues);
+    issues.finish()?;
+    Ok(axum::Json(ListPage { data, count }).into_response())
+}
+
 /// `(items to skip, page size)` from `page_index` (from 0) and `page_size` (default and cap from
 /// the configuration).
 fn page_window(app: &App, q: &Query, issues: &mut Issues) -> (usize, usize) {
@@ -612,9 +624,7 @@ async fn list_batch_messages(
             .map(|b| batch_json(b, now))
             .collect()
     });
-    let (data, count) = paginate(&app, rows, &q, &mut issues);
-    issues.finish()?;
-    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+    page_response(&app, rows, &q, issues)
 }
 
 fn find_batch<R>(
@@ -687,9 +697,7 @@ async fn list_batch_message_recipients(
             })
             .collect::<Vec<_>>()
     })?;
-    let (data, count) = paginate(&app, rows, &q, &mut issues);
-    issues.finish()?;
-    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+    page_response(&app, rows, &q, issues)
 }
 
 async fn list_batch_message_sends(
@@ -720,9 +728,7 @@ async fn list_batch_message_sends(
             })
             .collect::<Vec<_>>()
     })?;
-    let (data, count) = paginate(&app, rows, &q, &mut issues);
-    issues.finish()?;
-    Ok(axum::Json(json!({"data": data, "count": count})).into_response())
+    page_response(&app, rows, &q, issues)
 }
 
 // ------------------------------------------------------------------ single messages
