@@ -119,6 +119,18 @@ impl ClientHooks<ClientState> for Client {
             }
             let outcome_unknown = verdict == Verdict::OutcomeUnknown;
             return match result {
+                // A send's success body is read here, where the method is known: if the
+                // connection breaks now, Hero has accepted the send and the caller must not resend.
+                Ok(resp) if resp.status().is_success() && !idempotent => {
+                    Ok(match read_send_body(resp).await {
+                        Ok(resp) => resp,
+                        Err(failure) => failure_response(Failure {
+                            operation,
+                            attempts: attempt,
+                            ..failure
+                        }),
+                    })
+                }
                 Ok(resp) if resp.status().is_success() => match limit_body(resp) {
                     Ok(resp) => Ok(resp),
                     Err(failure) => Ok(failure_response(Failure {
@@ -248,6 +260,56 @@ fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
             Ok(reqwest::Response::from(rebuilt))
         }
     }
+}
+
+/// Reads a send's success body (at most [`MAX_RESPONSE_BYTES`]) and returns an equivalent
+/// response; a body that cannot be read is a failure whose outcome is unknown.
+async fn read_send_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
+    let failure = |kind, message: String| Failure {
+        kind,
+        message,
+        operation: "",
+        attempts: 0,
+        outcome_unknown: true,
+    };
+    if resp
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES)
+    {
+        return Err(failure(ErrorKind::Decode, BodyTooLarge.to_string()));
+    }
+    let mut builder = http::Response::builder()
+        .status(resp.status())
+        .version(resp.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = resp.headers().clone();
+    }
+    let mut resp = resp;
+    let mut body = BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() as u64 > MAX_RESPONSE_BYTES {
+                    return Err(failure(ErrorKind::Decode, BodyTooLarge.to_string()));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let (kind, message) = classify_transport(&e.without_url());
+                return Err(failure(
+                    kind,
+                    format!(
+                        "Hero accepted the request but its answer could not be read: {message}"
+                    ),
+                ));
+            }
+        }
+    }
+    let rebuilt = builder
+        .body(body.freeze())
+        .expect("status, version and headers come from a valid response");
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Hero's request id header, when present.

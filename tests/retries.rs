@@ -256,3 +256,46 @@ async fn cross_field_rules_refuse_before_sending() {
     );
     assert!(mock.journal().is_empty(), "nothing reached the server");
 }
+
+#[tokio::test]
+async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Hero answers 200 and the connection breaks halfway through the body.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = vec![0u8; 8192];
+            let _ = sock.read(&mut buf).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"message_id\":\"m-1\",";
+            let _ = sock.write_all(head.as_bytes()).await;
+            drop(sock);
+        }
+    });
+    let hero = HeroClient::builder()
+        .api_key("k")
+        .practice_group_id("p")
+        .base_url(format!("http://{addr}"))
+        .retry_policy(retrying())
+        .build()
+        .unwrap();
+    let err = send(&hero).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("Hero accepted the request"),
+        "{err}"
+    );
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "sent once"
+    );
+
+    // A GET that breaks off the same way is just a connection error (and safe to retry).
+    let err: Error = hero.list_templates().send().await.unwrap_err().into();
+    assert!(!err.outcome_unknown());
+}
