@@ -36,7 +36,7 @@ pub(crate) struct ResponseContext {
     pub(crate) body: Option<Bytes>,
 }
 
-/// A request that got no response, read by `Error::from`.
+/// A request that got no usable response, read by `Error::from`.
 #[derive(Clone, Debug)]
 pub(crate) struct Failure {
     pub(crate) kind: ErrorKind,
@@ -44,6 +44,19 @@ pub(crate) struct Failure {
     pub(crate) operation: &'static str,
     pub(crate) attempts: u32,
     pub(crate) outcome_unknown: bool,
+}
+
+impl Failure {
+    /// A failure whose operation and attempt count `exec` fills in.
+    fn new(kind: ErrorKind, message: String, outcome_unknown: bool) -> Self {
+        Self {
+            kind,
+            message,
+            operation: "",
+            attempts: 0,
+            outcome_unknown,
+        }
+    }
 }
 
 impl ClientHooks<ClientState> for Client {
@@ -170,42 +183,49 @@ async fn with_context(
     attempts: u32,
     outcome_unknown: bool,
 ) -> reqwest::Response {
-    let mut body = BytesMut::new();
-    let mut complete = true;
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = ERROR_BODY_LIMIT - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() >= ERROR_BODY_LIMIT {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                complete = false;
-                break;
-            }
-        }
-    }
-    let body = body.freeze();
-    let mut builder = http::Response::builder()
-        .status(resp.status())
-        .version(resp.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = resp.headers().clone();
-    }
+    // A body cut off by the network is not decoded; one cut at the limit still shows an excerpt.
+    let (body, complete) = match read_at_most(&mut resp, ERROR_BODY_LIMIT).await {
+        Ok((body, _)) => (body, true),
+        Err(_) => (Bytes::new(), false),
+    };
     let ctx = ResponseContext {
         operation,
         attempts,
         outcome_unknown,
         body: complete.then(|| body.clone()),
     };
-    let rebuilt = builder
+    let rebuilt = same_head(&resp)
         .extension(ctx)
         .body(body)
         .expect("status, version and headers come from a valid response");
     reqwest::Response::from(rebuilt)
+}
+
+/// A response builder with `resp`'s status, version and headers.
+fn same_head(resp: &reqwest::Response) -> http::response::Builder {
+    let mut builder = http::Response::builder()
+        .status(resp.status())
+        .version(resp.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = resp.headers().clone();
+    }
+    builder
+}
+
+/// Reads at most `limit` bytes of `resp`'s body; the flag says whether there was more.
+async fn read_at_most(
+    resp: &mut reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(Bytes, bool)> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if chunk.len() > room {
+            return Ok((body.freeze(), true));
+        }
+    }
+    Ok((body.freeze(), false))
 }
 
 fn failure_response(failure: Failure) -> reqwest::Response {
@@ -229,22 +249,15 @@ pub(crate) struct BodyTooLarge;
 /// [`BodyTooLarge`] when a body without one grows too large.
 fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
     match resp.content_length() {
-        Some(len) if len > MAX_RESPONSE_BYTES => Err(Failure {
-            kind: ErrorKind::Decode,
-            message: BodyTooLarge.to_string(),
-            operation: "",
-            attempts: 0,
-            outcome_unknown: false,
-        }),
+        Some(len) if len > MAX_RESPONSE_BYTES => Err(Failure::new(
+            ErrorKind::Decode,
+            BodyTooLarge.to_string(),
+            false,
+        )),
         // hyper holds a body to its Content-Length.
         Some(_) => Ok(resp),
         None => {
-            let mut builder = http::Response::builder()
-                .status(resp.status())
-                .version(resp.version());
-            if let Some(headers) = builder.headers_mut() {
-                *headers = resp.headers().clone();
-            }
+            let builder = same_head(&resp);
             let mut seen = 0u64;
             let body = resp.bytes_stream().map(move |chunk| {
                 let chunk = chunk?;
@@ -264,52 +277,29 @@ fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
 
 /// Reads a send's success body (at most [`MAX_RESPONSE_BYTES`]) and returns an equivalent
 /// response; a body that cannot be read is a failure whose outcome is unknown.
-async fn read_send_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
-    let failure = |kind, message: String| Failure {
-        kind,
-        message,
-        operation: "",
-        attempts: 0,
-        outcome_unknown: true,
-    };
+async fn read_send_body(mut resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
+    let too_large = || Failure::new(ErrorKind::Decode, BodyTooLarge.to_string(), true);
     if resp
         .content_length()
         .is_some_and(|len| len > MAX_RESPONSE_BYTES)
     {
-        return Err(failure(ErrorKind::Decode, BodyTooLarge.to_string()));
+        return Err(too_large());
     }
-    let mut builder = http::Response::builder()
-        .status(resp.status())
-        .version(resp.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = resp.headers().clone();
-    }
-    let mut resp = resp;
-    let mut body = BytesMut::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                body.extend_from_slice(&chunk);
-                if body.len() as u64 > MAX_RESPONSE_BYTES {
-                    return Err(failure(ErrorKind::Decode, BodyTooLarge.to_string()));
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let (kind, message) = classify_transport(&e.without_url());
-                return Err(failure(
-                    kind,
-                    format!(
-                        "Hero accepted the request but its answer could not be read: {message}"
-                    ),
-                ));
-            }
+    match read_at_most(&mut resp, MAX_RESPONSE_BYTES as usize).await {
+        Ok((_, true)) => Err(too_large()),
+        Ok((body, false)) => {
+            let rebuilt = same_head(&resp)
+                .body(body)
+                .expect("status, version and headers come from a valid response");
+            Ok(reqwest::Response::from(rebuilt))
+        }
+        Err(e) => {
+            let (kind, message) = classify_transport(&e.without_url());
+            let message =
+                format!("Hero accepted the request but its answer could not be read: {message}");
+            Err(Failure::new(kind, message, true))
         }
     }
-    let rebuilt = builder
-        .body(body.freeze())
-        .expect("status, version and headers come from a valid response");
-    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Hero's request id header, when present.
