@@ -15,12 +15,18 @@
 //! validated request values (`crate::validate`) and redacted patient data (`crate::redact`).
 //! `cargo xtask diff` reads the same extension to judge whether a new enum value breaks our users.
 //!
+//! After generation, every builder's `send()` becomes `send_raw()` (progenitor's own result, documented
+//! as unredacted) and a new `send()` returns `herohealth::Result<herohealth::Response<T>>` through
+//! `crate::transport::call` (see [`own_the_boundary`]). A `spec` module lists facts of the spec the
+//! handwritten layer reads instead of copying them: the property names and the words Hero's error
+//! descriptions use (what a redacted excerpt may keep), and the operation table.
+//!
 //! The generated code is snapshotted by `tests/snapshot.rs`: a spec change shows up as a diff there.
 
 use std::{env, fs, path::Path};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
-use quote::quote;
+use quote::{format_ident, quote};
 
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
@@ -46,7 +52,9 @@ fn main() {
     let tokens = Generator::new(&settings)
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor could not generate the client: {e}"));
-    let file: syn::File = syn::parse2(tokens).expect("progenitor emitted invalid Rust");
+    let mut file: syn::File = syn::parse2(tokens).expect("progenitor emitted invalid Rust");
+    own_the_boundary(&mut file);
+    file.items.push(spec_facts(&text));
     let code = prettyplease::unparse(&file);
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).join("codegen.rs");
@@ -173,4 +181,147 @@ fn operations_mut(
     ]
     .into_iter()
     .flatten()
+}
+
+/// Renames every generated `send()` to `send_raw()` and adds a `send()` that returns the crate's
+/// `Result<Response<T>>`: the one boundary between progenitor's types and ours, so that it holds for
+/// every operation the spec gains.
+fn own_the_boundary(file: &mut syn::File) {
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .expect("progenitor's builder module");
+    let mut wrapped = 0;
+    for item in builder.1.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let Some(pos) = imp.items.iter().position(
+            |i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "send" && f.sig.asyncness.is_some()),
+        ) else {
+            continue;
+        };
+        let syn::ImplItem::Fn(raw) = &mut imp.items[pos] else {
+            unreachable!()
+        };
+        let output = response_type(&raw.sig.output).expect("send() returns Result<ResponseValue<T>, Error<()>>");
+        let operation = operation_id(&raw.block).expect("send() names its OperationInfo");
+        let summary: Vec<syn::Attribute> = raw
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .cloned()
+            .collect();
+        raw.sig.ident = format_ident!("send_raw");
+        raw.attrs.retain(|a| !a.path().is_ident("doc"));
+        let warning = "**Unredacted escape hatch.** Sends the request and returns progenitor's own \
+            result: its error's `Display` and `Debug` print raw response bodies, which can hold \
+            patient data. Use [`send`](Self::send), which returns [`crate::Error`], unless you \
+            need progenitor's types and keep their errors out of every log.";
+        raw.attrs.push(syn::parse_quote!(#[doc = #warning]));
+        let send: syn::ImplItem = syn::parse_quote! {
+            #(#summary)*
+            ///
+            /// Returns the decoded body with its status and headers, or a redacted
+            /// [`crate::Error`] that names this operation (see the crate docs on errors).
+            pub async fn send(self) -> crate::Result<crate::Response<#output>> {
+                crate::transport::context::call(#operation, self.send_raw()).await
+            }
+        };
+        imp.items.insert(pos, send);
+        wrapped += 1;
+    }
+    assert!(wrapped > 0, "no builder send() was found to wrap");
+}
+
+/// `T` of `Result<ResponseValue<T>, Error<()>>`.
+fn response_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    fn first_arg(ty: &syn::Type) -> Option<&syn::Type> {
+        let syn::Type::Path(p) = ty else { return None };
+        let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+    }
+    let syn::ReturnType::Type(_, ty) = output else { return None };
+    first_arg(first_arg(ty)?).cloned()
+}
+
+/// The `operation_id` literal of the `OperationInfo` a generated `send()` builds.
+fn operation_id(block: &syn::Block) -> Option<String> {
+    let text = quote!(#block).to_string();
+    let rest = &text[text.find("operation_id :")? + "operation_id :".len()..];
+    let start = rest.find('"')? + 1;
+    let end = start + rest[start..].find('"')?;
+    Some(rest[start..end].to_owned())
+}
+
+/// `pub mod spec`: facts of `openapi.yaml` the handwritten layer reads instead of copying.
+fn spec_facts(text: &str) -> syn::Item {
+    use std::collections::BTreeSet;
+    let doc: serde_yaml::Value = serde_yaml::from_str(text).expect("parse openapi.yaml");
+    let mut keys = BTreeSet::new();
+    let mut words = BTreeSet::new();
+    fn walk(
+        v: &serde_yaml::Value,
+        parent: &str,
+        in_responses: bool,
+        keys: &mut BTreeSet<String>,
+        words: &mut BTreeSet<String>,
+    ) {
+        use serde_yaml::Value;
+        match v {
+            Value::Mapping(m) => {
+                for (k, child) in m {
+                    let Some(k) = k.as_str() else { continue };
+                    if parent == "properties" {
+                        keys.insert(k.to_owned());
+                    }
+                    if in_responses && k == "description" {
+                        if let Some(d) = child.as_str() {
+                            words.extend(
+                                d.split(|c: char| !c.is_ascii_alphabetic())
+                                    .filter(|w| w.len() > 1)
+                                    .map(str::to_ascii_lowercase),
+                            );
+                        }
+                    }
+                    if k == "example" || k == "examples" {
+                        continue;
+                    }
+                    walk(child, k, in_responses || k == "responses", keys, words);
+                }
+            }
+            Value::Sequence(items) => {
+                for item in items {
+                    if parent == "enum" {
+                        if let Some(s) = item.as_str() {
+                            keys.insert(s.to_owned());
+                        }
+                    }
+                    walk(item, parent, in_responses, keys, words);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&doc, "", false, &mut keys, &mut words);
+    let keys = keys.iter();
+    let words = words.iter();
+    syn::parse_quote! {
+        /// Facts of `openapi.yaml`, derived by `build.rs` so that no handwritten code copies them.
+        pub mod spec {
+            /// Every property name and enum value the API description declares, sorted: the only
+            /// words a redacted body excerpt or JSON path keeps (everything else is masked).
+            pub const STRUCTURAL_WORDS: &[&str] = &[#(#keys),*];
+            /// Every word (lower case) of the descriptions of the API's responses ("Unauthorised",
+            /// "not found", ...), sorted: the words of Hero's own error message an error may show.
+            pub const RESPONSE_WORDS: &[&str] = &[#(#words),*];
+        }
+    }
 }

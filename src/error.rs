@@ -1,18 +1,20 @@
-//! The crate's one error type, [`Error`], and how every failure becomes one.
+//! The crate's one error type, [`Error`]: what went wrong, in the terms a caller acts on.
 //!
-//! Generated operations return `progenitor_client::Error`; `?` (or `Error::from`) turns it into this
-//! type. Hero's error bodies, the request id, `Retry-After` and whether the outcome of a send is
-//! unknown are gathered by the transport hook (`src/transport.rs`) and read here.
+//! This module is a leaf: it knows nothing of the transport. The request pipeline
+//! (`src/transport/`) builds every `Error` through the crate-private setters below; what a
+//! request went through to get here is written once, in the transport module's docs.
 //!
-//! Nothing here shows an API key, a practice group id or patient data: URLs (whose query may hold a
-//! patient's name) are dropped from transport errors, serde messages are cut to their category and
-//! expected type, and body excerpts have every string and number masked.
+//! Nothing here shows an API key, a practice group id or patient data. Every text an `Error`
+//! holds was masked where it was made ([`crate::redact`]): URLs (whose query may hold a patient's
+//! name) are dropped from transport errors, serde messages lose the values they quote, body
+//! excerpts keep only the JSON structure and the spec's own key names, and Hero's own message
+//! keeps only the words the API description uses.
 
 use std::{fmt, time::Duration};
 
 use reqwest::StatusCode;
 
-use crate::api::types::{ApiError, ApiErrorMessage, ValidationIssue, ValidationIssuePathItem};
+use crate::api::types::{ApiError, ApiErrorMessage, ValidationIssue};
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -52,6 +54,12 @@ pub enum ErrorKind {
     Decode,
     /// Any other status the API description does not list.
     UnexpectedStatus,
+    /// A waiter reached its deadline before a final state: nothing failed, it is just not done
+    /// yet (see [`crate::WaitOptions::deadline`]). Not an HTTP timeout.
+    WaitDeadline,
+    /// A message ended `declined` or `fatal` where the caller asked for delivery
+    /// ([`crate::Delivery::delivered`]).
+    DeliveryFailed,
 }
 
 impl ErrorKind {
@@ -71,6 +79,8 @@ impl ErrorKind {
             Self::Connection => "connection to Hero failed",
             Self::Decode => "Hero's response did not match the API description",
             Self::UnexpectedStatus => "unexpected response status",
+            Self::WaitDeadline => "still not final when the wait's deadline came",
+            Self::DeliveryFailed => "the message was not delivered",
         }
     }
 }
@@ -102,7 +112,10 @@ struct Inner {
     retry_after: Option<Duration>,
     api_error: Option<ApiError>,
     body_excerpt: Option<String>,
+    hero_message: Option<String>,
     outcome_unknown: bool,
+    accepted: bool,
+    attempt: Option<crate::find::SendAttempt>,
     operation: Option<&'static str>,
     attempts: u32,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -119,7 +132,10 @@ impl Error {
                 retry_after: None,
                 api_error: None,
                 body_excerpt: None,
+                hero_message: None,
                 outcome_unknown: false,
+                accepted: false,
+                attempt: None,
                 operation: None,
                 attempts: 0,
                 source: None,
@@ -186,15 +202,38 @@ impl Error {
 
     /// `true` when a request that changes state (a send, a batch create or send) may or may not
     /// have reached Hero: it was written, and then the connection broke, timed out, or Hero answered
-    /// 5xx. Do not send again blindly: look for the message first (e.g. in the sent-messages list).
+    /// 5xx. Do not send it again blindly: [`HeroClient::find_send`](crate::HeroClient::find_send)
+    /// tells whether it went, or look for it in the sent-messages list.
     pub fn outcome_unknown(&self) -> bool {
         self.inner.outcome_unknown
     }
 
+    /// `true` when Hero **accepted** a request that changes state (it answered 2xx) but its
+    /// answer could not be read or decoded (cut off, malformed, empty, too large). The message was
+    /// sent: do not send it again. [`status`](Self::status) holds Hero's 2xx status; the message
+    /// id is unknown ([`HeroClient::find_send`](crate::HeroClient::find_send) can find it).
+    pub fn accepted(&self) -> bool {
+        self.inner.accepted
+    }
+
+    /// `true` when the request may have been carried out by Hero: [`accepted`](Self::accepted)
+    /// or [`outcome_unknown`](Self::outcome_unknown). Never send such a request again without
+    /// looking first.
+    pub fn may_have_been_sent(&self) -> bool {
+        self.inner.accepted || self.inner.outcome_unknown
+    }
+
+    /// What was sent, and when, for a send whose outcome is unknown or that Hero accepted:
+    /// what [`HeroClient::find_send`](crate::HeroClient::find_send) looks for.
+    pub fn send_attempt(&self) -> Option<&crate::find::SendAttempt> {
+        self.inner.attempt.as_ref()
+    }
+
     /// `true` when trying the same request again later may succeed: rate limits, 502/503/504,
-    /// timeouts and connection failures, except where the outcome of a send is unknown.
+    /// timeouts and connection failures; never when the request may have been carried out
+    /// ([`may_have_been_sent`](Self::may_have_been_sent)).
     pub fn is_retryable(&self) -> bool {
-        if self.inner.outcome_unknown {
+        if self.may_have_been_sent() {
             return false;
         }
         match self.inner.kind {
@@ -204,12 +243,75 @@ impl Error {
         }
     }
 
-    fn from_response(
-        status: StatusCode,
-        headers: &reqwest::header::HeaderMap,
-        ctx: Option<&crate::transport::ResponseContext>,
-    ) -> Self {
-        let kind = match status.as_u16() {
+    /// Hero's own message (the `message` text of its error body), masked: only the words the API
+    /// description's responses use are kept; any other word (a name, a number) shows as `…`.
+    pub fn hero_message(&self) -> Option<&str> {
+        self.inner.hero_message.as_deref()
+    }
+}
+
+/// Crate-private setters: the transport builds every error through these.
+impl Error {
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.inner.request_id = id;
+        self
+    }
+    pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
+        self.inner.retry_after = after;
+        self
+    }
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
+        if !operation.is_empty() {
+            self.inner.operation = Some(operation);
+        }
+        self
+    }
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+    pub(crate) fn with_outcome_unknown(mut self, unknown: bool) -> Self {
+        self.inner.outcome_unknown = unknown;
+        self
+    }
+    pub(crate) fn with_accepted(mut self, accepted: bool) -> Self {
+        self.inner.accepted = accepted;
+        if accepted {
+            self.inner.outcome_unknown = false;
+        }
+        self
+    }
+    pub(crate) fn with_send_attempt(mut self, attempt: Option<crate::find::SendAttempt>) -> Self {
+        self.inner.attempt = attempt;
+        self
+    }
+    pub(crate) fn with_api_error(mut self, api: ApiError) -> Self {
+        if let Some(ApiErrorMessage::String(m)) = &api.message {
+            self.inner.hero_message = Some(crate::redact::mask_hero_message(m));
+        }
+        self.inner.api_error = Some(api);
+        self
+    }
+    /// An excerpt made by [`crate::redact::mask_body`].
+    pub(crate) fn with_excerpt(mut self, excerpt: String) -> Self {
+        self.inner.body_excerpt = Some(excerpt);
+        self
+    }
+    pub(crate) fn with_source(mut self, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        self.inner.source = Some(source);
+        self
+    }
+    pub(crate) fn without_message(mut self) -> Self {
+        self.inner.message = None;
+        self
+    }
+    /// The kind an HTTP status gives.
+    pub(crate) fn kind_of_status(status: u16) -> ErrorKind {
+        match status {
             400 | 422 => ErrorKind::Validation,
             401 | 403 => ErrorKind::Auth,
             404 => ErrorKind::NotFound,
@@ -217,52 +319,16 @@ impl Error {
             429 => ErrorKind::RateLimited,
             500..=599 => ErrorKind::Server,
             _ => ErrorKind::UnexpectedStatus,
-        };
-        let mut err = Self::new(kind, String::new());
-        err.inner.message = None;
-        err.inner.status = Some(status);
-        err.inner.request_id = crate::transport::request_id(headers);
-        err.inner.retry_after = crate::transport::retry_after(headers);
-        if let Some(ctx) = ctx {
-            err.inner.operation = Some(ctx.operation);
-            err.inner.attempts = ctx.attempts;
-            err.inner.outcome_unknown = ctx.outcome_unknown;
-            if let Some(body) = &ctx.body {
-                match serde_json::from_slice::<ApiError>(body) {
-                    Ok(api) => err.inner.api_error = Some(api),
-                    Err(_) if !body.is_empty() => {
-                        err.inner.body_excerpt = Some(redacted_excerpt(body))
-                    }
-                    Err(_) => {}
-                }
-            }
         }
-        err
-    }
-
-    fn from_failure(failure: &crate::transport::Failure) -> Self {
-        let mut err = Self::new(failure.kind, failure.message.clone());
-        err.inner.operation = Some(failure.operation);
-        err.inner.attempts = failure.attempts;
-        err.inner.outcome_unknown = failure.outcome_unknown;
-        err
-    }
-
-    fn decode(bytes: &[u8], e: &serde_json::Error) -> Self {
-        let path = json_path_at(bytes, e.line(), e.column());
-        let mut err = Self::new(
-            ErrorKind::Decode,
-            format!("at {path}: {}", safe_serde_message(e)),
-        );
-        err.inner.body_excerpt = Some(redacted_excerpt(bytes));
-        err
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
-        if i.outcome_unknown {
+        if i.accepted {
+            f.write_str("Hero accepted the request but its answer could not be read; it was sent, do not send it again: ")?;
+        } else if i.outcome_unknown {
             f.write_str("the outcome is unknown (the request may have reached Hero): ")?;
         }
         f.write_str(i.kind.describe())?;
@@ -282,28 +348,22 @@ impl fmt::Display for Error {
                 if n > 0 {
                     f.write_str("; ")?;
                 }
-                let path: Vec<String> = issue
-                    .path
-                    .iter()
-                    .map(|p| match p {
-                        ValidationIssuePathItem::String(s) => s.clone(),
-                        ValidationIssuePathItem::Integer(i) => i.to_string(),
-                    })
-                    .collect();
-                write!(
-                    f,
-                    "{} ({}, expected {})",
-                    path.join("."),
-                    issue.code,
-                    issue.expected
-                )?;
+                f.write_str(&crate::redact::describe_issue(issue))?;
             }
+        }
+        if let Some(m) = &i.hero_message {
+            write!(f, "; Hero says \"{m}\"")?;
         }
         if let Some(d) = i.retry_after {
             write!(f, "; retry after {}s", d.as_secs())?;
         }
         if let Some(id) = &i.request_id {
             write!(f, "; request id {id}")?;
+        }
+        match i.attempts {
+            0 => {}
+            1 => f.write_str(" (1 attempt)")?,
+            n => write!(f, " ({n} attempts)")?,
         }
         Ok(())
     }
@@ -312,17 +372,25 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
+        let issues: Vec<String> = self
+            .validation_issues()
+            .iter()
+            .map(crate::redact::describe_issue)
+            .collect();
         f.debug_struct("Error")
             .field("kind", &i.kind)
             .field("status", &i.status.map(|s| s.as_u16()))
             .field("operation", &i.operation)
             .field("message", &i.message)
+            .field("hero_message", &i.hero_message)
             .field("outcome_unknown", &i.outcome_unknown)
+            .field("accepted", &i.accepted)
             .field("attempts", &i.attempts)
             .field("request_id", &i.request_id)
             .field("retry_after", &i.retry_after)
-            .field("validation_issues", &self.validation_issues())
+            .field("validation_issues", &issues)
             .field("body_excerpt", &i.body_excerpt)
+            .field("send_attempt", &i.attempt)
             .finish()
     }
 }
@@ -334,57 +402,6 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
-}
-
-impl<E> From<progenitor_client::Error<E>> for Error {
-    fn from(e: progenitor_client::Error<E>) -> Self {
-        use progenitor_client::Error as P;
-        match e {
-            // The message names the field and the rule (our validators never echo the value).
-            P::InvalidRequest(m) => Error::new(ErrorKind::InvalidRequest, m),
-            P::UnexpectedResponse(resp) => {
-                if let Some(failure) = resp.extensions().get::<crate::transport::Failure>() {
-                    return Error::from_failure(failure);
-                }
-                let ctx = resp.extensions().get::<crate::transport::ResponseContext>();
-                Error::from_response(resp.status(), resp.headers(), ctx)
-            }
-            P::ErrorResponse(rv) => Error::from_response(rv.status(), rv.headers(), None),
-            P::InvalidResponsePayload(bytes, e) => Error::decode(&bytes, &e),
-            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-                Error::transport(e)
-            }
-            P::Custom(m) => Error::new(ErrorKind::InvalidRequest, m),
-        }
-    }
-}
-
-impl Error {
-    /// A reqwest error without its URL (the query may name a patient).
-    pub(crate) fn transport(e: reqwest::Error) -> Self {
-        let e = e.without_url();
-        let (kind, message) = classify_transport(&e);
-        let mut err = Error::new(kind, message);
-        err.inner.status = e.status();
-        err.inner.source = Some(Box::new(e));
-        err
-    }
-}
-
-/// The kind of a transport failure and its message (pass an error already stripped of its URL).
-pub(crate) fn classify_transport(e: &reqwest::Error) -> (ErrorKind, String) {
-    let too_large = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
-        e.source()
-    })
-    .any(|e| e.is::<crate::transport::BodyTooLarge>());
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout
-    } else if e.is_decode() || too_large {
-        ErrorKind::Decode
-    } else {
-        ErrorKind::Connection
-    };
-    (kind, error_chain(e))
 }
 
 /// `e` and its sources, joined by `: `.
@@ -400,227 +417,4 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out
-}
-
-/// serde_json's message without the value it quotes: "invalid type: string \"Ada\", expected a
-/// boolean at line 1 column 9" becomes "invalid type, expected a boolean". Field names are kept.
-fn safe_serde_message(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let full = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => &full,
-    };
-    if full.starts_with("missing field") || full.starts_with("duplicate field") {
-        return full.to_owned();
-    }
-    let head = full.split(':').next().unwrap_or(full);
-    match full.rfind(", expected ") {
-        Some(i) if head.len() < i => format!("{head}{}", &full[i..]),
-        _ => head.to_owned(),
-    }
-}
-
-/// The JSON path (`$.data[3].patient.title`) of the value at `line`:`column` (1-based, as serde_json
-/// reports) in `bytes`.
-pub(crate) fn json_path_at(bytes: &[u8], line: usize, column: usize) -> String {
-    enum Frame {
-        Object(Option<String>),
-        Array(usize),
-    }
-    // Byte offset of line:column.
-    let mut offset = 0;
-    let mut l = 1;
-    while l < line && offset < bytes.len() {
-        if bytes[offset] == b'\n' {
-            l += 1;
-        }
-        offset += 1;
-    }
-    let end = (offset + column.saturating_sub(1)).min(bytes.len());
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut i = 0;
-    let mut expecting_key = false;
-    while i < end {
-        match bytes[i] {
-            b'{' => {
-                stack.push(Frame::Object(None));
-                expecting_key = true;
-            }
-            b'[' => {
-                stack.push(Frame::Array(0));
-                expecting_key = false;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expecting_key = false;
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Array(n)) => *n += 1,
-                Some(Frame::Object(_)) => expecting_key = true,
-                None => {}
-            },
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if expecting_key {
-                    let key =
-                        String::from_utf8_lossy(&bytes[start..i.min(bytes.len())]).into_owned();
-                    if let Some(Frame::Object(k)) = stack.last_mut() {
-                        *k = Some(key);
-                    }
-                    expecting_key = false;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut path = String::from("$");
-    for frame in &stack {
-        match frame {
-            Frame::Object(Some(k)) => {
-                path.push('.');
-                path.push_str(k);
-            }
-            Frame::Object(None) => {}
-            Frame::Array(n) => path.push_str(&format!("[{n}]")),
-        }
-    }
-    path
-}
-
-/// At most this many characters of a body go into an error.
-const EXCERPT_CHARS: usize = 300;
-
-/// A bounded excerpt of a body with patient data masked: JSON keeps its keys and shape, strings
-/// become `"…"` and numbers `#`; other text keeps its first characters with digits masked and any
-/// word holding an `@` replaced.
-pub(crate) fn redacted_excerpt(bytes: &[u8]) -> String {
-    fn mask(v: &serde_json::Value, out: &mut String) {
-        use serde_json::Value;
-        if out.len() > EXCERPT_CHARS {
-            return;
-        }
-        match v {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(_) => out.push('#'),
-            Value::String(_) => out.push_str("\"…\""),
-            Value::Array(items) => {
-                out.push('[');
-                for (n, item) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                    }
-                    mask(item, out);
-                }
-                out.push(']');
-            }
-            Value::Object(map) => {
-                out.push('{');
-                for (n, (k, item)) in map.iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&serde_json::to_string(k).unwrap_or_default());
-                    out.push(':');
-                    mask(item, out);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::new();
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(v) => mask(&v, &mut out),
-        Err(_) => {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4 * EXCERPT_CHARS)]);
-            let words: Vec<String> = text
-                .split_whitespace()
-                .map(|w| {
-                    if w.contains('@') {
-                        "…@…".to_owned()
-                    } else {
-                        w.chars()
-                            .map(|c| if c.is_ascii_digit() { '#' } else { c })
-                            .collect()
-                    }
-                })
-                .collect();
-            out = words.join(" ");
-        }
-    }
-    if out.chars().count() > EXCERPT_CHARS {
-        out = out.chars().take(EXCERPT_CHARS).collect();
-        out.push('…');
-    }
-    format!("{out} ({} bytes)", bytes.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_path_of_a_decode_error() {
-        let body = br#"{"data":[{"id":"1","patient":{"title":"Dr"}},{"id":"2","patient":{"title":5}}],"count":2}"#;
-        #[derive(serde::Deserialize)]
-        #[allow(dead_code)]
-        struct P {
-            title: String,
-        }
-        #[derive(serde::Deserialize)]
-        #[allow(dead_code)]
-        struct M {
-            patient: P,
-        }
-        #[derive(serde::Deserialize)]
-        #[allow(dead_code)]
-        struct L {
-            data: Vec<M>,
-        }
-        let e = serde_json::from_slice::<L>(body).err().unwrap();
-        assert_eq!(
-            json_path_at(body, e.line(), e.column()),
-            "$.data[1].patient.title"
-        );
-    }
-
-    #[test]
-    fn serde_messages_lose_their_values() {
-        let e = serde_json::from_str::<bool>("\"Ada Lovelace\"").unwrap_err();
-        assert_eq!(safe_serde_message(&e), "invalid type, expected a boolean");
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct S {
-            created_at: String,
-        }
-        let e = serde_json::from_str::<S>("{}").unwrap_err();
-        assert_eq!(safe_serde_message(&e), "missing field `created_at`");
-    }
-
-    #[test]
-    fn excerpts_mask_patient_data() {
-        let body = br#"{"first_name":"Ada","nhs":9434765919,"ok":true,"x":[null]}"#;
-        let ex = redacted_excerpt(body);
-        assert_eq!(
-            ex,
-            format!(
-                r#"{{"first_name":"…","nhs":#,"ok":true,"x":[null]}} ({} bytes)"#,
-                body.len()
-            )
-        );
-        let html = b"<html><body>502 Bad Gateway for ada@example.org</body></html>";
-        let ex = redacted_excerpt(html);
-        assert!(
-            ex.starts_with("<html><body>### Bad Gateway for …@…"),
-            "{ex}"
-        );
-    }
 }

@@ -43,12 +43,14 @@ mod auth;
 mod client;
 pub mod enums;
 mod error;
+pub mod find;
 #[doc(hidden)]
 pub mod fuzzing;
 mod paginate;
 pub mod redact;
+mod response;
 mod retry;
-mod transport;
+pub mod transport;
 pub mod validate;
 mod wait;
 
@@ -63,11 +65,13 @@ pub use enums::{
     MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use find::{FindOptions, FoundSend, SendAttempt};
+pub use response::Response;
 pub use paginate::{PageOptions, Paginate};
 pub use redact::Sensitive;
 pub use retry::RetryPolicy;
 pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};
-pub use wait::WaitOptions;
+pub use wait::{BatchOutcome, Delivery, Recording, WaitOptions};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

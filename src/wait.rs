@@ -1,14 +1,17 @@
 //! Waiting for a message to be delivered or a batch to complete: poll with backoff until a terminal
 //! state or a deadline. The `watch_*` methods give every change as a stream (for a progress bar);
-//! the `wait_for_*` methods return the final state.
+//! the `wait_for_*` methods return the final state as a value the caller must look at
+//! ([`Delivery`], [`Recording`], [`BatchOutcome`]): a declined message is not a success.
+//! A wait that reaches its deadline fails with [`ErrorKind::WaitDeadline`], never with an HTTP
+//! timeout: nothing failed, it is just not done yet.
 
 use std::time::Duration;
 
-use futures::{Stream, StreamExt, future::BoxFuture, stream};
+use futures::{Stream, StreamExt, TryStreamExt, future::BoxFuture, stream};
 use tokio::time::Instant;
 
 use crate::{
-    BatchMessageStatus, HeroClient,
+    BatchMessageStatus, BatchSendStatus, DeliveryStatus, HeroClient, Paginate,
     api::types,
     error::{Error, ErrorKind},
 };
@@ -60,7 +63,7 @@ impl WaitOptions {
         self
     }
 
-    /// Give up (with [`ErrorKind::Timeout`]) when no terminal state was seen by then.
+    /// Give up (with [`ErrorKind::WaitDeadline`]) when no terminal state was seen by then.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
@@ -116,9 +119,9 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
                         .as_ref()
                         .map_or_else(String::new, |s| format!(" (last: {})", (w.describe)(s)));
                     let err = Error::new(
-                        ErrorKind::Timeout,
+                        ErrorKind::WaitDeadline,
                         format!(
-                            "{} did not finish within {:?}{last}",
+                            "{} did not reach a final state within {:?}{last}",
                             w.what, w.options.deadline
                         ),
                     );
@@ -156,7 +159,132 @@ async fn last<T>(s: impl Stream<Item = Result<T, Error>>) -> Result<T, Error> {
     while let Some(item) = s.next().await {
         last = Some(item?);
     }
-    last.ok_or_else(|| Error::new(ErrorKind::Timeout, "no state was read"))
+    last.ok_or_else(|| Error::new(ErrorKind::WaitDeadline, "no state was read"))
+}
+
+/// How a message ended: [`HeroClient::wait_for_delivery`]'s answer. Look at it: only
+/// [`Delivered`](Delivery::Delivered) reached the patient.
+///
+/// ```
+/// use herohealth::{Delivery, ErrorKind};
+/// # fn check(d: Delivery) -> herohealth::Result<()> {
+/// match &d {
+///     Delivery::Delivered(s) => println!("delivered at {:?}", s.status.sent_at),
+///     Delivery::Declined(_) | Delivery::Fatal(_) => println!("not delivered: follow the patient up"),
+///     _ => println!("a final state this version does not know"),
+/// }
+/// // Or: delivered, or an error of kind DeliveryFailed.
+/// let status = d.delivered()?;
+/// # let _ = status; Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a message may have been declined or failed: look at how it ended"]
+#[non_exhaustive]
+pub enum Delivery {
+    /// `delivered`.
+    Delivered(types::MessageStatus),
+    /// `declined`: the recipient's network refused it.
+    Declined(types::MessageStatus),
+    /// `fatal`: it failed for good.
+    Fatal(types::MessageStatus),
+}
+
+impl Delivery {
+    /// The final status, whatever it is.
+    pub fn status(&self) -> &types::MessageStatus {
+        match self {
+            Delivery::Delivered(s) | Delivery::Declined(s) | Delivery::Fatal(s) => s,
+        }
+    }
+
+    /// `true` for [`Delivery::Delivered`].
+    pub fn is_delivered(&self) -> bool {
+        matches!(self, Delivery::Delivered(_))
+    }
+
+    /// The status when delivered; otherwise an error of kind [`ErrorKind::DeliveryFailed`]
+    /// naming the final state.
+    pub fn delivered(self) -> Result<types::MessageStatus, Error> {
+        match self {
+            Delivery::Delivered(s) => Ok(s),
+            other => Err(Error::new(
+                ErrorKind::DeliveryFailed,
+                format!(
+                    "message {} ended `{}`",
+                    other.status().id,
+                    other.status().status.response
+                ),
+            )),
+        }
+    }
+
+    fn from_status(s: types::MessageStatus) -> Self {
+        match s.status.response {
+            DeliveryStatus::Declined => Delivery::Declined(s),
+            DeliveryStatus::Fatal => Delivery::Fatal(s),
+            _ => Delivery::Delivered(s),
+        }
+    }
+}
+
+/// How the write of a message into the patient's record ended:
+/// [`HeroClient::wait_for_record`]'s answer.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "the write to the record may have failed: look at how it ended"]
+#[non_exhaustive]
+pub enum Recording {
+    /// Written into the record.
+    Written(types::MessageStatus),
+    /// The write failed (`errors.write_to_record` says why).
+    Failed(types::MessageStatus),
+    /// The message was sent without `write_to_record`: nothing will be written.
+    NotRequested(types::MessageStatus),
+}
+
+impl Recording {
+    /// The final status.
+    pub fn status(&self) -> &types::MessageStatus {
+        match self {
+            Recording::Written(s) | Recording::Failed(s) | Recording::NotRequested(s) => s,
+        }
+    }
+
+    /// `true` for [`Recording::Written`].
+    pub fn is_written(&self) -> bool {
+        matches!(self, Recording::Written(_))
+    }
+
+    fn of(s: &types::MessageStatus) -> Option<fn(types::MessageStatus) -> Recording> {
+        if !s.write_to_record {
+            Some(Recording::NotRequested)
+        } else if s.errors.write_to_record.is_some() {
+            Some(Recording::Failed)
+        } else if s.status.write_to_record_at.is_some() {
+            Some(Recording::Written)
+        } else {
+            None
+        }
+    }
+}
+
+/// How a batch ended: [`HeroClient::wait_for_batch`]'s answer. A `COMPLETED` batch can hold sends
+/// that failed: look at [`failed_sends`](Self::failed_sends).
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a completed batch can hold failed sends: look at them"]
+pub struct BatchOutcome {
+    /// The batch, `COMPLETED`.
+    pub batch: types::BatchMessage,
+    /// Sends in all.
+    pub sends: u64,
+    /// Sends that ended `ERROR`.
+    pub failed_sends: u64,
+}
+
+impl BatchOutcome {
+    /// `true` when no send failed.
+    pub fn all_sent(&self) -> bool {
+        self.failed_sends == 0
+    }
 }
 
 impl HeroClient {
@@ -192,14 +320,58 @@ impl HeroClient {
         )
     }
 
-    /// Polls until the message is delivered, declined or fatal, and returns that status.
-    /// Past the deadline it fails with [`ErrorKind::Timeout`].
+    /// Polls until the message is delivered, declined or fatal, and returns how it ended.
+    /// Past the deadline it fails with [`ErrorKind::WaitDeadline`].
+    ///
+    /// ```no_run
+    /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
+    /// let delivery = hero.wait_for_delivery("1234", Default::default()).await?;
+    /// if !delivery.is_delivered() {
+    ///     eprintln!("not delivered: {}", delivery.status().status.response);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_for_delivery(
         &self,
         message_id: impl Into<String>,
         options: WaitOptions,
-    ) -> Result<types::MessageStatus, Error> {
-        last(self.watch_delivery(message_id, options)).await
+    ) -> Result<Delivery, Error> {
+        last(self.watch_delivery(message_id, options))
+            .await
+            .map(Delivery::from_status)
+    }
+
+    /// Polls until the write of the message into the patient's record has succeeded or failed
+    /// (or at once, when none was asked for), and returns how it ended. Past the deadline it
+    /// fails with [`ErrorKind::WaitDeadline`].
+    ///
+    /// ```no_run
+    /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
+    /// let recording = hero.wait_for_record("1234", Default::default()).await?;
+    /// assert!(recording.is_written(), "write to record failed or was not asked for");
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_record(
+        &self,
+        message_id: impl Into<String>,
+        options: WaitOptions,
+    ) -> Result<Recording, Error> {
+        let id: String = message_id.into();
+        let updates = watch(
+            format!("the record write of message {id}"),
+            options,
+            Box::new(move || {
+                let request = self.get_message_status().id(id.clone());
+                Box::pin(async move { Ok(request.send().await?.into_inner()) })
+            }),
+            |s| Recording::of(s).is_some(),
+            |s| s.status.response.to_string(),
+        );
+        let status = last(updates).await?;
+        match Recording::of(&status) {
+            Some(make) => Ok(make(status)),
+            None => Err(Error::new(ErrorKind::WaitDeadline, "the record write is not final")),
+        }
     }
 
     /// Every change of a batch until it is `COMPLETED`.
@@ -221,13 +393,36 @@ impl HeroClient {
         )
     }
 
-    /// Polls until the batch is `COMPLETED`, and returns it. Past the deadline it fails with
-    /// [`ErrorKind::Timeout`].
+    /// Polls until the batch is `COMPLETED`, then counts its sends and the failed ones. Past the
+    /// deadline it fails with [`ErrorKind::WaitDeadline`].
+    ///
+    /// ```no_run
+    /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
+    /// let outcome = hero.wait_for_batch("42", Default::default()).await?;
+    /// if !outcome.all_sent() {
+    ///     eprintln!("{} of {} sends failed", outcome.failed_sends, outcome.sends);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_for_batch(
         &self,
         batch_id: impl Into<String>,
         options: WaitOptions,
-    ) -> Result<types::BatchMessage, Error> {
-        last(self.watch_batch(batch_id, options)).await
+    ) -> Result<BatchOutcome, Error> {
+        let id: String = batch_id.into();
+        let batch = last(self.watch_batch(id.clone(), options)).await?;
+        let (sends, failed_sends) = self
+            .list_batch_message_sends()
+            .id(id)
+            .stream()
+            .try_fold((0u64, 0u64), |(all, failed), send| async move {
+                Ok((all + 1, failed + u64::from(send.status == BatchSendStatus::Error)))
+            })
+            .await?;
+        Ok(BatchOutcome {
+            batch,
+            sends,
+            failed_sends,
+        })
     }
 }

@@ -206,7 +206,8 @@ async fn waiting_for_delivery_and_for_a_batch() {
         .wait_for_delivery(&sent.message_id, fast())
         .await
         .unwrap();
-    assert_eq!(done.status.response, DeliveryStatus::Delivered);
+    assert!(done.is_delivered());
+    assert_eq!(done.status().status.response, DeliveryStatus::Delivered);
 
     let batch = hero
         .create_batch_message()
@@ -229,11 +230,13 @@ async fn waiting_for_delivery_and_for_a_batch() {
         .await
         .unwrap();
     let done = hero.wait_for_batch(&batch.id, fast()).await.unwrap();
-    assert_eq!(done.status, BatchMessageStatus::Completed);
+    assert_eq!(done.batch.status, BatchMessageStatus::Completed);
+    assert_eq!((done.sends, done.failed_sends), (1, 0));
+    assert!(done.all_sent());
 }
 
 #[tokio::test]
-async fn a_wait_past_its_deadline_is_a_timeout() {
+async fn a_wait_past_its_deadline_is_a_wait_deadline_not_a_timeout() {
     let mock = MockServer::start().await;
     let hero = mock.client();
     let later = mock.now() + chrono::Duration::hours(1);
@@ -253,7 +256,8 @@ async fn a_wait_past_its_deadline_is_a_timeout() {
         .wait_for_delivery(&sent.message_id, fast().deadline(Duration::from_millis(60)))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::WaitDeadline);
+    assert!(!err.is_retryable() && !err.may_have_been_sent(), "{err:?}");
     assert!(err.to_string().contains("(last: pending)"), "{err}");
     let err = hero.wait_for_delivery("404", fast()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);

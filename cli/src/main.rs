@@ -11,7 +11,7 @@ use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use herohealth::{
     BatchChannel, BatchSendStatus, DeliveryStatus, EnrichmentStatus, Error, ErrorKind, HeroClient,
     MessageType, PageOptions, Paginate, SnomedCode, WaitOptions, WriteToRecordStatus, types,
@@ -25,12 +25,7 @@ use serde::Serialize;
     version,
     about = "The Hero Health messaging API from the command line"
 )]
-#[command(
-    after_help = "Configuration: HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_BASE_URL or \
-HERO_ENVIRONMENT=production|staging; or --mock.\n\nExit codes: 0 ok, 1 other, 2 usage or configuration, \
-3 auth, 4 invalid request, 5 not found, 6 rate limited, 7 Hero server error, 8 network, \
-9 outcome unknown (check before sending again), 10 conflict (already done)."
-)]
+#[command(after_help = Exit::help())]
 struct Cli {
     /// Use an embedded herohealth-mock with demo data instead of Hero (nothing leaves this machine).
     #[arg(long, global = true)]
@@ -468,40 +463,137 @@ const PATIENT: &[Column] = &[
     ("login_url", "/login_url"),
 ];
 
+/// The exit codes, one place: `hero --help` lists them from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Ok = 0,
+    Other = 1,
+    Usage = 2,
+    Auth = 3,
+    Invalid = 4,
+    NotFound = 5,
+    RateLimited = 6,
+    Server = 7,
+    Network = 8,
+    OutcomeUnknown = 9,
+    Conflict = 10,
+    Accepted = 11,
+    WaitDeadline = 12,
+    NotDelivered = 13,
+    SentWaitFailed = 14,
+}
+
+impl Exit {
+    const ALL: [Exit; 15] = [
+        Exit::Ok,
+        Exit::Other,
+        Exit::Usage,
+        Exit::Auth,
+        Exit::Invalid,
+        Exit::NotFound,
+        Exit::RateLimited,
+        Exit::Server,
+        Exit::Network,
+        Exit::OutcomeUnknown,
+        Exit::Conflict,
+        Exit::Accepted,
+        Exit::WaitDeadline,
+        Exit::NotDelivered,
+        Exit::SentWaitFailed,
+    ];
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Other => "other",
+            Exit::Usage => "usage or configuration",
+            Exit::Auth => "auth",
+            Exit::Invalid => "invalid request (nothing was sent)",
+            Exit::NotFound => "not found",
+            Exit::RateLimited => "rate limited",
+            Exit::Server => "Hero server error",
+            Exit::Network => "network (nothing was sent by this command)",
+            Exit::OutcomeUnknown => "outcome unknown (check before sending again)",
+            Exit::Conflict => "conflict (already done)",
+            Exit::Accepted => "sent, but Hero's answer could not be read (do not send again)",
+            Exit::WaitDeadline => "still not final at --timeout (nothing failed)",
+            Exit::NotDelivered => "not delivered (declined or fatal), or a batch with failed sends",
+            Exit::SentWaitFailed => "sent, but waiting for its status failed (do not send again)",
+        }
+    }
+
+    fn help() -> String {
+        let codes: Vec<String> = Self::ALL
+            .iter()
+            .map(|e| format!("{} {}", *e as u8, e.meaning()))
+            .collect();
+        format!(
+            "Configuration: HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_BASE_URL or \
+HERO_ENVIRONMENT=production|staging; or --mock.\n\nExit codes: {}.",
+            codes.join(", ")
+        )
+    }
+}
+
 /// What went wrong, with the exit code a script can test and a hint for a person.
 struct Failure {
-    code: u8,
+    code: Exit,
     message: String,
     hint: Option<String>,
 }
 
+impl Failure {
+    fn new(code: Exit, message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            hint,
+        }
+    }
+
+    /// A failure while waiting on a message this command has just sent: never "try again".
+    fn after_send(self, message_id: &str) -> Self {
+        let hint = Some(format!(
+            "message {message_id} WAS sent: do not send it again; check it later with `hero messages status {message_id}`"
+        ));
+        match self.code {
+            Exit::NotDelivered | Exit::WaitDeadline => Failure { hint, ..self },
+            _ => Failure::new(
+                Exit::SentWaitFailed,
+                format!("message {message_id} was sent; waiting for its status failed: {}", self.message),
+                hint,
+            ),
+        }
+    }
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        let (code, hint) = if e.outcome_unknown() {
-            (9, Some("the message may have been sent: check `hero sent list --patient-id ...` before sending again".to_owned()))
+        let (code, hint) = if e.accepted() {
+            (Exit::Accepted, Some("Hero accepted it, so it was sent: do not send it again; `hero sent list --patient-id ...` shows it".to_owned()))
+        } else if e.outcome_unknown() {
+            (Exit::OutcomeUnknown, Some("the message may have been sent: check `hero sent list --patient-id ...` before sending again".to_owned()))
         } else {
             match e.kind() {
                 ErrorKind::InvalidConfig => {
-                    (2, Some("set HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_ENVIRONMENT (or HERO_BASE_URL), or use --mock".to_owned()))
+                    (Exit::Usage, Some("set HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_ENVIRONMENT (or HERO_BASE_URL), or use --mock".to_owned()))
                 }
-                ErrorKind::Auth => (3, Some("check HERO_API_KEY and HERO_PRACTICE_GROUP_ID (and that the key has the messaging scope)".to_owned())),
-                ErrorKind::InvalidRequest | ErrorKind::Validation => (4, Some("fix the value named above and run the command again".to_owned())),
-                ErrorKind::NotFound => (5, Some("check the id (ids belong to one practice group)".to_owned())),
+                ErrorKind::Auth => (Exit::Auth, Some("check HERO_API_KEY and HERO_PRACTICE_GROUP_ID (and that the key has the messaging scope)".to_owned())),
+                ErrorKind::InvalidRequest | ErrorKind::Validation => (Exit::Invalid, Some("fix the value named above and run the command again".to_owned())),
+                ErrorKind::NotFound => (Exit::NotFound, Some("check the id (ids belong to one practice group)".to_owned())),
                 ErrorKind::RateLimited => {
                     let wait = e.retry_after().map_or("a while".to_owned(), |d| format!("{} s", d.as_secs()));
-                    (6, Some(format!("over the rate limit: wait {wait} and try again")))
+                    (Exit::RateLimited, Some(format!("over the rate limit: wait {wait} and try again")))
                 }
-                ErrorKind::Server => (7, Some("Hero had a problem: try again later".to_owned())),
-                ErrorKind::Timeout | ErrorKind::Connection => (8, Some("check the network and HERO_BASE_URL, then try again".to_owned())),
-                ErrorKind::Conflict => (10, Some("it was already done (a batch is sent once)".to_owned())),
-                _ => (1, None),
+                ErrorKind::Server => (Exit::Server, Some("Hero had a problem: try again later".to_owned())),
+                ErrorKind::Timeout | ErrorKind::Connection => (Exit::Network, Some("check the network and HERO_BASE_URL, then try again".to_owned())),
+                ErrorKind::Conflict => (Exit::Conflict, Some("it was already done (a batch is sent once)".to_owned())),
+                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later".to_owned())),
+                ErrorKind::DeliveryFailed => (Exit::NotDelivered, None),
+                _ => (Exit::Other, None),
             }
         };
-        Failure {
-            code,
-            message: e.to_string(),
-            hint,
-        }
+        Failure::new(code, e.to_string(), hint)
     }
 }
 
@@ -509,24 +601,9 @@ impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             // The reader went away (`hero ... | head`): stop quietly.
-            return Failure {
-                code: 0,
-                message: String::new(),
-                hint: None,
-            };
+            return Failure::new(Exit::Ok, "", None);
         }
-        Failure {
-            code: 1,
-            message: e.to_string(),
-            hint: None,
-        }
-    }
-}
-
-/// The generated operations' error type, converted with `?`.
-impl From<herohealth::api::Error<()>> for Failure {
-    fn from(e: herohealth::api::Error<()>) -> Self {
-        Failure::from(Error::from(e))
+        Failure::new(Exit::Other, e.to_string(), None)
     }
 }
 
@@ -537,10 +614,12 @@ fn field<T: FromStr<Err = herohealth::InvalidValue>>(
     option: &str,
     value: &str,
 ) -> Result<T, Failure> {
-    value.parse().map_err(|e| Failure {
-        code: 4,
-        message: format!("--{option}: {e}"),
-        hint: Some("fix the value and run the command again; nothing was sent".to_owned()),
+    value.parse().map_err(|e| {
+        Failure::new(
+            Exit::Invalid,
+            format!("--{option}: {e}"),
+            Some("fix the value and run the command again; nothing was sent".to_owned()),
+        )
     })
 }
 
@@ -614,7 +693,16 @@ async fn watch_status(hero: &HeroClient, format: Format, id: &str, wait: &WaitAr
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print_one(format, STATUS, last)
+    let final_state = last.as_ref().map(|s| s.status.response.clone());
+    print_one(format, STATUS, last)?;
+    match final_state {
+        Some(s @ (DeliveryStatus::Declined | DeliveryStatus::Fatal)) => Err(Failure::new(
+            Exit::NotDelivered,
+            format!("message {id} was not delivered: it ended `{s}`"),
+            Some("follow the patient up another way".to_owned()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
@@ -654,7 +742,9 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
                 .into_inner();
             if a.wait {
                 eprintln!("sent message {}", sent.message_id);
-                return watch_status(hero, f, &sent.message_id, &a.wait_for).await;
+                return watch_status(hero, f, &sent.message_id, &a.wait_for)
+                    .await
+                    .map_err(|e| e.after_send(&sent.message_id));
             }
             print_one(f, SENT_RESPONSE, sent)
         }
@@ -820,7 +910,7 @@ async fn batch(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome {
             dry_run,
         } => {
             let recipients = recipients::read(&file).map_err(|problems| Failure {
-                code: 4,
+                code: Exit::Invalid,
                 message: format!(
                     "{file}: {} problem(s), nothing was sent:\n  {}",
                     problems.len(),
@@ -907,7 +997,23 @@ async fn batch(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            print_one(f, BATCH, last)
+            print_one(f, BATCH, last)?;
+            let (sends, failed) = hero
+                .list_batch_message_sends()
+                .id(id.as_str())
+                .stream()
+                .try_fold((0u64, 0u64), |(all, failed), send| async move {
+                    Ok((all + 1, failed + u64::from(send.status == BatchSendStatus::Error)))
+                })
+                .await?;
+            if failed > 0 {
+                return Err(Failure::new(
+                    Exit::NotDelivered,
+                    format!("batch {id} completed, but {failed} of {sends} sends failed"),
+                    Some(format!("`hero batch sends {id} --status ERROR --all` lists them")),
+                ));
+            }
+            Ok(())
         }
     }
 }
@@ -936,7 +1042,7 @@ async fn main() -> ExitCode {
                 Ok(hero)
             }
             Err(e) => Err(Failure {
-                code: 1,
+                code: Exit::Other,
                 message: format!("cannot start the embedded mock: {e}"),
                 hint: None,
             }),
@@ -950,13 +1056,13 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) if f.code == 0 => ExitCode::SUCCESS,
+        Err(f) if f.code == Exit::Ok => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
             if let Some(hint) = f.hint {
                 eprintln!("hint: {hint}");
             }
-            ExitCode::from(f.code)
+            ExitCode::from(f.code as u8)
         }
     }
 }

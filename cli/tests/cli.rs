@@ -122,28 +122,31 @@ async fn messages_send_get_and_status() {
     let table = ok(&hero(&mock, &["messages", "status", &id]).await);
     assert!(table.contains("delivered"), "{table}");
 
-    let sent_and_waited = json(
-        &hero(
-            &mock,
-            &[
-                "--format",
-                "json",
-                "messages",
-                "send",
-                "--patient-id",
-                "7",
-                "--type",
-                "email",
-                "--text",
-                "Hello",
-                "--to",
-                "fatal@example.com",
-                "--wait",
-            ],
-        )
-        .await,
-    );
+    let out = hero(
+        &mock,
+        &[
+            "--format",
+            "json",
+            "messages",
+            "send",
+            "--patient-id",
+            "7",
+            "--type",
+            "email",
+            "--text",
+            "Hello",
+            "--to",
+            "fatal@example.com",
+            "--wait",
+        ],
+    )
+    .await;
+    // The final status is printed, and the exit code says it was not delivered (not "try again").
+    assert_eq!(code(&out), 13, "{}", String::from_utf8_lossy(&out.stderr));
+    let sent_and_waited: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sent_and_waited["status"]["response"], "fatal");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WAS sent: do not send it again"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,81 @@
+//! [`Response`]: what every operation's `send()` gives back.
+
+use std::{fmt, ops::Deref};
+
+use reqwest::{StatusCode, header::HeaderMap};
+
+/// A decoded answer from Hero, with its status and headers.
+///
+/// It dereferences to the decoded body, so `sent.message_id` reads a field; take the body with
+/// [`into_inner`](Self::into_inner).
+///
+/// ```no_run
+/// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
+/// let templates = hero.list_templates().send().await?;
+/// println!("HTTP {} with {} templates", templates.status(), templates.data.len());
+/// let templates: herohealth::types::TemplateList = templates.into_inner();
+/// # let _ = templates; Ok(()) }
+/// ```
+pub struct Response<T> {
+    value: T,
+    status: StatusCode,
+    headers: HeaderMap,
+}
+
+impl<T> Response<T> {
+    pub(crate) fn from_value(value: progenitor_client::ResponseValue<T>) -> Self {
+        let status = value.status();
+        let headers = value.headers().clone();
+        Self {
+            value: value.into_inner(),
+            status,
+            headers,
+        }
+    }
+
+    /// The decoded body.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The HTTP status Hero answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Hero's request id (`x-request-id`, or the AWS ids), for a support ticket.
+    pub fn request_id(&self) -> Option<String> {
+        crate::transport::context::request_id(&self.headers)
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: IntoIterator> IntoIterator for Response<T> {
+    type Item = T::Item;
+    type IntoIter = T::IntoIter;
+    fn into_iter(self) -> T::IntoIter {
+        self.value.into_iter()
+    }
+}
+
+/// Shows the status and the body's own `Debug` (the crate's types redact patient data); headers
+/// are left out.
+impl<T: fmt::Debug> fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status.as_u16())
+            .field("value", &self.value)
+            .finish()
+    }
+}

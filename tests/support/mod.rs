@@ -1,0 +1,110 @@
+//! Shared test support (as reqwest's `tests/support/`): clients for a loopback server, a table of
+//! every operation called the way a user calls it, and the patient data no output may show.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use herohealth::{BatchChannel, Error, HeroClient, MessageType, RetryPolicy, types};
+
+/// A client for `uri` with the given retry policy and a short timeout.
+pub fn client_for(uri: &str, key: &str, practice: &str, retry: RetryPolicy) -> HeroClient {
+    HeroClient::builder()
+        .api_key(key)
+        .practice_group_id(practice)
+        .base_url(uri)
+        .retry_policy(retry)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// Patient data seeded into hostile bodies: none of it may appear in anything printed.
+pub const PATIENT_DATA: &[&str] = &[
+    "Ada",
+    "Lovelace",
+    "Cavell",
+    "Seacole",
+    "+447700900123",
+    "07700900123",
+    "7700900123",
+    "ada.lovelace@example.org",
+    "9434765919",
+    "943 476 5919",
+    "943-476-5919",
+    "biopsy",
+    "Your biopsy results are ready",
+    "SW1A 1AA",
+];
+
+/// The first piece of patient data `text` shows, if any.
+pub fn leaked(text: &str) -> Option<&'static str> {
+    PATIENT_DATA.iter().copied().find(|p| text.contains(p))
+}
+
+/// One operation, called the way a user calls it, with `?`-style conversion to `herohealth::Error`.
+pub struct Operation {
+    /// snake_case operationId.
+    pub name: &'static str,
+    /// `true` for a POST/PATCH that changes state (a send).
+    pub send: bool,
+    /// `true` when Hero's success answer carries a body the client decodes.
+    pub decodes: bool,
+    pub call: fn(&HeroClient) -> BoxFuture<'_, Result<(), Error>>,
+}
+
+macro_rules! op {
+    ($name:literal, send = $send:literal, decodes = $decodes:literal, |$h:ident| $call:expr) => {
+        Operation {
+            name: $name,
+            send: $send,
+            decodes: $decodes,
+            call: |$h| Box::pin(async move { $call.send().await.map(|_| ()) }),
+        }
+    };
+}
+
+/// Every operation of `openapi.yaml`.
+pub fn every_operation() -> Vec<Operation> {
+    vec![
+        op!("list_batch_messages", send = false, decodes = true, |h| h.list_batch_messages()),
+        op!("create_batch_message", send = true, decodes = true, |h| h
+            .create_batch_message()
+            .body_map(|b| b
+                .name("Flu clinic")
+                .channel(BatchChannel::Sms)
+                .content("Your flu jab is due")
+                .recipients(vec![types::BatchRecipient {
+                    nhs_number: "9434765919".parse().unwrap(),
+                    dob: None,
+                }]))),
+        op!("send_batch_message", send = true, decodes = false, |h| h.send_batch_message().id("42")),
+        op!("get_batch_message", send = false, decodes = true, |h| h.get_batch_message().id("42")),
+        op!("list_batch_message_recipients", send = false, decodes = true, |h| h
+            .list_batch_message_recipients()
+            .id("42")),
+        op!("list_batch_message_sends", send = false, decodes = true, |h| h
+            .list_batch_message_sends()
+            .id("42")),
+        op!("send_message", send = true, decodes = true, |h| h.send_message().body_map(|b| b
+            .patient_id("98765")
+            .message_type(MessageType::Sms)
+            .message_string("Your results are ready"))),
+        op!("get_message", send = false, decodes = true, |h| h.get_message().id("m-1")),
+        op!("get_message_status", send = false, decodes = true, |h| h.get_message_status().id("m-1")),
+        op!("list_assignee_collection", send = false, decodes = true, |h| h.list_assignee_collection()),
+        op!("validate_snomed_code", send = true, decodes = true, |h| h
+            .validate_snomed_code()
+            .body_map(|b| b.code("1240751000000100"))),
+        op!("list_templates", send = false, decodes = true, |h| h.list_templates()),
+        op!("list_sent_messages", send = false, decodes = true, |h| h.list_sent_messages()),
+        op!("register_patient_pds", send = true, decodes = true, |h| h
+            .register_patient_pds()
+            .body(types::RegisterPatientPdsByNhsNumber {
+                nhs_number: "9434765870".parse().unwrap(),
+                dob: chrono::NaiveDate::from_ymd_opt(1992, 1, 1).unwrap(),
+                ehr_partner: None,
+                ehr_partner_id: None,
+            })),
+    ]
+}
