@@ -206,7 +206,8 @@ fn own_the_boundary(file: &mut syn::File) {
         let syn::ImplItem::Fn(raw) = &mut imp.items[pos] else {
             unreachable!()
         };
-        let output = response_type(&raw.sig.output).expect("send() returns Result<ResponseValue<T>, Error<()>>");
+        let output = response_type(&raw.sig.output)
+            .expect("send() returns Result<ResponseValue<T>, Error<()>>");
         let operation = operation_id(&raw.block).expect("send() names its OperationInfo");
         let summary: Vec<syn::Attribute> = raw
             .attrs
@@ -248,7 +249,9 @@ fn response_type(output: &syn::ReturnType) -> Option<syn::Type> {
             _ => None,
         })
     }
-    let syn::ReturnType::Type(_, ty) = output else { return None };
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
     first_arg(first_arg(ty)?).cloned()
 }
 
@@ -291,6 +294,10 @@ fn spec_facts(text: &str) -> syn::Item {
                             );
                         }
                     }
+                    if k == "x-herohealth-words" {
+                        let words = child.as_sequence().into_iter().flatten();
+                        keys.extend(words.filter_map(|w| w.as_str()).map(str::to_owned));
+                    }
                     if k == "example" || k == "examples" {
                         continue;
                     }
@@ -316,8 +323,9 @@ fn spec_facts(text: &str) -> syn::Item {
     syn::parse_quote! {
         /// Facts of `openapi.yaml`, derived by `build.rs` so that no handwritten code copies them.
         pub mod spec {
-            /// Every property name and enum value the API description declares, sorted: the only
-            /// words a redacted body excerpt or JSON path keeps (everything else is masked).
+            /// Every property name, enum value and `x-herohealth-words` word the API description
+            /// declares, sorted: the only words a redacted body excerpt, JSON path or validation
+            /// issue keeps (everything else is masked).
             pub const STRUCTURAL_WORDS: &[&str] = &[#(#keys),*];
             /// Every word (lower case) of the descriptions of the API's responses ("Unauthorised",
             /// "not found", ...), sorted: the words of Hero's own error message an error may show.

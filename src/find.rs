@@ -250,7 +250,10 @@ impl HeroClient {
         options: FindOptions,
     ) -> crate::Result<FoundSend> {
         let patient_id = attempt.patient_id.as_deref().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidRequest, "find_send: the attempt has no patient_id")
+            Error::new(
+                ErrorKind::InvalidRequest,
+                "find_send: the attempt has no patient_id",
+            )
         })?;
         let (from, to) = attempt.window(options.clock_skew);
         for look in 0..options.looks {
@@ -360,8 +363,14 @@ mod tests {
 
     #[test]
     fn contacts_compare_by_what_they_reach() {
-        assert_eq!(normalise_contact("07700 900-123"), normalise_contact("+447700900123"));
-        assert_ne!(normalise_contact("07700900124"), normalise_contact("+447700900123"));
+        assert_eq!(
+            normalise_contact("07700 900-123"),
+            normalise_contact("+447700900123")
+        );
+        assert_ne!(
+            normalise_contact("07700900124"),
+            normalise_contact("+447700900123")
+        );
         assert_eq!(normalise_contact("Ada@Example.org"), "ada@example.org");
     }
 

@@ -66,9 +66,9 @@ pub use enums::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use find::{FindOptions, FoundSend, SendAttempt};
-pub use response::Response;
 pub use paginate::{PageOptions, Paginate};
 pub use redact::Sensitive;
+pub use response::Response;
 pub use retry::RetryPolicy;
 pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};
 pub use wait::{BatchOutcome, Delivery, Recording, WaitOptions};

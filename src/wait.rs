@@ -370,7 +370,10 @@ impl HeroClient {
         let status = last(updates).await?;
         match Recording::of(&status) {
             Some(make) => Ok(make(status)),
-            None => Err(Error::new(ErrorKind::WaitDeadline, "the record write is not final")),
+            None => Err(Error::new(
+                ErrorKind::WaitDeadline,
+                "the record write is not final",
+            )),
         }
     }
 
@@ -416,7 +419,10 @@ impl HeroClient {
             .id(id)
             .stream()
             .try_fold((0u64, 0u64), |(all, failed), send| async move {
-                Ok((all + 1, failed + u64::from(send.status == BatchSendStatus::Error)))
+                Ok((
+                    all + 1,
+                    failed + u64::from(send.status == BatchSendStatus::Error),
+                ))
             })
             .await?;
         Ok(BatchOutcome {

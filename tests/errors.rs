@@ -90,7 +90,8 @@ async fn not_found_rate_limited_and_server_errors() {
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.request_id(), Some("req-123"));
     assert!(
-        err.to_string().ends_with("; request id req-123 (1 attempt)"),
+        err.to_string()
+            .ends_with("; request id req-123 (1 attempt)"),
         "{err}"
     );
 
@@ -138,7 +139,9 @@ async fn a_bad_success_body_is_a_decode_error_with_a_path_and_no_patient_data() 
     assert_eq!(err.kind(), ErrorKind::Decode);
     let text = format!("{err} {err:?}");
     assert!(
-        text.contains("at $.data[0].patient.last_name: invalid type: integer `…`, expected a string"),
+        text.contains(
+            "at $.data[0].patient.last_name: invalid type: integer `…`, expected a string"
+        ),
         "{text}"
     );
     assert!(!text.contains("Ada"), "{text}");

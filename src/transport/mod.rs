@@ -167,4 +167,3 @@ impl ClientHooks<ClientState> for Client {
         }
     }
 }
-

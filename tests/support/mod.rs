@@ -67,7 +67,8 @@ macro_rules! op {
 /// Every operation of `openapi.yaml`.
 pub fn every_operation() -> Vec<Operation> {
     vec![
-        op!("list_batch_messages", send = false, decodes = true, |h| h.list_batch_messages()),
+        op!("list_batch_messages", send = false, decodes = true, |h| h
+            .list_batch_messages()),
         op!("create_batch_message", send = true, decodes = true, |h| h
             .create_batch_message()
             .body_map(|b| b
@@ -78,26 +79,49 @@ pub fn every_operation() -> Vec<Operation> {
                     nhs_number: "9434765919".parse().unwrap(),
                     dob: None,
                 }]))),
-        op!("send_batch_message", send = true, decodes = false, |h| h.send_batch_message().id("42")),
-        op!("get_batch_message", send = false, decodes = true, |h| h.get_batch_message().id("42")),
-        op!("list_batch_message_recipients", send = false, decodes = true, |h| h
-            .list_batch_message_recipients()
+        op!("send_batch_message", send = true, decodes = false, |h| h
+            .send_batch_message()
             .id("42")),
-        op!("list_batch_message_sends", send = false, decodes = true, |h| h
-            .list_batch_message_sends()
+        op!("get_batch_message", send = false, decodes = true, |h| h
+            .get_batch_message()
             .id("42")),
-        op!("send_message", send = true, decodes = true, |h| h.send_message().body_map(|b| b
-            .patient_id("98765")
-            .message_type(MessageType::Sms)
-            .message_string("Your results are ready"))),
-        op!("get_message", send = false, decodes = true, |h| h.get_message().id("m-1")),
-        op!("get_message_status", send = false, decodes = true, |h| h.get_message_status().id("m-1")),
-        op!("list_assignee_collection", send = false, decodes = true, |h| h.list_assignee_collection()),
+        op!(
+            "list_batch_message_recipients",
+            send = false,
+            decodes = true,
+            |h| h.list_batch_message_recipients().id("42")
+        ),
+        op!(
+            "list_batch_message_sends",
+            send = false,
+            decodes = true,
+            |h| h.list_batch_message_sends().id("42")
+        ),
+        op!("send_message", send = true, decodes = true, |h| h
+            .send_message()
+            .body_map(|b| b
+                .patient_id("98765")
+                .message_type(MessageType::Sms)
+                .message_string("Your results are ready"))),
+        op!("get_message", send = false, decodes = true, |h| h
+            .get_message()
+            .id("m-1")),
+        op!("get_message_status", send = false, decodes = true, |h| h
+            .get_message_status()
+            .id("m-1")),
+        op!(
+            "list_assignee_collection",
+            send = false,
+            decodes = true,
+            |h| h.list_assignee_collection()
+        ),
         op!("validate_snomed_code", send = true, decodes = true, |h| h
             .validate_snomed_code()
             .body_map(|b| b.code("1240751000000100"))),
-        op!("list_templates", send = false, decodes = true, |h| h.list_templates()),
-        op!("list_sent_messages", send = false, decodes = true, |h| h.list_sent_messages()),
+        op!("list_templates", send = false, decodes = true, |h| h
+            .list_templates()),
+        op!("list_sent_messages", send = false, decodes = true, |h| h
+            .list_sent_messages()),
         op!("register_patient_pds", send = true, decodes = true, |h| h
             .register_patient_pds()
             .body(types::RegisterPatientPdsByNhsNumber {
