@@ -560,7 +560,10 @@ impl Failure {
             Exit::NotDelivered | Exit::WaitDeadline => Failure { hint, ..self },
             _ => Failure::new(
                 Exit::SentWaitFailed,
-                format!("message {message_id} was sent; waiting for its status failed: {}", self.message),
+                format!(
+                    "message {message_id} was sent; waiting for its status failed: {}",
+                    self.message
+                ),
                 hint,
             ),
         }
@@ -1003,14 +1006,19 @@ async fn batch(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome {
                 .id(id.as_str())
                 .stream()
                 .try_fold((0u64, 0u64), |(all, failed), send| async move {
-                    Ok((all + 1, failed + u64::from(send.status == BatchSendStatus::Error)))
+                    Ok((
+                        all + 1,
+                        failed + u64::from(send.status == BatchSendStatus::Error),
+                    ))
                 })
                 .await?;
             if failed > 0 {
                 return Err(Failure::new(
                     Exit::NotDelivered,
                     format!("batch {id} completed, but {failed} of {sends} sends failed"),
-                    Some(format!("`hero batch sends {id} --status ERROR --all` lists them")),
+                    Some(format!(
+                        "`hero batch sends {id} --status ERROR --all` lists them"
+                    )),
                 ));
             }
             Ok(())

@@ -146,7 +146,10 @@ async fn messages_send_get_and_status() {
     let sent_and_waited: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sent_and_waited["status"]["response"], "fatal");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("WAS sent: do not send it again"), "{stderr}");
+    assert!(
+        stderr.contains("WAS sent: do not send it again"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
