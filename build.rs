@@ -285,14 +285,15 @@ fn spec_facts(text: &str) -> syn::Item {
                     if parent == "properties" {
                         keys.insert(k.to_owned());
                     }
-                    if in_responses && k == "description" {
-                        if let Some(d) = child.as_str() {
-                            words.extend(
-                                d.split(|c: char| !c.is_ascii_alphabetic())
-                                    .filter(|w| w.len() > 1)
-                                    .map(str::to_ascii_lowercase),
-                            );
-                        }
+                    if in_responses
+                        && k == "description"
+                        && let Some(d) = child.as_str()
+                    {
+                        words.extend(
+                            d.split(|c: char| !c.is_ascii_alphabetic())
+                                .filter(|w| w.len() > 1)
+                                .map(str::to_ascii_lowercase),
+                        );
                     }
                     if k == "x-herohealth-words" {
                         let words = child.as_sequence().into_iter().flatten();
@@ -306,10 +307,10 @@ fn spec_facts(text: &str) -> syn::Item {
             }
             Value::Sequence(items) => {
                 for item in items {
-                    if parent == "enum" {
-                        if let Some(s) = item.as_str() {
-                            keys.insert(s.to_owned());
-                        }
+                    if parent == "enum"
+                        && let Some(s) = item.as_str()
+                    {
+                        keys.insert(s.to_owned());
                     }
                     walk(item, parent, in_responses, keys, words);
                 }

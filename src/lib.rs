@@ -9,6 +9,11 @@
 //! what is sent ([`NhsNumber`], [`MessageText`], ...), forward-compatible enums and redaction of
 //! patient data.
 //!
+//! Every operation's `send()` returns [`Result`]`<`[`Response`]`<T>>`: the decoded body (with status
+//! and headers) or one redacted [`Error`]. The steps a request goes through, from builder to value
+//! or error, are written once in [`transport`]. A send whose outcome is unknown is resolved with
+//! [`HeroClient::find_send`] ([`find`]).
+//!
 //! ```no_run
 //! use herohealth::{HeroClient, MessageType};
 //!

@@ -33,8 +33,7 @@ async fn status_error(template: ResponseTemplate) -> Error {
         .id("m-1")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_no_secret(&err);
     err
 }
@@ -135,7 +134,7 @@ async fn a_bad_success_body_is_a_decode_error_with_a_path_and_no_patient_data() 
         .mount(&server)
         .await;
     let hero = client(&server.uri(), RetryPolicy::disabled());
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     let text = format!("{err} {err:?}");
     assert!(
@@ -155,7 +154,7 @@ async fn a_bad_success_body_is_a_decode_error_with_a_path_and_no_patient_data() 
             .respond_with(ResponseTemplate::new(200).set_body_string(body))
             .mount(&server)
             .await;
-        let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+        let err: Error = hero.list_sent_messages().send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{body:?}");
     }
 }
@@ -174,8 +173,7 @@ async fn connection_refused_is_a_connection_error_without_the_url() {
         .patient_full_name("Ada Lovelace")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(err.attempts(), 1);
     assert!(!err.outcome_unknown());
@@ -281,7 +279,7 @@ async fn a_huge_body_is_refused_not_buffered() {
     )
     .await;
     let hero = client(&url, RetryPolicy::disabled());
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("larger than"), "{err}");
 
@@ -291,7 +289,7 @@ async fn a_huge_body_is_refused_not_buffered() {
     )
     .await;
     let hero = client(&url, RetryPolicy::disabled());
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("larger than"), "{err}");
 }

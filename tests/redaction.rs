@@ -156,7 +156,6 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
             .await
             .unwrap_err(),
     ] {
-        let err = herohealth::Error::from(err);
         shown.push(format!("{err} {err:?}"));
     }
     let wrong = herohealth::HeroClient::builder()
@@ -165,14 +164,12 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
         .base_url(mock.base_url())
         .build()
         .unwrap();
-    let err = herohealth::Error::from(
-        wrong
-            .list_sent_messages()
-            .patient_full_name(NAME)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = wrong
+        .list_sent_messages()
+        .patient_full_name(NAME)
+        .send()
+        .await
+        .unwrap_err();
     shown.push(format!("{err} {err:?} {wrong:?} {hero:?}"));
     for bad in [NHS_SPACED.replace('9', "8"), PHONE.to_owned()] {
         if let Err(e) = bad.parse::<herohealth::NhsNumber>() {

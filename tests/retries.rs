@@ -85,7 +85,7 @@ async fn gets_give_up_after_max_attempts_with_the_last_error() {
         },
     )])
     .await;
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.attempts(), 6);
     assert_eq!(mock.calls("list_sent_messages"), 6);
@@ -100,7 +100,7 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
         },
     )])
     .await;
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(
         (err.kind(), err.retry_after()),
         (ErrorKind::RateLimited, Some(Duration::from_secs(3600)))
@@ -191,7 +191,7 @@ async fn retries_can_be_turned_off() {
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let err: Error = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(mock.calls("list_sent_messages"), 1);
 }
@@ -210,8 +210,7 @@ async fn cross_field_rules_refuse_before_sending() {
         })
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(
         err.to_string().contains("send_at: must not be in the past"),
@@ -227,8 +226,7 @@ async fn cross_field_rules_refuse_before_sending() {
         })
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("recipient_contact_detail: must be an email address"),
@@ -247,8 +245,7 @@ async fn cross_field_rules_refuse_before_sending() {
         })
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("subject: is required when channel is EMAIL"),
@@ -296,6 +293,6 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     );
 
     // A GET that breaks off the same way is just a connection error (and safe to retry).
-    let err: Error = hero.list_templates().send().await.unwrap_err().into();
+    let err: Error = hero.list_templates().send().await.unwrap_err();
     assert!(!err.outcome_unknown());
 }

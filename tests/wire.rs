@@ -233,7 +233,6 @@ async fn list_batch_message_recipients() {
         .id("b-1")
         .send()
         .await
-        .map_err(herohealth::Error::from)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(
@@ -358,8 +357,7 @@ async fn invalid_request_values_name_the_field_and_send_nothing() {
                 })
                 .send()
                 .await
-                .unwrap_err()
-                .into(),
+                .unwrap_err(),
         ),
         (
             "patient_id",
@@ -371,8 +369,7 @@ async fn invalid_request_values_name_the_field_and_send_nothing() {
                 })
                 .send()
                 .await
-                .unwrap_err()
-                .into(),
+                .unwrap_err(),
         ),
         (
             "message_type",
@@ -380,8 +377,7 @@ async fn invalid_request_values_name_the_field_and_send_nothing() {
                 .body_map(|b| b.patient_id("1").message_type("fax").message_string("hi"))
                 .send()
                 .await
-                .unwrap_err()
-                .into(),
+                .unwrap_err(),
         ),
         (
             "message_string",
@@ -389,13 +385,9 @@ async fn invalid_request_values_name_the_field_and_send_nothing() {
                 .body_map(|b| b.patient_id("1").message_type(MessageType::Sms))
                 .send()
                 .await
-                .unwrap_err()
-                .into(),
+                .unwrap_err(),
         ),
-        (
-            "id",
-            hero.get_message_status().send().await.unwrap_err().into(),
-        ),
+        ("id", hero.get_message_status().send().await.unwrap_err()),
     ];
     for (field, err) in cases {
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");

@@ -118,8 +118,7 @@ async fn a_batch_is_created_enriched_sent_and_completed() {
         .id(&batch.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(
         (err.kind(), err.status().map(|s| s.as_u16())),
         (ErrorKind::Conflict, Some(409))
@@ -268,8 +267,7 @@ async fn auth_failures_and_practice_group_isolation() {
         .id(&id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(
         (err.kind(), err.status().map(|s| s.as_u16())),
         (ErrorKind::Auth, Some(401))
@@ -279,21 +277,14 @@ async fn auth_failures_and_practice_group_isolation() {
         .id(&id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(
         (err.kind(), err.status().map(|s| s.as_u16())),
         (ErrorKind::Auth, Some(403))
     );
 
     // Group B sees none of group A's data.
-    let err: Error = b
-        .get_message_status()
-        .id(&id)
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = b.get_message_status().id(&id).send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(b.list_sent_messages().send().await.unwrap().count, 0);
     assert_eq!(a.list_sent_messages().send().await.unwrap().count, 1);
@@ -371,8 +362,7 @@ async fn register_patient_pds_outcomes() {
         .body(body("9999999999"))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
 
@@ -436,7 +426,7 @@ async fn fault_error(fault: Fault, retry: RetryPolicy) -> (Error, MockServer) {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    let err = hero.list_sent_messages().send().await.unwrap_err().into();
+    let err = hero.list_sent_messages().send().await.unwrap_err();
     (err, mock)
 }
 

@@ -9,27 +9,27 @@
 //!    the body; each setter converts its value with `TryInto` into a checked type
 //!    ([`crate::validate`]), keeping the first failure.
 //! 2. **`send()`** is ours, added to every builder by `build.rs`: it runs the generated request
-//!    (`send_raw()`) inside [`context::call`], which keeps a per-call record (attempts, the
+//!    (`send_raw()`) inside `context::call`, which keeps a per-call record (attempts, the
 //!    request's method and body, the time window) in a task-local.
 //! 3. **Generated `send_raw()`** turns a failed setter into `InvalidRequest`, builds the URL, the
 //!    JSON body and the `reqwest::Request`, then calls the hooks below.
-//! 4. **`pre`**: cross-field rules ([`crate::validate::rules`]); a refusal sends nothing. Removes
-//!    progenitor's `api-version` header and sets the two auth headers ([`crate::auth`]).
-//! 5. **`exec`**: sends under the retry policy ([`crate::retry`]), logging each attempt without URL,
-//!    headers or body. A success body is bounded ([`body`]); a send's success body is read here,
+//! 4. **`pre`**: cross-field rules (`crate::validate::rules`); a refusal sends nothing. Removes
+//!    progenitor's `api-version` header and sets the two auth headers (`crate::auth`).
+//! 5. **`exec`**: sends under the retry policy (`crate::retry`), logging each attempt without URL,
+//!    headers or body. A success body is bounded (`body`); a send's success body is read here,
 //!    where a broken answer means "Hero accepted it". An error response's body is read (bounded)
-//!    and kept in the response's extensions as a [`context::ResponseContext`]; a transport failure
-//!    becomes a [`context::Failure`] on a placeholder response (a `reqwest::Error` cannot carry it).
+//!    and kept in the response's extensions as a `context::ResponseContext`; a transport failure
+//!    becomes a `context::Failure` on a placeholder response (a `reqwest::Error` cannot carry it).
 //! 6. **Generated status match**: 200 is decoded by progenitor; anything else is handed back raw.
-//! 7. **[`context::call`]** turns what came back into the crate's result: a decoded value becomes a
+//! 7. **`context::call`** turns what came back into the crate's result: a decoded value becomes a
 //!    [`Response`](crate::Response); everything else becomes one [`Error`](crate::Error), with the
 //!    JSON path of a decode failure (serde_path_to_error over the call's own type), a masked
 //!    excerpt ([`crate::redact`]), the attempts, and whether a send was accepted or its outcome is
 //!    unknown. This is the only place an outcome becomes an `Error`.
 //!
-//! The writer and the reader of the side channel (steps 5 and 7) live together in [`context`].
+//! The writer and the reader of the side channel (steps 5 and 7) live together in `context`.
 //! The one import cycle left runs through the generated module: progenitor's `with_inner_type` makes
-//! the generated client name [`ClientState`], and the handwritten layer names the generated types.
+//! the generated client name `ClientState`, and the handwritten layer names the generated types.
 
 pub(crate) mod body;
 pub(crate) mod context;
