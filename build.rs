@@ -54,6 +54,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("progenitor could not generate the client: {e}"));
     let mut file: syn::File = syn::parse2(tokens).expect("progenitor emitted invalid Rust");
     own_the_boundary(&mut file);
+    optional_checked_setters(&mut file);
     file.items.push(spec_facts(&text));
     let code = prettyplease::unparse(&file);
 
@@ -331,6 +332,62 @@ fn spec_facts(text: &str) -> syn::Item {
             /// Every word (lower case) of the descriptions of the API's responses ("Unauthorised",
             /// "not found", ...), sorted: the words of Hero's own error message an error may show.
             pub const RESPONSE_WORDS: &[&str] = &[#(#words),*];
+        }
+    }
+}
+
+/// Lets the setter of an optional checked field (`Option<SnomedCode>`, `Option<ContactDetail>`,
+/// an optional enum) take the same inputs as a required one (`"1240751000000100"`, a value, or
+/// `None`/`Some(value)`), through `crate::validate::IntoOptional`.
+fn optional_checked_setters(file: &mut syn::File) {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .expect("progenitor's types module");
+    let builder = types
+        .1
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .expect("typify's builder module");
+    for item in builder.1.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        for f in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            let Some(wc) = f.sig.generics.where_clause.as_mut() else {
+                continue;
+            };
+            let mut rewritten = false;
+            for pred in wc.predicates.iter_mut() {
+                let text = quote!(#pred).to_string().replace(' ', "");
+                let Some(inner) = text
+                    .strip_prefix("T:::std::convert::TryInto<::std::option::Option<")
+                    .and_then(|t| t.strip_suffix(">>"))
+                else {
+                    continue;
+                };
+                if !(inner.starts_with("crate::validate::") || inner.starts_with("crate::enums::"))
+                {
+                    continue;
+                }
+                let ty: syn::Type = syn::parse_str(inner).expect("a type path");
+                *pred = syn::parse_quote!(T: crate::validate::IntoOptional<#ty>);
+                rewritten = true;
+            }
+            if rewritten {
+                let block = &f.block;
+                let body = quote!(#block).to_string().replace(
+                    "value . try_into ()",
+                    "crate :: validate :: IntoOptional :: into_optional (value)",
+                );
+                f.block = syn::parse_str(&body).expect("the setter's body");
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Configuration and [`HeroClient`]: credentials, environment, timeouts, user agent.
 
-use std::{fmt, net::IpAddr, ops::Deref, time::Duration};
+use std::{fmt, net::IpAddr, ops::Deref, sync::Arc, time::Duration};
 
 use reqwest::Url;
 
@@ -74,7 +74,13 @@ impl std::str::FromStr for Environment {
 pub struct ClientState {
     pub(crate) credentials: Credentials,
     pub(crate) retry: RetryPolicy,
+    /// A per-attempt timeout that overrides the HTTP client's ([`HeroClient::with_timeout`]).
+    pub(crate) attempt_timeout: Option<Duration>,
 }
+
+/// A hook that configures the underlying `reqwest::ClientBuilder` (see
+/// [`HeroClientBuilder::configure_http`]).
+type HttpHook = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
 
 /// Builds a [`HeroClient`].
 ///
@@ -99,6 +105,7 @@ pub struct HeroClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    http: Option<HttpHook>,
 }
 
 impl fmt::Debug for HeroClientBuilder {
@@ -111,11 +118,44 @@ impl fmt::Debug for HeroClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
+            .field("configure_http", &self.http.is_some())
             .finish()
     }
 }
 
 impl HeroClientBuilder {
+    /// Configures the underlying HTTP client: a proxy, an extra root certificate (an HSCN or NHS
+    /// network's CA), a client certificate for mTLS, DNS overrides, HTTP/1 only, ... The hook gets
+    /// a fresh `reqwest::ClientBuilder`; afterwards the crate re-applies its own settings, which the
+    /// hook cannot weaken: redirects are never followed, `https` only unless the host is loopback,
+    /// its user agent, and the timeouts set on this builder.
+    ///
+    /// Without a hook, the environment's proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) are
+    /// used, and with the `rustls` features certificates are checked against the operating
+    /// system's trust store (so a CA installed there, e.g. an NHS network's, is trusted).
+    ///
+    /// ```
+    /// use herohealth::{HeroClient, reqwest};
+    ///
+    /// let hero = HeroClient::builder()
+    ///     .api_key("hero_test_key")
+    ///     .practice_group_id("demo-practice")
+    ///     .environment(herohealth::Environment::Staging)
+    ///     .configure_http(|http| {
+    ///         http.proxy(reqwest::Proxy::https("http://proxy.practice.nhs.uk:3128").expect("a proxy URL"))
+    ///             .http1_only()
+    ///     })
+    ///     .build()?;
+    /// # let _ = hero; Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn configure_http(
+        mut self,
+        hook: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http = Some(Arc::new(hook));
+        self
+    }
+
     /// The partner API key (`x-api-key`). Required.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -200,7 +240,17 @@ impl HeroClientBuilder {
         })?;
         let (base_url, loopback) = check_base_url(environment.base_url())?;
 
-        let mut http = reqwest::Client::builder()
+        #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
+        {
+            // The ring provider, unless the program installed one (an error then is expected).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let mut http = reqwest::Client::builder();
+        if let Some(hook) = &self.http {
+            http = hook(http);
+        }
+        // Our settings last, so that no hook can weaken them.
+        let mut http = http
             .user_agent(concat!("herohealth-rust/", env!("CARGO_PKG_VERSION")))
             .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
@@ -218,6 +268,7 @@ impl HeroClientBuilder {
         let state = ClientState {
             credentials,
             retry: self.retry.unwrap_or_default(),
+            attempt_timeout: None,
         };
         Ok(HeroClient {
             api: api::Client::new_with_client(&base_url, http, state),
@@ -315,6 +366,44 @@ impl HeroClient {
     /// The generated client, for code that wants to name its type.
     pub fn api(&self) -> &api::Client {
         &self.api
+    }
+
+    /// A client that shares this one's connections and credentials but retries with `policy`:
+    /// a cheap per-call override (`hero.with_retry_policy(RetryPolicy::disabled()).send_message()...`).
+    /// Sends keep every outcome-unknown guarantee: the policy decides only how often a request
+    /// that provably did not arrive is tried again.
+    ///
+    /// ```
+    /// # let hero = herohealth::HeroClient::builder().api_key("k").practice_group_id("p").base_url("http://127.0.0.1:1").build()?;
+    /// let once = hero.with_retry_policy(herohealth::RetryPolicy::disabled());
+    /// # let _ = once; Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> HeroClient {
+        self.derive(|state| state.retry = policy)
+    }
+
+    /// A client that shares this one's connections and credentials but gives each attempt at
+    /// most `timeout` (instead of the builder's). Prefer it to wrapping a call in
+    /// `tokio::time::timeout`, which drops a send without telling whether it went: a timeout here
+    /// is an error with [`Error::outcome_unknown`] set when a send was written.
+    ///
+    /// ```
+    /// # let hero = herohealth::HeroClient::builder().api_key("k").practice_group_id("p").base_url("http://127.0.0.1:1").build()?;
+    /// let quick = hero.with_timeout(std::time::Duration::from_secs(5));
+    /// # let _ = quick; Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> HeroClient {
+        self.derive(|state| state.attempt_timeout = Some(timeout))
+    }
+
+    fn derive(&self, change: impl FnOnce(&mut ClientState)) -> HeroClient {
+        use progenitor_client::ClientInfo;
+        let mut state = self.api.inner().clone();
+        change(&mut state);
+        HeroClient {
+            api: api::Client::new_with_client(self.base_url(), self.api.client().clone(), state),
+            environment: self.environment.clone(),
+        }
     }
 }
 

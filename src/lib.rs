@@ -53,6 +53,7 @@ pub mod find;
 pub mod fuzzing;
 mod paginate;
 pub mod redact;
+mod register;
 mod response;
 mod retry;
 pub mod transport;
@@ -73,6 +74,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use find::{FindOptions, FoundSend, SendAttempt};
 pub use paginate::{PageOptions, Paginate};
 pub use redact::Sensitive;
+pub use register::Registration;
+/// The HTTP client this crate is built on (0.13), for [`HeroClientBuilder::configure_http`].
+pub use reqwest;
 pub use response::Response;
 pub use retry::RetryPolicy;
 pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};

@@ -101,7 +101,7 @@ pub trait Paginate<'a>: Sized {
     type Item: 'a;
 
     /// Every item, with [`PageOptions::default`].
-    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a {
+    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error>> + Send + Unpin + 'a {
         self.stream_with(PageOptions::default())
     }
 
@@ -109,7 +109,7 @@ pub trait Paginate<'a>: Sized {
     fn stream_with(
         self,
         options: PageOptions,
-    ) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a;
+    ) -> impl Stream<Item = Result<Self::Item, Error>> + Send + Unpin + 'a;
 }
 
 /// A page request in flight, with its index.
@@ -135,7 +135,7 @@ struct State<'a, T> {
 pub(crate) fn paginate<'a, T, F>(
     options: PageOptions,
     fetch: F,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'a
+) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'a
 where
     T: PartialEq + Clone + Send + 'a,
     F: Fn(i64, NonZeroU64) -> BoxFuture<'a, Result<Page<T>, Error>> + Send + Sync + 'a,
@@ -161,7 +161,8 @@ where
         emitted: 0,
         previous: None,
     };
-    stream::unfold(state, |mut s| async move {
+    // Boxed so that callers can `while let Some(x) = stream.try_next().await` without pinning.
+    Box::pin(stream::unfold(state, |mut s| async move {
         loop {
             if s.options.limit.is_some_and(|l| s.emitted >= l) {
                 return None;
@@ -241,7 +242,7 @@ where
             }
             s.buffer.extend(page.items);
         }
-    })
+    }))
 }
 
 macro_rules! paged {
@@ -252,7 +253,7 @@ macro_rules! paged {
             fn stream_with(
                 self,
                 options: PageOptions,
-            ) -> impl Stream<Item = Result<$item, Error>> + Send + 'a {
+            ) -> impl Stream<Item = Result<$item, Error>> + Send + Unpin + 'a {
                 paginate(options, move |index, size| {
                     let request = self.clone().page_index(index).page_size(size);
                     Box::pin(async move {

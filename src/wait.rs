@@ -91,7 +91,7 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
     fetch: Box<dyn Fn() -> BoxFuture<'a, Result<T, Error>> + Send + Sync + 'a>,
     is_terminal: fn(&T) -> bool,
     describe: fn(&T) -> String,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'a {
+) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'a {
     let state = Watch {
         fetch,
         is_terminal,
@@ -104,7 +104,8 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
         polled: false,
         done: false,
     };
-    stream::unfold(state, |mut w| async move {
+    // Boxed so that callers need not pin it.
+    Box::pin(stream::unfold(state, |mut w| async move {
         if w.done {
             return None;
         }
@@ -150,7 +151,7 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
                 return Some((Ok(state), w));
             }
         }
-    })
+    }))
 }
 
 async fn last<T>(s: impl Stream<Item = Result<T, Error>>) -> Result<T, Error> {
@@ -306,7 +307,7 @@ impl HeroClient {
         &'a self,
         message_id: impl Into<String>,
         options: WaitOptions,
-    ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + 'a {
+    ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + Unpin + 'a {
         let id: String = message_id.into();
         watch(
             format!("message {id}"),
@@ -382,7 +383,7 @@ impl HeroClient {
         &'a self,
         batch_id: impl Into<String>,
         options: WaitOptions,
-    ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + 'a {
+    ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + Unpin + 'a {
         let id: String = batch_id.into();
         watch(
             format!("batch {id}"),

@@ -80,6 +80,10 @@ impl ClientHooks<ClientState> for Client {
             let Some(current) = pending.take() else {
                 unreachable!("a request is kept for every attempt that is started")
             };
+            let mut current = current;
+            if let Some(timeout) = self.inner().attempt_timeout {
+                *current.timeout_mut() = Some(timeout);
+            }
             // Keep a copy for the next attempt (bodies here are always buffered JSON).
             let spare = if attempt < policy.get_max_attempts() {
                 current.try_clone()

@@ -13,6 +13,74 @@ use crate::redact::REDACTED;
 
 pub(crate) mod rules;
 
+/// A value for an optional checked request field: the value itself, `None`/`Some(value)`, or text
+/// to check (`&str`, `String`; `Some("text")` is not taken, so that `Some(text.parse()?)` infers), so that `.snomed_code("1240751000000100")` works as
+/// `.patient_id("98765")` does. A bad text fails the request with an error naming the field.
+///
+/// ```
+/// use herohealth::{SnomedCode, validate::IntoOptional};
+/// assert!(IntoOptional::<SnomedCode>::into_optional("1240751000000100").unwrap().is_some());
+/// assert!(IntoOptional::<SnomedCode>::into_optional(None::<SnomedCode>).unwrap().is_none());
+/// assert!(IntoOptional::<SnomedCode>::into_optional("12").is_err());
+/// ```
+pub trait IntoOptional<T> {
+    /// Why a text was refused.
+    type Error: fmt::Display;
+    /// The checked value, or `None`.
+    fn into_optional(self) -> Result<Option<T>, Self::Error>;
+}
+
+impl<T> IntoOptional<T> for Option<T> {
+    type Error = std::convert::Infallible;
+    fn into_optional(self) -> Result<Option<T>, Self::Error> {
+        Ok(self)
+    }
+}
+
+/// Implements [`IntoOptional`] for a checked type: the value, text, and optional text.
+macro_rules! into_optional {
+    ($($ty:ty),+) => {$(
+        impl IntoOptional<$ty> for $ty {
+            type Error = std::convert::Infallible;
+            fn into_optional(self) -> Result<Option<$ty>, std::convert::Infallible> {
+                Ok(Some(self))
+            }
+        }
+        impl IntoOptional<$ty> for &str {
+            type Error = <$ty as TryFrom<&'static str>>::Error;
+            fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
+                self.parse().map(Some)
+            }
+        }
+        impl IntoOptional<$ty> for String {
+            type Error = <$ty as TryFrom<&'static str>>::Error;
+            fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
+                self.parse().map(Some)
+            }
+        }
+        impl IntoOptional<$ty> for &String {
+            type Error = <$ty as TryFrom<&'static str>>::Error;
+            fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
+                self.parse().map(Some)
+            }
+        }
+    )+};
+}
+
+into_optional!(PatientId, NhsNumber, MessageText, ContactDetail, SnomedCode);
+into_optional!(
+    crate::enums::MessageType,
+    crate::enums::BatchChannel,
+    crate::enums::DeliveryStatus,
+    crate::enums::WriteToRecordStatus,
+    crate::enums::EnrichmentStatus,
+    crate::enums::BatchSendStatus,
+    crate::enums::BatchMessageStatus,
+    crate::enums::PatientTitle,
+    crate::enums::TemplateLink,
+    crate::enums::TemplateType
+);
+
 /// Why a value was refused. Its `Display` names the rule, never the value.
 ///
 /// ```
