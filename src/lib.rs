@@ -36,6 +36,8 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The client generated from `openapi.yaml` (progenitor, builder style): `Client` with one method
 /// per operation, request builders in `builder`, and the data types in [`types`].

@@ -3,6 +3,7 @@
 //!
 //! Configuration is the library's: `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` or
 //! `HERO_ENVIRONMENT=production|staging`; or `--mock` for an embedded herohealth-mock with demo data.
+#![forbid(unsafe_code)]
 
 mod output;
 mod recipients;

@@ -26,6 +26,7 @@
 //! matter): `page_index` counts from 0; `page_size` defaults to 20 and is capped at 100; `count` is
 //! the number of items matching the filters across all pages ([`CountMode::Total`]), or the number
 //! on this page ([`CountMode::Page`]). A page past the end is empty.
+#![forbid(unsafe_code)]
 
 #![warn(missing_docs)]
 

@@ -1,4 +1,5 @@
 //! `herohealth-mock`: run the mock Hero server from the command line.
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use herohealth_mock::{CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule, MockConfig};
