@@ -33,16 +33,30 @@ impl UnknownValue {
 
 /// A string that is not one of an enum's known values (from `FromStr`/`TryFrom<&str>`).
 ///
+/// Its `Display` and `Debug` never echo the refused text (it may be patient data typed in the
+/// wrong field); `?` turns it into an [`crate::Error`] of kind `InvalidRequest`.
+///
 /// ```
 /// let err = "fax".parse::<herohealth::MessageType>().unwrap_err();
-/// assert_eq!(err.to_string(), "\"fax\" is not a known MessageType; expected one of: hero, sms, email, nhs_app");
+/// assert_eq!(err.to_string(), "not a known MessageType; expected one of: hero, sms, email, nhs_app");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not a known {type_name}; expected one of: {expected}")]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a known {type_name}; expected one of: {expected}")]
 pub struct UnknownVariant {
     type_name: &'static str,
-    value: String,
     expected: String,
+}
+
+impl fmt::Debug for UnknownVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UnknownVariant({self})")
+    }
+}
+
+impl From<UnknownVariant> for crate::Error {
+    fn from(e: UnknownVariant) -> Self {
+        crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
+    }
 }
 
 macro_rules! open_enum {
@@ -105,7 +119,6 @@ macro_rules! open_enum {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::from_wire(s).ok_or_else(|| UnknownVariant {
                     type_name: stringify!($name),
-                    value: s.to_owned(),
                     expected: [$($wire),+].join(", "),
                 })
             }
@@ -246,7 +259,7 @@ mod tests {
         let err = "bounced".parse::<DeliveryStatus>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "\"bounced\" is not a known DeliveryStatus; expected one of: delivered, declined, sent, pending, retry, fatal"
+            "not a known DeliveryStatus; expected one of: delivered, declined, sent, pending, retry, fatal"
         );
         assert_eq!(
             "fatal".parse::<DeliveryStatus>().unwrap(),

@@ -94,6 +94,14 @@ pub struct InvalidValue {
     rule: &'static str,
 }
 
+impl From<InvalidValue> for crate::Error {
+    /// `?` from a parse (`"943 476 5919".parse::<NhsNumber>()?`) into the crate's error, of kind
+    /// `InvalidRequest`: nothing was sent.
+    fn from(e: InvalidValue) -> Self {
+        crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
+    }
+}
+
 impl InvalidValue {
     const fn new(kind: &'static str, rule: &'static str) -> Self {
         Self { kind, rule }
