@@ -27,7 +27,6 @@
 //! the number of items matching the filters across all pages ([`CountMode::Total`]), or the number
 //! on this page ([`CountMode::Page`]). A page past the end is empty.
 #![forbid(unsafe_code)]
-
 #![warn(missing_docs)]
 
 use std::{
