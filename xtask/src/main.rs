@@ -2,20 +2,30 @@
 //!
 //! - `regen [--from URL|FILE]`: fetch Hero's description (the published URL by default), keep the
 //!   messaging operations we carry, report what changed since `spec/upstream.yaml`, save the new
-//!   snapshot there, and regenerate the client (the insta snapshot of the generated code is updated
-//!   for review). `openapi.yaml` is never changed: changes that touch one of our corrections
-//!   (`spec/corrections.yaml`) are listed for a person.
+//!   snapshot there (Hero's key order, under a provenance header: source, date, SHA-256), and
+//!   regenerate the client (the insta snapshot of the generated code is updated for review).
+//!   `openapi.yaml` is never changed: changes that touch one of our corrections
+//!   (`spec/corrections.yaml`) are listed for a person. Nothing is saved when the input is not an
+//!   OpenAPI 3.x description with paths, when `--fail-on` triggers, or when the snapshot would lose
+//!   an operation we carry (unless `--accept-removals`).
 //! - `diff [--from URL|FILE] [--format text|json|markdown] [--fail-on breaking|warning]`: the same
 //!   report, writing nothing.
 //! - `check`: `openapi.yaml` lints, the generated-code snapshot is current, and `openapi.yaml` differs
 //!   from `spec/upstream.yaml` only where `spec/corrections.yaml` says so (and each correction is
 //!   still needed).
+//!
+//! Exit status: 0 done; 1 `--fail-on` triggered, or `check` found a difference; 2 the input could
+//! not be used (unreadable, not OpenAPI 3.x, no paths) or `regen` refused to save. Paths given on
+//! the command line are relative to the current directory; the defaults are in the workspace.
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use xtask::{
-    Change, Class, Correction, Format, UPSTREAM_URL, diff, load, mark_corrections, report, subset,
+    Change, Class, Correction, Format, UPSTREAM_URL, input, load, provenance, report, sync,
 };
 
 /// The pinned linter (npm), installed under `.ci/.tools`.
@@ -37,24 +47,32 @@ enum FailOn {
     Warning,
 }
 
+/// Our side: the description and its recorded corrections.
+#[derive(clap::Args)]
+struct Ours {
+    /// Our description [default: openapi.yaml in the workspace].
+    #[arg(long)]
+    ours: Option<PathBuf>,
+    /// Our recorded corrections [default: spec/corrections.yaml in the workspace].
+    #[arg(long)]
+    corrections: Option<PathBuf>,
+    /// The last synced upstream subset [default: spec/upstream.yaml in the workspace].
+    #[arg(long)]
+    snapshot: Option<PathBuf>,
+}
+
 #[derive(clap::Args)]
 struct Sources {
-    /// Hero's description: a URL or a file (YAML or JSON).
+    /// Hero's description: a URL or a file (YAML or JSON), relative to the current directory.
     #[arg(long, default_value = UPSTREAM_URL)]
     from: String,
-    /// The last synced upstream subset.
-    #[arg(long, default_value = "spec/upstream.yaml")]
-    snapshot: PathBuf,
-    /// Our description.
-    #[arg(long, default_value = "openapi.yaml")]
-    ours: PathBuf,
-    /// Our recorded corrections.
-    #[arg(long, default_value = "spec/corrections.yaml")]
-    corrections: PathBuf,
-    /// Report format.
+    #[command(flatten)]
+    ours: Ours,
+    /// Report format. `json` prints nothing but the JSON report on stdout.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Exit with status 1 when a change of this class (or worse) is found.
+    /// Exit with status 1 when a change of this class (or worse) is found (`regen` then saves
+    /// nothing).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
 }
@@ -62,36 +80,61 @@ struct Sources {
 #[derive(Subcommand)]
 enum Task {
     /// Re-sync the upstream snapshot, report the changes, regenerate the client.
-    Regen(Sources),
+    Regen {
+        #[command(flatten)]
+        sources: Sources,
+        /// Save the snapshot even when it loses operations we carry (Hero really removed them).
+        #[arg(long)]
+        accept_removals: bool,
+        /// Save the snapshot only; do not regenerate the client's generated-code snapshot.
+        #[arg(long)]
+        no_codegen: bool,
+    },
     /// Report what changed upstream, writing nothing.
     Diff(Sources),
     /// Lint the spec, check the generated-code snapshot and the recorded corrections.
-    Check,
+    Check {
+        #[command(flatten)]
+        ours: Ours,
+        /// Check the corrections only (no lint, no generated-code snapshot).
+        #[arg(long)]
+        corrections_only: bool,
+    },
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+impl Ours {
+    fn paths(&self) -> (PathBuf, PathBuf, PathBuf) {
+        let or =
+            |p: &Option<PathBuf>, default: &str| p.clone().unwrap_or_else(|| root().join(default));
+        (
+            or(&self.ours, "openapi.yaml"),
+            or(&self.corrections, "spec/corrections.yaml"),
+            or(&self.snapshot, "spec/upstream.yaml"),
+        )
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
-    // Paths are relative to the workspace root, wherever cargo xtask is run from.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::env::set_current_dir(&root).expect("workspace root");
     let result = match cli.task {
-        Task::Regen(s) => changes(&s).and_then(|(changes, new)| {
-            print!("{}", report(&changes, s.format));
-            let text = serde_yaml::to_string(&new).map_err(|e| e.to_string())?;
-            let header = format!(
-                "# Hero's messaging subset, as last synced from {} by `cargo xtask regen`.\n",
-                s.from
-            );
-            std::fs::write(&s.snapshot, header + &text).map_err(|e| e.to_string())?;
-            println!("saved {}", s.snapshot.display());
-            regenerate()?;
-            Ok(exit_code(&changes, s.fail_on))
+        Task::Regen {
+            sources,
+            accept_removals,
+            no_codegen,
+        } => regen(&sources, accept_removals, no_codegen),
+        Task::Diff(s) => changes(&s).map(|found| {
+            print!("{}", report(&found.changes, s.format));
+            exit_code(&found.changes, s.fail_on)
         }),
-        Task::Diff(s) => changes(&s).map(|(changes, _)| {
-            print!("{}", report(&changes, s.format));
-            exit_code(&changes, s.fail_on)
-        }),
-        Task::Check => check().map(|()| 0),
+        Task::Check {
+            ours,
+            corrections_only,
+        } => check(&ours, corrections_only),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -102,21 +145,66 @@ fn main() {
     }
 }
 
-fn read_corrections(path: &PathBuf) -> Result<Vec<Correction>, String> {
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn read_corrections(path: &Path) -> Result<Vec<Correction>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The changes from the snapshot to the new upstream subset, and that subset.
-fn changes(s: &Sources) -> Result<(Vec<Change>, serde_json::Value), String> {
-    let ours = load(&s.ours.to_string_lossy())?;
+/// Reads every input (each validated) and compares.
+fn changes(s: &Sources) -> Result<xtask::Sync, String> {
+    let (ours, corrections, snapshot) = s.ours.paths();
+    let ours = load(&path_str(&ours))?;
+    let corrections = read_corrections(&corrections)?;
+    let snapshot = load(&path_str(&snapshot))?;
     let upstream = load(&s.from)?;
-    let new = subset(&upstream, &ours);
-    // The snapshot is a subset already; subsetting again also accepts a whole upstream file.
-    let old = subset(&load(&s.snapshot.to_string_lossy())?, &ours);
-    let mut changes = diff(&old, &new, Some(&ours));
-    mark_corrections(&mut changes, &read_corrections(&s.corrections)?);
-    Ok((changes, new))
+    Ok(sync(
+        &snapshot.yaml,
+        &upstream.yaml,
+        &ours.json,
+        &corrections,
+    ))
+}
+
+fn regen(s: &Sources, accept_removals: bool, no_codegen: bool) -> Result<i32, String> {
+    let (ours, corrections, snapshot) = s.ours.paths();
+    let ours = load(&path_str(&ours))?;
+    let corrections = read_corrections(&corrections)?;
+    let old = load(&path_str(&snapshot))?;
+    let upstream = load(&s.from)?;
+    let found = sync(&old.yaml, &upstream.yaml, &ours.json, &corrections);
+    print!("{}", report(&found.changes, s.format));
+    let code = exit_code(&found.changes, s.fail_on);
+    if code != 0 {
+        eprintln!(
+            "not saved: --fail-on found a change; {} is unchanged",
+            snapshot.display()
+        );
+        return Ok(code);
+    }
+    if !found.lost.is_empty() && !accept_removals {
+        return Err(format!(
+            "not saved: {} would lose {} operation(s) we carry ({}); check the source, and if \
+             Hero really removed them run again with --accept-removals",
+            snapshot.display(),
+            found.lost.len(),
+            found.lost.join(", ")
+        ));
+    }
+    let body = serde_yaml::to_string(&found.subset).map_err(|e| e.to_string())?;
+    let text = provenance(&upstream.source, &input::today(), &upstream.sha256) + &body;
+    let tmp = snapshot.with_extension("yaml.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &snapshot))
+        .map_err(|e| format!("cannot save {}: {e}", snapshot.display()))?;
+    eprintln!("saved {}", snapshot.display());
+    if !no_codegen {
+        regenerate()?;
+    }
+    Ok(0)
 }
 
 fn exit_code(changes: &[Change], fail_on: Option<FailOn>) -> i32 {
@@ -129,7 +217,12 @@ fn exit_code(changes: &[Change], fail_on: Option<FailOn>) -> i32 {
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    // Tools' output goes to stderr: stdout holds the report only.
+    let status = cmd
+        .current_dir(root())
+        .stdout(Stdio::from(std::io::stderr()))
+        .status()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -145,9 +238,46 @@ fn regenerate() -> Result<(), String> {
     run(Command::new("git").args(["status", "--short", "--", "tests/snapshots", "spec"]))
 }
 
-fn check() -> Result<(), String> {
+fn check(paths: &Ours, corrections_only: bool) -> Result<i32, String> {
+    if !corrections_only {
+        lint_and_snapshot()?;
+    }
+    let (ours, corrections, snapshot) = paths.paths();
+    println!(
+        "==> {} differs from {} only where {} says",
+        ours.display(),
+        snapshot.display(),
+        corrections.display()
+    );
+    let ours = load(&path_str(&ours))?;
+    let upstream = load(&path_str(&snapshot))?;
+    let corrections = read_corrections(&corrections)?;
+    let found = xtask::check(&upstream.yaml, &ours.json, &corrections);
+    for c in &found.unrecorded {
+        println!("unrecorded difference: {}: {}", c.location, c.message);
+    }
+    for k in &found.stale {
+        println!("correction no longer needed: {}", k.location);
+    }
+    if !found.unrecorded.is_empty() || !found.stale.is_empty() {
+        eprintln!(
+            "error: {} difference(s) not in the corrections, {} correction(s) no longer needed",
+            found.unrecorded.len(),
+            found.stale.len()
+        );
+        return Ok(1);
+    }
+    println!(
+        "{} differences, all recorded in {} corrections",
+        found.differences.len(),
+        corrections.len()
+    );
+    Ok(0)
+}
+
+fn lint_and_snapshot() -> Result<(), String> {
     println!("==> redocly lint openapi.yaml ({REDOCLY_CLI})");
-    let tools = PathBuf::from(".ci/.tools");
+    let tools = root().join(".ci/.tools");
     let redocly = tools.join("node_modules/.bin/redocly");
     let version = REDOCLY_CLI.rsplit('@').next().unwrap_or_default();
     let installed = Command::new(&redocly)
@@ -173,38 +303,5 @@ fn check() -> Result<(), String> {
         .args(["test", "--quiet", "-p", "herohealth", "--test", "snapshot"])
         .env("INSTA_UPDATE", "no"))?;
 
-    println!(
-        "==> openapi.yaml differs from spec/upstream.yaml only where spec/corrections.yaml says"
-    );
-    let ours = load("openapi.yaml")?;
-    let upstream = load("spec/upstream.yaml")?;
-    let corrections = read_corrections(&PathBuf::from("spec/corrections.yaml"))?;
-    let differences = diff(&subset(&upstream, &ours), &ours, Some(&ours));
-    let unrecorded: Vec<&Change> = differences
-        .iter()
-        .filter(|c| !corrections.iter().any(|k| k.covers(&c.location)))
-        .collect();
-    let stale: Vec<&Correction> = corrections
-        .iter()
-        .filter(|k| !differences.iter().any(|c| k.covers(&c.location)))
-        .collect();
-    for c in &unrecorded {
-        eprintln!("unrecorded difference: {}: {}", c.location, c.message);
-    }
-    for k in &stale {
-        eprintln!("correction no longer needed: {}", k.location);
-    }
-    if !unrecorded.is_empty() || !stale.is_empty() {
-        return Err(format!(
-            "{} difference(s) not in spec/corrections.yaml, {} correction(s) no longer needed",
-            unrecorded.len(),
-            stale.len()
-        ));
-    }
-    println!(
-        "{} differences, all recorded in {} corrections",
-        differences.len(),
-        corrections.len()
-    );
     Ok(())
 }
