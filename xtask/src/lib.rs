@@ -8,6 +8,8 @@
 //! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
 //! - [`diff`]: the comparison.
 
+#![warn(missing_docs)]
+
 pub mod diff;
 pub mod input;
 pub mod normal;

@@ -1,0 +1,479 @@
+//! `cargo xtask diff|regen|check` as a maintainer runs them: exit statuses, what is written (and
+//! what is not), the provenance header, pure JSON on stdout, bad input refused, `check` failing on
+//! fixtures that should fail. HTTP is served on 127.0.0.1 only; nothing is timed.
+
+use std::{
+    io::{Read, Write},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn workspace(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// `diff --from FROM` against the small base and ours.
+fn diff(from: &str, extra: &[&str]) -> Output {
+    let (snapshot, ours, corrections) = (
+        fixture("base.yaml"),
+        fixture("ours.yaml"),
+        fixture("corrections.yaml"),
+    );
+    let mut args = vec![
+        "diff",
+        "--from",
+        from,
+        "--snapshot",
+        &snapshot,
+        "--ours",
+        &ours,
+        "--corrections",
+        &corrections,
+    ];
+    args.extend_from_slice(extra);
+    xtask(&args)
+}
+
+/// `regen --no-codegen --from FROM` into a copy of the small base in `dir`; returns the output and
+/// the snapshot's path.
+fn regen(dir: &Path, from: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let snapshot = dir.join("upstream.yaml");
+    if !snapshot.exists() {
+        std::fs::copy(fixture("base.yaml"), &snapshot).unwrap();
+    }
+    let snap = snapshot.to_string_lossy().into_owned();
+    let (ours, corrections) = (fixture("ours.yaml"), fixture("corrections.yaml"));
+    let mut args = vec![
+        "regen",
+        "--no-codegen",
+        "--from",
+        from,
+        "--snapshot",
+        &snap,
+        "--ours",
+        &ours,
+        "--corrections",
+        &corrections,
+    ];
+    args.extend_from_slice(extra);
+    (xtask(&args), snapshot)
+}
+
+#[test]
+fn fail_on_breaking_exits_1_for_changes_that_break_sends() {
+    for name in [
+        "type_changed.yaml",
+        "made_required.yaml",
+        "request_enum_value_removed.yaml",
+        "removed_operation.yaml",
+    ] {
+        let o = diff(&fixture(name), &["--fail-on", "breaking"]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stdout(&o));
+    }
+    let o = diff(
+        &fixture("new_optional_field.yaml"),
+        &["--fail-on", "breaking"],
+    );
+    assert_eq!(o.status.code(), Some(0), "additions only");
+    let o = diff(&fixture("removed_operation.yaml"), &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "without --fail-on the report is informational"
+    );
+    let o = diff(&fixture("new_enum_value.yaml"), &["--fail-on", "warning"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn reports_in_three_formats_and_json_is_pure_json() {
+    let o = diff(&fixture("renamed_field.yaml"), &[]);
+    assert!(
+        stdout(&o).ends_with("1 breaking, 0 warning, 1 info; 2 touch our corrections\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = diff(&fixture("renamed_field.yaml"), &["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON only");
+    assert_eq!(v["changes"][0]["class"], "breaking");
+    assert_eq!(v["changes"][0]["touches_correction"], true);
+    let o = diff(&fixture("renamed_field.yaml"), &["--format", "markdown"]);
+    assert!(
+        stdout(&o).starts_with("| class | location | change | correction |"),
+        "{}",
+        stdout(&o)
+    );
+    // regen too: "saved ..." goes to stderr.
+    let dir = scratch("json");
+    let (o, _) = regen(
+        &dir,
+        &fixture("new_optional_field.yaml"),
+        &["--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON only");
+    assert_eq!(
+        v["summary"],
+        "0 breaking, 0 warning, 2 info; 1 touch our corrections"
+    );
+    assert!(stderr(&o).contains("saved "), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2_and_nothing_written() {
+    let cases = [
+        (
+            "bad/login_page.html",
+            "an HTML page, not an OpenAPI description",
+        ),
+        (
+            "bad/empty.yaml",
+            "empty document, not an OpenAPI description",
+        ),
+        (
+            "bad/not_openapi.yaml",
+            "not an OpenAPI description: no `openapi: 3.x` field",
+        ),
+        (
+            "bad/swagger_2_0.yaml",
+            "a Swagger 2.0 description; OpenAPI 3.0 or 3.1 is needed",
+        ),
+        (
+            "bad/no_paths.yaml",
+            "an OpenAPI description without paths: there is nothing to compare",
+        ),
+        (
+            "bad/openapi_4.yaml",
+            "OpenAPI version 4.0.0 is not supported; 3.0 or 3.1 is needed",
+        ),
+        ("bad/missing.yaml", "cannot read"),
+    ];
+    for (name, message) in cases {
+        let from = fixture(name);
+        let o = diff(&from, &["--fail-on", "breaking"]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert_eq!(stdout(&o), "", "{name}: no report");
+        assert!(stderr(&o).contains(message), "{name}: {}", stderr(&o));
+        let dir = scratch("bad");
+        let before = std::fs::read_to_string(fixture("base.yaml")).unwrap();
+        for extra in [&[][..], &["--accept-removals"][..]] {
+            let (o, snapshot) = regen(&dir, &from, extra);
+            assert_eq!(o.status.code(), Some(2), "{name}");
+            assert_eq!(
+                std::fs::read_to_string(&snapshot).unwrap(),
+                before,
+                "{name}: the snapshot is untouched"
+            );
+        }
+    }
+}
+
+/// Serves one HTTP response on 127.0.0.1; returns the URL.
+fn serve_once(status: &str, content_type: &str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/openapi.yaml", listener.local_addr().unwrap());
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn an_html_page_served_with_200_is_refused() {
+    let url = serve_once(
+        "200 OK",
+        "text/html; charset=utf-8",
+        "<!doctype html><html><body>Sign in</body></html>",
+    );
+    let dir = scratch("http");
+    let (o, snapshot) = regen(&dir, &url, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {url}: an HTML page, not an OpenAPI description (a login or error page, or the docs site?)\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(snapshot).unwrap(),
+        std::fs::read_to_string(fixture("base.yaml")).unwrap()
+    );
+}
+
+#[test]
+fn an_http_error_and_a_network_error_show_their_cause() {
+    let url = serve_once("503 Service Unavailable", "text/plain", "down");
+    let o = diff(&url, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("503 Service Unavailable"),
+        "{}",
+        stderr(&o)
+    );
+    // A port nothing listens on (bound, then closed).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/openapi.yaml");
+    let o = diff(&url, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: cannot fetch {url}: ")),
+        "{err}"
+    );
+    assert!(
+        err.contains("Connection refused"),
+        "the cause is shown: {err}"
+    );
+}
+
+#[test]
+fn regen_saves_hero_s_key_order_under_a_provenance_header() {
+    let dir = scratch("regen");
+    let from = fixture("new_optional_field.yaml");
+    let ours_before = std::fs::read(fixture("ours.yaml")).unwrap();
+    let (o, snapshot) = regen(&dir, &from, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("saved {}\n", snapshot.display()));
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    let lines: Vec<&str> = saved.lines().collect();
+    assert_eq!(lines[2], format!("# source: {from}"));
+    assert!(lines[3].starts_with("# fetched: 20"), "{}", lines[3]);
+    assert_eq!(
+        lines[4],
+        format!(
+            "# sha256: {}",
+            xtask::input::sha256_hex(&std::fs::read(&from).unwrap())
+        )
+    );
+    assert_eq!(lines[5], "openapi: 3.0.3", "Hero's key order, not sorted");
+    let at = |needle: &str| {
+        saved
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {saved}"))
+    };
+    assert!(at("operationId: listSentMessages") < at("tags:\n      - Messages"));
+    assert!(at("  /v2/sent_messages:") < at("  /v1/messages/send:"));
+    assert!(
+        !saved.contains("listAppointments"),
+        "other tags are left out"
+    );
+    assert_eq!(
+        std::fs::read(fixture("ours.yaml")).unwrap(),
+        ours_before,
+        "openapi.yaml is never edited"
+    );
+    // The saved snapshot is the new baseline.
+    let snap = snapshot.to_string_lossy().into_owned();
+    let o = xtask(&[
+        "diff",
+        "--from",
+        &from,
+        "--snapshot",
+        &snap,
+        "--ours",
+        &fixture("ours.yaml"),
+        "--corrections",
+        &fixture("corrections.yaml"),
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "0 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+    );
+}
+
+#[test]
+fn regen_refuses_to_lose_carried_operations_unless_accepted() {
+    let dir = scratch("removals");
+    let before = std::fs::read_to_string(fixture("base.yaml")).unwrap();
+    let from = fixture("removed_operation.yaml");
+    let (o, snapshot) = regen(&dir, &from, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: not saved: {} would lose 1 operation(s) we carry (GET /v2/sent_messages); check the source, and if Hero really removed them run again with --accept-removals\n",
+            snapshot.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), before);
+    let (o, _) = regen(&dir, &from, &["--accept-removals"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(!saved.contains("/v2/sent_messages:"), "{saved}");
+}
+
+#[test]
+fn regen_saves_nothing_when_fail_on_triggers() {
+    let dir = scratch("fail-on");
+    let before = std::fs::read_to_string(fixture("base.yaml")).unwrap();
+    let (o, snapshot) = regen(
+        &dir,
+        &fixture("type_changed.yaml"),
+        &["--fail-on", "breaking"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).ends_with("1 breaking, 0 warning, 0 info; 0 touch our corrections\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "not saved: --fail-on found a change; {} is unchanged\n",
+            snapshot.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), before);
+}
+
+#[test]
+fn from_is_relative_to_the_caller_s_directory() {
+    let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(fixture(""))
+        .args([
+            "diff",
+            "--from",
+            "type_changed.yaml",
+            "--snapshot",
+            "base.yaml",
+            "--ours",
+            "ours.yaml",
+            "--corrections",
+            "corrections.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with("1 breaking, 0 warning, 0 info; 0 touch our corrections\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+fn check(ours: &str, corrections: &str) -> Output {
+    xtask(&[
+        "check",
+        "--corrections-only",
+        "--ours",
+        &fixture(ours),
+        "--snapshot",
+        &fixture("base.yaml"),
+        "--corrections",
+        &fixture(corrections),
+    ])
+}
+
+#[test]
+fn check_passes_when_every_difference_is_recorded() {
+    let o = check("ours_checked.yaml", "check_corrections.yaml");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with("1 differences, all recorded in 1 corrections\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_fails_on_an_unrecorded_difference_worded_from_our_side() {
+    let o = check("ours_drifted.yaml", "check_corrections.yaml");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains(
+            "unrecorded difference: GET /v2/sent_messages parameter query page_size: the type is string in openapi.yaml, integer in Hero's description\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        stderr(&o),
+        "error: 1 difference(s) not in the corrections, 0 correction(s) no longer needed\n"
+    );
+}
+
+#[test]
+fn check_fails_on_a_correction_no_longer_needed() {
+    let o = check("ours.yaml", "check_corrections.yaml");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains(
+            "correction no longer needed: POST /v1/messages/send request body patient_id\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn the_repository_differs_from_upstream_only_where_the_proposed_corrections_say() {
+    // xtask/proposed-corrections.yaml is spec/corrections.yaml rewritten for exact locations; it
+    // replaces spec/corrections.yaml when merged.
+    let o = xtask(&[
+        "check",
+        "--corrections-only",
+        "--ours",
+        &workspace("openapi.yaml"),
+        "--snapshot",
+        &workspace("spec/upstream.yaml"),
+        "--corrections",
+        &workspace("xtask/proposed-corrections.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
