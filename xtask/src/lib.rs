@@ -4,9 +4,9 @@
 //! *our* client: what our `openapi.yaml` requires, sends and accepts.
 //!
 //! - [`input`]: reading and validating a description, its SHA-256.
-//! - [`subset`]: operations, how they pair across descriptions, the subset `regen` saves.
+//! - [`mod@subset`]: operations, how they pair across descriptions, the subset `regen` saves.
 //! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
-//! - [`diff`]: the comparison.
+//! - [`mod@diff`]: the comparison.
 
 #![warn(missing_docs)]
 
