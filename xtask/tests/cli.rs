@@ -9,21 +9,9 @@ use std::{
     process::{Command, Output},
 };
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+mod common;
 
-fn workspace(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{fixture, workspace};
 
 /// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -6,25 +6,11 @@
 //! bundle of every tag whose messaging operations mean what `spec/upstream.yaml` means, which some
 //! tests edit in place (each edit must match exactly once); `recursive*.yaml`, a recursive schema.
 
-use std::path::PathBuf;
-
 use xtask::{Correction, Format, load, operations, report, subset, sync, to_json};
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+mod common;
 
-fn workspace(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+use common::{fixture, workspace};
 
 fn yaml(path: &str) -> serde_yaml::Value {
     load(path).unwrap().yaml
@@ -82,6 +68,18 @@ fn bundle(edits: &[(&str, &str)]) -> String {
     )
 }
 
+/// What `regen` would save from the 3.1 bundle, our real `openapi.yaml` choosing.
+fn bundle_subset() -> serde_yaml::Value {
+    let ours = load(&workspace("openapi.yaml")).unwrap().json;
+    sync(
+        &yaml(&workspace("spec/upstream.yaml")),
+        &yaml(&fixture("hero_bundle_3_1.yaml")),
+        &ours,
+        &[],
+    )
+    .subset
+}
+
 #[test]
 fn the_subset_keeps_only_our_operations_and_what_they_use() {
     let ours = load(&fixture("ours.yaml")).unwrap().json;
@@ -112,14 +110,7 @@ fn a_3_1_bundle_of_every_tag_means_what_the_snapshot_means() {
         "0 breaking, 0 warning, 0 info; 0 touch our corrections\n"
     );
     // And back: the bundle's subset as the snapshot, the hand-written 3.0 snapshot as "new".
-    let ours = load(&workspace("openapi.yaml")).unwrap().json;
-    let saved = sync(
-        &yaml(&workspace("spec/upstream.yaml")),
-        &yaml(&fixture("hero_bundle_3_1.yaml")),
-        &ours,
-        &[],
-    )
-    .subset;
+    let saved = bundle_subset();
     assert_eq!(
         text(
             &saved,
@@ -342,13 +333,7 @@ fn statuses_and_required_fields_are_judged_by_our_openapi_yaml() {
 #[test]
 fn a_new_operation_under_our_tags_is_listed_as_not_carried() {
     let ours = load(&workspace("openapi.yaml")).unwrap().json;
-    let synced = sync(
-        &yaml(&workspace("spec/upstream.yaml")),
-        &yaml(&fixture("hero_bundle_3_1.yaml")),
-        &ours,
-        &[],
-    )
-    .subset;
+    let synced = bundle_subset();
     let (new, _) = xtask::parse(&edit(
         &bundle_text(),
         &[(
