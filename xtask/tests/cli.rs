@@ -465,3 +465,46 @@ fn the_repository_differs_from_upstream_only_where_the_proposed_corrections_say(
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
+
+#[test]
+fn after_a_regen_from_the_3_1_bundle_check_still_passes() {
+    // The README's walkthrough on a realistic Hero file: regen reports nothing, and `check` holds.
+    let dir = scratch("walkthrough");
+    let snapshot = dir.join("upstream.yaml");
+    std::fs::copy(workspace("spec/upstream.yaml"), &snapshot).unwrap();
+    let snap = snapshot.to_string_lossy().into_owned();
+    let (ours, corrections) = (
+        workspace("openapi.yaml"),
+        workspace("xtask/proposed-corrections.yaml"),
+    );
+    let o = xtask(&[
+        "regen",
+        "--no-codegen",
+        "--fail-on",
+        "warning",
+        "--from",
+        &fixture("hero_bundle_3_1.yaml"),
+        "--snapshot",
+        &snap,
+        "--ours",
+        &ours,
+        "--corrections",
+        &corrections,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+    );
+    let o = xtask(&[
+        "check",
+        "--corrections-only",
+        "--ours",
+        &ours,
+        "--snapshot",
+        &snap,
+        "--corrections",
+        &corrections,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
