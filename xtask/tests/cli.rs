@@ -43,6 +43,21 @@ fn xtask(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `xtask TASK... --snapshot S --ours O --corrections C EXTRA...`.
+fn xtask_on(task: &[&str], [snapshot, ours, corrections]: [&str; 3], extra: &[&str]) -> Output {
+    let mut args = task.to_vec();
+    args.extend([
+        "--snapshot",
+        snapshot,
+        "--ours",
+        ours,
+        "--corrections",
+        corrections,
+    ]);
+    args.extend_from_slice(extra);
+    xtask(&args)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
@@ -58,19 +73,11 @@ fn diff(from: &str, extra: &[&str]) -> Output {
         fixture("ours.yaml"),
         fixture("corrections.yaml"),
     );
-    let mut args = vec![
-        "diff",
-        "--from",
-        from,
-        "--snapshot",
-        &snapshot,
-        "--ours",
-        &ours,
-        "--corrections",
-        &corrections,
-    ];
-    args.extend_from_slice(extra);
-    xtask(&args)
+    xtask_on(
+        &["diff", "--from", from],
+        [&snapshot, &ours, &corrections],
+        extra,
+    )
 }
 
 /// `regen --no-codegen --from FROM` into a copy of the small base in `dir`; returns the output and
@@ -82,20 +89,12 @@ fn regen(dir: &Path, from: &str, extra: &[&str]) -> (Output, PathBuf) {
     }
     let snap = snapshot.to_string_lossy().into_owned();
     let (ours, corrections) = (fixture("ours.yaml"), fixture("corrections.yaml"));
-    let mut args = vec![
-        "regen",
-        "--no-codegen",
-        "--from",
-        from,
-        "--snapshot",
-        &snap,
-        "--ours",
-        &ours,
-        "--corrections",
-        &corrections,
-    ];
-    args.extend_from_slice(extra);
-    (xtask(&args), snapshot)
+    let o = xtask_on(
+        &["regen", "--no-codegen", "--from", from],
+        [&snap, &ours, &corrections],
+        extra,
+    );
+    (o, snapshot)
 }
 
 #[test]
@@ -322,17 +321,11 @@ fn regen_saves_hero_s_key_order_under_a_provenance_header() {
     );
     // The saved snapshot is the new baseline.
     let snap = snapshot.to_string_lossy().into_owned();
-    let o = xtask(&[
-        "diff",
-        "--from",
-        &from,
-        "--snapshot",
-        &snap,
-        "--ours",
-        &fixture("ours.yaml"),
-        "--corrections",
-        &fixture("corrections.yaml"),
-    ]);
+    let o = xtask_on(
+        &["diff", "--from", &from],
+        [&snap, &fixture("ours.yaml"), &fixture("corrections.yaml")],
+        &[],
+    );
     assert_eq!(
         stdout(&o),
         "0 breaking, 0 warning, 0 info; 0 touch our corrections\n"
@@ -410,57 +403,57 @@ fn from_is_relative_to_the_caller_s_directory() {
     );
 }
 
-fn check(ours: &str, corrections: &str) -> Output {
-    xtask(&[
-        "check",
-        "--corrections-only",
-        "--ours",
-        &fixture(ours),
-        "--snapshot",
-        &fixture("base.yaml"),
-        "--corrections",
-        &fixture(corrections),
-    ])
+/// `check --corrections-only` of fixture `ours` against the small base: status, stdout, stderr.
+fn check(ours: &str, corrections: &str) -> (Option<i32>, String, String) {
+    let (ours, snapshot, corrections) = (fixture(ours), fixture("base.yaml"), fixture(corrections));
+    let o = xtask_on(
+        &["check", "--corrections-only"],
+        [&snapshot, &ours, &corrections],
+        &[],
+    );
+    let heading = format!("==> {ours} differs from {snapshot} only where {corrections} says\n");
+    let out = stdout(&o);
+    let body = out
+        .strip_prefix(&heading)
+        .unwrap_or_else(|| panic!("{out}"));
+    (o.status.code(), body.to_owned(), stderr(&o))
 }
 
 #[test]
 fn check_passes_when_every_difference_is_recorded() {
-    let o = check("ours_checked.yaml", "check_corrections.yaml");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stdout(&o).ends_with("1 differences, all recorded in 1 corrections\n"),
-        "{}",
-        stdout(&o)
+    assert_eq!(
+        check("ours_checked.yaml", "check_corrections.yaml"),
+        (
+            Some(0),
+            "1 differences, all recorded in 1 corrections\n".to_owned(),
+            String::new()
+        )
     );
 }
 
 #[test]
 fn check_fails_on_an_unrecorded_difference_worded_from_our_side() {
-    let o = check("ours_drifted.yaml", "check_corrections.yaml");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains(
-            "unrecorded difference: GET /v2/sent_messages parameter query page_size: the type is string in openapi.yaml, integer in Hero's description\n"
-        ),
-        "{}",
-        stdout(&o)
-    );
     assert_eq!(
-        stderr(&o),
-        "error: 1 difference(s) not in the corrections, 0 correction(s) no longer needed\n"
+        check("ours_drifted.yaml", "check_corrections.yaml"),
+        (
+            Some(1),
+            "unrecorded difference: GET /v2/sent_messages parameter query page_size: the type is string in openapi.yaml, integer in Hero's description\n".to_owned(),
+            "error: 1 difference(s) not in the corrections, 0 correction(s) no longer needed\n".to_owned()
+        )
     );
 }
 
 #[test]
 fn check_fails_on_a_correction_no_longer_needed() {
-    let o = check("ours.yaml", "check_corrections.yaml");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains(
+    assert_eq!(
+        check("ours.yaml", "check_corrections.yaml"),
+        (
+            Some(1),
             "correction no longer needed: POST /v1/messages/send request body patient_id\n"
-        ),
-        "{}",
-        stdout(&o)
+                .to_owned(),
+            "error: 0 difference(s) not in the corrections, 1 correction(s) no longer needed\n"
+                .to_owned()
+        )
     );
 }
 
@@ -468,16 +461,15 @@ fn check_fails_on_a_correction_no_longer_needed() {
 fn the_repository_differs_from_upstream_only_where_the_proposed_corrections_say() {
     // xtask/proposed-corrections.yaml is spec/corrections.yaml rewritten for exact locations; it
     // replaces spec/corrections.yaml when merged.
-    let o = xtask(&[
-        "check",
-        "--corrections-only",
-        "--ours",
-        &workspace("openapi.yaml"),
-        "--snapshot",
-        &workspace("spec/upstream.yaml"),
-        "--corrections",
-        &workspace("xtask/proposed-corrections.yaml"),
-    ]);
+    let o = xtask_on(
+        &["check", "--corrections-only"],
+        [
+            &workspace("spec/upstream.yaml"),
+            &workspace("openapi.yaml"),
+            &workspace("xtask/proposed-corrections.yaml"),
+        ],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
 
@@ -492,34 +484,27 @@ fn after_a_regen_from_the_3_1_bundle_check_still_passes() {
         workspace("openapi.yaml"),
         workspace("xtask/proposed-corrections.yaml"),
     );
-    let o = xtask(&[
-        "regen",
-        "--no-codegen",
-        "--fail-on",
-        "warning",
-        "--from",
-        &fixture("hero_bundle_3_1.yaml"),
-        "--snapshot",
-        &snap,
-        "--ours",
-        &ours,
-        "--corrections",
-        &corrections,
-    ]);
+    let o = xtask_on(
+        &[
+            "regen",
+            "--no-codegen",
+            "--fail-on",
+            "warning",
+            "--from",
+            &fixture("hero_bundle_3_1.yaml"),
+        ],
+        [&snap, &ours, &corrections],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
         "0 breaking, 0 warning, 0 info; 0 touch our corrections\n"
     );
-    let o = xtask(&[
-        "check",
-        "--corrections-only",
-        "--ours",
-        &ours,
-        "--snapshot",
-        &snap,
-        "--corrections",
-        &corrections,
-    ]);
+    let o = xtask_on(
+        &["check", "--corrections-only"],
+        [&snap, &ours, &corrections],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
