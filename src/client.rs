@@ -1,10 +1,10 @@
 //! Configuration and [`HeroClient`]: credentials, environment, timeouts, user agent.
 
-use std::{fmt, net::IpAddr, ops::Deref, sync::Arc, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use reqwest::Url;
 
-use crate::{RetryPolicy, api, auth::Credentials, error::Error};
+use crate::{HeroClient, RetryPolicy, auth::Credentials, error::Error};
 
 /// Environment variable holding the API key.
 pub const ENV_API_KEY: &str = "HERO_API_KEY";
@@ -76,6 +76,8 @@ pub struct ClientState {
     pub(crate) retry: RetryPolicy,
     /// A per-attempt timeout that overrides the HTTP client's ([`HeroClient::with_timeout`]).
     pub(crate) attempt_timeout: Option<Duration>,
+    /// The environment the client was built for.
+    pub(crate) environment: Environment,
 }
 
 /// A hook that configures the underlying `reqwest::ClientBuilder` (see
@@ -269,11 +271,9 @@ impl HeroClientBuilder {
             credentials,
             retry: self.retry.unwrap_or_default(),
             attempt_timeout: None,
-        };
-        Ok(HeroClient {
-            api: api::Client::new_with_client(&base_url, http, state),
             environment,
-        })
+        };
+        Ok(HeroClient::new_with_client(&base_url, http, state))
     }
 }
 
@@ -311,33 +311,7 @@ fn check_base_url(raw: &str) -> Result<(String, bool), Error> {
     Ok((url.as_str().trim_end_matches('/').to_owned(), loopback))
 }
 
-/// The Hero client. Every operation of the API description is a method (through `Deref` to the
-/// generated [`api::Client`]) returning a typed request builder; `?` turns its error into [`Error`].
-///
-/// ```no_run
-/// use herohealth::{HeroClient, MessageType};
-///
-/// # async fn run() -> herohealth::Result<()> {
-/// let hero = HeroClient::from_env()?;
-/// let sent = hero
-///     .send_message()
-///     .body_map(|b| {
-///         b.patient_id("98765")
-///             .message_type(MessageType::Sms)
-///             .message_string("Your test results are ready.")
-///     })
-///     .send()
-///     .await?;
-/// let status = hero.get_message_status().id(&sent.message_id).send().await?;
-/// println!("{}", status.status.response);
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct HeroClient {
-    api: api::Client,
-    environment: Environment,
-}
-
+/// The handwritten half of [`HeroClient`] (the generated client, see its docs): configuration.
 impl HeroClient {
     /// A builder; set the API key, the practice group id and the environment.
     pub fn builder() -> HeroClientBuilder {
@@ -354,18 +328,12 @@ impl HeroClient {
 
     /// The base URL requests go to (no trailing `/`).
     pub fn base_url(&self) -> &str {
-        use progenitor_client::ClientInfo;
-        self.api.baseurl()
+        &self.baseurl
     }
 
     /// The environment the client was built for.
     pub fn environment(&self) -> &Environment {
-        &self.environment
-    }
-
-    /// The generated client, for code that wants to name its type.
-    pub fn api(&self) -> &api::Client {
-        &self.api
+        &self.inner.environment
     }
 
     /// A client that shares this one's connections and credentials but retries with `policy`:
@@ -397,30 +365,19 @@ impl HeroClient {
     }
 
     fn derive(&self, change: impl FnOnce(&mut ClientState)) -> HeroClient {
-        use progenitor_client::ClientInfo;
-        let mut state = self.api.inner().clone();
+        let mut state = self.inner.clone();
         change(&mut state);
-        HeroClient {
-            api: api::Client::new_with_client(self.base_url(), self.api.client().clone(), state),
-            environment: self.environment.clone(),
-        }
-    }
-}
-
-impl Deref for HeroClient {
-    type Target = api::Client;
-    fn deref(&self) -> &api::Client {
-        &self.api
+        HeroClient::new_with_client(&self.baseurl, self.client.clone(), state)
     }
 }
 
 impl fmt::Debug for HeroClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use progenitor_client::ClientInfo;
         f.debug_struct("HeroClient")
             .field("base_url", &self.base_url())
-            .field("credentials", &self.api.inner().credentials)
-            .field("retry", &self.api.inner().retry)
+            .field("environment", &self.inner.environment)
+            .field("credentials", &self.inner.credentials)
+            .field("retry", &self.inner.retry)
             .finish()
     }
 }

@@ -1,7 +1,7 @@
 //! Property bodies shared by the cargo-fuzz targets (`fuzz/`) and the bounded proptest runs in
 //! `cargo test` (`tests/properties.rs`): the same checks, two kinds of input. Not a stable API.
 
-use crate::{Error, NhsNumber, api::types};
+use crate::{Error, NhsNumber};
 
 /// Decodes `data` as every response body the client reads; a failure must become an [`Error`]
 /// whose text shows no patient-like value of the body (phone numbers, NHS numbers, emails).
@@ -9,32 +9,16 @@ use crate::{Error, NhsNumber, api::types};
 /// # Panics
 /// When a property does not hold (that is what the fuzzer looks for).
 pub fn decode_every_response(data: &[u8]) {
-    macro_rules! each {
-        ($($t:ty),+) => {$(
-            if let Err(e) = serde_json::from_slice::<$t>(data) {
-                let err = Error::from(progenitor_client::Error::<()>::InvalidResponsePayload(
-                    bytes::Bytes::copy_from_slice(data),
-                    e,
-                ));
-                check_redacted(data, &format!("{err} {err:?}"));
-            }
-        )+};
-    }
-    each!(
-        types::SentMessageList,
-        types::BatchMessageListResponse,
-        types::BatchMessage,
-        types::BatchRecipientList,
-        types::BatchSendList,
-        types::SendMessageResponse,
-        types::MessageStatus,
-        types::Message,
-        types::AssigneeCollection,
-        types::TemplateList,
-        types::ValidateSnomedResponse,
-        types::RegisterPatientPdsResponse,
-        types::ApiError
-    );
+    // The list of types is generated from the spec (every success body and error body).
+    crate::api::spec::decode_each_response(data, |_, failure| {
+        if let Some(e) = failure {
+            let err = Error::from(progenitor_client::Error::<()>::InvalidResponsePayload(
+                bytes::Bytes::copy_from_slice(data),
+                e,
+            ));
+            check_redacted(data, &format!("{err} {err:?}"));
+        }
+    });
 }
 
 /// Patient-like strings of the body (8+ characters of digits, `+` and spaces, or holding an `@`)

@@ -39,8 +39,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// The client generated from `openapi.yaml` (progenitor, builder style): `Client` with one method
-/// per operation, request builders in `builder`, and the data types in [`types`].
+/// The client generated from `openapi.yaml` (progenitor, builder style): [`HeroClient`] with one
+/// method per operation, request builders in `builder`, the data types in [`types`], and `spec`:
+/// facts of the spec (the operation table) that other code reads instead of copying.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
@@ -62,11 +63,11 @@ pub mod transport;
 pub mod validate;
 mod wait;
 
-pub use api::types;
+pub use api::{HeroClient, types};
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
 pub use client::{
     ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
-    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, Environment, HeroClient, HeroClientBuilder,
+    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, Environment, HeroClientBuilder,
 };
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,

@@ -7,3 +7,11 @@ fn generated_client() {
     let code = include_str!(concat!(env!("OUT_DIR"), "/codegen.rs"));
     insta::assert_snapshot!("generated_client", code);
 }
+
+/// The forward-compatible enums build.rs writes from the spec's `enum:` lists (`src/enums.rs`
+/// includes them).
+#[test]
+fn generated_enums() {
+    let code = include_str!(concat!(env!("OUT_DIR"), "/enums.rs"));
+    insta::assert_snapshot!("generated_enums", code);
+}

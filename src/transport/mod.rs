@@ -39,14 +39,14 @@ use std::time::Instant;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 use crate::{
-    api::Client,
+    api::HeroClient,
     client::ClientState,
     retry::{self, Verdict},
 };
 use body::{limit_body, read_send_body};
 use context::{Failure, classify_transport, failure_response, record, retry_after, with_context};
 
-impl ClientHooks<ClientState> for Client {
+impl ClientHooks<ClientState> for HeroClient {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
