@@ -458,15 +458,13 @@ fn check_fails_on_a_correction_no_longer_needed() {
 }
 
 #[test]
-fn the_repository_differs_from_upstream_only_where_the_proposed_corrections_say() {
-    // xtask/proposed-corrections.yaml is spec/corrections.yaml rewritten for exact locations; it
-    // replaces spec/corrections.yaml when merged.
+fn the_repository_differs_from_upstream_only_where_its_corrections_say() {
     let o = xtask_on(
         &["check", "--corrections-only"],
         [
             &workspace("spec/upstream.yaml"),
             &workspace("openapi.yaml"),
-            &workspace("xtask/proposed-corrections.yaml"),
+            &workspace("spec/corrections.yaml"),
         ],
         &[],
     );
@@ -482,7 +480,7 @@ fn after_a_regen_from_the_3_1_bundle_check_still_passes() {
     let snap = snapshot.to_string_lossy().into_owned();
     let (ours, corrections) = (
         workspace("openapi.yaml"),
-        workspace("xtask/proposed-corrections.yaml"),
+        workspace("spec/corrections.yaml"),
     );
     let o = xtask_on(
         &[
