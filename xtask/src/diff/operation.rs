@@ -1,0 +1,388 @@
+//! The operation-level comparisons: parameters, bodies, responses, security, deprecation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Differ, Dir, Fact, names};
+use crate::{
+    Class,
+    normal::{deref, norm},
+    subset::{Operation, path_item, path_params},
+};
+
+impl Differ<'_> {
+    pub(super) fn deprecated(&mut self, loc: &str, a: &Value, b: &Value) {
+        let fact = |x: &str, y: &str| Fact::Changed("it".into(), x.into(), y.into());
+        match (a["deprecated"] == true, b["deprecated"] == true) {
+            (false, true) => self.push(
+                Class::Warning,
+                loc,
+                fact("not deprecated", "deprecated"),
+                "",
+            ),
+            (true, false) => self.push(Class::Info, loc, fact("deprecated", "not deprecated"), ""),
+            _ => {}
+        }
+    }
+
+    /// An operation's parameters with the path item's, resolved, keyed by `(in, name)`; path
+    /// parameters by their position in the path, so that a renamed one is the same parameter.
+    pub(super) fn params(
+        doc: &Value,
+        op: &Operation,
+        value: &Value,
+    ) -> BTreeMap<(String, String), (String, Value)> {
+        let item = path_item(doc, &doc["paths"][&op.path]);
+        let order = path_params(&op.path);
+        let mut out = BTreeMap::new();
+        for p in item["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(value["parameters"].as_array().into_iter().flatten())
+        {
+            let (p, _) = deref(doc, p);
+            let (Some(place), Some(name)) = (p["in"].as_str(), p["name"].as_str()) else {
+                continue;
+            };
+            let key = match order.iter().position(|x| x == name) {
+                Some(i) if place == "path" => format!("#{i}"),
+                _ => name.to_owned(),
+            };
+            out.insert((place.to_owned(), key), (name.to_owned(), p));
+        }
+        out
+    }
+
+    pub(super) fn parameters(
+        &mut self,
+        loc: &str,
+        (o_op, o): (&Operation, &Value),
+        (n_op, n): (&Operation, &Value),
+        ours: Option<(&Operation, &Value)>,
+    ) {
+        let (po, pn) = (
+            Self::params(self.old, o_op, o),
+            Self::params(self.new, n_op, n),
+        );
+        let pours = self
+            .ours
+            .zip(ours)
+            .map(|(doc, (op, v))| Self::params(doc, op, v))
+            .unwrap_or_default();
+        let keys: BTreeSet<_> = po.keys().chain(pn.keys()).cloned().collect();
+        for key in keys {
+            let name = po.get(&key).or(pn.get(&key)).map(|p| p.0.clone());
+            let ploc = format!("{loc} parameter {} {}", key.0, name.unwrap_or_default());
+            let ours_p = pours.get(&key).map(|p| &p.1);
+            let ours_required = ours_p.map(|p| p["required"] == true);
+            match (po.get(&key), pn.get(&key)) {
+                (Some(_), None) => self.push(
+                    Class::Warning,
+                    &ploc,
+                    Fact::Removed("the parameter".into()),
+                    " (the client may still send it)",
+                ),
+                (None, Some((_, p))) if p["required"] == true => {
+                    let (class, note) = if ours_required == Some(true) {
+                        (Class::Info, " (our client already sends it)")
+                    } else {
+                        (Class::Breaking, "")
+                    };
+                    self.push(
+                        class,
+                        &ploc,
+                        Fact::Added("a required parameter".into()),
+                        note,
+                    );
+                }
+                (None, Some(_)) => self.push(
+                    Class::Info,
+                    &ploc,
+                    Fact::Added("an optional parameter".into()),
+                    "",
+                ),
+                (Some((_, a)), Some((_, b))) => {
+                    self.required(
+                        &ploc,
+                        Dir::Request,
+                        a["required"] == true,
+                        b["required"] == true,
+                        ours_required,
+                    );
+                    self.deprecated(&ploc, a, b);
+                    self.style(&ploc, key.0.as_str(), a, b, ours_p);
+                    let ours_schema = ours_p.map(|p| &p["schema"]);
+                    self.schema(Dir::Request, &ploc, &a["schema"], &b["schema"], ours_schema);
+                }
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// A flag `required` going from `a` to `b`, judged by ours (`ours_required`) when known.
+    pub(super) fn required(
+        &mut self,
+        loc: &str,
+        dir: Dir,
+        a: bool,
+        b: bool,
+        ours_required: Option<bool>,
+    ) {
+        let fact = |x: &str, y: &str| Fact::Changed("it".into(), x.into(), y.into());
+        match (a, b, dir) {
+            (false, true, Dir::Request) => {
+                let (class, note) = if ours_required == Some(true) {
+                    (Class::Info, " (our client already always sends it)")
+                } else {
+                    (Class::Breaking, "")
+                };
+                self.push(class, loc, fact("optional", "required"), note);
+            }
+            (true, false, Dir::Response) => {
+                let (class, note) = match ours_required {
+                    Some(false) => (Class::Info, " (our client does not require it)"),
+                    _ => (Class::Breaking, " (our client requires it)"),
+                };
+                self.push(class, loc, fact("required", "optional"), note);
+            }
+            (false, true, Dir::Response) => {
+                self.push(Class::Info, loc, fact("optional", "required"), "")
+            }
+            (true, false, Dir::Request) => {
+                self.push(Class::Info, loc, fact("required", "optional"), "")
+            }
+            _ => {}
+        }
+    }
+
+    /// How an array or object parameter is serialised.
+    pub(super) fn style(
+        &mut self,
+        loc: &str,
+        place: &str,
+        a: &Value,
+        b: &Value,
+        ours: Option<&Value>,
+    ) {
+        let effective = |p: &Value| {
+            let style = p["style"].as_str().map_or_else(
+                || match place {
+                    "query" | "cookie" => "form".to_owned(),
+                    _ => "simple".to_owned(),
+                },
+                str::to_owned,
+            );
+            let explode = p["explode"].as_bool().unwrap_or(style == "form");
+            let explode = if explode { "explode" } else { "no explode" };
+            format!("style {style}, {explode}")
+        };
+        let (x, y) = (effective(a), effective(b));
+        if x == y {
+            return;
+        }
+        let compound = |p: &Value, doc: &Value| {
+            let n = norm(doc, &p["schema"]);
+            n.types.contains("array") || n.types.contains("object")
+        };
+        if !compound(a, self.old) && !compound(b, self.new) {
+            return;
+        }
+        let (class, note) = if ours.is_some_and(|p| effective(p) == y) {
+            (Class::Info, " (our client already sends it so)")
+        } else {
+            (Class::Breaking, " (our client sends the old form)")
+        };
+        self.push(
+            class,
+            loc,
+            Fact::Changed("its serialisation".into(), x, y),
+            note,
+        );
+    }
+
+    /// The media type whose schema is compared: ours, else JSON, else the first.
+    pub(super) fn media(content: &Value, prefer: Option<&str>) -> Option<String> {
+        let m = content.as_object()?;
+        prefer
+            .filter(|p| m.contains_key(*p))
+            .map(str::to_owned)
+            .or_else(|| m.keys().find(|k| *k == "application/json").cloned())
+            .or_else(|| m.keys().find(|k| k.contains("json")).cloned())
+            .or_else(|| m.keys().next().cloned())
+    }
+
+    pub(super) fn request_body(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
+        let bloc = format!("{loc} request body");
+        let body = |doc: &Value, op: &Value| op.get("requestBody").map(|b| deref(doc, b).0);
+        let ours_body = self.ours.zip(ours).and_then(|(doc, op)| body(doc, op));
+        let ours_required = ours_body.as_ref().map(|b| b["required"] == true);
+        match (body(self.old, o), body(self.new, n)) {
+            (Some(_), None) => self.push(
+                Class::Warning,
+                &bloc,
+                Fact::Removed("the request body".into()),
+                "",
+            ),
+            (None, Some(b)) => {
+                let required = b["required"] == true;
+                let class = if required && ours_required != Some(true) {
+                    Class::Breaking
+                } else {
+                    Class::Info
+                };
+                let what = if required {
+                    "a required request body"
+                } else {
+                    "an optional request body"
+                };
+                self.push(class, &bloc, Fact::Added(what.into()), "");
+            }
+            (Some(a), Some(b)) => {
+                self.required(
+                    &bloc,
+                    Dir::Request,
+                    a["required"] == true,
+                    b["required"] == true,
+                    ours_required,
+                );
+                let keys = |x: &Value| -> BTreeSet<String> {
+                    x["content"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|m| m.keys().cloned())
+                        .collect()
+                };
+                let (ka, kb) = (keys(&a), keys(&b));
+                let sent = ours_body
+                    .as_ref()
+                    .and_then(|x| Self::media(&x["content"], None));
+                for m in ka.difference(&kb) {
+                    let (class, note) = match &sent {
+                        Some(s) if s != m => (Class::Info, " (our client does not send it)"),
+                        Some(_) => (Class::Breaking, " (our client sends it)"),
+                        None => (Class::Breaking, ""),
+                    };
+                    self.push(
+                        class,
+                        &bloc,
+                        Fact::Removed(format!("media type `{m}`")),
+                        note,
+                    );
+                }
+                for m in kb.difference(&ka) {
+                    self.push(
+                        Class::Info,
+                        &bloc,
+                        Fact::Added(format!("media type `{m}`")),
+                        "",
+                    );
+                }
+                let (ma, mb) = (
+                    Self::media(&a["content"], sent.as_deref()),
+                    Self::media(&b["content"], sent.as_deref()),
+                );
+                if let (Some(ma), Some(mb)) = (ma, mb) {
+                    let ours_schema = ours_body.as_ref().and_then(|x| {
+                        Self::media(&x["content"], None).map(|m| x["content"][m]["schema"].clone())
+                    });
+                    self.schema(
+                        Dir::Request,
+                        &bloc,
+                        &a["content"][ma]["schema"],
+                        &b["content"][mb]["schema"],
+                        ours_schema.as_ref(),
+                    );
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    pub(super) fn responses(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
+        let codes = |op: &Value| -> BTreeSet<String> {
+            op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.keys().cloned())
+                .collect()
+        };
+        let success = |c: &String| c.starts_with('2');
+        let (ca, cb) = (codes(o), codes(n));
+        let ours_codes = ours.map(codes);
+        let accepts = |code: &str| -> Option<bool> {
+            ours_codes.as_ref().map(|set| {
+                set.contains(code) || set.contains(&format!("{}XX", &code[..1.min(code.len())]))
+            })
+        };
+        for code in ca.union(&cb) {
+            let rloc = format!("{loc} response {code}");
+            let what = |s: &str| format!("{s} response");
+            match (ca.contains(code), cb.contains(code)) {
+                (true, false) if success(code) => {
+                    let others: BTreeSet<String> = cb
+                        .iter()
+                        .filter(|c| success(c) && accepts(c) == Some(true))
+                        .cloned()
+                        .collect();
+                    let (class, note) = if others.is_empty() {
+                        (Class::Breaking, String::new())
+                    } else {
+                        (
+                            Class::Info,
+                            format!(" (our client accepts {})", names(&others)),
+                        )
+                    };
+                    self.push(class, &rloc, Fact::Removed(what("the success")), &note);
+                }
+                (true, false) => {
+                    self.push(Class::Info, &rloc, Fact::Removed(what("the error")), "")
+                }
+                (false, true) if success(code) => {
+                    let (class, note) = match accepts(code) {
+                        Some(true) => (Class::Info, " (our client accepts it)"),
+                        Some(false) => (Class::Breaking, " (our client does not accept it)"),
+                        None => (Class::Warning, ""),
+                    };
+                    self.push(class, &rloc, Fact::Added(what("a success")), note);
+                }
+                (false, true) => self.push(Class::Info, &rloc, Fact::Added(what("an error")), ""),
+                _ => {
+                    let resp = |doc: &Value, op: &Value| deref(doc, &op["responses"][code]).0;
+                    let (a, b) = (resp(self.old, o), resp(self.new, n));
+                    let ours_schema = self.ours.zip(ours).and_then(|(doc, op)| {
+                        let r = resp(doc, op);
+                        Self::media(&r["content"], None).map(|m| r["content"][m]["schema"].clone())
+                    });
+                    let (ma, mb) = (
+                        Self::media(&a["content"], None),
+                        Self::media(&b["content"], None),
+                    );
+                    match (ma, mb) {
+                        (Some(ma), Some(mb)) => self.schema(
+                            Dir::Response,
+                            &rloc,
+                            &a["content"][ma]["schema"],
+                            &b["content"][mb]["schema"],
+                            ours_schema.as_ref(),
+                        ),
+                        (None, Some(_)) => self.push(
+                            Class::Warning,
+                            &rloc,
+                            Fact::Added("a response body".into()),
+                            "",
+                        ),
+                        (Some(_), None) if success(code) => self.push(
+                            Class::Breaking,
+                            &rloc,
+                            Fact::Removed("the response body".into()),
+                            "",
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
