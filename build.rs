@@ -25,7 +25,9 @@
 
 use std::{env, fs, path::Path};
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
+};
 use quote::{format_ident, quote};
 
 fn main() {
@@ -47,6 +49,9 @@ fn main() {
         .with_inner_type(quote!(crate::client::ClientState))
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
+    for name in response_only_schemas(&text) {
+        settings.with_patch(name, TypePatch::default().with_attr("#[non_exhaustive]"));
+    }
     for (schema, rust_type) in replacements(&spec) {
         let impls = [TypeImpl::Display, TypeImpl::FromStr];
         settings.with_replacement(schema, rust_type, impls.into_iter());
@@ -62,6 +67,7 @@ fn main() {
     file.items.push(spec_facts(&text, spec_items));
     file.items.extend(paged_impls);
     one_client_type(&mut file);
+    document_setters(&mut file, &operations);
     let code = rename_client(&prettyplease::unparse(&file));
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).to_owned();
@@ -409,6 +415,8 @@ struct OperationFact {
     path: String,
     /// `x-herohealth-paged`, when the operation is a paged list.
     paged: Option<Paged>,
+    /// `(setter name, docs)` of each parameter, from its `description`, place and required-ness.
+    params: Vec<(String, String)>,
 }
 
 /// How a paged list's response becomes a page (`x-herohealth-paged` on the operation).
@@ -458,11 +466,52 @@ fn operation_facts(spec: &openapiv3::OpenAPI) -> Vec<OperationFact> {
                 "{method} {path}: an operation with a `page_index` parameter needs \
                  `x-herohealth-paged` (and only such an operation)"
             );
+            let params = op
+                .parameters
+                .iter()
+                .map(|p| {
+                    let p = match p {
+                        ReferenceOr::Item(p) => p,
+                        ReferenceOr::Reference { reference } => {
+                            let name = reference.rsplit('/').next().unwrap();
+                            let components = spec.components.as_ref().expect("components");
+                            match components.parameters.get(name) {
+                                Some(ReferenceOr::Item(p)) => p,
+                                _ => panic!("parameter {reference} not found"),
+                            }
+                        }
+                    };
+                    let data = p.parameter_data_ref();
+                    let place = match p {
+                        openapiv3::Parameter::Query { .. } => "query",
+                        openapiv3::Parameter::Path { .. } => "path",
+                        openapiv3::Parameter::Header { .. } => "header",
+                        openapiv3::Parameter::Cookie { .. } => "cookie",
+                    };
+                    let setter: String = data
+                        .name
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    let need = if data.required {
+                        "required"
+                    } else {
+                        "optional"
+                    };
+                    let mut doc = data.description.clone().unwrap_or_default();
+                    if !doc.is_empty() {
+                        doc.push_str("\n\n");
+                    }
+                    doc.push_str(&format!("The {place} parameter `{}` ({need}).", data.name));
+                    (snake_case(&setter), doc)
+                })
+                .collect();
             out.push(OperationFact {
                 id: snake_case(id),
                 method: method.to_ascii_uppercase(),
                 path: path.clone(),
                 paged,
+                params,
             });
         }
     }
@@ -850,4 +899,154 @@ fn rename_client(code: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Docs on every request builder's setters (progenitor writes none): each parameter's
+/// `description` from the spec with its place and whether it is required, and what `body` and
+/// `body_map` take.
+fn document_setters(file: &mut syn::File, operations: &[OperationFact]) {
+    use heck::ToUpperCamelCase;
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .expect("progenitor's builder module");
+    for item in builder.1.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let ty = &imp.self_ty;
+        let ty = quote!(#ty).to_string().replace(' ', "");
+        let Some(op) = operations
+            .iter()
+            .find(|o| ty == format!("{}<'a>", o.id.to_upper_camel_case()))
+        else {
+            continue;
+        };
+        for f in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            let name = f.sig.ident.to_string();
+            if f.attrs.iter().any(|a| a.path().is_ident("doc")) {
+                continue;
+            }
+            let doc = match name.as_str() {
+                "new" => "A request with nothing set; prefer the client's method of the same \
+                    operation."
+                    .to_owned(),
+                "body" => "The request body, whole: a value of the body type or its builder \
+                    (`types::builder::...`)."
+                    .to_owned(),
+                "body_map" => "Sets the request body's fields through its builder: \
+                    `.body_map(|b| b.field(value))`. Fields the builder checks (NHS numbers, \
+                    patient ids, SNOMED codes, contact details) fail `send()` with an error that \
+                    names the field, before anything is sent."
+                    .to_owned(),
+                _ => match op.params.iter().find(|(setter, _)| *setter == name) {
+                    Some((_, doc)) => doc.clone(),
+                    None => continue,
+                },
+            };
+            for line in doc.lines() {
+                let line = format!(" {line}");
+                f.attrs.push(syn::parse_quote!(#[doc = #line]));
+            }
+        }
+    }
+}
+
+/// Component schemas that only responses use (never a request body or parameter, directly or
+/// through a `$ref`): the types users receive but never build. They get `#[non_exhaustive]`, so
+/// that an optional field Hero adds later is not a breaking change for anyone.
+fn response_only_schemas(text: &str) -> Vec<String> {
+    use serde_yaml::Value;
+    use std::collections::BTreeSet;
+    let doc: Value = serde_yaml::from_str(text).expect("parse openapi.yaml");
+    let schemas = doc["components"]["schemas"].clone();
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Mapping(m) => {
+                for (k, child) in m {
+                    if k.as_str() == Some("$ref")
+                        && let Some(r) = child.as_str()
+                        && let Some(name) = r.strip_prefix("#/components/schemas/")
+                    {
+                        out.push(name.to_owned());
+                    }
+                    refs(child, out);
+                }
+            }
+            Value::Sequence(items) => items.iter().for_each(|i| refs(i, out)),
+            _ => {}
+        }
+    }
+    let closure = |roots: Vec<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo = roots;
+        while let Some(name) = todo.pop() {
+            if seen.insert(name.clone()) {
+                refs(&schemas[name.as_str()], &mut todo);
+            }
+        }
+        seen
+    };
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for (_, item) in doc["paths"].as_mapping().into_iter().flatten() {
+        for (_, op) in item.as_mapping().into_iter().flatten() {
+            refs(&op["requestBody"], &mut sent);
+            refs(&op["parameters"], &mut sent);
+            for (code, r) in op["responses"].as_mapping().into_iter().flatten() {
+                let code = code
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| code.as_u64().map(|c| c.to_string()).unwrap_or_default());
+                if code.starts_with('2') {
+                    refs(r, &mut received);
+                }
+            }
+        }
+    }
+    // Parameters and responses may be `$ref`s into `components`: follow those too.
+    let components = &doc["components"];
+    let follow = |list: &mut Vec<String>, section: &str, v: &Value| {
+        let mut direct = Vec::new();
+        fn section_refs(v: &Value, section: &str, out: &mut Vec<String>) {
+            match v {
+                Value::Mapping(m) => {
+                    for (k, child) in m {
+                        if k.as_str() == Some("$ref")
+                            && let Some(r) = child.as_str()
+                            && let Some(name) = r.strip_prefix(&format!("#/components/{section}/"))
+                        {
+                            out.push(name.to_owned());
+                        }
+                        section_refs(child, section, out);
+                    }
+                }
+                Value::Sequence(items) => items.iter().for_each(|i| section_refs(i, section, out)),
+                _ => {}
+            }
+        }
+        section_refs(v, section, &mut direct);
+        for name in direct {
+            refs(&components[section][name.as_str()], list);
+        }
+    };
+    for (_, item) in doc["paths"].as_mapping().into_iter().flatten() {
+        for (_, op) in item.as_mapping().into_iter().flatten() {
+            follow(&mut sent, "parameters", &op["parameters"]);
+            follow(&mut sent, "requestBodies", &op["requestBody"]);
+        }
+    }
+    let sent = closure(sent);
+    let received = closure(received);
+    received
+        .into_iter()
+        .filter(|name| !sent.contains(name))
+        .filter(|name| {
+            schemas[name.as_str()]
+                .get("x-herohealth-rust-type")
+                .is_none()
+        })
+        .collect()
 }

@@ -55,6 +55,8 @@ pub mod find;
 #[doc(hidden)]
 pub mod fuzzing;
 mod paginate;
+mod ranges;
+mod recipient;
 pub mod redact;
 mod register;
 mod response;
@@ -76,6 +78,7 @@ pub use enums::{
 pub use error::{Error, ErrorKind, Result};
 pub use find::{FindOptions, FoundSend, SendAttempt};
 pub use paginate::{PageOptions, Paginate};
+pub use ranges::{BackwardsRange, TimeRange};
 pub use redact::Sensitive;
 pub use register::Registration;
 /// The HTTP client this crate is built on (0.13), for [`HeroClientBuilder::configure_http`].

@@ -664,3 +664,72 @@ async fn register_patient_pds_by_demographics_and_identity_check() {
         Some("https://patient.herohealth.net/verify/abc123")
     );
 }
+
+#[tokio::test]
+async fn time_ranges_send_one_or_two_timestamps_and_a_backwards_range_sends_nothing() {
+    let from = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
+    let to = Utc.with_ymd_and_hms(2024, 3, 31, 23, 59, 59).unwrap();
+    let list = json!({"data": [], "count": 0});
+    for (call, query) in [
+        (
+            0,
+            "scheduled_at%5B%5D=2024-03-01T00%3A00%3A00Z&sent_at%5B%5D=2024-03-01T00%3A00%3A00Z\
+             &sent_at%5B%5D=2024-03-31T23%3A59%3A59Z",
+        ),
+        (
+            1,
+            "scheduled_at%5B%5D=2024-03-01T00%3A00%3A00Z&scheduled_at%5B%5D=2024-03-31T23%3A59%3A59Z\
+             &sent_at%5B%5D=2024-03-01T00%3A00%3A00Z",
+        ),
+    ] {
+        let (server, client) = serve_with(ResponseTemplate::new(200).set_body_json(&list)).await;
+        let request = client.list_sent_messages();
+        let request = match call {
+            0 => request.sent_between(from, to).scheduled_since(from),
+            _ => request.sent_since(from).scheduled_between(from, to),
+        };
+        request.send().await.unwrap();
+        let r = only_request(&server, "GET", "/v2/sent_messages").await;
+        assert_eq!(r.url.query(), Some(query));
+    }
+
+    let (server, client) = serve_with(ResponseTemplate::new(200).set_body_json(&list)).await;
+    let err = client
+        .list_sent_messages()
+        .sent_between(to, from)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("sent_at"), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_recipient_takes_the_date_of_birth_as_a_date() {
+    let (server, client) =
+        serve_with(ResponseTemplate::new(200).set_body_json(batch_example())).await;
+    let dob = chrono::NaiveDate::from_ymd_opt(1984, 3, 1).unwrap();
+    client
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("Flu clinic")
+                .channel(herohealth::BatchChannel::Sms)
+                .content("Your flu jab is due")
+                .recipients(vec![
+                    types::BatchRecipient::new("9434765919".parse().unwrap(), dob),
+                    types::BatchRecipient::without_date_of_birth("9434765870".parse().unwrap()),
+                ])
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/batch_message").await;
+    assert_eq!(
+        body(&r)["recipients"],
+        json!([
+            {"nhs_number": "9434765919", "dob": "1984-03-01T00:00:00Z"},
+            {"nhs_number": "9434765870", "dob": null},
+        ])
+    );
+}
