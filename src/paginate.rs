@@ -7,11 +7,11 @@
 //!   than asked for (a maximum page size), so that page's length becomes the page size and the next
 //!   page is asked for too (one extra request for a list that really was that short);
 //! - `count` is taken as the total across pages only when it exceeds the items of the page it came
-//!   with (a page can never hold more than the total); then the number of pages is known, later
+//!   with (a page can never hold more than the total) and is not negative; then the number of pages is known, later
 //!   pages are prefetched up to the configured concurrency, and no page past the total is asked for;
 //!   a `count` that changes while iterating moves the end;
-//! - a page that repeats the previous one (a server that ignores `page_index`) is an error, not an
-//!   endless loop.
+//! - a page that repeats the previous one item for item (a server that ignores `page_index`) is an
+//!   error, not an endless loop.
 //!
 //! Items come out in order. At most `concurrency` pages are in flight or waiting to be consumed, so
 //! memory is bounded by the page size, not the list. Errors come out of the stream as items and end
@@ -128,7 +128,8 @@ struct State<'a, T> {
     finished: bool,
     buffer: VecDeque<T>,
     emitted: usize,
-    previous: Option<(T, T)>,
+    /// The last page's items, to tell a server that ignores `page_index`.
+    previous: Option<Vec<T>>,
 }
 
 /// The engine: items of the pages `fetch` returns, in order.
@@ -200,12 +201,10 @@ where
                 }
             };
             let len = page.items.len() as u64;
-            if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
-                if index > 0
-                    && s.previous
-                        .as_ref()
-                        .is_some_and(|(f, l)| f == first && l == last)
-                {
+            if !page.items.is_empty() {
+                // The whole page, not its first and last rows: rows without an id (batch
+                // recipients) can repeat at a page's edges while the pages differ.
+                if index > 0 && s.previous.as_ref() == Some(&page.items) {
                     s.finished = true;
                     let err = Error::new(
                         ErrorKind::Decode,
@@ -216,10 +215,11 @@ where
                     );
                     return Some((Err(err), s));
                 }
-                s.previous = Some((first.clone(), last.clone()));
+                s.previous = Some(page.items.clone());
             }
             match page.count {
-                Some(c) if s.total.is_some() || c as u64 > len => s.total = Some(c),
+                // A negative count is no total at all: the list ends at its first short page.
+                Some(c) if c >= 0 && (s.total.is_some() || c as u64 > len) => s.total = Some(c),
                 _ => {}
             }
             if index == 0 && len > 0 && len < s.effective {

@@ -88,12 +88,28 @@ impl RetryPolicy {
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1): full jitter over the
     /// exponential cap, and at least `retry_after`.
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let cap = self
-            .initial_backoff
-            .saturating_mul(1u32 << (attempt - 1).min(20))
-            .min(self.max_backoff);
-        let jittered = cap.mul_f64(fastrand::f64());
+        let jittered = self.backoff_cap(attempt).mul_f64(fastrand::f64());
         jittered.max(retry_after.unwrap_or_default())
+    }
+
+    /// The longest wait before attempt `attempt + 1`: the initial backoff, doubled for each
+    /// attempt after the first, at most the maximum backoff. The wait itself is drawn uniformly
+    /// below it (full jitter), and is never shorter than a `Retry-After`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::RetryPolicy;
+    /// let p = RetryPolicy::default()
+    ///     .initial_backoff(Duration::from_millis(100))
+    ///     .max_backoff(Duration::from_millis(300));
+    /// assert_eq!(p.backoff_cap(1), Duration::from_millis(100));
+    /// assert_eq!(p.backoff_cap(2), Duration::from_millis(200));
+    /// assert_eq!(p.backoff_cap(3), Duration::from_millis(300));
+    /// ```
+    pub fn backoff_cap(&self, attempt: u32) -> Duration {
+        self.initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+            .min(self.max_backoff)
     }
 }
 
@@ -146,17 +162,51 @@ mod tests {
     }
 
     #[test]
-    fn delays_are_capped_and_honour_retry_after() {
+    fn the_cap_doubles_per_attempt_up_to_the_maximum() {
+        let p = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(700));
+        let caps: Vec<_> = (1..=5).map(|a| p.backoff_cap(a).as_millis()).collect();
+        assert_eq!(caps, [100, 200, 400, 700, 700]);
+        assert_eq!(p.backoff_cap(40), Duration::from_millis(700));
+        assert_eq!(p.backoff_cap(0), Duration::from_millis(100));
+    }
+
+    /// The waits are spread over the whole range below the cap (full jitter): never above it, and
+    /// not stuck at zero or at the cap. 2,000 draws: the chance that a correct uniform draw fails
+    /// these bounds is below 1e-100.
+    #[test]
+    fn waits_are_drawn_below_the_cap_and_grow_with_it() {
         let p = RetryPolicy::default()
             .initial_backoff(Duration::from_millis(100))
             .max_backoff(Duration::from_millis(300));
-        for attempt in 1..30 {
-            assert!(p.delay(attempt, None) <= Duration::from_millis(300));
+        let mean = |attempt: u32| {
+            let draws: Vec<f64> = (0..2_000)
+                .map(|_| p.delay(attempt, None).as_secs_f64() * 1_000.0)
+                .collect();
+            let cap = p.backoff_cap(attempt).as_secs_f64() * 1_000.0;
+            assert!(draws.iter().all(|d| *d <= cap), "a wait above the cap");
+            assert!(draws.iter().any(|d| *d < cap * 0.1), "never a short wait");
+            assert!(draws.iter().any(|d| *d > cap * 0.9), "never a long wait");
+            draws.iter().sum::<f64>() / draws.len() as f64
+        };
+        let (first, second, third) = (mean(1), mean(2), mean(3));
+        assert!((35.0..65.0).contains(&first), "{first}");
+        assert!((70.0..130.0).contains(&second), "{second}");
+        assert!((105.0..195.0).contains(&third), "{third}");
+    }
+
+    #[test]
+    fn a_retry_after_is_the_shortest_wait() {
+        let p = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(300));
+        for attempt in 1..5 {
+            assert_eq!(
+                p.delay(attempt, Some(Duration::from_secs(2))),
+                Duration::from_secs(2)
+            );
+            assert!(p.delay(attempt, Some(Duration::from_millis(1))) >= Duration::from_millis(1));
         }
-        assert!(p.delay(1, None) <= Duration::from_millis(100));
-        assert_eq!(
-            p.delay(1, Some(Duration::from_secs(2))),
-            Duration::from_secs(2)
-        );
     }
 }

@@ -68,6 +68,23 @@ impl WaitOptions {
         self.deadline = deadline;
         self
     }
+
+    /// The waits between polls, in order, as the waiters use them: the initial interval, then
+    /// each `multiplier` times the one before, at most the maximum interval (the deadline cuts
+    /// the last one short).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::WaitOptions;
+    /// let secs: Vec<f64> = WaitOptions::default().intervals().take(4).map(|d| d.as_secs_f64()).collect();
+    /// assert_eq!(secs, [1.0, 1.5, 2.25, 3.375]);
+    /// ```
+    pub fn intervals(&self) -> impl Iterator<Item = Duration> + use<> {
+        let (multiplier, max) = (self.multiplier, self.max_interval);
+        std::iter::successors(Some(self.initial_interval.min(max)), move |d| {
+            Some(d.mul_f64(multiplier).min(max))
+        })
+    }
 }
 
 struct Watch<'a, T> {
@@ -77,7 +94,7 @@ struct Watch<'a, T> {
     what: String,
     options: WaitOptions,
     started: Option<Instant>,
-    interval: Duration,
+    intervals: Box<dyn Iterator<Item = Duration> + Send + 'a>,
     last: Option<T>,
     polled: bool,
     done: bool,
@@ -99,7 +116,7 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
         what,
         options,
         started: None,
-        interval: options.initial_interval,
+        intervals: Box::new(options.intervals()),
         last: None,
         polled: false,
         done: false,
@@ -128,11 +145,8 @@ fn watch<'a, T: PartialEq + Clone + Send + 'a>(
                     );
                     return Some((Err(err), w));
                 }
-                tokio::time::sleep(w.interval.min(remaining)).await;
-                w.interval = w
-                    .interval
-                    .mul_f64(w.options.multiplier)
-                    .min(w.options.max_interval);
+                let interval = w.intervals.next().unwrap_or(w.options.max_interval);
+                tokio::time::sleep(interval.min(remaining)).await;
             }
             w.polled = true;
             let state = match (w.fetch)().await {

@@ -317,3 +317,85 @@ async fn extra_fields_and_missing_optional_fields_decode() {
     assert_eq!(sent.snomed_code, None);
     assert_eq!(sent.send_at, None);
 }
+
+/// The most of a success body the client reads (32 MiB), as its docs promise.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// A server that answers one request with a chunked 200 whose body is `json` padded with spaces to
+/// exactly `len` bytes (still valid JSON), in chunks of an odd size that lands on no boundary.
+async fn chunked_json(json: &'static str, len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 8192];
+        let _ = sock.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        let _ = sock.write_all(head.as_bytes()).await;
+        let mut body = json.as_bytes().to_vec();
+        body.resize(len, b' ');
+        for chunk in body.chunks(999_983) {
+            let frame = format!("{:x}\r\n", chunk.len());
+            if sock.write_all(frame.as_bytes()).await.is_err()
+                || sock.write_all(chunk).await.is_err()
+                || sock.write_all(b"\r\n").await.is_err()
+            {
+                return;
+            }
+        }
+        let _ = sock.write_all(b"0\r\n\r\n").await;
+    });
+    format!("http://{addr}")
+}
+
+const LIST: &str = r#"{"data":[],"count":0}"#;
+const SENT: &str = r#"{"message_id":"m-1","content":"c","created_at":"2024-03-15T14:00:00Z","write_to_record":false}"#;
+
+#[tokio::test]
+async fn a_chunked_success_body_up_to_the_cap_is_read_and_one_byte_more_is_refused() {
+    // A normal chunked answer (no Content-Length), as a CDN may send.
+    let hero = client(&chunked_json(LIST, 4_000).await, RetryPolicy::disabled());
+    assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 0);
+    // Exactly the cap: read.
+    let hero = client(&chunked_json(LIST, MAX_BODY).await, RetryPolicy::disabled());
+    assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 0);
+    // One byte over: a Decode error that says why, not a silent truncation.
+    let hero = client(
+        &chunked_json(LIST, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let err = hero.list_sent_messages().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+    assert!(!err.accepted(), "a GET is not a send");
+}
+
+#[tokio::test]
+async fn a_sends_chunked_answer_up_to_the_cap_is_read_and_one_byte_more_is_an_accepted_send() {
+    let send = |hero: HeroClient| async move {
+        hero.send_message()
+            .body_map(|b| {
+                b.patient_id("98765")
+                    .message_type(herohealth::MessageType::Sms)
+                    .message_string("Your results are ready")
+            })
+            .send()
+            .await
+    };
+    let hero = client(&chunked_json(SENT, 4_000).await, RetryPolicy::disabled());
+    assert_eq!(send(hero).await.unwrap().message_id, "m-1");
+    let hero = client(&chunked_json(SENT, MAX_BODY).await, RetryPolicy::disabled());
+    assert_eq!(send(hero).await.unwrap().message_id, "m-1");
+    let hero = client(
+        &chunked_json(SENT, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let err = send(hero).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(
+        err.accepted() && err.may_have_been_sent(),
+        "Hero answered 200: the message went, whatever the body: {err}"
+    );
+    assert!(!err.is_retryable());
+}

@@ -262,3 +262,98 @@ async fn a_wait_past_its_deadline_is_a_wait_deadline_not_a_timeout() {
     let err = hero.wait_for_delivery("404", fast()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+/// A wiremock server answering `GET /v2/sent_messages` page by page (`page_index`).
+async fn paged_server(
+    pages: Vec<serde_json::Value>,
+) -> (wiremock::MockServer, herohealth::HeroClient) {
+    use wiremock::{Mock, ResponseTemplate, matchers};
+    let server = wiremock::MockServer::start().await;
+    for (i, page) in pages.into_iter().enumerate() {
+        Mock::given(matchers::query_param("page_index", i.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page))
+            .mount(&server)
+            .await;
+    }
+    let hero = herohealth::HeroClient::builder()
+        .api_key("stream-test-key")
+        .practice_group_id("stream-test-practice")
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    (server, hero)
+}
+
+fn sent_row(id: u64) -> serde_json::Value {
+    serde_json::json!({
+        "id": id.to_string(), "content": "Hello", "sent_at": null, "created_at": null,
+        "scheduled_at": null, "status": "delivered", "sent_by": "Integration", "message_type": "sms",
+        "recipient_contact_detail": "+447700900123",
+        "patient": {"id": "1", "title": null, "first_name": "Ada", "last_name": "Lovelace"},
+        "write_to_record": {"write_to_record_at": null, "status": null, "failure_reason": null},
+        "short_link": null, "campaign": null
+    })
+}
+
+#[tokio::test]
+async fn a_negative_count_does_not_end_the_list_early() {
+    let page = |ids: &[u64]| serde_json::json!({"data": ids.iter().map(|i| sent_row(*i)).collect::<Vec<_>>(), "count": -1});
+    let (server, hero) = paged_server(vec![page(&[1, 2]), page(&[3, 4]), page(&[5])]).await;
+    let all: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|m| m.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn pages_that_share_their_first_and_last_rows_are_not_a_repeated_page() {
+    // Rows without an id can be equal at a page's edges; only a page repeated whole is an error.
+    let page = |middle: u64| serde_json::json!({"data": [sent_row(7), sent_row(middle), sent_row(7)], "count": 7});
+    let last = serde_json::json!({"data": [sent_row(9)], "count": 7});
+    let (_server, hero) = paged_server(vec![page(1), page(2), last]).await;
+    let all: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(3))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 7);
+
+    let (_server, hero) = paged_server(vec![page(1), page(1), page(1)]).await;
+    let err = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(3))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("ignores page_index"), "{err}");
+}
+
+#[test]
+fn poll_intervals_grow_by_the_multiplier_up_to_the_maximum() {
+    let ms = |o: WaitOptions, n: usize| -> Vec<u128> {
+        o.intervals().take(n).map(|d| d.as_millis()).collect()
+    };
+    assert_eq!(
+        ms(WaitOptions::default(), 12),
+        [
+            1000, 1500, 2250, 3375, 5062, 7593, 11390, 17085, 25628, 30000, 30000, 30000
+        ]
+    );
+    let custom = WaitOptions::default()
+        .initial_interval(Duration::from_millis(100))
+        .max_interval(Duration::from_millis(1000))
+        .multiplier(2.0);
+    assert_eq!(ms(custom, 6), [100, 200, 400, 800, 1000, 1000]);
+    // A multiplier below 1 would shrink the waits into a busy loop: it is raised to 1.
+    let flat = WaitOptions::default()
+        .initial_interval(Duration::from_millis(100))
+        .multiplier(0.1);
+    assert_eq!(ms(flat, 3), [100, 100, 100]);
+}
