@@ -35,6 +35,26 @@
 //! println!("sent {}", sent.message_id);
 //! # Ok(()) }
 //! ```
+//!
+//! # Feature flags
+//!
+//! Exactly one TLS feature is meant to be on (the client refuses plain `http` off loopback):
+//!
+//! | feature | TLS |
+//! | --- | --- |
+//! | `rustls` (default) | rustls with the aws-lc-rs crypto provider (reqwest's default); the operating system's trust store |
+//! | `rustls-ring` | rustls with the ring provider: the same TLS, a shorter clean build (no aws-lc-sys); use with `default-features = false` |
+//! | `native-tls` | the platform's TLS library (OpenSSL, SChannel, Security framework); use with `default-features = false` |
+//!
+//! # Layout
+//!
+//! - [`api`]: generated at build time from `openapi.yaml` by progenitor: [`HeroClient`]'s
+//!   operations, their request builders (`api::builder`), the data types ([`types`]) and
+//!   `api::spec`, facts of the spec (the operation table) for code that must not copy them.
+//! - Handwritten: configuration ([`HeroClientBuilder`]), the request pipeline ([`transport`]),
+//!   [`Error`], [`RetryPolicy`], pagination ([`Paginate`]), waiters ([`WaitOptions`]),
+//!   checked values ([`validate`]), forward-compatible [`enums`], redaction ([`redact`]) and
+//!   the resolution of a send whose outcome is unknown ([`find`]).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
