@@ -55,6 +55,19 @@
 //!   [`Error`], [`RetryPolicy`], pagination ([`Paginate`]), waiters ([`WaitOptions`]),
 //!   checked values ([`validate`]), forward-compatible [`enums`], redaction ([`redact`]) and
 //!   the resolution of a send whose outcome is unknown ([`find`]).
+//!
+//! # Stability
+//!
+//! A field or enum value Hero adds later is not a breaking change for your code. The types
+//! you receive are `#[non_exhaustive]` (build them in tests with `serde_json` or their
+//! builders), the enums decode values they do not know as `Unknown`, and request types are built
+//! through builders (`body_map`, `types::X::builder()`, [`types::BatchRecipient::new`]). CI
+//! compiles `tests/semver_user_code.rs` unchanged against a spec with new fields to keep it so.
+//!
+//! ```compile_fail,E0639
+//! // A response type cannot be built field by field outside the crate:
+//! let page = herohealth::types::SentMessageList { data: vec![], count: 0 };
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
