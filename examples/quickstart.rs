@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
 use herohealth::{
-    BatchChannel, Environment, HeroClient, MessageType, PageOptions, Paginate, WaitOptions,
-    types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
+    BatchChannel, Environment, HeroClient, MessageType, PageOptions, Paginate, Registration,
+    WaitOptions, types::BatchRecipient,
 };
 use herohealth_mock::MockServer;
 
@@ -49,32 +49,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // 1. The patient's Hero id, traced on the Spine (PDS) by NHS number and date of birth.
-    let nhs_number = nhs.parse()?;
-    let registered = hero
-        .register_patient_pds()
-        .body(RegisterPatientPdsByNhsNumber {
-            nhs_number,
-            dob,
-            ehr_partner: None,
-            ehr_partner_id: None,
-        })
-        .send()
-        .await?
-        .into_inner();
-    let Some(patient_id) = registered.patient_id else {
-        return Err(format!(
-            "the patient must verify their identity first: {:?}",
-            registered.login_url
-        )
-        .into());
+    let patient_id = match hero.register_patient(nhs.parse()?, dob).await? {
+        Registration::Registered { patient_id } => patient_id,
+        Registration::MustVerify { login_url, .. } => {
+            return Err(
+                format!("the patient must verify their identity first: {login_url:?}").into(),
+            );
+        }
+        other => return Err(format!("an answer this version does not know: {other:?}").into()),
     };
     println!("1. registered the patient: Hero patient_id {patient_id}");
 
     // 2. A batch message to the patient.
-    let recipient = BatchRecipient {
-        nhs_number: nhs.parse()?,
-        dob: Some(dob.and_hms_opt(0, 0, 0).unwrap().and_utc()),
-    };
+    let recipient = BatchRecipient::new(nhs.parse()?, dob);
     let batch = hero
         .create_batch_message()
         .body_map(|b| {
@@ -102,13 +89,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let polling = WaitOptions::default()
         .initial_interval(Duration::from_millis(250))
         .deadline(Duration::from_secs(120));
-    let mut batch_updates = std::pin::pin!(hero.watch_batch(&batch.id, polling));
+    let mut batch_updates = hero.watch_batch(&batch.id, polling);
     while let Some(update) = batch_updates.next().await {
         println!("   batch status: {}", update?.status);
     }
 
     // 4. Its sends, page by page as they are read.
-    let mut sends = std::pin::pin!(hero.list_batch_message_sends().id(&batch.id).stream());
+    let mut sends = hero.list_batch_message_sends().id(&batch.id).stream();
     while let Some(s) = sends.try_next().await? {
         println!(
             "4. send {}: {} on {} at {:?}",
@@ -120,7 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sent = hero
         .send_message()
         .body_map(|b| {
-            b.patient_id(patient_id.as_str())
+            b.patient_id(patient_id.clone())
                 .message_type(MessageType::Sms)
                 .message_string("Your test results are ready. Please call the surgery.")
                 .write_to_record(true)
@@ -129,7 +116,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .into_inner();
     println!("5. sent message {}", sent.message_id);
-    let mut deliveries = std::pin::pin!(hero.watch_delivery(&sent.message_id, polling));
+    let mut deliveries = hero.watch_delivery(&sent.message_id, polling);
     while let Some(update) = deliveries.next().await {
         let status = update?;
         println!(
@@ -141,7 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 6. The patient's sent messages, streamed.
     let listed: Vec<_> = hero
         .list_sent_messages()
-        .patient_id(patient_id.as_str())
+        .patient_id(patient_id.clone())
         .stream_with(PageOptions::default().page_size(50))
         .try_collect()
         .await?;
