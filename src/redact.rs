@@ -243,22 +243,38 @@ pub(crate) fn json_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
+impl crate::api::types::ValidationIssue {
+    /// The field Hero refused, as a dotted path (`recipients.0.dob`): names the API description
+    /// declares and indices; any other text Hero put in the path is masked (`…`).
+    ///
+    /// ```
+    /// # fn show(err: &herohealth::Error) {
+    /// for issue in err.validation_issues() {
+    ///     eprintln!("Hero refused {}", issue.field());
+    /// }
+    /// # }
+    /// ```
+    pub fn field(&self) -> String {
+        use crate::api::types::ValidationIssuePathItem as P;
+        let path: Vec<String> = self
+            .path
+            .iter()
+            .map(|p| match p {
+                P::String(s) => mask_key(s).to_owned(),
+                P::Integer(i) => i.to_string(),
+            })
+            .collect();
+        path.join(".")
+    }
+}
+
 /// One of Hero's validation issues, masked: `recipients.0.dob (invalid_date, expected date)`.
 pub(crate) fn describe_issue(issue: &crate::api::types::ValidationIssue) -> String {
-    use crate::api::types::ValidationIssuePathItem as P;
-    let path: Vec<String> = issue
-        .path
-        .iter()
-        .map(|p| match p {
-            P::String(s) => mask_key(s).to_owned(),
-            P::Integer(i) => i.to_string(),
-        })
-        .collect();
     // Zod's codes and expected types: the words `openapi.yaml` declares for them, and enum values.
     let word = |s: &str| mask_words(s, structural);
     format!(
         "{} ({}, expected {})",
-        path.join("."),
+        issue.field(),
         word(&issue.code),
         word(&issue.expected)
     )
