@@ -244,6 +244,19 @@ fn from_status(status: StatusCode, headers: &HeaderMap, ctx: Option<&ResponseCon
     err
 }
 
+/// The error an error status with `body` becomes, as a send of `operation` sees it: for the fuzz
+/// target, which must reach this path without a server.
+pub(crate) fn error_for_status_body(status: u16, body: &[u8]) -> Error {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let ctx = ResponseContext {
+        operation: "send_message",
+        attempts: 1,
+        outcome_unknown: false,
+        body: Some(Bytes::copy_from_slice(body)),
+    };
+    from_status(status, &HeaderMap::new(), Some(&ctx))
+}
+
 /// A reqwest error without its URL (the query may name a patient).
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     let e = e.without_url();
