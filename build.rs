@@ -201,16 +201,9 @@ fn operations_mut(
 /// `Result<Response<T>>`: the one boundary between progenitor's types and ours, so that it holds for
 /// every operation the spec gains.
 fn own_the_boundary(file: &mut syn::File) -> std::collections::BTreeMap<String, syn::Type> {
-    let builder = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
-        .expect("progenitor's builder module");
+    let builder = module(&mut file.items, "builder");
     let mut sends = std::collections::BTreeMap::new();
-    for item in builder.1.iter_mut() {
+    for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         let Some(pos) = imp.items.iter().position(
             |i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "send" && f.sig.asyncness.is_some()),
@@ -355,23 +348,9 @@ fn spec_facts(text: &str, tables: Vec<syn::Item>) -> syn::Item {
 /// an optional enum) take the same inputs as a required one (`"1240751000000100"`, a value, or
 /// `None`/`Some(value)`), through `crate::validate::IntoOptional`.
 fn optional_checked_setters(file: &mut syn::File) {
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
-        .expect("progenitor's types module");
-    let builder = types
-        .1
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
-        .expect("typify's builder module");
-    for item in builder.1.iter_mut() {
+    let types = module(&mut file.items, "types");
+    let builder = module(types, "builder");
+    for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         for f in imp.items.iter_mut() {
             let syn::ImplItem::Fn(f) = f else { continue };
@@ -906,15 +885,8 @@ fn rename_client(code: &str) -> String {
 /// `body_map` take.
 fn document_setters(file: &mut syn::File, operations: &[OperationFact]) {
     use heck::ToUpperCamelCase;
-    let builder = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
-        .expect("progenitor's builder module");
-    for item in builder.1.iter_mut() {
+    let builder = module(&mut file.items, "builder");
+    for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         let ty = &imp.self_ty;
         let ty = quote!(#ty).to_string().replace(' ', "");
@@ -1049,4 +1021,16 @@ fn response_only_schemas(text: &str) -> Vec<String> {
                 .is_none()
         })
         .collect()
+}
+
+/// The items of the inline module `name` among `items` (progenitor's `builder` and `types`,
+/// typify's `types::builder`).
+fn module<'a>(items: &'a mut [syn::Item], name: &str) -> &'a mut Vec<syn::Item> {
+    items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the generated `{name}` module"))
 }

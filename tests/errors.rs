@@ -246,8 +246,12 @@ fn bad_configuration_is_refused_with_the_reason() {
     assert!(!debug.contains(KEY) && !debug.contains(PRACTICE), "{debug}");
 }
 
-/// A one-shot raw HTTP server that answers `head` and then `body_chunks` chunks of 1 MiB.
-async fn raw_server(head: &'static str, body_chunks: usize) -> String {
+const CHUNKED: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+
+/// A one-shot raw HTTP server that answers `head`, then `body` in chunked framing, `chunk` bytes
+/// a frame.
+async fn raw_server(head: &'static str, body: Vec<u8>, chunk: usize) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -256,11 +260,10 @@ async fn raw_server(head: &'static str, body_chunks: usize) -> String {
         let mut buf = vec![0u8; 8192];
         let _ = sock.read(&mut buf).await;
         let _ = sock.write_all(head.as_bytes()).await;
-        let chunk = vec![b' '; 1 << 20];
-        for _ in 0..body_chunks {
-            let frame = format!("{:x}\r\n", chunk.len());
+        for piece in body.chunks(chunk) {
+            let frame = format!("{:x}\r\n", piece.len());
             if sock.write_all(frame.as_bytes()).await.is_err()
-                || sock.write_all(&chunk).await.is_err()
+                || sock.write_all(piece).await.is_err()
                 || sock.write_all(b"\r\n").await.is_err()
             {
                 return;
@@ -273,11 +276,7 @@ async fn raw_server(head: &'static str, body_chunks: usize) -> String {
 
 #[tokio::test]
 async fn a_huge_body_is_refused_not_buffered() {
-    let url = raw_server(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
-        64,
-    )
-    .await;
+    let url = raw_server(CHUNKED, vec![b' '; 64 << 20], 1 << 20).await;
     let hero = client(&url, RetryPolicy::disabled());
     let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
@@ -285,7 +284,8 @@ async fn a_huge_body_is_refused_not_buffered() {
 
     let url = raw_server(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\n\r\n",
-        0,
+        Vec::new(),
+        1,
     )
     .await;
     let hero = client(&url, RetryPolicy::disabled());
@@ -324,29 +324,9 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 /// A server that answers one request with a chunked 200 whose body is `json` padded with spaces to
 /// exactly `len` bytes (still valid JSON), in chunks of an odd size that lands on no boundary.
 async fn chunked_json(json: &'static str, len: usize) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 8192];
-        let _ = sock.read(&mut buf).await;
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
-        let _ = sock.write_all(head.as_bytes()).await;
-        let mut body = json.as_bytes().to_vec();
-        body.resize(len, b' ');
-        for chunk in body.chunks(999_983) {
-            let frame = format!("{:x}\r\n", chunk.len());
-            if sock.write_all(frame.as_bytes()).await.is_err()
-                || sock.write_all(chunk).await.is_err()
-                || sock.write_all(b"\r\n").await.is_err()
-            {
-                return;
-            }
-        }
-        let _ = sock.write_all(b"0\r\n\r\n").await;
-    });
-    format!("http://{addr}")
+    let mut body = json.as_bytes().to_vec();
+    body.resize(len, b' ');
+    raw_server(CHUNKED, body, 999_983).await
 }
 
 const LIST: &str = r#"{"data":[],"count":0}"#;
