@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use super::context::{Failure, classify_transport};
+use super::context::{AttemptFailure, classify_transport};
 use crate::error::ErrorKind;
 
 /// The most of a success body the client reads; a larger one fails with `ErrorKind::Decode`.
@@ -44,9 +44,9 @@ pub(crate) async fn read_at_most(
 
 /// Bounds a success body: refused up front when its `Content-Length` is too large, cut off with
 /// [`BodyTooLarge`] when a body without one grows too large.
-pub(crate) fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, Failure> {
+pub(crate) fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, AttemptFailure> {
     match resp.content_length() {
-        Some(len) if len > MAX_RESPONSE_BYTES => Err(Failure::new(
+        Some(len) if len > MAX_RESPONSE_BYTES => Err(AttemptFailure::new(
             ErrorKind::Decode,
             BodyTooLarge.to_string(),
             false,
@@ -76,8 +76,8 @@ pub(crate) fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, F
 /// response; a body that cannot be read is a failure of a send Hero accepted.
 pub(crate) async fn read_send_body(
     mut resp: reqwest::Response,
-) -> Result<reqwest::Response, Failure> {
-    let too_large = || Failure::accepted(ErrorKind::Decode, BodyTooLarge.to_string());
+) -> Result<reqwest::Response, AttemptFailure> {
+    let too_large = || AttemptFailure::accepted(ErrorKind::Decode, BodyTooLarge.to_string());
     if resp
         .content_length()
         .is_some_and(|len| len > MAX_RESPONSE_BYTES)
@@ -94,7 +94,7 @@ pub(crate) async fn read_send_body(
         }
         Err(e) => {
             let (kind, message) = classify_transport(&e.without_url());
-            Err(Failure::accepted(kind, message))
+            Err(AttemptFailure::accepted(kind, message))
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The two halves of the transport's side channel, together: what `exec` writes (an error
-//! response's [`ResponseContext`], a [`Failure`] on a placeholder response, the per-call
+//! response's [`ResponseContext`], a [`AttemptFailure`] on a placeholder response, the per-call
 //! [`CallRecord`]) and [`call`], which reads it back and makes the caller's
 //! [`Result`](crate::Result). The only place an outcome becomes an [`Error`].
 
@@ -22,7 +22,7 @@ use crate::{
 /// The most of an error body the client reads.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Status of the placeholder response that carries a [`Failure`]; never seen outside the crate.
+/// Status of the placeholder response that carries a [`AttemptFailure`]; never seen outside the crate.
 const FAILURE_STATUS: u16 = 599;
 
 /// Context of an error response, read by [`call`].
@@ -36,7 +36,7 @@ pub(crate) struct ResponseContext {
 
 /// A request that got no usable response, read by [`call`].
 #[derive(Clone, Debug)]
-pub(crate) struct Failure {
+pub(crate) struct AttemptFailure {
     pub(crate) kind: ErrorKind,
     pub(crate) message: String,
     pub(crate) operation: &'static str,
@@ -47,7 +47,7 @@ pub(crate) struct Failure {
     pub(crate) status: Option<StatusCode>,
 }
 
-impl Failure {
+impl AttemptFailure {
     /// A failure whose operation and attempt count `exec` fills in.
     pub(crate) fn new(kind: ErrorKind, message: String, outcome_unknown: bool) -> Self {
         Self {
@@ -205,9 +205,9 @@ impl<E> From<progenitor_client::Error<E>> for Error {
     }
 }
 
-/// A response handed back raw: a [`Failure`] on a placeholder, or an error status.
+/// A response handed back raw: a [`AttemptFailure`] on a placeholder, or an error status.
 fn from_unexpected(resp: &reqwest::Response) -> Error {
-    if let Some(f) = resp.extensions().get::<Failure>() {
+    if let Some(f) = resp.extensions().get::<AttemptFailure>() {
         let err = Error::new(f.kind, f.message.clone())
             .with_operation(f.operation)
             .with_attempts(f.attempts)
@@ -308,7 +308,7 @@ pub(crate) async fn with_context(
         .expect("status, version and headers come from a valid response");
     reqwest::Response::from(rebuilt)
 }
-pub(crate) fn failure_response(failure: Failure) -> reqwest::Response {
+pub(crate) fn failure_response(failure: AttemptFailure) -> reqwest::Response {
     let resp = http::Response::builder()
         .status(FAILURE_STATUS)
         .extension(failure)

@@ -19,7 +19,7 @@
 //!    headers or body. A success body is bounded (`body`); a send's success body is read here,
 //!    where a broken answer means "Hero accepted it". An error response's body is read (bounded)
 //!    and kept in the response's extensions as a `context::ResponseContext`; a transport failure
-//!    becomes a `context::Failure` on a placeholder response (a `reqwest::Error` cannot carry it).
+//!    becomes a `context::AttemptFailure` on a placeholder response (a `reqwest::Error` cannot carry it).
 //! 6. **Generated status match**: 200 is decoded by progenitor; anything else is handed back raw.
 //! 7. **`context::call`** turns what came back into the crate's result: a decoded value becomes a
 //!    [`Response`](crate::Response); everything else becomes one [`Error`](crate::Error), with the
@@ -44,7 +44,9 @@ use crate::{
     retry::{self, Verdict},
 };
 use body::{limit_body, read_send_body};
-use context::{Failure, classify_transport, failure_response, record, retry_after, with_context};
+use context::{
+    AttemptFailure, classify_transport, failure_response, record, retry_after, with_context,
+};
 
 impl ClientHooks<ClientState> for HeroClient {
     async fn pre<E>(
@@ -131,7 +133,7 @@ impl ClientHooks<ClientState> for HeroClient {
                     let resp_status = resp.status();
                     Ok(match read_send_body(resp).await {
                         Ok(resp) => resp,
-                        Err(failure) => failure_response(Failure {
+                        Err(failure) => failure_response(AttemptFailure {
                             operation,
                             attempts: attempt,
                             status: Some(resp_status),
@@ -141,7 +143,7 @@ impl ClientHooks<ClientState> for HeroClient {
                 }
                 Ok(resp) if resp.status().is_success() => match limit_body(resp) {
                     Ok(resp) => Ok(resp),
-                    Err(failure) => Ok(failure_response(Failure {
+                    Err(failure) => Ok(failure_response(AttemptFailure {
                         operation,
                         attempts: attempt,
                         ..failure
@@ -157,7 +159,7 @@ impl ClientHooks<ClientState> for HeroClient {
                         outcome_unknown,
                         "hero request failed"
                     );
-                    Ok(failure_response(Failure {
+                    Ok(failure_response(AttemptFailure {
                         kind,
                         message,
                         operation,
