@@ -7,6 +7,7 @@
 //! - [`mod@subset`]: operations, how they pair across descriptions, the subset `regen` saves.
 //! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
 //! - [`mod@diff`]: the comparison.
+#![forbid(unsafe_code)]
 
 #![warn(missing_docs)]
 

@@ -17,6 +17,7 @@
 //! Exit status: 0 done; 1 `--fail-on` triggered, or `check` found a difference; 2 the input could
 //! not be used (unreadable, not OpenAPI 3.x, no paths) or `regen` refused to save. Paths given on
 //! the command line are relative to the current directory; the defaults are in the workspace.
+#![forbid(unsafe_code)]
 
 use std::{
     path::{Path, PathBuf},
