@@ -42,7 +42,7 @@ async fn find_send_answers_sent_not_sent_and_ambiguous() {
 
     // A second identical message inside the window: ambiguous, unless the first is excluded.
     mock.clear_faults();
-    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2));
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
     let err = send(&hero).await.unwrap_err();
     let found = hero.find_send(&err, quick()).await.unwrap();
     let FoundSend::Ambiguous { message_ids } = &found else {
@@ -60,7 +60,7 @@ async fn find_send_answers_sent_not_sent_and_ambiguous() {
 
     // Refused before processing: nothing matches (the two earlier ones are known and excluded).
     mock.clear_faults();
-    mock.inject(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(3));
+    mock.inject(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(1));
     let err = send(&hero).await.unwrap_err();
     let known: Vec<String> = message_ids.clone();
     let found = hero.find_send(&err, quick().exclude(known)).await.unwrap();
@@ -72,4 +72,49 @@ async fn find_send_answers_sent_not_sent_and_ambiguous() {
         hero.find_send(&err, quick()).await.unwrap_err().kind(),
         herohealth::ErrorKind::InvalidRequest
     );
+}
+
+#[tokio::test]
+async fn a_message_hero_lists_late_is_found_by_looking_again() {
+    // Hero lists a new message 30 s after it is created. The first look finds nothing; then the
+    // mock's clock moves on past the delay, and the next look finds it.
+    let mock = MockServer::builder()
+        .list_delay(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
+    let err = send(&hero).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    let options = FindOptions::default()
+        .list_delay(Duration::from_millis(100))
+        .looks(50);
+    let time_passes = async {
+        while mock.calls("list_sent_messages") == 0 {
+            tokio::task::yield_now().await;
+        }
+        mock.advance(Duration::from_secs(31));
+    };
+    let (found, ()) = tokio::join!(hero.find_send(&err, options), time_passes);
+    let found = found.unwrap();
+    assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
+    assert!(mock.calls("list_sent_messages") >= 2, "it looked again");
+}
+
+#[tokio::test]
+async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
+    // Listed only an hour after: with one look, "not sent" although it went. This is why the
+    // defaults look 3 times 10 s apart, and why the README says to widen them where it matters.
+    let mock = MockServer::builder()
+        .list_delay(Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
+    let err = send(&hero).await.unwrap_err();
+    let found = hero.find_send(&err, quick().looks(1)).await.unwrap();
+    assert_eq!(found, FoundSend::NotSent);
+    assert_eq!(mock.processed("send_message"), 1, "yet it was processed");
 }

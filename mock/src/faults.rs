@@ -59,12 +59,18 @@ pub enum Fault {
     EmptyBody,
     /// Process the request, then answer with `Content-Type: text/plain`.
     WrongContentType,
+    /// Answer Hero's 400 with one validation issue per field (Zod-like `code`, `expected`,
+    /// `path`), without processing: what Hero answers a body it refuses.
+    Validation {
+        /// The refused fields, each a dotted path (`recipients.0.dob`).
+        fields: Vec<String>,
+    },
 }
 
 impl Fault {
     /// Parses the command line form: `latency:MS`, `429[:SECS]`, `status:CODE`, `reset-before`,
     /// `reset-after`, `truncated`, `malformed`, `html[:CODE]`, `unknown-enum`, `empty`,
-    /// `wrong-content-type`.
+    /// `wrong-content-type`, `validation:FIELD[,FIELD...]`.
     pub fn parse(s: &str) -> Result<Fault, String> {
         let (kind, arg) = s.split_once(':').map_or((s, None), |(k, a)| (k, Some(a)));
         let num = |a: Option<&str>| {
@@ -90,6 +96,13 @@ impl Fault {
             "unknown-enum" => Fault::UnknownEnumValue,
             "empty" => Fault::EmptyBody,
             "wrong-content-type" => Fault::WrongContentType,
+            "validation" => Fault::Validation {
+                fields: arg
+                    .ok_or("validation needs :FIELD[,FIELD...]")?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+            },
             other => return Err(format!("unknown fault `{other}`")),
         })
     }
@@ -102,11 +115,13 @@ impl Fault {
                 | Fault::Status(_)
                 | Fault::ResetBeforeProcessing
                 | Fault::HtmlError(_)
+                | Fault::Validation { .. }
         )
     }
 }
 
-/// Which calls a rule applies to (counting the calls of its operation from 1).
+/// Which calls a rule applies to, counting the calls of its operation from 1 from when the rule
+/// was added (with [`crate::MockConfig::fault`] or [`crate::MockServer::inject`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
     /// Every call.
@@ -195,8 +210,10 @@ impl FaultRule {
     }
 }
 
-/// One request the mock received.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One request the mock received. Its `Debug` shows the body's size, not the body: a test's
+/// patient data stays out of test logs unless the test reads it.
+#[derive(Clone, Serialize, PartialEq)]
+#[non_exhaustive]
 pub struct JournalEntry {
     /// The snake_case operationId, or `unknown`.
     pub operation: String,
@@ -212,19 +229,61 @@ pub struct JournalEntry {
     pub processed: bool,
     /// The fault injected, if any.
     pub fault: Option<String>,
+    /// The request's JSON body, as sent (`None` without a body or when it was not JSON); read it
+    /// typed with [`JournalEntry::body_as`].
+    pub body: Option<serde_json::Value>,
+}
+
+impl JournalEntry {
+    /// The request body decoded as `T`, e.g. `herohealth::types::SendMessageRequest`, to assert
+    /// what was sent: `None` without a body or when it does not decode as `T`.
+    ///
+    /// ```
+    /// # async fn run() -> herohealth::Result<()> {
+    /// use herohealth::{MessageType, types::SendMessageRequest};
+    /// let mock = herohealth_mock::MockServer::start().await;
+    /// mock.client()
+    ///     .send_message()
+    ///     .body_map(|b| b.patient_id("98765").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// let sent: SendMessageRequest = mock.journal()[0].body_as().expect("a send body");
+    /// assert_eq!(sent.message_string.as_str(), "Hi");
+    /// # Ok(()) }
+    /// ```
+    pub fn body_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.body.clone()?).ok()
+    }
+}
+
+impl std::fmt::Debug for JournalEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalEntry")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .field("processed", &self.processed)
+            .field("fault", &self.fault)
+            .field("body", &self.body.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The journal and the fault rules, shared by the handlers.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
-    rules: Mutex<Vec<FaultRule>>,
+    /// Each rule with the calls per operation already counted when it was added: its `Nth` and
+    /// `FirstN` count from there.
+    rules: Mutex<Vec<(FaultRule, std::collections::HashMap<String, u64>)>>,
     calls: Mutex<std::collections::HashMap<String, u64>>,
     journal: Mutex<Vec<JournalEntry>>,
 }
 
 impl Faults {
     pub(crate) fn add(&self, rule: FaultRule) {
-        self.rules.lock().expect("rules lock").push(rule);
+        let seen = self.calls.lock().expect("calls lock").clone();
+        self.rules.lock().expect("rules lock").push((rule, seen));
     }
 
     pub(crate) fn clear(&self) {
@@ -243,8 +302,10 @@ impl Faults {
             .lock()
             .expect("rules lock")
             .iter()
-            .find(|r| r.matches(operation, call))
-            .map(|r| r.fault.clone())
+            .find(|(r, seen)| {
+                r.matches(operation, call - seen.get(operation).copied().unwrap_or(0))
+            })
+            .map(|(r, _)| r.fault.clone())
     }
 
     pub(crate) fn record(&self, entry: JournalEntry) {
@@ -253,6 +314,43 @@ impl Faults {
 
     pub(crate) fn journal(&self) -> Vec<JournalEntry> {
         self.journal.lock().expect("journal lock").clone()
+    }
+}
+
+/// The per-practice-group rate limit ([`crate::MockConfig::rate_limit`]): the times of the
+/// requests admitted in the last second.
+#[derive(Debug)]
+pub(crate) struct RateLimit {
+    per_second: Option<u32>,
+    admitted:
+        Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
+}
+
+impl RateLimit {
+    pub(crate) fn new(per_second: Option<u32>) -> Self {
+        Self {
+            per_second,
+            admitted: Mutex::default(),
+        }
+    }
+
+    /// `None` when the request is admitted; otherwise the `Retry-After` seconds.
+    pub(crate) fn admit(&self, group: &str) -> Option<u64> {
+        let limit = self.per_second? as usize;
+        let now = std::time::Instant::now();
+        let mut admitted = self.admitted.lock().expect("rate limit lock");
+        let window = admitted.entry(group.to_owned()).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit {
+            return Some(1);
+        }
+        window.push_back(now);
+        None
     }
 }
 

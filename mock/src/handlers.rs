@@ -21,35 +21,7 @@ use crate::{
     state::{Batch, Group, Message, Outcome, Patient, Recipient, person},
 };
 
-/// `(method, route, snake_case operationId)` of every operation in `openapi.yaml`.
-pub const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("POST", "/v1/batch_message", "create_batch_message"),
-    ("GET", "/v1/batch_message", "list_batch_messages"),
-    ("PATCH", "/v1/batch_message/{id}/send", "send_batch_message"),
-    ("GET", "/v1/batch_message/{id}", "get_batch_message"),
-    (
-        "GET",
-        "/v1/batch_message/{id}/recipients",
-        "list_batch_message_recipients",
-    ),
-    (
-        "GET",
-        "/v1/batch_message/{id}/messages",
-        "list_batch_message_sends",
-    ),
-    ("POST", "/v1/messages/send", "send_message"),
-    ("GET", "/v1/messages/{id}", "get_message"),
-    ("GET", "/v1/messages/{id}/status", "get_message_status"),
-    (
-        "GET",
-        "/v1/messages/assignee/collection",
-        "list_assignee_collection",
-    ),
-    ("POST", "/v1/snomed/validate", "validate_snomed_code"),
-    ("GET", "/v1/templates", "list_templates"),
-    ("GET", "/v2/sent_messages", "list_sent_messages"),
-    ("POST", "/v1/patients/register_pds", "register_patient_pds"),
-];
+use herohealth::api::spec::OPERATIONS;
 
 type Shared = Arc<App>;
 
@@ -133,8 +105,8 @@ async fn gate(
     let path = req.uri().path().to_owned();
     let operation = OPERATIONS
         .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == matched.as_str())
-        .map_or("unknown", |(_, _, op)| op);
+        .find(|o| o.method == method.as_str() && o.path == matched.as_str())
+        .map_or("unknown", |o| o.id);
     let mut entry = JournalEntry {
         operation: operation.to_owned(),
         method: method.to_string(),
@@ -143,7 +115,17 @@ async fn gate(
         status: 0,
         processed: false,
         fault: None,
+        body: None,
     };
+    // The JSON body, for the journal (a test asserts what was sent); the handler reads it again.
+    if matches!(method, axum::http::Method::POST | axum::http::Method::PATCH) {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, 64 << 20)
+            .await
+            .unwrap_or_default();
+        entry.body = serde_json::from_slice(&bytes).ok();
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
 
     let (key, group) = (
         header_text(&req, "x-api-key"),
@@ -166,9 +148,23 @@ async fn gate(
         }
     };
     entry.practice_group_id = Some(group.clone());
-    req.extensions_mut().insert(PracticeGroup(group));
+    req.extensions_mut().insert(PracticeGroup(group.clone()));
 
+    if let Some(retry_after) = app.rate_limit.admit(&group) {
+        entry.fault = Some("RateLimit".to_owned());
+        let mut resp =
+            api_error(StatusCode::TOO_MANY_REQUESTS, json!("Too Many Requests")).into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        entry.status = resp.status().as_u16();
+        app.faults.record(entry);
+        return resp;
+    }
     let fault = app.faults.next_call(operation);
+    let reset = matches!(
+        fault,
+        Some(Fault::ResetBeforeProcessing | Fault::ResetAfterProcessing)
+    );
     entry.fault = fault.as_ref().map(|f| format!("{f:?}"));
     entry.processed = fault.as_ref().is_none_or(Fault::processes);
     let resp = match fault {
@@ -185,6 +181,19 @@ async fn gate(
                     .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             resp
+        }
+        Some(Fault::Validation { fields }) => {
+            let issues: Vec<Value> = fields
+                .iter()
+                .map(|f| {
+                    let path: Vec<Value> = f
+                        .split('.')
+                        .map(|p| p.parse::<u64>().map_or_else(|_| json!(p), |i| json!(i)))
+                        .collect();
+                    json!({"code": "custom", "expected": "string", "path": path})
+                })
+                .collect();
+            api_error(StatusCode::BAD_REQUEST, Value::Array(issues)).into_response()
         }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -238,11 +247,7 @@ async fn gate(
             Response::from_parts(parts, Body::from(bytes))
         }
     };
-    entry.status = if matches!(entry.fault.as_deref(), Some(f) if f.starts_with("Reset")) {
-        0
-    } else {
-        resp.status().as_u16()
-    };
+    entry.status = if reset { 0 } else { resp.status().as_u16() };
     app.faults.record(entry);
     resp
 }
@@ -456,19 +461,38 @@ fn count_for(app: &App, total: usize, on_page: usize) -> usize {
     }
 }
 
-const CHANNELS: [&str; 3] = ["SMS", "EMAIL", "NHS_APP"];
-const BATCH_STATUSES: [&str; 4] = ["CREATED", "PENDING", "SENDING", "COMPLETED"];
-const ENRICHMENT: [&str; 5] = [
-    "CREATED",
-    "ENRICHMENT_ERROR",
-    "ENRICHED",
-    "INVALID_PAYLOAD",
-    "QUEUED",
-];
-const SEND_STATUSES: [&str; 5] = ["CREATED", "QUEUED", "SENT", "ERROR", "SUCCESS"];
-const MESSAGE_TYPES: [&str; 4] = ["hero", "sms", "email", "nhs_app"];
-const DELIVERY: [&str; 6] = ["delivered", "declined", "sent", "pending", "retry", "fatal"];
-const WTR: [&str; 3] = ["success", "failed", "not_written"];
+/// The wire values of one of the client's enums, generated from `openapi.yaml`: a value added to
+/// the spec is accepted here with no other edit.
+macro_rules! wire {
+    ($t:ty) => {
+        <$t>::KNOWN
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<&'static str>>()
+    };
+}
+
+fn channels() -> Vec<&'static str> {
+    wire!(herohealth::BatchChannel)
+}
+fn batch_statuses() -> Vec<&'static str> {
+    wire!(herohealth::BatchMessageStatus)
+}
+fn enrichment_statuses() -> Vec<&'static str> {
+    wire!(herohealth::EnrichmentStatus)
+}
+fn send_statuses() -> Vec<&'static str> {
+    wire!(herohealth::BatchSendStatus)
+}
+fn message_types() -> Vec<&'static str> {
+    wire!(herohealth::MessageType)
+}
+fn delivery_statuses() -> Vec<&'static str> {
+    wire!(herohealth::DeliveryStatus)
+}
+fn write_to_record_statuses() -> Vec<&'static str> {
+    wire!(herohealth::WriteToRecordStatus)
+}
 
 fn with_group<R>(app: &App, group: &str, f: impl FnOnce(&mut Group) -> R) -> R {
     let mut groups = app.groups.lock().expect("store lock");
@@ -501,7 +525,7 @@ async fn create_batch_message(
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     let name = issues.string(&obj, "name", true, false);
-    let channel = issues.one_of(&obj, "channel", &CHANNELS, true);
+    let channel = issues.one_of(&obj, "channel", &channels(), true);
     let subject = issues.string(&obj, "subject", false, false);
     if channel.as_deref() == Some("EMAIL") && subject.as_deref().is_none_or(|s| s.trim().is_empty())
     {
@@ -605,8 +629,12 @@ async fn list_batch_messages(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let mut allowed = BATCH_STATUSES.to_vec();
-    allowed.extend(ENRICHMENT.iter().filter(|s| **s != "CREATED"));
+    let mut allowed = batch_statuses();
+    allowed.extend(
+        enrichment_statuses()
+            .into_iter()
+            .filter(|s| *s != "CREATED"),
+    );
     let status = q.enums("status", &allowed, &mut issues);
     let now = app.clock.now();
     let rows: Vec<Value> = with_group(&app, &group, |g| {
@@ -614,7 +642,7 @@ async fn list_batch_messages(
             .iter()
             .filter(|b| {
                 status.iter().all(|s| {
-                    if BATCH_STATUSES.contains(&s.as_str()) {
+                    if batch_statuses().contains(&s.as_str()) {
                         b.status(now) == s
                     } else {
                         b.recipients.iter().any(|r| enrichment(r) == s)
@@ -685,7 +713,7 @@ async fn list_batch_message_recipients(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let status = q.enums("status", &ENRICHMENT, &mut issues);
+    let status = q.enums("status", &enrichment_statuses(), &mut issues);
     let rows = find_batch(&app, &group, &id, |b| {
         b.recipients
             .iter()
@@ -708,7 +736,7 @@ async fn list_batch_message_sends(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let status = q.enums("status", &SEND_STATUSES, &mut issues);
+    let status = q.enums("status", &send_statuses(), &mut issues);
     let now = app.clock.now();
     let rows = find_batch(&app, &group, &id, |b| {
         b.recipients
@@ -747,7 +775,7 @@ async fn send_message(
     {
         issues.add("invalid_string", "^\\d+$", &[json!("patient_id")]);
     }
-    let message_type = issues.one_of(&obj, "message_type", &MESSAGE_TYPES, true);
+    let message_type = issues.one_of(&obj, "message_type", &message_types(), true);
     let content = issues.string(&obj, "message_string", true, true);
     let contact = issues.string(&obj, "recipient_contact_detail", false, false);
     issues.string(&obj, "fallback_contact_detail", false, false);
@@ -1025,9 +1053,13 @@ async fn list_sent_messages(
     );
     let descending = q.boolean("order_descending", &mut issues).unwrap_or(false);
     let scheduled = q.boolean("scheduled", &mut issues);
-    let types = q.enums("message_type", &MESSAGE_TYPES, &mut issues);
-    let statuses = q.enums("status", &DELIVERY, &mut issues);
-    let wtr = q.enums("write_to_record_status", &WTR, &mut issues);
+    let types = q.enums("message_type", &message_types(), &mut issues);
+    let statuses = q.enums("status", &delivery_statuses(), &mut issues);
+    let wtr = q.enums(
+        "write_to_record_status",
+        &write_to_record_statuses(),
+        &mut issues,
+    );
     let range = |name: &str, issues: &mut Issues| -> Vec<DateTime<Utc>> {
         let values = q.all(name);
         if values.len() > 2 {
@@ -1059,7 +1091,10 @@ async fn list_sent_messages(
         ([from, to, ..], Some(d)) => d >= *from && d <= *to,
     };
     let needs_state = !wtr.is_empty() || !statuses.is_empty() || !sent_range.is_empty();
+    // A message shows in the list only `list_delay` (mock time) after it was created.
+    let listed_by = now - chrono::Duration::from_std(app.config.list_delay).unwrap_or_default();
     let filtered = needs_state
+        || !app.config.list_delay.is_zero()
         || first.is_some()
         || last.is_some()
         || full.is_some()
@@ -1101,9 +1136,10 @@ async fn list_sent_messages(
             .filter_map(|m| {
                 let p = patients.get(&m.patient_id)?;
                 let s = needs_state.then(|| m.state(now));
-                let keep = first
-                    .as_ref()
-                    .is_none_or(|f| p.first_name.to_lowercase().contains(f))
+                let keep = m.created_at <= listed_by
+                    && first
+                        .as_ref()
+                        .is_none_or(|f| p.first_name.to_lowercase().contains(f))
                     && last
                         .as_ref()
                         .is_none_or(|l| p.last_name.to_lowercase().contains(l))

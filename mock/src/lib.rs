@@ -44,7 +44,6 @@ mod handlers;
 mod state;
 
 pub use faults::{Fault, FaultRule, JournalEntry, When};
-pub use handlers::OPERATIONS;
 pub use state::Outcome;
 
 use state::{Clock, Group};
@@ -100,6 +99,8 @@ pub struct MockConfig {
     not_found_nhs: HashSet<String>,
     verify_identity_nhs: HashSet<String>,
     faults: Vec<FaultRule>,
+    rate_limit: Option<u32>,
+    pub(crate) list_delay: Duration,
 }
 
 impl Default for MockConfig {
@@ -128,6 +129,8 @@ impl Default for MockConfig {
             not_found_nhs: HashSet::from(["9999999999".to_owned()]),
             verify_identity_nhs: HashSet::from(["9000000009".to_owned()]),
             faults: Vec::new(),
+            rate_limit: None,
+            list_delay: Duration::ZERO,
         }
     }
 }
@@ -208,6 +211,28 @@ impl MockConfig {
         self
     }
 
+    /// At most `per_second` requests a second for each practice group (real time, a sliding
+    /// window of one second); beyond it Hero's 429 with `Retry-After: 1`, not processed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder().rate_limit(100).start().await?;
+    /// # let _ = mock; Ok(()) }
+    /// ```
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = Some(per_second.max(1));
+        self
+    }
+
+    /// A sent message shows in `GET /v2/sent_messages` only this long (on the mock clock) after
+    /// it was created, as Hero may list a new message late. `GET /v1/messages/{id}` finds it at
+    /// once.
+    pub fn list_delay(mut self, delay: Duration) -> Self {
+        self.list_delay = delay;
+        self
+    }
+
     pub(crate) fn outcome_for(&self, contact: &str) -> Outcome {
         self.outcomes
             .get(contact)
@@ -233,6 +258,7 @@ impl MockConfig {
             clock: Clock::new(self.time_scale),
             groups: Mutex::new(groups),
             faults: faults::Faults::default(),
+            rate_limit: faults::RateLimit::new(self.rate_limit),
             ids: AtomicU64::new(0),
             config: self,
         });
@@ -266,6 +292,7 @@ pub(crate) struct App {
     pub(crate) clock: Clock,
     pub(crate) groups: Mutex<HashMap<String, Group>>,
     pub(crate) faults: faults::Faults,
+    pub(crate) rate_limit: faults::RateLimit,
     ids: AtomicU64,
 }
 
@@ -344,12 +371,24 @@ impl MockServer {
             .advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
     }
 
-    /// Now, on the mock clock.
+    /// Now, on the mock clock: with [`MockConfig::time_scale`] above 1 or after
+    /// [`advance`](Self::advance), ahead of `Utc::now()`. Filter on this, not `Utc::now()`, in a
+    /// test (a `sent_at` range ending at `Utc::now()` would miss what the mock sent "later").
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mock = herohealth_mock::MockServer::builder().start().await.unwrap();
+    /// mock.advance(std::time::Duration::from_secs(3600));
+    /// assert!(mock.now() > chrono::Utc::now() + chrono::Duration::minutes(59));
+    /// # }
+    /// ```
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.app.clock.now()
     }
 
-    /// Inject a fault from now on.
+    /// Inject a fault from now on: its [`FaultRule::nth`] and [`FaultRule::first`] count the
+    /// calls made after this one.
     pub fn inject(&self, rule: FaultRule) {
         self.app.faults.add(rule);
     }

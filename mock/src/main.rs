@@ -46,9 +46,19 @@ struct Args {
 
     /// Inject a fault: OPERATION=FAULT[@N|@first-N], OPERATION a snake_case operationId or `*`.
     /// FAULT: latency:MS, 429[:SECS], status:CODE, reset-before, reset-after, truncated, malformed,
-    /// html[:CODE], unknown-enum, empty, wrong-content-type. Repeatable.
+    /// html[:CODE], unknown-enum, empty, wrong-content-type, validation:FIELD[,FIELD...].
+    /// N counts the calls of OPERATION from the mock's start. Repeatable.
     #[arg(long = "fault", value_name = "RULE", value_parser = FaultRule::parse)]
     faults: Vec<FaultRule>,
+
+    /// At most N requests a second per practice group; beyond it 429 with Retry-After.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u32>,
+
+    /// A sent message shows in GET /v2/sent_messages only MS milliseconds (mock time) after it
+    /// was created.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    list_delay: u64,
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -72,6 +82,7 @@ async fn main() -> std::io::Result<()> {
         .time_scale(args.time_scale)
         .default_page_size(args.default_page_size)
         .max_page_size(args.max_page_size)
+        .list_delay(std::time::Duration::from_millis(args.list_delay))
         .count_mode(if args.count == "page" {
             CountMode::Page
         } else {
@@ -87,6 +98,9 @@ async fn main() -> std::io::Result<()> {
     }
     for rule in args.faults {
         config = config.fault(rule);
+    }
+    if let Some(n) = args.rate_limit {
+        config = config.rate_limit(n);
     }
     let server = config.start().await?;
     eprintln!("herohealth-mock listening on {}", server.base_url());

@@ -514,28 +514,3 @@ async fn a_reset_after_a_send_is_processed_once_and_reported_unknown() {
     );
     assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 1);
 }
-
-#[test]
-fn the_binary_documents_every_option() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herohealth-mock"))
-        .arg("--help")
-        .output()
-        .unwrap();
-    let help = String::from_utf8(out.stdout).unwrap();
-    for option in [
-        "--host",
-        "--port",
-        "--api-key",
-        "--seed-sent-messages",
-        "--time-scale",
-        "--default-page-size",
-        "--max-page-size",
-        "--count",
-        "--fault",
-    ] {
-        assert!(
-            help.contains(option),
-            "--help does not mention {option}:\n{help}"
-        );
-    }
-}
