@@ -29,7 +29,19 @@ use crate::{
 /// What an [`Error`] whose send may have gone remembers of the attempt: the operation, the
 /// fields Hero lists a message by, and the time window of the attempt (from just before the
 /// request was written to just after it failed). Its `Debug` shows no patient data.
-#[derive(Clone, PartialEq)]
+///
+/// It serializes (serde) so a journal can keep it and resolve the send after a restart; the
+/// serialized form holds the patient id and the recipient, so store it as patient data. An
+/// operation name that is not one of the API description's is refused when deserializing.
+///
+/// ```
+/// let json = r#"{"operation":"send_message","started":"2026-01-01T10:00:00Z",
+///     "ended":"2026-01-01T10:00:02Z","patient_id":"98765","message_type":"sms"}"#;
+/// let attempt: herohealth::SendAttempt = serde_json::from_str(json).unwrap();
+/// assert_eq!(attempt.operation(), "send_message");
+/// assert_eq!(serde_json::from_str::<herohealth::SendAttempt>(&serde_json::to_string(&attempt).unwrap()).unwrap(), attempt);
+/// ```
+#[derive(Clone, PartialEq, serde::Serialize)]
 pub struct SendAttempt {
     operation: &'static str,
     started: DateTime<Utc>,
@@ -39,6 +51,40 @@ pub struct SendAttempt {
     recipient: Option<Sensitive>,
     send_at: Option<DateTime<Utc>>,
     snomed_code: Option<String>,
+}
+
+/// A serialized [`SendAttempt`], whose operation must be one of the operation table's.
+#[derive(serde::Deserialize)]
+struct StoredAttempt {
+    operation: String,
+    started: DateTime<Utc>,
+    ended: DateTime<Utc>,
+    patient_id: Option<String>,
+    message_type: Option<MessageType>,
+    recipient: Option<Sensitive>,
+    send_at: Option<DateTime<Utc>>,
+    snomed_code: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for SendAttempt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = StoredAttempt::deserialize(d)?;
+        let operation = crate::api::spec::OPERATIONS
+            .iter()
+            .find(|o| o.id == s.operation)
+            .map(|o| o.id)
+            .ok_or_else(|| serde::de::Error::custom("not an operation of the API description"))?;
+        Ok(Self {
+            operation,
+            started: s.started,
+            ended: s.ended,
+            patient_id: s.patient_id,
+            message_type: s.message_type,
+            recipient: s.recipient,
+            send_at: s.send_at,
+            snomed_code: s.snomed_code,
+        })
+    }
 }
 
 #[derive(serde::Deserialize)]

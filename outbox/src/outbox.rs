@@ -1,0 +1,559 @@
+//! The sender: [`Outbox::run`].
+
+use std::{
+    collections::{BTreeMap, HashSet, VecDeque},
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chrono::Utc;
+use futures::{StreamExt, stream::FuturesUnordered};
+use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, RetryPolicy, SendAttempt};
+
+use crate::{
+    journal::{Entry, Journal, JournalError, RowState, Status},
+    pace::Pace,
+    row::Input,
+};
+
+/// How an [`Outbox`] sends.
+///
+/// ```
+/// use std::{num::NonZeroU32, time::Duration};
+/// use herohealth_outbox::Options;
+/// let options = Options::default()
+///     .concurrency(8)
+///     .rate(NonZeroU32::new(50))
+///     .find(herohealth::FindOptions::default().list_delay(Duration::from_secs(5)));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    concurrency: usize,
+    rate: Option<NonZeroU32>,
+    find: FindOptions,
+    max_sends: u32,
+    max_retries: u32,
+}
+
+impl Default for Options {
+    /// 4 at a time, 10 requests per second, `FindOptions::default()`, a row written at most 3
+    /// times (each after Hero was shown not to have it), and 8 retryable failures in a row end
+    /// the run.
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            rate: NonZeroU32::new(10),
+            find: FindOptions::default(),
+            max_sends: 3,
+            max_retries: 8,
+        }
+    }
+}
+
+impl Options {
+    /// Sends in flight at once (at least 1). Rows to one patient are always sent one at a time.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Requests per second at most (sends and the lookups that resolve them): the partner's rate
+    /// limit. `None`: no limit until Hero answers 429.
+    pub fn rate(mut self, per_second: Option<NonZeroU32>) -> Self {
+        self.rate = per_second;
+        self
+    }
+
+    /// How a send whose outcome is unknown is looked for (see `herohealth::find`).
+    pub fn find(mut self, find: FindOptions) -> Self {
+        self.find = find;
+        self
+    }
+
+    /// How many times a row's request may be written in all; more are needed only when Hero was
+    /// shown not to have an earlier one. Past it the row fails (at least 1).
+    pub fn max_sends(mut self, n: u32) -> Self {
+        self.max_sends = n.max(1);
+        self
+    }
+
+    /// Retryable failures in a row (connection refused, 429, ...) before the run stops, leaving
+    /// the rest pending for a re-run.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+}
+
+/// What the outbox tells its caller as it goes (to draw a progress bar or log). No patient data.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The run started: `total` rows, `done` of them already final from an earlier run,
+    /// `to_resolve` left in flight or unknown.
+    Started {
+        /// Rows in the input.
+        total: usize,
+        /// Rows already sent, failed or ambiguous.
+        done: usize,
+        /// Rows whose last send's outcome is unknown.
+        to_resolve: usize,
+    },
+    /// A row changed state.
+    Row {
+        /// Its index (from 0).
+        index: u64,
+        /// Its line in the file, when it came from one.
+        line: Option<u64>,
+        /// The new state.
+        status: Status,
+    },
+    /// Rows final so far, of `total`.
+    Progress {
+        /// Rows sent, failed or ambiguous.
+        done: usize,
+        /// Rows in the input.
+        total: usize,
+    },
+    /// The client-side rate changed (a 429 slowed it, successes sped it up). `None`: no limit.
+    Rate {
+        /// Requests per second.
+        per_second: Option<f64>,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Rows in the input.
+    pub total: usize,
+    /// Rows Hero accepted (with their message id in the journal).
+    pub sent: usize,
+    /// Rows Hero refused (not retryable).
+    pub failed: usize,
+    /// Rows that may have gone but cannot be told apart: a person decides.
+    pub ambiguous: usize,
+    /// Rows not final (pending, in flight or unknown): a re-run resumes them.
+    pub unfinished: usize,
+}
+
+impl Summary {
+    /// Whether every row ended sent.
+    pub fn all_sent(&self) -> bool {
+        self.sent == self.total
+    }
+
+    fn of(entries: &[Entry]) -> Summary {
+        let mut s = Summary {
+            total: entries.len(),
+            ..Summary::default()
+        };
+        for e in entries {
+            match e.state.status() {
+                Status::Sent => s.sent += 1,
+                Status::Failed => s.failed += 1,
+                Status::Ambiguous => s.ambiguous += 1,
+                _ => s.unfinished += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Why a run stopped before every row was final. What was done is in the journal; a re-run with
+/// the same input resumes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboxError {
+    /// The journal failed or belongs to another input.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// Hero could not be reached or looked up (the `herohealth` error's safe text).
+    #[error("stopped, re-run to resume: {0}")]
+    Hero(#[from] herohealth::Error),
+}
+
+/// A durable bulk sender: one message per row, each row's state in a [`Journal`].
+///
+/// A row is `InFlight` on disk before its request is written. On start (and after each round of
+/// sends) every row left in flight or unknown is resolved with `HeroClient::find_attempt` before
+/// anything new is sent: found → sent; not found after the lookups' delays → sent again (at most
+/// [`Options::max_sends`] writes); more than one candidate → ambiguous, for a person. So the
+/// outbox never writes a row's request while an earlier one may have gone, and no row is dropped:
+/// each ends sent, failed (with Hero's reason) or ambiguous, or stays for a re-run.
+///
+/// Rows to one patient are sent one at a time, and not while one of them is unresolved, so the
+/// lookup windows of one patient's rows do not overlap; where they still do (a crash), a found
+/// message is never attributed to one of several rows: they all end ambiguous.
+///
+/// ```no_run
+/// use herohealth::MessageType;
+/// use herohealth_outbox::{Input, Options, Outbox, Row, SqliteJournal};
+///
+/// # async fn run(hero: herohealth::HeroClient) -> Result<(), Box<dyn std::error::Error>> {
+/// let input = Input::from_rows(vec![
+///     Row::new("98765", MessageType::Sms, "Your results are ready")?,
+///     Row::new("98766", MessageType::Email, "Time for your annual review")?,
+/// ]);
+/// let outbox = Outbox::new(hero, SqliteJournal::open("reminders.db")?, Options::default());
+/// let summary = outbox.run(&input, |event| eprintln!("{event:?}")).await?;
+/// for entry in outbox.entries().await? {
+///     println!("row {}: {} {:?}", entry.index, entry.state.status(), entry.state.message_id());
+/// }
+/// assert!(summary.all_sent());
+/// # Ok(()) }
+/// ```
+pub struct Outbox<J: Journal> {
+    hero: HeroClient,
+    journal: Arc<Mutex<J>>,
+    options: Options,
+    pace: Pace,
+    /// A rate change for the next [`Event::Rate`].
+    rate_change: Mutex<Option<Option<f64>>>,
+}
+
+impl<J: Journal> std::fmt::Debug for Outbox<J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one send came to.
+enum Sent {
+    Final(Status),
+    Unknown,
+    Retry(Box<Entry>, herohealth::Error),
+}
+
+impl<J: Journal> Outbox<J> {
+    /// An outbox sending with `hero` (its own retries are turned off for sends: the outbox
+    /// retries what is safe to retry, and paces itself on 429s).
+    pub fn new(hero: HeroClient, journal: J, options: Options) -> Self {
+        Self {
+            pace: Pace::new(options.rate),
+            hero,
+            journal: Arc::new(Mutex::new(journal)),
+            options,
+            rate_change: Mutex::new(None),
+        }
+    }
+
+    async fn journal<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut J) -> Result<R, JournalError> + Send + 'static,
+    ) -> Result<R, JournalError> {
+        let journal = self.journal.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut j = journal
+                .lock()
+                .map_err(|_| JournalError::Storage("an earlier journal call panicked".into()))?;
+            f(&mut j)
+        })
+        .await
+        .map_err(|_| JournalError::Storage("the journal task panicked".into()))?
+    }
+
+    async fn transition(&self, index: u64, from: Status, to: RowState) -> Result<(), JournalError> {
+        self.journal(move |j| j.transition(index, from, &to)).await
+    }
+
+    /// Every row with its state, in input order.
+    pub async fn entries(&self) -> Result<Vec<Entry>, OutboxError> {
+        Ok(self.journal(|j| j.entries()).await?)
+    }
+
+    /// Sends every row of `input` that is not final yet, resolving first whatever an earlier run
+    /// left in flight or unknown. Calls `on_event` as it goes. Returns the summary of the whole
+    /// journal when no row is left to send; stops early with an error (everything done so far
+    /// kept) when the journal belongs to another input, the journal fails, or Hero cannot be
+    /// reached [`Options::max_retries`] times in a row.
+    pub async fn run(
+        &self,
+        input: &Input,
+        mut on_event: impl FnMut(Event),
+    ) -> Result<Summary, OutboxError> {
+        let opened = input.clone();
+        self.journal(move |j| j.open(&opened)).await?;
+        let entries = self.entries().await?;
+        let total = entries.len();
+        let count = |entries: &[Entry], pick: fn(Status) -> bool| {
+            entries.iter().filter(|e| pick(e.state.status())).count()
+        };
+        on_event(Event::Started {
+            total,
+            done: count(&entries, Status::is_final),
+            to_resolve: count(&entries, |s| {
+                matches!(s, Status::InFlight | Status::Unknown)
+            }),
+        });
+        let mut retries = 0u32;
+        loop {
+            self.resolve(&mut on_event).await?;
+            let entries = self.entries().await?;
+            if !entries.iter().any(|e| e.state.status() == Status::Pending) {
+                return Ok(Summary::of(&entries));
+            }
+            self.send_round(entries, &mut retries, &mut on_event)
+                .await?;
+        }
+    }
+
+    /// Resolves every row in flight or unknown. One patient's rows whose lookup windows overlap
+    /// are resolved together: if any candidate shows, they all end ambiguous.
+    async fn resolve(&self, on_event: &mut impl FnMut(Event)) -> Result<(), OutboxError> {
+        let entries = self.entries().await?;
+        let known: Vec<String> = entries
+            .iter()
+            .flat_map(|e| match &e.state {
+                RowState::Sent { message_id } => vec![message_id.clone()],
+                RowState::Ambiguous { message_ids, .. } => message_ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let now = Utc::now();
+        let mut by_patient: BTreeMap<&str, Vec<(&Entry, SendAttempt, bool)>> = BTreeMap::new();
+        for e in &entries {
+            let (attempt, accepted) = match &e.state {
+                // A crash: the request may have been written at any time since.
+                RowState::InFlight { attempt } => (e.row.attempt(attempt.started(), now), false),
+                RowState::Unknown { attempt, accepted } => (attempt.clone(), *accepted),
+                _ => continue,
+            };
+            by_patient
+                .entry(e.row.patient_id())
+                .or_default()
+                .push((e, attempt, accepted));
+        }
+        if by_patient.is_empty() {
+            return Ok(());
+        }
+        let find = self.options.find.clone().exclude(known);
+        // One worker never leaves two of a patient's rows unresolved at once (rows to one patient
+        // go one at a time, none while one is unresolved); if a journal has some anyway, they are
+        // looked at together.
+        let clusters: Vec<Vec<(&Entry, SendAttempt, bool)>> = by_patient.into_values().collect();
+        let mut looks = futures::stream::iter(clusters.into_iter().map(|cluster| {
+            let find = find.clone();
+            async move {
+                let mut found = Vec::new();
+                for (e, attempt, accepted) in cluster {
+                    self.pace.acquire().await;
+                    let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
+                    found.push((e, accepted, answer));
+                }
+                Ok::<_, herohealth::Error>(found)
+            }
+        }))
+        .buffer_unordered(self.options.concurrency);
+        let mut failure = None;
+        while let Some(result) = looks.next().await {
+            let found = match result {
+                Ok(found) => found,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    continue;
+                }
+            };
+            let several = found.len() > 1;
+            let candidates: Vec<String> = found
+                .iter()
+                .flat_map(|(_, _, f)| match f {
+                    FoundSend::Sent { message_id } => vec![message_id.clone()],
+                    FoundSend::Ambiguous { message_ids } => message_ids.clone(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            for (e, accepted, answer) in &found {
+                let to = match answer {
+                    _ if several && !candidates.is_empty() => RowState::Ambiguous {
+                        message_ids: candidates.clone(),
+                        reason: "several of this patient's sends were unresolved at once".into(),
+                    },
+                    FoundSend::Sent { message_id } => RowState::Sent {
+                        message_id: message_id.clone(),
+                    },
+                    FoundSend::Ambiguous { message_ids } => RowState::Ambiguous {
+                        message_ids: message_ids.clone(),
+                        reason: "more than one listed message matches this send".into(),
+                    },
+                    _ if *accepted => RowState::Ambiguous {
+                        message_ids: Vec::new(),
+                        reason: "Hero accepted it but does not list it".into(),
+                    },
+                    _ if e.sends >= self.options.max_sends => RowState::Failed {
+                        reason: format!(
+                            "not sent: Hero did not carry out any of {} attempts",
+                            e.sends
+                        ),
+                    },
+                    _ => RowState::Pending,
+                };
+                let status = to.status();
+                self.transition(e.index, e.state.status(), to).await?;
+                on_event(Event::Row {
+                    index: e.index,
+                    line: e.row.line(),
+                    status,
+                });
+            }
+        }
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends the pending rows: up to `concurrency` at once, one at a time per patient, none for a
+    /// patient with an unresolved row.
+    async fn send_round(
+        &self,
+        entries: Vec<Entry>,
+        retries: &mut u32,
+        on_event: &mut impl FnMut(Event),
+    ) -> Result<(), OutboxError> {
+        let sender = self.hero.with_retry_policy(RetryPolicy::disabled());
+        let total = entries.len();
+        let mut done = entries
+            .iter()
+            .filter(|e| e.state.status().is_final())
+            .count();
+        let mut queue: VecDeque<Entry> = entries
+            .into_iter()
+            .filter(|e| e.state.status() == Status::Pending)
+            .collect();
+        let mut patients: BTreeMap<u64, String> = BTreeMap::new();
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut blocked: HashSet<String> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        let mut failure: Option<OutboxError> = None;
+        loop {
+            while failure.is_none() && running.len() < self.options.concurrency {
+                let Some(pos) = queue.iter().position(|e| {
+                    !busy.contains(e.row.patient_id()) && !blocked.contains(e.row.patient_id())
+                }) else {
+                    break;
+                };
+                let entry = queue.remove(pos).expect("a queued row");
+                busy.insert(entry.row.patient_id().to_owned());
+                patients.insert(entry.index, entry.row.patient_id().to_owned());
+                running.push(self.send_one(&sender, entry));
+            }
+            let Some(result) = running.next().await else {
+                break;
+            };
+            let (index, line, outcome) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    failure.get_or_insert(e.into());
+                    continue;
+                }
+            };
+            let patient = patients.remove(&index).unwrap_or_default();
+            busy.remove(&patient);
+            let status = match outcome {
+                Sent::Final(status) => {
+                    *retries = 0;
+                    done += 1;
+                    status
+                }
+                Sent::Unknown => {
+                    *retries = 0;
+                    blocked.insert(patient);
+                    Status::Unknown
+                }
+                Sent::Retry(entry, err) => {
+                    *retries += 1;
+                    if *retries > self.options.max_retries {
+                        failure.get_or_insert(err.into());
+                    } else {
+                        // Nothing was carried out: it goes round again (its patient is free).
+                        queue.push_front(*entry);
+                    }
+                    Status::Pending
+                }
+            };
+            on_event(Event::Row {
+                index,
+                line,
+                status,
+            });
+            if status.is_final() {
+                on_event(Event::Progress { done, total });
+            }
+            if let Some(rate) = self.rate_change.lock().expect("rate lock").take() {
+                on_event(Event::Rate { per_second: rate });
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes one row's request, with its state on disk before and after.
+    async fn send_one(
+        &self,
+        sender: &HeroClient,
+        entry: Entry,
+    ) -> Result<(u64, Option<u64>, Sent), JournalError> {
+        let (index, line) = (entry.index, entry.row.line());
+        self.pace.acquire().await;
+        let started = Utc::now();
+        let attempt = entry.row.attempt(started, started);
+        self.transition(index, Status::Pending, RowState::InFlight { attempt })
+            .await?;
+        let result = sender
+            .send_message()
+            .body_map(|b| entry.row.body(b))
+            .send()
+            .await;
+        let (to, outcome) = match result {
+            Ok(sent) => {
+                if let Some(rate) = self.pace.success() {
+                    *self.rate_change.lock().expect("rate lock") = Some(rate);
+                }
+                let message_id = sent.into_inner().message_id;
+                (RowState::Sent { message_id }, Sent::Final(Status::Sent))
+            }
+            Err(e) if e.may_have_been_sent() => {
+                let attempt = e
+                    .send_attempt()
+                    .cloned()
+                    .unwrap_or_else(|| entry.row.attempt(started, Utc::now()));
+                (
+                    RowState::Unknown {
+                        attempt,
+                        accepted: e.accepted(),
+                    },
+                    Sent::Unknown,
+                )
+            }
+            Err(e) if e.is_retryable() => {
+                if e.kind() == ErrorKind::RateLimited {
+                    let rate = self.pace.rate_limited(e.retry_after());
+                    *self.rate_change.lock().expect("rate lock") = Some(Some(rate));
+                } else {
+                    self.pace
+                        .back_off(e.retry_after().unwrap_or(Duration::from_millis(500)));
+                }
+                let again = Entry {
+                    state: RowState::Pending,
+                    ..entry.clone()
+                };
+                (RowState::Pending, Sent::Retry(Box::new(again), e))
+            }
+            Err(e) => (
+                RowState::Failed {
+                    reason: e.to_string(),
+                },
+                Sent::Final(Status::Failed),
+            ),
+        };
+        self.transition(index, Status::InFlight, to).await?;
+        Ok((index, line, outcome))
+    }
+}

@@ -1,0 +1,435 @@
+//! The rows to send ([`Row`]), checked before anything is sent, and the whole input ([`Input`])
+//! with its fingerprint.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use herohealth::{ContactDetail, MessageText, MessageType, PatientId, SnomedCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// One message to send: to one patient, by one channel, with its own text.
+///
+/// Every value is checked when it is set (the same rules the `herohealth` client applies before
+/// it sends), so a [`Row`] that exists can be sent. Its `Debug` shows only the line and the
+/// message type: never the patient id, the text or the recipient.
+///
+/// ```
+/// use herohealth::MessageType;
+/// use herohealth_outbox::Row;
+///
+/// let row = Row::new("98765", MessageType::Sms, "Your results are ready")?
+///     .to("+447700900123")?
+///     .write_to_record(Some("1240751000000100"), Some("Results"))?;
+/// assert_eq!(format!("{row:?}"), "Row { line: None, message_type: Sms, .. }");
+/// assert_eq!(Row::new("98a", MessageType::Sms, "Hi").unwrap_err().field(), "patient_id");
+/// # Ok::<(), herohealth_outbox::InvalidRow>(())
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    line: Option<u64>,
+    patient_id: String,
+    message_type: MessageType,
+    text: String,
+    to: Option<String>,
+    write_to_record: bool,
+    snomed_code: Option<String>,
+    snomed_term: Option<String>,
+    send_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for Row {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Row")
+            .field("line", &self.line)
+            .field("message_type", &self.message_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a row was refused: the line (when it came from a file), the field, and the rule it broke.
+/// It never shows the refused value.
+///
+/// ```
+/// use herohealth::MessageType;
+/// let err = herohealth_outbox::Row::new("1", MessageType::Sms, "").unwrap_err();
+/// assert_eq!(err.to_string(), "field `text`: message text must not be empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InvalidRow {
+    line: Option<u64>,
+    field: String,
+    reason: String,
+}
+
+impl fmt::Display for InvalidRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(f, "field `{}`: {}", self.field, self.reason)
+    }
+}
+
+impl InvalidRow {
+    fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self {
+            line: None,
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    fn at(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    /// The line of the file (1 is the header), when the row came from one.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// The refused field (the CSV column's name).
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The rule it broke (never the value).
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+fn check<T>(field: &str, r: Result<T, herohealth::InvalidValue>) -> Result<T, InvalidRow> {
+    r.map_err(|e| InvalidRow::new(field, e.to_string()))
+}
+
+impl Row {
+    /// A row to `patient_id` (Hero's patient id: digits) by `message_type` with `text`.
+    pub fn new(patient_id: &str, message_type: MessageType, text: &str) -> Result<Row, InvalidRow> {
+        check("patient_id", PatientId::parse(patient_id))?;
+        check("text", MessageText::parse(text))?;
+        Ok(Row {
+            line: None,
+            patient_id: patient_id.to_owned(),
+            message_type,
+            text: text.to_owned(),
+            to: None,
+            write_to_record: false,
+            snomed_code: None,
+            snomed_term: None,
+            send_at: None,
+        })
+    }
+
+    /// Send to this phone number or email instead of the one on the patient's record.
+    pub fn to(mut self, contact: &str) -> Result<Row, InvalidRow> {
+        check("to", ContactDetail::parse(contact))?;
+        self.to = Some(contact.to_owned());
+        Ok(self)
+    }
+
+    /// Write the message to the patient's record, with this SNOMED code and term (Hero's defaults
+    /// when `None`).
+    pub fn write_to_record(
+        mut self,
+        snomed_code: Option<&str>,
+        snomed_term: Option<&str>,
+    ) -> Result<Row, InvalidRow> {
+        if let Some(code) = snomed_code {
+            check("snomed_code", SnomedCode::parse(code))?;
+        }
+        if snomed_term.is_some_and(|t| t.trim().is_empty()) {
+            return Err(InvalidRow::new("snomed_term", "must not be blank"));
+        }
+        self.write_to_record = true;
+        self.snomed_code = snomed_code.map(str::to_owned);
+        self.snomed_term = snomed_term.map(str::to_owned);
+        Ok(self)
+    }
+
+    /// Schedule the message for this time.
+    pub fn send_at(mut self, at: DateTime<Utc>) -> Row {
+        self.send_at = Some(at);
+        self
+    }
+
+    /// The line of the file it came from (1 is the header), if it came from one.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// The patient's Hero id.
+    pub fn patient_id(&self) -> &str {
+        &self.patient_id
+    }
+
+    /// How it is sent.
+    pub fn message_type(&self) -> &MessageType {
+        &self.message_type
+    }
+
+    /// The fields of the request this row sends, as `herohealth` builds it.
+    pub(crate) fn body(
+        &self,
+        b: herohealth::types::builder::SendMessageRequest,
+    ) -> herohealth::types::builder::SendMessageRequest {
+        let to = self
+            .to
+            .as_deref()
+            .and_then(|c| ContactDetail::parse(c).ok());
+        let code = self
+            .snomed_code
+            .as_deref()
+            .and_then(|c| SnomedCode::parse(c).ok());
+        b.patient_id(self.patient_id.as_str())
+            .message_type(self.message_type.clone())
+            .message_string(self.text.as_str())
+            .write_to_record(self.write_to_record)
+            .snomed_term(self.snomed_term.clone())
+            .send_at(self.send_at)
+            .recipient_contact_detail(to)
+            .snomed_code(code)
+    }
+
+    /// The fingerprint `herohealth::HeroClient::find_attempt` looks for, for an attempt from
+    /// `started` to `ended`.
+    pub(crate) fn attempt(
+        &self,
+        started: DateTime<Utc>,
+        ended: DateTime<Utc>,
+    ) -> herohealth::SendAttempt {
+        let json = serde_json::json!({
+            "operation": "send_message",
+            "started": started,
+            "ended": ended,
+            "patient_id": self.patient_id,
+            "message_type": self.message_type,
+            "recipient": self.to,
+            "send_at": self.send_at,
+            "snomed_code": self.snomed_code,
+        });
+        serde_json::from_value(json).expect("a send attempt built from a checked row")
+    }
+}
+
+/// Every row of one run and the fingerprint that ties a journal to it.
+///
+/// ```
+/// use herohealth_outbox::Input;
+/// let csv = "patient_id,type,text,to\n98765,sms,Your results are ready,+447700900123\n";
+/// let input = Input::from_csv(csv.as_bytes()).unwrap();
+/// assert_eq!(input.rows().len(), 1);
+/// assert_eq!(input.rows()[0].line(), Some(2));
+///
+/// let bad = "patient_id,type,text\n98765,fax,Hello\n12a,sms,Hello\n";
+/// let err = Input::from_csv(bad.as_bytes()).unwrap_err();
+/// assert_eq!(err.to_string(), "2 rows refused, nothing was sent:\n\
+///     line 2: field `type`: not a known MessageType; expected one of: hero, sms, email, nhs_app\n\
+///     line 3: field `patient_id`: a patient id must be digits only");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    fingerprint: String,
+    rows: Vec<Row>,
+}
+
+/// Every refused row of an input (none of its rows is sent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InputError {
+    problems: Vec<InvalidRow>,
+}
+
+impl InputError {
+    /// Each refused row's line, field and reason.
+    pub fn problems(&self) -> &[InvalidRow] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{n} row{} refused, nothing was sent:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The CSV columns, required ones first.
+pub const COLUMNS: [&str; 8] = [
+    "patient_id",
+    "type",
+    "text",
+    "to",
+    "write_to_record",
+    "snomed_code",
+    "snomed_term",
+    "send_at",
+];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Input {
+    /// An input of rows built in code; its fingerprint is the SHA-256 of the rows.
+    pub fn from_rows(rows: Vec<Row>) -> Input {
+        let json = serde_json::to_vec(&rows).expect("rows serialize");
+        Input {
+            fingerprint: hex(&Sha256::digest(&json)),
+            rows,
+        }
+    }
+
+    /// Reads a CSV file's bytes: a header with `patient_id,type,text` and optionally
+    /// `to,write_to_record,snomed_code,snomed_term,send_at` (any order), then one row per line.
+    /// Empty optional cells are absent; `write_to_record` is `true`/`false` (or `yes`/`no`, `1`/`0`;
+    /// implied by a SNOMED code or term); `send_at` is RFC 3339. Every row is checked, and every
+    /// problem is reported with its line; the fingerprint is the SHA-256 of the bytes.
+    pub fn from_csv(bytes: &[u8]) -> Result<Input, InputError> {
+        let mut problems = Vec::new();
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+        let headers = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(_) => {
+                return Err(InputError {
+                    problems: vec![InvalidRow::new("header", "not a readable CSV header").at(1)],
+                });
+            }
+        };
+        let mut index = [None; COLUMNS.len()];
+        for (i, h) in headers.iter().enumerate() {
+            match COLUMNS.iter().position(|c| *c == h.trim()) {
+                Some(c) if index[c].is_some() => {
+                    problems.push(InvalidRow::new(h.trim(), "column appears twice").at(1))
+                }
+                Some(c) => index[c] = Some(i),
+                None => problems.push(
+                    InvalidRow::new(
+                        "header",
+                        format!("unknown column {} (expected {})", i + 1, COLUMNS.join(",")),
+                    )
+                    .at(1),
+                ),
+            }
+        }
+        for (c, name) in COLUMNS.iter().enumerate().take(3) {
+            if index[c].is_none() {
+                problems.push(InvalidRow::new(name, "required column is missing").at(1));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(InputError { problems });
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    let reason = match e.kind() {
+                        csv::ErrorKind::UnequalLengths { len, .. } => {
+                            format!("has {len} fields, the header has {}", headers.len())
+                        }
+                        csv::ErrorKind::Utf8 { .. } => "is not UTF-8".to_owned(),
+                        _ => "is not a readable CSV record".to_owned(),
+                    };
+                    problems.push(InvalidRow::new("record", reason).at(line));
+                    continue;
+                }
+            };
+            let line = record.position().map_or(0, |p| p.line());
+            let cell = |c: usize| {
+                index[c]
+                    .and_then(|i| record.get(i))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            match row_of(cell) {
+                Ok(mut row) => {
+                    row.line = Some(line);
+                    rows.push(row);
+                }
+                Err(e) => problems.push(e.at(line)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(InputError { problems });
+        }
+        if rows.is_empty() {
+            return Err(InputError {
+                problems: vec![InvalidRow::new("record", "the file has no rows").at(2)],
+            });
+        }
+        Ok(Input {
+            fingerprint: hex(&Sha256::digest(bytes)),
+            rows,
+        })
+    }
+
+    /// The rows, in input order.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// The SHA-256 (hex) of the file, or of the rows built in code.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow> {
+    let message_type: MessageType = cell(1)
+        .ok_or_else(|| InvalidRow::new("type", "must not be empty"))?
+        .parse()
+        .map_err(|e: herohealth::enums::UnknownVariant| InvalidRow::new("type", e.to_string()))?;
+    let mut row = Row::new(cell(0).unwrap_or(""), message_type, cell(2).unwrap_or(""))?;
+    if let Some(to) = cell(3) {
+        row = row.to(to)?;
+    }
+    let write = match cell(4).map(str::to_ascii_lowercase).as_deref() {
+        None => None,
+        Some("true" | "yes" | "1") => Some(true),
+        Some("false" | "no" | "0") => Some(false),
+        Some(_) => {
+            return Err(InvalidRow::new(
+                "write_to_record",
+                "must be true or false (yes/no, 1/0)",
+            ));
+        }
+    };
+    let (code, term) = (cell(5), cell(6));
+    match write {
+        Some(false) if code.is_some() || term.is_some() => {
+            return Err(InvalidRow::new(
+                if code.is_some() {
+                    "snomed_code"
+                } else {
+                    "snomed_term"
+                },
+                "needs write_to_record (it is false)",
+            ));
+        }
+        Some(true) => row = row.write_to_record(code, term)?,
+        None if code.is_some() || term.is_some() => row = row.write_to_record(code, term)?,
+        _ => {}
+    }
+    if let Some(at) = cell(7) {
+        let at = DateTime::parse_from_rfc3339(at).map_err(|_| {
+            InvalidRow::new(
+                "send_at",
+                "must be an RFC 3339 date-time (2026-01-31T09:00:00Z)",
+            )
+        })?;
+        row = row.send_at(at.with_timezone(&Utc));
+    }
+    Ok(row)
+}
