@@ -349,6 +349,8 @@ async fn a_chunked_success_body_up_to_the_cap_is_read_and_one_byte_more_is_refus
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("larger than"), "{err}");
     assert!(!err.accepted(), "a GET is not a send");
+    assert_eq!(err.operation(), Some("list_sent_messages"));
+    assert_eq!(err.attempts(), 1);
 }
 
 #[tokio::test]
@@ -378,4 +380,7 @@ async fn a_sends_chunked_answer_up_to_the_cap_is_read_and_one_byte_more_is_an_ac
         "Hero answered 200: the message went, whatever the body: {err}"
     );
     assert!(!err.is_retryable());
+    assert_eq!(err.operation(), Some("send_message"));
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
 }
