@@ -292,8 +292,14 @@ impl<J: Journal> Outbox<J> {
         });
         let mut retries = 0u32;
         loop {
-            self.resolve(&mut on_event).await?;
+            let resolved = self.resolve(&mut on_event).await?;
             let entries = self.entries().await?;
+            if resolved {
+                on_event(Event::Progress {
+                    done: count(&entries, Status::is_final),
+                    total,
+                });
+            }
             if !entries.iter().any(|e| e.state.status() == Status::Pending) {
                 return Ok(Summary::of(&entries));
             }
@@ -304,7 +310,8 @@ impl<J: Journal> Outbox<J> {
 
     /// Resolves every row in flight or unknown. One patient's rows whose lookup windows overlap
     /// are resolved together: if any candidate shows, they all end ambiguous.
-    async fn resolve(&self, on_event: &mut impl FnMut(Event)) -> Result<(), OutboxError> {
+    /// Returns whether there was anything to resolve.
+    async fn resolve(&self, on_event: &mut impl FnMut(Event)) -> Result<bool, OutboxError> {
         let entries = self.entries().await?;
         let known: Vec<String> = entries
             .iter()
@@ -315,11 +322,24 @@ impl<J: Journal> Outbox<J> {
             })
             .collect();
         let now = Utc::now();
+        // A crash: the request may have been written at any time since it went in flight. The
+        // widened attempt is kept (a row goes back to pending only from unknown, so its send
+        // stays counted).
+        let mut entries = entries;
+        for e in &mut entries {
+            if let RowState::InFlight { attempt } = &e.state {
+                let to = RowState::Unknown {
+                    attempt: e.row.attempt(attempt.started(), now),
+                    accepted: false,
+                };
+                self.transition(e.index, Status::InFlight, to.clone())
+                    .await?;
+                e.state = to;
+            }
+        }
         let mut by_patient: BTreeMap<&str, Vec<(&Entry, SendAttempt, bool)>> = BTreeMap::new();
         for e in &entries {
             let (attempt, accepted) = match &e.state {
-                // A crash: the request may have been written at any time since.
-                RowState::InFlight { attempt } => (e.row.attempt(attempt.started(), now), false),
                 RowState::Unknown { attempt, accepted } => (attempt.clone(), *accepted),
                 _ => continue,
             };
@@ -329,7 +349,7 @@ impl<J: Journal> Outbox<J> {
                 .push((e, attempt, accepted));
         }
         if by_patient.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let find = self.options.find.clone().exclude(known);
         // One worker never leaves two of a patient's rows unresolved at once (rows to one patient
@@ -403,7 +423,7 @@ impl<J: Journal> Outbox<J> {
         }
         match failure {
             Some(e) => Err(e.into()),
-            None => Ok(()),
+            None => Ok(true),
         }
     }
 
