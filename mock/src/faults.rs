@@ -1,28 +1,11 @@
-//! Fault injection and the request journal.
+//! Fault injection.
 //!
 //! A [`FaultRule`] picks requests by operation (the snake_case operationId, e.g. `send_message`) and
-//! by how many calls of it came before, and does one [`Fault`] to them. Connection resets need the
-//! socket: [`FaultListener`] hands out connections wrapped in [`FaultIo`], which a handler can tell
-//! to reset (the next write fails and the socket closes with `SO_LINGER 0`, which sends a TCP RST).
+//! by how many calls of it came since the rule was added, and does one [`Fault`] to them. The gate
+//! (`gate.rs`) asks [`Faults::next_call`] for each request and carries the fault out; a connection
+//! reset goes through `conn.rs`.
 
-use std::{
-    io,
-    net::SocketAddr,
-    pin::Pin,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    task::{Context, Poll},
-    time::Duration,
-};
-
-use axum::{extract::connect_info::Connected, serve::IncomingStream};
-use serde::Serialize;
-use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
-    net::{TcpListener, TcpStream},
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 /// What to do to a request.
 ///
@@ -210,74 +193,13 @@ impl FaultRule {
     }
 }
 
-/// One request the mock received. Its `Debug` shows the body's size, not the body: a test's
-/// patient data stays out of test logs unless the test reads it.
-#[derive(Clone, Serialize, PartialEq)]
-#[non_exhaustive]
-pub struct JournalEntry {
-    /// The snake_case operationId, or `unknown`.
-    pub operation: String,
-    /// HTTP method.
-    pub method: String,
-    /// Path, without the query.
-    pub path: String,
-    /// The practice group the request was authenticated for, if it was.
-    pub practice_group_id: Option<String>,
-    /// The status answered (0 for a reset connection).
-    pub status: u16,
-    /// Whether the request was processed (could change state).
-    pub processed: bool,
-    /// The fault injected, if any.
-    pub fault: Option<String>,
-    /// The request's JSON body, as sent (`None` without a body or when it was not JSON); read it
-    /// typed with [`JournalEntry::body_as`].
-    pub body: Option<serde_json::Value>,
-}
-
-impl JournalEntry {
-    /// The request body decoded as `T`, e.g. `herohealth::types::SendMessageRequest`, to assert
-    /// what was sent: `None` without a body or when it does not decode as `T`.
-    ///
-    /// ```
-    /// # async fn run() -> herohealth::Result<()> {
-    /// use herohealth::{MessageType, types::SendMessageRequest};
-    /// let mock = herohealth_mock::MockServer::start().await;
-    /// mock.client()
-    ///     .send_message()
-    ///     .body_map(|b| b.patient_id("98765").message_type(MessageType::Sms).message_string("Hi"))
-    ///     .send()
-    ///     .await?;
-    /// let sent: SendMessageRequest = mock.journal()[0].body_as().expect("a send body");
-    /// assert_eq!(sent.message_string.as_str(), "Hi");
-    /// # Ok(()) }
-    /// ```
-    pub fn body_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_value(self.body.clone()?).ok()
-    }
-}
-
-impl std::fmt::Debug for JournalEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JournalEntry")
-            .field("operation", &self.operation)
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("status", &self.status)
-            .field("processed", &self.processed)
-            .field("fault", &self.fault)
-            .field("body", &self.body.as_ref().map(|_| "…"))
-            .finish_non_exhaustive()
-    }
-}
-
-/// The journal and the fault rules, shared by the handlers.
+/// The fault rules and the calls counted per operation.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     /// Each rule with the calls per operation already counted when it was added: its `Nth` and
     /// `FirstN` count from there.
-    rules: Mutex<Vec<(FaultRule, std::collections::HashMap<String, u64>)>>,
-    calls: Mutex<std::collections::HashMap<String, u64>>,
-    journal: Mutex<Vec<JournalEntry>>,
+    rules: Mutex<Vec<(FaultRule, HashMap<String, u64>)>>,
+    calls: Mutex<HashMap<String, u64>>,
 }
 
 impl Faults {
@@ -306,160 +228,6 @@ impl Faults {
                 r.matches(operation, call - seen.get(operation).copied().unwrap_or(0))
             })
             .map(|(r, _)| r.fault.clone())
-    }
-
-    pub(crate) fn record(&self, entry: JournalEntry) {
-        self.journal.lock().expect("journal lock").push(entry);
-    }
-
-    pub(crate) fn journal(&self) -> Vec<JournalEntry> {
-        self.journal.lock().expect("journal lock").clone()
-    }
-}
-
-/// The per-practice-group rate limit ([`crate::MockConfig::rate_limit`]): the times of the
-/// requests admitted in the last second.
-#[derive(Debug)]
-pub(crate) struct RateLimit {
-    per_second: Option<u32>,
-    admitted:
-        Mutex<std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>>,
-}
-
-impl RateLimit {
-    pub(crate) fn new(per_second: Option<u32>) -> Self {
-        Self {
-            per_second,
-            admitted: Mutex::default(),
-        }
-    }
-
-    /// `None` when the request is admitted; otherwise the `Retry-After` seconds.
-    pub(crate) fn admit(&self, group: &str) -> Option<u64> {
-        let limit = self.per_second? as usize;
-        let now = std::time::Instant::now();
-        let mut admitted = self.admitted.lock().expect("rate limit lock");
-        let window = admitted.entry(group.to_owned()).or_default();
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            window.pop_front();
-        }
-        if window.len() >= limit {
-            return Some(1);
-        }
-        window.push_back(now);
-        None
-    }
-}
-
-/// Per-connection control: set `reset` and the connection dies with a TCP RST.
-#[derive(Debug, Default)]
-pub struct ConnControl {
-    reset: AtomicBool,
-}
-
-impl ConnControl {
-    pub(crate) fn reset(&self) {
-        self.reset.store(true, Ordering::SeqCst);
-    }
-}
-
-/// The connection's control, given to handlers as `ConnectInfo<ConnHandle>`.
-#[derive(Debug, Clone)]
-pub struct ConnHandle(pub(crate) Arc<ConnControl>);
-
-/// A TCP connection that can be reset on demand.
-#[derive(Debug)]
-pub struct FaultIo {
-    stream: TcpStream,
-    control: Arc<ConnControl>,
-}
-
-impl FaultIo {
-    fn check(&self) -> io::Result<()> {
-        if self.control.reset.load(Ordering::SeqCst) {
-            // Closing with a zero linger sends RST instead of FIN.
-            let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "fault injected: reset",
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl AsyncRead for FaultIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for FaultIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.check()?;
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// A TCP listener whose connections are [`FaultIo`].
-#[derive(Debug)]
-pub struct FaultListener(pub(crate) TcpListener);
-
-impl axum::serve::Listener for FaultListener {
-    type Io = FaultIo;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (FaultIo, SocketAddr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        FaultIo {
-                            stream,
-                            control: Arc::default(),
-                        },
-                        addr,
-                    );
-                }
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, FaultListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, FaultListener>) -> Self {
-        ConnHandle(stream.io().control.clone())
     }
 }
 

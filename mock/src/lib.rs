@@ -39,11 +39,18 @@ use std::{
     time::Duration,
 };
 
+mod conn;
 mod faults;
-mod handlers;
+mod gate;
+mod journal;
+mod rate_limit;
+mod reply;
+mod routes;
 mod state;
+mod validation;
 
-pub use faults::{Fault, FaultRule, JournalEntry, When};
+pub use faults::{Fault, FaultRule, When};
+pub use journal::JournalEntry;
 pub use state::Outcome;
 
 use state::{Clock, Group};
@@ -258,19 +265,20 @@ impl MockConfig {
             clock: Clock::new(self.time_scale),
             groups: Mutex::new(groups),
             faults: faults::Faults::default(),
-            rate_limit: faults::RateLimit::new(self.rate_limit),
+            journal: journal::Journal::default(),
+            rate_limit: rate_limit::RateLimit::new(self.rate_limit),
             ids: AtomicU64::new(0),
             config: self,
         });
         for rule in &app.config.faults {
             app.faults.add(rule.clone());
         }
-        let router = handlers::router(app.clone());
+        let router = routes::router(app.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let make = router.into_make_service_with_connect_info::<faults::ConnHandle>();
+        let make = router.into_make_service_with_connect_info::<conn::ConnHandle>();
         tokio::spawn(async move {
             let serve =
-                axum::serve(faults::FaultListener(listener), make).with_graceful_shutdown(async {
+                axum::serve(conn::FaultListener(listener), make).with_graceful_shutdown(async {
                     let _ = rx.await;
                 });
             if let Err(e) = serve.await {
@@ -292,7 +300,8 @@ pub(crate) struct App {
     pub(crate) clock: Clock,
     pub(crate) groups: Mutex<HashMap<String, Group>>,
     pub(crate) faults: faults::Faults,
-    pub(crate) rate_limit: faults::RateLimit,
+    pub(crate) journal: journal::Journal,
+    pub(crate) rate_limit: rate_limit::RateLimit,
     ids: AtomicU64,
 }
 
@@ -400,7 +409,7 @@ impl MockServer {
 
     /// Every request received so far (also at `GET /__mock/journal`).
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.app.faults.journal()
+        self.app.journal.entries()
     }
 
     /// How many requests of `operation` (snake_case operationId) were received.

@@ -45,6 +45,11 @@ impl Clock {
         self.base + Duration::from_std(real).unwrap_or(Duration::zero()) + offset
     }
 
+    /// How many times faster than real time the clock runs.
+    pub(crate) fn scale(&self) -> f64 {
+        self.scale
+    }
+
     pub(crate) fn advance(&self, by: Duration) {
         *self.offset.lock().expect("clock lock") += by;
     }

@@ -1,0 +1,99 @@
+//! The request journal: every request the mock received, with its JSON body, for a test to
+//! assert what was sent. It is test data the caller asked for: its `Debug` keeps out the body and
+//! the practice group, and nothing writes it to logs or tracing.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// One request the mock received. Its `Debug` shows the body's size, not the body: a test's
+/// patient data stays out of test logs unless the test reads it.
+#[derive(Clone, Serialize, PartialEq)]
+#[non_exhaustive]
+pub struct JournalEntry {
+    /// The snake_case operationId, or `unknown`.
+    pub operation: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// The practice group the request was authenticated for, if it was.
+    pub practice_group_id: Option<String>,
+    /// The status answered (0 for a reset connection).
+    pub status: u16,
+    /// Whether the request was processed (could change state).
+    pub processed: bool,
+    /// The fault injected, if any.
+    pub fault: Option<String>,
+    /// The request's JSON body, as sent (`None` without a body or when it was not JSON); read it
+    /// typed with [`JournalEntry::body_as`].
+    pub body: Option<serde_json::Value>,
+}
+
+impl JournalEntry {
+    /// The request body decoded as `T`, e.g. `herohealth::types::SendMessageRequest`, to assert
+    /// what was sent: `None` without a body or when it does not decode as `T`.
+    ///
+    /// ```
+    /// # async fn run() -> herohealth::Result<()> {
+    /// use herohealth::{MessageType, types::SendMessageRequest};
+    /// let mock = herohealth_mock::MockServer::start().await;
+    /// mock.client()
+    ///     .send_message()
+    ///     .body_map(|b| b.patient_id("98765").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// let sent: SendMessageRequest = mock.journal()[0].body_as().expect("a send body");
+    /// assert_eq!(sent.message_string.as_str(), "Hi");
+    /// # Ok(()) }
+    /// ```
+    pub fn body_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.body.clone()?).ok()
+    }
+}
+
+impl std::fmt::Debug for JournalEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalEntry")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .field("processed", &self.processed)
+            .field("fault", &self.fault)
+            .field("body", &self.body.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl JournalEntry {
+    /// An entry for a request not answered yet.
+    pub(crate) fn new(operation: &str, method: &str, path: &str) -> Self {
+        Self {
+            operation: operation.to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+            practice_group_id: None,
+            status: 0,
+            processed: false,
+            fault: None,
+            body: None,
+        }
+    }
+}
+
+/// Every request received, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Journal(Mutex<Vec<JournalEntry>>);
+
+impl Journal {
+    /// Keeps `entry`, answered with `status` (0 for a reset connection).
+    pub(crate) fn record(&self, mut entry: JournalEntry, status: u16) {
+        entry.status = status;
+        self.0.lock().expect("journal lock").push(entry);
+    }
+
+    pub(crate) fn entries(&self) -> Vec<JournalEntry> {
+        self.0.lock().expect("journal lock").clone()
+    }
+}
