@@ -218,23 +218,70 @@ impl MockConfig {
         self
     }
 
-    /// At most `per_second` requests a second for each practice group (real time, a sliding
-    /// window of one second); beyond it Hero's 429 with `Retry-After: 1`, not processed.
+    /// At most `per_second` requests in any one second for each practice group (a sliding
+    /// window on the mock clock); beyond it Hero's 429 (`{"error": true, "statusCode": 429,
+    /// "message": "Too Many Requests"}`) with `Retry-After`, the seconds until the window has
+    /// room (at least 1), and the request is not processed. Refused requests are journaled with
+    /// `fault: "RateLimit"` and do not count toward fault rules.
+    ///
+    /// At the default time scale the window is real time. [`MockServer::advance`] moves it on,
+    /// so a test can freeze the clock (`time_scale(0.0)`) and step it instead of sleeping; with
+    /// `time_scale(s)` the mock admits `per_second × s` requests a real second.
     ///
     /// ```
+    /// use std::time::Duration;
+    /// use herohealth::{ErrorKind, RetryPolicy};
+    ///
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> std::io::Result<()> {
-    /// let mock = herohealth_mock::MockServer::builder().rate_limit(100).start().await?;
-    /// # let _ = mock; Ok(()) }
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .rate_limit(2)
+    ///     .time_scale(0.0) // the clock moves only with advance()
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
+    /// hero.list_templates().send().await?;
+    /// hero.list_templates().send().await?;
+    /// let refused = hero.list_templates().send().await.unwrap_err();
+    /// assert_eq!(refused.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(refused.retry_after(), Some(Duration::from_secs(1)));
+    /// mock.advance(Duration::from_secs(1));
+    /// hero.list_templates().send().await?; // a new second
+    /// # Ok(()) }
     /// ```
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = Some(per_second.max(1));
         self
     }
 
-    /// A sent message shows in `GET /v2/sent_messages` only this long (on the mock clock) after
-    /// it was created, as Hero may list a new message late. `GET /v1/messages/{id}` finds it at
-    /// once.
+    /// What was created shows in the lists only this long (on the mock clock) after it was
+    /// created, as Hero may list a new message late: a sent message in `GET /v2/sent_messages`,
+    /// a batch in `GET /v1/batch_message`, a batch's sends in `GET /v1/batch_message/{id}/messages`
+    /// (from when the batch was sent). `GET /v1/messages/{id}` and `GET /v1/batch_message/{id}`
+    /// find it at once. Default: no delay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::MessageType;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .list_delay(Duration::from_secs(30))
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client();
+    /// hero.send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(hero.list_sent_messages().send().await?.count, 0); // not listed yet
+    /// mock.advance(Duration::from_secs(30));
+    /// assert_eq!(hero.list_sent_messages().send().await?.count, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn list_delay(mut self, delay: Duration) -> Self {
         self.list_delay = delay;
         self
@@ -306,6 +353,18 @@ pub(crate) struct App {
 }
 
 impl App {
+    /// What was created up to this instant is listed at `now`: `now` less
+    /// [`MockConfig::list_delay`].
+    pub(crate) fn listed_by(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        chrono::Duration::from_std(self.config.list_delay)
+            .ok()
+            .and_then(|delay| now.checked_sub_signed(delay))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    }
+
     pub(crate) fn next_id(&self) -> u64 {
         self.ids.fetch_add(1, Ordering::SeqCst) + 1
     }
@@ -380,17 +439,39 @@ impl MockServer {
             .advance(chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX));
     }
 
-    /// Now, on the mock clock: with [`MockConfig::time_scale`] above 1 or after
-    /// [`advance`](Self::advance), ahead of `Utc::now()`. Filter on this, not `Utc::now()`, in a
-    /// test (a `sent_at` range ending at `Utc::now()` would miss what the mock sent "later").
+    /// Now, on the mock clock. Every time the mock writes (`created_at`, `sent_at`, a batch's
+    /// sends) and every time it compares (`send_at`, lifecycles, `sent_at[]` filters,
+    /// [`MockConfig::list_delay`]) is on this clock, which with [`MockConfig::time_scale`] above 1
+    /// or after [`advance`](Self::advance) runs ahead of `Utc::now()`. So in a test, build time
+    /// filters from `mock.now()`, not `Utc::now()`: a `sent_at` range ending at `Utc::now()`
+    /// silently misses what the mock sent "later".
     ///
     /// ```
+    /// use std::time::Duration;
+    /// use herohealth::MessageType;
+    ///
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let mock = herohealth_mock::MockServer::builder().start().await.unwrap();
-    /// mock.advance(std::time::Duration::from_secs(3600));
-    /// assert!(mock.now() > chrono::Utc::now() + chrono::Duration::minutes(59));
-    /// # }
+    /// # async fn main() -> herohealth::Result<()> {
+    /// // A clock that moves only with advance(), as a sped-up one would between two calls.
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .time_scale(0.0)
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client();
+    /// let start = mock.now();
+    /// mock.advance(Duration::from_secs(3600)); // an hour passes on the mock clock
+    /// hero.send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// mock.advance(Duration::from_secs(5)); // sent and delivered
+    ///
+    /// let on_mock_time = hero.list_sent_messages().sent_between(start, mock.now()).send().await?;
+    /// assert_eq!(on_mock_time.count, 1);
+    /// let on_wall_time = hero.list_sent_messages().sent_between(start, chrono::Utc::now()).send().await?;
+    /// assert_eq!(on_wall_time.count, 0); // the mock sent it an hour "from now"
+    /// # Ok(()) }
     /// ```
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.app.clock.now()

@@ -173,6 +173,7 @@ pub(crate) struct Batch {
     pub channel: String,
     pub subject: Option<String>,
     pub content: String,
+    pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub recipients: Vec<Recipient>,
 }

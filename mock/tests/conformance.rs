@@ -431,6 +431,20 @@ async fn every_response_conforms_to_openapi_yaml() {
         assert_eq!(s, 401);
     }
 
+    // Every operation of the spec has a route: the gate named each in the journal by its id.
+    let journaled: std::collections::BTreeSet<String> =
+        p.mock.journal().into_iter().map(|e| e.operation).collect();
+    for op in OPERATIONS {
+        assert!(
+            journaled.contains(op.id),
+            "{} ({} {}) has no route in the mock",
+            op.id,
+            op.method,
+            op.path
+        );
+    }
+    assert!(!journaled.contains("unknown"), "{journaled:?}");
+
     for op in OPERATIONS {
         let key = format!("{} {}", op.method, op.path);
         assert!(

@@ -6,31 +6,12 @@ use std::time::Duration;
 use herohealth::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus, Error,
     ErrorKind, HeroClient, MessageType, RetryPolicy, WriteToRecordStatus,
-    types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
+    types::RegisterPatientPdsByNhsNumber,
 };
 use herohealth_mock::{CountMode, Fault, FaultRule, MockServer};
 
-fn recipient(nhs: &str) -> BatchRecipient {
-    BatchRecipient {
-        nhs_number: nhs.parse().unwrap(),
-        dob: None,
-    }
-}
-
-async fn send(hero: &HeroClient, contact: &str, wtr: bool) -> Result<String, Error> {
-    let sent = hero
-        .send_message()
-        .body_map(|b| {
-            b.patient_id("42")
-                .message_type(MessageType::Sms)
-                .message_string("Your results are ready")
-                .recipient_contact_detail(Some(contact.parse().unwrap()))
-                .write_to_record(wtr)
-        })
-        .send()
-        .await?;
-    Ok(sent.into_inner().message_id)
-}
+mod support;
+use support::{post_json, recipient, send_to};
 
 #[tokio::test]
 async fn a_batch_is_created_enriched_sent_and_completed() {
@@ -129,16 +110,9 @@ async fn a_batch_is_created_enriched_sent_and_completed() {
 async fn invalid_nhs_numbers_are_enrichment_errors() {
     let mock = MockServer::start().await;
     // The raw API accepts any string; the client would refuse it, so go around the client.
-    let (key, group) = mock.credentials();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/batch_message", mock.base_url()))
-        .header("x-api-key", key)
-        .header("x-practice-group-id", group)
-        .json(&serde_json::json!({"name": "n", "channel": "SMS", "content": "c",
-            "recipients": [{"nhs_number": "9434765919", "dob": null}, {"nhs_number": "1234567890", "dob": null}]}))
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(&mock, "/v1/batch_message", serde_json::json!({"name": "n", "channel": "SMS", "content": "c",
+        "recipients": [{"nhs_number": "9434765919", "dob": null}, {"nhs_number": "1234567890", "dob": null}]}))
+    .await;
     let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
@@ -163,9 +137,9 @@ async fn invalid_nhs_numbers_are_enrichment_errors() {
 async fn single_messages_move_through_their_statuses() {
     let mock = MockServer::start().await;
     let hero = mock.client();
-    let ok = send(&hero, "07788 123456", true).await.unwrap();
-    let declined = send(&hero, "+447700900444", false).await.unwrap();
-    let fatal = send(&hero, "+447700900666", false).await.unwrap();
+    let ok = send_to(&hero, "07788 123456", true).await.unwrap();
+    let declined = send_to(&hero, "+447700900444", false).await.unwrap();
+    let fatal = send_to(&hero, "+447700900666", false).await.unwrap();
     let status = |id: String| {
         let hero = hero.clone();
         async move {
@@ -260,7 +234,7 @@ async fn auth_failures_and_practice_group_isolation() {
             .unwrap()
     };
     let (a, b) = (client("key-a", "group-a"), client("key-b", "group-b"));
-    let id = send(&a, "07788 123456", false).await.unwrap();
+    let id = send_to(&a, "07788 123456", false).await.unwrap();
 
     let err: Error = client("wrong-key", "group-a")
         .get_message_status()
@@ -301,18 +275,13 @@ async fn auth_failures_and_practice_group_isolation() {
 async fn server_side_validation_uses_heros_body() {
     // The client refuses an EMAIL batch without a subject before sending, so ask the mock directly.
     let mock = MockServer::start().await;
-    let (key, group) = mock.credentials();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/batch_message", mock.base_url()))
-        .header("x-api-key", key)
-        .header("x-practice-group-id", group)
-        .json(
-            &serde_json::json!({"name": "n", "channel": "EMAIL", "content": "c",
-            "recipients": [{"nhs_number": "9434765919", "dob": null}]}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let resp = post_json(
+        &mock,
+        "/v1/batch_message",
+        serde_json::json!({"name": "n", "channel": "EMAIL", "content": "c",
+        "recipients": [{"nhs_number": "9434765919", "dob": null}]}),
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(
@@ -504,7 +473,7 @@ async fn a_reset_after_a_send_is_processed_once_and_reported_unknown() {
         .await
         .unwrap();
     let hero = mock.client();
-    let err = send(&hero, "07788 123456", false).await.unwrap_err();
+    let err = send_to(&hero, "07788 123456", false).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err}");
     assert!(!err.is_retryable());
     assert_eq!(

@@ -4,34 +4,24 @@
 
 use std::time::Duration;
 
-use herohealth::{ErrorKind, HeroClient, MessageType, RetryPolicy, types::SendMessageRequest};
+use herohealth::{ErrorKind, HeroClient, RetryPolicy, types::SendMessageRequest};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
-async fn send(hero: &HeroClient, text: &str) -> herohealth::Result<String> {
-    let sent = hero
-        .send_message()
-        .body_map(|b| {
-            b.patient_id("42")
-                .message_type(MessageType::Sms)
-                .message_string(text)
-        })
-        .send()
-        .await?;
-    Ok(sent.into_inner().message_id)
-}
+mod support;
+use support::{raw, recipient, send_text};
 
 #[tokio::test]
 async fn a_rule_counts_the_calls_made_after_it_was_added() {
     let mock = MockServer::start().await;
     let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
     for i in 0..5 {
-        send(&hero, &format!("before {i}")).await.unwrap();
+        send_text(&hero, &format!("before {i}")).await.unwrap();
     }
     mock.inject(FaultRule::new("send_message", Fault::Status(503)).nth(2));
-    send(&hero, "first after").await.unwrap();
-    let err = send(&hero, "second after").await.unwrap_err();
+    send_text(&hero, "first after").await.unwrap();
+    let err = send_text(&hero, "second after").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
-    send(&hero, "third after").await.unwrap();
+    send_text(&hero, "third after").await.unwrap();
     let faults: Vec<_> = mock.journal().iter().map(|e| e.fault.is_some()).collect();
     assert_eq!(
         faults,
@@ -41,8 +31,8 @@ async fn a_rule_counts_the_calls_made_after_it_was_added() {
     // `first(n)` counts from the rule too.
     mock.clear_faults();
     mock.inject(FaultRule::new("send_message", Fault::Status(500)).first(1));
-    assert!(send(&hero, "hit").await.is_err());
-    send(&hero, "after").await.unwrap();
+    assert!(send_text(&hero, "hit").await.is_err());
+    send_text(&hero, "after").await.unwrap();
 }
 
 #[tokio::test]
@@ -56,7 +46,7 @@ async fn a_validation_fault_answers_heros_400_naming_the_fields() {
         )
         .first(1),
     );
-    let err = send(&hero, "Hello").await.unwrap_err();
+    let err = send_text(&hero, "Hello").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
     let fields: Vec<_> = err.validation_issues().iter().map(|i| i.field()).collect();
     assert_eq!(fields, ["message_string", "recipients.0.dob"]);
@@ -68,7 +58,7 @@ async fn a_validation_fault_answers_heros_400_naming_the_fields() {
 async fn the_journal_holds_what_was_sent_typed_and_keeps_it_out_of_debug() {
     let mock = MockServer::start().await;
     let hero = mock.client();
-    send(&hero, "Your results from Tuesday are ready")
+    send_text(&hero, "Your results from Tuesday are ready")
         .await
         .unwrap();
     hero.list_sent_messages().send().await.unwrap();
@@ -96,7 +86,7 @@ async fn a_message_is_listed_only_after_the_list_delay() {
         .await
         .unwrap();
     let hero = mock.client();
-    let id = send(&hero, "Hello").await.unwrap();
+    let id = send_text(&hero, "Hello").await.unwrap();
     assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 0);
     // Found by id at once.
     assert_eq!(
@@ -111,22 +101,157 @@ async fn a_message_is_listed_only_after_the_list_delay() {
 
 #[tokio::test]
 async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_processes_nothing() {
-    let mock = MockServer::builder().rate_limit(3).start().await.unwrap();
-    let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
-    // 20 at once: far more than 3 land inside one second.
-    let answers = futures::future::join_all((0..20).map(|_| hero.list_templates().send())).await;
-    let limited: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
-    assert!(limited.len() >= 10, "{} refused", limited.len());
-    for err in &limited {
-        assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    // The clock moves only with advance(), so the one-second window is the test's to step.
+    let mock = MockServer::builder()
+        .api_key("key-a", "group-a")
+        .api_key("key-b", "group-b")
+        .rate_limit(3)
+        .time_scale(0.0)
+        .start()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let templates = |key: &str, group: &str| {
+        http.get(format!("{}/v1/templates", mock.base_url()))
+            .header("x-api-key", key)
+            .header("x-practice-group-id", group)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(
+            templates("key-a", "group-a")
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
     }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+
+    let refused = templates("key-a", "group-a").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(
+        refused.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"error": true, "statusCode": 429, "message": "Too Many Requests"})
+    );
+    // Another practice group has its own window.
+    assert_eq!(
+        templates("key-b", "group-b")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // A send refused by the limit is not processed, and the client sees a retryable 429.
+    let a = HeroClient::builder()
+        .api_key("key-a")
+        .practice_group_id("group-a")
+        .base_url(mock.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = send_text(&a, "Hello").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    assert!(!err.may_have_been_sent());
+    assert_eq!(
+        (mock.calls("send_message"), mock.processed("send_message")),
+        (1, 0)
+    );
+
+    // The next second has room again.
+    mock.advance(Duration::from_secs(1));
+    send_text(&a, "Hello").await.unwrap();
+    assert_eq!(mock.processed("send_message"), 1);
+
     let journal = mock.journal();
-    assert_eq!(journal.len(), 20);
+    let refused: Vec<_> = journal.iter().filter(|e| e.status == 429).collect();
+    assert_eq!(refused.len(), 4);
     assert!(
-        journal
+        refused
             .iter()
-            .filter(|e| e.status == 429)
             .all(|e| !e.processed && e.fault.as_deref() == Some("RateLimit"))
     );
+}
+
+#[tokio::test]
+async fn a_rate_limited_request_does_not_count_toward_fault_rules() {
+    let mock = MockServer::builder()
+        .rate_limit(1)
+        .time_scale(0.0)
+        .fault(FaultRule::new("list_templates", Fault::Status(503)).nth(2))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
+    let status = |r: herohealth::Result<_>| match r {
+        Ok(_) => 200,
+        Err(e) => e.status().unwrap().as_u16(),
+    };
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(status(hero.list_templates().send().await));
+        seen.push(status(hero.list_templates().send().await));
+        mock.advance(Duration::from_secs(1));
+    }
+    // Each second: one admitted, one refused by the limit; the 2nd admitted call is the rule's.
+    assert_eq!(seen, [200, 429, 503, 429, 200, 429]);
+}
+
+#[tokio::test]
+async fn batches_and_their_sends_are_listed_only_after_the_list_delay() {
+    let mock = MockServer::builder()
+        .list_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let batch = hero
+        .create_batch_message()
+        .body_map(|b| {
+            b.name("Flu clinic")
+                .channel(herohealth::BatchChannel::Sms)
+                .content("Your flu jab is due")
+                .recipients(vec![recipient("943 476 5919"), recipient("9434765870")])
+        })
+        .send()
+        .await
+        .unwrap();
+    hero.send_batch_message()
+        .id(&batch.id)
+        .send()
+        .await
+        .unwrap();
+    mock.advance(Duration::from_secs(5)); // the sends are done, but not listed yet
+    let batches = || async {
+        let resp = raw(&mock, reqwest::Method::GET, "/v1/batch_message")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        resp.json::<serde_json::Value>().await.unwrap()
+    };
+    assert_eq!(batches().await["count"], 0);
+    let sends = || hero.list_batch_message_sends().id(&batch.id).send();
+    assert_eq!(sends().await.unwrap().count, 0);
+    // Found by id at once.
+    assert_eq!(
+        hero.get_batch_message()
+            .id(&batch.id)
+            .send()
+            .await
+            .unwrap()
+            .id,
+        batch.id
+    );
+
+    mock.advance(Duration::from_secs(55));
+    let listed = batches().await;
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["data"][0]["id"], batch.id.as_str());
+    assert_eq!(sends().await.unwrap().count, 2);
 }

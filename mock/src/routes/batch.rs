@@ -125,6 +125,7 @@ pub(super) async fn create_batch_message(
             channel: channel.unwrap_or_default(),
             subject,
             content: content.unwrap_or_default(),
+            created_at: now,
             sent_at: None,
             recipients,
         };
@@ -149,17 +150,19 @@ pub(super) async fn list_batch_messages(
     );
     let status = q.enums("status", &allowed, &mut issues);
     let now = app.clock.now();
+    let listed_by = app.listed_by(now);
     let rows: Vec<Value> = with_group(&app, &group, |g| {
         g.batches
             .iter()
             .filter(|b| {
-                status.iter().all(|s| {
-                    if batch_statuses().contains(&s.as_str()) {
-                        b.status(now) == s
-                    } else {
-                        b.recipients.iter().any(|r| enrichment(r) == s)
-                    }
-                })
+                b.created_at <= listed_by
+                    && status.iter().all(|s| {
+                        if batch_statuses().contains(&s.as_str()) {
+                            b.status(now) == s
+                        } else {
+                            b.recipients.iter().any(|r| enrichment(r) == s)
+                        }
+                    })
             })
             .map(|b| batch_json(b, now))
             .collect()
@@ -250,7 +253,11 @@ pub(super) async fn list_batch_message_sends(
     let mut issues = Issues::default();
     let status = q.enums("status", &send_statuses(), &mut issues);
     let now = app.clock.now();
+    let listed_by = app.listed_by(now);
     let rows = find_batch(&app, &group, &id, |b| {
+        if b.sent_at.is_none_or(|t| t > listed_by) {
+            return Vec::new();
+        }
         b.recipients
             .iter()
             .enumerate()

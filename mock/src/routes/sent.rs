@@ -176,7 +176,7 @@ pub(super) async fn list_sent_messages(
 ) -> Result<Response, ApiFailure> {
     let mut issues = Issues::default();
     let now = app.clock.now();
-    let listed_by = now - chrono::Duration::from_std(app.config.list_delay).unwrap_or_default();
+    let listed_by = app.listed_by(now);
     let filter = SentFilter::parse(Query::parse(raw), listed_by, &mut issues);
     if filter.lists_everything(!app.config.list_delay.is_zero()) {
         // Nothing to filter or sort: slice the page (O(page), not O(messages)).
