@@ -308,8 +308,9 @@ impl<J: Journal> Outbox<J> {
         }
     }
 
-    /// Resolves every row in flight or unknown. One patient's rows whose lookup windows overlap
-    /// are resolved together: if any candidate shows, they all end ambiguous.
+    /// Resolves every row in flight or unknown. One patient's unresolved rows (only a journal
+    /// written by several workers, or edited, has more than one) are resolved together: if any
+    /// candidate shows, they all end ambiguous.
     /// Returns whether there was anything to resolve.
     async fn resolve(&self, on_event: &mut impl FnMut(Event)) -> Result<bool, OutboxError> {
         let entries = self.entries().await?;

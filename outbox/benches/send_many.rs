@@ -1,0 +1,176 @@
+//! `cargo bench -p herohealth-outbox --bench send_many` (#15): throughput numbers for
+//! BENCHMARKS.md, printed, not asserted.
+//!
+//! 1. Pacing: 2,000 rows against herohealth-mock limited to 100 requests per second (429 with
+//!    Retry-After beyond it) with 5 ms latency per send: the outbox at `rate(100)` vs a naive
+//!    `buffer_unordered(16)` loop over the same rows (the client's default retries). Achieved sends
+//!    per second and 429s received.
+//! 2. The journal's cost, no rate limit: the outbox with `SqliteJournal` (WAL, synchronous=FULL, a
+//!    temporary file) vs the same outbox with an in-memory journal.
+
+use std::{
+    num::NonZeroU32,
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use herohealth::MessageType;
+use herohealth_mock::{Fault, FaultRule, MockServer};
+use herohealth_outbox::{
+    Entry, Input, Journal, JournalError, Options, Outbox, Row, RowState, SqliteJournal, Status,
+};
+
+const ROWS: usize = 2_000;
+const LIMIT: u32 = 100;
+
+fn rows(n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            Row::new(
+                &format!("{}", 10_000 + i),
+                MessageType::Sms,
+                "Your results are ready",
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// The same bookkeeping without storage: what the outbox costs without a journal on disk.
+#[derive(Default)]
+struct MemoryJournal(Vec<Entry>);
+
+impl Journal for MemoryJournal {
+    fn open(&mut self, input: &Input) -> Result<(), JournalError> {
+        if self.0.is_empty() {
+            self.0 = input
+                .rows()
+                .iter()
+                .enumerate()
+                .map(|(i, row)| Entry {
+                    index: i as u64,
+                    row: row.clone(),
+                    state: RowState::Pending,
+                    sends: 0,
+                })
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn entries(&mut self) -> Result<Vec<Entry>, JournalError> {
+        Ok(self.0.clone())
+    }
+
+    fn transition(&mut self, index: u64, from: Status, to: &RowState) -> Result<(), JournalError> {
+        let e = &mut self.0[index as usize];
+        if e.state.status() != from {
+            return Err(JournalError::Storage("conflict".into()));
+        }
+        if to.status() == Status::InFlight {
+            e.sends += 1;
+        }
+        e.state = to.clone();
+        Ok(())
+    }
+}
+
+fn count_429(mock: &MockServer) -> usize {
+    mock.journal()
+        .iter()
+        .filter(|e| e.operation == "send_message" && e.status == 429)
+        .count()
+}
+
+async fn limited_mock() -> MockServer {
+    MockServer::builder()
+        .rate_limit(LIMIT)
+        .fault(FaultRule::new(
+            "send_message",
+            Fault::Latency(Duration::from_millis(5)),
+        ))
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn outbox_run<J: Journal>(mock: &MockServer, journal: J, options: Options) -> (f64, usize) {
+    let input = Input::from_rows(rows(ROWS));
+    let outbox = Outbox::new(mock.client(), journal, options);
+    let start = Instant::now();
+    let summary = outbox.run(&input, |_| {}).await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert!(summary.all_sent(), "{summary:?}");
+    (secs, summary.sent)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. Pacing against the mock's rate limit.
+    let mock = limited_mock().await;
+    let (secs, sent) = outbox_run(
+        &mock,
+        SqliteJournal::open(dir.path().join("paced.db")).unwrap(),
+        Options::default()
+            .concurrency(4)
+            .rate(NonZeroU32::new(LIMIT)),
+    )
+    .await;
+    println!(
+        "outbox rate(100): {sent} sent in {secs:.2} s = {:.1}/s ({:.3} of the limit), {} 429s",
+        sent as f64 / secs,
+        sent as f64 / secs / f64::from(LIMIT),
+        count_429(&mock)
+    );
+    drop(mock);
+
+    let mock = limited_mock().await;
+    let hero = mock.client();
+    let start = Instant::now();
+    let results: Vec<_> = futures::stream::iter(rows(ROWS))
+        .map(|row| {
+            let hero = &hero;
+            let patient = row.patient_id().to_owned();
+            async move {
+                hero.send_message()
+                    .body_map(|b| {
+                        b.patient_id(patient.as_str())
+                            .message_type(MessageType::Sms)
+                            .message_string("Your results are ready")
+                    })
+                    .send()
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let secs = start.elapsed().as_secs_f64();
+    let sent = results.iter().filter(|r| r.is_ok()).count();
+    println!(
+        "naive buffer_unordered(16): {sent} sent, {} failed, in {secs:.2} s = {:.1}/s, {} 429s",
+        results.len() - sent,
+        sent as f64 / secs,
+        count_429(&mock)
+    );
+    drop(mock);
+
+    // 2. The journal's cost, no rate limit, no latency.
+    for concurrency in [1, 8] {
+        let options = || Options::default().concurrency(concurrency).rate(None);
+        let mock = MockServer::start().await;
+        let path = dir.path().join(format!("cost-{concurrency}.db"));
+        let (secs, sent) = outbox_run(&mock, SqliteJournal::open(path).unwrap(), options()).await;
+        let with = sent as f64 / secs;
+        drop(mock);
+        let mock = MockServer::start().await;
+        let (secs, sent) = outbox_run(&mock, MemoryJournal::default(), options()).await;
+        let without = sent as f64 / secs;
+        println!(
+            "concurrency {concurrency}: SQLite journal {with:.0} rows/s, in-memory journal {without:.0} rows/s ({:.2}x)",
+            without / with
+        );
+    }
+}
