@@ -384,3 +384,76 @@ async fn a_sends_chunked_answer_up_to_the_cap_is_read_and_one_byte_more_is_an_ac
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
 }
+
+/// A server that answers one request with a 200 whose `Content-Length` body is `json` padded with
+/// spaces to exactly `len` bytes.
+async fn sized_json(json: &'static str, len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 8192];
+        let _ = sock.read(&mut buf).await;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+        );
+        let mut body = json.as_bytes().to_vec();
+        body.resize(len, b' ');
+        let _ = sock.write_all(head.as_bytes()).await;
+        let _ = sock.write_all(&body).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_content_length_of_exactly_the_cap_is_read_and_one_byte_more_refused_unread() {
+    // A list (GET).
+    let hero = client(&sized_json(LIST, MAX_BODY).await, RetryPolicy::disabled());
+    assert_eq!(hero.list_sent_messages().send().await.unwrap().count, 0);
+    let hero = client(
+        &sized_json(LIST, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let err = hero.list_sent_messages().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+
+    // A send: over the cap it went (Hero said 200), and is never a plain failure.
+    let send = |hero: HeroClient| async move {
+        hero.send_message()
+            .body_map(|b| {
+                b.patient_id("98765")
+                    .message_type(herohealth::MessageType::Sms)
+                    .message_string("Your results are ready")
+            })
+            .send()
+            .await
+    };
+    let hero = client(&sized_json(SENT, MAX_BODY).await, RetryPolicy::disabled());
+    assert_eq!(send(hero).await.unwrap().message_id, "m-1");
+    let hero = client(
+        &sized_json(SENT, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let err = send(hero).await.unwrap_err();
+    assert!(err.accepted(), "{err}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
+#[tokio::test]
+async fn a_long_validation_answer_is_read_whole_up_to_the_error_body_cap() {
+    // Hero's 400 listing 300 refused fields (about 20 KiB): every issue is read, not cut at 1 KiB.
+    let issues: Vec<_> = (0..300)
+        .map(|i| json!({"code": "invalid_type", "expected": "string", "path": ["recipients", i, "nhs_number"]}))
+        .collect();
+    let body = json!({"error": true, "statusCode": 400, "message": issues});
+    assert!(serde_json::to_vec(&body).unwrap().len() > 16 * 1024);
+    let err = status_error(ResponseTemplate::new(400).set_body_json(body)).await;
+    assert_eq!(err.kind(), ErrorKind::Validation);
+    assert_eq!(err.validation_issues().len(), 300);
+    assert_eq!(
+        err.validation_issues()[299].field(),
+        "recipients.299.nhs_number"
+    );
+}
