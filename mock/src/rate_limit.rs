@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::state::Clock;
 
-/// The times (mock clock) of the requests admitted in the last second, per practice group.
-#[derive(Debug)]
+/// The times (mock clock) of the requests admitted in the last second, per practice group (no
+/// `Debug`: its keys are practice group ids).
 pub(crate) struct RateLimit {
     per_second: Option<u32>,
     admitted: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,

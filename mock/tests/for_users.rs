@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use herohealth::{ErrorKind, HeroClient, RetryPolicy, types::SendMessageRequest};
-use herohealth_mock::{Fault, FaultRule, MockServer};
+use herohealth_mock::{Fault, FaultRule, MockServer, Outcome};
 
 mod support;
 use support::{raw, recipient, send_text};
@@ -254,4 +254,28 @@ async fn batches_and_their_sends_are_listed_only_after_the_list_delay() {
     assert_eq!(listed["count"], 1);
     assert_eq!(listed["data"][0]["id"], batch.id.as_str());
     assert_eq!(sends().await.unwrap().count, 2);
+}
+
+#[tokio::test]
+async fn debug_output_shows_no_keys_groups_contacts_or_patient_data() {
+    let config = MockServer::builder()
+        .api_key("hero-mock-test-key", "mock-debug-group")
+        .outcome("+447700900123", Outcome::Declined)
+        .not_found_nhs_number("9434765919");
+    let shown_config = format!("{config:?}");
+    let mock = config.start().await.unwrap();
+    send_text(&mock.client(), "Your results from Tuesday are ready")
+        .await
+        .unwrap();
+    let shown = format!("{shown_config} {mock:?} {:?}", mock.journal());
+    assert!(shown.contains("MockConfig") && shown.contains("MockServer"));
+    for secret in [
+        "hero-mock-test-key",
+        "mock-debug-group",
+        "+447700900123",
+        "9434765919",
+        "Tuesday",
+    ] {
+        assert!(!shown.contains(secret), "Debug shows {secret}");
+    }
 }

@@ -1,0 +1,269 @@
+//! How the mock behaves: [`MockConfig`], the builder [`crate::MockServer::builder`] returns.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use crate::{FaultRule, MockServer, Outcome};
+
+/// What `count` in a list response means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CountMode {
+    /// Items matching the filters, across all pages.
+    #[default]
+    Total,
+    /// Items on this page.
+    Page,
+}
+
+/// How the mock behaves. Start it with [`MockConfig::start`].
+///
+/// ```
+/// use std::time::Duration;
+/// use herohealth_mock::{CountMode, Fault, FaultRule, MockServer, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let mock = MockServer::builder()
+///     .api_key("my-key", "my-practice")
+///     .seed_sent_messages(500)
+///     .time_scale(60.0)
+///     .count_mode(CountMode::Page)
+///     .outcome("+447700900999", Outcome::Declined)
+///     .fault(FaultRule::new("get_message_status", Fault::Latency(Duration::from_millis(50))))
+///     .start()
+///     .await?;
+/// assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MockConfig {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) keys: HashMap<String, String>,
+    pub(crate) seed_sent_messages: u64,
+    pub(crate) time_scale: f64,
+    pub(crate) default_page_size: usize,
+    pub(crate) max_page_size: usize,
+    pub(crate) count_mode: CountMode,
+    pub(crate) outcomes: HashMap<String, Outcome>,
+    pub(crate) not_found_nhs: HashSet<String>,
+    pub(crate) verify_identity_nhs: HashSet<String>,
+    pub(crate) faults: Vec<FaultRule>,
+    pub(crate) rate_limit: Option<u32>,
+    pub(crate) list_delay: Duration,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        let outcomes = [
+            ("+447700900444", Outcome::Declined),
+            ("07700900444", Outcome::Declined),
+            ("declined@example.com", Outcome::Declined),
+            ("+447700900666", Outcome::Fatal),
+            ("07700900666", Outcome::Fatal),
+            ("fatal@example.com", Outcome::Fatal),
+        ];
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            keys: HashMap::new(),
+            seed_sent_messages: 0,
+            time_scale: 1.0,
+            default_page_size: 20,
+            max_page_size: 100,
+            count_mode: CountMode::Total,
+            outcomes: outcomes
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            not_found_nhs: HashSet::from(["9999999999".to_owned()]),
+            verify_identity_nhs: HashSet::from(["9000000009".to_owned()]),
+            faults: Vec::new(),
+            rate_limit: None,
+            list_delay: Duration::ZERO,
+        }
+    }
+}
+
+impl MockConfig {
+    /// Listen on this host (default `127.0.0.1`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Listen on this port (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Accept `key` for `practice_group_id`. With no key configured, the demo key
+    /// [`DEMO_API_KEY`] for [`DEMO_PRACTICE_GROUP_ID`] is accepted.
+    pub fn api_key(mut self, key: impl Into<String>, practice_group_id: impl Into<String>) -> Self {
+        self.keys.insert(key.into(), practice_group_id.into());
+        self
+    }
+
+    /// Fill every configured practice group with `n` historical sent messages (the same each time).
+    pub fn seed_sent_messages(mut self, n: u64) -> Self {
+        self.seed_sent_messages = n;
+        self
+    }
+
+    /// Run the mock clock this many times faster than real time (default 1).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale.max(0.0);
+        self
+    }
+
+    /// Page size when none is asked for (default 20).
+    pub fn default_page_size(mut self, size: usize) -> Self {
+        self.default_page_size = size.max(1);
+        self
+    }
+
+    /// Largest page served (default 100); larger requests get this many.
+    pub fn max_page_size(mut self, size: usize) -> Self {
+        self.max_page_size = size.max(1);
+        self
+    }
+
+    /// What `count` means (default [`CountMode::Total`]).
+    pub fn count_mode(mut self, mode: CountMode) -> Self {
+        self.count_mode = mode;
+        self
+    }
+
+    /// Messages to `contact` (a phone number or email, as sent) end with `outcome`. By default
+    /// `+447700900444`/`declined@example.com` are declined and `+447700900666`/`fatal@example.com`
+    /// fail; everything else is delivered.
+    pub fn outcome(mut self, contact: impl Into<String>, outcome: Outcome) -> Self {
+        self.outcomes.insert(contact.into(), outcome);
+        self
+    }
+
+    /// `registerPatientPds` answers 404 for this NHS number (default `9999999999`).
+    pub fn not_found_nhs_number(mut self, nhs: impl Into<String>) -> Self {
+        self.not_found_nhs.insert(nhs.into());
+        self
+    }
+
+    /// `registerPatientPds` asks this patient to verify their identity (default `9000000009`).
+    pub fn verify_identity_nhs_number(mut self, nhs: impl Into<String>) -> Self {
+        self.verify_identity_nhs.insert(nhs.into());
+        self
+    }
+
+    /// Inject a fault from the start.
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.faults.push(rule);
+        self
+    }
+
+    /// At most `per_second` requests in any one second for each practice group (a sliding
+    /// window on the mock clock); beyond it Hero's 429 (`{"error": true, "statusCode": 429,
+    /// "message": "Too Many Requests"}`) with `Retry-After`, the seconds until the window has
+    /// room (at least 1), and the request is not processed. Refused requests are journaled with
+    /// `fault: "RateLimit"` and do not count toward fault rules.
+    ///
+    /// At the default time scale the window is real time. [`MockServer::advance`] moves it on,
+    /// so a test can freeze the clock (`time_scale(0.0)`) and step it instead of sleeping; with
+    /// `time_scale(s)` the mock admits `per_second × s` requests a real second.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::{ErrorKind, RetryPolicy};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .rate_limit(2)
+    ///     .time_scale(0.0) // the clock moves only with advance()
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
+    /// hero.list_templates().send().await?;
+    /// hero.list_templates().send().await?;
+    /// let refused = hero.list_templates().send().await.unwrap_err();
+    /// assert_eq!(refused.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(refused.retry_after(), Some(Duration::from_secs(1)));
+    /// mock.advance(Duration::from_secs(1));
+    /// hero.list_templates().send().await?; // a new second
+    /// # Ok(()) }
+    /// ```
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = Some(per_second.max(1));
+        self
+    }
+
+    /// What was created shows in the lists only this long (on the mock clock) after it was
+    /// created, as Hero may list a new message late: a sent message in `GET /v2/sent_messages`,
+    /// a batch in `GET /v1/batch_message`, a batch's sends in `GET /v1/batch_message/{id}/messages`
+    /// (from when the batch was sent). `GET /v1/messages/{id}` and `GET /v1/batch_message/{id}`
+    /// find it at once. Default: no delay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::MessageType;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .list_delay(Duration::from_secs(30))
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client();
+    /// hero.send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(hero.list_sent_messages().send().await?.count, 0); // not listed yet
+    /// mock.advance(Duration::from_secs(30));
+    /// assert_eq!(hero.list_sent_messages().send().await?.count, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn list_delay(mut self, delay: Duration) -> Self {
+        self.list_delay = delay;
+        self
+    }
+
+    pub(crate) fn outcome_for(&self, contact: &str) -> Outcome {
+        self.outcomes
+            .get(contact)
+            .copied()
+            .unwrap_or(Outcome::Delivered)
+    }
+
+    /// Bind and serve on the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        MockServer::serve(self).await
+    }
+}
+
+/// Shows the settings, not the API keys, practice groups, contact details or NHS numbers it
+/// holds (only how many).
+impl std::fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("api_keys", &self.keys.len())
+            .field("seed_sent_messages", &self.seed_sent_messages)
+            .field("time_scale", &self.time_scale)
+            .field("default_page_size", &self.default_page_size)
+            .field("max_page_size", &self.max_page_size)
+            .field("count_mode", &self.count_mode)
+            .field("outcomes", &self.outcomes.len())
+            .field("not_found_nhs", &self.not_found_nhs.len())
+            .field("verify_identity_nhs", &self.verify_identity_nhs.len())
+            .field("faults", &self.faults)
+            .field("rate_limit", &self.rate_limit)
+            .field("list_delay", &self.list_delay)
+            .finish()
+    }
+}
