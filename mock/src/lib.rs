@@ -26,6 +26,18 @@
 //! matter): `page_index` counts from 0; `page_size` defaults to 20 and is capped at 100; `count` is
 //! the number of items matching the filters across all pages ([`CountMode::Total`]), or the number
 //! on this page ([`CountMode::Page`]). A page past the end is empty.
+//!
+//! In your own tests: [`MockServer::inject`] a [`FaultRule`] (its call count starts when it is
+//! added), [`Fault::Validation`] for Hero's 400 naming fields, [`MockServer::journal`] and
+//! [`JournalEntry::body_as`] for what was sent, [`MockServer::now`] and [`MockServer::advance`]
+//! for the clock, [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero.
+//!
+//! Layout: `routes/` has one module per resource behind one gate (`gate.rs`: auth, rate limit,
+//! faults, journal); the operation table and enum values come from the client, generated from
+//! `openapi.yaml`.
+//!
+//! Features: `cli` builds the `herohealth-mock` binary (`cargo install herohealth-mock --features
+//! cli`) and its dependencies (clap, tracing-subscriber); the library needs neither.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

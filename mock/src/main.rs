@@ -51,12 +51,14 @@ struct Args {
     #[arg(long = "fault", value_name = "RULE", value_parser = FaultRule::parse)]
     faults: Vec<FaultRule>,
 
-    /// At most N requests a second per practice group; beyond it 429 with Retry-After.
+    /// At most N requests in any one second (mock clock) per practice group; beyond it Hero's 429
+    /// with Retry-After, and the request is not processed.
     #[arg(long, value_name = "N")]
     rate_limit: Option<u32>,
 
-    /// A sent message shows in GET /v2/sent_messages only MS milliseconds (mock time) after it
-    /// was created.
+    /// A sent message shows in GET /v2/sent_messages (a batch in GET /v1/batch_message, its
+    /// sends in GET /v1/batch_message/{id}/messages) only MS milliseconds (mock time) after it
+    /// was created (sent); by id at once.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     list_delay: u64,
 }

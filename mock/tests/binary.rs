@@ -26,3 +26,75 @@ fn the_binary_documents_every_option() {
         );
     }
 }
+
+/// The binary on the wire: its `--fault validation:…`, `--rate-limit` and `--list-delay` options
+/// do what the builder's do. `--time-scale 0` holds the clock still, so nothing depends on timing.
+#[test]
+fn the_binary_serves_faults_the_rate_limit_and_the_list_delay() {
+    use std::io::{BufRead, BufReader};
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herohealth-mock"))
+        .args(["--port", "0", "--time-scale", "0", "--rate-limit", "3"])
+        .args([
+            "--list-delay",
+            "60000",
+            "--fault",
+            "send_message=validation:message_string@1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("listening on ").nth(1).map(str::to_owned))
+        .expect("the mock says where it listens");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let answers = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let http = reqwest::Client::new();
+        let call = |method: reqwest::Method, path: &str| {
+            http.request(method, format!("{url}{path}"))
+                .header("x-api-key", herohealth_mock::DEMO_API_KEY)
+                .header(
+                    "x-practice-group-id",
+                    herohealth_mock::DEMO_PRACTICE_GROUP_ID,
+                )
+        };
+        let send =
+            serde_json::json!({"patient_id": "42", "message_type": "sms", "message_string": "Hi"});
+        let mut answers = Vec::new();
+        for req in [
+            call(reqwest::Method::POST, "/v1/messages/send").json(&send),
+            call(reqwest::Method::POST, "/v1/messages/send").json(&send),
+            call(reqwest::Method::GET, "/v2/sent_messages"),
+            call(reqwest::Method::GET, "/v2/sent_messages"),
+        ] {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: serde_json::Value = resp.json().await.unwrap();
+            answers.push((status, retry_after, body));
+        }
+        answers
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let issues =
+        serde_json::json!([{"code": "custom", "expected": "string", "path": ["message_string"]}]);
+    assert_eq!(answers[0].0, 400);
+    assert_eq!(answers[0].2["message"], issues);
+    assert_eq!(answers[1].0, 200, "the rule was for the first send only");
+    assert_eq!(
+        (answers[2].0, &answers[2].2["count"]),
+        (200, &serde_json::json!(0)),
+        "not listed yet"
+    );
+    assert_eq!((answers[3].0, answers[3].1.as_deref()), (429, Some("1")));
+    assert_eq!(answers[3].2["statusCode"], 429);
+}
