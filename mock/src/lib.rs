@@ -60,12 +60,14 @@ mod rate_limit;
 mod reply;
 mod routes;
 mod state;
+mod stored;
 mod validation;
 
 pub use config::{CountMode, MockConfig};
 pub use faults::{Fault, FaultRule, When};
 pub use journal::JournalEntry;
 pub use state::Outcome;
+pub use stored::SentMessage;
 
 use state::{Clock, Group};
 
@@ -279,6 +281,22 @@ impl MockServer {
             .iter()
             .filter(|e| e.operation == operation)
             .count()
+    }
+
+    /// Every message the mock accepted from `POST /v1/messages/send` and stored (not the seeded
+    /// ones), per practice group in the order sent: what Hero would now hold. A send the mock
+    /// refused (validation, a fault answered instead) is not here; one it stored before a fault
+    /// spoiled the answer ([`Fault::ResetAfterProcessing`], [`Fault::TruncatedJson`]) is.
+    pub fn sent_messages(&self) -> Vec<SentMessage> {
+        let groups = self.app.groups.lock().expect("store lock");
+        let mut names: Vec<&String> = groups.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .flat_map(|g| groups[g].messages.iter())
+            .filter(|m| m.sent_by != state::SEEDED_BY)
+            .map(SentMessage::from_stored)
+            .collect()
     }
 
     /// How many requests of `operation` were processed (could change state).

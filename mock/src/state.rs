@@ -244,6 +244,9 @@ const LAST: [&str; 8] = [
 ];
 const TITLES: [Option<&str>; 4] = [Some("Dr"), None, Some("Dame"), Some("Captain")];
 
+/// The `sent_by` of the seeded messages.
+pub(crate) const SEEDED_BY: &str = "Seed";
+
 /// A made-up person, the same for the same seed.
 pub(crate) fn person(seed: u64, id: String) -> Patient {
     let f = FIRST[(seed % 8) as usize];
@@ -321,7 +324,7 @@ impl Group {
                 send_at: None,
                 created_at: start + Duration::minutes(i as i64),
                 outcome: outcomes[(i % 5) as usize],
-                sent_by: "Seed".to_owned(),
+                sent_by: SEEDED_BY.to_owned(),
                 campaign: (i % 10 == 0)
                     .then(|| ((i / 10 + 1).to_string(), "Flu clinic".to_owned())),
                 short_link: (i % 6 == 0).then(|| ("17".to_owned(), "booking".to_owned())),

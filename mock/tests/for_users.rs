@@ -279,3 +279,53 @@ async fn debug_output_shows_no_keys_groups_contacts_or_patient_data() {
         assert!(!shown.contains(secret), "Debug shows {secret}");
     }
 }
+
+#[tokio::test]
+async fn sent_messages_are_what_the_mock_stored_typed() {
+    let mock = MockServer::builder()
+        .seed_sent_messages(5)
+        .fault(
+            FaultRule::new(
+                "send_message",
+                Fault::parse("validation:message_string").unwrap(),
+            )
+            .nth(2),
+        )
+        .fault(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(3))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client().with_retry_policy(RetryPolicy::disabled());
+    let first = send_text(&hero, "Your results from Tuesday are ready")
+        .await
+        .unwrap();
+    send_text(&hero, "refused").await.unwrap_err();
+    let reset = send_text(&hero, "stored, then the connection reset")
+        .await
+        .unwrap_err();
+    assert!(reset.outcome_unknown(), "{reset}");
+
+    let sent = mock.sent_messages();
+    let texts: Vec<_> = sent.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Your results from Tuesday are ready",
+            "stored, then the connection reset"
+        ]
+    );
+    assert_eq!(sent[0].id, first);
+    assert_eq!(
+        (
+            sent[0].patient_id.as_str(),
+            sent[0].message_type.as_str(),
+            sent[0].write_to_record
+        ),
+        ("42", "sms", false)
+    );
+    let debug = format!("{sent:?}");
+    assert!(
+        !debug.contains("Tuesday") && !debug.contains("\"42\""),
+        "{debug}"
+    );
+}
