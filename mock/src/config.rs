@@ -101,7 +101,8 @@ impl MockConfig {
     }
 
     /// Accept `key` for `practice_group_id`. With no key configured, the demo key
-    /// [`DEMO_API_KEY`] for [`DEMO_PRACTICE_GROUP_ID`] is accepted.
+    /// [`DEMO_API_KEY`](crate::DEMO_API_KEY) for [`DEMO_PRACTICE_GROUP_ID`](crate::DEMO_PRACTICE_GROUP_ID)
+    /// is accepted.
     pub fn api_key(mut self, key: impl Into<String>, practice_group_id: impl Into<String>) -> Self {
         self.keys.insert(key.into(), practice_group_id.into());
         self

@@ -29,8 +29,9 @@
 //!
 //! In your own tests: [`MockServer::inject`] a [`FaultRule`] (its call count starts when it is
 //! added), [`Fault::Validation`] for Hero's 400 naming fields, [`MockServer::journal`] and
-//! [`JournalEntry::body_as`] for what was sent, [`MockServer::now`] and [`MockServer::advance`]
-//! for the clock, [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero.
+//! [`JournalEntry::body_as`] for every request's body, [`MockServer::sent_messages`] for what it
+//! stored, [`MockServer::now`] and [`MockServer::advance`] for the clock,
+//! [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero.
 //!
 //! Layout: `routes/` has one module per resource behind one gate (`gate.rs`: auth, rate limit,
 //! faults, journal); the operation table and enum values come from the client, generated from
