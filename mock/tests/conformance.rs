@@ -132,6 +132,20 @@ impl Probe {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
     }
+
+    /// A `GET` of `path`, an instance of `route`.
+    async fn get(&mut self, route: &str, path: &str) -> (u16, Value) {
+        self.call("GET", route, path, None, true).await
+    }
+
+    async fn patch(&mut self, route: &str, path: &str) -> (u16, Value) {
+        self.call("PATCH", route, path, None, true).await
+    }
+
+    /// A `POST` to `route` (no path parameters) of `body`.
+    async fn post(&mut self, route: &str, body: Value) -> (u16, Value) {
+        self.call("POST", route, route, Some(body), true).await
+    }
 }
 
 #[tokio::test]
@@ -151,15 +165,7 @@ async fn every_response_conforms_to_openapi_yaml() {
     // Batch lifecycle, with one invalid NHS number.
     let batch = json!({"name": "Flu", "channel": "EMAIL", "subject": "Flu jab", "content": "Your flu jab is due",
         "recipients": [{"nhs_number": "943 476 5919", "dob": "1955-06-02T00:00:00Z"}, {"nhs_number": "1234567890", "dob": null}]});
-    let (s, created) = p
-        .call(
-            "POST",
-            "/v1/batch_message",
-            "/v1/batch_message",
-            Some(batch),
-            true,
-        )
-        .await;
+    let (s, created) = p.post("/v1/batch_message", batch).await;
     assert_eq!(s, 200);
     let id = created["id"].as_str().unwrap().to_owned();
     for bad in [
@@ -168,141 +174,73 @@ async fn every_response_conforms_to_openapi_yaml() {
         json!({"name": "x", "channel": "FAX", "content": "", "recipients": {"nhs_number": 5, "dob": "yesterday"}}),
         json!([1, 2]),
     ] {
-        let (s, body) = p
-            .call(
-                "POST",
-                "/v1/batch_message",
-                "/v1/batch_message",
-                Some(bad),
-                true,
-            )
-            .await;
+        let (s, body) = p.post("/v1/batch_message", bad).await;
         assert_eq!(s, 400, "{body}");
     }
-    p.call(
-        "GET",
+    p.get(
         "/v1/batch_message",
         "/v1/batch_message?page_size=5&page_index=0&status=CREATED",
-        None,
-        true,
     )
     .await;
-    p.call(
-        "GET",
+    p.get(
         "/v1/batch_message",
         "/v1/batch_message?status=ENRICHMENT_ERROR",
-        None,
-        true,
     )
     .await;
-    p.call(
-        "GET",
-        "/v1/batch_message",
-        "/v1/batch_message?page_size=0",
-        None,
-        true,
-    )
-    .await;
-    p.call(
-        "GET",
-        "/v1/batch_message/{id}",
-        &format!("/v1/batch_message/{id}"),
-        None,
-        true,
-    )
-    .await;
-    p.call(
-        "GET",
-        "/v1/batch_message/{id}",
-        "/v1/batch_message/nope",
-        None,
-        true,
-    )
-    .await;
+    p.get("/v1/batch_message", "/v1/batch_message?page_size=0")
+        .await;
+    p.get("/v1/batch_message/{id}", &format!("/v1/batch_message/{id}"))
+        .await;
+    p.get("/v1/batch_message/{id}", "/v1/batch_message/nope")
+        .await;
     for q in ["", "?status=ENRICHED&page_size=1", "?status=NOPE"] {
-        p.call(
-            "GET",
+        p.get(
             "/v1/batch_message/{id}/recipients",
             &format!("/v1/batch_message/{id}/recipients{q}"),
-            None,
-            true,
         )
         .await;
     }
     let (s, _) = p
-        .call(
-            "PATCH",
+        .patch(
             "/v1/batch_message/{id}/send",
             &format!("/v1/batch_message/{id}/send"),
-            None,
-            true,
         )
         .await;
     assert_eq!(s, 204);
     let (s, _) = p
-        .call(
-            "PATCH",
+        .patch(
             "/v1/batch_message/{id}/send",
             &format!("/v1/batch_message/{id}/send"),
-            None,
-            true,
         )
         .await;
     assert_eq!(s, 409, "a batch is sent once");
-    p.call(
-        "PATCH",
-        "/v1/batch_message/{id}/send",
-        "/v1/batch_message/nope/send",
-        None,
-        true,
-    )
-    .await;
+    p.patch("/v1/batch_message/{id}/send", "/v1/batch_message/nope/send")
+        .await;
     for advance in [0, 1, 2] {
         p.mock.advance(Duration::from_secs(advance));
-        p.call(
-            "GET",
+        p.get(
             "/v1/batch_message/{id}/messages",
             &format!("/v1/batch_message/{id}/messages"),
-            None,
-            true,
         )
         .await;
-        p.call(
-            "GET",
-            "/v1/batch_message/{id}",
-            &format!("/v1/batch_message/{id}"),
-            None,
-            true,
-        )
-        .await;
+        p.get("/v1/batch_message/{id}", &format!("/v1/batch_message/{id}"))
+            .await;
     }
-    p.call(
-        "GET",
+    p.get(
         "/v1/batch_message/{id}/messages",
         &format!("/v1/batch_message/{id}/messages?status=SUCCESS"),
-        None,
-        true,
     )
     .await;
 
     // Single messages through their lifecycle, scheduled and with write-to-record.
     let send = json!({"patient_id": "1", "message_type": "sms", "message_string": "Sample text message",
         "recipient_contact_detail": "07788 123456", "write_to_record": true, "snomed_code": "123456789"});
-    let (s, sent) = p
-        .call(
-            "POST",
-            "/v1/messages/send",
-            "/v1/messages/send",
-            Some(send),
-            true,
-        )
-        .await;
+    let (s, sent) = p.post("/v1/messages/send", send).await;
     assert_eq!(s, 200);
     let mid = sent["message_id"].as_str().unwrap().to_owned();
     let later = (p.mock.now() + chrono::Duration::hours(1)).to_rfc3339();
     let (s, _) = p
-        .call("POST", "/v1/messages/send", "/v1/messages/send",
-            Some(json!({"patient_id": "2", "message_type": "email", "message_string": "Later", "send_at": later, "encrypted": "yes"})), true)
+        .post("/v1/messages/send", json!({"patient_id": "2", "message_type": "email", "message_string": "Later", "send_at": later, "encrypted": "yes"}))
         .await;
     assert_eq!(s, 200);
     for bad in [
@@ -311,36 +249,19 @@ async fn every_response_conforms_to_openapi_yaml() {
         json!({"message_type": "sms"}),
         json!({"patient_id": "1", "message_type": "sms", "message_string": "x", "send_at": "tomorrow", "assignee_id": "x"}),
     ] {
-        let (s, _) = p
-            .call(
-                "POST",
-                "/v1/messages/send",
-                "/v1/messages/send",
-                Some(bad),
-                true,
-            )
-            .await;
+        let (s, _) = p.post("/v1/messages/send", bad).await;
         assert_eq!(s, 400);
     }
     for step in [0, 2, 5] {
         p.mock.advance(Duration::from_secs(step));
         for id in [mid.as_str(), "1", "31", "999"] {
-            p.call(
-                "GET",
+            p.get(
                 "/v1/messages/{id}/status",
                 &format!("/v1/messages/{id}/status"),
-                None,
-                true,
             )
             .await;
-            p.call(
-                "GET",
-                "/v1/messages/{id}",
-                &format!("/v1/messages/{id}"),
-                None,
-                true,
-            )
-            .await;
+            p.get("/v1/messages/{id}", &format!("/v1/messages/{id}"))
+                .await;
         }
     }
 
@@ -356,14 +277,8 @@ async fn every_response_conforms_to_openapi_yaml() {
         "?page_index=string&page_size=string",
         "?status=bounced&order_by=nope&scheduled=maybe&sent_at%5B%5D=never",
     ] {
-        p.call(
-            "GET",
-            "/v2/sent_messages",
-            &format!("/v2/sent_messages{q}"),
-            None,
-            true,
-        )
-        .await;
+        p.get("/v2/sent_messages", &format!("/v2/sent_messages{q}"))
+            .await;
     }
     for q in [
         "",
@@ -371,21 +286,11 @@ async fn every_response_conforms_to_openapi_yaml() {
         "?has_follow_up=false",
         "?has_follow_up=1",
     ] {
-        p.call(
-            "GET",
-            "/v1/templates",
-            &format!("/v1/templates{q}"),
-            None,
-            true,
-        )
-        .await;
+        p.get("/v1/templates", &format!("/v1/templates{q}")).await;
     }
-    p.call(
-        "GET",
+    p.get(
         "/v1/messages/assignee/collection",
         "/v1/messages/assignee/collection",
-        None,
-        true,
     )
     .await;
     for code in [
@@ -393,14 +298,7 @@ async fn every_response_conforms_to_openapi_yaml() {
         json!({"code": "string"}),
         json!({"code": 5}),
     ] {
-        p.call(
-            "POST",
-            "/v1/snomed/validate",
-            "/v1/snomed/validate",
-            Some(code),
-            true,
-        )
-        .await;
+        p.post("/v1/snomed/validate", code).await;
     }
 
     // Patients: found, verify identity, not found, demographics, invalid.
@@ -412,14 +310,7 @@ async fn every_response_conforms_to_openapi_yaml() {
         json!({"dob": "1989-04-11", "postcode": "LS1 4AP", "forename": "Ada", "surname": "Lovelace", "ehr_partner": "emis"}),
         json!({"dob": "1989-04-11", "forename": ""}),
     ] {
-        p.call(
-            "POST",
-            "/v1/patients/register_pds",
-            "/v1/patients/register_pds",
-            Some(body),
-            true,
-        )
-        .await;
+        p.post("/v1/patients/register_pds", body).await;
     }
 
     // Every operation without credentials.
