@@ -107,7 +107,7 @@ fn answered(app: &App, entry: JournalEntry, resp: Response, conn: &ConnHandle) -
 
 /// The practice group `x-api-key` is configured for, if `x-practice-group-id` names it: else
 /// 401 (no or an unknown key) or 403 (a key of another group).
-fn authenticate(app: &App, headers: &HeaderMap) -> Result<String, ApiFailure> {
+pub(crate) fn authenticate(app: &App, headers: &HeaderMap) -> Result<String, ApiFailure> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let unauthorised = || api_error(StatusCode::UNAUTHORIZED, json!("Unauthorised"));
     let (Some(key), Some(group)) = (text("x-api-key"), text("x-practice-group-id")) else {

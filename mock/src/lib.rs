@@ -271,7 +271,8 @@ impl MockServer {
         self.app.faults.clear();
     }
 
-    /// Every request received so far (also at `GET /__mock/journal`).
+    /// Every request received so far. Over HTTP, `GET /__mock/journal` with a configured API key
+    /// and its practice group gives that group's entries (401/403 as the API otherwise).
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.app.journal.entries()
     }

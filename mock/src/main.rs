@@ -7,7 +7,7 @@ use herohealth_mock::{CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule
 /// A stateful local Hero Health API server for offline tests.
 ///
 /// Serves every operation of herohealth's openapi.yaml on loopback. The journal of requests is at
-/// GET /__mock/journal. Stop it with Ctrl-C.
+/// GET /__mock/journal (with an API key: that practice group's requests). Stop it with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "herohealth-mock", version)]
 struct Args {

@@ -329,3 +329,75 @@ async fn sent_messages_are_what_the_mock_stored_typed() {
         "{debug}"
     );
 }
+
+#[tokio::test]
+async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests() {
+    let mock = MockServer::builder()
+        .api_key("key-a", "group-a")
+        .api_key("key-b", "group-b")
+        .start()
+        .await
+        .unwrap();
+    let client = |key: &str, group: &str| {
+        HeroClient::builder()
+            .api_key(key)
+            .practice_group_id(group)
+            .base_url(mock.base_url())
+            .build()
+            .unwrap()
+    };
+    send_text(
+        &client("key-a", "group-a"),
+        "Your results from Tuesday are ready",
+    )
+    .await
+    .unwrap();
+    client("key-b", "group-b")
+        .list_templates()
+        .send()
+        .await
+        .unwrap();
+
+    let http = reqwest::Client::new();
+    let journal = |key: Option<(&str, &str)>| {
+        let mut req = http.get(format!("{}/__mock/journal", mock.base_url()));
+        if let Some((k, g)) = key {
+            req = req.header("x-api-key", k).header("x-practice-group-id", g);
+        }
+        req.send()
+    };
+    assert_eq!(journal(None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(
+        journal(Some(("key-a", "group-b")))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    let a: serde_json::Value = journal(Some(("key-a", "group-a")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(a[0]["operation"], "send_message");
+    assert_eq!(
+        a[0]["body"]["message_string"],
+        "Your results from Tuesday are ready"
+    );
+    let b: serde_json::Value = journal(Some(("key-b", "group-b")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ops: Vec<_> = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["list_templates"]);
+}

@@ -1,6 +1,6 @@
 //! The mock's routes: one handler per operation of the generated operation table
 //! (`herohealth::api::spec::OPERATIONS`, from `openapi.yaml`), each behind the gate
-//! (`crate::gate`), one module per resource; plus `GET /__mock/journal`. Shared here: the
+//! (`crate::gate`), one module per resource; plus `GET /__mock/journal` (a group's own entries). Shared here: the
 //! practice group's store and Hero's pagination.
 
 mod batch;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     extract::State,
-    http::{Method, StatusCode},
+    http::{HeaderMap, Method, StatusCode},
     middleware,
     response::{IntoResponse, Response},
     routing::{MethodFilter, MethodRouter, get, on},
@@ -74,8 +74,17 @@ pub(crate) fn router(app: Shared) -> Router {
     .with_state(app)
 }
 
-async fn journal(State(app): State<Shared>) -> Response {
-    axum::Json(app.journal.entries()).into_response()
+/// `GET /__mock/journal`: the journal entries of the caller's practice group, for a test outside
+/// the process. It holds the test's patient data, so it needs the group's API key like the API.
+async fn journal(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiFailure> {
+    let group = crate::gate::authenticate(&app, &headers)?;
+    let mine: Vec<_> = app
+        .journal
+        .entries()
+        .into_iter()
+        .filter(|e| e.practice_group_id.as_ref() == Some(&group))
+        .collect();
+    Ok(axum::Json(mine).into_response())
 }
 
 /// Runs `f` on the store of practice group `group`.
