@@ -142,7 +142,8 @@ pub(super) async fn list_batch_messages(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let mut allowed = batch_statuses();
+    let batch_statuses = batch_statuses();
+    let mut allowed = batch_statuses.clone();
     allowed.extend(
         enrichment_statuses()
             .into_iter()
@@ -157,7 +158,7 @@ pub(super) async fn list_batch_messages(
             .filter(|b| {
                 b.created_at <= listed_by
                     && status.iter().all(|s| {
-                        if batch_statuses().contains(&s.as_str()) {
+                        if batch_statuses.contains(&s.as_str()) {
                             b.status(now) == s
                         } else {
                             b.recipients.iter().any(|r| enrichment(r) == s)
