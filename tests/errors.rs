@@ -457,3 +457,50 @@ async fn a_long_validation_answer_is_read_whole_up_to_the_error_body_cap() {
         "recipients.299.nhs_number"
     );
 }
+
+#[tokio::test]
+async fn an_unlisted_success_status_on_a_send_is_an_accepted_send_and_on_a_get_is_not() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"queued": true})))
+        .mount(&server)
+        .await;
+    let hero = client(&server.uri(), RetryPolicy::disabled());
+    let err = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Your results are ready")
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedStatus, "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(202));
+    assert!(err.accepted(), "Hero said 202 to a send: it went: {err}");
+    let err = hero.list_templates().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedStatus, "{err}");
+    assert!(!err.accepted() && !err.may_have_been_sent());
+}
+
+#[tokio::test]
+async fn an_error_after_retries_says_how_many_attempts_were_made() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503).set_body_json(
+            json!({"error": true, "statusCode": 503, "message": "Service Unavailable"}),
+        ))
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::default()
+        .max_attempts(3)
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(2));
+    let hero = client(&server.uri(), policy);
+    let err = hero.list_templates().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.attempts(), 3, "{err}");
+    assert!(err.to_string().contains("3 attempts"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
