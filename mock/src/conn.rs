@@ -26,6 +26,10 @@ pub struct ConnControl {
     reset: AtomicBool,
 }
 
+/// The connection's control, given to the gate as `ConnectInfo<ConnHandle>`.
+#[derive(Debug, Clone)]
+pub struct ConnHandle(pub(crate) Arc<ConnControl>);
+
 impl ConnHandle {
     /// Reset the connection: its next read or write fails with a TCP RST.
     pub(crate) fn reset(&self) {
@@ -37,10 +41,6 @@ impl ConnHandle {
         self.0.reset.load(Ordering::SeqCst)
     }
 }
-
-/// The connection's control, given to handlers as `ConnectInfo<ConnHandle>`.
-#[derive(Debug, Clone)]
-pub struct ConnHandle(pub(crate) Arc<ConnControl>);
 
 /// A TCP connection that can be reset on demand.
 #[derive(Debug)]
