@@ -60,7 +60,8 @@ impl Options {
     }
 
     /// Requests per second at most (sends and the lookups that resolve them): the partner's rate
-    /// limit. `None`: no limit until Hero answers 429.
+    /// limit. Paced evenly at 97% of it, so arrival jitter stays under the limit in any one
+    /// second. `None`: no limit until Hero answers 429.
     pub fn rate(mut self, per_second: Option<NonZeroU32>) -> Self {
         self.rate = per_second;
         self

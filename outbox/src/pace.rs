@@ -15,6 +15,11 @@ use tokio::time::Instant;
 const FLOOR: f64 = 1.0;
 /// Without a configured limit, the rate a first 429 starts from.
 const UNLIMITED_START: f64 = 10.0;
+/// The share of a rate actually paced: arrival jitter (a request delayed, the next one not) must
+/// not put more than the limit inside any one second of a sliding window.
+const HEADROOM: f64 = 0.97;
+/// The burst allowed, as a share of the rate.
+const BURST: f64 = 0.02;
 
 pub(crate) struct Pace {
     inner: Mutex<State>,
@@ -31,10 +36,14 @@ struct State {
 }
 
 fn limiter(rate: f64) -> Arc<DefaultDirectRateLimiter> {
-    let period = Duration::from_secs_f64(1.0 / rate.max(FLOOR));
+    let rate = rate.max(FLOOR);
+    let period = Duration::from_secs_f64(1.0 / (rate * HEADROOM));
+    // A small burst (2% of the rate) so a permit taken a timer tick late is not lost; with the
+    // headroom, no second holds more than 99% of the rate.
+    let burst = NonZeroU32::new((rate * BURST) as u32).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::MIN);
+        .allow_burst(burst);
     Arc::new(RateLimiter::direct(quota))
 }
 
