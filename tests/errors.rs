@@ -504,3 +504,42 @@ async fn an_error_after_retries_says_how_many_attempts_were_made() {
     assert!(err.to_string().contains("3 attempts"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn only_a_send_that_may_have_gone_carries_its_attempt() {
+    let send = |hero: HeroClient| async move {
+        hero.send_message()
+            .body_map(|b| {
+                b.patient_id("98765")
+                    .message_type(herohealth::MessageType::Sms)
+                    .message_string("Your results are ready")
+            })
+            .send()
+            .await
+            .unwrap_err()
+    };
+    // Refused by Hero (400): it did not go, nothing to look for.
+    let refused = json!({"error": true, "statusCode": 400, "message": [
+        {"code": "custom", "expected": "string", "path": ["message_string"]}]});
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(400).set_body_json(refused))
+        .mount(&server)
+        .await;
+    let err = send(client(&server.uri(), RetryPolicy::disabled())).await;
+    assert!(!err.may_have_been_sent());
+    assert!(err.send_attempt().is_none(), "{err:?}");
+    // A 500 after the send was written: it may have gone, and the attempt is kept to look for it.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let err = send(client(&server.uri(), RetryPolicy::disabled())).await;
+    assert!(err.outcome_unknown());
+    let attempt = err
+        .send_attempt()
+        .expect("the attempt of a send that may have gone");
+    assert_eq!(attempt.operation(), "send_message");
+    assert_eq!(attempt.patient_id(), Some("98765"));
+}
