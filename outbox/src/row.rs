@@ -433,3 +433,68 @@ fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow
     }
     Ok(row)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(csv: &str) -> Vec<String> {
+        Input::from_csv(csv.as_bytes())
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_column_is_read_and_checked() {
+        let csv = "type,patient_id,text,to,write_to_record,snomed_code,snomed_term,send_at\n\
+                   email,1,Hi,a@example.org,yes,1240751000000100,Results,2026-12-01T09:00:00Z\n\
+                   sms,2,Hi,,,,,\n";
+        let input = Input::from_csv(csv.as_bytes()).unwrap();
+        let r = &input.rows()[0];
+        assert_eq!((r.patient_id(), r.line()), ("1", Some(2)));
+        assert!(r.write_to_record && r.snomed_code.is_some() && r.send_at.is_some());
+        assert_eq!(r.to.as_deref(), Some("a@example.org"));
+        let r = &input.rows()[1];
+        assert!(!r.write_to_record && r.to.is_none() && r.send_at.is_none());
+        // The same bytes, the same fingerprint; one byte more, another.
+        let again = Input::from_csv(csv.as_bytes()).unwrap();
+        assert_eq!(again.fingerprint(), input.fingerprint());
+        let other = Input::from_csv(format!("{csv}sms,3,Hi,,,,,\n").as_bytes()).unwrap();
+        assert_ne!(other.fingerprint(), input.fingerprint());
+    }
+
+    #[test]
+    fn every_problem_is_named_with_its_line_and_field() {
+        assert_eq!(
+            refused("patient_id,type,colour\n"),
+            [
+                "line 1: field `header`: unknown column 3 (expected patient_id,type,text,to,write_to_record,snomed_code,snomed_term,send_at)",
+                "line 1: field `text`: required column is missing",
+            ]
+        );
+        assert_eq!(
+            refused(
+                "patient_id,type,text,write_to_record,snomed_code,send_at\n\
+                 1,sms,Hi,maybe,,\n\
+                 2,sms,Hi,false,123456,\n\
+                 3,sms,Hi,,,tomorrow\n\
+                 4,sms\n\
+                 5,sms,Hi,true,12,\n"
+            ),
+            [
+                "line 2: field `write_to_record`: must be true or false (yes/no, 1/0)",
+                "line 3: field `snomed_code`: needs write_to_record (it is false)",
+                "line 4: field `send_at`: must be an RFC 3339 date-time (2026-01-31T09:00:00Z)",
+                "line 5: field `record`: has 2 fields, the header has 6",
+                "line 6: field `snomed_code`: a SNOMED code must be 6 to 18 digits long",
+            ]
+        );
+        assert_eq!(
+            refused("patient_id,type,text\n"),
+            ["line 2: field `record`: the file has no rows"]
+        );
+    }
+}
