@@ -7,6 +7,7 @@
 
 mod output;
 mod recipients;
+mod send_many;
 
 use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
 
@@ -110,6 +111,8 @@ struct WaitArgs {
 enum MessagesCmd {
     /// Send a message to a patient.
     Send(Box<SendArgs>),
+    /// Send one message per row of a CSV file, journaled: a re-run resumes, no row goes twice.
+    SendMany(send_many::SendManyArgs),
     /// One message, with its patient and write-to-record state.
     Get {
         /// The message id.
@@ -752,6 +755,7 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
             }
             print_one(f, SENT_RESPONSE, sent)
         }
+        Command::Messages(MessagesCmd::SendMany(a)) => send_many::run(hero, f, &a).await,
         Command::Messages(MessagesCmd::Get { id }) => print_one(
             f,
             MESSAGE,

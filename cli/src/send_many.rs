@@ -1,0 +1,182 @@
+//! `hero messages send-many`: one message per CSV row, each row's state journaled on disk by
+//! herohealth-outbox, so a re-run resumes and no row is sent twice.
+
+use std::{io::IsTerminal, num::NonZeroU32, path::PathBuf, time::Duration};
+
+use clap::Args;
+use herohealth::{FindOptions, HeroClient};
+use herohealth_outbox::{
+    Event, Input, JournalError, Options, Outbox, OutboxError, SqliteJournal, Status,
+};
+
+use crate::{
+    Exit, Failure, Outcome,
+    output::{Column, Format, Printer},
+};
+
+/// Send one message per row of a CSV file, with a journal that makes re-runs resume.
+#[derive(Args)]
+pub(crate) struct SendManyArgs {
+    /// The CSV file. Header: patient_id,type,text and optionally
+    /// to,write_to_record,snomed_code,snomed_term,send_at. Every row is checked before anything
+    /// is sent.
+    #[arg(long, value_name = "FILE.csv")]
+    from: PathBuf,
+    /// The journal (an SQLite file, created when absent). Run the same command again to resume;
+    /// a journal made from another file is refused. It holds the rows: keep it like the CSV.
+    #[arg(long, value_name = "FILE.db")]
+    journal: PathBuf,
+    /// Requests per second at most: your Hero rate limit. A 429 slows down further.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    rate: u32,
+    /// Sends in flight at once (rows to one patient always go one at a time).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    concurrency: u64,
+    /// How long Hero may take to list a new message, in milliseconds: a send whose outcome is
+    /// unknown is looked for 3 times this far apart before it is sent again.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    find_delay: u64,
+}
+
+const ROW: &[Column] = &[
+    ("line", "/line"),
+    ("row", "/row"),
+    ("status", "/status"),
+    ("message_id", "/message_id"),
+    ("reason", "/reason"),
+];
+
+/// Sends the file's rows and prints one line per row (its line, status, message id or reason).
+/// Exit 0 when every row ended sent; 9 when some may have gone but are ambiguous (a person
+/// decides; never send them again); 13 when Hero refused some.
+pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> Outcome {
+    let bytes = std::fs::read(&a.from).map_err(|e| {
+        Failure::new(
+            Exit::Usage,
+            format!("--from: cannot read the file: {e}"),
+            None,
+        )
+    })?;
+    let input = Input::from_csv(&bytes).map_err(|e| {
+        Failure::new(
+            Exit::Invalid,
+            e.to_string(),
+            Some("fix the rows named above and run the command again".to_owned()),
+        )
+    })?;
+    let journal = SqliteJournal::open(&a.journal).map_err(journal_failure)?;
+    let options = Options::default()
+        .concurrency(a.concurrency as usize)
+        .rate(NonZeroU32::new(a.rate))
+        .find(FindOptions::default().list_delay(Duration::from_millis(a.find_delay)));
+    let outbox = Outbox::new(hero.clone(), journal, options);
+
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(input.rows().len() as u64);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg} ({eta})")
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let result = outbox
+        .run(&input, |event| {
+            let Some(bar) = &bar else { return };
+            match event {
+                Event::Started {
+                    done, to_resolve, ..
+                } => {
+                    bar.set_position(done as u64);
+                    if to_resolve > 0 {
+                        bar.set_message(format!("resolving {to_resolve} unfinished send(s)"));
+                    }
+                }
+                Event::Progress { done, .. } => bar.set_position(done as u64),
+                Event::Rate {
+                    per_second: Some(r),
+                } => bar.set_message(format!("{r:.0}/s")),
+                Event::Rate { per_second: None } => bar.set_message(String::new()),
+                _ => {}
+            }
+        })
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    // A journal that failed or belongs to another file: nothing of it is shown.
+    let result = match result {
+        Err(OutboxError::Journal(e)) => return Err(journal_failure(e)),
+        other => other,
+    };
+    // Every row, as the journal has it, even when the run stopped early.
+    let entries = outbox.entries().await.map_err(outbox_failure)?;
+    let mut printer = Printer::list(format, ROW);
+    for e in &entries {
+        printer.push(serde_json::json!({
+            "line": e.row.line(),
+            "row": e.index + 1,
+            "status": e.state.status().as_str(),
+            "message_id": e.state.message_id(),
+            "reason": e.state.reason(),
+        }))?;
+    }
+    printer.finish()?;
+    let count = |s: Status| entries.iter().filter(|e| e.state.status() == s).count();
+    let (sent, failed, ambiguous) = (
+        count(Status::Sent),
+        count(Status::Failed),
+        count(Status::Ambiguous),
+    );
+    let unfinished = entries.len() - sent - failed - ambiguous;
+    eprintln!(
+        "{} rows: {sent} sent, {failed} failed, {ambiguous} ambiguous, {unfinished} unfinished",
+        entries.len()
+    );
+    result.map_err(outbox_failure)?;
+    if ambiguous > 0 {
+        return Err(Failure::new(
+            Exit::OutcomeUnknown,
+            format!("{ambiguous} row(s) may have been sent but cannot be told apart from other messages"),
+            Some("a person decides (the reason and candidate ids are in the journal): never send them again with this journal".to_owned()),
+        ));
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            Exit::NotDelivered,
+            format!("Hero refused {failed} row(s)"),
+            Some(
+                "see each row's reason; fix those rows in a new file (with a new journal)"
+                    .to_owned(),
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn journal_failure(e: JournalError) -> Failure {
+    let hint = match e {
+        JournalError::DifferentInput { .. } => {
+            Some("use the file this journal was made from, or a new --journal".to_owned())
+        }
+        _ => None,
+    };
+    Failure::new(Exit::Usage, format!("--journal: {e}"), hint)
+}
+
+fn outbox_failure(e: OutboxError) -> Failure {
+    match e {
+        OutboxError::Journal(e) => journal_failure(e),
+        OutboxError::Hero(e) => {
+            let mut f = Failure::from(e);
+            f.hint = Some(
+                "nothing is lost: run the same command again to resume from the journal".to_owned(),
+            );
+            f
+        }
+        other => Failure::new(Exit::Other, other.to_string(), None),
+    }
+}
