@@ -389,3 +389,57 @@ fn nothing_printed_shows_patient_data() {
     );
     assert!(!err.contains("Ada") && !err.contains("98765"), "{err}");
 }
+
+#[tokio::test]
+async fn an_accepted_send_whose_answer_is_unreadable_is_sent_not_failed() {
+    let mock = MockServer::start().await;
+    mock.inject(FaultRule::new("send_message", Fault::TruncatedJson).nth(1));
+    let entries = run(&mock, SqliteJournal::in_memory().unwrap(), &input(2)).await;
+    assert_eq!(statuses(&entries), vec![Status::Sent; 2]);
+    assert_eq!(mock.calls("send_message"), 2);
+    exactly_once(&mock, 2).await;
+}
+
+#[tokio::test]
+async fn a_5xx_after_writing_is_looked_for_then_sent_once() {
+    let mock = MockServer::start().await;
+    mock.inject(FaultRule::new("send_message", Fault::Status(503)).nth(1));
+    let entries = run(&mock, SqliteJournal::in_memory().unwrap(), &input(2)).await;
+    assert_eq!(statuses(&entries), vec![Status::Sent; 2]);
+    assert_eq!(
+        mock.calls("send_message"),
+        3,
+        "the 503'd row was written again once"
+    );
+    exactly_once(&mock, 2).await;
+}
+
+#[tokio::test]
+async fn a_run_that_cannot_get_through_stops_and_a_rerun_sends_every_row() {
+    let mock = MockServer::start().await;
+    mock.inject(FaultRule::new(
+        "send_message",
+        Fault::RateLimited {
+            retry_after: Some(0),
+        },
+    ));
+    let outbox = Outbox::new(
+        mock.client(),
+        SqliteJournal::in_memory().unwrap(),
+        options().max_retries(2),
+    );
+    let err = outbox.run(&input(3), |_| {}).await.unwrap_err();
+    assert!(matches!(err, OutboxError::Hero(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with("stopped, re-run to resume"),
+        "{err}"
+    );
+    let left = outbox.entries().await.unwrap();
+    assert_eq!(statuses(&left), vec![Status::Pending; 3], "nothing dropped");
+    assert_eq!(mock.processed("send_message"), 0);
+
+    mock.clear_faults();
+    let summary = outbox.run(&input(3), |_| {}).await.unwrap();
+    assert!(summary.all_sent(), "{summary:?}");
+    exactly_once(&mock, 3).await;
+}
