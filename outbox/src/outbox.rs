@@ -339,14 +339,14 @@ impl<J: Journal> Outbox<J> {
                 e.state = to;
             }
         }
-        let mut by_patient: BTreeMap<&str, Vec<(&Entry, SendAttempt, bool)>> = BTreeMap::new();
-        for e in &entries {
+        let mut by_patient: BTreeMap<String, Vec<(Entry, SendAttempt, bool)>> = BTreeMap::new();
+        for e in entries {
             let (attempt, accepted) = match &e.state {
                 RowState::Unknown { attempt, accepted } => (attempt.clone(), *accepted),
                 _ => continue,
             };
             by_patient
-                .entry(e.row.patient_id())
+                .entry(e.row.patient_id().to_owned())
                 .or_default()
                 .push((e, attempt, accepted));
         }
@@ -357,20 +357,11 @@ impl<J: Journal> Outbox<J> {
         // One worker never leaves two of a patient's rows unresolved at once (rows to one patient
         // go one at a time, none while one is unresolved); if a journal has some anyway, they are
         // looked at together.
-        let clusters: Vec<Vec<(&Entry, SendAttempt, bool)>> = by_patient.into_values().collect();
-        let mut looks = futures::stream::iter(clusters.into_iter().map(|cluster| {
-            let find = find.clone();
-            async move {
-                let mut found = Vec::new();
-                for (e, attempt, accepted) in cluster {
-                    self.pace.acquire().await;
-                    let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
-                    found.push((e, accepted, answer));
-                }
-                Ok::<_, herohealth::Error>(found)
-            }
-        }))
-        .buffer_unordered(self.options.concurrency);
+        // Owned clusters and a plain method: the run's future stays `Send`.
+        let clusters: Vec<Vec<(Entry, SendAttempt, bool)>> = by_patient.into_values().collect();
+        let mut looks = futures::stream::iter(clusters)
+            .map(|cluster| self.look(cluster, find.clone()))
+            .buffer_unordered(self.options.concurrency);
         let mut failure = None;
         while let Some(result) = looks.next().await {
             let found = match result {
@@ -427,6 +418,21 @@ impl<J: Journal> Outbox<J> {
             Some(e) => Err(e.into()),
             None => Ok(true),
         }
+    }
+
+    /// Looks for each send of one patient's unresolved rows.
+    async fn look(
+        &self,
+        cluster: Vec<(Entry, SendAttempt, bool)>,
+        find: FindOptions,
+    ) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
+        let mut found = Vec::new();
+        for (e, attempt, accepted) in cluster {
+            self.pace.acquire().await;
+            let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
+            found.push((e, accepted, answer));
+        }
+        Ok(found)
     }
 
     /// Sends the pending rows: up to `concurrency` at once, one at a time per patient, none for a

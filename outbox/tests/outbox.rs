@@ -443,3 +443,20 @@ async fn a_run_that_cannot_get_through_stops_and_a_rerun_sends_every_row() {
     assert!(summary.all_sent(), "{summary:?}");
     exactly_once(&mock, 3).await;
 }
+
+/// A run can be handed to `tokio::spawn`: its future is `Send` (this fails to compile otherwise).
+#[test]
+fn a_run_is_send() {
+    fn send<T: Send>(_: &T) {}
+    let hero = herohealth::HeroClient::builder()
+        .api_key("k")
+        .practice_group_id("p")
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    let outbox = Outbox::new(hero, SqliteJournal::in_memory().unwrap(), options());
+    let input = input(1);
+    let run = outbox.run(&input, |_| {});
+    send(&run);
+    send(&outbox);
+}
