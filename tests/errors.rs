@@ -543,3 +543,37 @@ async fn only_a_send_that_may_have_gone_carries_its_attempt() {
     assert_eq!(attempt.operation(), "send_message");
     assert_eq!(attempt.patient_id(), Some("98765"));
 }
+
+#[tokio::test]
+async fn send_raw_errors_converted_by_hand_keep_the_operation_and_attempts() {
+    // `send_raw` (progenitor's own result) converted with `Error::from`: the transport's record of
+    // a refused body is all there is, so it must name the operation and the attempts itself.
+    let hero = client(
+        &sized_json(LIST, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let raw = hero.list_sent_messages().send_raw().await.unwrap_err();
+    let err = Error::from(raw);
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.operation(), Some("list_sent_messages"));
+    assert_eq!(err.attempts(), 1);
+
+    let hero = client(
+        &chunked_json(SENT, MAX_BODY + 1).await,
+        RetryPolicy::disabled(),
+    );
+    let raw = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Your results are ready")
+        })
+        .send_raw()
+        .await
+        .unwrap_err();
+    let err = Error::from(raw);
+    assert!(err.accepted(), "{err}");
+    assert_eq!(err.operation(), Some("send_message"));
+    assert_eq!(err.attempts(), 1);
+}
