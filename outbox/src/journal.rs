@@ -244,7 +244,25 @@ impl SqliteJournal {
     /// let journal = herohealth_outbox::SqliteJournal::open("reminders.db")?;
     /// # let _ = journal; Ok::<(), herohealth_outbox::JournalError>(())
     /// ```
+    ///
+    /// A new file is created readable by its owner only (mode 0600 on Unix; SQLite gives its
+    /// `-wal` and `-shm` files the same mode): it holds patient data.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        let mut create = std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+        match create.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // The io error's text names no path.
+            Err(e) => {
+                return Err(JournalError::Storage(format!(
+                    "cannot create the file: {e}"
+                )));
+            }
+        }
         Self::setup(Connection::open(path)?)
     }
 
@@ -378,5 +396,50 @@ impl Journal for SqliteJournal {
             }),
             None => Err(JournalError::Storage(format!("no row {index}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_journal_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        SqliteJournal::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Opening it again keeps it (and its mode).
+        SqliteJournal::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_transition_is_a_compare_and_set() {
+        let mut j = SqliteJournal::in_memory().unwrap();
+        let row = Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap();
+        j.open(&Input::from_rows(vec![row])).unwrap();
+        let done = RowState::Sent {
+            message_id: "9".into(),
+        };
+        j.transition(0, Status::Pending, &done).unwrap();
+        let err = j.transition(0, Status::Pending, &done).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Conflict {
+                    index: 0,
+                    expected: Status::Pending,
+                    found: Status::Sent
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(j.transition(7, Status::Pending, &done).is_err());
+        assert_eq!(j.entries().unwrap()[0].state, done);
     }
 }

@@ -406,6 +406,7 @@ impl<J: Journal> Outbox<J> {
                     _ => RowState::Pending,
                 };
                 let status = to.status();
+                tracing::debug!(row = e.index, status = status.as_str(), "outbox: resolved");
                 self.transition(e.index, e.state.status(), to).await?;
                 on_event(Event::Row {
                     index: e.index,
@@ -504,6 +505,7 @@ impl<J: Journal> Outbox<J> {
                     Status::Pending
                 }
             };
+            tracing::debug!(row = index, status = status.as_str(), "outbox: sent");
             on_event(Event::Row {
                 index,
                 line,
@@ -563,6 +565,7 @@ impl<J: Journal> Outbox<J> {
             Err(e) if e.is_retryable() => {
                 if e.kind() == ErrorKind::RateLimited {
                     let rate = self.pace.rate_limited(e.retry_after());
+                    tracing::warn!(per_second = rate, "outbox: Hero answered 429, slowing down");
                     *self.rate_change.lock().expect("rate lock") = Some(Some(rate));
                 } else {
                     self.pace
