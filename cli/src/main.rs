@@ -8,6 +8,7 @@
 mod output;
 mod recipients;
 mod send_many;
+mod values;
 
 use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
 
@@ -20,6 +21,7 @@ use herohealth::{
 };
 use output::{Column, Format, Printer};
 use serde::Serialize;
+use values::api_enum;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +67,12 @@ enum Command {
     /// Patients.
     #[command(subcommand)]
     Patients(PatientsCmd),
+    /// Print a shell completion script: `hero completions bash > ~/.local/share/bash-completion/completions/hero`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,13 +89,6 @@ struct TemplatesList {
     /// Only templates with (true) or without (false) follow-ups.
     #[arg(long)]
     has_follow_up: Option<bool>,
-}
-
-fn parse_enum<T: FromStr>(s: &str) -> Result<T, String>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse::<T>().map_err(|e| e.to_string())
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -135,8 +136,8 @@ struct SendArgs {
     /// The Hero patient id (see `hero patients register-pds`).
     #[arg(long)]
     patient_id: String,
-    /// How to send it: hero, sms, email, nhs_app.
-    #[arg(long = "type", value_parser = parse_enum::<MessageType>)]
+    /// How to send it (any case).
+    #[arg(long = "type", value_parser = api_enum::<MessageType>())]
     message_type: MessageType,
     /// The message text.
     #[arg(long)]
@@ -145,7 +146,7 @@ struct SendArgs {
     #[arg(long)]
     to: Option<String>,
     /// Fallback channel: sms or email.
-    #[arg(long, value_parser = parse_enum::<types::FallbackMessageType>)]
+    #[arg(long, value_parser = api_enum::<types::FallbackMessageType>())]
     fallback_type: Option<types::FallbackMessageType>,
     /// Fallback phone number or email.
     #[arg(long)]
@@ -205,11 +206,11 @@ enum SentCmd {
 struct SentList {
     #[command(flatten)]
     list: ListOpts,
-    /// Delivery status (repeatable): delivered, declined, sent, pending, retry, fatal.
-    #[arg(long, value_parser = parse_enum::<DeliveryStatus>)]
+    /// Delivery status (repeatable, any case).
+    #[arg(long, value_parser = api_enum::<DeliveryStatus>())]
     status: Vec<DeliveryStatus>,
-    /// Message type (repeatable): hero, sms, email, nhs_app.
-    #[arg(long = "type", value_parser = parse_enum::<MessageType>)]
+    /// Message type (repeatable, any case).
+    #[arg(long = "type", value_parser = api_enum::<MessageType>())]
     message_type: Vec<MessageType>,
     /// Patient id.
     #[arg(long)]
@@ -226,8 +227,8 @@ struct SentList {
     /// Recipient phone number or email.
     #[arg(long)]
     to: Option<String>,
-    /// Write-to-record status: success, failed, not_written.
-    #[arg(long, value_parser = parse_enum::<WriteToRecordStatus>)]
+    /// Write-to-record status (any case).
+    #[arg(long, value_parser = api_enum::<WriteToRecordStatus>())]
     write_to_record: Option<WriteToRecordStatus>,
     /// Short link id.
     #[arg(long)]
@@ -257,7 +258,7 @@ struct SentList {
     #[arg(long, value_parser = parse_time, requires = "scheduled_from")]
     scheduled_to: Option<DateTime<Utc>>,
     /// Order by: patient_first_name, patient_last_name, patient_full_name, created_at, sent_at.
-    #[arg(long, value_parser = parse_enum::<types::SentMessagesOrderBy>)]
+    #[arg(long, value_parser = api_enum::<types::SentMessagesOrderBy>())]
     order_by: Option<types::SentMessagesOrderBy>,
     /// Newest (or last) first.
     #[arg(long)]
@@ -271,8 +272,8 @@ enum BatchCmd {
         /// The batch's name.
         #[arg(long)]
         name: String,
-        /// SMS, EMAIL or NHS_APP.
-        #[arg(long, value_parser = parse_enum::<BatchChannel>)]
+        /// The channel (any case).
+        #[arg(long, value_parser = api_enum::<BatchChannel>())]
         channel: BatchChannel,
         /// Subject (required for EMAIL).
         #[arg(long)]
@@ -302,7 +303,7 @@ enum BatchCmd {
         #[command(flatten)]
         list: ListOpts,
         /// Status filter.
-        #[arg(long, value_parser = parse_enum::<types::BatchMessageStatusFilter>)]
+        #[arg(long, value_parser = api_enum::<types::BatchMessageStatusFilter>())]
         status: Option<types::BatchMessageStatusFilter>,
     },
     /// A batch's recipients and whether Hero found them.
@@ -312,7 +313,7 @@ enum BatchCmd {
         #[command(flatten)]
         list: ListOpts,
         /// Enrichment status filter.
-        #[arg(long, value_parser = parse_enum::<EnrichmentStatus>)]
+        #[arg(long, value_parser = api_enum::<EnrichmentStatus>())]
         status: Option<EnrichmentStatus>,
     },
     /// A batch's sends.
@@ -322,7 +323,7 @@ enum BatchCmd {
         #[command(flatten)]
         list: ListOpts,
         /// Send status filter.
-        #[arg(long, value_parser = parse_enum::<BatchSendStatus>)]
+        #[arg(long, value_parser = api_enum::<BatchSendStatus>())]
         status: Option<BatchSendStatus>,
     },
     /// Wait until a sent batch is completed.
@@ -904,6 +905,8 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
                     .into_inner(),
             )
         }
+        // Handled in main, before any client is built.
+        Command::Completions { .. } => Ok(()),
     }
 }
 
@@ -1034,6 +1037,15 @@ async fn batch(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        use clap::CommandFactory;
+        use std::io::Write;
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "hero", &mut script);
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = std::io::stdout().write_all(&script);
+        return ExitCode::SUCCESS;
+    }
     if cli.verbose {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("herohealth=debug"))

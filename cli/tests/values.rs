@@ -1,0 +1,196 @@
+//! The API's enum values on the command line: any case, sent in the API's spelling, listed in
+//! `--help` from the client's enums; refusals that do not echo what was typed; shell completions.
+
+use std::{process::Output, time::Duration};
+
+use assert_cmd::Command;
+use herohealth::types::{CreateBatchMessageRequest, SendMessageRequest};
+use herohealth_mock::MockServer;
+
+const KEY: &str = "hero-mock-test-key-values";
+const PRACTICE: &str = "practice-cli-values";
+
+async fn mock() -> MockServer {
+    MockServer::builder()
+        .api_key(KEY, PRACTICE)
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn hero(mock: &MockServer, args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let url = mock.base_url();
+    tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("hero")
+            .unwrap()
+            .env_clear()
+            .env("HERO_API_KEY", KEY)
+            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+            .env("HERO_BASE_URL", url)
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn run_offline(args: &[&str]) -> Output {
+    Command::cargo_bin("hero")
+        .unwrap()
+        .env_clear()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_type_in_any_case_is_sent_in_the_apis_spelling() {
+    let mock = mock().await;
+    for typed in ["sms", "SMS", "Sms", "nhs_app", "NHS_APP"] {
+        let out = hero(
+            &mock,
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                typed,
+                "--text",
+                "Hello",
+            ],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "{typed}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sent: SendMessageRequest = mock.journal().last().unwrap().body_as().unwrap();
+        assert_eq!(
+            sent.message_type.as_str(),
+            typed.to_ascii_lowercase(),
+            "{typed}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_channel_in_any_case_is_sent_in_the_apis_spelling() {
+    let mock = mock().await;
+    let dir = std::env::temp_dir().join(format!("hero-values-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("recipients.csv");
+    std::fs::write(&csv, "nhs_number,dob\n9434765919,1955-06-02\n").unwrap();
+    for typed in ["sms", "SMS", "nhs_app"] {
+        let out = hero(
+            &mock,
+            &[
+                "batch",
+                "create",
+                "--name",
+                "Flu",
+                "--channel",
+                typed,
+                "--content",
+                "Book now",
+                "--recipients",
+                csv.to_str().unwrap(),
+            ],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "{typed}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sent: CreateBatchMessageRequest = mock.journal().last().unwrap().body_as().unwrap();
+        assert_eq!(sent.channel.as_str(), typed.to_ascii_uppercase(), "{typed}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_filter_in_any_case_filters() {
+    let mock = MockServer::builder()
+        .api_key(KEY, PRACTICE)
+        .seed_sent_messages(40)
+        .start()
+        .await
+        .unwrap();
+    let out = hero(
+        &mock,
+        &[
+            "--format", "json", "sent", "list", "--status", "FATAL", "--all",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().expect("a JSON array");
+    assert_eq!(rows.len(), 8, "every fifth seeded message is fatal");
+    assert!(rows.iter().all(|r| r["status"] == "fatal"), "{rows:?}");
+}
+
+#[test]
+fn an_unknown_value_is_refused_with_the_values_and_without_echoing_it() {
+    let out = run_offline(&[
+        "--mock",
+        "messages",
+        "send",
+        "--patient-id",
+        "42",
+        "--type",
+        "Ada Lovelace",
+        "--text",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hero, sms, email, nhs_app"), "{err}");
+    assert!(!err.contains("Lovelace"), "{err}");
+}
+
+#[test]
+fn help_lists_the_values_of_the_clients_enums() {
+    let help = String::from_utf8(run_offline(&["messages", "send", "--help"]).stdout).unwrap();
+    for v in herohealth::MessageType::KNOWN {
+        assert!(help.contains(v.as_str()), "{v} missing from:\n{help}");
+    }
+    let help = String::from_utf8(run_offline(&["sent", "list", "--help"]).stdout).unwrap();
+    for v in herohealth::DeliveryStatus::KNOWN {
+        assert!(help.contains(v.as_str()), "{v} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "_hero()"),
+        ("zsh", "#compdef hero"),
+        ("fish", "complete -c hero"),
+    ] {
+        let out = run_offline(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..script.len().min(300)]
+        );
+        // Subcommands are completed too.
+        assert!(
+            script.contains("messages") && script.contains("send-many"),
+            "{shell}"
+        );
+    }
+    assert_eq!(run_offline(&["completions", "tcsh"]).status.code(), Some(2));
+}
