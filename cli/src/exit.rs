@@ -1,0 +1,151 @@
+//! Exit statuses (one enum, which also writes the help text) and a command's failure.
+
+use super::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Ok = 0,
+    Other = 1,
+    Usage = 2,
+    Auth = 3,
+    Invalid = 4,
+    NotFound = 5,
+    RateLimited = 6,
+    Server = 7,
+    Network = 8,
+    OutcomeUnknown = 9,
+    Conflict = 10,
+    Accepted = 11,
+    WaitDeadline = 12,
+    NotDelivered = 13,
+    SentWaitFailed = 14,
+}
+
+impl Exit {
+    pub(crate) const ALL: [Exit; 15] = [
+        Exit::Ok,
+        Exit::Other,
+        Exit::Usage,
+        Exit::Auth,
+        Exit::Invalid,
+        Exit::NotFound,
+        Exit::RateLimited,
+        Exit::Server,
+        Exit::Network,
+        Exit::OutcomeUnknown,
+        Exit::Conflict,
+        Exit::Accepted,
+        Exit::WaitDeadline,
+        Exit::NotDelivered,
+        Exit::SentWaitFailed,
+    ];
+
+    pub(crate) fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok",
+            Exit::Other => "other",
+            Exit::Usage => "usage or configuration",
+            Exit::Auth => "auth",
+            Exit::Invalid => "invalid request (nothing was sent)",
+            Exit::NotFound => "not found",
+            Exit::RateLimited => "rate limited",
+            Exit::Server => "Hero server error",
+            Exit::Network => "network (nothing was sent by this command)",
+            Exit::OutcomeUnknown => "outcome unknown (check before sending again)",
+            Exit::Conflict => "conflict (already done)",
+            Exit::Accepted => "sent, but Hero's answer could not be read (do not send again)",
+            Exit::WaitDeadline => "still not final at --timeout (nothing failed)",
+            Exit::NotDelivered => "not delivered (declined or fatal), or a batch with failed sends",
+            Exit::SentWaitFailed => "sent, but waiting for its status failed (do not send again)",
+        }
+    }
+
+    pub(crate) fn help() -> String {
+        let codes: Vec<String> = Self::ALL
+            .iter()
+            .map(|e| format!("{} {}", *e as u8, e.meaning()))
+            .collect();
+        format!(
+            "Configuration: HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_BASE_URL or \
+HERO_ENVIRONMENT=production|staging; or --mock.\n\nExit codes: {}.",
+            codes.join(", ")
+        )
+    }
+}
+
+/// What went wrong, with the exit code a script can test and a hint for a person.
+pub(crate) struct Failure {
+    pub(crate) code: Exit,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl Failure {
+    pub(crate) fn new(code: Exit, message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            hint,
+        }
+    }
+
+    /// A failure while waiting on a message this command has just sent: never "try again".
+    pub(crate) fn after_send(self, message_id: &str) -> Self {
+        let hint = Some(format!(
+            "message {message_id} WAS sent: do not send it again; check it later with `hero messages status {message_id}`"
+        ));
+        match self.code {
+            Exit::NotDelivered | Exit::WaitDeadline => Failure { hint, ..self },
+            _ => Failure::new(
+                Exit::SentWaitFailed,
+                format!(
+                    "message {message_id} was sent; waiting for its status failed: {}",
+                    self.message
+                ),
+                hint,
+            ),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let (code, hint) = if e.accepted() {
+            (Exit::Accepted, Some("Hero accepted it, so it was sent: do not send it again; `hero sent list --patient-id ...` shows it".to_owned()))
+        } else if e.outcome_unknown() {
+            (Exit::OutcomeUnknown, Some("the message may have been sent: check `hero sent list --patient-id ...` before sending again".to_owned()))
+        } else {
+            match e.kind() {
+                ErrorKind::InvalidConfig => {
+                    (Exit::Usage, Some("set HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_ENVIRONMENT (or HERO_BASE_URL), or use --mock".to_owned()))
+                }
+                ErrorKind::Auth => (Exit::Auth, Some("check HERO_API_KEY and HERO_PRACTICE_GROUP_ID (and that the key has the messaging scope)".to_owned())),
+                ErrorKind::InvalidRequest | ErrorKind::Validation => (Exit::Invalid, Some("fix the value named above and run the command again".to_owned())),
+                ErrorKind::NotFound => (Exit::NotFound, Some("check the id (ids belong to one practice group)".to_owned())),
+                ErrorKind::RateLimited => {
+                    let wait = e.retry_after().map_or("a while".to_owned(), |d| format!("{} s", d.as_secs()));
+                    (Exit::RateLimited, Some(format!("over the rate limit: wait {wait} and try again")))
+                }
+                ErrorKind::Server => (Exit::Server, Some("Hero had a problem: try again later".to_owned())),
+                ErrorKind::Timeout | ErrorKind::Connection => (Exit::Network, Some("check the network and HERO_BASE_URL, then try again".to_owned())),
+                ErrorKind::Conflict => (Exit::Conflict, Some("it was already done (a batch is sent once)".to_owned())),
+                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later".to_owned())),
+                ErrorKind::DeliveryFailed => (Exit::NotDelivered, None),
+                _ => (Exit::Other, None),
+            }
+        };
+        Failure::new(code, e.to_string(), hint)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`hero ... | head`): stop quietly.
+            return Failure::new(Exit::Ok, "", None);
+        }
+        Failure::new(Exit::Other, e.to_string(), None)
+    }
+}
+
+pub(crate) type Outcome = Result<(), Failure>;

@@ -1,0 +1,210 @@
+//! `hero messages`: send one message (and wait for it), send many, get one, follow its status.
+
+use super::*;
+
+#[derive(Args)]
+pub(crate) struct WaitArgs {
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) timeout: u64,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum MessagesCmd {
+    /// Send a message to a patient.
+    Send(Box<SendArgs>),
+    /// Send one message per row of a CSV file, journaled: a re-run resumes, no row goes twice.
+    SendMany(send_many::SendManyArgs),
+    /// One message, with its patient and write-to-record state.
+    Get {
+        /// The message id.
+        id: String,
+    },
+    /// A message's delivery and write-to-record status.
+    Status {
+        /// The message id.
+        id: String,
+        /// Wait until it is delivered, declined or fatal.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        wait_for: WaitArgs,
+    },
+}
+
+#[derive(Args)]
+pub(crate) struct SendArgs {
+    /// The Hero patient id (see `hero patients register-pds`).
+    #[arg(long)]
+    pub(crate) patient_id: String,
+    /// How to send it (any case).
+    #[arg(long = "type", value_parser = api_enum::<MessageType>())]
+    pub(crate) message_type: MessageType,
+    /// The message text.
+    #[arg(long)]
+    pub(crate) text: String,
+    /// Phone number or email to send to (default: the patient's record).
+    #[arg(long)]
+    pub(crate) to: Option<String>,
+    /// Fallback channel: sms or email.
+    #[arg(long, value_parser = api_enum::<types::FallbackMessageType>())]
+    pub(crate) fallback_type: Option<types::FallbackMessageType>,
+    /// Fallback phone number or email.
+    #[arg(long)]
+    pub(crate) fallback_to: Option<String>,
+    /// Write the message to the patient's record.
+    #[arg(long)]
+    pub(crate) write_to_record: bool,
+    /// SNOMED code of the record entry.
+    #[arg(long)]
+    pub(crate) snomed_code: Option<String>,
+    /// SNOMED term of the record entry.
+    #[arg(long)]
+    pub(crate) snomed_term: Option<String>,
+    /// Send later (RFC 3339 date-time).
+    #[arg(long, value_parser = parse_time)]
+    pub(crate) send_at: Option<DateTime<Utc>>,
+    /// Then wait until it is delivered, declined or fatal.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    #[command(flatten)]
+    pub(crate) wait_for: WaitArgs,
+}
+
+pub(crate) const MESSAGE: &[Column] = &[
+    ("id", "/id"),
+    ("patient_id", "/patient/id"),
+    ("first_name", "/patient/first_name"),
+    ("last_name", "/patient/last_name"),
+    ("status", "/status"),
+    ("created_at", "/created_at"),
+    ("sent_at", "/sent_at"),
+    ("scheduled_at", "/scheduled_at"),
+    ("record", "/write_to_record/status"),
+    ("written_at", "/write_to_record/write_to_record_at"),
+    ("record_failure", "/write_to_record/failure_reason"),
+    ("snomed_code", "/write_to_record/snomed_code"),
+];
+
+pub(crate) const STATUS: &[Column] = &[
+    ("id", "/id"),
+    ("status", "/status/response"),
+    ("sent_at", "/status/sent_at"),
+    ("failure_reason", "/status/failure_reason"),
+    ("scheduled_send_at", "/scheduled_send_at"),
+    ("write_to_record", "/write_to_record"),
+    ("written_at", "/status/write_to_record_at"),
+    ("send_error", "/errors/send"),
+    ("record_error", "/errors/write_to_record"),
+];
+
+pub(crate) const SENT_RESPONSE: &[Column] = &[
+    ("message_id", "/message_id"),
+    ("created_at", "/created_at"),
+    ("send_at", "/send_at"),
+    ("write_to_record", "/write_to_record"),
+    ("snomed_code", "/snomed_code"),
+    (
+        "confirm_write_to_record_url",
+        "/confirm_write_to_record_url",
+    ),
+];
+
+pub(crate) fn wait_options(wait: &WaitArgs) -> WaitOptions {
+    WaitOptions::default()
+        .deadline(Duration::from_secs(wait.timeout))
+        .max_interval(Duration::from_secs(10))
+}
+
+pub(crate) async fn watch_status(
+    hero: &HeroClient,
+    format: Format,
+    id: &str,
+    wait: &WaitArgs,
+) -> Outcome {
+    let bar = progress("waiting for delivery");
+    let mut updates = std::pin::pin!(hero.watch_delivery(id, wait_options(wait)));
+    let mut last = None;
+    while let Some(update) = updates.next().await {
+        let s = update?;
+        if let Some(bar) = &bar {
+            bar.set_message(format!("message {id}: {}", s.status.response));
+        }
+        last = Some(s);
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let final_state = last.as_ref().map(|s| s.status.response.clone());
+    print_one(format, STATUS, last)?;
+    match final_state {
+        Some(s @ (DeliveryStatus::Declined | DeliveryStatus::Fatal)) => Err(Failure::new(
+            Exit::NotDelivered,
+            format!("message {id} was not delivered: it ended `{s}`"),
+            Some("follow the patient up another way".to_owned()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outcome {
+    match cmd {
+        MessagesCmd::Send(a) => {
+            let to =
+                a.to.as_deref()
+                    .map(|v| field::<herohealth::ContactDetail>("to", v))
+                    .transpose()?;
+            let fallback_to = a
+                .fallback_to
+                .as_deref()
+                .map(|v| field::<herohealth::ContactDetail>("fallback-to", v))
+                .transpose()?;
+            let snomed_code = a
+                .snomed_code
+                .as_deref()
+                .map(|v| field::<SnomedCode>("snomed-code", v))
+                .transpose()?;
+            let sent = hero
+                .send_message()
+                .body_map(|b| {
+                    b.patient_id(a.patient_id.as_str())
+                        .message_type(a.message_type.clone())
+                        .message_string(a.text.as_str())
+                        .write_to_record(a.write_to_record)
+                        .snomed_term(a.snomed_term.clone())
+                        .send_at(a.send_at)
+                        .fallback_message_type(a.fallback_type)
+                        .recipient_contact_detail(to)
+                        .fallback_contact_detail(fallback_to)
+                        .snomed_code(snomed_code)
+                })
+                .send()
+                .await?
+                .into_inner();
+            if a.wait {
+                eprintln!("sent message {}", sent.message_id);
+                return watch_status(hero, f, &sent.message_id, &a.wait_for)
+                    .await
+                    .map_err(|e| e.after_send(&sent.message_id));
+            }
+            print_one(f, SENT_RESPONSE, sent)
+        }
+        MessagesCmd::SendMany(a) => send_many::run(hero, f, &a).await,
+        MessagesCmd::Get { id } => print_one(
+            f,
+            MESSAGE,
+            hero.get_message().id(id).send().await?.into_inner(),
+        ),
+        MessagesCmd::Status { id, wait, wait_for } => {
+            if wait {
+                watch_status(hero, f, &id, &wait_for).await
+            } else {
+                print_one(
+                    f,
+                    STATUS,
+                    hero.get_message_status().id(id).send().await?.into_inner(),
+                )
+            }
+        }
+    }
+}

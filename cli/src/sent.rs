@@ -1,0 +1,147 @@
+//! `hero sent list`: sent messages, with every filter of the v2 endpoint.
+
+use super::*;
+
+#[derive(Subcommand)]
+pub(crate) enum SentCmd {
+    /// Sent messages, with every filter of the v2 endpoint.
+    List(Box<SentList>),
+}
+
+#[derive(Args)]
+pub(crate) struct SentList {
+    #[command(flatten)]
+    pub(crate) list: ListOpts,
+    /// Delivery status (repeatable, any case).
+    #[arg(long, value_parser = api_enum::<DeliveryStatus>())]
+    pub(crate) status: Vec<DeliveryStatus>,
+    /// Message type (repeatable, any case).
+    #[arg(long = "type", value_parser = api_enum::<MessageType>())]
+    pub(crate) message_type: Vec<MessageType>,
+    /// Patient id.
+    #[arg(long)]
+    pub(crate) patient_id: Option<String>,
+    /// Patient first name.
+    #[arg(long)]
+    pub(crate) first_name: Option<String>,
+    /// Patient last name.
+    #[arg(long)]
+    pub(crate) last_name: Option<String>,
+    /// Patient full name.
+    #[arg(long)]
+    pub(crate) full_name: Option<String>,
+    /// Recipient phone number or email.
+    #[arg(long)]
+    pub(crate) to: Option<String>,
+    /// Write-to-record status (any case).
+    #[arg(long, value_parser = api_enum::<WriteToRecordStatus>())]
+    pub(crate) write_to_record: Option<WriteToRecordStatus>,
+    /// Short link id.
+    #[arg(long)]
+    pub(crate) short_link_id: Option<String>,
+    /// Short link type.
+    #[arg(long)]
+    pub(crate) short_link_type: Option<String>,
+    /// Campaign id.
+    #[arg(long)]
+    pub(crate) campaign_id: Option<String>,
+    /// Only scheduled (true) or unscheduled (false) messages.
+    #[arg(long)]
+    pub(crate) scheduled: Option<bool>,
+    /// Sent by.
+    #[arg(long)]
+    pub(crate) sent_by: Option<String>,
+    /// Sent at or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub(crate) sent_from: Option<DateTime<Utc>>,
+    /// Sent at or before.
+    #[arg(long, value_parser = parse_time, requires = "sent_from")]
+    pub(crate) sent_to: Option<DateTime<Utc>>,
+    /// Scheduled at or after.
+    #[arg(long, value_parser = parse_time)]
+    pub(crate) scheduled_from: Option<DateTime<Utc>>,
+    /// Scheduled at or before.
+    #[arg(long, value_parser = parse_time, requires = "scheduled_from")]
+    pub(crate) scheduled_to: Option<DateTime<Utc>>,
+    /// Order by: patient_first_name, patient_last_name, patient_full_name, created_at, sent_at.
+    #[arg(long, value_parser = api_enum::<types::SentMessagesOrderBy>())]
+    pub(crate) order_by: Option<types::SentMessagesOrderBy>,
+    /// Newest (or last) first.
+    #[arg(long)]
+    pub(crate) descending: bool,
+}
+
+pub(crate) const SENT: &[Column] = &[
+    ("id", "/id"),
+    ("patient_id", "/patient/id"),
+    ("first_name", "/patient/first_name"),
+    ("last_name", "/patient/last_name"),
+    ("type", "/message_type"),
+    ("to", "/recipient_contact_detail"),
+    ("status", "/status"),
+    ("created_at", "/created_at"),
+    ("sent_at", "/sent_at"),
+    ("scheduled_at", "/scheduled_at"),
+    ("record", "/write_to_record/status"),
+];
+
+pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: SentCmd) -> Outcome {
+    match cmd {
+        SentCmd::List(a) => {
+            let mut q = hero.list_sent_messages().order_descending(a.descending);
+            match a.status.len() {
+                0 => {}
+                1 => q = q.status(a.status[0].clone()),
+                _ => q = q.status(a.status.clone()),
+            }
+            match a.message_type.len() {
+                0 => {}
+                1 => q = q.message_type(a.message_type[0].clone()),
+                _ => q = q.message_type(a.message_type.clone()),
+            }
+            if let Some(v) = &a.patient_id {
+                q = q.patient_id(v.as_str());
+            }
+            if let Some(v) = &a.first_name {
+                q = q.patient_first_name(v.as_str());
+            }
+            if let Some(v) = &a.last_name {
+                q = q.patient_last_name(v.as_str());
+            }
+            if let Some(v) = &a.full_name {
+                q = q.patient_full_name(v.as_str());
+            }
+            if let Some(v) = &a.to {
+                q = q.recipient_contact_detail(v.as_str());
+            }
+            if let Some(v) = &a.write_to_record {
+                q = q.write_to_record_status(v.clone());
+            }
+            if let Some(v) = &a.short_link_id {
+                q = q.short_link_id(v.as_str());
+            }
+            if let Some(v) = &a.short_link_type {
+                q = q.short_link_type(v.as_str());
+            }
+            if let Some(v) = &a.campaign_id {
+                q = q.campaign_id(v.as_str());
+            }
+            if let Some(v) = a.scheduled {
+                q = q.scheduled(v);
+            }
+            if let Some(v) = &a.sent_by {
+                q = q.sent_by(v.as_str());
+            }
+            if let Some(from) = a.sent_from {
+                q = q.sent_at(a.sent_to.map_or(vec![from], |to| vec![from, to]));
+            }
+            if let Some(from) = a.scheduled_from {
+                q = q.scheduled_at(a.scheduled_to.map_or(vec![from], |to| vec![from, to]));
+            }
+            if let Some(v) = a.order_by {
+                q = q.order_by(v);
+            }
+            print_stream(f, SENT, q.stream_with(a.list.options()), a.list.all).await
+        }
+    }
+}
