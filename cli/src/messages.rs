@@ -179,7 +179,24 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                         .snomed_code(snomed_code)
                 })
                 .send()
-                .await?
+                .await
+                .map_err(|e| {
+                    let may_have_gone = e.may_have_been_sent();
+                    let failure = Failure::from(e);
+                    if !may_have_gone {
+                        return failure;
+                    }
+                    // The command that finds it, ready to run (the patient id is the caller's own).
+                    let hint = format!(
+                        "{}; look for it with: hero sent list --patient-id {} --order-by created_at --descending",
+                        failure.hint.as_deref().unwrap_or("it may have been sent"),
+                        a.patient_id
+                    );
+                    Failure {
+                        hint: Some(hint),
+                        ..failure
+                    }
+                })?
                 .into_inner();
             if a.wait {
                 eprintln!("sent message {}", sent.message_id);
