@@ -8,7 +8,6 @@
 //! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
 //! - [`mod@diff`]: the comparison.
 #![forbid(unsafe_code)]
-
 #![warn(missing_docs)]
 
 pub mod diff;
