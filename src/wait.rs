@@ -428,10 +428,24 @@ impl HeroClient {
         options: WaitOptions,
     ) -> Result<BatchOutcome, Error> {
         let id: String = batch_id.into();
-        let batch = last(self.watch_batch(id.clone(), options)).await?;
+        let batch = last(self.watch_batch(id, options)).await?;
+        self.batch_outcome(batch).await
+    }
+
+    /// The outcome of a batch already seen `COMPLETED` (e.g. the last state of
+    /// [`watch_batch`](Self::watch_batch)): counts its sends and the failed ones.
+    ///
+    /// ```no_run
+    /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
+    /// let batch = hero.get_batch_message().id("42").send().await?.into_inner();
+    /// let outcome = hero.batch_outcome(batch).await?;
+    /// println!("{} of {} sends failed", outcome.failed_sends, outcome.sends);
+    /// # Ok(()) }
+    /// ```
+    pub async fn batch_outcome(&self, batch: types::BatchMessage) -> Result<BatchOutcome, Error> {
         let (sends, failed_sends) = self
             .list_batch_message_sends()
-            .id(id)
+            .id(batch.id.clone())
             .stream()
             .try_fold((0u64, 0u64), |(all, failed), send| async move {
                 Ok((

@@ -199,18 +199,12 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            print_one(f, BATCH, last)?;
-            let (sends, failed) = hero
-                .list_batch_message_sends()
-                .id(id.as_str())
-                .stream()
-                .try_fold((0u64, 0u64), |(all, failed), send| async move {
-                    Ok((
-                        all + 1,
-                        failed + u64::from(send.status == BatchSendStatus::Error),
-                    ))
-                })
-                .await?;
+            print_one(f, BATCH, &last)?;
+            let Some(batch) = last else {
+                return Ok(());
+            };
+            let outcome = hero.batch_outcome(batch).await?;
+            let (sends, failed) = (outcome.sends, outcome.failed_sends);
             if failed > 0 {
                 return Err(Failure::new(
                     Exit::NotDelivered,

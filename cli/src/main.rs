@@ -21,7 +21,7 @@ use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use herohealth::{
     BatchChannel, BatchSendStatus, DeliveryStatus, EnrichmentStatus, Error, ErrorKind, HeroClient,
     MessageType, PageOptions, Paginate, SnomedCode, WaitOptions, WriteToRecordStatus, types,
