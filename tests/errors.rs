@@ -249,9 +249,9 @@ fn bad_configuration_is_refused_with_the_reason() {
 const CHUNKED: &str =
     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
 
-/// A one-shot raw HTTP server that answers `head`, then `body` in chunked framing, `chunk` bytes
-/// a frame.
-async fn raw_server(head: &'static str, body: Vec<u8>, chunk: usize) -> String {
+/// A one-shot raw HTTP server that answers `head`, then `body`: in chunked framing, `chunk` bytes a
+/// frame, or as it is (`None`, for a `Content-Length` head).
+async fn raw_server(head: String, body: Vec<u8>, chunk: Option<usize>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -260,6 +260,10 @@ async fn raw_server(head: &'static str, body: Vec<u8>, chunk: usize) -> String {
         let mut buf = vec![0u8; 8192];
         let _ = sock.read(&mut buf).await;
         let _ = sock.write_all(head.as_bytes()).await;
+        let Some(chunk) = chunk else {
+            let _ = sock.write_all(&body).await;
+            return;
+        };
         for piece in body.chunks(chunk) {
             let frame = format!("{:x}\r\n", piece.len());
             if sock.write_all(frame.as_bytes()).await.is_err()
@@ -276,16 +280,17 @@ async fn raw_server(head: &'static str, body: Vec<u8>, chunk: usize) -> String {
 
 #[tokio::test]
 async fn a_huge_body_is_refused_not_buffered() {
-    let url = raw_server(CHUNKED, vec![b' '; 64 << 20], 1 << 20).await;
+    let url = raw_server(CHUNKED.to_owned(), vec![b' '; 64 << 20], Some(1 << 20)).await;
     let hero = client(&url, RetryPolicy::disabled());
     let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("larger than"), "{err}");
 
     let url = raw_server(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\n\r\n"
+            .to_owned(),
         Vec::new(),
-        1,
+        None,
     )
     .await;
     let hero = client(&url, RetryPolicy::disabled());
@@ -326,7 +331,7 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 async fn chunked_json(json: &'static str, len: usize) -> String {
     let mut body = json.as_bytes().to_vec();
     body.resize(len, b' ');
-    raw_server(CHUNKED, body, 999_983).await
+    raw_server(CHUNKED.to_owned(), body, Some(999_983)).await
 }
 
 const LIST: &str = r#"{"data":[],"count":0}"#;
@@ -388,22 +393,12 @@ async fn a_sends_chunked_answer_up_to_the_cap_is_read_and_one_byte_more_is_an_ac
 /// A server that answers one request with a 200 whose `Content-Length` body is `json` padded with
 /// spaces to exactly `len` bytes.
 async fn sized_json(json: &'static str, len: usize) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 8192];
-        let _ = sock.read(&mut buf).await;
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
-        );
-        let mut body = json.as_bytes().to_vec();
-        body.resize(len, b' ');
-        let _ = sock.write_all(head.as_bytes()).await;
-        let _ = sock.write_all(&body).await;
-    });
-    format!("http://{addr}")
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+    );
+    let mut body = json.as_bytes().to_vec();
+    body.resize(len, b' ');
+    raw_server(head, body, None).await
 }
 
 #[tokio::test]
