@@ -1,7 +1,9 @@
 //! The `hero` binary against herohealth-mock: every command, the output formats, CSV checks, exit
 //! codes and redaction of `--verbose`.
 
-use std::{process::Output, time::Duration};
+mod support;
+
+use std::process::Output;
 
 use assert_cmd::Command;
 use herohealth_mock::{Fault, FaultRule, MockServer};
@@ -30,22 +32,7 @@ async fn hero(mock: &MockServer, args: &[&str]) -> Output {
 }
 
 async fn hero_with(url: String, key: &str, args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("hero")
-            .unwrap()
-            .env_clear()
-            .env("HERO_API_KEY", key)
-            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-            .env("HERO_BASE_URL", url)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    support::hero_at(url, key, PRACTICE, args).await
 }
 
 fn ok(out: &Output) -> String {

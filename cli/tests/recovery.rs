@@ -1,30 +1,18 @@
 //! After a send whose outcome is unknown, the command `hero` prints to find it really finds it; a
 //! send that went is never reported with the "try again" exit status, whatever fails after it.
 
-use std::{process::Output, time::Duration};
+mod support;
 
-use assert_cmd::Command;
+use std::process::Output;
+
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
 const KEY: &str = "hero-mock-test-key-recovery";
 const PRACTICE: &str = "practice-cli-recovery";
 
 async fn hero(mock: &MockServer, args: Vec<String>) -> Output {
-    let url = mock.base_url();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("hero")
-            .unwrap()
-            .env_clear()
-            .env("HERO_API_KEY", KEY)
-            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-            .env("HERO_BASE_URL", url)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::hero_at(mock.base_url(), KEY, PRACTICE, &args).await
 }
 
 fn args(s: &[&str]) -> Vec<String> {

@@ -1,9 +1,10 @@
 //! The API's enum values on the command line: any case, sent in the API's spelling, listed in
 //! `--help` from the client's enums; refusals that do not echo what was typed; shell completions.
 
-use std::{process::Output, time::Duration};
+mod support;
 
-use assert_cmd::Command;
+use std::process::Output;
+
 use herohealth::types::{CreateBatchMessageRequest, SendMessageRequest};
 use herohealth_mock::MockServer;
 
@@ -19,32 +20,11 @@ async fn mock() -> MockServer {
 }
 
 async fn hero(mock: &MockServer, args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let url = mock.base_url();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("hero")
-            .unwrap()
-            .env_clear()
-            .env("HERO_API_KEY", KEY)
-            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-            .env("HERO_BASE_URL", url)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    support::hero_at(mock.base_url(), KEY, PRACTICE, args).await
 }
 
 fn run_offline(args: &[&str]) -> Output {
-    Command::cargo_bin("hero")
-        .unwrap()
-        .env_clear()
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap()
+    support::hero_offline(args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,40 @@
+//! What the `hero` tests share: running the binary as a user would, configured through the
+//! environment only.
+
+#![allow(dead_code)]
+
+use std::{process::Output, time::Duration};
+
+use assert_cmd::Command;
+
+/// Runs `hero args` with only `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` set
+/// (on a blocking thread, so a mock on the test's runtime keeps serving).
+pub async fn hero_at(url: String, key: &str, practice: &str, args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (key, practice) = (key.to_owned(), practice.to_owned());
+    tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("hero")
+            .unwrap()
+            .env_clear()
+            .env("HERO_API_KEY", key)
+            .env("HERO_PRACTICE_GROUP_ID", practice)
+            .env("HERO_BASE_URL", url)
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs `hero args` with no configuration at all (help, completions, usage errors, `--mock`).
+pub fn hero_offline(args: &[&str]) -> Output {
+    Command::cargo_bin("hero")
+        .unwrap()
+        .env_clear()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
