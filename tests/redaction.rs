@@ -96,14 +96,20 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
         .await
         .unwrap();
     shown.push(format!("{status:?}"));
-    shown.push(format!(
-        "{:?}",
-        hero.get_message()
-            .id(&sent.message_id)
-            .send()
-            .await
-            .unwrap()
-    ));
+    let message = hero
+        .get_message()
+        .id(&sent.message_id)
+        .send()
+        .await
+        .unwrap();
+    shown.push(format!("{message:?}"));
+    // The registered patient's name, as the mock made it up from the NHS number: real patient
+    // data of this run, searched for below.
+    let patient = message
+        .patient
+        .clone()
+        .expect("the message names its patient");
+    let last_name = patient.last_name.expose().to_owned();
     let batch = hero
         .create_batch_message()
         .body_map(|b| {
@@ -125,11 +131,45 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
         .patient_last_name(NAME)
         .recipient_contact_detail(PHONE);
     shown.push(format!("{list:?}"));
-    let rows: Vec<_> =
-        futures::TryStreamExt::try_collect(list.stream_with(PageOptions::default().page_size(7)))
+    // Every sent message (the 30 seeded and ours), streamed, and the ones filtered by our
+    // patient's real last name: rows holding real names and contacts, formatted below.
+    let rows: Vec<_> = futures::TryStreamExt::try_collect(
+        hero.list_sent_messages()
+            .stream_with(PageOptions::default().page_size(7)),
+    )
+    .await
+    .unwrap();
+    assert!(rows.len() > 30, "{} rows", rows.len());
+    let filtered = hero
+        .list_sent_messages()
+        .patient_last_name(last_name.as_str());
+    shown.push(format!("{filtered:?}"));
+    let ours: Vec<_> =
+        futures::TryStreamExt::try_collect(filtered.stream_with(PageOptions::default()))
             .await
             .unwrap();
+    assert!(
+        ours.iter()
+            .any(|m| m.id.as_deref() == Some(sent.message_id.as_str())),
+        "the filter by the patient's last name finds the message sent to them"
+    );
     shown.push(format!("{rows:?}"));
+    shown.push(format!("{ours:?}"));
+    for row in &rows {
+        shown.push(format!(
+            "{row:?} {:?} {}",
+            row.patient, row.recipient_contact_detail
+        ));
+    }
+    // The patient data those rows hold, read through `expose()`: none of it may be shown.
+    let mut names: Vec<String> = vec![patient.first_name.expose().to_owned(), last_name.clone()];
+    for row in &rows {
+        names.push(row.patient.first_name.expose().to_owned());
+        names.push(row.patient.last_name.expose().to_owned());
+        names.push(row.recipient_contact_detail.expose().to_owned());
+    }
+    names.sort();
+    names.dedup();
     let recipients = hero
         .list_batch_message_recipients()
         .id(&batch.id)
@@ -179,8 +219,9 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
-        shown.iter().any(|s| s.contains("first_name")),
-        "patient rows were formatted"
+        names.len() > 10,
+        "the rows held patient names and contacts: {} values",
+        names.len()
     );
     eprintln!("captured {} bytes of tracing output", logs.len());
     if std::env::var_os("SHOW_TRACE").is_some() {
@@ -195,6 +236,26 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
         "the retry was logged"
     );
     let shown = shown.join("\n");
+    // Long values anywhere; short first names ("Tim", "Ada") as whole words, so "Tim" is not
+    // found inside "Timeout".
+    let words = |text: &str| -> std::collections::HashSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (log_words, shown_words) = (words(&logs), words(&shown));
+    for name in &names {
+        let (in_logs, in_shown) = if name.chars().count() >= 5 {
+            (logs.contains(name.as_str()), shown.contains(name.as_str()))
+        } else {
+            (log_words.contains(name), shown_words.contains(name))
+        };
+        assert!(!in_logs, "{name:?} appears in the tracing output");
+        assert!(
+            !in_shown,
+            "{name:?} appears in Debug/Display output:\n{shown}"
+        );
+    }
     for secret in [
         KEY,
         PRACTICE,
