@@ -439,3 +439,231 @@ async fn p82_p83_patient_data_in_requests_and_responses_never_shows_in_debug() {
     let shown = format!("{sent:?}");
     assert_eq!(support::leaked(&shown), None, "{shown}");
 }
+
+/// Promise 5: the API key and practice group id must be printable ASCII without white space, and
+/// a refusal never echoes the value. Breaking the check builds a client with a key that cannot be
+/// a header value (or one with a space in it); breaking the message shows the value.
+#[test]
+fn p5_a_key_or_group_that_is_not_printable_ascii_is_refused_without_echo() {
+    for (key, group) in [
+        ("clé-secrète-7", "group-1"),
+        ("key with-space-7", "group-1"),
+        ("key-7\tsecret", "group-1"),
+        ("key-7", "grøup-secret"),
+        ("key-7", "group secret"),
+    ] {
+        let err = HeroClient::builder()
+            .api_key(key)
+            .practice_group_id(group)
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidConfig,
+            "{key:?} {group:?}: {err}"
+        );
+        let shown = format!("{err} {err:?} {err:#}");
+        for secret in ["clé", "with-space", "secret", "grøup"] {
+            assert!(!shown.contains(secret), "{secret:?} echoed: {shown}");
+        }
+    }
+}
+
+/// Promise 7: a base URL must be absolute http(s) with no credentials, query or fragment, and a
+/// trailing `/` is removed. Breaking a check builds a client that would send the key to another
+/// scheme, put `user:pw` on every request or glue a query to every path; breaking the trim gives
+/// `//v1/...` paths. None of the refusals echoes the credentials.
+#[test]
+fn p7_a_base_url_is_absolute_http_without_credentials_query_or_fragment() {
+    for bad in [
+        "ftp://127.0.0.1/",
+        "https://user:pw-secret@api.example.org",
+        "https://api.example.org/?a=1",
+        "https://api.example.org/#frag",
+        "/v1",
+    ] {
+        let err = HeroClient::builder()
+            .api_key("k")
+            .practice_group_id("g")
+            .base_url(bad)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{bad}: {err}");
+        assert!(!format!("{err} {err:?}").contains("pw-secret"), "{err:?}");
+    }
+    let hero = HeroClient::builder()
+        .api_key("k")
+        .practice_group_id("g")
+        .base_url("http://127.0.0.1:9/")
+        .build()
+        .unwrap();
+    assert_eq!(hero.base_url(), "http://127.0.0.1:9");
+}
+
+/// Promise 23: a phone number has 10 to 15 digits. Breaking a bound (`10..15`, `9..=15`,
+/// `10..=16`) refuses a valid 15-digit international number or sends a 9- or 16-digit one.
+#[tokio::test]
+async fn p23_phone_numbers_of_10_to_15_digits_are_sent_and_9_or_16_refused() {
+    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let send = |to: &'static str| {
+        hero.send_message()
+            .body_map(move |b| {
+                b.patient_id("42")
+                    .message_type(MessageType::Sms)
+                    .message_string("Your results are ready")
+                    .recipient_contact_detail(to)
+            })
+            .send()
+    };
+    for good in ["0770090012", "+44 (7700) 900-12345"] {
+        send(good).await.unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    assert_eq!(mock.calls("send_message"), 2);
+    for bad in ["077009001", "+44 7700 900 123 4567"] {
+        let err = send(bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}: {err}");
+    }
+    assert_eq!(mock.calls("send_message"), 2, "nothing more was sent");
+}
+
+/// Answers a sent-messages page with one row whose id is the page's index, of 3 in all.
+struct OneRowPages;
+
+impl wiremock::Respond for OneRowPages {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let page = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page_index")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": page,
+            "patient": {"id": "2", "title": null, "first_name": "A", "last_name": "B"},
+            "write_to_record": {"write_to_record_at": null, "status": null, "failure_reason": null},
+            "short_link": null, "campaign": null, "created_at": null, "sent_at": null,
+            "scheduled_at": null, "status": "sent", "sent_by": "x",
+            "recipient_contact_detail": "+447700900123", "message_type": "sms"}], "count": 3}))
+    }
+}
+
+/// Promise 75: `page_size` and `concurrency` are at least 1. Breaking it asks Hero for pages of 0
+/// (a list that never advances, or an error) or prefetches nothing and never ends.
+#[tokio::test]
+async fn p75_a_page_size_and_concurrency_of_zero_are_read_as_one() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(OneRowPages)
+        .mount(&server)
+        .await;
+    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    use futures::TryStreamExt;
+    use herohealth::{PageOptions, Paginate};
+    let rows: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(0).concurrency(0))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    for (i, r) in requests.iter().enumerate() {
+        let q: std::collections::HashMap<_, _> = r.url.query_pairs().collect();
+        assert_eq!(q["page_size"], "1", "{:?}", r.url);
+        assert_eq!(q["page_index"], i.to_string(), "{:?}", r.url);
+    }
+}
+
+/// Promise 55: all attempts fit in the total deadline; no retry starts later. With a backoff far
+/// longer than the deadline, a 503 on a GET is returned at once, after one call. Breaking it (the
+/// deadline ignored for backoff waits) makes the call wait and retry: a second call on the mock.
+#[tokio::test]
+async fn p55_no_retry_starts_after_the_total_deadline() {
+    let policy = RetryPolicy::default()
+        .max_attempts(5)
+        .initial_backoff(Duration::from_secs(3600))
+        .max_backoff(Duration::from_secs(3600))
+        .total_deadline(Duration::from_millis(20));
+    let (mock, hero) = mock_with(
+        vec![FaultRule::new("get_message", Fault::Status(503)).first(5)],
+        policy,
+    )
+    .await;
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(mock.calls("get_message"), 1);
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Promises 63 and 64: every attempt is logged with its operation, attempt, status and delay, and
+/// the logs (TRACE, the HTTP stack's included) carry no URL, header or patient data. Dropping a
+/// field from the attempt's event, or logging the request's URL (whose query names the patient),
+/// fails it.
+#[tokio::test]
+async fn p63_p64_attempts_are_logged_with_their_fields_and_no_url_or_patient_data() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_mock, hero) = mock_with(
+        vec![FaultRule::new("list_sent_messages", Fault::Status(503)).nth(1)],
+        quick_retries(),
+    )
+    .await;
+    hero.list_sent_messages()
+        .patient_full_name("Ada Lovelace")
+        .recipient_contact_detail("07700900123")
+        .send()
+        .await
+        .unwrap();
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let attempts: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("hero request attempt"))
+        .collect();
+    assert_eq!(attempts.len(), 2, "{logs}");
+    for (line, attempt, status) in [(attempts[0], 1, 503), (attempts[1], 2, 200)] {
+        assert!(line.contains("list_sent_messages"), "{line}");
+        assert!(line.contains(&format!("attempt={attempt}")), "{line}");
+        assert!(line.contains(&format!("status={status}")), "{line}");
+    }
+    let retry = logs
+        .lines()
+        .find(|l| l.contains("retrying hero request"))
+        .expect("the retry was logged");
+    assert!(
+        retry.contains("list_sent_messages") && retry.contains("delay_ms="),
+        "{retry}"
+    );
+    for secret in [
+        "/v2/",
+        "sent_messages?",
+        "patient_full_name=",
+        "Ada",
+        "Lovelace",
+        "07700900123",
+        "hero-mock",
+        "x-api-key",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} in the logs:\n{logs}");
+    }
+}
