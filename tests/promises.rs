@@ -667,3 +667,177 @@ async fn p63_p64_attempts_are_logged_with_their_fields_and_no_url_or_patient_dat
         assert!(!logs.contains(secret), "{secret:?} in the logs:\n{logs}");
     }
 }
+
+/// The Verhoeff check digit of `digits`, for building valid SNOMED codes of any length.
+fn verhoeff_check_digit(digits: &str) -> char {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    const INV: [u8; 10] = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9];
+    let mut c = 0u8;
+    for (i, d) in digits.bytes().rev().enumerate() {
+        c = D[c as usize][P[(i + 1) % 8][(d - b'0') as usize] as usize];
+    }
+    (b'0' + INV[c as usize]) as char
+}
+
+/// Promise 24: a SNOMED code is 6 to 18 digits with no leading 0 and a valid Verhoeff check
+/// digit. Each code here has a valid check digit, so only the rule under test refuses it. Breaking
+/// a bound refuses a valid 6- or 18-digit code or sends a 5- or 19-digit one; dropping the
+/// leading-0 rule sends `0…`; a wrong check digit sent means the Verhoeff check is gone.
+#[tokio::test]
+async fn p24_snomed_codes_of_6_to_18_digits_are_sent_and_the_rest_refused() {
+    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let code = |body: &str| format!("{body}{}", verhoeff_check_digit(body));
+    let send = |snomed: String| {
+        hero.send_message()
+            .body_map(move |b| {
+                b.patient_id("42")
+                    .message_type(MessageType::Sms)
+                    .message_string("Your results are ready")
+                    .write_to_record(true)
+                    .snomed_code(snomed.as_str())
+            })
+            .send()
+    };
+    assert_eq!(
+        code("124075100000010"),
+        "1240751000000100",
+        "the Verhoeff table"
+    );
+    for good in [code("10000"), code("12345678901234567")] {
+        send(good.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    assert_eq!(mock.calls("send_message"), 2);
+    let mut wrong_check = code("1240751000000");
+    let last = wrong_check.pop().unwrap();
+    wrong_check.push(if last == '9' {
+        '0'
+    } else {
+        (last as u8 + 1) as char
+    });
+    for bad in [
+        code("1000"),
+        code("123456789012345678"),
+        code("0240751000000"),
+        wrong_check,
+    ] {
+        let err = send(bad.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}: {err}");
+        assert!(err.to_string().contains("snomed_code"), "{err}");
+    }
+    assert_eq!(mock.calls("send_message"), 2, "nothing more was sent");
+}
+
+/// Promise 40: serde's messages are cut to their category and expected type: a value of the wrong
+/// type in Hero's answer (a name where a number belongs, an NHS number where a string belongs) is
+/// never quoted in the error. Breaking it shows "Ada Lovelace" or "9434765919".
+#[tokio::test]
+async fn p40_a_value_of_the_wrong_type_is_not_quoted_in_the_decode_error() {
+    for body in [
+        serde_json::json!({"data": [], "count": "Ada Lovelace"}),
+        serde_json::json!({"data": [{"id": 9434765919_u64}], "count": 1}),
+        serde_json::json!({"data": [{"id": "1", "patient": {"id": "2", "title": null,
+            "first_name": ["Ada"], "last_name": "Lovelace"}}], "count": 1}),
+    ] {
+        let (_s, hero) = serve(200, body).await;
+        let err = hero.list_sent_messages().send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        let shown = format!("{err} {err:?} {err:#}");
+        assert_eq!(support::leaked(&shown), None, "{shown}");
+    }
+}
+
+/// Promise 73 (in part): an error ends the stream, and a count that changes moves the end. A
+/// stream that went on after an error, or kept the first count, yields rows past them.
+#[tokio::test]
+async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
+    use futures::StreamExt;
+    use herohealth::{PageOptions, Paginate};
+    struct Pages(Vec<ResponseTemplate>);
+    impl wiremock::Respond for Pages {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let page: usize = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page_index")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            self.0[page.min(self.0.len() - 1)].clone()
+        }
+    }
+    let row = |id: usize| {
+        serde_json::json!({"id": id.to_string(), "patient": {"id": "2", "title": null,
+            "first_name": "A", "last_name": "B"}, "write_to_record": {"write_to_record_at": null,
+            "status": null, "failure_reason": null}, "short_link": null, "campaign": null,
+            "created_at": null, "sent_at": null, "scheduled_at": null, "status": "sent",
+            "sent_by": "x", "recipient_contact_detail": "+447700900123", "message_type": "sms"})
+    };
+    let page = |ids: [usize; 2], count: usize| {
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"data": [row(ids[0]), row(ids[1])], "count": count}))
+    };
+    let options = PageOptions::default().page_size(2).concurrency(1);
+
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(Pages(vec![
+            page([1, 2], 8),
+            ResponseTemplate::new(500),
+            page([5, 6], 8),
+        ]))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let items: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(options)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3, "two rows, the error, then the end");
+    assert!(items[0].is_ok() && items[1].is_ok());
+    assert_eq!(items[2].as_ref().unwrap_err().kind(), ErrorKind::Server);
+
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(Pages(vec![
+            page([1, 2], 8),
+            page([3, 4], 4),
+            page([5, 6], 8),
+        ]))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let ids: Vec<String> = hero
+        .list_sent_messages()
+        .stream_with(options)
+        .map(|m| m.unwrap().id.unwrap())
+        .collect()
+        .await;
+    assert_eq!(
+        ids,
+        ["1", "2", "3", "4"],
+        "the count of 4 on page 1 ends the list there"
+    );
+}
