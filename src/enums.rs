@@ -6,7 +6,9 @@
 //!
 //! `Unknown` can only come from the server: [`UnknownValue`] has no public constructor, and
 //! `FromStr`/`TryFrom<&str>` refuse values this version does not know. So the client is tolerant in
-//! what it reads and strict in what it sends.
+//! what it reads and strict in what code can make up: the only value outside the documented ones it
+//! can send is one Hero itself sent (an `Unknown` read from a response and passed back, e.g. as a
+//! list filter), which Hero knows.
 
 use std::fmt;
 
