@@ -160,6 +160,17 @@ async fn batch_lists_stream() {
         .await
         .unwrap();
     assert_eq!(rows.len(), count);
+    // Every recipient here is ENRICHED, so the filter above cannot fail on its own: the rows that
+    // failed enrichment are none (a filter dropped from the request would list them all).
+    let failed: Vec<_> = hero
+        .list_batch_message_recipients()
+        .id(id)
+        .status(EnrichmentStatus::EnrichmentError)
+        .stream_with(PageOptions::default().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(failed.is_empty(), "{} rows", failed.len());
 
     hero.send_batch_message().id(id).send().await.unwrap();
     mock.advance(Duration::from_secs(5));
