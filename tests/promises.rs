@@ -841,3 +841,54 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
         "the count of 4 on page 1 ends the list there"
     );
 }
+
+/// Promise 13: both auth headers are on every request, replacing any value already there. A
+/// client whose HTTP hook sets its own `x-api-key` and `x-practice-group-id` still sends exactly
+/// one of each, the configured ones. Breaking it (appending instead of replacing, or the hook's
+/// defaults winning) shows two values or the hook's.
+#[tokio::test]
+async fn p13_the_auth_headers_replace_any_value_already_there() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let hero = HeroClient::builder()
+        .api_key("the-configured-key")
+        .practice_group_id("the-configured-group")
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::disabled())
+        .configure_http(|http| {
+            let mut headers = herohealth::reqwest::header::HeaderMap::new();
+            headers.insert("x-api-key", "hook-key".parse().unwrap());
+            headers.insert("x-practice-group-id", "hook-group".parse().unwrap());
+            http.default_headers(headers)
+        })
+        .build()
+        .unwrap();
+    let _ = hero.list_templates().send().await;
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    for (name, value) in [
+        ("x-api-key", "the-configured-key"),
+        ("x-practice-group-id", "the-configured-group"),
+    ] {
+        let values: Vec<_> = requests[0].headers.get_all(name).iter().collect();
+        assert_eq!(values, [value], "{name}");
+    }
+}
+
+/// Promise 32 (the one status no other test sends): a 422 is a Validation error. Breaking the
+/// mapping makes it UnexpectedStatus.
+#[tokio::test]
+async fn p32_a_422_is_a_validation_error() {
+    let (_s, hero) = serve(
+        422,
+        serde_json::json!({"statusCode": 422, "message": "Unprocessable Entity"}),
+    )
+    .await;
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+    assert!(!err.is_retryable());
+}
