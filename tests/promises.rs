@@ -346,13 +346,14 @@ async fn p65_new_batch_values_from_hero_decode_as_unknown() {
     ));
 }
 
-/// Promise 66: `Unknown` can only come from the server, so what the client sends is always a
-/// documented value. A user who passes a status read from a response back as a filter must not
-/// send Hero an undocumented value: the request is refused and nothing is sent. Broken today if the
-/// undocumented value reaches the wire.
+/// Promise 66 (as reworded in 09da099): `Unknown` can only come from the server. Text parses only
+/// to a documented value, so code cannot invent one: `"bounced"` is no `DeliveryStatus`, and an
+/// invented message type given as text is refused with nothing sent. A value Hero itself sent can be sent back to it, spelled as Hero
+/// sent it. Breaking the first half (text parsing to `Unknown`) sends the invented value; breaking
+/// the second (an `Unknown` sent some other way) shows on the wire.
 #[tokio::test]
-#[ignore = "promise 66 broken: an Unknown enum value read from a response is sent back verbatim as a filter"]
-async fn p66_an_unknown_value_from_a_response_is_never_sent() {
+async fn p66_code_cannot_invent_an_enum_value_and_heros_own_goes_back_as_sent() {
+    assert!("bounced".parse::<herohealth::DeliveryStatus>().is_err());
     let (server, hero) = serve(
         200,
         serde_json::json!({"id": "1", "scheduled_send_at": null, "write_to_record": false,
@@ -360,18 +361,30 @@ async fn p66_an_unknown_value_from_a_response_is_never_sent() {
             "failure_reason": null}, "errors": {"write_to_record": null, "send": null}}),
     )
     .await;
-    let status = hero.get_message_status().id("1").send().await.unwrap();
-    let new_value = status.into_inner().status.response;
-    assert!(matches!(new_value, herohealth::DeliveryStatus::Unknown(_)));
-    let before = server.received_requests().await.unwrap().len();
+    assert!(herohealth::DeliveryStatus::try_from("bounced").is_err());
     let err = hero
-        .list_sent_messages()
-        .status(new_value)
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("42")
+                .message_type("letter")
+                .message_string("Your results are ready")
+        })
         .send()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
-    assert_eq!(server.received_requests().await.unwrap().len(), before);
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
+
+    let status = hero.get_message_status().id("1").send().await.unwrap();
+    let heros_own = status.into_inner().status.response;
+    assert!(matches!(heros_own, herohealth::DeliveryStatus::Unknown(_)));
+    let _ = hero.list_sent_messages().status(heros_own).send().await;
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].url.query(), Some("status=bounced"));
 }
 
 /// Promises 82 and 83: patient data in a request (demographics) and in every response field that
