@@ -17,6 +17,8 @@ use crate::{
     row::Input,
 };
 
+mod resolve;
+
 /// How an [`Outbox`] sends.
 ///
 /// ```
@@ -307,133 +309,6 @@ impl<J: Journal> Outbox<J> {
             self.send_round(entries, &mut retries, &mut on_event)
                 .await?;
         }
-    }
-
-    /// Resolves every row in flight or unknown. One patient's unresolved rows (only a journal
-    /// written by several workers, or edited, has more than one) are resolved together: if any
-    /// candidate shows, they all end ambiguous.
-    /// Returns whether there was anything to resolve.
-    async fn resolve(&self, on_event: &mut impl FnMut(Event)) -> Result<bool, OutboxError> {
-        let entries = self.entries().await?;
-        let known: Vec<String> = entries
-            .iter()
-            .flat_map(|e| match &e.state {
-                RowState::Sent { message_id } => vec![message_id.clone()],
-                RowState::Ambiguous { message_ids, .. } => message_ids.clone(),
-                _ => Vec::new(),
-            })
-            .collect();
-        let now = Utc::now();
-        // A crash: the request may have been written at any time since it went in flight. The
-        // widened attempt is kept (a row goes back to pending only from unknown, so its send
-        // stays counted).
-        let mut entries = entries;
-        for e in &mut entries {
-            if let RowState::InFlight { attempt } = &e.state {
-                let to = RowState::Unknown {
-                    attempt: e.row.attempt(attempt.started(), now),
-                    accepted: false,
-                };
-                self.transition(e.index, Status::InFlight, to.clone())
-                    .await?;
-                e.state = to;
-            }
-        }
-        let mut by_patient: BTreeMap<String, Vec<(Entry, SendAttempt, bool)>> = BTreeMap::new();
-        for e in entries {
-            let (attempt, accepted) = match &e.state {
-                RowState::Unknown { attempt, accepted } => (attempt.clone(), *accepted),
-                _ => continue,
-            };
-            by_patient
-                .entry(e.row.patient_id().to_owned())
-                .or_default()
-                .push((e, attempt, accepted));
-        }
-        if by_patient.is_empty() {
-            return Ok(false);
-        }
-        let find = self.options.find.clone().exclude(known);
-        // One worker never leaves two of a patient's rows unresolved at once (rows to one patient
-        // go one at a time, none while one is unresolved); if a journal has some anyway, they are
-        // looked at together.
-        // Owned clusters and a plain method: the run's future stays `Send`.
-        let clusters: Vec<Vec<(Entry, SendAttempt, bool)>> = by_patient.into_values().collect();
-        let mut looks = futures::stream::iter(clusters)
-            .map(|cluster| self.look(cluster, find.clone()))
-            .buffer_unordered(self.options.concurrency);
-        let mut failure = None;
-        while let Some(result) = looks.next().await {
-            let found = match result {
-                Ok(found) => found,
-                Err(e) => {
-                    failure.get_or_insert(e);
-                    continue;
-                }
-            };
-            let several = found.len() > 1;
-            let candidates: Vec<String> = found
-                .iter()
-                .flat_map(|(_, _, f)| match f {
-                    FoundSend::Sent { message_id } => vec![message_id.clone()],
-                    FoundSend::Ambiguous { message_ids } => message_ids.clone(),
-                    _ => Vec::new(),
-                })
-                .collect();
-            for (e, accepted, answer) in &found {
-                let to = match answer {
-                    _ if several && !candidates.is_empty() => RowState::Ambiguous {
-                        message_ids: candidates.clone(),
-                        reason: "several of this patient's sends were unresolved at once".into(),
-                    },
-                    FoundSend::Sent { message_id } => RowState::Sent {
-                        message_id: message_id.clone(),
-                    },
-                    FoundSend::Ambiguous { message_ids } => RowState::Ambiguous {
-                        message_ids: message_ids.clone(),
-                        reason: "more than one listed message matches this send".into(),
-                    },
-                    _ if *accepted => RowState::Ambiguous {
-                        message_ids: Vec::new(),
-                        reason: "Hero accepted it but does not list it".into(),
-                    },
-                    _ if e.sends >= self.options.max_sends => RowState::Failed {
-                        reason: format!(
-                            "not sent: Hero did not carry out any of {} attempts",
-                            e.sends
-                        ),
-                    },
-                    _ => RowState::Pending,
-                };
-                let status = to.status();
-                tracing::debug!(row = e.index, status = status.as_str(), "outbox: resolved");
-                self.transition(e.index, e.state.status(), to).await?;
-                on_event(Event::Row {
-                    index: e.index,
-                    line: e.row.line(),
-                    status,
-                });
-            }
-        }
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(true),
-        }
-    }
-
-    /// Looks for each send of one patient's unresolved rows.
-    async fn look(
-        &self,
-        cluster: Vec<(Entry, SendAttempt, bool)>,
-        find: FindOptions,
-    ) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
-        let mut found = Vec::new();
-        for (e, attempt, accepted) in cluster {
-            self.pace.acquire().await;
-            let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
-            found.push((e, accepted, answer));
-        }
-        Ok(found)
     }
 
     /// Sends the pending rows: up to `concurrency` at once, one at a time per patient, none for a
