@@ -1,0 +1,243 @@
+//! Promises about waiting, held on tokio's paused clock: the client, its timers and a loopback
+//! server share one current-thread runtime whose clock moves only when every task is waiting, and
+//! then straight to the next timer. What is measured is the client's own timers (how long it
+//! waits, and for which reason), exactly and in no wall-clock time; no test here sleeps or is
+//! timed. The numbers are the rows of `docs/promises.md`.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use herohealth::{ErrorKind, HeroClient, RetryPolicy};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpSocket, TcpStream},
+    time::Instant,
+};
+
+/// A loopback HTTP/1.1 server on the test's own runtime. Every request (GETs only: no body is
+/// read) is recorded with the paused clock's instant and answered with `answer`, or never answered
+/// when it is `None` (the connection stays open).
+async fn serve(answer: Option<&'static str>) -> (String, Arc<Mutex<Vec<Instant>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(connection(stream, answer, seen.clone()));
+        }
+    });
+    (url, arrivals)
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    answer: Option<&'static str>,
+    seen: Arc<Mutex<Vec<Instant>>>,
+) {
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            pending.drain(..end + 4);
+            seen.lock().unwrap().push(Instant::now());
+            if let Some(answer) = answer
+                && stream.write_all(answer.as_bytes()).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+fn client(url: &str, retry: RetryPolicy) -> HeroClient {
+    HeroClient::builder()
+        .api_key("hero-virtual-test-key")
+        .practice_group_id("practice-virtual")
+        .base_url(url)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
+
+/// Promise 9, first half: an attempt is given 30 s by default. A server that accepts the request
+/// and never answers ends the attempt with `Timeout` exactly 30 s after it began: not before (a
+/// shorter default fails the lower bound) and not later (a longer one, or none, fails the upper).
+#[tokio::test(start_paused = true)]
+async fn p9_an_attempt_times_out_after_30_s_by_default() {
+    let (url, arrivals) = serve(None).await;
+    let hero = client(&url, RetryPolicy::disabled());
+    let start = Instant::now();
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    let waited = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(
+        arrivals.lock().unwrap().len(),
+        1,
+        "the request reached the server"
+    );
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_millis(30_100),
+        "timed out after {waited:?}"
+    );
+
+    // The setting is the client's, per attempt: `.timeout()` replaces it.
+    let hero = HeroClient::builder()
+        .api_key("hero-virtual-test-key")
+        .practice_group_id("practice-virtual")
+        .base_url(&url)
+        .retry_policy(RetryPolicy::disabled())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_millis(5_100),
+        "timed out after {waited:?}"
+    );
+}
+
+/// A loopback listener whose accept queue is full, so a new connection is never completed (the
+/// kernel drops its SYN): the state a connect timeout is for. Returns the address and the
+/// connections that fill the queue (kept open).
+fn a_listener_that_never_accepts() -> (
+    SocketAddr,
+    tokio::net::TcpListener,
+    Vec<std::net::TcpStream>,
+) {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    // Fill the queue (its length is the backlog plus one) until a connection cannot complete.
+    while let Ok(s) =
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+    {
+        fillers.push(s);
+        assert!(fillers.len() < 64, "the accept queue never filled");
+    }
+    (addr, listener, fillers)
+}
+
+/// Promise 9, second half: connecting is given 10 s by default. Against a listener that never
+/// completes the connection, the attempt fails as a network error exactly 10 s after it began
+/// (not the 30 s attempt timeout: the connect timeout is its own), and the request never reached
+/// a server.
+#[test]
+fn p9_a_connection_that_never_completes_fails_after_10_s_by_default() {
+    // Filling the queue waits for real (200 ms for the connection that cannot complete), so the
+    // runtime starts with its clock running and is paused once the stage is set.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (addr, _listener, _fillers) = a_listener_that_never_accepts();
+        tokio::time::pause();
+        let hero = client(&format!("http://{addr}"), RetryPolicy::disabled());
+        let start = Instant::now();
+        let err = hero.get_message().id("1").send().await.unwrap_err();
+        let waited = start.elapsed();
+        assert!(
+            matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Connection),
+            "{err}"
+        );
+        assert!(
+            waited >= Duration::from_secs(10) && waited < Duration::from_millis(10_100),
+            "gave up connecting after {waited:?}"
+        );
+    });
+}
+
+/// Promise 53: waits between attempts are exponential with full jitter. Every 503 is retried
+/// after a wait drawn from zero up to the attempt's cap (1 s, 2 s, 4 s here): each wait is within
+/// its cap, and over 60 calls the first waits spread over the whole range (some under a quarter
+/// of the cap, some over three quarters) and the later caps are used. No jitter (always the cap),
+/// "equal jitter" (never under half), no growth, or a wait above the cap each fail it.
+#[tokio::test(start_paused = true)]
+async fn p53_waits_grow_exponentially_with_full_jitter() {
+    let (url, arrivals) = serve(Some(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+    ))
+    .await;
+    let policy = RetryPolicy::default()
+        .max_attempts(4)
+        .initial_backoff(Duration::from_secs(1))
+        .max_backoff(Duration::from_secs(4))
+        .total_deadline(Duration::from_secs(3600));
+    assert_eq!(
+        (1..=4).map(|a| policy.backoff_cap(a)).collect::<Vec<_>>(),
+        [1, 2, 4, 4].map(Duration::from_secs)
+    );
+    let hero = client(&url, policy.clone());
+    let mut waits: Vec<Vec<Duration>> = vec![Vec::new(); 3];
+    for _ in 0..60 {
+        arrivals.lock().unwrap().clear();
+        let err = hero.get_message().id("1").send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert_eq!(err.attempts(), 4);
+        let at = arrivals.lock().unwrap().clone();
+        assert_eq!(at.len(), 4, "four attempts reached the server");
+        for (retry, pair) in at.windows(2).enumerate() {
+            let wait = pair[1] - pair[0];
+            let cap = policy.backoff_cap(retry as u32 + 1);
+            assert!(
+                wait <= cap,
+                "wait {wait:?} before attempt {} is over its cap {cap:?}",
+                retry + 2
+            );
+            waits[retry].push(wait);
+        }
+    }
+    let first = &waits[0];
+    let cap = Duration::from_secs(1);
+    assert!(
+        first.iter().any(|w| *w < cap / 4) && first.iter().any(|w| *w > cap * 3 / 4),
+        "first waits do not spread over 0..{cap:?}: {first:?}"
+    );
+    assert!(
+        waits[2].iter().any(|w| *w > Duration::from_secs(2)),
+        "the third wait never used its 4 s cap: {:?}",
+        waits[2]
+    );
+}
+
+/// Promise 53's companion: a `Retry-After` is a floor under the drawn wait. A 503 that asks for
+/// 7 s is retried no sooner than 7 s later, although the cap of the draw is 1 s.
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_is_never_cut_short_by_the_draw() {
+    let (url, arrivals) = serve(Some(
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 0\r\n\r\n",
+    ))
+    .await;
+    let policy = RetryPolicy::default()
+        .max_attempts(2)
+        .initial_backoff(Duration::from_secs(1))
+        .max_backoff(Duration::from_secs(1))
+        .total_deadline(Duration::from_secs(3600));
+    let hero = client(&url, policy);
+    for _ in 0..5 {
+        arrivals.lock().unwrap().clear();
+        let err = hero.get_message().id("1").send().await.unwrap_err();
+        assert_eq!(err.attempts(), 2);
+        let at = arrivals.lock().unwrap().clone();
+        let wait = at[1] - at[0];
+        assert!(
+            wait >= Duration::from_secs(7) && wait < Duration::from_millis(7_100),
+            "waited {wait:?}"
+        );
+    }
+}
