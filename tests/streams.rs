@@ -1,6 +1,8 @@
 //! Auto-pagination and waiters against herohealth-mock: every paged list as a stream, filters kept
 //! on every page, limit, prefetch order, and waiting for delivery and for a batch.
 
+mod support;
+
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -367,4 +369,146 @@ fn poll_intervals_grow_by_the_multiplier_up_to_the_maximum() {
         .initial_interval(Duration::from_millis(100))
         .multiplier(0.1);
     assert_eq!(ms(flat, 3), [100, 100, 100]);
+}
+
+/// Promise 73: a count that grows moves the end too. Page 1 says 4 rows, page 2 says 8: the
+/// stream goes on to rows 5 to 8 (stopping at the first count fails it).
+#[tokio::test]
+async fn a_count_that_grows_moves_the_end_of_the_list() {
+    let page = |ids: [u64; 2], count: i64| serde_json::json!({"data": [sent_row(ids[0]), sent_row(ids[1])], "count": count});
+    let (server, hero) = paged_server(vec![
+        page([1, 2], 4),
+        page([3, 4], 8),
+        page([5, 6], 8),
+        page([7, 8], 8),
+    ])
+    .await;
+    let ids: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(2).concurrency(1))
+        .map_ok(|m| m.id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+/// A server of `pages` pages of two sent messages (count `2 * pages`) for the paged-stream wire
+/// tests: page 0 is answered at once; every other page is held until the test adds a permit to
+/// the returned semaphore. Also returns the pages in flight now and the most ever in flight.
+async fn held_pages(
+    pages: usize,
+) -> (
+    support::RawServer,
+    std::sync::Arc<tokio::sync::Semaphore>,
+    std::sync::Arc<std::sync::Mutex<(usize, usize)>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let flight = Arc::new(Mutex::new((0usize, 0usize)));
+    let (gate, counts) = (release.clone(), flight.clone());
+    let server = support::raw_server(move |head| {
+        let (gate, counts) = (gate.clone(), counts.clone());
+        async move {
+            let index = support::page_index(&head);
+            let body = serde_json::json!({
+                "data": [sent_row(2 * index as u64 + 1), sent_row(2 * index as u64 + 2)],
+                "count": 2 * pages,
+            })
+            .to_string();
+            if index > 0 {
+                {
+                    let mut c = counts.lock().unwrap();
+                    c.0 += 1;
+                    c.1 = c.1.max(c.0);
+                }
+                // Counted out again whether answered or dropped (the client gave up on it).
+                struct Out(std::sync::Arc<std::sync::Mutex<(usize, usize)>>);
+                impl Drop for Out {
+                    fn drop(&mut self) {
+                        self.0.lock().unwrap_or_else(|e| e.into_inner()).0 -= 1;
+                    }
+                }
+                let _out = Out(counts);
+                gate.acquire().await.unwrap().forget();
+            }
+            support::response("200 OK", "", &body)
+        }
+    })
+    .await;
+    (server, release, flight)
+}
+
+/// Waits until the runtime has nothing left to do: on the paused clock, a sleep ends only when
+/// every task (client and server) is waiting.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Promise 74: at most `concurrency` pages are in flight, on the wire. With every page after the
+/// first held by the server, exactly 3 requests are outstanding at each step while more remain,
+/// never 4; each page released lets exactly one more go; all 20 rows arrive in order. A
+/// prefetch that ignores the limit, or one that does not prefetch at all, fails it.
+#[tokio::test(start_paused = true)]
+async fn at_most_concurrency_pages_are_in_flight_on_the_wire() {
+    let (server, release, flight) = held_pages(10).await;
+    let hero = support::client_for(
+        &server.url,
+        "hero-stream-test-key",
+        "practice-stream",
+        herohealth::RetryPolicy::disabled(),
+    );
+    let reader = tokio::spawn(async move {
+        hero.list_sent_messages()
+            .stream_with(PageOptions::default().page_size(2).concurrency(3))
+            .map_ok(|m| m.id.unwrap().parse::<u64>().unwrap())
+            .try_collect::<Vec<_>>()
+            .await
+    });
+    for remaining in (1..=9usize).rev() {
+        settle().await;
+        assert_eq!(
+            flight.lock().unwrap().0,
+            remaining.min(3),
+            "pages in flight with {remaining} still to come"
+        );
+        release.add_permits(1);
+    }
+    let ids = reader.await.unwrap().unwrap();
+    assert_eq!(ids, (1..=20).collect::<Vec<_>>());
+    assert_eq!(flight.lock().unwrap().1, 3, "the most pages ever in flight");
+}
+
+/// Promise 73: dropping the stream cancels its pages in flight, on the wire. After the first
+/// page's rows are read, the next read sends 3 page requests that the server holds; dropping the
+/// stream closes all 3 connections (the server sees each request abandoned) and nothing more
+/// is asked for. A stream that leaves its requests running after the drop fails it.
+#[tokio::test(start_paused = true)]
+async fn dropping_the_stream_cancels_its_pages_in_flight() {
+    let (server, _release, flight) = held_pages(10).await;
+    let hero = support::client_for(
+        &server.url,
+        "hero-stream-test-key",
+        "practice-stream",
+        herohealth::RetryPolicy::disabled(),
+    );
+    let mut stream = Box::pin(
+        hero.list_sent_messages()
+            .stream_with(PageOptions::default().page_size(2).concurrency(3)),
+    );
+    for _ in 0..2 {
+        stream.next().await.unwrap().unwrap();
+    }
+    let third = tokio::time::timeout(Duration::from_millis(10), stream.next()).await;
+    assert!(third.is_err(), "row 3 waits for its held page");
+    assert_eq!(flight.lock().unwrap().0, 3, "pages 1 to 3 in flight");
+    drop(stream);
+    settle().await;
+    assert_eq!(
+        server.cancelled.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "every page in flight was abandoned"
+    );
+    assert_eq!(*flight.lock().unwrap(), (0, 3));
 }

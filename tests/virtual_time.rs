@@ -10,53 +10,27 @@ use std::{
     time::Duration,
 };
 
-use herohealth::{ErrorKind, HeroClient, RetryPolicy};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpSocket, TcpStream},
-    time::Instant,
-};
+mod support;
 
-/// A loopback HTTP/1.1 server on the test's own runtime. Every request (GETs only: no body is
-/// read) is recorded with the paused clock's instant and answered with `answer`, or never answered
-/// when it is `None` (the connection stays open).
+use herohealth::{ErrorKind, HeroClient, RetryPolicy};
+use tokio::{net::TcpSocket, time::Instant};
+
+/// A loopback server on the test's own runtime ([`support::raw_server`]) that records the paused
+/// clock's instant of every request and answers it with `answer`, or never when it is `None`.
 async fn serve(answer: Option<&'static str>) -> (String, Arc<Mutex<Vec<Instant>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let seen = arrivals.clone();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            tokio::spawn(connection(stream, answer, seen.clone()));
-        }
-    });
-    (url, arrivals)
-}
-
-async fn connection(
-    mut stream: TcpStream,
-    answer: Option<&'static str>,
-    seen: Arc<Mutex<Vec<Instant>>>,
-) {
-    let mut pending = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&buf[..n]);
-        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            pending.drain(..end + 4);
-            seen.lock().unwrap().push(Instant::now());
-            if let Some(answer) = answer
-                && stream.write_all(answer.as_bytes()).await.is_err()
-            {
-                return;
+    let server = support::raw_server(move |_head| {
+        seen.lock().unwrap().push(Instant::now());
+        async move {
+            match answer {
+                Some(answer) => answer.to_owned(),
+                None => std::future::pending().await,
             }
         }
-    }
+    })
+    .await;
+    (server.url, arrivals)
 }
 
 fn client(url: &str, retry: RetryPolicy) -> HeroClient {
