@@ -14,6 +14,23 @@ pub const ENV_PRACTICE_GROUP_ID: &str = "HERO_PRACTICE_GROUP_ID";
 pub const ENV_BASE_URL: &str = "HERO_BASE_URL";
 /// Environment variable naming the environment: `production` or `staging`.
 pub const ENV_ENVIRONMENT: &str = "HERO_ENVIRONMENT";
+/// Optional environment variable: the time for one attempt of a request, in seconds (`5`, `2.5`),
+/// instead of [`DEFAULT_TIMEOUT`]. Read by [`HeroClient::from_env`] and
+/// [`HeroClientBuilder::from_lookup`].
+///
+/// ```
+/// use herohealth::HeroClient;
+/// let env = |name: &str| match name {
+///     "HERO_API_KEY" => Some("hero_test_key".to_owned()),
+///     "HERO_PRACTICE_GROUP_ID" => Some("demo-practice".to_owned()),
+///     "HERO_ENVIRONMENT" => Some("staging".to_owned()),
+///     "HERO_TIMEOUT" => Some("soon".to_owned()),
+///     _ => None,
+/// };
+/// let err = HeroClient::builder().from_lookup(env).unwrap_err();
+/// assert!(err.to_string().contains("HERO_TIMEOUT"));
+/// ```
+pub const ENV_TIMEOUT: &str = "HERO_TIMEOUT";
 
 /// Default total time for one attempt of a request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -200,8 +217,9 @@ impl HeroClientBuilder {
     }
 
     /// Reads `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` (or
-    /// `HERO_ENVIRONMENT=production|staging`) through `lookup`, on top of what is already set.
-    /// The error names every variable that is missing.
+    /// `HERO_ENVIRONMENT=production|staging`) through `lookup`, on top of what is already set,
+    /// and the optional `HERO_TIMEOUT` ([`ENV_TIMEOUT`], seconds per attempt). The error names
+    /// every variable that is missing, or the one that is not valid.
     pub fn from_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut missing = Vec::new();
@@ -221,6 +239,19 @@ impl HeroClientBuilder {
             self.environment = Some(env.parse()?);
         } else if self.environment.is_none() {
             missing.push("HERO_BASE_URL or HERO_ENVIRONMENT");
+        }
+        if let Some(seconds) = get(ENV_TIMEOUT) {
+            let timeout = seconds
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "{ENV_TIMEOUT} must be a number of seconds above 0 and at most 86400"
+                    ))
+                })?;
+            self.timeout = Some(Duration::from_secs_f64(timeout));
         }
         if !missing.is_empty() {
             return Err(Error::config(format!(
@@ -319,7 +350,8 @@ impl HeroClient {
     }
 
     /// A client configured from `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` (or
-    /// `HERO_ENVIRONMENT=production|staging`). The error names whatever is missing.
+    /// `HERO_ENVIRONMENT=production|staging`), and `HERO_TIMEOUT` if set. The error names
+    /// whatever is missing or not valid.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder()
             .from_lookup(|name| std::env::var(name).ok())?

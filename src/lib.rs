@@ -102,7 +102,7 @@ pub use api::{HeroClient, types};
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
 pub use client::{
     ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
-    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, Environment, HeroClientBuilder,
+    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, ENV_TIMEOUT, Environment, HeroClientBuilder,
 };
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,

@@ -83,6 +83,48 @@ async fn p9_an_attempt_times_out_after_30_s_by_default() {
     );
 }
 
+/// `HERO_TIMEOUT` (seconds) replaces the default attempt timeout for a client configured from the
+/// environment, as the `hero` CLI is; a value that is not a positive number of seconds is refused,
+/// naming the variable, and nothing is sent.
+#[tokio::test(start_paused = true)]
+async fn hero_timeout_sets_the_attempt_timeout_from_the_environment() {
+    let (url, arrivals) = serve(None).await;
+    let env = |timeout: &'static str| {
+        let url = url.clone();
+        move |name: &str| match name {
+            "HERO_API_KEY" => Some("hero-virtual-test-key".to_owned()),
+            "HERO_PRACTICE_GROUP_ID" => Some("practice-virtual".to_owned()),
+            "HERO_BASE_URL" => Some(url.clone()),
+            "HERO_TIMEOUT" => Some(timeout.to_owned()),
+            _ => None,
+        }
+    };
+    let hero = HeroClient::builder()
+        .retry_policy(RetryPolicy::disabled())
+        .from_lookup(env("2.5"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(2_500) && waited < Duration::from_millis(2_600),
+        "timed out after {waited:?}"
+    );
+    for bad in ["0", "-1", "soon", "NaN", "inf", "1e9"] {
+        let err = HeroClient::builder().from_lookup(env(bad)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.to_string().contains("HERO_TIMEOUT"), "{bad}: {err}");
+    }
+    assert_eq!(
+        arrivals.lock().unwrap().len(),
+        1,
+        "only the first client sent"
+    );
+}
+
 /// A loopback listener whose accept queue is full, so a new connection is never completed (the
 /// kernel drops its SYN): the state a connect timeout is for. Returns the address and the
 /// connections that fill the queue (kept open).

@@ -67,7 +67,7 @@ impl Exit {
             .collect();
         format!(
             "Configuration: HERO_API_KEY, HERO_PRACTICE_GROUP_ID and HERO_BASE_URL or \
-HERO_ENVIRONMENT=production|staging; or --mock.\n\nExit codes: {}.",
+HERO_ENVIRONMENT=production|staging (HERO_TIMEOUT: seconds per attempt, default 30); or --mock.\n\nExit codes: {}.",
             codes.join(", ")
         )
     }

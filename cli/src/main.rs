@@ -2,7 +2,7 @@
 //! from a spreadsheet, on the Hero Health messaging API. A thin shell over the `herohealth` crate.
 //!
 //! Configuration is the library's: `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` or
-//! `HERO_ENVIRONMENT=production|staging`; or `--mock` for an embedded herohealth-mock with demo data.
+//! `HERO_ENVIRONMENT=production|staging` (and `HERO_TIMEOUT`, seconds per attempt); or `--mock` for an embedded herohealth-mock with demo data.
 #![forbid(unsafe_code)]
 
 mod batch;

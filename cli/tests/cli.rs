@@ -655,3 +655,80 @@ async fn verbose_logs_stay_redacted() {
         assert!(!log.contains(secret), "{secret} in the log: {log}");
     }
 }
+
+/// Promise 103, the rest of it: a timeout is a network failure (exit 8, "try again"), and an
+/// error with no code of its own is 1. `HERO_TIMEOUT` cuts each attempt of `sent list` to 0.3 s
+/// against a mock that answers after 30 s: exit 8 with the network hint. A sent-messages page
+/// that is not JSON is a decode error: exit 1, never 0 and never "try again".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_exits_8_and_an_unreadable_answer_exits_1() {
+    let slow = mock_with(MockServer::builder().fault(FaultRule::new(
+        "list_sent_messages",
+        Fault::Latency(std::time::Duration::from_secs(30)),
+    )))
+    .await;
+    let out = support::hero_at_with(
+        slow.base_url(),
+        KEY,
+        PRACTICE,
+        &[("HERO_TIMEOUT", "0.3")],
+        &["sent", "list"],
+    )
+    .await;
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hint: check the network"),
+        "{}",
+        stderr(&out)
+    );
+
+    let bad = support::hero_at_with(
+        slow.base_url(),
+        KEY,
+        PRACTICE,
+        &[("HERO_TIMEOUT", "soon")],
+        &["sent", "list"],
+    )
+    .await;
+    assert_eq!(code(&bad), 2, "a bad HERO_TIMEOUT is a configuration error");
+    assert!(stderr(&bad).contains("HERO_TIMEOUT"), "{}", stderr(&bad));
+
+    let garbled = mock_with(
+        MockServer::builder().fault(FaultRule::new("list_sent_messages", Fault::MalformedJson)),
+    )
+    .await;
+    let out = hero(&garbled, &["sent", "list"]).await;
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stdout_is_empty(&out));
+}
+
+fn stdout_is_empty(out: &Output) -> bool {
+    out.stdout.is_empty()
+}
+
+/// Promise 100, the spinner: on a terminal `sent list --all` shows "reading" on stderr while it
+/// pages; with stderr a pipe it writes nothing there at all (no spinner, no control codes), so
+/// scripts see only the rows. The terminal is a pseudo-terminal from util-linux `script`.
+#[test]
+fn the_spinner_shows_on_a_terminal_and_never_in_a_pipe() {
+    let hero = assert_cmd::cargo::cargo_bin("hero");
+    let piped = support::hero_offline(&["--mock", "sent", "list", "--all"]);
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "stderr in a pipe: {:?}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(String::from_utf8_lossy(&piped.stdout).lines().count() > 200);
+
+    let command = format!("{} --mock sent list --all > /dev/null", hero.display());
+    let terminal = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("HERO_API_KEY")
+        .output()
+        .expect("util-linux `script` (Debian's bsdutils) runs the command on a pseudo-terminal");
+    assert!(terminal.status.success(), "{terminal:?}");
+    let shown = String::from_utf8_lossy(&terminal.stdout);
+    assert!(shown.contains("reading"), "on a terminal: {shown:?}");
+}

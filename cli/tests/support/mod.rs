@@ -10,7 +10,22 @@ use assert_cmd::Command;
 /// Runs `hero args` with only `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` set
 /// (on a blocking thread, so a mock on the test's runtime keeps serving).
 pub async fn hero_at(url: String, key: &str, practice: &str, args: &[&str]) -> Output {
+    hero_at_with(url, key, practice, &[], args).await
+}
+
+/// As [`hero_at`], with more environment variables (`HERO_TIMEOUT`, ...).
+pub async fn hero_at_with(
+    url: String,
+    key: &str,
+    practice: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let (key, practice) = (key.to_owned(), practice.to_owned());
     tokio::task::spawn_blocking(move || {
         Command::cargo_bin("hero")
@@ -19,6 +34,7 @@ pub async fn hero_at(url: String, key: &str, practice: &str, args: &[&str]) -> O
             .env("HERO_API_KEY", key)
             .env("HERO_PRACTICE_GROUP_ID", practice)
             .env("HERO_BASE_URL", url)
+            .envs(env)
             .args(args)
             .timeout(Duration::from_secs(60))
             .output()
