@@ -132,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("7. a wrong API key");
     let wrong = HeroClient::builder()
-        .api_key("not-the-key")
+        .api_key("hero-wrong-test-key")
         .practice_group_id("demo-practice")
         .base_url(mock.base_url())
         .build()?;

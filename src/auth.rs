@@ -67,29 +67,29 @@ mod tests {
 
     #[test]
     fn refuses_bad_values_without_echoing_them() {
-        let err = Credentials::new("", "pg").unwrap_err();
+        let err = Credentials::new("", "practice-pg").unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid client configuration: api_key is missing or empty"
         );
-        let err = Credentials::new("key", "pg 1").unwrap_err();
+        let err = Credentials::new("hero-k-test-key", "practice 1").unwrap_err();
         assert!(
             err.to_string()
                 .contains("practice_group_id must be printable ASCII")
         );
-        assert!(!err.to_string().contains("pg 1"));
+        assert!(!err.to_string().contains("practice 1"));
     }
 
     #[test]
     fn debug_shows_neither_value() {
-        let c = Credentials::new("hero_secret_key", "practice-abc123").unwrap();
+        let c = Credentials::new("hero-secret-test-key", "practice-abc123").unwrap();
         let mut h = HeaderMap::new();
         c.apply(&mut h);
         let debug = format!("{c:?} {h:?}");
         assert!(
-            !debug.contains("hero_secret_key") && !debug.contains("practice-abc123"),
+            !debug.contains("hero-secret-test-key") && !debug.contains("practice-abc123"),
             "{debug}"
         );
-        assert_eq!(h[API_KEY_HEADER], "hero_secret_key");
+        assert_eq!(h[API_KEY_HEADER], "hero-secret-test-key");
     }
 }

@@ -374,7 +374,7 @@ impl HeroClient {
     /// that provably did not arrive is tried again.
     ///
     /// ```
-    /// # let hero = herohealth::HeroClient::builder().api_key("k").practice_group_id("p").base_url("http://127.0.0.1:1").build()?;
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
     /// let once = hero.with_retry_policy(herohealth::RetryPolicy::disabled());
     /// # let _ = once; Ok::<(), herohealth::Error>(())
     /// ```
@@ -388,7 +388,7 @@ impl HeroClient {
     /// is an error with [`Error::outcome_unknown`] set when a send was written.
     ///
     /// ```
-    /// # let hero = herohealth::HeroClient::builder().api_key("k").practice_group_id("p").base_url("http://127.0.0.1:1").build()?;
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
     /// let quick = hero.with_timeout(std::time::Duration::from_secs(5));
     /// # let _ = quick; Ok::<(), herohealth::Error>(())
     /// ```
@@ -439,13 +439,16 @@ mod tests {
             "invalid client configuration: missing environment variable(s): HERO_API_KEY, HERO_PRACTICE_GROUP_ID, HERO_BASE_URL or HERO_ENVIRONMENT"
         );
         let err = HeroClient::builder()
-            .from_lookup(lookup(&[(ENV_API_KEY, "k"), (ENV_ENVIRONMENT, "staging")]))
+            .from_lookup(lookup(&[
+                (ENV_API_KEY, "hero-k-test-key"),
+                (ENV_ENVIRONMENT, "staging"),
+            ]))
             .unwrap_err();
         assert!(err.to_string().ends_with("HERO_PRACTICE_GROUP_ID"), "{err}");
         let err = HeroClient::builder()
             .from_lookup(lookup(&[
-                (ENV_API_KEY, "k"),
-                (ENV_PRACTICE_GROUP_ID, "p"),
+                (ENV_API_KEY, "hero-k-test-key"),
+                (ENV_PRACTICE_GROUP_ID, "practice-p"),
                 (ENV_ENVIRONMENT, "prod2"),
             ]))
             .unwrap_err();
@@ -459,8 +462,8 @@ mod tests {
     fn from_env_prefers_base_url() {
         let c = HeroClient::builder()
             .from_lookup(lookup(&[
-                (ENV_API_KEY, "k"),
-                (ENV_PRACTICE_GROUP_ID, "p"),
+                (ENV_API_KEY, "hero-k-test-key"),
+                (ENV_PRACTICE_GROUP_ID, "practice-p"),
                 (ENV_BASE_URL, "http://127.0.0.1:4010/"),
                 (ENV_ENVIRONMENT, "production"),
             ]))
@@ -502,13 +505,13 @@ mod tests {
     #[test]
     fn debug_shows_no_secret() {
         let b = HeroClient::builder()
-            .api_key("hero_secret_key")
-            .practice_group_id("pg-secret")
+            .api_key("hero-secret-test-key")
+            .practice_group_id("practice-secret")
             .base_url("http://127.0.0.1:1");
         let c = b.clone().build().unwrap();
         let text = format!("{b:?} {c:?}");
         assert!(
-            !text.contains("hero_secret_key") && !text.contains("pg-secret"),
+            !text.contains("hero-secret-test-key") && !text.contains("practice-secret"),
             "{text}"
         );
     }

@@ -134,7 +134,7 @@ async fn a_configured_http_client_keeps_the_safety_settings() {
         .mount(&redirector)
         .await;
     let hero = HeroClient::builder()
-        .api_key("hero-day-one-key")
+        .api_key("hero-day-one-test-key")
         .practice_group_id("practice-day-one")
         .base_url(redirector.uri())
         .retry_policy(RetryPolicy::disabled())

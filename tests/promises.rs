@@ -162,7 +162,12 @@ async fn p34_the_request_id_falls_back_to_amazons_header_and_is_cut_at_128() {
         .respond_with(ResponseTemplate::new(404).insert_header("x-amzn-requestid", long.as_str()))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     let err = hero.get_message().id("1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.request_id(), Some("r".repeat(128).as_str()));
@@ -180,7 +185,12 @@ async fn p35_retry_after_as_an_http_date_is_read() {
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", date.as_str()))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     let err = hero.get_message().id("1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     let wait = err.retry_after().expect("the HTTP date was read");
@@ -197,7 +207,12 @@ async fn serve(status: u16, body: serde_json::Value) -> (wiremock::MockServer, H
         .respond_with(ResponseTemplate::new(status).set_body_json(body))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     (server, hero)
 }
 
@@ -265,7 +280,12 @@ async fn p42_a_body_excerpt_is_bounded() {
         .respond_with(ResponseTemplate::new(502).set_body_string(page))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     let err = hero.get_message().id("1").send().await.unwrap_err();
     let excerpt = err.body_excerpt().expect("an excerpt of the page");
     assert!(
@@ -497,8 +517,8 @@ fn p7_a_base_url_is_absolute_http_without_credentials_query_or_fragment() {
         "/v1",
     ] {
         let err = HeroClient::builder()
-            .api_key("k")
-            .practice_group_id("g")
+            .api_key("hero-k-test-key")
+            .practice_group_id("practice-g")
             .base_url(bad)
             .build()
             .unwrap_err();
@@ -506,8 +526,8 @@ fn p7_a_base_url_is_absolute_http_without_credentials_query_or_fragment() {
         assert!(!format!("{err} {err:?}").contains("pw-secret"), "{err:?}");
     }
     let hero = HeroClient::builder()
-        .api_key("k")
-        .practice_group_id("g")
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-g")
         .base_url("http://127.0.0.1:9/")
         .build()
         .unwrap();
@@ -569,7 +589,12 @@ async fn p75_a_page_size_and_concurrency_of_zero_are_read_as_one() {
         .respond_with(OneRowPages)
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     use futures::TryStreamExt;
     use herohealth::{PageOptions, Paginate};
     let rows: Vec<_> = hero
@@ -822,7 +847,12 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
         ]))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     let items: Vec<_> = hero
         .list_sent_messages()
         .stream_with(options)
@@ -841,7 +871,12 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
         ]))
         .mount(&server)
         .await;
-    let hero = support::client_for(&server.uri(), "k", "g", RetryPolicy::disabled());
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
     let ids: Vec<String> = hero
         .list_sent_messages()
         .stream_with(options)
@@ -867,8 +902,8 @@ async fn p13_the_auth_headers_replace_any_value_already_there() {
         .mount(&server)
         .await;
     let hero = HeroClient::builder()
-        .api_key("the-configured-key")
-        .practice_group_id("the-configured-group")
+        .api_key("hero-configured-test-key")
+        .practice_group_id("practice-configured")
         .base_url(server.uri())
         .retry_policy(RetryPolicy::disabled())
         .configure_http(|http| {
@@ -883,8 +918,8 @@ async fn p13_the_auth_headers_replace_any_value_already_there() {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     for (name, value) in [
-        ("x-api-key", "the-configured-key"),
-        ("x-practice-group-id", "the-configured-group"),
+        ("x-api-key", "hero-configured-test-key"),
+        ("x-practice-group-id", "practice-configured"),
     ] {
         let values: Vec<_> = requests[0].headers.get_all(name).iter().collect();
         assert_eq!(values, [value], "{name}");

@@ -88,8 +88,8 @@ async fn a_cut_body_shows_no_patient_data_in_any_error() {
         .mount(&server)
         .await;
     let hero = herohealth::HeroClient::builder()
-        .api_key("k")
-        .practice_group_id("g")
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-g")
         .base_url(server.uri())
         .retry_policy(herohealth::RetryPolicy::disabled())
         .build()

@@ -54,8 +54,8 @@ fn quickstart(vars: &[(&str, &str)], proxy: &str) -> Output {
     ] {
         cmd.env(var, proxy);
     }
-    cmd.env("HERO_API_KEY", "quickstart-test-key")
-        .env("HERO_PRACTICE_GROUP_ID", "quickstart-test-group")
+    cmd.env("HERO_API_KEY", "hero-quickstart-test-key")
+        .env("HERO_PRACTICE_GROUP_ID", "practice-quickstart")
         // A staging test patient, so that only the refusal stands between the run and a request.
         .env("HERO_QUICKSTART_NHS_NUMBER", "943 476 5919")
         .env("HERO_QUICKSTART_DOB", "1955-06-02")

@@ -200,7 +200,7 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
     }
     let wrong = herohealth::HeroClient::builder()
         .api_key(KEY)
-        .practice_group_id("other")
+        .practice_group_id("practice-other")
         .base_url(mock.base_url())
         .build()
         .unwrap();

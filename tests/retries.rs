@@ -164,8 +164,8 @@ async fn a_send_that_could_not_connect_is_retried() {
         .unwrap()
         .port();
     let hero = HeroClient::builder()
-        .api_key("k")
-        .practice_group_id("p")
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
         .base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(retrying().max_attempts(3))
         .build()
@@ -273,8 +273,8 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
         }
     });
     let hero = HeroClient::builder()
-        .api_key("k")
-        .practice_group_id("p")
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
         .base_url(format!("http://{addr}"))
         .retry_policy(retrying())
         .build()

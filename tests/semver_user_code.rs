@@ -48,8 +48,8 @@ pub fn requests(hero: &HeroClient) -> Result<(), herohealth::Error> {
 #[test]
 fn the_user_code_runs() {
     let hero = HeroClient::builder()
-        .api_key("semver-key")
-        .practice_group_id("semver-practice")
+        .api_key("hero-semver-test-key")
+        .practice_group_id("practice-semver")
         .base_url("http://127.0.0.1:9")
         .build()
         .unwrap();

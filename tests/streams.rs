@@ -289,8 +289,8 @@ async fn paged_server(
             .await;
     }
     let hero = herohealth::HeroClient::builder()
-        .api_key("stream-test-key")
-        .practice_group_id("stream-test-practice")
+        .api_key("hero-stream-test-key")
+        .practice_group_id("practice-stream")
         .base_url(server.uri())
         .build()
         .unwrap();

@@ -6,7 +6,7 @@ use std::{path::Path, process::Output};
 
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
-const KEY: &str = "hero-send-many-key";
+const KEY: &str = "hero-send-many-test-key";
 const PRACTICE: &str = "practice-send-many";
 const CSV: &str = "patient_id,type,text,to\n\
                    3001,sms,Dear Ada your results are ready,+447700900123\n\

@@ -220,8 +220,8 @@ async fn single_messages_move_through_their_statuses() {
 #[tokio::test]
 async fn auth_failures_and_practice_group_isolation() {
     let mock = MockServer::builder()
-        .api_key("key-a", "group-a")
-        .api_key("key-b", "group-b")
+        .api_key("hero-a-test-key", "practice-a")
+        .api_key("hero-b-test-key", "practice-b")
         .start()
         .await
         .unwrap();
@@ -233,10 +233,13 @@ async fn auth_failures_and_practice_group_isolation() {
             .build()
             .unwrap()
     };
-    let (a, b) = (client("key-a", "group-a"), client("key-b", "group-b"));
+    let (a, b) = (
+        client("hero-a-test-key", "practice-a"),
+        client("hero-b-test-key", "practice-b"),
+    );
     let id = send_to(&a, "07788 123456", false).await.unwrap();
 
-    let err: Error = client("wrong-key", "group-a")
+    let err: Error = client("hero-wrong-test-key", "practice-a")
         .get_message_status()
         .id(&id)
         .send()
@@ -246,7 +249,7 @@ async fn auth_failures_and_practice_group_isolation() {
         (err.kind(), err.status().map(|s| s.as_u16())),
         (ErrorKind::Auth, Some(401))
     );
-    let err: Error = client("key-a", "group-b")
+    let err: Error = client("hero-a-test-key", "practice-b")
         .get_message_status()
         .id(&id)
         .send()

@@ -103,8 +103,8 @@ async fn a_message_is_listed_only_after_the_list_delay() {
 async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_processes_nothing() {
     // The clock moves only with advance(), so the one-second window is the test's to step.
     let mock = MockServer::builder()
-        .api_key("key-a", "group-a")
-        .api_key("key-b", "group-b")
+        .api_key("hero-a-test-key", "practice-a")
+        .api_key("hero-b-test-key", "practice-b")
         .rate_limit(3)
         .time_scale(0.0)
         .start()
@@ -120,7 +120,7 @@ async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_process
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(
-            templates("key-a", "group-a")
+            templates("hero-a-test-key", "practice-a")
                 .await
                 .unwrap()
                 .status()
@@ -129,7 +129,7 @@ async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_process
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
 
-    let refused = templates("key-a", "group-a").await.unwrap();
+    let refused = templates("hero-a-test-key", "practice-a").await.unwrap();
     assert_eq!(refused.status().as_u16(), 429);
     assert_eq!(refused.headers()["retry-after"], "1");
     assert_eq!(
@@ -138,7 +138,7 @@ async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_process
     );
     // Another practice group has its own window.
     assert_eq!(
-        templates("key-b", "group-b")
+        templates("hero-b-test-key", "practice-b")
             .await
             .unwrap()
             .status()
@@ -148,8 +148,8 @@ async fn beyond_the_rate_limit_the_mock_answers_429_with_retry_after_and_process
 
     // A send refused by the limit is not processed, and the client sees a retryable 429.
     let a = HeroClient::builder()
-        .api_key("key-a")
-        .practice_group_id("group-a")
+        .api_key("hero-a-test-key")
+        .practice_group_id("practice-a")
         .base_url(mock.base_url())
         .retry_policy(RetryPolicy::disabled())
         .build()
@@ -259,7 +259,7 @@ async fn batches_and_their_sends_are_listed_only_after_the_list_delay() {
 #[tokio::test]
 async fn debug_output_shows_no_keys_groups_contacts_or_patient_data() {
     let config = MockServer::builder()
-        .api_key("hero-mock-test-key", "mock-debug-group")
+        .api_key("hero-mock-test-key", "practice-mock-debug")
         .outcome("+447700900123", Outcome::Declined)
         .not_found_nhs_number("9434765919");
     let shown_config = format!("{config:?}");
@@ -271,7 +271,7 @@ async fn debug_output_shows_no_keys_groups_contacts_or_patient_data() {
     assert!(shown.contains("MockConfig") && shown.contains("MockServer"));
     for secret in [
         "hero-mock-test-key",
-        "mock-debug-group",
+        "practice-mock-debug",
         "+447700900123",
         "9434765919",
         "Tuesday",
@@ -333,8 +333,8 @@ async fn sent_messages_are_what_the_mock_stored_typed() {
 #[tokio::test]
 async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests() {
     let mock = MockServer::builder()
-        .api_key("key-a", "group-a")
-        .api_key("key-b", "group-b")
+        .api_key("hero-a-test-key", "practice-a")
+        .api_key("hero-b-test-key", "practice-b")
         .start()
         .await
         .unwrap();
@@ -347,12 +347,12 @@ async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests()
             .unwrap()
     };
     send_text(
-        &client("key-a", "group-a"),
+        &client("hero-a-test-key", "practice-a"),
         "Your results from Tuesday are ready",
     )
     .await
     .unwrap();
-    client("key-b", "group-b")
+    client("hero-b-test-key", "practice-b")
         .list_templates()
         .send()
         .await
@@ -368,14 +368,14 @@ async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests()
     };
     assert_eq!(journal(None).await.unwrap().status().as_u16(), 401);
     assert_eq!(
-        journal(Some(("key-a", "group-b")))
+        journal(Some(("hero-a-test-key", "practice-b")))
             .await
             .unwrap()
             .status()
             .as_u16(),
         403
     );
-    let a: serde_json::Value = journal(Some(("key-a", "group-a")))
+    let a: serde_json::Value = journal(Some(("hero-a-test-key", "practice-a")))
         .await
         .unwrap()
         .json()
@@ -387,7 +387,7 @@ async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests()
         a[0]["body"]["message_string"],
         "Your results from Tuesday are ready"
     );
-    let b: serde_json::Value = journal(Some(("key-b", "group-b")))
+    let b: serde_json::Value = journal(Some(("hero-b-test-key", "practice-b")))
         .await
         .unwrap()
         .json()

@@ -449,8 +449,8 @@ async fn a_run_that_cannot_get_through_stops_and_a_rerun_sends_every_row() {
 fn a_run_is_send() {
     fn send<T: Send>(_: &T) {}
     let hero = herohealth::HeroClient::builder()
-        .api_key("k")
-        .practice_group_id("p")
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
         .base_url("http://127.0.0.1:1")
         .build()
         .unwrap();

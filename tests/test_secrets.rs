@@ -1,0 +1,169 @@
+//! Promise 114 of `docs/promises.md`: CI fails if a test secret appears in the test output.
+//! `.ci/run` greps everything the tests and examples print for the names test secrets have: an
+//! API key is `hero-…test-key…` and a practice group id `practice-…`. A secret named otherwise
+//! would slip past that grep, so this test reads every test, example and unit-test source of the
+//! workspace and fails on any API key or practice group id literal that breaks the naming.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+/// `.ci/run`'s patterns, whole-literal.
+const KEY: &str = r"^hero-[a-z0-9-]*test-key[a-z0-9-]*$";
+const PRACTICE: &str = r"^practice-[a-z0-9-]+$";
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every place a test hands the client or the mock a key or a practice group, as
+/// (what, literal, file:line). Doc comments are left out: they are the user's placeholders and
+/// print nothing.
+fn configured_secrets() -> Vec<(&'static str, String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "tests",
+        "src",
+        "examples",
+        "benches",
+        "mock/tests",
+        "mock/src",
+        "cli/tests",
+        "cli/src",
+        "outbox/tests",
+        "outbox/src",
+    ] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let lit = r#""([^"]*)""#;
+    let forms: Vec<(&str, Regex)> = vec![
+        // .api_key("K")            .api_key("K", "P")  (the mock's)
+        ("key", Regex::new(&format!(r"\.api_key\(\s*{lit}")).unwrap()),
+        (
+            "practice",
+            Regex::new(&format!(r"\.api_key\(\s*{lit},\s*{lit}")).unwrap(),
+        ),
+        (
+            "practice",
+            Regex::new(&format!(r"practice_group_id\(\s*{lit}")).unwrap(),
+        ),
+        // support::client_for(uri, "K", "P", ..)
+        (
+            "key",
+            Regex::new(&format!(r"client_for\([^,]+,\s*{lit}")).unwrap(),
+        ),
+        (
+            "practice",
+            Regex::new(&format!(r"client_for\([^,]+,\s*{lit},\s*{lit}")).unwrap(),
+        ),
+        // const KEY: &str = "K";   const PRACTICE / GROUP: &str = "P";
+        (
+            "key",
+            Regex::new(&format!(r"const KEY: &str = {lit}")).unwrap(),
+        ),
+        (
+            "practice",
+            Regex::new(&format!(r"const (?:PRACTICE|GROUP): &str = {lit}")).unwrap(),
+        ),
+        // the environment: (ENV_API_KEY, "K"), "HERO_API_KEY" => Some("K"), ("HERO_API_KEY", "K")
+        (
+            "key",
+            Regex::new(&format!(
+                r#"(?:ENV_API_KEY|"HERO_API_KEY")\s*(?:,|=>\s*Some\()\s*{lit}"#
+            ))
+            .unwrap(),
+        ),
+        (
+            "practice",
+            Regex::new(&format!(
+                r#"(?:ENV_PRACTICE_GROUP_ID|"HERO_PRACTICE_GROUP_ID")\s*(?:,|=>\s*Some\()\s*{lit}"#
+            ))
+            .unwrap(),
+        ),
+        // Credentials::new("K", "P")
+        (
+            "key",
+            Regex::new(&format!(r"Credentials::new\(\s*{lit}")).unwrap(),
+        ),
+        (
+            "practice",
+            Regex::new(&format!(r"Credentials::new\(\s*{lit},\s*{lit}")).unwrap(),
+        ),
+    ];
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for (what, form) in &forms {
+                for c in form.captures_iter(line) {
+                    let value = c.get(c.len() - 1).unwrap().as_str().to_owned();
+                    found.push((*what, value, format!("{name}:{}", n + 1)));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_test_secret_is_named_so_the_ci_grep_finds_it() {
+    let (key, practice) = (Regex::new(KEY).unwrap(), Regex::new(PRACTICE).unwrap());
+    let found = configured_secrets();
+    assert!(
+        found.len() > 50,
+        "the scan finds the tests' secrets ({} found)",
+        found.len()
+    );
+    let misnamed: Vec<_> = found
+        .iter()
+        .filter(|(what, value, _)| {
+            // The documented demo values, shown in README and examples, and the values tests give
+            // to show they are refused (empty, with white space): those are never configured.
+            let demo = matches!(value.as_str(), "demo-practice" | "hero_test_key")
+                || value.is_empty()
+                || value.contains(char::is_whitespace);
+            let ok = match *what {
+                "key" => key.is_match(value),
+                _ => practice.is_match(value),
+            };
+            !ok && !demo
+        })
+        .collect();
+    assert!(
+        misnamed.is_empty(),
+        "test secrets .ci/run's grep would not see (name keys hero-…test-key…, practice groups practice-…):\n{misnamed:#?}"
+    );
+}
+
+/// The grep's patterns here and in `.ci/run` are the same, so this test's naming is the one the
+/// grep looks for.
+#[test]
+fn the_naming_is_the_one_ci_greps_for() {
+    let run =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(
+        run.contains("grep -nE 'hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*'"),
+        ".ci/run's secret grep changed: update KEY and PRACTICE here"
+    );
+    let grep = Regex::new("hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*").unwrap();
+    for secret in configured_secrets()
+        .into_iter()
+        .map(|(_, v, _)| v)
+        .filter(|v| v != "demo-practice" && v != "hero_test_key" && !v.is_empty())
+        .filter(|v| !v.contains(char::is_whitespace))
+    {
+        assert!(grep.is_match(&secret), "{secret}");
+    }
+}
