@@ -314,6 +314,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sensitive_holds_the_value_and_prints_only_the_placeholder() {
+        let made: [Sensitive; 4] = [
+            Sensitive::from("Ada Lovelace"),
+            Sensitive::from(String::from("Ada Lovelace")),
+            "Ada Lovelace".parse().unwrap(),
+            serde_json::from_str("\"Ada Lovelace\"").unwrap(),
+        ];
+        for s in made {
+            assert_eq!(
+                format!("{s:?}|{s}|{s:#?}"),
+                "<redacted>|<redacted>|<redacted>"
+            );
+            assert_eq!(s.expose(), "Ada Lovelace");
+            assert_eq!(serde_json::to_string(&s).unwrap(), "\"Ada Lovelace\"");
+            assert_eq!(s.into_inner(), "Ada Lovelace");
+        }
+    }
+
+    #[test]
     fn bodies_keep_structure_only() {
         let body =
             br#"{"first_name":"Ada","nhs":9434765919,"ok":true,"x":[null],"Ada Lovelace":1}"#;

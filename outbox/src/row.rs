@@ -123,11 +123,37 @@ impl Row {
         })
     }
 
-    /// Send to this phone number or email instead of the one on the patient's record.
+    /// Send to this phone number or email instead of the one on the patient's record: a phone
+    /// number for an sms, an email address for an email (herohealth's rule across fields).
     pub fn to(mut self, contact: &str) -> Result<Row, InvalidRow> {
         check("to", ContactDetail::parse(contact))?;
         self.to = Some(contact.to_owned());
+        self.check_across()?;
         Ok(self)
+    }
+
+    /// herohealth's rules across a message's fields (`herohealth::validate::check_send_message`,
+    /// the check `.send()` makes before sending) on this row, with nothing sent: a row that
+    /// breaks one is refused with the rest of its file, not failed mid-run.
+    fn check_across(&self) -> Result<(), InvalidRow> {
+        let body: herohealth::types::SendMessageRequest = self
+            .body(herohealth::types::SendMessageRequest::builder())
+            .try_into()
+            .map_err(|e: herohealth::types::error::ConversionError| {
+                InvalidRow::new("record", e.to_string())
+            })?;
+        herohealth::validate::check_send_message(&body).map_err(|e| {
+            let text = e.to_string();
+            // The request's fields a row fills, by the CSV column that fills them.
+            let (field, column) = [("recipient_contact_detail", "to"), ("send_at", "send_at")]
+                .into_iter()
+                .find(|(field, _)| text.contains(&format!("{field}: ")))
+                .unwrap_or(("", "record"));
+            let reason = text
+                .split_once(&format!("{field}: "))
+                .map_or(text.as_str(), |(_, rule)| rule);
+            InvalidRow::new(column, reason.to_owned())
+        })
     }
 
     /// Write the message to the patient's record, with this SNOMED code and term (Hero's defaults
@@ -431,6 +457,7 @@ fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow
         })?;
         row = row.send_at(at.with_timezone(&Utc));
     }
+    row.check_across()?;
     Ok(row)
 }
 

@@ -390,6 +390,55 @@ fn nothing_printed_shows_patient_data() {
     assert!(!err.contains("Ada") && !err.contains("98765"), "{err}");
 }
 
+/// A file with a row that breaks one of herohealth's rules across fields (an sms to an email
+/// address, an email to a phone number, a time in the past) is refused whole before anything is
+/// sent, each such row named by its line and column, and never its value. Found by a new user:
+/// the valid row of such a file was sent and the others failed mid-run.
+#[tokio::test]
+async fn rows_that_break_a_rule_across_fields_refuse_the_whole_file() {
+    let csv = "patient_id,type,text,to,send_at\n\
+        98765,sms,Dear Ada,ada@example.org,\n\
+        98766,email,Dear Ada,+447700900123,\n\
+        98767,sms,Dear Ada,+447700900124,2001-01-01T09:00:00Z\n\
+        98768,sms,Dear Ada,+447700900125,\n";
+    let err = Input::from_csv(csv.as_bytes()).unwrap_err();
+    let problems: Vec<_> = err
+        .problems()
+        .iter()
+        .map(|p| (p.line(), p.field().to_owned(), p.reason().to_owned()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                Some(2),
+                "to".into(),
+                "must be a phone number for an sms message".into()
+            ),
+            (
+                Some(3),
+                "to".into(),
+                "must be an email address for an email message".into()
+            ),
+            (Some(4), "send_at".into(), "must not be in the past".into()),
+        ]
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("3 rows refused, nothing was sent"),
+        "{shown}"
+    );
+    for secret in ["ada@", "447700900123", "9876", "Ada"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    // The same rule for rows built in code.
+    let refused = Row::new("98765", MessageType::Sms, "Dear Ada")
+        .unwrap()
+        .to("ada@example.org")
+        .unwrap_err();
+    assert_eq!(refused.field(), "to");
+}
+
 #[tokio::test]
 async fn an_accepted_send_whose_answer_is_unreadable_is_sent_not_failed() {
     let mock = MockServer::start().await;

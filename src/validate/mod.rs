@@ -123,6 +123,50 @@ impl From<crate::types::error::ConversionError> for crate::Error {
     }
 }
 
+/// Checks a message you built against the rules across its fields that `.send()` checks before
+/// anything is sent (an sms goes to a phone number and an email to an email address, a fallback
+/// type needs its contact, `send_at` is not in the past): the very same check, with nothing sent.
+/// For a program that refuses a whole list before its first send (as `herohealth-outbox` does).
+/// The error is the one `.send()` would give: [`crate::ErrorKind::InvalidRequest`], naming the
+/// field, never the value.
+///
+/// ```
+/// use herohealth::{MessageType, types, validate::check_send_message};
+/// let body: types::SendMessageRequest = types::SendMessageRequest::builder()
+///     .patient_id("98765")
+///     .message_type(MessageType::Sms)
+///     .message_string("Your results are ready")
+///     .recipient_contact_detail("ada@example.org")
+///     .try_into()?;
+/// let err = check_send_message(&body).unwrap_err();
+/// assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
+/// assert!(err.to_string().contains("recipient_contact_detail: must be a phone number"), "{err}");
+/// assert!(!err.to_string().contains("ada@"));
+/// # Ok::<(), herohealth::Error>(())
+/// ```
+pub fn check_send_message(body: &crate::types::SendMessageRequest) -> Result<(), crate::Error> {
+    check_rules("send_message", body)
+}
+
+/// As [`check_send_message`], for a batch (an email batch needs a subject; a batch needs
+/// recipients).
+pub fn check_batch_message(
+    body: &crate::types::CreateBatchMessageRequest,
+) -> Result<(), crate::Error> {
+    check_rules("create_batch_message", body)
+}
+
+fn check_rules(operation: &str, body: &impl Serialize) -> Result<(), crate::Error> {
+    let json = serde_json::to_vec(body).map_err(|_| {
+        crate::Error::new(
+            crate::ErrorKind::InvalidRequest,
+            "request body: cannot be checked against the rules across fields",
+        )
+    })?;
+    rules::check_body(operation, &json, chrono::Utc::now())
+        .map_err(|rule| crate::Error::new(crate::ErrorKind::InvalidRequest, rule))
+}
+
 impl InvalidValue {
     const fn new(kind: &'static str, rule: &'static str) -> Self {
         Self { kind, rule }
