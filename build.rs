@@ -80,6 +80,7 @@ fn main() {
     file.items.extend(paged_impls);
     one_client_type(&mut file);
     document_setters(&mut file, &operations);
+    name_setter_errors(&mut file);
     let code = rename_client(&prettyplease::unparse(&file));
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).to_owned();

@@ -273,3 +273,53 @@ pub(super) fn module<'a>(items: &'a mut [syn::Item], name: &str) -> &'a mut Vec<
         })
         .unwrap_or_else(|| panic!("the generated `{name}` module"))
 }
+
+/// Gives every operation setter's error its reason. progenitor's setters drop the conversion's
+/// error (`conversion to `…` for sent_at failed`); here each keeps it, after the field's name
+/// (`sent_at: the range ends before it starts`, `page_size: …`), and the setter requires the error
+/// to be `Display` (every checked type's error is, and none holds the refused value).
+pub(super) fn name_setter_errors(file: &mut syn::File) {
+    let builder = module(&mut file.items, "builder");
+    let mut named = 0;
+    for item in builder.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        for f in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            let block = f.block.clone();
+            let text = quote!(#block).to_string();
+            let Some(start) = text.find("| _ | \"conversion to `") else {
+                continue;
+            };
+            let tail = &text[start..];
+            let end = tail
+                .find("failed\" . to_string ()")
+                .expect("progenitor's setter error ends `failed\".to_string()`")
+                + "failed\" . to_string ()".len();
+            let field = tail[..end]
+                .rsplit_once(" for ")
+                .and_then(|(_, rest)| rest.strip_suffix(" failed\" . to_string ()"))
+                .expect("progenitor's setter error names its field");
+            let fixed = format!(
+                "{}| e | format ! (\"{{}}: {{}}\" , \"{field}\" , e){}",
+                &text[..start],
+                &tail[end..]
+            );
+            f.block = syn::parse_str(&fixed).expect("the setter still parses");
+            let param = f
+                .sig
+                .generics
+                .type_params()
+                .next()
+                .expect("a setter generic over its value")
+                .ident
+                .clone();
+            f.sig
+                .generics
+                .make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(#param::Error: std::fmt::Display));
+            named += 1;
+        }
+    }
+    assert!(named > 0, "no operation setter's error was found to name");
+}

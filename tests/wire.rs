@@ -701,7 +701,22 @@ async fn time_ranges_send_one_or_two_timestamps_and_a_backwards_range_sends_noth
         .await
         .unwrap_err();
     assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
-    assert!(err.to_string().contains("sent_at"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("sent_at: the range ends before it starts"),
+        "the field and the reason: {err}"
+    );
+    // Every setter's refusal says why, after the field's name (not progenitor's "conversion to
+    // `...` failed").
+    let err = client
+        .list_sent_messages()
+        .page_size(0u64)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("page_size: "), "{err}");
+    assert!(!err.to_string().contains("conversion to"), "{err}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 

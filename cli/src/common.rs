@@ -27,11 +27,11 @@ pub(crate) struct ListOpts {
     /// Every item, page after page.
     #[arg(long, conflicts_with = "limit")]
     pub(crate) all: bool,
-    /// At most N items (default: one page).
-    #[arg(long, value_name = "N")]
-    pub(crate) limit: Option<usize>,
-    /// Items per page asked of Hero.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    /// At most N items, 1 or more (default: one page).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) limit: Option<u64>,
+    /// Items per page asked of Hero, 1 or more.
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) page_size: u64,
 }
 
@@ -43,7 +43,7 @@ impl ListOpts {
         if self.all {
             o
         } else {
-            o.limit(self.limit.unwrap_or(self.page_size as usize))
+            o.limit(usize::try_from(self.limit.unwrap_or(self.page_size)).unwrap_or(usize::MAX))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `hero sent list`: sent messages, with every filter of the v2 endpoint.
 
 use super::*;
+use herohealth::TimeRange;
 
 #[derive(Subcommand)]
 pub(crate) enum SentCmd {
@@ -132,11 +133,18 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: SentCmd) -> Outcome {
             if let Some(v) = &a.sent_by {
                 q = q.sent_by(v.as_str());
             }
+            // The library's ranges: a `to` before its `from` is refused, naming the filter.
             if let Some(from) = a.sent_from {
-                q = q.sent_at(a.sent_to.map_or(vec![from], |to| vec![from, to]));
+                q = q.sent_at(
+                    a.sent_to
+                        .map_or(TimeRange::since(from), |to| TimeRange::between(from, to)),
+                );
             }
             if let Some(from) = a.scheduled_from {
-                q = q.scheduled_at(a.scheduled_to.map_or(vec![from], |to| vec![from, to]));
+                q = q.scheduled_at(
+                    a.scheduled_to
+                        .map_or(TimeRange::since(from), |to| TimeRange::between(from, to)),
+                );
             }
             if let Some(v) = a.order_by {
                 q = q.order_by(v);

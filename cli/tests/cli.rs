@@ -732,3 +732,46 @@ fn the_spinner_shows_on_a_terminal_and_never_in_a_pipe() {
     let shown = String::from_utf8_lossy(&terminal.stdout);
     assert!(shown.contains("reading"), "on a terminal: {shown:?}");
 }
+
+/// List options that cannot mean anything are refused, never answered with an empty list a script
+/// would read as "none" (found by a new-user trial: `--page-size 0` and a backwards range printed
+/// "0 item(s)" and exited 0).
+#[test]
+fn list_options_that_mean_nothing_are_refused_not_an_empty_list() {
+    for (args, exit, says) in [
+        (&["sent", "list", "--page-size", "0"][..], 2, "--page-size"),
+        (&["sent", "list", "--limit", "0"][..], 2, "--limit"),
+        (&["batch", "list", "--page-size", "0"][..], 2, "--page-size"),
+        (
+            &[
+                "sent",
+                "list",
+                "--sent-from",
+                "2026-02-01",
+                "--sent-to",
+                "2026-01-01",
+            ][..],
+            4,
+            "sent_at: the range ends before it starts",
+        ),
+        (
+            &[
+                "sent",
+                "list",
+                "--scheduled-from",
+                "2026-02-01",
+                "--scheduled-to",
+                "2026-01-01",
+            ][..],
+            4,
+            "scheduled_at: the range ends before it starts",
+        ),
+    ] {
+        let mut all = vec!["--mock"];
+        all.extend_from_slice(args);
+        let out = support::hero_offline(&all);
+        assert_eq!(code(&out), exit, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
