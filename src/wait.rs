@@ -45,13 +45,17 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
-    /// Time between the first two polls.
+    /// The shortest wait between two polls, whatever the options say: a waiter never asks Hero
+    /// more than ten times a second (an interval of zero would spend the rate limit in moments).
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+    /// Time between the first two polls (at least [`Self::MIN_INTERVAL`]).
     pub fn initial_interval(mut self, interval: Duration) -> Self {
         self.initial_interval = interval;
         self
     }
 
-    /// Longest time between two polls.
+    /// Longest time between two polls (at least [`Self::MIN_INTERVAL`]).
     pub fn max_interval(mut self, interval: Duration) -> Self {
         self.max_interval = interval;
         self
@@ -79,10 +83,26 @@ impl WaitOptions {
     /// let secs: Vec<f64> = WaitOptions::default().intervals().take(4).map(|d| d.as_secs_f64()).collect();
     /// assert_eq!(secs, [1.0, 1.5, 2.25, 3.375]);
     /// ```
+    ///
+    /// No wait is shorter than [`Self::MIN_INTERVAL`], and any multiplier (even an infinite one)
+    /// stops at the maximum:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::WaitOptions;
+    /// let eager = WaitOptions::default()
+    ///     .initial_interval(Duration::ZERO)
+    ///     .max_interval(Duration::ZERO)
+    ///     .multiplier(f64::INFINITY);
+    /// assert!(eager.intervals().take(5).all(|d| d == WaitOptions::MIN_INTERVAL));
+    /// ```
     pub fn intervals(&self) -> impl Iterator<Item = Duration> + use<> {
-        let (multiplier, max) = (self.multiplier, self.max_interval);
-        std::iter::successors(Some(self.initial_interval.min(max)), move |d| {
-            Some(d.mul_f64(multiplier).min(max))
+        let multiplier = self.multiplier;
+        let max = self.max_interval.max(Self::MIN_INTERVAL);
+        let first = self.initial_interval.clamp(Self::MIN_INTERVAL, max);
+        std::iter::successors(Some(first), move |d| {
+            let next = Duration::try_from_secs_f64(d.as_secs_f64() * multiplier).unwrap_or(max);
+            Some(next.clamp(Self::MIN_INTERVAL, max))
         })
     }
 }
