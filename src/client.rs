@@ -73,7 +73,7 @@ impl Environment {
 
 impl std::str::FromStr for Environment {
     type Err = Error;
-    /// `production` or `staging` (any case).
+    /// `production` (or `prod`) or `staging`, in any case.
     fn from_str(s: &str) -> Result<Self, Error> {
         match s.trim().to_ascii_lowercase().as_str() {
             "production" | "prod" => Ok(Environment::Production),

@@ -111,7 +111,14 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             recipients: file,
             dry_run,
         } => {
-            let recipients = recipients::read(&file).map_err(|problems| Failure {
+            let input = std::fs::File::open(&file).map_err(|e| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("--recipients {file}: cannot be read ({e}); nothing was sent"),
+                    Some("check the file's path and that it can be read".to_owned()),
+                )
+            })?;
+            let recipients = recipients::parse(input).map_err(|problems| Failure {
                 code: Exit::Invalid,
                 message: format!(
                     "{file}: {} problem(s), nothing was sent:\n  {}",

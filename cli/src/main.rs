@@ -121,6 +121,8 @@ async fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("herohealth=debug"))
             .with_writer(std::io::stderr)
+            // Colour only on a terminal: not into a log file or a pipe.
+            .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
     // The embedded mock lives as long as the command.

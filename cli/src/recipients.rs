@@ -5,12 +5,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use herohealth::{NhsNumber, types::BatchRecipient};
 
 /// Reads recipients, or every reason (one per problem, with the line number) why not.
-pub fn read(path: &str) -> Result<Vec<BatchRecipient>, Vec<String>> {
-    let file = std::fs::File::open(path).map_err(|e| vec![format!("{path}: {e}")])?;
-    parse(file)
-}
-
-/// See [`read`].
 pub fn parse(input: impl std::io::Read) -> Result<Vec<BatchRecipient>, Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)

@@ -775,3 +775,43 @@ fn list_options_that_mean_nothing_are_refused_not_an_empty_list() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A recipients file that cannot be read is a usage error (exit 2, "check the file's path"), not
+/// "invalid request"; and `-v` logs carry no colour codes into a pipe or a log file (both found
+/// by a new-user trial).
+#[test]
+fn an_unreadable_file_is_a_usage_error_and_logs_in_a_pipe_have_no_colour() {
+    let out = support::hero_offline(&[
+        "--mock",
+        "batch",
+        "create",
+        "--name",
+        "Flu",
+        "--channel",
+        "sms",
+        "--content",
+        "Hi",
+        "--recipients",
+        "/nonexistent/recipients.csv",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot be read"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("hint: check the file's path"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = support::hero_offline(&["--mock", "-v", "sent", "list", "--limit", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("list_sent_messages"),
+        "logged: {}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains('\u{1b}'),
+        "colour codes: {:?}",
+        stderr(&out)
+    );
+}
