@@ -427,7 +427,15 @@ impl HeroClient {
                 Box::pin(async move { Ok(request.send().await?.into_inner()) })
             }),
             |b| b.status == BatchMessageStatus::Completed,
-            |b| b.status.to_string(),
+            |b| match b.status {
+                // A batch stays CREATED until someone sends it: waiting longer will not help.
+                BatchMessageStatus::Created => {
+                    "CREATED: it has not been sent; send it (`send_batch_message`, \
+                     `hero batch send`) or wait for whoever will"
+                        .to_owned()
+                }
+                ref other => other.to_string(),
+            },
         )
     }
 

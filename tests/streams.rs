@@ -237,6 +237,17 @@ async fn waiting_for_delivery_and_for_a_batch() {
         .await
         .unwrap()
         .into_inner();
+    // Waiting for a batch nobody has sent ends at the deadline saying so, not "not final yet"
+    // (found by a new-user trial: the CLI's hint was "wait longer", which never helps).
+    let unsent = hero
+        .wait_for_batch(&batch.id, fast().deadline(Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert_eq!(unsent.kind(), ErrorKind::WaitDeadline);
+    assert!(
+        unsent.to_string().contains("CREATED: it has not been sent"),
+        "{unsent}"
+    );
     hero.send_batch_message()
         .id(&batch.id)
         .send()

@@ -129,7 +129,7 @@ impl From<Error> for Failure {
                 ErrorKind::Server => (Exit::Server, Some("Hero had a problem: try again later".to_owned())),
                 ErrorKind::Timeout | ErrorKind::Connection => (Exit::Network, Some("check the network and HERO_BASE_URL, then try again".to_owned())),
                 ErrorKind::Conflict => (Exit::Conflict, Some("it was already done (a batch is sent once)".to_owned())),
-                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later".to_owned())),
+                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later; a batch still CREATED must be sent first (`hero batch send ID`)".to_owned())),
                 ErrorKind::DeliveryFailed => (Exit::NotDelivered, None),
                 _ => (Exit::Other, None),
             }
