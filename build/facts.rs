@@ -22,6 +22,14 @@ pub(super) fn spec_facts(text: &str, tables: Vec<syn::Item>) -> syn::Item {
         use serde_yaml::Value;
         match v {
             Value::Mapping(m) => {
+                // A parameter's name (`page_index`, `sent_at[]`) is a word of the API, as a
+                // property's is: Hero's validation issues name it in their `path`.
+                if let (Some(_), Some(name)) = (
+                    m.get("in").and_then(Value::as_str),
+                    m.get("name").and_then(Value::as_str),
+                ) {
+                    keys.insert(name.trim_end_matches("[]").to_owned());
+                }
                 for (k, child) in m {
                     let Some(k) = k.as_str() else { continue };
                     if parent == "properties" {
