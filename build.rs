@@ -81,6 +81,7 @@ fn main() {
     one_client_type(&mut file);
     document_setters(&mut file, &operations);
     name_setter_errors(&mut file);
+    document_type_builders(&mut file);
     let code = rename_client(&prettyplease::unparse(&file));
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).to_owned();

@@ -241,8 +241,10 @@ pub(super) fn document_setters(file: &mut syn::File, operations: &[OperationFact
                 "new" => "A request with nothing set; prefer the client's method of the same \
                     operation."
                     .to_owned(),
-                "body" => "The request body, whole: a value of the body type or its builder \
-                    (`types::builder::...`)."
+                "body" => "The request body, whole: a value of the body type, or what converts \
+                    into it: its builder (`types::builder::...`) for a struct body, one of its \
+                    variants' types for a body that is one of several shapes (build a variant's \
+                    builder into its type first, with `try_into()?`)."
                     .to_owned(),
                 "body_map" => "Sets the request body's fields through its builder: \
                     `.body_map(|b| b.field(value))`. Fields the builder checks (NHS numbers, \
@@ -322,4 +324,101 @@ pub(super) fn name_setter_errors(file: &mut syn::File) {
         }
     }
     assert!(named > 0, "no operation setter's error was found to name");
+}
+
+/// Documents every setter of the body types' builders (`types::builder::SendMessageRequest`,
+/// ...) with the doc of the field it sets, so that `.recipient_contact_detail(..)` is found on the
+/// builder a user is holding, not only on the struct.
+pub(super) fn document_type_builders(file: &mut syn::File) {
+    let types = module(&mut file.items, "types");
+    let mut fields: std::collections::BTreeMap<(String, String), Vec<syn::Attribute>> =
+        Default::default();
+    for item in types.iter() {
+        let syn::Item::Struct(s) = item else { continue };
+        for f in &s.fields {
+            let Some(name) = &f.ident else { continue };
+            let docs: Vec<syn::Attribute> = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            let docs = if docs.is_empty() {
+                // A field whose schema is a `$ref` has its doc on the type: point there.
+                let line = format!(" Sets `{name}`: {}.", type_doc(&f.ty));
+                vec![syn::parse_quote!(#[doc = #line])]
+            } else {
+                docs
+            };
+            fields.insert((s.ident.to_string(), name.to_string()), docs);
+        }
+    }
+    let builder = module(types, "builder");
+    let mut documented = 0;
+    for item in builder.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(ty) = ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for f in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            if f.attrs.iter().any(|a| a.path().is_ident("doc")) {
+                continue;
+            }
+            if let Some(docs) = fields.get(&(ty.clone(), f.sig.ident.to_string())) {
+                f.attrs.extend(docs.iter().cloned());
+                documented += 1;
+            }
+        }
+    }
+    assert!(documented > 0, "no body builder setter was documented");
+}
+
+/// How a builder setter's doc names a field's type: a link for the crate's own types (through an
+/// `Option` too), the type in code otherwise.
+fn type_doc(ty: &syn::Type) -> String {
+    let syn::Type::Path(p) = ty else {
+        return format!("`{}`", plain(ty));
+    };
+    let last = p.path.segments.last().expect("a type path has a segment");
+    if last.ident == "Option"
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return format!("{} (optional)", type_doc(inner));
+    }
+    let path: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let generic = !matches!(last.arguments, syn::PathArguments::None);
+    match path.first().map(String::as_str) {
+        Some("crate") if !generic => format!("a [`{}`]({})", last.ident, path.join("::")),
+        Some(first) if path.len() == 1 && !generic && first.starts_with(char::is_uppercase) => {
+            format!("a [`{first}`](super::{first})")
+        }
+        _ => format!("`{}`", plain(ty)),
+    }
+}
+
+/// A type as a reader writes it (`Vec<DateTime<Utc>>`, not `::std::vec::Vec<::chrono::...>`).
+fn plain(ty: &syn::Type) -> String {
+    let mut text = quote!(#ty).to_string().replace(' ', "");
+    for prefix in [
+        "::std::string::",
+        "::std::vec::",
+        "::std::option::",
+        "::std::collections::",
+        "::chrono::offset::",
+        "::chrono::naive::",
+        "::chrono::",
+    ] {
+        text = text.replace(prefix, "");
+    }
+    text
 }
