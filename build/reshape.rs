@@ -84,8 +84,9 @@ pub(super) fn operation_id(block: &syn::Block) -> Option<String> {
 }
 
 /// Lets the setter of an optional checked field (`Option<SnomedCode>`, `Option<ContactDetail>`,
-/// an optional enum) take the same inputs as a required one (`"1240751000000100"`, a value, or
-/// `None`/`Some(value)`), through `crate::validate::IntoOptional`.
+/// an optional enum) or optional text (`Option<String>`, `Option<Sensitive>`) take the same inputs
+/// as a required one (`"1240751000000100"`, a value, or `None`/`Some(value)`), through
+/// `crate::validate::IntoOptional`.
 pub(super) fn optional_checked_setters(file: &mut syn::File) {
     let types = module(&mut file.items, "types");
     let builder = module(types, "builder");
@@ -105,7 +106,10 @@ pub(super) fn optional_checked_setters(file: &mut syn::File) {
                 else {
                     continue;
                 };
-                if !(inner.starts_with("crate::validate::") || inner.starts_with("crate::enums::"))
+                if !(inner.starts_with("crate::validate::")
+                    || inner.starts_with("crate::enums::")
+                    || inner == "crate::redact::Sensitive"
+                    || inner == "::std::string::String")
                 {
                     continue;
                 }

@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .write_to_record(true)
                 // "Blood test result normal": checked as a SNOMED CT id before sending.
                 .snomed_code("1240751000000100")
-                .snomed_term(Some("Blood test result normal".to_owned()))
+                .snomed_term("Blood test result normal")
         })
         .send()
         .await?;

@@ -42,7 +42,9 @@ async fn optional_checked_fields_take_text_like_required_ones() {
                 .recipient_contact_detail("+447700900123")
                 .write_to_record(true)
                 .snomed_code("1240751000000100")
-                .snomed_term(Some("Result".to_owned()))
+                // Optional text takes text as it comes, as required fields do (a new user's
+                // `.snomed_term("...")` did not compile).
+                .snomed_term("Result")
         })
         .send()
         .await
@@ -50,6 +52,15 @@ async fn optional_checked_fields_take_text_like_required_ones() {
     assert!(!sent.message_id.is_empty());
     let journal = mock.journal();
     assert_eq!(journal.len(), 1);
+    let body: serde_json::Value = journal[0].body_as().unwrap();
+    assert_eq!(body["snomed_term"], "Result");
+    assert_eq!(body["snomed_code"], "1240751000000100");
+    // ... and `None` / `Some(String)` / `&String` still do.
+    let term = String::from("Result");
+    let _ = herohealth::types::SendMessageRequest::builder()
+        .snomed_term(None)
+        .snomed_term(Some(term.clone()))
+        .snomed_term(&term);
 
     // A bad optional value fails the request, names the field, and sends nothing.
     let err = hero

@@ -68,6 +68,39 @@ macro_rules! into_optional {
 }
 
 into_optional!(PatientId, NhsNumber, MessageText, ContactDetail, SnomedCode);
+
+/// Optional text fields (`.snomed_term("...")`, `.subject("...")`) take text as it comes, as
+/// the required ones do; `None` and `Some(text)` still work.
+macro_rules! into_optional_text {
+    ($($ty:ty),+) => {$(
+        impl IntoOptional<$ty> for $ty {
+            type Error = std::convert::Infallible;
+            fn into_optional(self) -> Result<Option<$ty>, Self::Error> {
+                Ok(Some(self))
+            }
+        }
+        impl IntoOptional<$ty> for &str {
+            type Error = std::convert::Infallible;
+            fn into_optional(self) -> Result<Option<$ty>, Self::Error> {
+                Ok(Some(self.into()))
+            }
+        }
+        impl IntoOptional<$ty> for &String {
+            type Error = std::convert::Infallible;
+            fn into_optional(self) -> Result<Option<$ty>, Self::Error> {
+                Ok(Some(self.as_str().into()))
+            }
+        }
+    )+};
+}
+into_optional_text!(String, crate::redact::Sensitive);
+
+impl IntoOptional<crate::redact::Sensitive> for String {
+    type Error = std::convert::Infallible;
+    fn into_optional(self) -> Result<Option<crate::redact::Sensitive>, Self::Error> {
+        Ok(Some(self.into()))
+    }
+}
 into_optional!(
     crate::enums::MessageType,
     crate::enums::BatchChannel,
