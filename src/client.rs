@@ -272,6 +272,13 @@ impl HeroClientBuilder {
             Error::config("environment (production, staging or a base URL) is not set")
         })?;
         let (base_url, loopback) = check_base_url(environment.base_url())?;
+        // A zero timeout would fail every request before it started.
+        if self.timeout == Some(Duration::ZERO) {
+            return Err(Error::config("timeout must be above zero"));
+        }
+        if self.connect_timeout == Some(Duration::ZERO) {
+            return Err(Error::config("connect_timeout must be above zero"));
+        }
 
         #[cfg(all(feature = "rustls-ring", not(feature = "rustls")))]
         {

@@ -5,7 +5,8 @@
 //! with these types. Each has the known values plus `Unknown`, which holds the server's text.
 //!
 //! `Unknown` can only come from the server: [`UnknownValue`] has no public constructor, and
-//! `FromStr`/`TryFrom<&str>` refuse values this version does not know. So the client is tolerant in
+//! `FromStr`/`TryFrom<&str>` refuse values this version does not know (they take a known value in
+//! any case: `"SMS"` is `MessageType::Sms`, sent as `sms`). So the client is tolerant in
 //! what it reads and strict in what code can make up: the only value outside the documented ones it
 //! can send is one Hero itself sent (an `Unknown` read from a response and passed back, e.g. as a
 //! list filter), which Hero knows.
@@ -73,6 +74,8 @@ macro_rules! open_enum {
         #[doc = concat!("let all = ", stringify!($name), "::KNOWN;")]
         #[doc = concat!("let first: ", stringify!($name), " = all[0].as_str().parse().unwrap();")]
         /// assert!(first.is_known());
+        #[doc = concat!("let shouted: ", stringify!($name), " = format!(\" {} \", all[0].as_str().to_uppercase()).parse().unwrap();")]
+        /// assert_eq!(shouted, first);
         #[doc = concat!("let later: ", stringify!($name), " = serde_json::from_str(\"\\\"NEW_VALUE\\\"\").unwrap();")]
         /// assert_eq!((later.is_known(), later.as_str()), (false, "NEW_VALUE"));
         #[doc = concat!("assert!(\"NEW_VALUE\".parse::<", stringify!($name), ">().is_err());")]
@@ -118,8 +121,18 @@ macro_rules! open_enum {
 
         impl std::str::FromStr for $name {
             type Err = UnknownVariant;
+            /// A known value, in any case (`"SMS"` is `sms`), around white space; what is
+            /// sent is always the wire value.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::from_wire(s).ok_or_else(|| UnknownVariant {
+                let s = s.trim();
+                Self::from_wire(s)
+                    .or_else(|| {
+                        [$($wire),+]
+                            .into_iter()
+                            .find(|w| w.eq_ignore_ascii_case(s))
+                            .and_then(Self::from_wire)
+                    })
+                    .ok_or_else(|| UnknownVariant {
                     type_name: stringify!($name),
                     expected: [$($wire),+].join(", "),
                 })

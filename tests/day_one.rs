@@ -37,7 +37,8 @@ async fn optional_checked_fields_take_text_like_required_ones() {
         .send_message()
         .body_map(|b| {
             b.patient_id("98765")
-                .message_type(MessageType::Sms)
+                // Any case: sent as Hero's `sms`.
+                .message_type("SMS")
                 .message_string("Your results are ready")
                 .recipient_contact_detail("+447700900123")
                 .write_to_record(true)
@@ -53,11 +54,13 @@ async fn optional_checked_fields_take_text_like_required_ones() {
     let journal = mock.journal();
     assert_eq!(journal.len(), 1);
     let body: serde_json::Value = journal[0].body_as().unwrap();
+    assert_eq!(body["message_type"], "sms");
     assert_eq!(body["snomed_term"], "Result");
     assert_eq!(body["snomed_code"], "1240751000000100");
     // ... and `None` / `Some(String)` / `&String` still do.
     let term = String::from("Result");
     let _ = herohealth::types::SendMessageRequest::builder()
+        .patient_id(98765)
         .snomed_term(None)
         .snomed_term(Some(term.clone()))
         .snomed_term(&term);

@@ -259,6 +259,24 @@ fn bad_configuration_is_refused_with_the_reason() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     assert!(err.to_string().contains("environment"));
+    // A zero timeout would fail every call: refused, naming the setting.
+    for (zero_timeout, says) in [
+        (true, "timeout must be above zero"),
+        (false, "connect_timeout must be above zero"),
+    ] {
+        let builder = HeroClient::builder()
+            .api_key(KEY)
+            .practice_group_id(PRACTICE)
+            .base_url("https://api.herohealth.net");
+        let builder = if zero_timeout {
+            builder.timeout(Duration::ZERO)
+        } else {
+            builder.connect_timeout(Duration::ZERO)
+        };
+        let err = builder.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.to_string().contains(says), "{err}");
+    }
     let ok = HeroClient::builder()
         .api_key(KEY)
         .practice_group_id(PRACTICE)

@@ -292,6 +292,10 @@ macro_rules! validated_string {
 /// use herohealth::PatientId;
 /// assert_eq!(PatientId::parse("98765").unwrap().as_str(), "98765");
 /// assert!(PatientId::parse("98a65").is_err());
+/// // A number works too (`.patient_id(98765)`); a negative one is refused.
+/// assert_eq!(PatientId::try_from(98765).unwrap().as_str(), "98765");
+/// assert_eq!(PatientId::from(98765u64).as_str(), "98765");
+/// assert!(PatientId::try_from(-1).is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PatientId(String);
@@ -309,6 +313,25 @@ impl PatientId {
     }
 }
 validated_string!(PatientId, redacted = false);
+
+// A patient id held as a number: `.patient_id(98765)` works as `.patient_id("98765")` does; a
+// negative number is refused as text with a `-` would be (see `PatientId`'s example).
+macro_rules! patient_id_from_integers {
+    (unsigned: $($u:ty),+; signed: $($i:ty),+) => {
+        $(impl From<$u> for PatientId {
+            fn from(id: $u) -> Self {
+                Self(id.to_string())
+            }
+        })+
+        $(impl TryFrom<$i> for PatientId {
+            type Error = InvalidValue;
+            fn try_from(id: $i) -> Result<Self, InvalidValue> {
+                Self::parse(&id.to_string())
+            }
+        })+
+    };
+}
+patient_id_from_integers!(unsigned: u32, u64; signed: i32, i64);
 
 /// A valid NHS number: ten digits whose last is the Modulus 11 check digit.
 ///
