@@ -356,6 +356,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_read_across_white_space_and_far_into_a_body() {
+        // White space between a key and its colon (pretty printers put it there).
+        let spaced = br#"{ "count" : 3, "first_name"	:	"Ada" }"#;
+        assert_eq!(
+            mask_body(spaced),
+            format!(r#"{{"count":#,"first_name":"…"}} ({} bytes)"#, spaced.len())
+        );
+        // The structure after a long value (8 KiB of a letter) is still read: the excerpt looks
+        // at the first 16 KiB, not the first 1 KiB.
+        let long = format!(r#"{{"content":"{}","count":7}}"#, "A".repeat(8 * 1024));
+        assert_eq!(
+            mask_body(long.as_bytes()),
+            format!(r#"{{"content":"…","count":#}} ({} bytes)"#, long.len())
+        );
+    }
+
+    #[test]
     fn serde_messages_lose_their_values() {
         let e = serde_json::from_str::<bool>("\"Ada Lovelace\"").unwrap_err();
         assert_eq!(
