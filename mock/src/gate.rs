@@ -86,11 +86,32 @@ pub(crate) async fn gate(
     let fault = app.faults.next_call(operation);
     entry.fault = fault.as_ref().map(|f| format!("{f:?}"));
     entry.processed = fault.as_ref().is_none_or(Fault::processes);
+    // A client that gives up (its timeout during a latency fault) drops this future: the
+    // request is journaled all the same, with status 0, so `calls()` counts it.
+    let mut unanswered = Unanswered {
+        app: &app,
+        entry: Some(entry.clone()),
+    };
     let resp = match fault {
         None => next.run(req).await,
         Some(fault) => apply(fault, req, next, &conn).await,
     };
+    unanswered.entry = None;
     answered(&app, entry, resp, &conn)
+}
+
+/// Journals, when dropped, a request whose answer was never written (status 0).
+struct Unanswered<'a> {
+    app: &'a App,
+    entry: Option<JournalEntry>,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            self.app.journal.record(entry, 0);
+        }
+    }
 }
 
 /// Journals `entry` with the status of `resp` (0 when the connection was reset instead), and

@@ -401,3 +401,34 @@ async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests()
         .collect();
     assert_eq!(ops, ["list_templates"]);
 }
+
+/// `calls()` counts every request received, also one the client gave up on while a latency
+/// fault held it: journaled with status 0 (found by a new-user trial: it counted 0).
+#[tokio::test]
+async fn a_request_the_client_gave_up_on_is_counted() {
+    let mock = MockServer::builder()
+        .fault(FaultRule::new(
+            "get_message",
+            Fault::Latency(Duration::from_secs(30)),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let hero = mock
+        .client_builder()
+        .retry_policy(RetryPolicy::disabled())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    // The server sees the connection close a moment after the client gives up.
+    for _ in 0..200 {
+        if mock.calls("get_message") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.calls("get_message"), 1);
+    assert_eq!(mock.journal()[0].status, 0);
+}
