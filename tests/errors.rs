@@ -85,6 +85,24 @@ async fn a_validation_issue_names_the_query_parameter() {
     assert!(err.to_string().contains("page_index (too_small"), "{err}");
 }
 
+/// Hero's own words for a 403 and a 429 are shown (they are words of the spec's responses);
+/// anything else in the message is still masked.
+#[tokio::test]
+async fn heros_words_for_403_and_429_are_shown() {
+    for (status, message, shown) in [
+        (403, "Forbidden", "Forbidden"),
+        (429, "Too Many Requests", "Too Many Requests"),
+        (403, "Forbidden for Ada Lovelace", "Forbidden for …"),
+    ] {
+        let err = status_error(
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"error": true, "statusCode": status, "message": message})),
+        )
+        .await;
+        assert_eq!(err.hero_message(), Some(shown), "{status} {message}");
+    }
+}
+
 #[tokio::test]
 async fn auth_failures_are_401_and_403() {
     for status in [401, 403] {
