@@ -373,6 +373,21 @@ mod tests {
     }
 
     #[test]
+    fn an_excerpt_is_cut_at_its_length_and_says_so() {
+        // Under the 16 KiB read, but more than 300 characters once masked: cut, and marked.
+        let many = format!("[{}1]", "1,".repeat(400));
+        let masked = mask_body(many.as_bytes());
+        let excerpt = masked
+            .strip_suffix(&format!(" ({} bytes)", many.len()))
+            .unwrap();
+        assert_eq!(excerpt.chars().count(), EXCERPT_CHARS + 1, "{excerpt}");
+        assert!(
+            excerpt.starts_with("[#,#,") && excerpt.ends_with('…'),
+            "{excerpt}"
+        );
+    }
+
+    #[test]
     fn serde_messages_lose_their_values() {
         let e = serde_json::from_str::<bool>("\"Ada Lovelace\"").unwrap_err();
         assert_eq!(
