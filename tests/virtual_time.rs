@@ -33,6 +33,15 @@ async fn serve(answer: Option<&'static str>) -> (String, Arc<Mutex<Vec<Instant>>
     (server.url, arrivals)
 }
 
+/// `attempts` attempts, backoff from `initial` to `max` seconds, an hour in all.
+fn retries(attempts: u32, initial: u64, max: u64) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_secs(initial))
+        .max_backoff(Duration::from_secs(max))
+        .total_deadline(Duration::from_secs(3600))
+}
+
 fn client(url: &str, retry: RetryPolicy) -> HeroClient {
     HeroClient::builder()
         .api_key("hero-virtual-test-key")
@@ -189,11 +198,7 @@ async fn p53_waits_grow_exponentially_with_full_jitter() {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
     ))
     .await;
-    let policy = RetryPolicy::default()
-        .max_attempts(4)
-        .initial_backoff(Duration::from_secs(1))
-        .max_backoff(Duration::from_secs(4))
-        .total_deadline(Duration::from_secs(3600));
+    let policy = retries(4, 1, 4);
     assert_eq!(
         (1..=4).map(|a| policy.backoff_cap(a)).collect::<Vec<_>>(),
         [1, 2, 4, 4].map(Duration::from_secs)
@@ -239,11 +244,7 @@ async fn a_retry_after_is_never_cut_short_by_the_draw() {
         "HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 0\r\n\r\n",
     ))
     .await;
-    let policy = RetryPolicy::default()
-        .max_attempts(2)
-        .initial_backoff(Duration::from_secs(1))
-        .max_backoff(Duration::from_secs(1))
-        .total_deadline(Duration::from_secs(3600));
+    let policy = retries(2, 1, 1);
     let hero = client(&url, policy);
     for _ in 0..5 {
         arrivals.lock().unwrap().clear();
