@@ -388,6 +388,27 @@ mod tests {
     }
 
     #[test]
+    fn an_excerpt_of_exactly_its_length_is_whole_and_a_cut_read_is_marked() {
+        // Masked to exactly 300 characters: whole, no mark.
+        let exact = format!("[{}1", "1,".repeat(149));
+        assert_eq!(
+            mask_body(exact.as_bytes()),
+            format!("[{}# ({} bytes)", "#,".repeat(149), exact.len())
+        );
+        // Only the first 16 KiB are read: a body longer than that is marked as cut, even when
+        // what was read ends in structure (here white space runs past the 16 KiB).
+        let padded = format!(r#"{{"count":1{}}}"#, " ".repeat(20 * 1024));
+        assert_eq!(
+            mask_body(padded.as_bytes()),
+            format!(r#"{{"count":#… ({} bytes)"#, padded.len())
+        );
+        // A Hero message is read to 1,200 characters: words after 800 characters of masked
+        // ones (which shrink to one `…`) still show.
+        let long = format!("{}not found", "Ada ".repeat(200));
+        assert_eq!(mask_hero_message(&long), "…not found");
+    }
+
+    #[test]
     fn serde_messages_lose_their_values() {
         let e = serde_json::from_str::<bool>("\"Ada Lovelace\"").unwrap_err();
         assert_eq!(
