@@ -41,6 +41,9 @@ async fn the_printed_recovery_command_finds_the_message_that_went() {
     let out = hero(&mock, send).await;
     assert_eq!(out.status.code(), Some(9), "outcome unknown");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    // One hint, naming the command once (not the generic `--patient-id ...` as well).
+    assert_eq!(stderr.matches("hero sent list").count(), 1, "{stderr}");
+    assert!(!stderr.contains("--patient-id ..."), "{stderr}");
     let command = stderr
         .split("look for it with: ")
         .nth(1)
