@@ -457,6 +457,18 @@ async fn settle() {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
+/// Settles until `done` holds (at most 50 times: 0.5 s of the paused clock), then once more, so
+/// that anything still on its way (a request too many) has arrived too.
+async fn settle_until(done: impl Fn() -> bool) {
+    for _ in 0..50 {
+        if done() {
+            break;
+        }
+        settle().await;
+    }
+    settle().await;
+}
+
 /// Promise 74: at most `concurrency` pages are in flight, on the wire. With every page after the
 /// first held by the server, exactly 3 requests are outstanding at each step while more remain,
 /// never 4; each page released lets exactly one more go; all 20 rows arrive in order. A
@@ -478,7 +490,7 @@ async fn at_most_concurrency_pages_are_in_flight_on_the_wire() {
             .await
     });
     for remaining in (1..=9usize).rev() {
-        settle().await;
+        settle_until(|| flight.lock().unwrap().0 >= remaining.min(3)).await;
         assert_eq!(
             flight.lock().unwrap().0,
             remaining.min(3),
@@ -513,9 +525,10 @@ async fn dropping_the_stream_cancels_its_pages_in_flight() {
     }
     let third = tokio::time::timeout(Duration::from_millis(10), stream.next()).await;
     assert!(third.is_err(), "row 3 waits for its held page");
+    settle_until(|| flight.lock().unwrap().0 >= 3).await;
     assert_eq!(flight.lock().unwrap().0, 3, "pages 1 to 3 in flight");
     drop(stream);
-    settle().await;
+    settle_until(|| server.cancelled.load(std::sync::atomic::Ordering::SeqCst) >= 3).await;
     assert_eq!(
         server.cancelled.load(std::sync::atomic::Ordering::SeqCst),
         3,
