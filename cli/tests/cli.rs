@@ -614,7 +614,7 @@ async fn exit_codes_scripts_can_use() {
     .await;
     assert_eq!(code(&unknown), 9, "{}", stderr(&unknown));
     assert!(
-        stderr(&unknown).contains("check `hero sent list"),
+        stderr(&unknown).contains("look for it with: hero sent list --patient-id 1 "),
         "{}",
         stderr(&unknown)
     );
