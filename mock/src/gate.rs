@@ -108,7 +108,10 @@ struct Unanswered<'a> {
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
-        if let Some(entry) = self.entry.take() {
+        if let Some(mut entry) = self.entry.take() {
+            // The handlers do not await: dropped here, the handler never ran (a latency fault
+            // or the body was still being read), so nothing was processed.
+            entry.processed = false;
             self.app.journal.record(entry, 0);
         }
     }

@@ -20,7 +20,7 @@ pub struct JournalEntry {
     /// The practice group the request was authenticated for, if it was.
     pub practice_group_id: Option<String>,
     /// The status answered (0 for a reset connection, or a request the client gave up on
-    /// before it was answered).
+    /// before it was answered: not processed).
     pub status: u16,
     /// Whether the request was processed (could change state).
     pub processed: bool,

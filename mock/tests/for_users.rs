@@ -431,4 +431,5 @@ async fn a_request_the_client_gave_up_on_is_counted() {
     }
     assert_eq!(mock.calls("get_message"), 1);
     assert_eq!(mock.journal()[0].status, 0);
+    assert_eq!(mock.processed("get_message"), 0, "the handler never ran");
 }
