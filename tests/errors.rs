@@ -82,7 +82,12 @@ async fn a_validation_issue_names_the_query_parameter() {
         .map(|i| i.field().to_string())
         .collect();
     assert_eq!(fields, ["page_index", "sent_at.1", "…"]);
-    assert!(err.to_string().contains("page_index (too_small"), "{err}");
+    assert!(
+        err.to_string().contains(
+            "page_index (too_small, expected integer); sent_at.1 (invalid_type, expected string); …"
+        ),
+        "each issue, separated: {err}"
+    );
 }
 
 /// Hero's own words for a 403 and a 429 are shown (they are words of the spec's responses);
@@ -100,6 +105,27 @@ async fn heros_words_for_403_and_429_are_shown() {
         )
         .await;
         assert_eq!(err.hero_message(), Some(shown), "{status} {message}");
+    }
+}
+
+/// Each status Hero answers has its kind (what `match err.kind()` in user code relies on).
+#[tokio::test]
+async fn each_status_has_its_kind() {
+    for (status, kind) in [
+        (400, ErrorKind::Validation),
+        (401, ErrorKind::Auth),
+        (403, ErrorKind::Auth),
+        (404, ErrorKind::NotFound),
+        (409, ErrorKind::Conflict),
+        (422, ErrorKind::Validation),
+        (429, ErrorKind::RateLimited),
+        (500, ErrorKind::Server),
+        (503, ErrorKind::Server),
+        (418, ErrorKind::UnexpectedStatus),
+    ] {
+        let err = status_error(ResponseTemplate::new(status)).await;
+        assert_eq!(err.kind(), kind, "{status}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
     }
 }
 
