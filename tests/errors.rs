@@ -250,6 +250,11 @@ async fn connection_refused_is_a_connection_error_without_the_url() {
         !text.contains("Ada") && !text.contains("Lovelace") && !text.contains("/v2/"),
         "{text}"
     );
+    // `Debug` shows the error's fields (what a `{:?}` in a log is for), none of them secret.
+    assert!(
+        text.contains("kind: Connection") && text.contains("attempts: 1"),
+        "{text}"
+    );
     assert_no_secret(&err);
 }
 

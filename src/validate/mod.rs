@@ -536,6 +536,9 @@ mod tests {
             "943 476 5919",
             "943-476-5919",
             " 943 476 5919 ",
+            // White space at one end only (a spreadsheet's trailing non-breaking space).
+            "9434765919\u{a0}",
+            " 9434765919",
         ] {
             assert_eq!(NhsNumber::parse(ok).unwrap().as_str(), "9434765919", "{ok}");
         }
