@@ -576,6 +576,14 @@ mod tests {
         assert!(SnomedCode::parse("22298007").is_err());
         assert!(SnomedCode::parse("0229800").is_err());
         assert!(SnomedCode::parse("12345").is_err());
+        // The rule named is the one broken.
+        for (bad, rule) in [
+            ("", "must contain only digits"),
+            ("1240751a00000100", "must contain only digits"),
+            ("12345", "must be 6 to 18 digits long"),
+        ] {
+            assert_eq!(SnomedCode::parse(bad).unwrap_err().rule(), rule, "{bad:?}");
+        }
     }
 
     #[test]
