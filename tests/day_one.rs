@@ -258,3 +258,64 @@ async fn waiters_return_how_a_message_ended() {
         "{recording:?}"
     );
 }
+
+/// `validate::check_send_message` / `check_batch_message` give the error `.send()` would, with
+/// nothing sent: for a program that refuses a whole list before its first send.
+#[test]
+fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
+    use herohealth::{BatchChannel, types, validate};
+    let sms_to_email: types::SendMessageRequest = types::SendMessageRequest::builder()
+        .patient_id("98765")
+        .message_type(MessageType::Sms)
+        .message_string("Your results are ready")
+        .recipient_contact_detail("ada@example.org")
+        .try_into()
+        .unwrap();
+    let err = validate::check_send_message(&sms_to_email).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(
+        err.to_string()
+            .contains("recipient_contact_detail: must be a phone number"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("ada@"), "{err}");
+    let fine: types::SendMessageRequest = types::SendMessageRequest::builder()
+        .patient_id("98765")
+        .message_type(MessageType::Email)
+        .message_string("Your results are ready")
+        .recipient_contact_detail("ada@example.org")
+        .try_into()
+        .unwrap();
+    validate::check_send_message(&fine).unwrap();
+
+    let batch = |subject: Option<&str>| -> types::CreateBatchMessageRequest {
+        types::CreateBatchMessageRequest::builder()
+            .name("Flu clinic")
+            .channel(BatchChannel::Email)
+            .content("Your flu jab is due")
+            .subject(subject.map(herohealth::Sensitive::from))
+            .recipients(vec![types::BatchRecipient {
+                nhs_number: "9434765919".parse().unwrap(),
+                dob: None,
+            }])
+            .try_into()
+            .unwrap()
+    };
+    let err = validate::check_batch_message(&batch(None)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("subject: is required when channel is EMAIL"),
+        "{err}"
+    );
+    validate::check_batch_message(&batch(Some("Flu jabs"))).unwrap();
+    // Optional text takes a `String` too.
+    let with_text: types::CreateBatchMessageRequest = types::CreateBatchMessageRequest::builder()
+        .name("Flu clinic")
+        .channel(BatchChannel::Email)
+        .content("Your flu jab is due")
+        .subject(String::from("Flu jabs"))
+        .recipients(vec![])
+        .try_into()
+        .unwrap();
+    assert_eq!(with_text.subject.unwrap().expose(), "Flu jabs");
+}
