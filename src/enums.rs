@@ -125,13 +125,10 @@ macro_rules! open_enum {
             /// sent is always the wire value.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let s = s.trim();
-                Self::from_wire(s)
-                    .or_else(|| {
-                        [$($wire),+]
-                            .into_iter()
-                            .find(|w| w.eq_ignore_ascii_case(s))
-                            .and_then(Self::from_wire)
-                    })
+                [$($wire),+]
+                    .into_iter()
+                    .find(|w| w.eq_ignore_ascii_case(s))
+                    .and_then(Self::from_wire)
                     .ok_or_else(|| UnknownVariant {
                     type_name: stringify!($name),
                     expected: [$($wire),+].join(", "),

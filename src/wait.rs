@@ -430,8 +430,8 @@ impl HeroClient {
             |b| match b.status {
                 // A batch stays CREATED until someone sends it: waiting longer will not help.
                 BatchMessageStatus::Created => {
-                    "CREATED: it has not been sent; send it (`send_batch_message`, \
-                     `hero batch send`) or wait for whoever will"
+                    "CREATED: it has not been sent; send it (`send_batch_message`) or wait \
+                     for whoever will"
                         .to_owned()
                 }
                 ref other => other.to_string(),

@@ -42,14 +42,25 @@ fn retries(attempts: u32, initial: u64, max: u64) -> RetryPolicy {
         .total_deadline(Duration::from_secs(3600))
 }
 
-fn client(url: &str, retry: RetryPolicy) -> HeroClient {
+fn builder(url: &str, retry: RetryPolicy) -> herohealth::HeroClientBuilder {
     HeroClient::builder()
         .api_key("hero-virtual-test-key")
         .practice_group_id("practice-virtual")
         .base_url(url)
         .retry_policy(retry)
-        .build()
-        .unwrap()
+}
+
+fn client(url: &str, retry: RetryPolicy) -> HeroClient {
+    builder(url, retry).build().unwrap()
+}
+
+/// How long (on the paused clock) a call to a server that never answers took to fail, having
+/// failed with `Timeout`.
+async fn timed_out_after(hero: &HeroClient) -> Duration {
+    let start = Instant::now();
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    start.elapsed()
 }
 
 /// Promise 9, first half: an attempt is given 30 s by default. A server that accepts the request
@@ -59,10 +70,7 @@ fn client(url: &str, retry: RetryPolicy) -> HeroClient {
 async fn p9_an_attempt_times_out_after_30_s_by_default() {
     let (url, arrivals) = serve(None).await;
     let hero = client(&url, RetryPolicy::disabled());
-    let start = Instant::now();
-    let err = hero.get_message().id("1").send().await.unwrap_err();
-    let waited = start.elapsed();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let waited = timed_out_after(&hero).await;
     assert_eq!(
         arrivals.lock().unwrap().len(),
         1,
@@ -74,18 +82,11 @@ async fn p9_an_attempt_times_out_after_30_s_by_default() {
     );
 
     // The setting is the client's, per attempt: `.timeout()` replaces it.
-    let hero = HeroClient::builder()
-        .api_key("hero-virtual-test-key")
-        .practice_group_id("practice-virtual")
-        .base_url(&url)
-        .retry_policy(RetryPolicy::disabled())
+    let hero = builder(&url, RetryPolicy::disabled())
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let start = Instant::now();
-    let err = hero.get_message().id("1").send().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
-    let waited = start.elapsed();
+    let waited = timed_out_after(&hero).await;
     assert!(
         waited >= Duration::from_secs(5) && waited < Duration::from_millis(5_100),
         "timed out after {waited:?}"
@@ -114,10 +115,7 @@ async fn hero_timeout_sets_the_attempt_timeout_from_the_environment() {
         .unwrap()
         .build()
         .unwrap();
-    let start = Instant::now();
-    let err = hero.get_message().id("1").send().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
-    let waited = start.elapsed();
+    let waited = timed_out_after(&hero).await;
     assert!(
         waited >= Duration::from_millis(2_500) && waited < Duration::from_millis(2_600),
         "timed out after {waited:?}"

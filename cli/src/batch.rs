@@ -197,7 +197,22 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
                 std::pin::pin!(hero.watch_batch(id.as_str(), wait_options(&wait_for)));
             let mut last = None;
             while let Some(update) = updates.next().await {
-                let b = update?;
+                let b = update.map_err(|e| {
+                    let never_sent = e.kind() == ErrorKind::WaitDeadline
+                        && last.as_ref().is_some_and(|b: &types::BatchMessage| {
+                            b.status == herohealth::BatchMessageStatus::Created
+                        });
+                    let failure = Failure::from(e);
+                    if never_sent {
+                        // Waiting longer will not help a batch nobody has sent.
+                        let hint = format!("send it first: hero batch send {id}");
+                        return Failure {
+                            hint: Some(hint),
+                            ..failure
+                        };
+                    }
+                    failure
+                })?;
                 if let Some(bar) = &bar {
                     bar.set_message(format!("batch {id}: {}", b.status));
                 }

@@ -108,12 +108,29 @@ impl Failure {
     }
 }
 
+/// The hint for a send that went (`accepted`) or may have gone: never send it again before
+/// looking, and the command that looks (`hero sent list --patient-id ...`, or the patient's own).
+pub(crate) fn look_first(accepted: bool, command: &str) -> String {
+    let lead = if accepted {
+        "Hero accepted it, so it was sent: do not send it again"
+    } else {
+        "the message may have been sent: do not send it again before looking"
+    };
+    format!("{lead}; look for it with: {command}")
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let (code, hint) = if e.accepted() {
-            (Exit::Accepted, Some("Hero accepted it, so it was sent: do not send it again; `hero sent list --patient-id ...` shows it".to_owned()))
+            (
+                Exit::Accepted,
+                Some(look_first(true, "hero sent list --patient-id ...")),
+            )
         } else if e.outcome_unknown() {
-            (Exit::OutcomeUnknown, Some("the message may have been sent: check `hero sent list --patient-id ...` before sending again".to_owned()))
+            (
+                Exit::OutcomeUnknown,
+                Some(look_first(false, "hero sent list --patient-id ...")),
+            )
         } else {
             match e.kind() {
                 ErrorKind::InvalidConfig => {
@@ -129,7 +146,7 @@ impl From<Error> for Failure {
                 ErrorKind::Server => (Exit::Server, Some("Hero had a problem: try again later".to_owned())),
                 ErrorKind::Timeout | ErrorKind::Connection => (Exit::Network, Some("check the network and HERO_BASE_URL, then try again".to_owned())),
                 ErrorKind::Conflict => (Exit::Conflict, Some("it was already done (a batch is sent once)".to_owned())),
-                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later; a batch still CREATED must be sent first (`hero batch send ID`)".to_owned())),
+                ErrorKind::WaitDeadline => (Exit::WaitDeadline, Some("it is not final yet: wait longer (--timeout) or look again later".to_owned())),
                 ErrorKind::DeliveryFailed => (Exit::NotDelivered, None),
                 _ => (Exit::Other, None),
             }

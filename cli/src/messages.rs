@@ -181,24 +181,18 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                 .send()
                 .await
                 .map_err(|e| {
-                    let may_have_gone = e.may_have_been_sent();
-                    let lead = if e.accepted() {
-                        "Hero accepted it, so it was sent: do not send it again"
-                    } else {
-                        "the message may have been sent: do not send it again before looking"
-                    };
+                    let (may_have_gone, accepted) = (e.may_have_been_sent(), e.accepted());
                     let failure = Failure::from(e);
                     if !may_have_gone {
                         return failure;
                     }
-                    // The command that finds it, ready to run (the patient id is the caller's own),
-                    // in place of the generic hint (which names the same command with `...`).
-                    let hint = format!(
-                        "{lead}; look for it with: hero sent list --patient-id {} --order-by created_at --descending",
+                    // The command that finds it, ready to run (the patient id is the caller's own).
+                    let command = format!(
+                        "hero sent list --patient-id {} --order-by created_at --descending",
                         a.patient_id
                     );
                     Failure {
-                        hint: Some(hint),
+                        hint: Some(exit::look_first(accepted, &command)),
                         ..failure
                     }
                 })?

@@ -335,6 +335,14 @@ async fn a_batch_from_a_csv_file() {
             .iter()
             .all(|r| r["enrichment_status"] == "ENRICHED")
     );
+    // Waiting for a batch nobody has sent: exit 12, and the hint says to send it, not to wait.
+    let unsent = hero(&mock, &["batch", "wait", &id, "--timeout", "1"]).await;
+    assert_eq!(code(&unsent), 12, "{}", stderr(&unsent));
+    assert!(
+        stderr(&unsent).contains(&format!("hint: send it first: hero batch send {id}")),
+        "{}",
+        stderr(&unsent)
+    );
     let sent = json(&hero(&mock, &["--format", "json", "batch", "send", &id]).await);
     assert_ne!(sent["status"], "CREATED");
     let again = hero(&mock, &["batch", "send", &id]).await;

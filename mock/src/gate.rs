@@ -90,13 +90,13 @@ pub(crate) async fn gate(
     // request is journaled all the same, with status 0, so `calls()` counts it.
     let mut unanswered = Unanswered {
         app: &app,
-        entry: Some(entry.clone()),
+        entry: Some(entry),
     };
     let resp = match fault {
         None => next.run(req).await,
         Some(fault) => apply(fault, req, next, &conn).await,
     };
-    unanswered.entry = None;
+    let entry = unanswered.entry.take().expect("the entry, until answered");
     answered(&app, entry, resp, &conn)
 }
 

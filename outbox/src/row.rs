@@ -125,10 +125,17 @@ impl Row {
 
     /// Send to this phone number or email instead of the one on the patient's record: a phone
     /// number for an sms, an email address for an email (herohealth's rule across fields).
-    pub fn to(mut self, contact: &str) -> Result<Row, InvalidRow> {
+    pub fn to(self, contact: &str) -> Result<Row, InvalidRow> {
+        let row = self.contact(contact)?;
+        row.check_across()?;
+        Ok(row)
+    }
+
+    /// [`to`](Self::to) without the rules across fields, for a row still being read (they are
+    /// checked once, when it is whole).
+    fn contact(mut self, contact: &str) -> Result<Row, InvalidRow> {
         check("to", ContactDetail::parse(contact))?;
         self.to = Some(contact.to_owned());
-        self.check_across()?;
         Ok(self)
     }
 
@@ -419,7 +426,7 @@ fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow
         .map_err(|e: herohealth::enums::UnknownVariant| InvalidRow::new("type", e.to_string()))?;
     let mut row = Row::new(cell(0).unwrap_or(""), message_type, cell(2).unwrap_or(""))?;
     if let Some(to) = cell(3) {
-        row = row.to(to)?;
+        row = row.contact(to)?;
     }
     let write = match cell(4).map(str::to_ascii_lowercase).as_deref() {
         None => None,
