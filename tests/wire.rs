@@ -1,7 +1,7 @@
 //! Every operation on the wire, against a loopback wiremock server: method, path, both auth headers,
 //! the exact query string and JSON body, and decoding of the reference text's example responses.
 
-use chrono::{TimeZone, Utc};
+use chrono::{TimeZone, Timelike, Utc};
 use herohealth::{
     BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, HeroClient,
     MessageType, PatientTitle, RetryPolicy, TemplateLink, TemplateType,
@@ -274,7 +274,8 @@ fn send_response_example() -> Value {
 #[tokio::test]
 async fn send_message_with_every_field() {
     let (server, hero) = serve(200, send_response_example()).await;
-    let at = Utc.with_ymd_and_hms(2030, 1, 2, 9, 30, 0).unwrap();
+    // A date relative to now (a literal future date breaks the day it passes), whole seconds.
+    let at = Utc::now().with_nanosecond(0).unwrap() + chrono::Duration::days(30);
     let sent = hero
         .send_message()
         .body_map(|b| {
@@ -308,7 +309,7 @@ async fn send_message_with_every_field() {
             "fallback_message_type": "email", "write_to_record": true, "encrypted": true,
             "snomed_code": "1240751000000100", "snomed_term": "Test result", "auto_write_to_record": true,
             "task_id": "t-1", "attachment_uuid": "3f2b", "short_link_id": "17", "assignee_id": 12,
-            "assignee_type": "AdminTeam", "send_at": "2030-01-02T09:30:00Z"
+            "assignee_type": "AdminTeam", "send_at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         })
     );
     assert_eq!(sent.message_id, "string");

@@ -483,9 +483,13 @@ mod tests {
 
     #[test]
     fn every_column_is_read_and_checked() {
-        let csv = "type,patient_id,text,to,write_to_record,snomed_code,snomed_term,send_at\n\
-                   email,1,Hi,a@example.org,yes,1240751000000100,Results,2026-12-01T09:00:00Z\n\
-                   sms,2,Hi,,,,,\n";
+        // A send_at relative to now: a literal future date breaks the day it passes.
+        let at = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+        let csv = format!(
+            "type,patient_id,text,to,write_to_record,snomed_code,snomed_term,send_at\n\
+             email,1,Hi,a@example.org,yes,1240751000000100,Results,{at}\n\
+             sms,2,Hi,,,,,\n"
+        );
         let input = Input::from_csv(csv.as_bytes()).unwrap();
         let r = &input.rows()[0];
         assert_eq!((r.patient_id(), r.line()), ("1", Some(2)));
