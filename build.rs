@@ -15,11 +15,12 @@
 //! validated request values (`crate::validate`) and redacted patient data (`crate::redact`).
 //! `cargo xtask diff` reads the same extension to judge whether a new enum value breaks our users.
 //!
-//! After generation, every builder's `send()` becomes `send_raw()` (progenitor's own result, documented
-//! as unredacted) and a new `send()` returns `herohealth::Result<herohealth::Response<T>>` through
-//! `crate::transport::call` (see [`own_the_boundary`]). A `spec` module lists facts of the spec the
-//! handwritten layer reads instead of copying them: the property names and the words Hero's error
-//! descriptions use (what a redacted excerpt may keep), and the operation table.
+//! After generation, the seam (`build/seam.rs`): every builder's `send()` is cut at the statement
+//! that builds the `reqwest::Request`; that part becomes a private `into_request()`, and a new
+//! `send()` hands the request and its typed body to `crate::transport::execute`, which runs it. A
+//! `spec` module lists facts of the spec the handwritten layer reads instead of copying them (see
+//! `build/facts.rs`). `openapi.yaml` is read once (`build/model.rs`); every rewrite of progenitor's
+//! output is typed (syn) and counted, so one that stops matching fails the build.
 //!
 //! The generated code is snapshotted by `tests/snapshot.rs`: a spec change shows up as a diff there.
 
@@ -30,16 +31,18 @@ use progenitor::{
 };
 use quote::quote;
 
+#[path = "build/dialect.rs"]
+mod dialect;
 #[path = "build/facts.rs"]
 mod facts;
+#[path = "build/model.rs"]
+mod model;
 #[path = "build/prepare.rs"]
 mod prepare;
 #[path = "build/reshape.rs"]
 mod reshape;
-
-use facts::*;
-use prepare::*;
-use reshape::*;
+#[path = "build/seam.rs"]
+mod seam;
 
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
@@ -47,44 +50,47 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
 
     let text = fs::read_to_string("openapi.yaml").expect("read openapi.yaml");
-    let mut spec: openapiv3::OpenAPI = serde_yaml::from_str(&text).expect("parse openapi.yaml");
-    let error_schemas = error_body_schemas(&spec);
-    let operations = operation_facts(&spec);
-    let enums = open_enums(&spec);
-    strip_error_responses(&mut spec);
-    strip_patterns(&mut spec);
+    let model = model::Model::read(&text);
 
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::client::ClientState))
-        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote!(crate::state::ClientState))
+        // The crate runs every request itself (`crate::transport::execute`): progenitor's hooks
+        // are not used, and `seam::private_plumbing` removes their default impl.
+        .with_hooks(HooksMode::Optional)
         .with_derive("PartialEq");
-    for name in response_only_schemas(&text) {
+    for name in model.response_only_schemas() {
         settings.with_patch(name, TypePatch::default().with_attr("#[non_exhaustive]"));
     }
-    for (schema, rust_type) in replacements(&spec) {
+    for (schema, rust_type) in model.replacements() {
         let impls = [TypeImpl::Display, TypeImpl::FromStr];
         settings.with_replacement(schema, rust_type, impls.into_iter());
     }
 
     let tokens = Generator::new(&settings)
-        .generate_tokens(&spec)
+        .generate_tokens(&model.for_progenitor())
         .unwrap_or_else(|e| panic!("progenitor could not generate the client: {e}"));
     let mut file: syn::File = syn::parse2(tokens).expect("progenitor emitted invalid Rust");
-    let sends = own_the_boundary(&mut file);
-    optional_checked_setters(&mut file);
-    let (spec_items, paged_impls) = operation_tables(&operations, &sends, &error_schemas);
-    file.items.push(spec_facts(&text, spec_items));
-    file.items.extend(paged_impls);
-    one_client_type(&mut file);
-    document_setters(&mut file, &operations);
-    name_setter_errors(&mut file);
-    document_type_builders(&mut file);
-    let code = rename_client(&prettyplease::unparse(&file));
+    let sends = seam::cut_requests(&mut file, &model);
+    seam::private_plumbing(&mut file);
+    reshape::optional_checked_setters(&mut file);
+    file.items.push(facts::spec_module(&model, &sends));
+    file.items.push(facts::decoders(&model, &sends));
+    file.items.extend(facts::paged_impls(&model, &sends));
+    reshape::one_client_type(&mut file);
+    reshape::document_setters(&mut file, &model.operations);
+    seam::private_builder_constructors(&mut file, model.operations.len());
+    reshape::name_setter_errors(&mut file);
+    reshape::document_type_builders(&mut file);
+    assert!(
+        seam::rename_client(&mut file) > 0,
+        "progenitor's `Client` renamed"
+    );
+    let code = prettyplease::unparse(&file);
 
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).to_owned();
     fs::write(out.join("codegen.rs"), code).expect("write codegen.rs");
-    fs::write(out.join("enums.rs"), enums).expect("write enums.rs");
+    fs::write(out.join("enums.rs"), facts::open_enums(&model)).expect("write enums.rs");
 }

@@ -1,87 +1,12 @@
-//! What build.rs does to progenitor's output: one client type, the crate's `send()` boundary,
-//! setter docs and the setters of optional checked fields.
+//! What build.rs does to progenitor's output besides the seam (`seam.rs`): one client type, setter
+//! docs, setter errors that name their field, and the setters of optional checked fields. Every
+//! pass works on typed syntax nodes and counts what it rewrote: one that finds nothing fails the
+//! build.
 
-use quote::{format_ident, quote};
+use quote::quote;
+use syn::visit_mut::VisitMut;
 
-#[allow(unused_imports)]
-use super::*;
-
-/// Renames every generated `send()` to `send_raw()` and adds a `send()` that returns the crate's
-/// `Result<Response<T>>`: the one boundary between progenitor's types and ours, so that it holds for
-/// every operation the spec gains.
-pub(super) fn own_the_boundary(
-    file: &mut syn::File,
-) -> std::collections::BTreeMap<String, syn::Type> {
-    let builder = module(&mut file.items, "builder");
-    let mut sends = std::collections::BTreeMap::new();
-    for item in builder.iter_mut() {
-        let syn::Item::Impl(imp) = item else { continue };
-        let Some(pos) = imp.items.iter().position(
-            |i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "send" && f.sig.asyncness.is_some()),
-        ) else {
-            continue;
-        };
-        let syn::ImplItem::Fn(raw) = &mut imp.items[pos] else {
-            unreachable!()
-        };
-        let output = response_type(&raw.sig.output)
-            .expect("send() returns Result<ResponseValue<T>, Error<()>>");
-        let operation = operation_id(&raw.block).expect("send() names its OperationInfo");
-        let summary: Vec<syn::Attribute> = raw
-            .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("doc"))
-            .cloned()
-            .collect();
-        raw.sig.ident = format_ident!("send_raw");
-        raw.attrs.retain(|a| !a.path().is_ident("doc"));
-        let warning = "**Unredacted escape hatch.** Sends the request and returns progenitor's own \
-            result: its error's `Display` and `Debug` print raw response bodies, which can hold \
-            patient data. Use [`send`](Self::send), which returns [`crate::Error`], unless you \
-            need progenitor's types and keep their errors out of every log.";
-        raw.attrs.push(syn::parse_quote!(#[doc = #warning]));
-        let send: syn::ImplItem = syn::parse_quote! {
-            #(#summary)*
-            ///
-            /// Returns the decoded body with its status and headers, or a redacted
-            /// [`crate::Error`] that names this operation (see the crate docs on errors).
-            pub async fn send(self) -> crate::Result<crate::Response<#output>> {
-                crate::transport::context::call(#operation, self.send_raw()).await
-            }
-        };
-        imp.items.insert(pos, send);
-        sends.insert(operation, output);
-    }
-    assert!(!sends.is_empty(), "no builder send() was found to wrap");
-    sends
-}
-
-/// `T` of `Result<ResponseValue<T>, Error<()>>`.
-pub(super) fn response_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    fn first_arg(ty: &syn::Type) -> Option<&syn::Type> {
-        let syn::Type::Path(p) = ty else { return None };
-        let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
-            return None;
-        };
-        args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
-    }
-    let syn::ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    first_arg(first_arg(ty)?).cloned()
-}
-
-/// The `operation_id` literal of the `OperationInfo` a generated `send()` builds.
-pub(super) fn operation_id(block: &syn::Block) -> Option<String> {
-    let text = quote!(#block).to_string();
-    let rest = &text[text.find("operation_id :")? + "operation_id :".len()..];
-    let start = rest.find('"')? + 1;
-    let end = start + rest[start..].find('"')?;
-    Some(rest[start..end].to_owned())
-}
+use super::model::{OperationFact, module};
 
 /// Lets the setter of an optional checked field (`Option<SnomedCode>`, `Option<ContactDetail>`,
 /// an optional enum) or optional text (`Option<String>`, `Option<Sensitive>`) take the same inputs
@@ -90,6 +15,7 @@ pub(super) fn operation_id(block: &syn::Block) -> Option<String> {
 pub(super) fn optional_checked_setters(file: &mut syn::File) {
     let types = module(&mut file.items, "types");
     let builder = module(types, "builder");
+    let mut rewritten = 0;
     for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         for f in imp.items.iter_mut() {
@@ -97,97 +23,130 @@ pub(super) fn optional_checked_setters(file: &mut syn::File) {
             let Some(wc) = f.sig.generics.where_clause.as_mut() else {
                 continue;
             };
-            let mut rewritten = false;
+            let mut this = false;
             for pred in wc.predicates.iter_mut() {
-                let text = quote!(#pred).to_string().replace(' ', "");
-                let Some(inner) = text
-                    .strip_prefix("T:::std::convert::TryInto<::std::option::Option<")
-                    .and_then(|t| t.strip_suffix(">>"))
-                else {
+                let Some(inner) = optional_try_into(pred) else {
                     continue;
                 };
-                if !(inner.starts_with("crate::validate::")
-                    || inner.starts_with("crate::enums::")
-                    || inner == "crate::redact::Sensitive"
-                    || inner == "::std::string::String")
-                {
-                    continue;
-                }
-                let ty: syn::Type = syn::parse_str(inner).expect("a type path");
-                *pred = syn::parse_quote!(T: crate::validate::IntoOptional<#ty>);
-                rewritten = true;
+                *pred = syn::parse_quote!(T: crate::validate::IntoOptional<#inner>);
+                this = true;
             }
-            if rewritten {
-                let block = &f.block;
-                let body = quote!(#block).to_string().replace(
-                    "value . try_into ()",
-                    "crate :: validate :: IntoOptional :: into_optional (value)",
+            if this {
+                // `value.try_into()` becomes `IntoOptional::into_optional(value)`: exactly one.
+                struct Call(usize);
+                impl VisitMut for Call {
+                    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+                        if let syn::Expr::MethodCall(m) = e
+                            && m.method == "try_into"
+                            && m.args.is_empty()
+                            && matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("value"))
+                        {
+                            *e = syn::parse_quote!(crate::validate::IntoOptional::into_optional(
+                                value
+                            ));
+                            self.0 += 1;
+                            return;
+                        }
+                        syn::visit_mut::visit_expr_mut(self, e);
+                    }
+                }
+                let mut call = Call(0);
+                call.visit_block_mut(&mut f.block);
+                assert_eq!(
+                    call.0, 1,
+                    "{}: one `value.try_into()` to rewrite",
+                    f.sig.ident
                 );
-                f.block = syn::parse_str(&body).expect("the setter's body");
+                rewritten += 1;
             }
         }
     }
+    assert!(
+        rewritten > 0,
+        "no optional checked setter was found to rewrite"
+    );
 }
 
-/// The docs of the one client type (the generated client, renamed `HeroClient`).
-pub(super) const CLIENT_DOC: &str = r#" The Hero client: one method per operation of `openapi.yaml`, each returning a typed request
- builder whose `send()` gives [`crate::Result`]`<`[`crate::Response`]`<T>>`.
-
- Build it with [`HeroClient::builder`] or [`HeroClient::from_env`]. The handwritten additions are
- inherent methods of this same type: configuration ([`crate::HeroClientBuilder`],
- [`HeroClient::with_timeout`], [`HeroClient::with_retry_policy`]), waiters
- ([`HeroClient::wait_for_delivery`]), registration ([`HeroClient::register_patient`]) and the
- resolution of a send whose outcome is unknown ([`HeroClient::find_send`]). Its `Debug` shows no
- secret. Cloning is cheap and shares the connection pool.
-
- ```no_run
- use herohealth::{HeroClient, MessageType};
-
- # async fn run() -> herohealth::Result<()> {
- let hero = HeroClient::from_env()?;
- let sent = hero
-     .send_message()
-     .body_map(|b| {
-         b.patient_id("98765")
-             .message_type(MessageType::Sms)
-             .message_string("Your test results are ready.")
-     })
-     .send()
-     .await?;
- let status = hero.get_message_status().id(&sent.message_id).send().await?;
- println!("{}", status.status.response);
- # Ok(()) }
- ```"#;
+/// `X` of a predicate `T: ::std::convert::TryInto<::std::option::Option<X>>` where `X` is a
+/// checked value (`crate::validate::*`), an open enum (`crate::enums::*`), `Sensitive` or `String`.
+fn optional_try_into(pred: &syn::WherePredicate) -> Option<syn::Type> {
+    let syn::WherePredicate::Type(p) = pred else {
+        return None;
+    };
+    if !matches!(&p.bounded_ty, syn::Type::Path(t) if t.path.is_ident("T")) {
+        return None;
+    }
+    let Some(syn::TypeParamBound::Trait(bound)) = p.bounds.first() else {
+        return None;
+    };
+    let last = bound.path.segments.last()?;
+    if last.ident != "TryInto" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(syn::Type::Path(option))) = args.args.first() else {
+        return None;
+    };
+    let option = option.path.segments.last()?;
+    if option.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &option.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(syn::Type::Path(inner))) = args.args.first() else {
+        return None;
+    };
+    let segments: Vec<String> = inner
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let checked = matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["crate", "validate", _]
+            | ["crate", "enums", _]
+            | ["crate", "redact", "Sensitive"]
+            | ["std", "string", "String"]
+    );
+    checked.then(|| syn::Type::Path(inner.clone()))
+}
 
 /// progenitor's `Client` becomes the crate's one client type, `HeroClient`: its own docs, no
 /// derived `Debug` (the handwritten one shows no secret) and no public constructor that would skip
 /// the builder's safety settings (no redirects, https-only off loopback).
 pub(super) fn one_client_type(file: &mut syn::File) {
     let mut found = false;
+    let mut constructors = 0;
     for item in file.items.iter_mut() {
         match item {
             syn::Item::Struct(s) if s.ident == "Client" => {
                 s.attrs.clear();
-                for line in CLIENT_DOC.lines() {
-                    s.attrs.push(syn::parse_quote!(#[doc = #line]));
-                }
+                // The docs live beside the handwritten half of the type.
+                s.attrs.push(syn::parse_quote!(
+                    #[doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/hero_client.md"))]
+                ));
                 s.attrs.push(syn::parse_quote!(#[derive(Clone)]));
                 found = true;
             }
             syn::Item::Impl(imp)
-                if imp.trait_.is_none() && {
-                    let ty = &imp.self_ty;
-                    quote!(#ty).to_string() == "Client"
-                } =>
+                if imp.trait_.is_none()
+                    && matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client")) =>
             {
+                let before = imp.items.len();
                 imp.items
                     .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+                constructors += before - imp.items.len();
                 for i in imp.items.iter_mut() {
                     if let syn::ImplItem::Fn(f) = i
                         && f.sig.ident == "new_with_client"
                     {
                         f.vis = syn::parse_quote!(pub(crate));
                         f.attrs.retain(|a| !a.path().is_ident("doc"));
+                        constructors += 1;
                     }
                 }
             }
@@ -195,28 +154,10 @@ pub(super) fn one_client_type(file: &mut syn::File) {
         }
     }
     assert!(found, "progenitor's `Client` struct");
-}
-
-/// Renames the generated `Client` to `HeroClient` in the code and its docs (`reqwest::Client`
-/// stays).
-pub(super) fn rename_client(code: &str) -> String {
-    let mut out = String::with_capacity(code.len() + 4096);
-    let mut rest = code;
-    while let Some(at) = rest.find("Client") {
-        let (before, after) = rest.split_at(at);
-        out.push_str(before);
-        let prev = out.chars().next_back();
-        let next = after["Client".len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        if !word(prev) && !word(next) && !out.ends_with("reqwest::") {
-            out.push_str("HeroClient");
-        } else {
-            out.push_str("Client");
-        }
-        rest = &after["Client".len()..];
-    }
-    out.push_str(rest);
-    out
+    assert_eq!(
+        constructors, 2,
+        "`Client::new` removed, `new_with_client` made crate-private"
+    );
 }
 
 /// Docs on every request builder's setters (progenitor writes none): each parameter's
@@ -225,16 +166,22 @@ pub(super) fn rename_client(code: &str) -> String {
 pub(super) fn document_setters(file: &mut syn::File, operations: &[OperationFact]) {
     use heck::ToUpperCamelCase;
     let builder = module(&mut file.items, "builder");
+    let mut matched = 0;
     for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
-        let ty = &imp.self_ty;
-        let ty = quote!(#ty).to_string().replace(' ', "");
+        let syn::Type::Path(ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(ty) = ty.path.segments.last() else {
+            continue;
+        };
         let Some(op) = operations
             .iter()
-            .find(|o| ty == format!("{}<'a>", o.id.to_upper_camel_case()))
+            .find(|o| ty.ident == o.id.to_upper_camel_case())
         else {
             continue;
         };
+        matched += 1;
         for f in imp.items.iter_mut() {
             let syn::ImplItem::Fn(f) = f else { continue };
             let name = f.sig.ident.to_string();
@@ -242,9 +189,6 @@ pub(super) fn document_setters(file: &mut syn::File, operations: &[OperationFact
                 continue;
             }
             let doc = match name.as_str() {
-                "new" => "A request with nothing set; prefer the client's method of the same \
-                    operation."
-                    .to_owned(),
                 "body" => "The request body, whole: a value of the body type, or what converts \
                     into it: its builder (`types::builder::...`) for a struct body, one of its \
                     variants' types for a body that is one of several shapes (build a variant's \
@@ -266,18 +210,11 @@ pub(super) fn document_setters(file: &mut syn::File, operations: &[OperationFact
             }
         }
     }
-}
-
-/// The items of the inline module `name` among `items` (progenitor's `builder` and `types`,
-/// typify's `types::builder`).
-pub(super) fn module<'a>(items: &'a mut [syn::Item], name: &str) -> &'a mut Vec<syn::Item> {
-    items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("the generated `{name}` module"))
+    assert_eq!(
+        matched,
+        operations.len(),
+        "every operation's builder is documented"
+    );
 }
 
 /// Gives every operation setter's error its reason. progenitor's setters drop the conversion's
@@ -285,32 +222,47 @@ pub(super) fn module<'a>(items: &'a mut [syn::Item], name: &str) -> &'a mut Vec<
 /// (`sent_at: the range ends before it starts`, `page_size: …`), and the setter requires the error
 /// to be `Display` (every checked type's error is, and none holds the refused value).
 pub(super) fn name_setter_errors(file: &mut syn::File) {
+    /// Rewrites `|_| "conversion to `T` for FIELD failed".to_string()` into
+    /// `|e| format!("{}: {}", "FIELD", e)`; counts.
+    struct Name(usize);
+    impl VisitMut for Name {
+        fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+            if let syn::Expr::Closure(c) = e
+                && c.inputs.len() == 1
+                && matches!(c.inputs[0], syn::Pat::Wild(_))
+                && let syn::Expr::MethodCall(m) = &*c.body
+                && m.method == "to_string"
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = &*m.receiver
+                && let Some(field) = text
+                    .value()
+                    .strip_prefix("conversion to `")
+                    .and_then(|t| t.rsplit_once(" for "))
+                    .and_then(|(_, rest)| rest.strip_suffix(" failed"))
+                    .map(str::to_owned)
+            {
+                *e = syn::parse_quote!(|e| format!("{}: {}", #field, e));
+                self.0 += 1;
+                return;
+            }
+            syn::visit_mut::visit_expr_mut(self, e);
+        }
+    }
     let builder = module(&mut file.items, "builder");
     let mut named = 0;
     for item in builder.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         for f in imp.items.iter_mut() {
             let syn::ImplItem::Fn(f) = f else { continue };
-            let block = f.block.clone();
-            let text = quote!(#block).to_string();
-            let Some(start) = text.find("| _ | \"conversion to `") else {
-                continue;
-            };
-            let tail = &text[start..];
-            let end = tail
-                .find("failed\" . to_string ()")
-                .expect("progenitor's setter error ends `failed\".to_string()`")
-                + "failed\" . to_string ()".len();
-            let field = tail[..end]
-                .rsplit_once(" for ")
-                .and_then(|(_, rest)| rest.strip_suffix(" failed\" . to_string ()"))
-                .expect("progenitor's setter error names its field");
-            let fixed = format!(
-                "{}| e | format ! (\"{{}}: {{}}\" , \"{field}\" , e){}",
-                &text[..start],
-                &tail[end..]
-            );
-            f.block = syn::parse_str(&fixed).expect("the setter still parses");
+            let mut name = Name(0);
+            name.visit_block_mut(&mut f.block);
+            match name.0 {
+                0 => continue,
+                1 => {}
+                n => panic!("{}: {n} setter errors in one setter", f.sig.ident),
+            }
             let param = f
                 .sig
                 .generics

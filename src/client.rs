@@ -4,7 +4,10 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use reqwest::Url;
 
-use crate::{HeroClient, RetryPolicy, auth::Credentials, error::Error};
+use crate::{
+    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy, auth::Credentials, clock::HeroClock,
+    error::Error, state::ClientState,
+};
 
 /// Environment variable holding the API key.
 pub const ENV_API_KEY: &str = "HERO_API_KEY";
@@ -12,8 +15,6 @@ pub const ENV_API_KEY: &str = "HERO_API_KEY";
 pub const ENV_PRACTICE_GROUP_ID: &str = "HERO_PRACTICE_GROUP_ID";
 /// Environment variable holding a base URL (wins over [`ENV_ENVIRONMENT`]).
 pub const ENV_BASE_URL: &str = "HERO_BASE_URL";
-/// Environment variable naming the environment: `production` or `staging`.
-pub const ENV_ENVIRONMENT: &str = "HERO_ENVIRONMENT";
 /// Optional environment variable: the time for one attempt of a request, in seconds (`5`, `2.5`),
 /// instead of [`DEFAULT_TIMEOUT`]. Read by [`HeroClient::from_env`] and
 /// [`HeroClientBuilder::from_lookup`].
@@ -36,66 +37,6 @@ pub const ENV_TIMEOUT: &str = "HERO_TIMEOUT";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Which Hero server the client talks to.
-///
-/// ```
-/// use herohealth::Environment;
-/// assert_eq!(Environment::Staging.base_url(), "https://api.staging.htech.app");
-/// assert_eq!("production".parse::<Environment>().unwrap(), Environment::Production);
-/// assert_eq!(Environment::Custom("http://127.0.0.1:4010".into()).base_url(), "http://127.0.0.1:4010");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Environment {
-    /// `https://api.herohealth.net`: real patients.
-    Production,
-    /// `https://api.staging.htech.app`: test data only, with its own API keys.
-    Staging,
-    /// Any base URL, e.g. a local `herohealth-mock`. `http://` is allowed only for a loopback host.
-    Custom(String),
-}
-
-impl Environment {
-    /// Production's base URL.
-    pub const PRODUCTION_URL: &'static str = "https://api.herohealth.net";
-    /// Staging's base URL.
-    pub const STAGING_URL: &'static str = "https://api.staging.htech.app";
-
-    /// The base URL as given (before checks).
-    pub fn base_url(&self) -> &str {
-        match self {
-            Environment::Production => Self::PRODUCTION_URL,
-            Environment::Staging => Self::STAGING_URL,
-            Environment::Custom(url) => url,
-        }
-    }
-}
-
-impl std::str::FromStr for Environment {
-    type Err = Error;
-    /// `production` (or `prod`) or `staging`, in any case.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "production" | "prod" => Ok(Environment::Production),
-            "staging" => Ok(Environment::Staging),
-            _ => Err(Error::config(format!(
-                "{ENV_ENVIRONMENT} must be `production` or `staging`"
-            ))),
-        }
-    }
-}
-
-/// State every generated operation can reach through `ClientInfo::inner`: credentials and the
-/// retry policy. Its `Debug` shows no secret.
-#[derive(Clone, Debug)]
-pub struct ClientState {
-    pub(crate) credentials: Credentials,
-    pub(crate) retry: RetryPolicy,
-    /// A per-attempt timeout that overrides the HTTP client's ([`HeroClient::with_timeout`]).
-    pub(crate) attempt_timeout: Option<Duration>,
-    /// The environment the client was built for.
-    pub(crate) environment: Environment,
-}
 
 /// A hook that configures the underlying `reqwest::ClientBuilder` (see
 /// [`HeroClientBuilder::configure_http`]).
@@ -295,7 +236,10 @@ impl HeroClientBuilder {
             .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             // A redirect would carry the API key to wherever it points.
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // reqwest's own retries (of HTTP/2 refusals) would write a send again below the
+            // crate's policy, unseen by `attempts()`: the crate's policy is the only one.
+            .retry(reqwest::retry::never());
         if !loopback {
             http = http.https_only(true);
         }
@@ -308,8 +252,10 @@ impl HeroClientBuilder {
         let state = ClientState {
             credentials,
             retry: self.retry.unwrap_or_default(),
-            attempt_timeout: None,
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             environment,
+            clock: HeroClock::default(),
+            own_sends: Default::default(),
         };
         Ok(HeroClient::new_with_client(&base_url, http, state))
     }
@@ -400,7 +346,27 @@ impl HeroClient {
     /// # let _ = quick; Ok::<(), herohealth::Error>(())
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> HeroClient {
-        self.derive(|state| state.attempt_timeout = Some(timeout))
+        self.derive(|state| state.timeout = timeout)
+    }
+
+    /// The most one attempt of a request may take (the builder's [`timeout`], or
+    /// [`with_timeout`](Self::with_timeout)'s): also how long after a send started Hero may still
+    /// be carrying it out, as far as the client can tell.
+    ///
+    /// [`timeout`]: HeroClientBuilder::timeout
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The retry policy this client applies.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Hero's clock offset as read from the `Date` of its answers so far (shared by this client's
+    /// clones), if one was.
+    pub fn hero_clock(&self) -> Option<crate::ClockOffset> {
+        self.inner.clock.offset()
     }
 
     fn derive(&self, change: impl FnOnce(&mut ClientState)) -> HeroClient {

@@ -1,20 +1,24 @@
-//! The crate's one error type, [`Error`]: what went wrong, in the terms a caller acts on.
+//! The crate's one error type, [`Error`]: what went wrong, in the terms a caller acts on, with
+//! whether a send went ([`WasSent`]) and, for a refused value, which field and rule ([`Refusal`]).
 //!
-//! This module is a leaf: it knows nothing of the transport. The request pipeline
-//! (`src/transport/`) builds every `Error` through the crate-private setters below; what a
-//! request went through to get here is written once, in the transport module's docs.
+//! It knows nothing of the transport: the executor (`src/transport/`) builds every `Error` through
+//! the crate-private setters below.
 //!
 //! Nothing here shows an API key, a practice group id or patient data. Every text an `Error`
-//! holds was masked where it was made ([`crate::redact`]): URLs (whose query may hold a patient's
-//! name) are dropped from transport errors, serde messages lose the values they quote, body
-//! excerpts keep only the JSON structure and the spec's own key names, and Hero's own message
-//! keeps only the words the API description uses.
+//! holds was masked where it was made (`src/mask.rs`): no URL (whose query may hold a patient's
+//! name), no lower layer's error text (the crate's own classification instead), serde messages
+//! without the values they quote, body excerpts with only the JSON structure and the spec's own
+//! key names, Hero's own message only as a phrase the spec declares, and ids only when they have
+//! an identifier's shape.
 
 use std::{fmt, time::Duration};
 
 use reqwest::StatusCode;
 
-use crate::api::types::{ApiError, ApiErrorMessage, ValidationIssue};
+use crate::{
+    api::types::{ApiError, ApiErrorMessage, ValidationIssue},
+    attempt::SendAttempt,
+};
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -85,6 +89,107 @@ impl ErrorKind {
     }
 }
 
+/// Whether a request that changes state (a send, a batch create or send) went: the one answer
+/// to "was it sent?" an [`Error`] gives ([`Error::was_sent`]).
+///
+/// ```
+/// use herohealth::{Error, WasSent};
+/// fn next_step(e: &Error) -> &'static str {
+///     match e.was_sent() {
+///         WasSent::NotSent => "nothing reached Hero: fix the cause, or try again",
+///         WasSent::MayHaveArrived => "look before sending again (find_send)",
+///         WasSent::Accepted => "it went: never send it again",
+///         _ => "look before sending again",
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WasSent {
+    /// Nothing was carried out: the request was refused before it was written, never reached
+    /// Hero (the connection could not be made), or Hero refused it with a status that means it was
+    /// not processed (a validation error, 401, 403, 404, 429). Also every error of a read.
+    NotSent,
+    /// The request was written and then the connection broke, timed out, or Hero answered a status
+    /// that may follow processing (5xx, 3xx, 408, 409, a status the spec does not list): it may
+    /// have gone. Look before sending again ([`crate::HeroClient::find_send`]).
+    MayHaveArrived,
+    /// Hero answered 2xx, and the answer could not be read or did not match the API description:
+    /// it went. Never send it again.
+    Accepted,
+}
+
+/// A value the client refused before sending anything: the field and the rule it broke, never the
+/// value ([`Error::refusal`]).
+///
+/// ```
+/// use herohealth::{HeroClient, MessageType};
+/// # async fn run(hero: HeroClient) {
+/// let err = hero
+///     .send_message()
+///     .body_map(|b| b.patient_id("98a").message_type(MessageType::Sms).message_string("Hi"))
+///     .send()
+///     .await
+///     .unwrap_err();
+/// let refusal = err.refusal().expect("refused before sending");
+/// assert_eq!(refusal.field(), "patient_id");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    field: String,
+    rule: String,
+}
+
+impl Refusal {
+    /// A refusal of `field` for breaking `rule`.
+    pub(crate) fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// A refusal read from a builder's text, which this crate's generated setters and typify's
+    /// body builders write as `field: rule`, `error converting supplied value for field: rule` or
+    /// `no value supplied for field`. Text of another shape is a refusal of the whole `request`.
+    pub(crate) fn from_builder_text(text: &str) -> Self {
+        if let Some(field) = text.strip_prefix("no value supplied for ") {
+            return Self::new(field.trim(), "is required");
+        }
+        let text = text
+            .strip_prefix("error converting supplied value for ")
+            .unwrap_or(text);
+        match text.split_once(": ") {
+            Some((field, rule))
+                if !field.is_empty()
+                    && field
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)) =>
+            {
+                Self::new(field, rule)
+            }
+            _ => Self::new("request", text),
+        }
+    }
+
+    /// The refused field, as the API names it (`patient_id`, `sent_at`, `recipients`).
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The rule it broke (`a patient id must be digits only`), never the value.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
+
 /// An error from the Hero client.
 ///
 /// ```
@@ -113,12 +218,11 @@ struct Inner {
     api_error: Option<ApiError>,
     body_excerpt: Option<String>,
     hero_message: Option<String>,
-    outcome_unknown: bool,
-    accepted: bool,
-    attempt: Option<crate::find::SendAttempt>,
+    sent: WasSent,
+    refusal: Option<Refusal>,
+    attempt: Option<SendAttempt>,
     operation: Option<&'static str>,
     attempts: u32,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -133,18 +237,24 @@ impl Error {
                 api_error: None,
                 body_excerpt: None,
                 hero_message: None,
-                outcome_unknown: false,
-                accepted: false,
+                sent: WasSent::NotSent,
+                refusal: None,
                 attempt: None,
                 operation: None,
                 attempts: 0,
-                source: None,
             }),
         }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidConfig, message)
+    }
+
+    /// A value refused before anything was sent.
+    pub(crate) fn refused(refusal: Refusal) -> Self {
+        let mut err = Self::new(ErrorKind::InvalidRequest, refusal.to_string());
+        err.inner.refusal = Some(refusal);
+        err
     }
 
     /// What went wrong.
@@ -157,7 +267,9 @@ impl Error {
         self.inner.status
     }
 
-    /// Hero's request id (`x-request-id`), when the response carried one.
+    /// Hero's request id (`x-request-id`, or the AWS ids), when the response carried one: the id
+    /// itself when it has an identifier's shape (a UUID, hex, a token without separators), else
+    /// `…` (a header that could hold anything is never shown).
     pub fn request_id(&self) -> Option<&str> {
         self.inner.request_id.as_deref()
     }
@@ -167,13 +279,45 @@ impl Error {
         self.inner.retry_after
     }
 
-    /// Hero's decoded error body, when it sent one that fits the documented shape.
-    pub fn api_error(&self) -> Option<&ApiError> {
+    /// Hero's decoded error body, masked, when it sent one that fits the documented shape: its
+    /// `message` as [`hero_message`](Self::hero_message) shows it, its issues as
+    /// [`validation_issues`](Self::validation_issues) do.
+    pub fn api_error(&self) -> Option<ApiError> {
+        let api = self.inner.api_error.as_ref()?;
+        let mut masked = api.clone();
+        masked.message = match &api.message {
+            Some(ApiErrorMessage::String(_)) => {
+                self.inner.hero_message.clone().map(ApiErrorMessage::String)
+            }
+            Some(ApiErrorMessage::Array(issues)) => Some(ApiErrorMessage::Array(
+                issues.iter().map(crate::mask::mask_issue).collect(),
+            )),
+            None => None,
+        };
+        Some(masked)
+    }
+
+    /// Hero's decoded error body, unmasked, when it sent one that fits the documented shape.
+    /// **Its texts are Hero's own and may quote patient data** (a name in `message`, a value in an
+    /// issue): keep them out of logs. For what is safe to show, use
+    /// [`hero_message`](Self::hero_message) and [`validation_issues`](Self::validation_issues).
+    pub fn api_error_unmasked(&self) -> Option<&ApiError> {
         self.inner.api_error.as_ref()
     }
 
-    /// The fields Hero's validation rejected (from a 400 body), if any.
-    pub fn validation_issues(&self) -> &[ValidationIssue] {
+    /// The fields Hero's validation rejected (from a 400 body), masked: each issue's path keeps
+    /// only the names the API description declares (and indices), its code and expected type only
+    /// the spec's words; anything else Hero wrote is `…`.
+    pub fn validation_issues(&self) -> Vec<ValidationIssue> {
+        self.validation_issues_unmasked()
+            .iter()
+            .map(crate::mask::mask_issue)
+            .collect()
+    }
+
+    /// The fields Hero's validation rejected, as Hero wrote them. **Unmasked: Hero's text may quote
+    /// patient data**; prefer [`validation_issues`](Self::validation_issues).
+    pub fn validation_issues_unmasked(&self) -> &[ValidationIssue] {
         match self
             .inner
             .api_error
@@ -200,12 +344,24 @@ impl Error {
         self.inner.attempts
     }
 
+    /// Whether the request went: [`WasSent::NotSent`], [`WasSent::MayHaveArrived`] or
+    /// [`WasSent::Accepted`]. Always `NotSent` for a read.
+    pub fn was_sent(&self) -> WasSent {
+        self.inner.sent
+    }
+
+    /// The value refused before anything was sent (field and rule), for
+    /// [`ErrorKind::InvalidRequest`].
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.inner.refusal.as_ref()
+    }
+
     /// `true` when a request that changes state (a send, a batch create or send) may or may not
-    /// have reached Hero: it was written, and then the connection broke, timed out, or Hero answered
-    /// 5xx. Do not send it again blindly: [`HeroClient::find_send`](crate::HeroClient::find_send)
-    /// tells whether it went, or look for it in the sent-messages list.
+    /// have reached Hero ([`WasSent::MayHaveArrived`]): it was written, and then the connection
+    /// broke, timed out, or Hero answered a status that may follow processing. Do not send it again
+    /// blindly: [`HeroClient::find_send`](crate::HeroClient::find_send) tells whether it went.
     pub fn outcome_unknown(&self) -> bool {
-        self.inner.outcome_unknown
+        self.inner.sent == WasSent::MayHaveArrived
     }
 
     /// `true` when Hero **accepted** a request that changes state (it answered 2xx) but its
@@ -213,19 +369,20 @@ impl Error {
     /// sent: do not send it again. [`status`](Self::status) holds Hero's 2xx status; the message
     /// id is unknown ([`HeroClient::find_send`](crate::HeroClient::find_send) can find it).
     pub fn accepted(&self) -> bool {
-        self.inner.accepted
+        self.inner.sent == WasSent::Accepted
     }
 
     /// `true` when the request may have been carried out by Hero: [`accepted`](Self::accepted)
     /// or [`outcome_unknown`](Self::outcome_unknown). Never send such a request again without
     /// looking first.
     pub fn may_have_been_sent(&self) -> bool {
-        self.inner.accepted || self.inner.outcome_unknown
+        self.inner.sent != WasSent::NotSent
     }
 
-    /// What was sent, and when, for a send whose outcome is unknown or that Hero accepted:
-    /// what [`HeroClient::find_send`](crate::HeroClient::find_send) looks for.
-    pub fn send_attempt(&self) -> Option<&crate::find::SendAttempt> {
+    /// What was sent, and when, for a `send_message` whose outcome is unknown or that Hero
+    /// accepted: what [`HeroClient::find_send`](crate::HeroClient::find_send) looks for. (Not to be
+    /// confused with [`attempts`](Self::attempts), the number of HTTP requests written.)
+    pub fn send_attempt(&self) -> Option<&SendAttempt> {
         self.inner.attempt.as_ref()
     }
 
@@ -245,6 +402,7 @@ impl Error {
 
     /// Hero's own message (the `message` text of its error body), masked: only the words the API
     /// description's responses use are kept; any other word (a name, a number) shows as `…`.
+    /// The message as Hero wrote it is in [`api_error_unmasked`](Self::api_error_unmasked).
     pub fn hero_message(&self) -> Option<&str> {
         self.inner.hero_message.as_deref()
     }
@@ -256,8 +414,9 @@ impl Error {
         self.inner.status = Some(status);
         self
     }
-    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
-        self.inner.request_id = id;
+    /// Hero's request id, shown only when it has an identifier's shape.
+    pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
+        self.inner.request_id = id.map(|id| crate::mask::id_or_mask(id).to_owned());
         self
     }
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
@@ -274,35 +433,28 @@ impl Error {
         self.inner.attempts = attempts;
         self
     }
-    pub(crate) fn with_outcome_unknown(mut self, unknown: bool) -> Self {
-        self.inner.outcome_unknown = unknown;
+    pub(crate) fn with_sent(mut self, sent: WasSent) -> Self {
+        self.inner.sent = sent;
         self
     }
-    pub(crate) fn with_accepted(mut self, accepted: bool) -> Self {
-        self.inner.accepted = accepted;
-        if accepted {
-            self.inner.outcome_unknown = false;
-        }
-        self
-    }
-    pub(crate) fn with_send_attempt(mut self, attempt: Option<crate::find::SendAttempt>) -> Self {
+    pub(crate) fn with_send_attempt(mut self, attempt: Option<SendAttempt>) -> Self {
         self.inner.attempt = attempt;
         self
     }
     pub(crate) fn with_api_error(mut self, api: ApiError) -> Self {
         if let Some(ApiErrorMessage::String(m)) = &api.message {
-            self.inner.hero_message = Some(crate::redact::mask_hero_message(m));
+            self.inner.hero_message = Some(crate::mask::mask_hero_message(m));
         }
         self.inner.api_error = Some(api);
         self
     }
-    /// An excerpt made by [`crate::redact::mask_body`].
+    /// An excerpt made by `mask::mask_body`.
     pub(crate) fn with_excerpt(mut self, excerpt: String) -> Self {
         self.inner.body_excerpt = Some(excerpt);
         self
     }
-    pub(crate) fn with_source(mut self, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        self.inner.source = Some(source);
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.message = Some(message.into());
         self
     }
     pub(crate) fn without_message(mut self) -> Self {
@@ -326,10 +478,14 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
-        if i.accepted {
-            f.write_str("Hero accepted the request but its answer could not be read; it was sent, do not send it again: ")?;
-        } else if i.outcome_unknown {
-            f.write_str("the outcome is unknown (the request may have reached Hero): ")?;
+        match i.sent {
+            WasSent::Accepted => f.write_str(
+                "Hero accepted the request but its answer could not be read; it was sent, do not send it again: ",
+            )?,
+            WasSent::MayHaveArrived => {
+                f.write_str("the outcome is unknown (the request may have reached Hero): ")?
+            }
+            WasSent::NotSent => {}
         }
         f.write_str(i.kind.describe())?;
         if let Some(status) = i.status {
@@ -341,14 +497,14 @@ impl fmt::Display for Error {
         if let Some(m) = i.message.as_deref().filter(|m| !m.is_empty()) {
             write!(f, ": {m}")?;
         }
-        let issues = self.validation_issues();
+        let issues = self.validation_issues_unmasked();
         if !issues.is_empty() {
             f.write_str(": ")?;
             for (n, issue) in issues.iter().enumerate() {
                 if n > 0 {
                     f.write_str("; ")?;
                 }
-                f.write_str(&crate::redact::describe_issue(issue))?;
+                f.write_str(&crate::mask::describe_issue(issue))?;
             }
         }
         if let Some(m) = &i.hero_message {
@@ -373,9 +529,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         let issues: Vec<String> = self
-            .validation_issues()
+            .validation_issues_unmasked()
             .iter()
-            .map(crate::redact::describe_issue)
+            .map(crate::mask::describe_issue)
             .collect();
         f.debug_struct("Error")
             .field("kind", &i.kind)
@@ -383,8 +539,8 @@ impl fmt::Debug for Error {
             .field("operation", &i.operation)
             .field("message", &i.message)
             .field("hero_message", &i.hero_message)
-            .field("outcome_unknown", &i.outcome_unknown)
-            .field("accepted", &i.accepted)
+            .field("was_sent", &i.sent)
+            .field("refusal", &i.refusal)
             .field("attempts", &i.attempts)
             .field("request_id", &i.request_id)
             .field("retry_after", &i.retry_after)
@@ -395,14 +551,10 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner
-            .source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
+/// No `source()`: a lower layer's error (reqwest's, hyper's, h2's) prints text the server or the
+/// network chose (HTTP/2 GOAWAY debug data, a URL), so the crate keeps only its own
+/// classification of it, in the message.
+impl std::error::Error for Error {}
 
 /// `e` and its sources, joined by `: `.
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {

@@ -1,183 +1,54 @@
-//! Finding a send whose outcome is unknown: [`SendAttempt`] (what an [`Error`] remembers of the
-//! attempt) and [`HeroClient::find_send`], which answers [`FoundSend::Sent`], [`FoundSend::NotSent`]
-//! or [`FoundSend::Ambiguous`].
+//! Finding a send whose outcome is unknown: [`HeroClient::find_send`] and
+//! [`HeroClient::find_attempt`], which answer [`FoundSend::Sent`], [`FoundSend::NotSent`] or
+//! [`FoundSend::Ambiguous`].
 //!
-//! Hero has no idempotency key, so the only way to know whether a send went is to look for it.
-//! Two things make the obvious look wrong, and this module handles both:
-//! - Hero's `created_at` has whole seconds and Hero's clock is not ours: the window is widened by
-//!   one second of precision and by [`FindOptions::clock_skew`] on both sides.
-//! - A wider window can hold another message to the same patient: a match must agree on every
-//!   field Hero returns (patient, message type, recipient when one was given, scheduled time when
-//!   one was given, SNOMED code when one was given), messages the caller already knows are
-//!   excluded ([`FindOptions::exclude`]), and more than one candidate is [`FoundSend::Ambiguous`],
-//!   never a guess.
-//! - Hero may list a new message late: "not sent" is only answered after looking again
-//!   [`FindOptions::looks`] times, [`FindOptions::list_delay`] apart, and never while a candidate
-//!   exists.
+//! Hero has no idempotency key and its list of sent messages carries no content, so the only way
+//! to know whether a send went is to look for a message that can be nothing else. The rules:
+//!
+//! - **The window is on Hero's clock.** Hero stamps `created_at` by its clock, in whole seconds.
+//!   The attempt ran from [`SendAttempt::started`] to [`SendAttempt::deadline`] by ours (the
+//!   deadline is the attempt's start plus its timeout, or the moment Hero answered); the offset
+//!   between the clocks is read from the `Date` of Hero's answers ([`crate::ClockOffset`]: the one
+//!   recorded with the attempt, or else the one the first look reads), and only when no answer
+//!   carried a `Date` is it assumed to be within [`FindOptions::clock_skew`].
+//! - **`Sent` means "this candidate can be nothing else".** Exactly one listed message agrees with
+//!   every field Hero returns (patient, message type, recipient in its canonical form, scheduled
+//!   time, SNOMED code when given), was created certainly inside the window (not in the uncertain
+//!   second or clock margin at either end, where it could predate the attempt), and is the only
+//!   message to that patient on that channel in the [`FindOptions::guard_band`] around the window.
+//!   Anything less is [`FoundSend::Ambiguous`]: a person decides.
+//! - **Known sends are not candidates.** The ids this client received from its own successful
+//!   sends (and found with `find_send`) are excluded without being passed; a program that keeps
+//!   its sends elsewhere (a journal) passes them with [`FindOptions::exclude`], as
+//!   herohealth-outbox does with every id its journal holds.
+//! - **"Not sent" only once the attempt cannot still be inside Hero.** Looks happen
+//!   [`FindOptions::list_delay`] apart, the first one `list_delay` after the attempt's deadline,
+//!   `looks` in all; `NotSent` is answered only after the last, that is no earlier than the
+//!   deadline plus `looks × list_delay`. That is the bound: Hero carrying a send out after the
+//!   attempt's deadline, or listing it later than `looks × list_delay` after that, can turn "sent"
+//!   into "not sent".
 
-use std::{collections::BTreeSet, fmt, time::Duration};
+use std::{collections::BTreeSet, time::Duration};
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 
 use crate::{
-    HeroClient, MessageType, PageOptions, Paginate, Sensitive,
+    HeroClient, PageOptions, Paginate,
     api::types,
+    attempt::SendAttempt,
+    clock::ClockOffset,
     error::{Error, ErrorKind},
 };
-
-/// What an [`Error`] whose send may have gone remembers of the attempt: the operation, the
-/// fields Hero lists a message by, and the time window of the attempt (from just before the
-/// request was written to just after it failed). Its `Debug` shows no patient data.
-///
-/// It serializes (serde) so a journal can keep it and resolve the send after a restart; the
-/// serialized form holds the patient id and the recipient, so store it as patient data. An
-/// operation name that is not one of the API description's is refused when deserializing.
-///
-/// ```
-/// let json = r#"{"operation":"send_message","started":"2026-01-01T10:00:00Z",
-///     "ended":"2026-01-01T10:00:02Z","patient_id":"98765","message_type":"sms"}"#;
-/// let attempt: herohealth::SendAttempt = serde_json::from_str(json).unwrap();
-/// assert_eq!(attempt.operation(), "send_message");
-/// assert_eq!(serde_json::from_str::<herohealth::SendAttempt>(&serde_json::to_string(&attempt).unwrap()).unwrap(), attempt);
-/// ```
-#[derive(Clone, PartialEq, serde::Serialize)]
-pub struct SendAttempt {
-    operation: &'static str,
-    started: DateTime<Utc>,
-    ended: DateTime<Utc>,
-    patient_id: Option<String>,
-    message_type: Option<MessageType>,
-    recipient: Option<Sensitive>,
-    send_at: Option<DateTime<Utc>>,
-    snomed_code: Option<String>,
-}
-
-/// A serialized [`SendAttempt`], whose operation must be one of the operation table's.
-#[derive(serde::Deserialize)]
-struct StoredAttempt {
-    operation: String,
-    started: DateTime<Utc>,
-    ended: DateTime<Utc>,
-    patient_id: Option<String>,
-    message_type: Option<MessageType>,
-    recipient: Option<Sensitive>,
-    send_at: Option<DateTime<Utc>>,
-    snomed_code: Option<String>,
-}
-
-impl<'de> serde::Deserialize<'de> for SendAttempt {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = StoredAttempt::deserialize(d)?;
-        let operation = crate::api::spec::OPERATIONS
-            .iter()
-            .find(|o| o.id == s.operation)
-            .map(|o| o.id)
-            .ok_or_else(|| serde::de::Error::custom("not an operation of the API description"))?;
-        Ok(Self {
-            operation,
-            started: s.started,
-            ended: s.ended,
-            patient_id: s.patient_id,
-            message_type: s.message_type,
-            recipient: s.recipient,
-            send_at: s.send_at,
-            snomed_code: s.snomed_code,
-        })
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Fingerprint {
-    patient_id: Option<String>,
-    message_type: Option<MessageType>,
-    recipient_contact_detail: Option<String>,
-    send_at: Option<DateTime<Utc>>,
-    snomed_code: Option<String>,
-}
-
-impl SendAttempt {
-    pub(crate) fn new(
-        operation: &'static str,
-        started: DateTime<Utc>,
-        ended: DateTime<Utc>,
-        body: &[u8],
-    ) -> Option<Self> {
-        let f: Fingerprint = serde_json::from_slice(body).ok()?;
-        Some(Self {
-            operation,
-            started,
-            ended,
-            patient_id: f.patient_id,
-            message_type: f.message_type,
-            recipient: f.recipient_contact_detail.map(Sensitive::from),
-            send_at: f.send_at,
-            snomed_code: f.snomed_code,
-        })
-    }
-
-    /// The operation (snake_case operationId), e.g. `send_message`.
-    pub fn operation(&self) -> &'static str {
-        self.operation
-    }
-
-    /// Just before the first request was written, by this machine's clock.
-    pub fn started(&self) -> DateTime<Utc> {
-        self.started
-    }
-
-    /// Just after the last attempt ended, by this machine's clock.
-    pub fn ended(&self) -> DateTime<Utc> {
-        self.ended
-    }
-
-    /// The patient the message was for.
-    pub fn patient_id(&self) -> Option<&str> {
-        self.patient_id.as_deref()
-    }
-
-    /// How it was sent.
-    pub fn message_type(&self) -> Option<&MessageType> {
-        self.message_type.as_ref()
-    }
-
-    /// The recipient contact detail, when the request named one.
-    pub fn recipient(&self) -> Option<&Sensitive> {
-        self.recipient.as_ref()
-    }
-
-    /// The scheduled send time, when the request had one.
-    pub fn send_at(&self) -> Option<DateTime<Utc>> {
-        self.send_at
-    }
-
-    /// The window Hero's `created_at` of this send must fall in: the attempt widened by Hero's
-    /// timestamp precision (whole seconds) and `clock_skew` on each side.
-    pub fn window(&self, clock_skew: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
-        let pad = chrono::Duration::from_std(clock_skew + Duration::from_secs(1))
-            .unwrap_or(chrono::Duration::MAX);
-        (self.started - pad, self.ended + pad)
-    }
-}
-
-impl fmt::Debug for SendAttempt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendAttempt")
-            .field("operation", &self.operation)
-            .field("started", &self.started)
-            .field("ended", &self.ended)
-            .finish_non_exhaustive()
-    }
-}
 
 /// How [`HeroClient::find_send`] looks.
 ///
 /// ```
 /// use std::time::Duration;
 /// let opts = herohealth::FindOptions::default()
-///     .clock_skew(Duration::from_secs(10))
 ///     .list_delay(Duration::from_secs(5))
-///     .looks(3);
+///     .looks(3)
+///     .guard_band(Duration::from_secs(120));
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,41 +56,55 @@ pub struct FindOptions {
     clock_skew: Duration,
     list_delay: Duration,
     looks: u32,
+    guard_band: Duration,
     exclude: BTreeSet<String>,
 }
 
 impl Default for FindOptions {
-    /// 30 s of clock skew, 3 looks 10 s apart, nothing excluded.
+    /// 3 looks 10 s apart (the last 30 s after the attempt's deadline), a 60 s guard band, 30 s of
+    /// clock skew assumed only when Hero's `Date` was never read, nothing excluded.
     fn default() -> Self {
         Self {
             clock_skew: Duration::from_secs(30),
             list_delay: Duration::from_secs(10),
             looks: 3,
+            guard_band: Duration::from_secs(60),
             exclude: BTreeSet::new(),
         }
     }
 }
 
 impl FindOptions {
-    /// How far Hero's clock may be from this machine's (widens the window on both sides).
+    /// How far Hero's clock may be from this machine's when no answer of Hero's carried a `Date`
+    /// to measure it by (default 30 s).
     pub fn clock_skew(mut self, skew: Duration) -> Self {
         self.clock_skew = skew;
         self
     }
 
-    /// How long Hero may take to list a new message: the wait between two looks.
+    /// How long Hero may take to list a new message: the wait before the first look (after the
+    /// attempt's deadline) and between looks (default 10 s).
     pub fn list_delay(mut self, delay: Duration) -> Self {
         self.list_delay = delay;
         self
     }
 
-    /// Looks in all before "not sent" (at least 1).
+    /// Looks in all before "not sent" (at least 1; default 3).
     pub fn looks(mut self, looks: u32) -> Self {
         self.looks = looks.max(1);
         self
     }
 
-    /// Message ids the caller already knows (earlier sends to the same patient): never a candidate.
+    /// How far around the attempt's window another message to the same patient on the same
+    /// channel makes the answer ambiguous (default 60 s).
+    pub fn guard_band(mut self, band: Duration) -> Self {
+        self.guard_band = band;
+        self
+    }
+
+    /// Message ids the caller already knows to be its own earlier sends (a journal's): never a
+    /// candidate, and not counted in the guard band. Ids this client received itself are excluded
+    /// without being passed.
     pub fn exclude(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.exclude.extend(ids.into_iter().map(Into::into));
         self
@@ -231,29 +116,107 @@ impl FindOptions {
 #[must_use = "a send whose outcome was unknown must be resolved, not dropped"]
 #[non_exhaustive]
 pub enum FoundSend {
-    /// Exactly one listed message matches every field Hero returns: the send went, with this id.
-    /// Do not send again.
+    /// Exactly one listed message can be this send and nothing else: it went, with this id. Do
+    /// not send again.
     Sent {
         /// The message id.
         message_id: String,
     },
-    /// No message matched after every look: the send did not reach Hero. Sending again is safe
-    /// unless Hero lists messages later than [`FindOptions::list_delay`] × looks.
+    /// No message that could be this send was listed by the last look, which came after the
+    /// attempt could still be inside Hero: it did not reach Hero. Sending again is safe within the
+    /// bound the module docs state.
     NotSent,
-    /// More than one message matches: never guessed. A person decides; do not send again.
+    /// It may have gone but no message can be told to be it: a candidate near the edge of the
+    /// window, more than one candidate, or other messages to the patient on that channel around
+    /// it. Never guessed: a person decides; do not send again.
     Ambiguous {
-        /// The candidates' message ids.
+        /// The messages to look at: the candidates, then the others around the window.
         message_ids: Vec<String>,
     },
 }
 
+/// Where a listed message's `created_at` falls, against the attempt's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Certainly between the attempt's start and its deadline.
+    Inside,
+    /// Possibly inside: the second of precision or the clock margin at an end.
+    Edge,
+    /// Not inside, but within the guard band around the window.
+    Near,
+    /// Further away.
+    Away,
+}
+
+/// The attempt's window on Hero's clock.
+struct Window {
+    started: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    offset: ClockOffset,
+    guard: chrono::Duration,
+}
+
+impl Window {
+    /// Where a message created at `created` (Hero's clock) falls. Hero writes whole seconds,
+    /// cut down (the moment was in the second the timestamp names); a timestamp with a fraction
+    /// is taken as exact. At whole-second precision a message is inside when its second is not
+    /// before the second the attempt started in, nor after the one its deadline fell in, both as
+    /// read on Hero's clock; when the clock's reading leaves the start's (or deadline's) second
+    /// open, a message in either possible second is at the edge. A message with no `created_at`
+    /// cannot be placed, so it is at the edge.
+    fn place(&self, created: Option<DateTime<Utc>>) -> Place {
+        use chrono::{DurationRound, Timelike};
+        let Some(c) = created else {
+            return Place::Edge;
+        };
+        let whole = c.nanosecond() == 0;
+        let precision = if whole {
+            chrono::Duration::seconds(1)
+        } else {
+            chrono::Duration::zero()
+        };
+        let floor = |t: DateTime<Utc>| {
+            if whole {
+                t.duration_trunc(chrono::Duration::seconds(1)).unwrap_or(t)
+            } else {
+                t
+            }
+        };
+        let start_lo = self.started + self.offset.lo();
+        let start_hi = self.started + self.offset.hi();
+        let end_lo = self.deadline + self.offset.lo();
+        let end_hi = self.deadline + self.offset.hi();
+        // Read to within CALIBRATED, the start's second is taken as the earliest it can be (a
+        // message in it is inside: see the module docs for what that accepts); read more loosely,
+        // only a second after every possible start is.
+        let (first, last) = if self.offset.hi() - self.offset.lo() <= CALIBRATED {
+            (start_lo, end_hi)
+        } else {
+            (start_hi, end_lo)
+        };
+        // [c, c + precision) against [from, to].
+        let overlaps =
+            |from: DateTime<Utc>, to: DateTime<Utc>| (c + precision > from || c >= from) && c <= to;
+        if c >= floor(first) && c <= floor(last) {
+            Place::Inside
+        } else if overlaps(start_lo, end_hi) {
+            Place::Edge
+        } else if overlaps(start_lo - self.guard, end_hi + self.guard) {
+            Place::Near
+        } else {
+            Place::Away
+        }
+    }
+}
+
 impl HeroClient {
     /// Resolves a send whose outcome is unknown (or that Hero accepted without a readable
-    /// answer): looks for it in the sent-messages list. See [`crate::find`] for what each answer
-    /// guarantees.
+    /// answer): looks for it in the sent-messages list. See [`crate::FoundSend`] and the rules
+    /// in the crate's README ("Retries, and what outcome unknown means"): the answer comes no
+    /// earlier than the attempt's deadline plus `looks × list_delay`.
     ///
     /// Fails with [`ErrorKind::InvalidRequest`] when `err` has no [`SendAttempt`] (it is not a
-    /// `send_message` whose outcome is unknown), and with the list's error when looking fails.
+    /// `send_message` that may have gone), and with the list's error when looking fails.
     ///
     /// ```no_run
     /// use herohealth::{FindOptions, FoundSend, MessageType};
@@ -276,165 +239,306 @@ impl HeroClient {
     /// # Ok(()) }
     /// ```
     pub async fn find_send(&self, err: &Error, options: FindOptions) -> crate::Result<FoundSend> {
-        let attempt = err
-            .send_attempt()
-            .filter(|a| a.operation == "send_message")
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidRequest,
-                    "find_send: the error is not a send_message whose outcome is unknown",
-                )
-            })?;
+        let attempt = err.send_attempt().ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                "find_send: the error is not a send_message that may have gone",
+            )
+        })?;
         self.find_attempt(attempt, options).await
     }
 
     /// [`find_send`](Self::find_send) for a [`SendAttempt`] kept apart from its error (e.g. in a
-    /// journal).
+    /// journal, after a crash).
     pub async fn find_attempt(
         &self,
         attempt: &SendAttempt,
         options: FindOptions,
     ) -> crate::Result<FoundSend> {
-        let patient_id = attempt.patient_id.as_deref().ok_or_else(|| {
+        let patient_id = attempt.patient_id().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidRequest,
                 "find_send: the attempt has no patient_id",
             )
         })?;
-        let (from, to) = attempt.window(options.clock_skew);
-        for look in 0..options.looks {
-            if look > 0 {
-                tokio::time::sleep(options.list_delay).await;
-            }
-            let mut request = self.list_sent_messages().patient_id(patient_id);
-            if let Some(t) = &attempt.message_type {
-                request = request.message_type(t.clone());
-            }
-            let listed: Vec<types::SentMessage> = request
-                .stream_with(PageOptions::default().page_size(100))
-                .try_collect()
-                .await?;
-            let mut candidates: Vec<String> = Vec::new();
-            let mut unnamed = 0usize;
-            for m in listed.iter().filter(|m| matches(attempt, m, from, to)) {
-                match &m.id {
-                    Some(id) if options.exclude.contains(id) => {}
-                    Some(id) => candidates.push(id.clone()),
-                    None => unnamed += 1,
+        // Read Hero's clock well enough while the attempt's deadline is still ahead (the probes
+        // are reads; nothing is decided before the looks).
+        if self
+            .best_offset(attempt)
+            .is_none_or(|o| o.hi() - o.lo() > CALIBRATED)
+        {
+            self.calibrate(patient_id).await?;
+        }
+        let mut window: Option<Window> = None;
+        let last = options.looks.max(1);
+        for look in 1..=last {
+            // Look k comes k × list_delay after the deadline; a look whose time has passed is
+            // skipped, but the last one is always made.
+            let due = attempt.deadline() + scaled(options.list_delay, look);
+            let wait = (due - Utc::now()).to_std().unwrap_or_default();
+            if wait.is_zero() && look < last {
+                let last_due = attempt.deadline() + scaled(options.list_delay, last);
+                if last_due <= Utc::now() {
+                    continue;
                 }
             }
-            if attempt.snomed_code.is_some() && candidates.len() > 1 {
+            tokio::time::sleep(wait).await;
+            let listed = self.listed(patient_id, attempt).await?;
+            let window = window.get_or_insert_with(|| Window {
+                started: attempt.started(),
+                deadline: attempt.deadline(),
+                offset: self
+                    .best_offset(attempt)
+                    .unwrap_or_else(|| ClockOffset::assumed(options.clock_skew)),
+                guard: chrono::Duration::from_std(options.guard_band)
+                    .unwrap_or(chrono::Duration::MAX / 4),
+            });
+            let own = self.inner.own_sends.ids();
+            let known = |id: &str| options.exclude.contains(id) || own.contains(id);
+            let mut candidates: Vec<(String, Place)> = Vec::new();
+            let mut around: Vec<String> = Vec::new();
+            let mut unnamed = 0usize;
+            for m in &listed {
+                if m.id.as_deref().is_some_and(known) {
+                    continue;
+                }
+                let place = window.place(m.created_at);
+                if place == Place::Away {
+                    continue;
+                }
+                let Some(id) = m.id.clone() else {
+                    unnamed += 1;
+                    continue;
+                };
+                if matches!(place, Place::Inside | Place::Edge) && same_fields(attempt, m) {
+                    candidates.push((id, place));
+                } else {
+                    around.push(id);
+                }
+            }
+            if attempt.snomed_code().is_some() && candidates.len() > 1 {
                 candidates = self.same_snomed(attempt, candidates).await?;
             }
-            match (candidates.len(), unnamed) {
-                (0, 0) => continue,
-                (1, 0) => {
-                    return Ok(FoundSend::Sent {
-                        message_id: candidates.remove(0),
-                    });
+            let ambiguous = |mut ids: Vec<String>, around: Vec<String>| {
+                ids.extend(around);
+                FoundSend::Ambiguous { message_ids: ids }
+            };
+            match (candidates.as_slice(), around.len(), unnamed) {
+                ([], _, 0) => continue,
+                ([(id, Place::Inside)], 0, 0) if look == last => {
+                    let id = id.clone();
+                    self.inner.own_sends.remember(&id);
+                    return Ok(FoundSend::Sent { message_id: id });
                 }
+                // One clean candidate before the last look: look again (another message may yet
+                // be listed around it).
+                ([(_, Place::Inside)], 0, 0) => continue,
                 _ => {
-                    return Ok(FoundSend::Ambiguous {
-                        message_ids: candidates,
-                    });
+                    let ids = candidates.into_iter().map(|(id, _)| id).collect();
+                    return Ok(ambiguous(ids, around));
                 }
             }
         }
         Ok(FoundSend::NotSent)
     }
 
+    /// A [`SendAttempt`] for `body` starting now, as this client would make it: its deadline is
+    /// now plus the most the request may take with this client's timeout and retry policy, with
+    /// Hero's clock as last read. For a durable sender that records an attempt before it writes
+    /// the request (so a crash leaves something to look for).
+    ///
+    /// ```
+    /// # fn run(hero: herohealth::HeroClient, body: herohealth::types::SendMessageRequest) {
+    /// let attempt = hero.start_attempt(&body);
+    /// // store `attempt` durably, then send `body` ...
+    /// # let _ = attempt; }
+    /// ```
+    pub fn start_attempt(&self, body: &types::SendMessageRequest) -> SendAttempt {
+        let started = Utc::now();
+        let policy = self.retry_policy();
+        let span = if policy.get_max_attempts() > 1 {
+            policy.get_total_deadline().saturating_add(self.timeout())
+        } else {
+            self.timeout()
+        };
+        let deadline =
+            started + chrono::Duration::from_std(span).unwrap_or(chrono::Duration::MAX / 4);
+        SendAttempt::new(body, started, deadline).with_clock(self.hero_clock())
+    }
+
+    /// The offset of Hero's clock for `attempt`: the one read around it, narrowed by this
+    /// client's reading while the two agree; this client's when the attempt has none.
+    fn best_offset(&self, attempt: &SendAttempt) -> Option<ClockOffset> {
+        match (attempt.clock(), self.hero_clock()) {
+            (Some(a), Some(c)) => Some(a.intersect(c).unwrap_or(a)),
+            (a, c) => a.or(c),
+        }
+    }
+
+    /// Narrows this client's reading of Hero's clock to [`CALIBRATED`] with a few one-item reads
+    /// of the patient's list, each timed to reach Hero just as its `Date` changes second (as
+    /// `htpdate` does): each answer halves what is not known. At most [`PROBES`] reads; a Hero
+    /// that sends no `Date` leaves the reading open.
+    async fn calibrate(&self, patient_id: &str) -> crate::Result<()> {
+        for probe in 0..PROBES {
+            if let Some(offset) = self.hero_clock() {
+                if offset.hi() - offset.lo() <= CALIBRATED {
+                    break;
+                }
+                // Send so that, by the middle of what is known of the offset, the request reaches
+                // Hero at a second's boundary: the `Date` it gets tells which side it was on.
+                let mid = offset.lo() + (offset.hi() - offset.lo()) / 2;
+                let hero_now = Utc::now() + mid;
+                let boundary = DateTime::<Utc>::from_timestamp(hero_now.timestamp() + 1, 0)
+                    .unwrap_or(hero_now);
+                let wait = (boundary - mid - Utc::now()).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
+            } else if probe > 0 {
+                break;
+            }
+            self.list_sent_messages()
+                .patient_id(patient_id)
+                .page_index(0)
+                .page_size(1)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every message Hero lists for the patient on the attempt's channel.
+    async fn listed(
+        &self,
+        patient_id: &str,
+        attempt: &SendAttempt,
+    ) -> crate::Result<Vec<types::SentMessage>> {
+        let mut request = self.list_sent_messages().patient_id(patient_id);
+        if let Some(t) = attempt.message_type() {
+            request = request.message_type(t.clone());
+        }
+        request
+            .stream_with(PageOptions::default().page_size(100))
+            .try_collect()
+            .await
+    }
+
     /// The candidates whose write-to-record SNOMED code is the attempt's (or unknown).
     async fn same_snomed(
         &self,
         attempt: &SendAttempt,
-        candidates: Vec<String>,
-    ) -> crate::Result<Vec<String>> {
+        candidates: Vec<(String, Place)>,
+    ) -> crate::Result<Vec<(String, Place)>> {
         let mut kept = Vec::new();
-        for id in candidates {
+        for (id, place) in candidates {
             let message = self.get_message().id(id.clone()).send().await?;
             let code = message
                 .write_to_record
                 .as_ref()
                 .and_then(|w| w.snomed_code.as_deref());
-            if code.is_none() || code == attempt.snomed_code.as_deref() {
-                kept.push(id);
+            if code.is_none() || code == attempt.snomed_code() {
+                kept.push((id, place));
             }
         }
         Ok(kept)
     }
 }
 
+/// How well Hero's clock is read before a look decides: a message created this close to the
+/// attempt's start could predate it.
+const CALIBRATED: chrono::Duration = chrono::Duration::milliseconds(100);
+
+/// The most reads [`HeroClient::calibrate`] makes.
+const PROBES: usize = 6;
+
+/// `d × n`, saturating.
+fn scaled(d: Duration, n: u32) -> chrono::Duration {
+    chrono::Duration::from_std(d.saturating_mul(n)).unwrap_or(chrono::Duration::MAX / 4)
+}
+
 /// Whether a listed message agrees with every field of the attempt Hero returns.
-fn matches(
-    attempt: &SendAttempt,
-    m: &types::SentMessage,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> bool {
-    let same_patient = attempt.patient_id.as_deref() == Some(m.patient.id.as_str());
-    let same_type = attempt
-        .message_type
-        .as_ref()
-        .is_none_or(|t| *t == m.message_type);
-    let same_recipient = attempt.recipient.as_ref().is_none_or(|r| {
-        normalise_contact(r.expose()) == normalise_contact(m.recipient_contact_detail.expose())
-    });
-    let same_schedule = match (attempt.send_at, m.scheduled_at) {
+fn same_fields(attempt: &SendAttempt, m: &types::SentMessage) -> bool {
+    let same_patient = attempt.patient_id() == Some(m.patient.id.as_str());
+    let same_type = attempt.message_type().is_none_or(|t| *t == m.message_type);
+    let same_recipient = attempt.same_recipient(m.recipient_contact_detail.expose());
+    let same_schedule = match (attempt.send_at(), m.scheduled_at) {
         (Some(a), Some(b)) => (a - b).num_seconds().abs() <= 1,
         (Some(_), None) => false,
         (None, _) => true,
     };
-    // A message without created_at cannot be ruled out by time.
-    let in_window = m.created_at.is_none_or(|c| c >= from && c <= to);
-    same_patient && same_type && same_recipient && same_schedule && in_window
-}
-
-/// A contact detail compared by what it reaches: lower case, without spaces, hyphens or brackets,
-/// a UK `07…` number as `+447…`.
-fn normalise_contact(c: &str) -> String {
-    let c: String = c
-        .chars()
-        .filter(|ch| !matches!(ch, ' ' | '-' | '(' | ')'))
-        .collect::<String>()
-        .to_lowercase();
-    match c.strip_prefix('0') {
-        Some(rest) if !c.contains('@') => format!("+44{rest}"),
-        _ => c,
-    }
+    same_patient && same_type && same_recipient && same_schedule
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn contacts_compare_by_what_they_reach() {
-        assert_eq!(
-            normalise_contact("07700 900-123"),
-            normalise_contact("+447700900123")
-        );
-        assert_ne!(
-            normalise_contact("07700900124"),
-            normalise_contact("+447700900123")
-        );
-        assert_eq!(normalise_contact("Ada@Example.org"), "ada@example.org");
+    fn window(lo_ms: i64, hi_ms: i64) -> (Window, DateTime<Utc>) {
+        let t = DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let offset =
+            serde_json::from_value(serde_json::json!({"lo_ms": lo_ms, "hi_ms": hi_ms})).unwrap();
+        (
+            Window {
+                started: t,
+                deadline: t + chrono::Duration::seconds(10),
+                offset,
+                guard: chrono::Duration::seconds(60),
+            },
+            t,
+        )
     }
 
     #[test]
-    fn the_window_is_widened_by_precision_and_skew() {
-        let t = Utc::now();
-        let a = SendAttempt {
-            operation: "send_message",
-            started: t,
-            ended: t,
-            patient_id: None,
-            message_type: None,
-            recipient: None,
-            send_at: None,
-            snomed_code: None,
-        };
-        let (from, to) = a.window(Duration::from_secs(2));
-        assert_eq!((t - from).num_seconds(), 3);
-        assert_eq!((to - t).num_seconds(), 3);
+    fn a_message_is_placed_on_heros_clock_with_its_second_of_precision() {
+        let s = chrono::Duration::seconds;
+        let ms = chrono::Duration::milliseconds;
+        // Hero 5.2 s ahead, read to within 0.1 s: the attempt ran 10:00:05.2..10:00:15.3 there.
+        let (w, t) = window(5_200, 5_300);
+        // Its start's second (05), though the message may be a fraction before the start: at
+        // Hero's precision it is inside.
+        assert_eq!(w.place(Some(t + s(5))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(9))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(15))), Place::Inside);
+        // A second before the start's, or after the deadline's: outside.
+        assert_eq!(w.place(Some(t + s(4))), Place::Near);
+        assert_eq!(w.place(Some(t + s(16))), Place::Near);
+        // An exact timestamp is placed exactly.
+        assert_eq!(w.place(Some(t + s(5) + ms(100))), Place::Near);
+        assert_eq!(w.place(Some(t + s(5) + ms(250))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(5) + ms(400))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(15) + ms(250))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(15) + ms(350))), Place::Near);
+        // Far away.
+        assert_eq!(w.place(Some(t - s(70))), Place::Away);
+        assert_eq!(w.place(Some(t + s(90))), Place::Away);
+        // By our own clock 10:00:03 would be inside; on Hero's it is before the attempt began.
+        assert_eq!(w.place(Some(t + s(3))), Place::Near);
+        // No created_at: cannot be placed.
+        assert_eq!(w.place(None), Place::Edge);
+    }
+
+    #[test]
+    fn a_reading_that_leaves_the_starts_second_open_puts_both_seconds_at_the_edge() {
+        let s = chrono::Duration::seconds;
+        // Hero 4.6 to 5.6 s ahead (read loosely): the attempt started at 10:00:04.6..10:00:05.6
+        // there, in second 04 or 05. A message in second 04 may predate it; one in 05 is in its
+        // second.
+        let (w, t) = window(4_600, 5_600);
+        assert_eq!(w.place(Some(t + s(4))), Place::Edge);
+        assert_eq!(w.place(Some(t + s(5))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(6))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(14))), Place::Inside);
+        assert_eq!(w.place(Some(t + s(15))), Place::Edge);
+    }
+
+    #[test]
+    fn an_unmeasured_clock_leaves_no_certain_middle_in_a_short_attempt() {
+        let s = chrono::Duration::seconds;
+        // ±30 s assumed, a 10 s attempt: nothing is certainly inside.
+        let (w, t) = window(-30_000, 30_000);
+        for at in [0, 5, 10] {
+            assert_eq!(w.place(Some(t + s(at))), Place::Edge, "{at}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Property bodies shared by the cargo-fuzz targets (`fuzz/`) and the bounded proptest runs in
 //! `cargo test` (`tests/properties.rs`): the same checks, two kinds of input. Not a stable API.
 
-use crate::{Error, NhsNumber};
+use crate::NhsNumber;
 
 /// Decodes `data` as every response body the client reads, and reads it as the body of error
 /// statuses; whatever error results must show no word of the body that the API description does
@@ -14,8 +14,8 @@ pub fn decode_every_response(data: &[u8]) {
     for word in words(data) {
         // JSON's own words and the words the spec declares are structure, kept on purpose.
         if ["true", "false", "null"].contains(&word.as_str())
-            || crate::api::spec::STRUCTURAL_WORDS.contains(&word.as_str())
-            || crate::api::spec::RESPONSE_WORDS.contains(&word.to_ascii_lowercase().as_str())
+            || crate::spec::STRUCTURAL_WORDS.contains(&word.as_str())
+            || crate::spec::RESPONSE_WORDS.contains(&word.to_ascii_lowercase().as_str())
             || !shown.iter().any(|(_, text)| text.contains(word.as_str()))
         {
             continue;
@@ -35,23 +35,17 @@ pub fn decode_every_response(data: &[u8]) {
     }
 }
 
-/// The text of every error `data` gives: as each success body (`{err} {err:?}`) and as the body of
-/// a 400, 404, 429 and 500 answer.
+/// The text of every error `data` gives: as each success body (`{err} {err:?}`), decoded by the
+/// decoder `send()` uses, and as the body of a 400, 404, 429 and 500 answer.
 fn shown_for(data: &[u8]) -> Vec<(&'static str, String)> {
     let mut shown = Vec::new();
     // The list of types is generated from the spec (every success body and error body).
-    crate::api::spec::decode_each_response(data, |name, failure| {
-        let text = failure.map(|e| {
-            let err = Error::from(progenitor_client::Error::<()>::InvalidResponsePayload(
-                bytes::Bytes::copy_from_slice(data),
-                e,
-            ));
-            format!("{err} {err:?}")
-        });
+    crate::api::decode_each_response(data, |name, failure| {
+        let text = failure.map(|err| format!("{err} {err:?}"));
         shown.push((name, text.unwrap_or_default()));
     });
     for (name, status) in [("400", 400), ("404", 404), ("429", 429), ("500", 500)] {
-        let err = crate::transport::context::error_for_status_body(status, data);
+        let err = crate::transport::error_for_status_body(status, data);
         shown.push((name, format!("{err} {err:?}")));
     }
     shown

@@ -4,15 +4,14 @@
 //! endpoints: send a patient an SMS, email or NHS App message, send one message to many patients
 //! as a batch, poll delivery status, and write the message into the patient's record.
 //!
-//! The operations are generated at build time from `openapi.yaml` by progenitor ([`api`]); this
-//! crate adds auth ([`HeroClient`]), retries ([`RetryPolicy`]), one [`Error`] type, validation of
-//! what is sent ([`NhsNumber`], [`MessageText`], ...), forward-compatible enums and redaction of
-//! patient data.
+//! The operations are generated at build time from `openapi.yaml` by progenitor; this crate adds
+//! auth ([`HeroClient`]), retries ([`RetryPolicy`]), one [`Error`] type, validation of what is sent
+//! ([`NhsNumber`], [`MessageText`], ...), forward-compatible enums and redaction of patient data.
 //!
 //! Every operation's `send()` returns [`Result`]`<`[`Response`]`<T>>`: the decoded body (with status
-//! and headers) or one redacted [`Error`]. The steps a request goes through, from builder to value
-//! or error, are written once in [`transport`]. A send whose outcome is unknown is resolved with
-//! [`HeroClient::find_send`] ([`find`]).
+//! and headers) or one redacted [`Error`], which says whether a send went ([`WasSent`]). A send
+//! whose outcome is unknown is resolved with [`HeroClient::find_send`]. `use herohealth::prelude::*`
+//! brings in what most programs use.
 //!
 //! ```no_run
 //! use herohealth::{HeroClient, MessageType};
@@ -48,13 +47,14 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: generated at build time from `openapi.yaml` by progenitor: [`HeroClient`]'s
-//!   operations, their request builders (`api::builder`), the data types ([`types`]) and
-//!   `api::spec`, facts of the spec (the operation table) for code that must not copy them.
-//! - Handwritten: configuration ([`HeroClientBuilder`]), the request pipeline ([`transport`]),
-//!   [`Error`], [`RetryPolicy`], pagination ([`Paginate`]), waiters ([`WaitOptions`]),
-//!   checked values ([`validate`]), forward-compatible [`enums`], redaction ([`redact`]) and
-//!   the resolution of a send whose outcome is unknown ([`find`]).
+//! - Generated at build time from `openapi.yaml`: [`HeroClient`]'s operations, their request
+//!   builders ([`builder`]) and the data types ([`types`]).
+//! - Handwritten: configuration ([`HeroClientBuilder`]), [`Error`], [`RetryPolicy`], pagination
+//!   ([`Paginate`]), waiters ([`WaitOptions`]), checked values ([`NhsNumber`], [`ContactDetail`],
+//!   ...) and the rules across fields ([`check_send_message`]), forward-compatible enums
+//!   ([`DeliveryStatus`], ...), redaction ([`Sensitive`]) and the resolution of a send whose
+//!   outcome is unknown ([`HeroClient::find_send`], [`SendAttempt`]). Every item has one path, at
+//!   the crate's root (or in [`types`] and [`builder`]).
 //!
 //! # Stability
 //!
@@ -72,54 +72,85 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// The client generated from `openapi.yaml` (progenitor, builder style): [`HeroClient`] with one
-/// method per operation, request builders in `builder`, the data types in [`types`], and `spec`:
-/// facts of the spec (the operation table) that other code reads instead of copying.
+/// The client generated from `openapi.yaml` (progenitor, builder style), reshaped by `build.rs`:
+/// [`HeroClient`] with one method per operation, the request builders ([`builder`]), the data
+/// types ([`types`]) and `spec`, facts of the spec for code that must not copy them.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
-pub mod api {
+mod api {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
+mod attempt;
 mod auth;
 mod client;
-pub mod enums;
+mod clock;
+mod enums;
 mod error;
-pub mod find;
+mod find;
 #[doc(hidden)]
 pub mod fuzzing;
+mod mask;
 mod paginate;
 mod ranges;
 mod recipient;
-pub mod redact;
+mod redact;
 mod register;
 mod response;
 mod retry;
-pub mod transport;
-pub mod validate;
+mod rules;
+mod state;
+mod transport;
+mod validate;
 mod wait;
 
-pub use api::{HeroClient, types};
+/// Facts of `openapi.yaml` (the operation table, the enum-valued fields) for the crates of this
+/// workspace; not a stable API.
+#[doc(hidden)]
+pub use api::spec;
+pub use api::{HeroClient, builder, types};
+pub use attempt::SendAttempt;
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
 pub use client::{
-    ClientState, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
-    ENV_ENVIRONMENT, ENV_PRACTICE_GROUP_ID, ENV_TIMEOUT, Environment, HeroClientBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, ENV_PRACTICE_GROUP_ID,
+    ENV_TIMEOUT, HeroClientBuilder,
 };
+pub use clock::ClockOffset;
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
-    MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
+    MessageType, NullablePatientTitle, NullableWriteToRecordStatus, OPEN_ENUMS, PatientTitle,
+    TemplateLink, TemplateType, UnknownValue, UnknownVariant, WriteToRecordStatus,
 };
-pub use error::{Error, ErrorKind, Result};
-pub use find::{FindOptions, FoundSend, SendAttempt};
+pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
+pub use find::{FindOptions, FoundSend};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};
-pub use redact::Sensitive;
+pub use redact::{REDACTED, Sensitive};
 pub use register::Registration;
 /// The HTTP client this crate is built on (0.13), for [`HeroClientBuilder::configure_http`].
 pub use reqwest;
 pub use response::Response;
 pub use retry::RetryPolicy;
-pub use validate::{ContactDetail, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode};
+pub use rules::{check_batch_message, check_send_message};
+pub use state::{ENV_ENVIRONMENT, Environment};
+pub use validate::{
+    ContactDetail, IntoOptional, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode,
+};
 pub use wait::{BatchOutcome, Delivery, Recording, WaitOptions};
+
+/// What most programs use, in one import: `use herohealth::prelude::*;`.
+///
+/// ```
+/// use herohealth::prelude::*;
+/// # fn run(hero: HeroClient) {
+/// let _stream = hero.list_sent_messages().stream(); // `Paginate` is in scope
+/// # }
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Error, ErrorKind, FindOptions, FoundSend, HeroClient, MessageType, PageOptions, Paginate,
+        Result, WaitOptions, WasSent,
+    };
+}
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

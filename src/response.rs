@@ -23,11 +23,9 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
-    pub(crate) fn from_value(value: progenitor_client::ResponseValue<T>) -> Self {
-        let status = value.status();
-        let headers = value.headers().clone();
+    pub(crate) fn new(value: T, status: StatusCode, headers: HeaderMap) -> Self {
         Self {
-            value: value.into_inner(),
+            value,
             status,
             headers,
         }
@@ -48,9 +46,10 @@ impl<T> Response<T> {
         &self.headers
     }
 
-    /// Hero's request id (`x-request-id`, or the AWS ids), for a support ticket.
-    pub fn request_id(&self) -> Option<String> {
-        crate::transport::context::request_id(&self.headers)
+    /// Hero's request id (`x-request-id`, or the AWS ids), for a support ticket: the id itself
+    /// when it has an identifier's shape, else `…` (as [`crate::Error::request_id`]).
+    pub fn request_id(&self) -> Option<&str> {
+        request_id_of(&self.headers).map(crate::mask::id_or_mask)
     }
 }
 
@@ -78,4 +77,12 @@ impl<T: fmt::Debug> fmt::Debug for Response<T> {
             .field("value", &self.value)
             .finish()
     }
+}
+
+/// The request id header of an answer, as sent (mask it before showing it).
+pub(crate) fn request_id_of(headers: &HeaderMap) -> Option<&str> {
+    ["x-request-id", "x-amzn-requestid", "x-amz-cf-id"]
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v| v.to_str().ok())
 }

@@ -263,7 +263,7 @@ async fn waiters_return_how_a_message_ended() {
 /// nothing sent: for a program that refuses a whole list before its first send.
 #[test]
 fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
-    use herohealth::{BatchChannel, types, validate};
+    use herohealth::{BatchChannel, types};
     let sms_to_email: types::SendMessageRequest = types::SendMessageRequest::builder()
         .patient_id("98765")
         .message_type(MessageType::Sms)
@@ -271,7 +271,7 @@ fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
         .recipient_contact_detail("ada@example.org")
         .try_into()
         .unwrap();
-    let err = validate::check_send_message(&sms_to_email).unwrap_err();
+    let err = herohealth::check_send_message(&sms_to_email).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(
         err.to_string()
@@ -286,7 +286,7 @@ fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
         .recipient_contact_detail("ada@example.org")
         .try_into()
         .unwrap();
-    validate::check_send_message(&fine).unwrap();
+    herohealth::check_send_message(&fine).unwrap();
 
     let batch = |subject: Option<&str>| -> types::CreateBatchMessageRequest {
         types::CreateBatchMessageRequest::builder()
@@ -301,13 +301,13 @@ fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
             .try_into()
             .unwrap()
     };
-    let err = validate::check_batch_message(&batch(None)).unwrap_err();
+    let err = herohealth::check_batch_message(&batch(None)).unwrap_err();
     assert!(
         err.to_string()
             .contains("subject: is required when channel is EMAIL"),
         "{err}"
     );
-    validate::check_batch_message(&batch(Some("Flu jabs"))).unwrap();
+    herohealth::check_batch_message(&batch(Some("Flu jabs"))).unwrap();
     // Optional text takes a `String` too.
     let with_text: types::CreateBatchMessageRequest = types::CreateBatchMessageRequest::builder()
         .name("Flu clinic")

@@ -1,119 +1,296 @@
-//! `HeroClient::find_send` on herohealth-mock: sent, not sent, and ambiguous (two identical
-//! messages to one patient inside the window), with exclusions narrowing an ambiguous answer.
+//! `HeroClient::find_send` on herohealth-mock. `Sent` means "this candidate can be nothing else":
+//! the window is the attempt's own (start to deadline) on Hero's clock, read from its `Date`;
+//! another message to the patient on the channel around it makes the answer ambiguous; the
+//! client's own earlier sends are never candidates; contact details compare in one canonical form;
+//! and "not sent" comes only after the attempt can no longer be inside Hero.
 
 use std::time::Duration;
 
-use herohealth::{FindOptions, FoundSend, HeroClient, MessageType};
+use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, MessageType};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
-async fn send(hero: &HeroClient) -> herohealth::Result<String> {
+/// The recipient every send here names (the mock lists it as `+447700900123`).
+const TO: &str = "+447700900123";
+
+async fn send_to(hero: &HeroClient, to: &str) -> herohealth::Result<String> {
     let sent = hero
         .send_message()
         .body_map(|b| {
             b.patient_id("7")
                 .message_type(MessageType::Sms)
                 .message_string("Your results are ready")
-                .recipient_contact_detail("+447700900123")
+                .recipient_contact_detail(to)
         })
         .send()
         .await?;
     Ok(sent.message_id.clone())
 }
 
+async fn send(hero: &HeroClient) -> herohealth::Result<String> {
+    send_to(hero, TO).await
+}
+
+/// A client whose attempts may take 2 s: Hero can be carrying a send out until then.
+fn client(mock: &MockServer) -> HeroClient {
+    mock.client_builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
 fn quick() -> FindOptions {
     FindOptions::default()
-        .list_delay(Duration::from_millis(10))
+        .list_delay(Duration::from_millis(20))
         .looks(2)
 }
 
-#[tokio::test]
-async fn find_send_answers_sent_not_sent_and_ambiguous() {
-    let mock = MockServer::start().await;
-    let hero = mock.client();
-
-    // Processed, then the connection broke: sent, with the id the list shows.
+/// A send whose connection breaks after Hero processed it: outcome unknown.
+async fn lost_answer(mock: &MockServer, hero: &HeroClient) -> herohealth::Error {
     mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-    let err = send(&hero).await.unwrap_err();
+    let err = send(hero).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
+    err
+}
+
+/// A send whose connection breaks before Hero processed it: outcome unknown, and it did not go.
+async fn never_arrived(mock: &MockServer, hero: &HeroClient) -> herohealth::Error {
+    mock.inject(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(1));
+    let err = send(hero).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err:?}");
+    err
+}
+
+#[tokio::test]
+async fn a_processed_send_is_found_and_one_that_never_arrived_is_not() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    let err = lost_answer(&mock, &hero).await;
     let found = hero.find_send(&err, quick()).await.unwrap();
-    let FoundSend::Sent { message_id: first } = found else {
+    let FoundSend::Sent { message_id } = found else {
         panic!("{found:?}")
     };
+    assert_eq!(mock.sent_messages().len(), 1);
+    assert_eq!(mock.sent_messages()[0].id, message_id);
 
-    // A second identical message inside the window: ambiguous, unless the first is excluded.
     mock.clear_faults();
-    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-    let err = send(&hero).await.unwrap_err();
+    let err = never_arrived(&mock, &hero).await;
+    assert_eq!(
+        hero.find_send(&err, quick()).await.unwrap(),
+        FoundSend::NotSent
+    );
+
+    // An error that carries no send attempt is refused, not guessed.
+    let err = hero.get_message().id("404").send().await.unwrap_err();
+    assert_eq!(
+        hero.find_send(&err, quick()).await.unwrap_err().kind(),
+        ErrorKind::InvalidRequest
+    );
+}
+
+/// Issue 22 §1: a send that never reached Hero is not answered `Sent` with the id of a message
+/// someone else sent the patient a moment later (inside the old ±31 s window).
+#[tokio::test]
+async fn another_message_after_the_attempt_is_never_taken_for_it() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    // The client has read Hero's clock (any answer does), so the attempt carries the reading.
+    hero.list_templates().send().await.unwrap();
+    let err = never_arrived(&mock, &hero).await;
+    assert!(err.send_attempt().unwrap().clock().is_some());
+    // The practice (another system on the same group) messages the same patient, same channel,
+    // same number, 5 s after this attempt began: after its deadline (2 s).
+    mock.advance(Duration::from_secs(5));
+    let other = send(&mock.client()).await.unwrap();
+    let found = hero.find_send(&err, quick()).await.unwrap();
+    assert_eq!(found, FoundSend::NotSent, "never {other}");
+}
+
+/// Issue 22 §1: two messages to the patient on the channel around the window: a person decides.
+#[tokio::test]
+async fn another_message_around_the_window_makes_the_answer_ambiguous() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    // Someone else's message 5 s before the attempt, then ours, which went.
+    let other = send(&mock.client()).await.unwrap();
+    mock.advance(Duration::from_secs(5));
+    let err = lost_answer(&mock, &hero).await;
     let found = hero.find_send(&err, quick()).await.unwrap();
     let FoundSend::Ambiguous { message_ids } = &found else {
         panic!("{found:?}")
     };
-    assert_eq!(message_ids.len(), 2);
+    assert_eq!(message_ids.len(), 2, "{message_ids:?}");
+    assert!(message_ids.contains(&other));
+    // Told that the other one is known (a journal's), the answer is the one that is left.
     let found = hero
-        .find_send(&err, quick().exclude([first.clone()]))
+        .find_send(&err, quick().exclude([other.clone()]))
         .await
         .unwrap();
     assert!(
-        matches!(&found, FoundSend::Sent { message_id } if *message_id != first),
+        matches!(&found, FoundSend::Sent { message_id } if *message_id != other),
         "{found:?}"
     );
+}
 
-    // Refused before processing: nothing matches (the two earlier ones are known and excluded).
-    mock.clear_faults();
-    mock.inject(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(1));
-    let err = send(&hero).await.unwrap_err();
-    let known: Vec<String> = message_ids.clone();
-    let found = hero.find_send(&err, quick().exclude(known)).await.unwrap();
-    assert_eq!(found, FoundSend::NotSent);
-
-    // An error without a send attempt is refused, not guessed.
-    let err = hero.get_message().id("404").send().await.unwrap_err();
+/// Issue 22 §1: a message created before the attempt (on Hero's clock) is never it.
+#[tokio::test]
+async fn a_message_from_before_the_attempt_is_not_a_candidate() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    let other = send(&mock.client()).await.unwrap();
+    // 70 s on: outside the window and its guard band.
+    mock.advance(Duration::from_secs(70));
+    let err = never_arrived(&mock, &hero).await;
     assert_eq!(
-        hero.find_send(&err, quick()).await.unwrap_err().kind(),
-        herohealth::ErrorKind::InvalidRequest
+        hero.find_send(&err, quick()).await.unwrap(),
+        FoundSend::NotSent,
+        "never {other}"
     );
+}
+
+/// Issue 22 §1: the client's own earlier sends are excluded without being passed.
+#[tokio::test]
+async fn the_clients_own_sends_are_never_candidates() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    let mine = send(&hero).await.unwrap();
+    let err = lost_answer(&mock, &hero).await;
+    let found = hero.find_send(&err, quick()).await.unwrap();
+    assert!(
+        matches!(&found, FoundSend::Sent { message_id } if *message_id != mine),
+        "{found:?}"
+    );
+    // A client that does not know the first send sees two candidates.
+    let stranger = mock.client();
+    let found = stranger.find_send(&err, quick()).await.unwrap();
+    assert!(
+        matches!(&found, FoundSend::Ambiguous { message_ids } if message_ids.len() == 2),
+        "{found:?}"
+    );
+}
+
+/// Issue 22 §1: the window is on Hero's clock, read from its `Date`. Hero 5 minutes ahead: the
+/// old assumed 30 s of skew missed the send ("not sent": a duplicate); the measured offset finds it.
+#[tokio::test]
+async fn the_window_is_measured_on_heros_clock() {
+    let mock = MockServer::start().await;
+    mock.advance(Duration::from_secs(300));
+    let hero = client(&mock);
+    let err = lost_answer(&mock, &hero).await;
+    let found = hero.find_send(&err, quick()).await.unwrap();
+    assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
+    let offset = hero
+        .hero_clock()
+        .expect("read from the Date of Hero's answers");
+    assert!(
+        offset.lo() > chrono::Duration::seconds(299)
+            && offset.hi() < chrono::Duration::seconds(302),
+        "{offset:?}"
+    );
+}
+
+/// Issue 22 §1: every spelling `ContactDetail` accepts compares in one canonical form.
+#[tokio::test]
+async fn recipients_compare_in_one_canonical_form() {
+    for spelling in [
+        "+44 (0)7700 900123",
+        "0044 7700 900123",
+        "447700900123",
+        "07700 900123",
+        "+44-7700-900-123",
+    ] {
+        let mock = MockServer::start().await;
+        let hero = client(&mock);
+        mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
+        let err = send_to(&hero, spelling).await.unwrap_err();
+        let found = hero.find_send(&err, quick()).await.unwrap();
+        assert!(
+            matches!(found, FoundSend::Sent { .. }),
+            "{spelling}: {found:?}"
+        );
+    }
+}
+
+/// Issue 22 §2: "not sent" only once the attempt can no longer be inside Hero. A Hero that is
+/// slow (3 s) and finishes a request whose client gave up (at 2 s): looking before the attempt's
+/// deadline would say "not sent" and the patient would get it twice.
+#[tokio::test]
+async fn not_sent_waits_until_the_attempt_cannot_be_inside_hero() {
+    let mock = MockServer::builder()
+        .finish_abandoned(true)
+        .start()
+        .await
+        .unwrap();
+    // The client gives each attempt 4 s; the caller itself gives up on the call after 1 s (as a
+    // process that is killed would), while Hero takes 3 s and then sends it.
+    let hero = mock
+        .client_builder()
+        .timeout(Duration::from_secs(4))
+        .build()
+        .unwrap();
+    let body: herohealth::types::SendMessageRequest =
+        herohealth::types::SendMessageRequest::builder()
+            .patient_id("7")
+            .message_type(MessageType::Sms)
+            .message_string("Your results are ready")
+            .recipient_contact_detail(TO)
+            .try_into()
+            .unwrap();
+    let attempt = hero.start_attempt(&body);
+    assert_eq!(
+        attempt.deadline() - attempt.started(),
+        chrono::Duration::seconds(4) + chrono::Duration::seconds(60),
+        "the client's default policy retries within 60 s"
+    );
+    let once = hero.with_retry_policy(herohealth::RetryPolicy::disabled());
+    let attempt = once.start_attempt(&body);
+    assert_eq!(
+        attempt.deadline() - attempt.started(),
+        chrono::Duration::seconds(4)
+    );
+    mock.inject(FaultRule::new("send_message", Fault::Latency(Duration::from_secs(3))).nth(1));
+    let gave_up = tokio::time::timeout(
+        Duration::from_secs(1),
+        once.send_message().body(body).send(),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller gave up first");
+    assert_eq!(mock.sent_messages().len(), 0, "not yet");
+    let found = once.find_attempt(&attempt, quick()).await.unwrap();
+    assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
+    assert_eq!(mock.sent_messages().len(), 1);
 }
 
 #[tokio::test]
 async fn a_message_hero_lists_late_is_found_by_looking_again() {
-    // Hero lists a new message 30 s after it is created. The first look finds nothing; then the
-    // mock's clock moves on past the delay, and the next look finds it.
+    // Hero lists a new message 3.5 s after it is created; the attempt's deadline is 2 s after it
+    // began. Looks at its deadline + 0.5 s, + 1 s, ... miss it; the last ones find it.
     let mock = MockServer::builder()
-        .list_delay(Duration::from_secs(30))
+        .list_delay(Duration::from_millis(3_500))
         .start()
         .await
         .unwrap();
-    let hero = mock.client();
-    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-    let err = send(&hero).await.unwrap_err();
-    assert!(err.outcome_unknown(), "{err:?}");
+    let hero = client(&mock);
+    let err = lost_answer(&mock, &hero).await;
     let options = FindOptions::default()
-        .list_delay(Duration::from_millis(100))
-        .looks(50);
-    let time_passes = async {
-        while mock.calls("list_sent_messages") == 0 {
-            tokio::task::yield_now().await;
-        }
-        mock.advance(Duration::from_secs(31));
-    };
-    let (found, ()) = tokio::join!(hero.find_send(&err, options), time_passes);
-    let found = found.unwrap();
+        .list_delay(Duration::from_millis(500))
+        .looks(5);
+    let found = hero.find_send(&err, options).await.unwrap();
     assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
-    assert!(mock.calls("list_sent_messages") >= 2, "it looked again");
+    assert!(mock.calls("list_sent_messages") >= 5, "it looked again");
 }
 
 #[tokio::test]
 async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
     // Listed only an hour after: with one look, "not sent" although it went. This is why the
-    // defaults look 3 times 10 s apart, and why the README says to widen them where it matters.
+    // defaults look 3 times 10 s apart after the attempt's deadline, and why the README says to
+    // widen them where it matters.
     let mock = MockServer::builder()
         .list_delay(Duration::from_secs(3600))
         .start()
         .await
         .unwrap();
-    let hero = mock.client();
-    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-    let err = send(&hero).await.unwrap_err();
+    let hero = client(&mock);
+    let err = lost_answer(&mock, &hero).await;
     let found = hero.find_send(&err, quick().looks(1)).await.unwrap();
     assert_eq!(found, FoundSend::NotSent);
     assert_eq!(mock.processed("send_message"), 1, "yet it was processed");

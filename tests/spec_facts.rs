@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use herohealth::api::spec::OPERATIONS;
+use herohealth::spec::OPERATIONS;
 use serde_yaml::Value;
 
 fn spec() -> Value {

@@ -158,7 +158,26 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             print_one(f, BATCH, batch)
         }
         BatchCmd::Send { id } => {
-            hero.send_batch_message().id(id.as_str()).send().await?;
+            hero.send_batch_message()
+                .id(id.as_str())
+                .send()
+                .await
+                .map_err(|e| {
+                    let failure = Failure::from(e);
+                    match failure.code {
+                        // The command that finds this batch, with its id.
+                        Exit::OutcomeUnknown | Exit::Accepted => Failure {
+                            hint: Some(exit::look_first(
+                                failure.code == Exit::Accepted,
+                                &format!(
+                                    "hero batch get {id} (its status shows whether it was sent)"
+                                ),
+                            )),
+                            ..failure
+                        },
+                        _ => failure,
+                    }
+                })?;
             print_one(
                 f,
                 BATCH,

@@ -114,9 +114,21 @@ pub(crate) fn look_first(accepted: bool, command: &str) -> String {
     let lead = if accepted {
         "Hero accepted it, so it was sent: do not send it again"
     } else {
-        "the message may have been sent: do not send it again before looking"
+        "it may have been sent: do not send it again before looking"
     };
     format!("{lead}; look for it with: {command}")
+}
+
+/// The command that finds what a send of `operation` may have made: a message by its patient,
+/// a batch by the list of batches not sent yet, or the batch itself.
+fn finder(operation: Option<&str>) -> &'static str {
+    match operation {
+        Some("create_batch_message") => {
+            "hero batch list --status CREATED (a new batch with your name, not sent yet)"
+        }
+        Some("send_batch_message") => "hero batch get ID (its status shows whether it was sent)",
+        _ => "hero sent list --patient-id ...",
+    }
 }
 
 impl From<Error> for Failure {
@@ -124,12 +136,12 @@ impl From<Error> for Failure {
         let (code, hint) = if e.accepted() {
             (
                 Exit::Accepted,
-                Some(look_first(true, "hero sent list --patient-id ...")),
+                Some(look_first(true, finder(e.operation()))),
             )
         } else if e.outcome_unknown() {
             (
                 Exit::OutcomeUnknown,
-                Some(look_first(false, "hero sent list --patient-id ...")),
+                Some(look_first(false, finder(e.operation()))),
             )
         } else {
             match e.kind() {

@@ -53,6 +53,7 @@ pub struct MockConfig {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) list_delay: Duration,
+    pub(crate) finish_abandoned: bool,
 }
 
 impl Default for MockConfig {
@@ -83,6 +84,7 @@ impl Default for MockConfig {
             faults: Vec::new(),
             rate_limit: None,
             list_delay: Duration::ZERO,
+            finish_abandoned: false,
         }
     }
 }
@@ -233,6 +235,27 @@ impl MockConfig {
         self
     }
 
+    /// Finish a request whose client has gone (it timed out, or its process was killed) instead
+    /// of dropping it: as a Node or queue-backed service does, the message is sent although no
+    /// one reads the answer. The default (`false`) drops a request whose client went before its
+    /// handler ran, as a server that cancels on disconnect does. Test both: a client must never
+    /// conclude "not sent" while a request of its may still be finished.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .finish_abandoned(true)
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// # let _ = mock; }
+    /// ```
+    pub fn finish_abandoned(mut self, finish: bool) -> Self {
+        self.finish_abandoned = finish;
+        self
+    }
+
     pub(crate) fn outcome_for(&self, contact: &str) -> Outcome {
         self.outcomes
             .get(contact)
@@ -265,6 +288,7 @@ impl std::fmt::Debug for MockConfig {
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)
             .field("list_delay", &self.list_delay)
+            .field("finish_abandoned", &self.finish_abandoned)
             .finish()
     }
 }

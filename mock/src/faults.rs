@@ -233,17 +233,9 @@ impl Faults {
 
 /// Replaces every string value of an enum-valued field with `FUTURE_VALUE`.
 pub(crate) fn unknown_enums(v: &mut serde_json::Value) {
-    const ENUM_FIELDS: [&str; 9] = [
-        "status",
-        "response",
-        "channel",
-        "enrichment_status",
-        "message_type",
-        "title",
-        "link",
-        "type",
-        "write_to_record_status",
-    ];
+    // Derived by herohealth's build.rs from openapi.yaml: every property whose schema is one of
+    // the forward-compatible enums.
+    use herohealth::spec::ENUM_FIELDS;
     match v {
         serde_json::Value::Object(map) => {
             for (k, item) in map.iter_mut() {

@@ -16,7 +16,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use herohealth::api::spec::OPERATIONS;
+use herohealth::spec::OPERATIONS;
 use serde_json::{Value, json};
 
 use crate::{
@@ -86,6 +86,21 @@ pub(crate) async fn gate(
     let fault = app.faults.next_call(operation);
     entry.fault = fault.as_ref().map(|f| format!("{f:?}"));
     entry.processed = fault.as_ref().is_none_or(Fault::processes);
+    if app.config.finish_abandoned {
+        // Hero finishes what it started: the handler runs to its end on its own task, whether or
+        // not the client is still there to read the answer.
+        let task_app = app.clone();
+        let task = tokio::spawn(async move {
+            let resp = match fault {
+                None => next.run(req).await,
+                Some(fault) => apply(fault, req, next, &conn).await,
+            };
+            answered(&task_app, entry, resp, &conn)
+        });
+        return task
+            .await
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
     // A client that gives up (its timeout during a latency fault) drops this future: the
     // request is journaled all the same, with status 0, so `calls()` counts it.
     let mut unanswered = Unanswered {
@@ -118,14 +133,23 @@ impl Drop for Unanswered<'_> {
 }
 
 /// Journals `entry` with the status of `resp` (0 when the connection was reset instead), and
-/// gives `resp` back.
-fn answered(app: &App, entry: JournalEntry, resp: Response, conn: &ConnHandle) -> Response {
+/// gives `resp` back with its `Date` on the mock's clock (Hero's `Date` and its `created_at` come
+/// from one clock, which is what a client measures Hero's clock by).
+fn answered(app: &App, entry: JournalEntry, mut resp: Response, conn: &ConnHandle) -> Response {
     let status = if conn.was_reset() {
         0
     } else {
         resp.status().as_u16()
     };
     app.journal.record(entry, status);
+    let date = app
+        .clock
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(date) = HeaderValue::from_str(&date) {
+        resp.headers_mut().insert(header::DATE, date);
+    }
     resp
 }
 

@@ -61,6 +61,11 @@ struct Args {
     /// was created (sent); by id at once.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     list_delay: u64,
+
+    /// Finish a request whose client has gone (timed out or killed) instead of dropping it, as a
+    /// Node or queue-backed service does: the message is sent although no one reads the answer.
+    #[arg(long)]
+    finish_abandoned: bool,
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -85,6 +90,7 @@ async fn main() -> std::io::Result<()> {
         .default_page_size(args.default_page_size)
         .max_page_size(args.max_page_size)
         .list_delay(std::time::Duration::from_millis(args.list_delay))
+        .finish_abandoned(args.finish_abandoned)
         .count_mode(if args.count == "page" {
             CountMode::Page
         } else {

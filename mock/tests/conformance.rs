@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use herohealth::api::spec::OPERATIONS;
+use herohealth::spec::OPERATIONS;
 use herohealth_mock::MockServer;
 use serde_json::{Value, json};
 

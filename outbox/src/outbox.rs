@@ -7,7 +7,6 @@ use std::{
     time::Duration,
 };
 
-use chrono::Utc;
 use futures::{StreamExt, stream::FuturesUnordered};
 use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, RetryPolicy, SendAttempt};
 
@@ -407,15 +406,22 @@ impl<J: Journal> Outbox<J> {
     ) -> Result<(u64, Option<u64>, Sent), JournalError> {
         let (index, line) = (entry.index, entry.row.line());
         self.pace.acquire().await;
-        let started = Utc::now();
-        let attempt = entry.row.attempt(started, started);
-        self.transition(index, Status::Pending, RowState::InFlight { attempt })
-            .await?;
-        let result = sender
-            .send_message()
-            .body_map(|b| entry.row.body(b))
-            .send()
-            .await;
+        let request = entry
+            .row
+            .request()
+            .map_err(|e| JournalError::Storage(format!("a journal row is no longer valid: {e}")))?;
+        // Its deadline is the start plus the sender's timeout: until then Hero may be carrying it
+        // out, whatever happens to this process.
+        let attempt = sender.start_attempt(&request);
+        self.transition(
+            index,
+            Status::Pending,
+            RowState::InFlight {
+                attempt: attempt.clone(),
+            },
+        )
+        .await?;
+        let result = sender.send_message().body(request).send().await;
         let (to, outcome) = match result {
             Ok(sent) => {
                 if let Some(rate) = self.pace.success() {
@@ -425,10 +431,7 @@ impl<J: Journal> Outbox<J> {
                 (RowState::Sent { message_id }, Sent::Final(Status::Sent))
             }
             Err(e) if e.may_have_been_sent() => {
-                let attempt = e
-                    .send_attempt()
-                    .cloned()
-                    .unwrap_or_else(|| entry.row.attempt(started, Utc::now()));
+                let attempt = e.send_attempt().cloned().unwrap_or(attempt);
                 (
                     RowState::Unknown {
                         attempt,

@@ -139,27 +139,25 @@ impl Row {
         Ok(self)
     }
 
-    /// herohealth's rules across a message's fields (`herohealth::validate::check_send_message`,
-    /// the check `.send()` makes before sending) on this row, with nothing sent: a row that
-    /// breaks one is refused with the rest of its file, not failed mid-run.
+    /// herohealth's rules across a message's fields (`herohealth::check_send_message`, the check
+    /// `.send()` makes before sending) on this row, with nothing sent: a row that breaks one is
+    /// refused with the rest of its file, not failed mid-run.
     fn check_across(&self) -> Result<(), InvalidRow> {
-        let body: herohealth::types::SendMessageRequest = self
-            .body(herohealth::types::SendMessageRequest::builder())
-            .try_into()
-            .map_err(|e: herohealth::types::error::ConversionError| {
-                InvalidRow::new("record", e.to_string())
-            })?;
-        herohealth::validate::check_send_message(&body).map_err(|e| {
-            let text = e.to_string();
+        let request = self.request()?;
+        herohealth::check_send_message(&request).map_err(|e| {
+            let refusal = e.refusal().expect("a rule across fields names its field");
             // The request's fields a row fills, by the CSV column that fills them.
-            let (field, column) = [("recipient_contact_detail", "to"), ("send_at", "send_at")]
-                .into_iter()
-                .find(|(field, _)| text.contains(&format!("{field}: ")))
-                .unwrap_or(("", "record"));
-            let reason = text
-                .split_once(&format!("{field}: "))
-                .map_or(text.as_str(), |(_, rule)| rule);
-            InvalidRow::new(column, reason.to_owned())
+            let column = match refusal.field() {
+                "recipient_contact_detail" => "to",
+                "send_at" => "send_at",
+                "snomed_code" => "snomed_code",
+                "snomed_term" => "snomed_term",
+                "patient_id" => "patient_id",
+                "message_string" => "text",
+                "message_type" => "type",
+                _ => "record",
+            };
+            InvalidRow::new(column, refusal.rule())
         })
     }
 
@@ -203,47 +201,27 @@ impl Row {
         &self.message_type
     }
 
-    /// The fields of the request this row sends, as `herohealth` builds it.
-    pub(crate) fn body(
-        &self,
-        b: herohealth::types::builder::SendMessageRequest,
-    ) -> herohealth::types::builder::SendMessageRequest {
-        let to = self
-            .to
-            .as_deref()
-            .and_then(|c| ContactDetail::parse(c).ok());
-        let code = self
-            .snomed_code
-            .as_deref()
-            .and_then(|c| SnomedCode::parse(c).ok());
-        b.patient_id(self.patient_id.as_str())
+    /// The request this row sends, typed: what `send_message` sends, what a
+    /// [`herohealth::SendAttempt`] is made from. Every value was checked when the row was made.
+    pub fn request(&self) -> Result<herohealth::types::SendMessageRequest, InvalidRow> {
+        let mut b = herohealth::types::SendMessageRequest::builder()
+            .patient_id(self.patient_id.as_str())
             .message_type(self.message_type.clone())
             .message_string(self.text.as_str())
             .write_to_record(self.write_to_record)
             .snomed_term(self.snomed_term.clone())
-            .send_at(self.send_at)
-            .recipient_contact_detail(to)
-            .snomed_code(code)
-    }
-
-    /// The fingerprint `herohealth::HeroClient::find_attempt` looks for, for an attempt from
-    /// `started` to `ended`.
-    pub(crate) fn attempt(
-        &self,
-        started: DateTime<Utc>,
-        ended: DateTime<Utc>,
-    ) -> herohealth::SendAttempt {
-        let json = serde_json::json!({
-            "operation": "send_message",
-            "started": started,
-            "ended": ended,
-            "patient_id": self.patient_id,
-            "message_type": self.message_type,
-            "recipient": self.to,
-            "send_at": self.send_at,
-            "snomed_code": self.snomed_code,
-        });
-        serde_json::from_value(json).expect("a send attempt built from a checked row")
+            .send_at(self.send_at);
+        if let Some(to) = &self.to {
+            b = b.recipient_contact_detail(to.as_str());
+        }
+        if let Some(code) = &self.snomed_code {
+            b = b.snomed_code(code.as_str());
+        }
+        // Every value was checked when the row was made; the message names the field only.
+        b.try_into()
+            .map_err(|e: herohealth::types::error::ConversionError| {
+                InvalidRow::new("record", e.to_string())
+            })
     }
 }
 
@@ -423,7 +401,7 @@ fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow
     let message_type: MessageType = cell(1)
         .ok_or_else(|| InvalidRow::new("type", "must not be empty"))?
         .parse()
-        .map_err(|e: herohealth::enums::UnknownVariant| InvalidRow::new("type", e.to_string()))?;
+        .map_err(|e: herohealth::UnknownVariant| InvalidRow::new("type", e.to_string()))?;
     let mut row = Row::new(cell(0).unwrap_or(""), message_type, cell(2).unwrap_or(""))?;
     if let Some(to) = cell(3) {
         row = row.contact(to)?;

@@ -252,15 +252,18 @@ async fn a_resume_resolves_rows_left_in_flight_before_sending_anything_new() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.db");
     let input = input(4);
+    // What the crashed process recorded before writing each request: the attempt, with its
+    // deadline (its start plus the client's timeout, here 2 s).
     let attempt = |patient: &str| -> SendAttempt {
-        serde_json::from_value(serde_json::json!({
-            "operation": "send_message",
-            "started": chrono::Utc::now() - chrono::Duration::seconds(1),
-            "ended": chrono::Utc::now(),
-            "patient_id": patient,
-            "message_type": "sms",
-        }))
-        .unwrap()
+        let body: herohealth::types::SendMessageRequest =
+            herohealth::types::SendMessageRequest::builder()
+                .patient_id(patient)
+                .message_type(MessageType::Sms)
+                .message_string("Your results are ready")
+                .try_into()
+                .unwrap();
+        let started = chrono::Utc::now();
+        SendAttempt::new(&body, started, started + chrono::Duration::seconds(2))
     };
     {
         let mut journal = SqliteJournal::open(&path).unwrap();
@@ -320,7 +323,7 @@ async fn a_resume_resolves_rows_left_in_flight_before_sending_anything_new() {
             to_resolve: 3
         }
     );
-    // The three resolutions come before any send: row 0 found, rows 1 and 2 not.
+    // The three resolutions (in any order) come before any send: row 0 found, rows 1 and 2 not.
     let rows: Vec<(u64, Status)> = events
         .iter()
         .filter_map(|e| match e {
@@ -328,8 +331,10 @@ async fn a_resume_resolves_rows_left_in_flight_before_sending_anything_new() {
             _ => None,
         })
         .collect();
+    let mut resolved = rows[..3].to_vec();
+    resolved.sort_by_key(|(index, _)| *index);
     assert_eq!(
-        rows[..3],
+        resolved,
         [
             (0, Status::Sent),
             (1, Status::Pending),

@@ -1,37 +1,27 @@
-//! Bounded reading of response bodies: a success body is capped at [`MAX_RESPONSE_BYTES`], a send's
-//! success body is read in full here (so that a broken answer is known to follow an accepted send).
+//! Bounded reading of response bodies: a success body is read whole up to
+//! [`MAX_RESPONSE_BYTES`], an error body up to [`ERROR_BODY_LIMIT`].
 
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use reqwest::{StatusCode, header::HeaderMap};
 
-use super::context::{AttemptFailure, classify_transport};
-use crate::error::ErrorKind;
+use super::failure;
+use crate::error::{Error, ErrorKind};
 
 /// The most of a success body the client reads; a larger one fails with `ErrorKind::Decode`.
-pub(crate) const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
-/// The error a body stream ends with past [`MAX_RESPONSE_BYTES`].
-#[derive(Debug, thiserror::Error)]
-#[error("the response body is larger than {MAX_RESPONSE_BYTES} bytes")]
-pub(crate) struct BodyTooLarge;
-
-/// A response builder with `resp`'s status, version and headers.
-pub(crate) fn same_head(resp: &reqwest::Response) -> http::response::Builder {
-    let mut builder = http::Response::builder()
-        .status(resp.status())
-        .version(resp.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = resp.headers().clone();
-    }
-    builder
-}
+/// The most of an error body the client reads.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// Reads at most `limit` bytes of `resp`'s body; the flag says whether there was more.
-pub(crate) async fn read_at_most(
+async fn read_at_most(
     resp: &mut reqwest::Response,
     limit: usize,
 ) -> reqwest::Result<(Bytes, bool)> {
-    let mut body = BytesMut::new();
+    let mut body = BytesMut::with_capacity(
+        resp.content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit)),
+    );
     while let Some(chunk) = resp.chunk().await? {
         let room = limit - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -42,59 +32,43 @@ pub(crate) async fn read_at_most(
     Ok((body.freeze(), false))
 }
 
-/// Bounds a success body: refused up front when its `Content-Length` is too large, cut off with
-/// [`BodyTooLarge`] when a body without one grows too large.
-pub(crate) fn limit_body(resp: reqwest::Response) -> Result<reqwest::Response, AttemptFailure> {
-    match resp.content_length() {
-        Some(len) if len > MAX_RESPONSE_BYTES => Err(AttemptFailure::new(
-            ErrorKind::Decode,
-            BodyTooLarge.to_string(),
-            false,
-        )),
-        // hyper holds a body to its Content-Length.
-        Some(_) => Ok(resp),
-        None => {
-            let builder = same_head(&resp);
-            let mut seen = 0u64;
-            let body = resp.bytes_stream().map(move |chunk| {
-                let chunk = chunk?;
-                seen += chunk.len() as u64;
-                if seen > MAX_RESPONSE_BYTES {
-                    return Err(Box::new(BodyTooLarge) as Box<dyn std::error::Error + Send + Sync>);
-                }
-                Ok(chunk)
-            });
-            let rebuilt = builder
-                .body(reqwest::Body::wrap_stream(body))
-                .expect("status, version and headers come from a valid response");
-            Ok(reqwest::Response::from(rebuilt))
-        }
-    }
-}
-
-/// Reads a send's success body (at most [`MAX_RESPONSE_BYTES`]) and returns an equivalent
-/// response; a body that cannot be read is a failure of a send Hero accepted.
-pub(crate) async fn read_send_body(
+/// A success response's status, headers and whole body (at most [`MAX_RESPONSE_BYTES`]); a body
+/// that is too large, or that breaks off, is an error (the caller says whether the send went).
+pub(crate) async fn read_success(
     mut resp: reqwest::Response,
-) -> Result<reqwest::Response, AttemptFailure> {
-    let too_large = || AttemptFailure::accepted(ErrorKind::Decode, BodyTooLarge.to_string());
+) -> (StatusCode, HeaderMap, crate::Result<Bytes>) {
+    let status = resp.status();
+    let headers = std::mem::take(resp.headers_mut());
+    let too_large = || {
+        Error::new(
+            ErrorKind::Decode,
+            format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes"),
+        )
+    };
     if resp
         .content_length()
-        .is_some_and(|len| len > MAX_RESPONSE_BYTES)
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
     {
-        return Err(too_large());
+        return (status, headers, Err(too_large()));
     }
-    match read_at_most(&mut resp, MAX_RESPONSE_BYTES as usize).await {
+    let read = match read_at_most(&mut resp, MAX_RESPONSE_BYTES).await {
         Ok((_, true)) => Err(too_large()),
-        Ok((body, false)) => {
-            let rebuilt = same_head(&resp)
-                .body(body)
-                .expect("status, version and headers come from a valid response");
-            Ok(reqwest::Response::from(rebuilt))
-        }
+        Ok((body, false)) => Ok(body),
         Err(e) => {
-            let (kind, message) = classify_transport(&e.without_url());
-            Err(AttemptFailure::accepted(kind, message))
+            let (kind, message) = failure::classify(&e);
+            Err(Error::new(kind, message))
         }
-    }
+    };
+    (status, headers, read)
+}
+
+/// An error response's headers and body (at most [`ERROR_BODY_LIMIT`]; a body cut at the limit
+/// is kept for a masked excerpt); `None` when the body broke off.
+pub(crate) async fn read_error(mut resp: reqwest::Response) -> (HeaderMap, Option<Bytes>) {
+    let headers = std::mem::take(resp.headers_mut());
+    let body = read_at_most(&mut resp, ERROR_BODY_LIMIT)
+        .await
+        .ok()
+        .map(|(b, _)| b);
+    (headers, body)
 }

@@ -1,175 +1,421 @@
-//! The request pipeline: every generated operation goes through here, one way, from the builder
-//! to a decoded value or an [`Error`](crate::Error).
+//! The executor: every operation's `send()` ends here, and runs one way, from the request
+//! progenitor built to a decoded value or one [`Error`].
 //!
 //! # The life of one request
 //!
 //! `hero.send_message().body_map(|b| ...).send().await`:
 //!
-//! 1. **Builder.** The generated builder (`api::builder::SendMessage`) collects the parameters and
-//!    the body; each setter converts its value with `TryInto` into a checked type
-//!    ([`crate::validate`]), keeping the first failure.
-//! 2. **`send()`** is ours, added to every builder by `build.rs`: it runs the generated request
-//!    (`send_raw()`) inside `context::call`, which keeps a per-call record (attempts, the
-//!    request's method and body, the time window) in a task-local.
-//! 3. **Generated `send_raw()`** turns a failed setter into `InvalidRequest`, builds the URL, the
-//!    JSON body and the `reqwest::Request`, then calls the hooks below.
-//! 4. **`pre`**: cross-field rules (`crate::validate::rules`); a refusal sends nothing. Removes
-//!    progenitor's `api-version` header and sets the two auth headers (`crate::auth`).
-//! 5. **`exec`**: sends under the retry policy (`crate::retry`), logging each attempt without URL,
-//!    headers or body. A success body is bounded (`body`); a send's success body is read here,
-//!    where a broken answer means "Hero accepted it". An error response's body is read (bounded)
-//!    and kept in the response's extensions as a `context::ResponseContext`; a transport failure
-//!    becomes a `context::AttemptFailure` on a placeholder response (a `reqwest::Error` cannot carry it).
-//! 6. **Generated status match**: 200 is decoded by progenitor; anything else is handed back raw.
-//! 7. **`context::call`** turns what came back into the crate's result: a decoded value becomes a
-//!    [`Response`](crate::Response); everything else becomes one [`Error`](crate::Error), with the
-//!    JSON path of a decode failure (serde_path_to_error over the call's own type), a masked
-//!    excerpt ([`crate::redact`]), the attempts, and whether a send was accepted or its outcome is
-//!    unknown. This is the only place an outcome becomes an `Error`.
+//! 1. **Builder** (generated): the setters convert each value into its checked type
+//!    (`crate::validate`), keeping the first failure.
+//! 2. **`into_request()`** (progenitor's own code, cut by `build.rs`): the URL, the query, the
+//!    JSON body and the `reqwest::Request`, returned with the typed body.
+//! 3. **[`execute`]**, straight through:
+//!    - a setter's failure, or a rule across fields broken by the typed body
+//!      (`crate::rules::Body`), is an [`ErrorKind::InvalidRequest`] naming the field: nothing is
+//!      sent;
+//!    - the auth headers (`crate::auth`) and the attempt's timeout are set;
+//!    - the retry loop (`crate::retry`) writes the request, reads Hero's clock from each answer's
+//!      `Date` (`crate::clock`), and logs each attempt without URL, headers or body;
+//!    - a success body is read within its cap ([`body`]) and decoded with the operation's type
+//!      (the JSON path of a failure); an error status's body is read within its cap and decoded
+//!      as Hero's error body; a transport failure is classified in the crate's own words
+//!      ([`failure`]);
+//!    - the one [`Error`] is built, with whether a send went ([`crate::WasSent`]) and, for a
+//!      send that may have gone, the [`crate::SendAttempt`] `find_send` looks for.
 //!
-//! The writer and the reader of the side channel (steps 5 and 7) live together in `context`.
-//! The one import cycle left runs through the generated module: progenitor's `with_inner_type` makes
-//! the generated client name `ClientState`, and the handwritten layer names the generated types.
+//! Per-call state is a local ([`Call`]) passed by `&mut`. Nothing calls back into the generated
+//! code.
 
 pub(crate) mod body;
-pub(crate) mod context;
+pub(crate) mod failure;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use chrono::{DateTime, Utc};
+use reqwest::{StatusCode, header::HeaderMap};
+use serde::de::DeserializeOwned;
 
 use crate::{
-    api::HeroClient,
-    client::ClientState,
+    api::{spec::Operation, types::ApiError},
+    error::{Error, ErrorKind, Refusal, WasSent},
+    mask::{json_path, mask_body, serde_message},
+    response::{Response, request_id_of},
     retry::{self, Verdict},
-};
-use body::{limit_body, read_send_body};
-use context::{
-    AttemptFailure, classify_transport, failure_response, record, retry_after, with_context,
+    rules::Body,
+    state::ClientState,
 };
 
-impl ClientHooks<ClientState> for HeroClient {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
-            crate::validate::rules::check_body(info.operation_id, body, chrono::Utc::now())
-                .map_err(progenitor_client::Error::InvalidRequest)?;
+/// What one call went through, kept as a local of [`execute`].
+#[derive(Debug)]
+struct Call {
+    /// Requests written (0 when nothing was sent).
+    attempts: u32,
+    /// Just before the first attempt was written.
+    started: DateTime<Utc>,
+    /// Just before the last attempt was written.
+    last_started: DateTime<Utc>,
+    /// When the last attempt ended (an answer's head read, or a failure).
+    ended: DateTime<Utc>,
+    /// Retries stopped because Hero asked for a wait longer than the policy allows.
+    wait_too_long: bool,
+}
+
+/// How the last attempt ended.
+enum Answer {
+    Response(reqwest::Response),
+    Failed(reqwest::Error),
+}
+
+/// Runs one operation's request (see the module docs): every builder's `send()` is this call.
+pub(crate) async fn execute<T: 'static, B: Body>(
+    http: &reqwest::Client,
+    state: &ClientState,
+    op: &'static Operation,
+    built: Result<(reqwest::Request, B), progenitor_client::Error>,
+    decode: fn(&[u8]) -> crate::Result<T>,
+) -> crate::Result<Response<T>> {
+    let (mut request, body) = built.map_err(|e| builder_error(e).with_operation(op.id))?;
+    body.check(Utc::now())
+        .map_err(|r| Error::refused(r).with_operation(op.id))?;
+    state.credentials.apply(request.headers_mut());
+    *request.timeout_mut() = Some(state.timeout);
+
+    let now = Utc::now();
+    let mut call = Call {
+        attempts: 0,
+        started: now,
+        last_started: now,
+        ended: now,
+        wait_too_long: false,
+    };
+    let answer = attempts(http, state, op, request, &mut call).await;
+    let changes_state = op.changes_state();
+    let (err, answered) = match answer {
+        Answer::Response(resp) if resp.status().is_success() => {
+            let status = resp.status();
+            let sent = if changes_state {
+                WasSent::Accepted
+            } else {
+                WasSent::NotSent
+            };
+            if !op.success.contains(&status.as_u16()) {
+                let err = Error::new(
+                    ErrorKind::UnexpectedStatus,
+                    "a success status the API description does not list for this operation",
+                )
+                .with_status(status)
+                .with_request_id(request_id_of(resp.headers()));
+                (err.with_sent(sent), true)
+            } else {
+                let (status, headers, read) = body::read_success(resp).await;
+                match read.and_then(|bytes| decode(&bytes)) {
+                    Ok(value) => {
+                        // A send's id is this client's own: find_send never mistakes it for
+                        // another send's.
+                        if let Some(sent) = (&value as &dyn std::any::Any)
+                            .downcast_ref::<crate::api::types::SendMessageResponse>(
+                        ) {
+                            state.own_sends.remember(&sent.message_id);
+                        }
+                        return Ok(Response::new(value, status, headers));
+                    }
+                    Err(err) => {
+                        let err = err
+                            .with_status(status)
+                            .with_request_id(request_id_of(&headers));
+                        (err.with_sent(sent), true)
+                    }
+                }
+            }
         }
-        let headers = request.headers_mut();
-        headers.remove("api-version");
-        self.inner().credentials.apply(headers);
-        Ok(())
+        Answer::Response(resp) => {
+            let status = resp.status();
+            let sent = if changes_state && !refused(op, status) {
+                WasSent::MayHaveArrived
+            } else {
+                WasSent::NotSent
+            };
+            let (headers, read) = body::read_error(resp).await;
+            let mut err = from_status(status, &headers, read.as_deref());
+            if call.wait_too_long {
+                err = err.with_message(
+                    "Hero asked to wait longer than the retry policy allows, so it was not retried",
+                );
+            }
+            (err.with_sent(sent), true)
+        }
+        Answer::Failed(e) => {
+            let (kind, message) = failure::classify(&e);
+            let sent = if changes_state && !failure::never_written(&e) {
+                WasSent::MayHaveArrived
+            } else {
+                WasSent::NotSent
+            };
+            tracing::debug!(
+                operation = op.id,
+                attempt = call.attempts,
+                ?kind,
+                ?sent,
+                "hero request failed"
+            );
+            (Error::new(kind, message).with_sent(sent), false)
+        }
+    };
+    let err = err.with_operation(op.id).with_attempts(call.attempts);
+    let attempt = if err.may_have_been_sent() {
+        let deadline = call.last_started
+            + chrono::Duration::from_std(state.timeout).unwrap_or(chrono::Duration::MAX);
+        body.attempt(call.started, deadline).map(|a| {
+            let a = a.with_clock(state.clock.offset());
+            if answered {
+                a.answered_at(call.ended)
+            } else {
+                a.failed_at(call.ended)
+            }
+        })
+    } else {
+        None
+    };
+    Err(err.with_send_attempt(attempt))
+}
+
+/// Whether an error status means Hero did not carry a send out: a status the spec lists for the
+/// operation that means a refusal (400, 401, 403, 404, 422), or 429 (Hero's rate limit, which the
+/// retry rules count as not carried out). Anything else may follow processing (5xx, 3xx, 408,
+/// 409, a status the spec does not list).
+fn refused(op: &Operation, status: StatusCode) -> bool {
+    let s = status.as_u16();
+    s == 429 || (matches!(s, 400 | 401 | 403 | 404 | 422) && op.statuses.contains(&s))
+}
+
+/// The retry loop: writes the request until an attempt ends in a way the policy does not retry.
+async fn attempts(
+    http: &reqwest::Client,
+    state: &ClientState,
+    op: &Operation,
+    request: reqwest::Request,
+    call: &mut Call,
+) -> Answer {
+    let policy = &state.retry;
+    let idempotent = !op.changes_state();
+    let first = Instant::now();
+    let mut pending = request;
+    loop {
+        call.attempts += 1;
+        let attempt = call.attempts;
+        // Keep a copy for the next attempt (bodies here are always buffered JSON).
+        let spare = if attempt < policy.get_max_attempts() {
+            pending.try_clone()
+        } else {
+            None
+        };
+        let sent_at = Utc::now();
+        if attempt == 1 {
+            call.started = sent_at;
+        }
+        call.last_started = sent_at;
+        let result = http.execute(pending).await;
+        call.ended = Utc::now();
+        let (verdict, retry_after, status) = match &result {
+            Ok(resp) => {
+                state.clock.observe(resp.headers(), sent_at, call.ended);
+                let status = resp.status();
+                let verdict = if status.is_success() {
+                    Verdict::Return
+                } else {
+                    retry::after_status(idempotent, status.as_u16())
+                };
+                (verdict, retry_after(resp.headers()), Some(status.as_u16()))
+            }
+            Err(e) => (retry::after_error(idempotent, e), None, None),
+        };
+        tracing::debug!(
+            operation = op.id,
+            method = op.method,
+            attempt,
+            status,
+            "hero request attempt"
+        );
+        if verdict == Verdict::Retry
+            && let Some(spare) = spare
+        {
+            let delay = policy.delay(attempt, retry_after);
+            if first.elapsed().saturating_add(delay) < policy.get_total_deadline() {
+                tracing::info!(
+                    operation = op.id,
+                    attempt,
+                    status,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "retrying hero request"
+                );
+                tokio::time::sleep(delay).await;
+                pending = spare;
+                continue;
+            }
+            call.wait_too_long = retry_after.is_some_and(|d| d >= policy.get_total_deadline());
+        }
+        return match result {
+            Ok(resp) => Answer::Response(resp),
+            Err(e) => Answer::Failed(e),
+        };
+    }
+}
+
+/// A setter's or a body builder's failure: the field and rule it names.
+fn builder_error(e: progenitor_client::Error) -> Error {
+    match e {
+        progenitor_client::Error::InvalidRequest(text) => {
+            Error::refused(Refusal::from_builder_text(&text))
+        }
+        // `RequestBuilder::build` failed: a URL or header the builder could not make.
+        _ => Error::refused(Refusal::new(
+            "request",
+            "could not be built (a value does not fit in a URL or header)",
+        )),
+    }
+}
+
+/// An error status, with Hero's body decoded (or masked) when it was read whole.
+fn from_status(status: StatusCode, headers: &HeaderMap, body: Option<&[u8]>) -> Error {
+    let mut err = Error::new(Error::kind_of_status(status.as_u16()), String::new())
+        .without_message()
+        .with_status(status)
+        .with_request_id(request_id_of(headers))
+        .with_retry_after(retry_after(headers));
+    if let Some(body) = body.filter(|b| !b.is_empty()) {
+        err = match serde_json::from_slice::<ApiError>(body) {
+            Ok(api) => err.with_api_error(api),
+            Err(_) => err.with_excerpt(mask_body(body)),
+        };
+    }
+    err
+}
+
+/// Decodes a success body as `T`: one pass of serde_json; only a body that does not decode is
+/// read again, to name the JSON path (masked) and serde's message (masked).
+pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> crate::Result<T> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let detail = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => format!("at {}: {}", json_path(e.path()), serde_message(e.inner())),
+        Ok(_) => match de.end() {
+            Err(e) => format!("after the value: {}", serde_message(&e)),
+            Ok(()) => "the body did not decode".to_owned(),
+        },
+    };
+    Err(Error::new(ErrorKind::Decode, detail).with_excerpt(mask_body(bytes)))
+}
+
+/// An operation whose success has no body: whatever came is ignored.
+pub(crate) fn decode_empty(_: &[u8]) -> crate::Result<()> {
+    Ok(())
+}
+
+/// The error an error status with `body` becomes (for the fuzz target, which reaches this path
+/// without a server).
+pub(crate) fn error_for_status_body(status: u16, body: &[u8]) -> Error {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    from_status(status, &HeaderMap::new(), Some(body)).with_operation("send_message")
+}
+
+/// `Retry-After` as a duration: delta-seconds or an HTTP date. Any value parses without
+/// overflow (`18446744073709551615` seconds is a long wait, not a panic); a date in the past is
+/// no wait.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(method: &'static str, statuses: &'static [u16]) -> Operation {
+        Operation {
+            id: "x",
+            method,
+            path: "/x",
+            paged: false,
+            response: "()",
+            success: &[200],
+            statuses,
+        }
     }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let policy = &self.inner().retry;
-        let operation = info.operation_id;
-        let method = request.method().clone();
-        let idempotent = method == reqwest::Method::GET || method == reqwest::Method::HEAD;
-        let started = Instant::now();
-        record(|r| r.start(&request));
-        let mut pending = Some(request);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let Some(current) = pending.take() else {
-                unreachable!("a request is kept for every attempt that is started")
-            };
-            let mut current = current;
-            if let Some(timeout) = self.inner().attempt_timeout {
-                *current.timeout_mut() = Some(timeout);
-            }
-            // Keep a copy for the next attempt (bodies here are always buffered JSON).
-            let spare = if attempt < policy.get_max_attempts() {
-                current.try_clone()
-            } else {
-                None
-            };
-            let result = self.client().execute(current).await;
-            record(|r| r.attempted(attempt));
-            let (verdict, retry_after, status) = match &result {
-                Ok(resp) if resp.status().is_success() => {
-                    (Verdict::Return, None, Some(resp.status()))
-                }
-                Ok(resp) => (
-                    retry::after_status(idempotent, resp.status().as_u16()),
-                    retry_after(resp.headers()),
-                    Some(resp.status()),
-                ),
-                Err(e) => (retry::after_error(idempotent, e), None, None),
-            };
-            let status_code = status.map(|s| s.as_u16());
-            tracing::debug!(operation, %method, attempt, status = status_code, "hero request attempt");
-
-            if verdict == Verdict::Retry
-                && let Some(spare) = spare
-            {
-                let delay = policy.delay(attempt, retry_after);
-                if started.elapsed() + delay < policy.get_total_deadline() {
-                    tracing::info!(
-                        operation,
-                        attempt,
-                        status = status_code,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying hero request"
-                    );
-                    tokio::time::sleep(delay).await;
-                    pending = Some(spare);
-                    continue;
-                }
-            }
-            let outcome_unknown = verdict == Verdict::OutcomeUnknown;
-            return match result {
-                // A send's success body is read here, where the method is known: if the
-                // connection breaks now, Hero has accepted the send and the caller must not resend.
-                Ok(resp) if resp.status().is_success() && !idempotent => {
-                    let resp_status = resp.status();
-                    Ok(match read_send_body(resp).await {
-                        Ok(resp) => resp,
-                        Err(failure) => failure_response(AttemptFailure {
-                            operation,
-                            attempts: attempt,
-                            status: Some(resp_status),
-                            ..failure
-                        }),
-                    })
-                }
-                Ok(resp) if resp.status().is_success() => match limit_body(resp) {
-                    Ok(resp) => Ok(resp),
-                    Err(failure) => Ok(failure_response(AttemptFailure {
-                        operation,
-                        attempts: attempt,
-                        ..failure
-                    })),
-                },
-                Ok(resp) => Ok(with_context(resp, operation, attempt, outcome_unknown).await),
-                Err(e) => {
-                    let (kind, message) = classify_transport(&e.without_url());
-                    tracing::debug!(
-                        operation,
-                        attempt,
-                        ?kind,
-                        outcome_unknown,
-                        "hero request failed"
-                    );
-                    Ok(failure_response(AttemptFailure {
-                        kind,
-                        message,
-                        operation,
-                        attempts: attempt,
-                        outcome_unknown,
-                        accepted: false,
-                        status: None,
-                    }))
-                }
-            };
+    #[test]
+    fn only_statuses_that_mean_not_processed_count_as_refused() {
+        let send = op("POST", &[200, 400, 401, 403, 404, 429, 500]);
+        for s in [400, 401, 403, 404, 429] {
+            assert!(refused(&send, StatusCode::from_u16(s).unwrap()), "{s}");
         }
+        for s in [
+            301, 307, 308, 408, 409, 410, 413, 418, 422, 500, 502, 503, 504, 599,
+        ] {
+            assert!(!refused(&send, StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        // A refusal status the spec does not list for the operation may follow processing.
+        let narrow = op("POST", &[200, 401]);
+        assert!(!refused(&narrow, StatusCode::BAD_REQUEST));
+        assert!(refused(&narrow, StatusCode::UNAUTHORIZED));
+        assert!(refused(&narrow, StatusCode::TOO_MANY_REQUESTS));
+        let listed = op("POST", &[200, 422]);
+        assert!(refused(&listed, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+
+    #[test]
+    fn retry_after_never_overflows() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "18446744073709551615".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(u64::MAX)));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap(),
+        );
+        assert!(retry_after(&h).unwrap() > Duration::from_secs(200 * 365 * 86_400));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "Thu, 01 Jan 1970 00:00:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_names_its_path_not_its_values() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Page {
+            data: Vec<Row>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Row {
+            count: u32,
+        }
+        let err = decode_json::<Page>(br#"{"data":[{"count":1},{"count":"Ada"}]}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("$.data[1].count"), "{shown}");
+        assert!(!shown.contains("Ada"), "{shown}");
+        let err = decode_json::<Row>(br#"{"count":1} trailing"#).unwrap_err();
+        assert!(err.to_string().contains("after the value"), "{err}");
+        assert!(decode_json::<Row>(br#"{"count":1}"#).is_ok());
     }
 }

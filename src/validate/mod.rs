@@ -11,14 +11,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::redact::REDACTED;
 
-pub(crate) mod rules;
-
 /// A value for an optional checked request field: the value itself, `None`/`Some(value)`, or text
 /// to check (`&str`, `String`; `Some("text")` is not taken, so that `Some(text.parse()?)` infers), so that `.snomed_code("1240751000000100")` works as
 /// `.patient_id("98765")` does. A bad text fails the request with an error naming the field.
 ///
 /// ```
-/// use herohealth::{SnomedCode, validate::IntoOptional};
+/// use herohealth::{IntoOptional, SnomedCode};
 /// assert!(IntoOptional::<SnomedCode>::into_optional("1240751000000100").unwrap().is_some());
 /// assert!(IntoOptional::<SnomedCode>::into_optional(None::<SnomedCode>).unwrap().is_none());
 /// assert!(IntoOptional::<SnomedCode>::into_optional("12").is_err());
@@ -40,25 +38,25 @@ impl<T> IntoOptional<T> for Option<T> {
 /// Implements [`IntoOptional`] for a checked type: the value, text, and optional text.
 macro_rules! into_optional {
     ($($ty:ty),+) => {$(
-        impl IntoOptional<$ty> for $ty {
+        impl $crate::validate::IntoOptional<$ty> for $ty {
             type Error = std::convert::Infallible;
             fn into_optional(self) -> Result<Option<$ty>, std::convert::Infallible> {
                 Ok(Some(self))
             }
         }
-        impl IntoOptional<$ty> for &str {
+        impl $crate::validate::IntoOptional<$ty> for &str {
             type Error = <$ty as TryFrom<&'static str>>::Error;
             fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
                 self.parse().map(Some)
             }
         }
-        impl IntoOptional<$ty> for String {
+        impl $crate::validate::IntoOptional<$ty> for String {
             type Error = <$ty as TryFrom<&'static str>>::Error;
             fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
                 self.parse().map(Some)
             }
         }
-        impl IntoOptional<$ty> for &String {
+        impl $crate::validate::IntoOptional<$ty> for &String {
             type Error = <$ty as TryFrom<&'static str>>::Error;
             fn into_optional(self) -> Result<Option<$ty>, <$ty as TryFrom<&'static str>>::Error> {
                 self.parse().map(Some)
@@ -68,6 +66,8 @@ macro_rules! into_optional {
 }
 
 into_optional!(PatientId, NhsNumber, MessageText, ContactDetail, SnomedCode);
+// The forward-compatible enums get theirs where build.rs generates them (`$OUT_DIR/enums.rs`).
+pub(crate) use into_optional;
 
 /// Optional text fields (`.snomed_term("...")`, `.subject("...")`) take text as it comes, as
 /// the required ones do; `None` and `Some(text)` still work.
@@ -101,18 +101,6 @@ impl IntoOptional<crate::redact::Sensitive> for String {
         Ok(Some(self.into()))
     }
 }
-into_optional!(
-    crate::enums::MessageType,
-    crate::enums::BatchChannel,
-    crate::enums::DeliveryStatus,
-    crate::enums::WriteToRecordStatus,
-    crate::enums::EnrichmentStatus,
-    crate::enums::BatchSendStatus,
-    crate::enums::BatchMessageStatus,
-    crate::enums::PatientTitle,
-    crate::enums::TemplateLink,
-    crate::enums::TemplateType
-);
 
 /// Why a value was refused. Its `Display` names the rule, never the value.
 ///
@@ -154,50 +142,6 @@ impl From<crate::types::error::ConversionError> for crate::Error {
     fn from(e: crate::types::error::ConversionError) -> Self {
         crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
     }
-}
-
-/// Checks a message you built against the rules across its fields that `.send()` checks before
-/// anything is sent (an sms goes to a phone number and an email to an email address, a fallback
-/// type needs its contact, `send_at` is not in the past): the very same check, with nothing sent.
-/// For a program that refuses a whole list before its first send (as `herohealth-outbox` does).
-/// The error is the one `.send()` would give: [`crate::ErrorKind::InvalidRequest`], naming the
-/// field, never the value.
-///
-/// ```
-/// use herohealth::{MessageType, types, validate::check_send_message};
-/// let body: types::SendMessageRequest = types::SendMessageRequest::builder()
-///     .patient_id("98765")
-///     .message_type(MessageType::Sms)
-///     .message_string("Your results are ready")
-///     .recipient_contact_detail("ada@example.org")
-///     .try_into()?;
-/// let err = check_send_message(&body).unwrap_err();
-/// assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
-/// assert!(err.to_string().contains("recipient_contact_detail: must be a phone number"), "{err}");
-/// assert!(!err.to_string().contains("ada@"));
-/// # Ok::<(), herohealth::Error>(())
-/// ```
-pub fn check_send_message(body: &crate::types::SendMessageRequest) -> Result<(), crate::Error> {
-    check_rules("send_message", body)
-}
-
-/// As [`check_send_message`], for a batch (an email batch needs a subject; a batch needs
-/// recipients).
-pub fn check_batch_message(
-    body: &crate::types::CreateBatchMessageRequest,
-) -> Result<(), crate::Error> {
-    check_rules("create_batch_message", body)
-}
-
-fn check_rules(operation: &str, body: &impl Serialize) -> Result<(), crate::Error> {
-    let json = serde_json::to_vec(body).map_err(|_| {
-        crate::Error::new(
-            crate::ErrorKind::InvalidRequest,
-            "request body: cannot be checked against the rules across fields",
-        )
-    })?;
-    rules::check_body(operation, &json, chrono::Utc::now())
-        .map_err(|rule| crate::Error::new(crate::ErrorKind::InvalidRequest, rule))
 }
 
 impl InvalidValue {
@@ -482,8 +426,61 @@ impl ContactDetail {
         }
         Ok(Self(s.to_owned()))
     }
+
+    /// The one form every spelling of the same address or UK number compares equal in: an email
+    /// in lower case; a phone number as `+` and its digits, with a UK number in international
+    /// form whichever way it was written (`07700 900123`, `+44 (0)7700 900123`,
+    /// `0044 7700 900123`, `447700900123` and `+44-7700-900-123` are all `+447700900123`).
+    ///
+    /// ```
+    /// use herohealth::ContactDetail;
+    /// let forms = ["07700 900123", "+44 (0)7700 900123", "0044 7700 900123", "447700900123", "+44-7700-900-123"];
+    /// for f in forms {
+    ///     assert_eq!(ContactDetail::parse(f)?.canonical(), "+447700900123");
+    /// }
+    /// assert_eq!(ContactDetail::parse("Ada@Example.ORG")?.canonical(), "ada@example.org");
+    /// # Ok::<(), herohealth::InvalidValue>(())
+    /// ```
+    pub fn canonical(&self) -> String {
+        canonical_contact(&self.0)
+    }
+
+    /// Whether it is an email address (else a phone number).
+    pub fn is_email(&self) -> bool {
+        self.0.contains('@')
+    }
 }
 validated_string!(ContactDetail, redacted = true);
+
+/// [`ContactDetail::canonical`] of any text (Hero's `recipient_contact_detail` as listed, which
+/// was never parsed).
+pub(crate) fn canonical_contact(text: &str) -> String {
+    let text = text.trim();
+    if text.contains('@') {
+        return text.to_lowercase();
+    }
+    let plus = text.starts_with('+');
+    // A `(0)` after the country code is the trunk prefix, written but never dialled.
+    let text = text.replace("(0)", "");
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("44{rest}")
+    } else if digits.starts_with("44") && digits.len() == 12 {
+        digits
+    } else {
+        return digits;
+    };
+    // `+44 0 7700...`: the trunk 0 written after the country code.
+    let international = match international.strip_prefix("440") {
+        Some(rest) => format!("44{rest}"),
+        None => international,
+    };
+    format!("+{international}")
+}
 
 /// A SNOMED CT concept id: 6 to 18 digits, no leading zero, and a valid Verhoeff check digit.
 ///

@@ -1,5 +1,5 @@
 //! The mock's routes: one handler per operation of the generated operation table
-//! (`herohealth::api::spec::OPERATIONS`, from `openapi.yaml`), each behind the gate
+//! (`herohealth::spec::OPERATIONS`, from `openapi.yaml`), each behind the gate
 //! (`crate::gate`), one module per resource; plus `GET /__mock/journal` (a group's own entries). Shared here: the
 //! practice group's store and Hero's pagination.
 
@@ -19,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{MethodFilter, MethodRouter, get, on},
 };
-use herohealth::api::spec::{OPERATIONS, Operation};
+use herohealth::spec::{OPERATIONS, Operation};
 use serde_json::json;
 
 use crate::{

@@ -22,15 +22,15 @@ impl<J: Journal> Outbox<J> {
                 _ => Vec::new(),
             })
             .collect();
-        let now = Utc::now();
-        // A crash: the request may have been written at any time since it went in flight. The
-        // widened attempt is kept (a row goes back to pending only from unknown, so its send
-        // stays counted).
+        // A crash (or a worker that stopped): the request was written just after the row went in
+        // flight, and Hero may carry it out until the attempt's deadline, which the attempt
+        // recorded; the lookup waits that out. (A row goes back to pending only from unknown, so
+        // its send stays counted.)
         let mut entries = entries;
         for e in &mut entries {
             if let RowState::InFlight { attempt } = &e.state {
                 let to = RowState::Unknown {
-                    attempt: e.row.attempt(attempt.started(), now),
+                    attempt: attempt.clone(),
                     accepted: false,
                 };
                 self.transition(e.index, Status::InFlight, to.clone())

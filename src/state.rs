@@ -1,0 +1,116 @@
+//! What every call of one client reads: [`ClientState`] (credentials, retry policy, the time an
+//! attempt may take, Hero's clock as last read).
+
+use std::{
+    collections::{HashSet, VecDeque},
+    fmt,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use crate::{RetryPolicy, auth::Credentials, clock::HeroClock, error::Error};
+
+/// The per-client state behind [`crate::HeroClient`] (progenitor's inner type). Its `Debug`
+/// shows no secret.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientState {
+    pub(crate) credentials: Credentials,
+    pub(crate) retry: RetryPolicy,
+    /// The most one attempt may take (the builder's timeout, or [`crate::HeroClient::with_timeout`]).
+    pub(crate) timeout: Duration,
+    /// The environment the client was built for.
+    pub(crate) environment: Environment,
+    /// Hero's clock, read from the `Date` of its answers; shared by the client's clones.
+    pub(crate) clock: HeroClock,
+    /// The message ids of this client's own sends; shared by its clones.
+    pub(crate) own_sends: OwnSends,
+}
+
+/// The message ids this client's sends got (from Hero's answers, and from `find_send`'s `Sent`):
+/// `find_send` never takes one of them for another send. The latest [`OwnSends::KEEP`] are kept.
+#[derive(Clone, Default)]
+pub(crate) struct OwnSends(Arc<Mutex<Ids>>);
+
+#[derive(Default)]
+struct Ids {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl OwnSends {
+    /// How many ids are kept (the oldest go first).
+    pub(crate) const KEEP: usize = 10_000;
+
+    pub(crate) fn remember(&self, id: &str) {
+        let mut ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if ids.set.insert(id.to_owned()) {
+            ids.order.push_back(id.to_owned());
+            if ids.order.len() > Self::KEEP
+                && let Some(old) = ids.order.pop_front()
+            {
+                ids.set.remove(&old);
+            }
+        }
+    }
+
+    pub(crate) fn ids(&self) -> HashSet<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).set.clone()
+    }
+}
+
+impl fmt::Debug for OwnSends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.lock().map(|ids| ids.order.len()).unwrap_or(0);
+        write!(f, "OwnSends({n} ids)")
+    }
+}
+
+/// Environment variable naming the environment: `production` or `staging`.
+pub const ENV_ENVIRONMENT: &str = "HERO_ENVIRONMENT";
+/// Which Hero server the client talks to.
+///
+/// ```
+/// use herohealth::Environment;
+/// assert_eq!(Environment::Staging.base_url(), "https://api.staging.htech.app");
+/// assert_eq!("production".parse::<Environment>().unwrap(), Environment::Production);
+/// assert_eq!(Environment::Custom("http://127.0.0.1:4010".into()).base_url(), "http://127.0.0.1:4010");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api.herohealth.net`: real patients.
+    Production,
+    /// `https://api.staging.htech.app`: test data only, with its own API keys.
+    Staging,
+    /// Any base URL, e.g. a local `herohealth-mock`. `http://` is allowed only for a loopback host.
+    Custom(String),
+}
+
+impl Environment {
+    /// Production's base URL.
+    pub const PRODUCTION_URL: &'static str = "https://api.herohealth.net";
+    /// Staging's base URL.
+    pub const STAGING_URL: &'static str = "https://api.staging.htech.app";
+
+    /// The base URL as given (before checks).
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => Self::PRODUCTION_URL,
+            Environment::Staging => Self::STAGING_URL,
+            Environment::Custom(url) => url,
+        }
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = Error;
+    /// `production` (or `prod`) or `staging`, in any case.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "production" | "prod" => Ok(Environment::Production),
+            "staging" => Ok(Environment::Staging),
+            _ => Err(Error::config(format!(
+                "{ENV_ENVIRONMENT} must be `production` (or `prod`) or `staging`"
+            ))),
+        }
+    }
+}
