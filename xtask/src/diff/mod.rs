@@ -219,8 +219,10 @@ fn tighter(key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
         (_, None) => false,
         (None, Some(_)) => true,
         (Some(x), Some(y)) => match key {
-            "maxLength" | "maxItems" | "maximum" | "exclusiveMaximum" => y < x,
-            "minLength" | "minItems" | "minimum" | "exclusiveMinimum" => y > x,
+            "maxLength" | "maxItems" | "maxContains" | "maxProperties" | "maximum"
+            | "exclusiveMaximum" => y < x,
+            "minLength" | "minItems" | "minContains" | "minProperties" | "minimum"
+            | "exclusiveMinimum" => y > x,
             _ => false,
         },
     }
@@ -366,7 +368,9 @@ impl<'a> Differ<'a> {
 
     fn security(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
         let (a, b) = (effective(self.old, o, true), effective(self.new, n, true));
-        if a == b {
+        // The same schemes by meaning (some renamed), or by name (a scheme itself changed: that
+        // is reported once, at the scheme).
+        if a == b || effective(self.old, o, false) == effective(self.new, n, false) {
             return;
         }
         let show_sec = |doc: &Value, op: &Value| {

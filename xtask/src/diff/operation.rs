@@ -269,27 +269,14 @@ impl Differ<'_> {
                     .as_ref()
                     .and_then(|x| Self::media(&x["content"], None))
                     .map(|m| essence(&m));
-                for m in ka.difference(&kb) {
+                self.media_changes(&bloc, &ka, &kb, |m| {
                     let (class, note) = match &sent {
                         Some(s) if s != m => (Class::Info, " (our client does not send it)"),
                         Some(_) => (Class::Breaking, " (our client sends it)"),
                         None => (Class::Breaking, ""),
                     };
-                    self.push(
-                        class,
-                        &bloc,
-                        Fact::Removed(format!("media type `{m}`")),
-                        note,
-                    );
-                }
-                for m in kb.difference(&ka) {
-                    self.push(
-                        Class::Info,
-                        &bloc,
-                        Fact::Added(format!("media type `{m}`")),
-                        "",
-                    );
-                }
+                    (class, note.to_owned())
+                });
                 let (ma, mb) = (
                     Self::media(&a["content"], sent.as_deref()),
                     Self::media(&b["content"], sent.as_deref()),
@@ -418,30 +405,52 @@ impl Differ<'_> {
         let (ka, kb) = (essences(&a["content"]), essences(&b["content"]));
         let json_left: Vec<&String> = kb.iter().filter(|m| is_json(m)).collect();
         let wildcard = kb.iter().any(|m| m == "*/*" || m == "application/*");
-        for m in ka.difference(&kb) {
-            let (class, note) = match () {
-                _ if !success => (Class::Info, String::new()),
-                _ if ours_reads == Some(false) => {
-                    (Class::Info, " (our client reads no body)".to_owned())
-                }
-                _ if !is_json(m) => (Class::Info, String::new()),
-                _ if !json_left.is_empty() => (
-                    Class::Info,
-                    format!(
-                        " (our client reads {} as JSON)",
-                        json_left
-                            .iter()
-                            .map(|x| format!("`{x}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+        self.media_changes(loc, &ka, &kb, |m| match () {
+            _ if !success => (Class::Info, String::new()),
+            _ if ours_reads == Some(false) => {
+                (Class::Info, " (our client reads no body)".to_owned())
+            }
+            _ if !is_json(m) => (Class::Info, String::new()),
+            _ if !json_left.is_empty() => (
+                Class::Info,
+                format!(
+                    " (our client reads {} as JSON)",
+                    json_left
+                        .iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                _ if wildcard => (
-                    Class::Warning,
-                    " (the body may no longer be JSON)".to_owned(),
-                ),
-                _ => (Class::Breaking, " (our client reads JSON only)".to_owned()),
-            };
+            ),
+            _ if wildcard => (
+                Class::Warning,
+                " (the body may no longer be JSON)".to_owned(),
+            ),
+            _ => (Class::Breaking, " (our client reads JSON only)".to_owned()),
+        });
+    }
+
+    /// Media types removed and added (by essence), judged by `judge`; one change when one
+    /// replaces another.
+    fn media_changes(
+        &mut self,
+        loc: &str,
+        ka: &BTreeSet<String>,
+        kb: &BTreeSet<String>,
+        judge: impl Fn(&String) -> (Class, String),
+    ) {
+        if let (Some(from), Some(to)) = (one(ka.difference(kb)), one(kb.difference(ka))) {
+            let (class, note) = judge(&from);
+            let fact = Fact::Changed(
+                "the media type".into(),
+                format!("`{from}`"),
+                format!("`{to}`"),
+            );
+            self.push(class, loc, fact, &note);
+            return;
+        }
+        for m in ka.difference(kb) {
+            let (class, note) = judge(m);
             self.push(
                 class,
                 loc,
@@ -449,7 +458,7 @@ impl Differ<'_> {
                 &note,
             );
         }
-        for m in kb.difference(&ka) {
+        for m in kb.difference(ka) {
             self.push(
                 Class::Info,
                 loc,
@@ -542,6 +551,14 @@ pub(super) fn essence(media: &str) -> String {
 /// Whether our decoder reads a media type (an essence): JSON, under any `+json` name.
 pub(super) fn is_json(essence: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
+}
+
+/// The only item of `items`, if there is exactly one.
+fn one<'a>(mut items: impl Iterator<Item = &'a String>) -> Option<String> {
+    match (items.next(), items.next()) {
+        (Some(x), None) => Some(x.clone()),
+        _ => None,
+    }
 }
 
 /// The essences of a `content` map's media types.

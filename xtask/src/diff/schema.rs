@@ -99,7 +99,9 @@ impl Differ<'_> {
             }
         };
         let text = std::mem::take(&mut self.text);
-        if a.types != b.types {
+        // Alternatives on one side only carry their own types: `variants` judges that.
+        let alternatives = |n: &Norm| n.types.is_empty() && n.variants.is_some();
+        if a.types != b.types && !alternatives(a) && !alternatives(b) {
             // What our client sends (a request) or reads (a response): openapi.yaml's types, else
             // Hero's old ones.
             let ours_types = ours.map_or(&a.types, |o| &o.types);
@@ -454,11 +456,17 @@ impl Differ<'_> {
             if x == y {
                 continue;
             }
-            let ours_same = self.ours.zip(ours).is_some_and(|(doc, o)| m(doc, o) == y);
+            let ours_same =
+                y.is_some() && self.ours.zip(ours).is_some_and(|(doc, o)| m(doc, o) == y);
             let annotation = key.starts_with("content");
             let (class, note) = match (dir, &x, &y) {
                 _ if ours_same => (Class::Info, " (openapi.yaml already has it)"),
-                (_, _, _) if annotation => (Class::Warning, " (Hero reads the text another way)"),
+                (Dir::Request, _, _) if annotation => {
+                    (Class::Warning, " (Hero reads the text another way)")
+                }
+                (Dir::Response, _, _) if annotation => {
+                    (Class::Warning, " (Hero writes the text another way)")
+                }
                 (Dir::Response, _, _) => (Class::Info, " (our types do not read it)"),
                 (Dir::Request, _, None) => (Class::Info, ""),
                 (Dir::Request, None, Some(_)) => {
