@@ -173,7 +173,7 @@ fn response_values_and_requiredness() {
             ),
             (
                 "                required: [message_id]\n",
-                "                required: [message_id, link]\n",
+                "                required: [link]\n",
             ),
             (
                 "              required: [patient_id, message_type]\n",
@@ -181,10 +181,11 @@ fn response_values_and_requiredness() {
             ),
         ],
         &[],
-        "info     POST /v1/messages/send request body message_type: Hero changed it from required to optional\n\
+        "breaking POST /v1/messages/send response 200 message_id: Hero changed it from required to optional (our client requires it)\n\
+         info     POST /v1/messages/send request body message_type: Hero changed it from required to optional\n\
          info     POST /v1/messages/send response 200 link: Hero changed it from optional to required\n\
          info     POST /v1/messages/send response 200 link: Hero removed enum value `booking`\n\
-         0 breaking, 0 warning, 3 info; 0 touch our corrections\n",
+         1 breaking, 0 warning, 3 info; 0 touch our corrections\n",
         &[(
             "              required: [patient_id, message_type]\n",
             "              required: [message_type, patient_id, patient_id]\n",
@@ -674,6 +675,53 @@ fn response_headers() {
 }
 
 #[test]
+fn response_header_requiredness_and_type() {
+    let required = "          description: Ok\n          headers:\n            X-Rate-Limit: {required: true, schema: {type: integer}}\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [message_id]\n";
+    let plain = "          description: Ok\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [message_id]\n";
+    pair(
+        &[(plain, required)],
+        &[(
+            "X-Rate-Limit: {required: true, schema: {type: integer}}",
+            "X-Rate-Limit: {schema: {type: string}}",
+        )],
+        &[(plain, required)],
+        "breaking POST /v1/messages/send response 200 header X-Rate-Limit: Hero changed it from required to optional (our client requires it)\n\
+         breaking POST /v1/messages/send response 200 header X-Rate-Limit: Hero changed the type from integer to string\n\
+         2 breaking, 0 warning, 0 info; 0 touch our corrections\n",
+        &[(
+            "X-Rate-Limit: {required: true, schema: {type: integer}}",
+            "X-RATE-LIMIT: {required: true, schema: {type: integer, description: Per minute}}",
+        )],
+    );
+}
+
+#[test]
+fn a_media_type_without_a_schema() {
+    let schema = "              schema:\n                type: object\n                required: [message_id]\n                properties:\n                  message_id: {type: string}\n                  link: {type: string, enum: [no_link, booking]}\n";
+    pair(
+        &[],
+        &[(schema, "              x-no-schema: true\n")],
+        &[],
+        "warning  POST /v1/messages/send response 200: Hero changed the type from object to any\n\
+         0 breaking, 1 warning, 0 info; 0 touch our corrections\n",
+        &[],
+    );
+    let empty = [(schema, "              schema: {}\n")];
+    assert_eq!(
+        diff(
+            &empty,
+            &[(
+                "              schema: {}\n",
+                "              x-no-schema: true\n"
+            )],
+            &[]
+        ),
+        NOTHING,
+        "an empty schema and no schema both mean any body"
+    );
+}
+
+#[test]
 fn deprecation_with_a_sunset() {
     pair(
         &[],
@@ -725,6 +773,51 @@ fn request_bodies_and_parameters() {
                 "components:\n  parameters:\n    PageSize: {name: page_size, in: query, schema: {type: integer}}\n  requestBodies:\n    Send:\n      required: true\n      content:\n        application/json:\n          schema:\n            type: object\n            required: [patient_id, message_type]\n            properties:\n              patient_id: {type: string}\n              message_type: {type: string, enum: [sms, email]}\n  schemas:\n",
             ),
         ],
+    );
+}
+
+#[test]
+fn request_bodies_and_parameters_added_and_removed() {
+    let list = "      operationId: listSentMessages\n";
+    let body = "      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {type: object}\n";
+    let with_body = format!("{list}{body}");
+    assert_eq!(
+        diff(
+            &[],
+            &[
+                (
+                    "  /v2/sent_messages:\n",
+                    "  /v2/sent_messages:\n    parameters:\n      - {name: practice, in: query, required: true, schema: {type: string}}\n"
+                ),
+                (list, &with_body),
+                (PATIENT_ID, ""),
+            ],
+            &[]
+        ),
+        "breaking GET /v2/sent_messages parameter query practice: Hero added a required parameter\n\
+         breaking GET /v2/sent_messages request body: Hero added a required request body\n\
+         warning  POST /v1/messages/send request body patient_id: Hero removed the property (the client may still send it)\n\
+         2 breaking, 1 warning, 0 info; 0 touch our corrections\n"
+    );
+    assert_eq!(
+        diff(&[(list, &with_body)], &[(body, "")], &[]),
+        "warning  GET /v2/sent_messages request body: Hero removed the request body\n\
+         0 breaking, 1 warning, 0 info; 0 touch our corrections\n"
+    );
+    // The same parameter declared on the path item rather than the operation.
+    assert_eq!(
+        diff(
+            &[],
+            &[
+                (PAGE_SIZE, ""),
+                (
+                    "  /v2/sent_messages:\n",
+                    "  /v2/sent_messages:\n    parameters:\n      - {name: page_size, in: query, schema: {type: integer}}\n"
+                )
+            ],
+            &[]
+        ),
+        NOTHING
     );
 }
 

@@ -126,7 +126,14 @@ impl Differ<'_> {
                 Fact::Changed("the type".into(), types(a), types(b)),
                 note,
             );
-            if !a.types.is_empty() && !b.types.is_empty() {
+            // Another type, or no schema left: what was said of the old one no longer applies.
+            let unconstrained = b.types.is_empty()
+                && *b
+                    == Norm {
+                        refs: b.refs.clone(),
+                        ..Norm::default()
+                    };
+            if !a.types.is_empty() && (!b.types.is_empty() || unconstrained) {
                 return;
             }
         }
