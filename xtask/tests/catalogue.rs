@@ -634,7 +634,10 @@ fn limits_and_patterns() {
                 "maxLength: 12, pattern: '^[0-9]+$'}",
                 "maxLength: 10, pattern: '^[0-9a-f]+$'}",
             ),
-            ("maxContains: 3}", "maxContains: 2}"),
+            (
+                "maxItems: 4, maxContains: 3}",
+                "maxItems: 6, maxContains: 2}",
+            ),
             (
                 "                  message_id: {type: string, maxLength: 12}\n",
                 "                  message_id: {type: string, maxLength: 36}\n",
@@ -644,8 +647,9 @@ fn limits_and_patterns() {
         "breaking POST /v1/messages/send request body patient_id: Hero changed `maxLength` from `12` to `10` (values our client sends may be refused)\n\
          breaking POST /v1/messages/send request body tags: Hero changed `maxContains` from `3` to `2` (values our client sends may be refused)\n\
          warning  POST /v1/messages/send request body patient_id: Hero changed the pattern from `^[0-9]+$` to `^[0-9a-f]+$` (values our client sends may be refused)\n\
+         info     POST /v1/messages/send request body tags: Hero changed `maxItems` from `4` to `6`\n\
          info     POST /v1/messages/send response 200 message_id: Hero changed `maxLength` from `12` to `36` (our client checks no limits on what it reads)\n\
-         2 breaking, 1 warning, 1 info; 0 touch our corrections\n",
+         2 breaking, 1 warning, 2 info; 0 touch our corrections\n",
         &[
             ("maxLength: 12, pattern", "maxLength: 12.0, pattern"),
             ("maxContains: 3}", "maxContains: 3.0}"),
@@ -737,6 +741,32 @@ fn deprecation_with_a_sunset() {
             "      operationId: sendMessage\n      deprecated: false\n",
         )],
     );
+    // A parameter and a property, deprecated and reactivated.
+    let both = [(
+        MESSAGE_ID,
+        "                  message_id: {type: string, deprecated: true}\n",
+    )];
+    pair(
+        &both,
+        &[
+            (
+                PAGE_SIZE,
+                "        - {name: page_size, in: query, deprecated: true, schema: {type: integer}}\n",
+            ),
+            (
+                "message_id: {type: string, deprecated: true}",
+                "message_id: {type: string}",
+            ),
+        ],
+        &[],
+        "warning  GET /v2/sent_messages parameter query page_size: Hero changed it from not deprecated to deprecated\n\
+         info     POST /v1/messages/send response 200 message_id: Hero changed it from deprecated to not deprecated\n\
+         0 breaking, 1 warning, 1 info; 0 touch our corrections\n",
+        &[(
+            "message_id: {type: string, deprecated: true}",
+            "message_id: {allOf: [{deprecated: true}], type: string}",
+        )],
+    );
 }
 
 #[test]
@@ -803,6 +833,23 @@ fn request_bodies_and_parameters_added_and_removed() {
         diff(&[(list, &with_body)], &[(body, "")], &[]),
         "warning  GET /v2/sent_messages request body: Hero removed the request body\n\
          0 breaking, 1 warning, 0 info; 0 touch our corrections\n"
+    );
+    // An optional property made required.
+    let urgent = [(
+        PATIENT_ID,
+        "                patient_id: {type: string}\n                urgent: {type: boolean}\n",
+    )];
+    assert_eq!(
+        diff(
+            &urgent,
+            &[(
+                "              required: [patient_id, message_type]\n",
+                "              required: [patient_id, message_type, urgent]\n"
+            )],
+            &[]
+        ),
+        "breaking POST /v1/messages/send request body urgent: Hero changed it from optional to required\n\
+         1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
     );
     // The same parameter declared on the path item rather than the operation.
     assert_eq!(
