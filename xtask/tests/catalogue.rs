@@ -1039,3 +1039,80 @@ fn a_boolean_default_flipped_in_the_real_description() {
     );
     assert_eq!(run(&respelled), NOTHING);
 }
+
+#[test]
+fn the_readme_catalogue_names_real_fixtures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let mut tests = String::new();
+    for entry in std::fs::read_dir(dir.join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            tests.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    let (mut ids, mut implemented, mut not_applicable) = (Vec::new(), 0, 0);
+    let mut fixtures = 0;
+    for line in readme
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.ends_with(" |"))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let last = cells[cells.len() - 1];
+        let listed = match last.strip_prefix("implemented (`") {
+            Some(rest) => Some(rest.trim_end_matches(')')),
+            // The fixture column of the table of re-expressions: names only.
+            None if last.split(", ").all(|t| {
+                let name = t.trim_matches('`');
+                t.starts_with('`')
+                    && name.len() + 2 == t.len()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            }) =>
+            {
+                Some(last)
+            }
+            None => None,
+        };
+        for name in listed.into_iter().flat_map(|l| l.split(", ")) {
+            let name = name.trim_matches('`');
+            assert!(
+                tests.contains(&format!("fn {name}()")),
+                "README names fixture {name}, which no test defines"
+            );
+            fixtures += 1;
+        }
+        if cells.len() == 4
+            && cells[1].contains("` E") | cells[1].contains("` W") | cells[1].contains("` I")
+        {
+            let row: Vec<&str> = cells[1]
+                .split(", ")
+                .map(|c| c.split('`').nth(1).unwrap())
+                .collect();
+            if last.starts_with("implemented (") {
+                implemented += row.len();
+            } else {
+                assert!(last.starts_with("not applicable: "), "{line}");
+                not_applicable += row.len();
+            }
+            ids.extend(row);
+        }
+    }
+    assert!(fixtures > 50, "the fixtures named were read: {fixtures}");
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "each rule id in one row");
+    assert!(
+        readme.contains(&format!("{} rule ids", ids.len())),
+        "{}",
+        ids.len()
+    );
+    assert!(
+        readme.contains(&format!("({implemented} rule ids) are implemented")),
+        "{implemented}"
+    );
+    assert!(
+        readme.contains(&format!("({not_applicable} rule ids) do not apply")),
+        "{not_applicable}"
+    );
+}
