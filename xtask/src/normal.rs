@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::subset::pointer;
+use crate::subset::{percent_decode, pointer};
 
 /// The parts of a schema a client's behaviour depends on.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -121,7 +121,7 @@ pub fn deref(doc: &Value, v: &Value) -> (Value, Vec<String>) {
     let mut v = v.clone();
     let mut refs = Vec::new();
     for _ in 0..32 {
-        let Some(r) = v["$ref"].as_str().map(str::to_owned) else {
+        let Some(r) = v["$ref"].as_str().map(percent_decode) else {
             break;
         };
         let Some(target) = pointer(doc, &r) else {
@@ -562,5 +562,32 @@ mod tests {
             n(json!({"type": "string"})),
             n(json!({"type": ["string", "null"]}))
         );
+    }
+
+    #[test]
+    fn meaning_follows_refs_by_target_and_stops_on_recursion() {
+        let tree = |name: &str| {
+            json!({"components": {"schemas": {name: {
+                "type": "object",
+                "properties": {
+                    "size": {"type": "integer", "default": 1.0},
+                    "children": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
+                },
+            }}}})
+        };
+        let (a, b) = (tree("Node"), tree("Folder"));
+        let ma = meaning(&a, &json!({"$ref": "#/components/schemas/Node"}));
+        let mb = meaning(&b, &json!({"$ref": "#/components/schemas/F%6Flder"}));
+        assert_eq!(
+            ma, mb,
+            "the same tree under another name, its $ref percent-encoded"
+        );
+        assert_eq!(
+            ma["properties"]["children"]["items"],
+            json!({"recursive": 2})
+        );
+        assert_eq!(ma["properties"]["size"]["default"], json!(1));
+        let other = meaning(&a, &json!({"type": "object"}));
+        assert_ne!(ma, other);
     }
 }

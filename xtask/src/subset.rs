@@ -73,8 +73,9 @@ pub fn pointer<'a>(doc: &'a Value, r: &str) -> Option<&'a Value> {
     doc.pointer(&percent_decode(r.strip_prefix('#')?))
 }
 
-/// `text` with its `%XX` escapes decoded (an escape that is not one is kept as written).
-fn percent_decode(text: &str) -> String {
+/// `text` with its `%XX` escapes decoded (an escape that is not one is kept as written): a `$ref`
+/// as the place it names, however it is spelled.
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
