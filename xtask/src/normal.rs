@@ -9,12 +9,16 @@
 //! | `example: x` | `examples: [x]` (annotations are not compared) |
 //! | `allOf: [$ref]` with a description | `$ref` with a sibling description |
 //! | `exclusiveMinimum: true, minimum: 1` | `exclusiveMinimum: 1` |
+//! | `default: 1.0` | `default: 1` (numbers by value, in every keyword) |
+//!
+//! [`meaning`] goes further for the keywords compared whole (`if`, `prefixItems`, oneOf branches,
+//! discriminator targets): a schema with every `$ref` followed, whatever its target is named.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::subset::pointer;
+use crate::subset::{percent_decode, pointer};
 
 /// The parts of a schema a client's behaviour depends on.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,9 +33,11 @@ pub struct Norm {
     pub format: Option<String>,
     /// `pattern`.
     pub pattern: Option<String>,
-    /// `minLength`, `maxLength`, `minItems`, `maxItems`, `minimum`, `maximum`, `exclusiveMinimum`,
-    /// `exclusiveMaximum` (the 3.1 numeric form), `default`, in that order of keys.
+    /// The numeric limits of [`LIMITS`] (`exclusiveMinimum` in the 3.1 numeric form), in that
+    /// order of keys.
     pub limits: Vec<(&'static str, Value)>,
+    /// `default`, of any type (booleans, objects and arrays included).
+    pub default: Option<Value>,
     /// `properties`, as written (normalise each in turn).
     pub properties: Map<String, Value>,
     /// `required`.
@@ -43,20 +49,70 @@ pub struct Norm {
     pub variants: Option<(String, Vec<Value>)>,
     /// `deprecated: true`.
     pub deprecated: bool,
+    /// `readOnly: true`: sent by Hero only, ignored in requests.
+    pub read_only: bool,
+    /// `writeOnly: true`: sent by clients only, never in responses.
+    pub write_only: bool,
+    /// `discriminator`, as written.
+    pub discriminator: Option<Value>,
+    /// `x-extensible-enum`: values Hero names while promising that others may come.
+    pub extensible: Option<BTreeSet<String>>,
+    /// The other assertion keywords of [`ASSERTIONS`], as written (compare them with [`meaning`]).
+    pub assertions: BTreeMap<String, Value>,
     /// The `$ref`s followed to reach it (to stop on recursion).
     pub refs: Vec<String>,
 }
 
-const LIMITS: [&str; 9] = [
+/// The numeric limits, compared as numbers: a change is tighter or looser.
+pub const LIMITS: [&str; 12] = [
     "minLength",
     "maxLength",
     "minItems",
     "maxItems",
+    "minContains",
+    "maxContains",
+    "minProperties",
+    "maxProperties",
     "minimum",
     "maximum",
     "exclusiveMinimum",
     "exclusiveMaximum",
-    "default",
+];
+
+/// How an assertion keyword's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A value compared as it is (numbers by value; lists in `dependentRequired` as sets).
+    Value,
+    /// A schema (or `true`/`false`).
+    Schema,
+    /// A list of schemas, in order (`prefixItems`).
+    Schemas,
+    /// Names to schemas (`patternProperties`, `dependentSchemas`).
+    SchemaMap,
+}
+
+/// The assertion keywords compared whole: JSON Schema's (most of them 2020-12, which OpenAPI 3.1
+/// allows) that the normaliser does not take apart. `content*` are annotations: they say how Hero
+/// reads a string, not which strings it accepts.
+pub const ASSERTIONS: [(&str, Kind); 17] = [
+    ("contains", Kind::Schema),
+    ("prefixItems", Kind::Schemas),
+    ("if", Kind::Schema),
+    ("then", Kind::Schema),
+    ("else", Kind::Schema),
+    ("not", Kind::Schema),
+    ("dependentRequired", Kind::Value),
+    ("dependentSchemas", Kind::SchemaMap),
+    ("patternProperties", Kind::SchemaMap),
+    ("propertyNames", Kind::Schema),
+    ("unevaluatedItems", Kind::Schema),
+    ("unevaluatedProperties", Kind::Schema),
+    ("uniqueItems", Kind::Value),
+    ("multipleOf", Kind::Value),
+    ("contentSchema", Kind::Schema),
+    ("contentMediaType", Kind::Value),
+    ("contentEncoding", Kind::Value),
 ];
 
 /// Follows `$ref`s; sibling keywords of a `$ref` (3.1 allows them) are kept where the target has
@@ -65,7 +121,7 @@ pub fn deref(doc: &Value, v: &Value) -> (Value, Vec<String>) {
     let mut v = v.clone();
     let mut refs = Vec::new();
     for _ in 0..32 {
-        let Some(r) = v["$ref"].as_str().map(str::to_owned) else {
+        let Some(r) = v["$ref"].as_str().map(percent_decode) else {
             break;
         };
         let Some(target) = pointer(doc, &r) else {
@@ -121,9 +177,10 @@ fn norm_at(doc: &Value, v: &Value, depth: usize) -> Norm {
     n.pattern = v["pattern"].as_str().map(str::to_owned);
     for key in LIMITS {
         if let Some(x) = v.get(key).filter(|x| !x.is_boolean()) {
-            n.limits.push((key, x.clone()));
+            n.limits.push((key, canon(x)));
         }
     }
+    n.default = v.get("default").map(canon);
     // 3.0's boolean exclusiveMinimum/Maximum turn minimum/maximum into the 3.1 form.
     for (flag, bound) in [
         ("exclusiveMinimum", "minimum"),
@@ -148,6 +205,17 @@ fn norm_at(doc: &Value, v: &Value, depth: usize) -> Norm {
         .collect();
     n.items = v.get("items").cloned();
     n.deprecated = v["deprecated"] == true;
+    n.read_only = v["readOnly"] == true;
+    n.write_only = v["writeOnly"] == true;
+    n.discriminator = v.get("discriminator").cloned();
+    n.extensible = v["x-extensible-enum"]
+        .as_array()
+        .map(|vals| vals.iter().map(|x| show(&canon(x))).collect());
+    for (key, _) in ASSERTIONS {
+        if let Some(x) = v.get(key) {
+            n.assertions.insert(key.to_owned(), x.clone());
+        }
+    }
     if let Some(parts) = v["allOf"].as_array() {
         for part in parts {
             let p = norm_at(doc, part, depth + 1);
@@ -212,7 +280,7 @@ fn add_values(n: &mut Norm, vals: &[Value]) {
         if x.is_null() {
             n.nullable = true;
         } else {
-            set.insert(show(x));
+            set.insert(show(&canon(x)));
         }
     }
 }
@@ -255,7 +323,188 @@ fn merge(a: &mut Norm, b: Norm) {
         a.variants = b.variants;
     }
     a.deprecated |= b.deprecated;
+    a.read_only |= b.read_only;
+    a.write_only |= b.write_only;
+    a.default = a.default.take().or(b.default);
+    a.discriminator = a.discriminator.take().or(b.discriminator);
+    a.extensible = a.extensible.take().or(b.extensible);
+    for (k, v) in b.assertions {
+        a.assertions.entry(k).or_insert(v);
+    }
     a.refs.extend(b.refs);
+}
+
+/// `v` with every number that is a whole number written as an integer (`1.0` -> `1`), so that
+/// numbers compare by value.
+pub fn canon(v: &Value) -> Value {
+    match v {
+        Value::Number(x) => match x.as_f64() {
+            Some(f) if x.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 =>
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                Value::from(f as i64)
+            }
+            _ => v.clone(),
+        },
+        Value::Array(xs) => Value::Array(xs.iter().map(canon).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(x))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The meaning of schema `v` of `doc` as one value: every `$ref` followed (a recursive one marked
+/// by how far up it points, not by its name), 3.0 and 3.1 spellings alike, annotations left out,
+/// alternatives in no particular order. Two schemas mean the same when their meanings are equal.
+pub fn meaning(doc: &Value, v: &Value) -> Value {
+    meaning_at(doc, v, &mut Vec::new())
+}
+
+/// [`meaning`] of a value written for keyword `kind`.
+pub fn meaning_of(doc: &Value, kind: Kind, v: &Value) -> Value {
+    let mut stack = Vec::new();
+    keyword_meaning(doc, kind, v, &mut stack)
+}
+
+fn keyword_meaning(doc: &Value, kind: Kind, v: &Value, stack: &mut Vec<Vec<String>>) -> Value {
+    match kind {
+        Kind::Value => match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        let x = match x.as_array() {
+                            Some(xs) => {
+                                let set: BTreeSet<String> = xs.iter().map(show).collect();
+                                Value::from(set.into_iter().collect::<Vec<_>>())
+                            }
+                            None => canon(x),
+                        };
+                        (k.clone(), x)
+                    })
+                    .collect(),
+            ),
+            other => canon(other),
+        },
+        Kind::Schema => meaning_at(doc, v, stack),
+        Kind::Schemas => Value::Array(
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| meaning_at(doc, x, stack))
+                .collect(),
+        ),
+        Kind::SchemaMap => Value::Object(
+            v.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, x)| (k.clone(), meaning_at(doc, x, stack)))
+                .collect(),
+        ),
+    }
+}
+
+fn meaning_at(doc: &Value, v: &Value, stack: &mut Vec<Vec<String>>) -> Value {
+    if let Value::Bool(b) = v {
+        return Value::Bool(*b);
+    }
+    let n = norm(doc, v);
+    norm_meaning(doc, &n, stack)
+}
+
+/// [`meaning`] of a schema already normalised (`n` from [`norm`] on `doc`).
+pub fn meaning_of_norm(doc: &Value, n: &Norm) -> Value {
+    norm_meaning(doc, n, &mut Vec::new())
+}
+
+fn norm_meaning(doc: &Value, n: &Norm, stack: &mut Vec<Vec<String>>) -> Value {
+    if !n.refs.is_empty()
+        && let Some(i) = stack.iter().rposition(|r| *r == n.refs)
+    {
+        return serde_json::json!({ "recursive": stack.len() - i });
+    }
+    if stack.len() > 24 {
+        return Value::from("deep");
+    }
+    stack.push(n.refs.clone());
+    let mut out = Map::new();
+    let set = |s: &BTreeSet<String>| Value::from(s.iter().cloned().collect::<Vec<_>>());
+    out.insert("types".into(), set(&n.types));
+    out.insert("nullable".into(), n.nullable.into());
+    if let Some(values) = &n.values {
+        out.insert("values".into(), set(values));
+    }
+    if let Some(values) = &n.extensible {
+        out.insert("x-extensible-enum".into(), set(values));
+    }
+    for (k, x) in [("format", &n.format), ("pattern", &n.pattern)] {
+        if let Some(x) = x {
+            out.insert(k.into(), x.clone().into());
+        }
+    }
+    for (k, x) in &n.limits {
+        out.insert((*k).into(), x.clone());
+    }
+    if let Some(d) = &n.default {
+        out.insert("default".into(), d.clone());
+    }
+    let props: Map<String, Value> = n
+        .properties
+        .iter()
+        .map(|(k, x)| (k.clone(), meaning_at(doc, x, stack)))
+        .collect();
+    out.insert("properties".into(), props.into());
+    out.insert("required".into(), set(&n.required));
+    if let Some(items) = &n.items {
+        out.insert("items".into(), meaning_at(doc, items, stack));
+    }
+    if let Some((keyword, branches)) = &n.variants {
+        let mut shown: Vec<String> = branches
+            .iter()
+            .map(|b| meaning_at(doc, b, stack).to_string())
+            .collect();
+        shown.sort();
+        out.insert(keyword.clone(), shown.into());
+    }
+    for (k, flag) in [
+        ("deprecated", n.deprecated),
+        ("readOnly", n.read_only),
+        ("writeOnly", n.write_only),
+    ] {
+        if flag {
+            out.insert(k.into(), true.into());
+        }
+    }
+    if let Some(d) = &n.discriminator {
+        let mapping: Map<String, Value> = d["mapping"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, target)| {
+                let target = mapping_ref(target.as_str().unwrap_or_default());
+                let m = meaning_at(doc, &serde_json::json!({ "$ref": target }), stack);
+                (k.clone(), m)
+            })
+            .collect();
+        out.insert(
+            "discriminator".into(),
+            serde_json::json!({ "propertyName": d["propertyName"], "mapping": mapping }),
+        );
+    }
+    for (key, kind) in ASSERTIONS {
+        if let Some(x) = n.assertions.get(key) {
+            out.insert(key.into(), keyword_meaning(doc, kind, x, stack));
+        }
+    }
+    stack.pop();
+    Value::Object(out)
+}
+
+/// A discriminator mapping's target as a `$ref`: a bare name means a schema of the components.
+pub fn mapping_ref(target: &str) -> String {
+    if target.contains('#') || target.contains('/') {
+        target.to_owned()
+    } else {
+        format!("#/components/schemas/{target}")
+    }
 }
 
 /// A value as reports show it: `` `text` `` or `` `12` ``, `none` for absent.
@@ -313,5 +562,32 @@ mod tests {
             n(json!({"type": "string"})),
             n(json!({"type": ["string", "null"]}))
         );
+    }
+
+    #[test]
+    fn meaning_follows_refs_by_target_and_stops_on_recursion() {
+        let tree = |name: &str| {
+            json!({"components": {"schemas": {name: {
+                "type": "object",
+                "properties": {
+                    "size": {"type": "integer", "default": 1.0},
+                    "children": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
+                },
+            }}}})
+        };
+        let (a, b) = (tree("Node"), tree("Folder"));
+        let ma = meaning(&a, &json!({"$ref": "#/components/schemas/Node"}));
+        let mb = meaning(&b, &json!({"$ref": "#/components/schemas/F%6Flder"}));
+        assert_eq!(
+            ma, mb,
+            "the same tree under another name, its $ref percent-encoded"
+        );
+        assert_eq!(
+            ma["properties"]["children"]["items"],
+            json!({"recursive": 2})
+        );
+        assert_eq!(ma["properties"]["size"]["default"], json!(1));
+        let other = meaning(&a, &json!({"type": "object"}));
+        assert_ne!(ma, other);
     }
 }

@@ -67,9 +67,35 @@ pub fn path_params(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Follows a local `$ref` (`#/...`).
+/// Follows a local `$ref` (`#/...`). The fragment is a URI fragment, so `%7B` and `{` name the
+/// same key; `~1` and `~0` are JSON Pointer's `/` and `~`.
 pub fn pointer<'a>(doc: &'a Value, r: &str) -> Option<&'a Value> {
-    doc.pointer(r.strip_prefix('#')?)
+    doc.pointer(&percent_decode(r.strip_prefix('#')?))
+}
+
+/// `text` with its `%XX` escapes decoded (an escape that is not one is kept as written): a `$ref`
+/// as the place it names, however it is spelled.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 /// A path item, its `$ref` followed.
@@ -214,6 +240,7 @@ pub fn subset(upstream: &Yaml, ours: &Value) -> Yaml {
         let mut refs = Vec::new();
         collect_refs(&v, &mut refs);
         for r in refs {
+            let r = percent_decode(&r);
             if used.insert(r.clone())
                 && let Some(target) = pointer(&json, &r)
             {
@@ -342,7 +369,7 @@ fn inline_path_refs(doc: &Yaml, v: &Yaml, depth: usize) -> Yaml {
 
 fn yaml_pointer<'a>(doc: &'a Yaml, r: &str) -> Option<&'a Yaml> {
     let mut v = doc;
-    for seg in r.strip_prefix("#/")?.split('/') {
+    for seg in percent_decode(r.strip_prefix("#/")?).split('/') {
         let seg = seg.replace("~1", "/").replace("~0", "~");
         v = match v {
             Yaml::Mapping(m) => m.get(seg.as_str()).or_else(|| {

@@ -51,6 +51,11 @@ struct Differ<'a> {
     /// The `$ref` pairs being compared, outermost first (recursion stops at a repeat).
     stack: Vec<(String, String)>,
     budget: usize,
+    /// The schema compared next is a parameter's or a header's: text on the wire.
+    text: bool,
+    /// Set under a part of a schema our client neither sends nor reads (a read-only property of
+    /// a request, a write-only one of a response): every change there is info, with this note.
+    cap: Option<&'static str>,
 }
 
 /// Every change from `old` to `new`, sorted by class then location. `ours` (our `openapi.yaml`)
@@ -65,6 +70,8 @@ pub fn diff(old: &Value, new: &Value, ours: Option<&Value>, wording: Wording) ->
         changes: Vec::new(),
         stack: Vec::new(),
         budget: BUDGET,
+        text: false,
+        cap: None,
     };
     d.servers();
     d.security_schemes();
@@ -116,6 +123,81 @@ fn op_value<'v>(doc: &'v Value, op: &Operation) -> &'v Value {
     &item[op.method.to_lowercase()]
 }
 
+/// An operation's security (its own, else the document's): each alternative the schemes it asks
+/// for, by meaning (what goes on the wire) or, with `by_meaning` false, by name (for reports).
+fn effective(doc: &Value, op: &Value, by_meaning: bool) -> BTreeSet<BTreeSet<String>> {
+    let sec = op.get("security").unwrap_or(&doc["security"]);
+    sec.as_array()
+        .into_iter()
+        .flatten()
+        .map(|alt| {
+            alt.as_object()
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .map(|name| {
+                    let scheme = &doc["components"]["securitySchemes"][name];
+                    if !by_meaning || scheme.is_null() {
+                        return name.clone();
+                    }
+                    scheme_meaning(doc, scheme).to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A server's URL by meaning: its variables at their defaults, scheme and host in lower case, the
+/// scheme's default port and a trailing `/` left out.
+fn server_url(server: &Value) -> Option<String> {
+    let mut url = server["url"].as_str()?.to_owned();
+    for (name, var) in server["variables"].as_object().into_iter().flatten() {
+        if let Some(default) = var["default"].as_str() {
+            url = url.replace(&format!("{{{name}}}"), default);
+        }
+    }
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (s.to_lowercase(), r.to_owned()),
+        None => (String::new(), url),
+    };
+    let (host, path) = match rest.find('/') {
+        Some(i) => (rest[..i].to_lowercase(), rest[i..].to_owned()),
+        None => (rest.to_lowercase(), String::new()),
+    };
+    let host = match scheme.as_str() {
+        "https" => host.strip_suffix(":443").unwrap_or(&host).to_owned(),
+        "http" => host.strip_suffix(":80").unwrap_or(&host).to_owned(),
+        _ => host,
+    };
+    let path = path.trim_end_matches('/');
+    Some(if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    })
+}
+
+/// A security scheme by meaning: its `$ref` followed, a header's name in lower case (HTTP header
+/// names are case-insensitive), an HTTP scheme's name in lower case (RFC 9110), descriptions left
+/// out.
+fn scheme_meaning(doc: &Value, scheme: &Value) -> Value {
+    let (s, _) = crate::normal::deref(doc, scheme);
+    let lower = |v: &Value| v.as_str().map_or(Value::Null, |x| x.to_lowercase().into());
+    let name = if s["in"] == "header" {
+        lower(&s["name"])
+    } else {
+        s["name"].clone()
+    };
+    serde_json::json!({
+        "type": s["type"],
+        "in": s["in"],
+        "name": name,
+        "scheme": lower(&s["scheme"]),
+        "bearerFormat": s["bearerFormat"],
+        "flows": s["flows"],
+        "openIdConnectUrl": s["openIdConnectUrl"],
+    })
+}
+
 fn names(set: &BTreeSet<String>) -> String {
     if set.is_empty() {
         return "none".to_owned();
@@ -135,10 +217,12 @@ fn tighter(key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
     let num = |v: Option<&Value>| v.and_then(Value::as_f64);
     match (num(a), num(b)) {
         (_, None) => false,
-        (None, Some(_)) => key != "default",
+        (None, Some(_)) => true,
         (Some(x), Some(y)) => match key {
-            "maxLength" | "maxItems" | "maximum" | "exclusiveMaximum" => y < x,
-            "minLength" | "minItems" | "minimum" | "exclusiveMinimum" => y > x,
+            "maxLength" | "maxItems" | "maxContains" | "maxProperties" | "maximum"
+            | "exclusiveMaximum" => y < x,
+            "minLength" | "minItems" | "minContains" | "minProperties" | "minimum"
+            | "exclusiveMinimum" => y > x,
             _ => false,
         },
     }
@@ -161,6 +245,10 @@ impl<'a> Differ<'a> {
     /// Records a change; `note` (our client's view) is dropped in [`Wording::Check`], where ours is
     /// one of the two sides.
     fn push(&mut self, class: Class, location: &str, fact: Fact, note: &str) {
+        let (class, note) = match self.cap {
+            Some(cap) => (Class::Info, cap),
+            None => (class, note),
+        };
         let mut message = self.say(fact);
         if self.wording == Wording::Sync {
             message.push_str(note);
@@ -179,8 +267,7 @@ impl<'a> Differ<'a> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|s| s["url"].as_str())
-                .map(|u| u.trim_end_matches('/').to_owned())
+                .filter_map(server_url)
                 .collect()
         };
         let (a, b) = (urls(self.old), urls(self.new));
@@ -212,13 +299,30 @@ impl<'a> Differ<'a> {
         let schemes = |doc: &'a Value| doc["components"]["securitySchemes"].as_object();
         let (a, b) = (schemes(self.old), schemes(self.new));
         let keys: BTreeSet<&String> = a.iter().chain(b.iter()).flat_map(|m| m.keys()).collect();
+        // What a scheme asks for, by meaning; a scheme renamed (the same meaning under another
+        // name on the other side only) is no change.
+        let only = |m: Option<&'a serde_json::Map<String, Value>>,
+                    other: Option<&'a serde_json::Map<String, Value>>,
+                    doc: &Value| {
+            m.into_iter()
+                .flatten()
+                .filter(|(k, _)| other.is_none_or(|o| !o.contains_key(*k)))
+                .map(|(_, v)| scheme_meaning(doc, v).to_string())
+                .collect::<BTreeSet<_>>()
+        };
+        let (gone, came) = (only(a, b, self.old), only(b, a, self.new));
         for k in keys {
             let loc = format!("security scheme {k}");
             let get = |m: Option<&'a serde_json::Map<String, Value>>| m.and_then(|m| m.get(k));
             match (get(a), get(b)) {
-                (Some(_), None) => self.push(Class::Breaking, &loc, Fact::Removed("it".into()), ""),
-                (None, Some(_)) => self.push(Class::Info, &loc, Fact::Added("it".into()), ""),
+                (Some(x), None) if !came.contains(&scheme_meaning(self.old, x).to_string()) => {
+                    self.push(Class::Breaking, &loc, Fact::Removed("it".into()), "")
+                }
+                (None, Some(y)) if !gone.contains(&scheme_meaning(self.new, y).to_string()) => {
+                    self.push(Class::Info, &loc, Fact::Added("it".into()), "")
+                }
                 (Some(x), Some(y)) => {
+                    let (x, y) = (scheme_meaning(self.old, x), scheme_meaning(self.new, y));
                     for field in ["type", "in", "name", "scheme"] {
                         if x[field] != y[field] {
                             self.push(
@@ -234,7 +338,7 @@ impl<'a> Differ<'a> {
                         }
                     }
                 }
-                (None, None) => {}
+                _ => {}
             }
         }
     }
@@ -263,24 +367,14 @@ impl<'a> Differ<'a> {
     }
 
     fn security(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
-        let effective = |doc: &Value, op: &Value| -> BTreeSet<BTreeSet<String>> {
-            let sec = op.get("security").unwrap_or(&doc["security"]);
-            sec.as_array()
-                .into_iter()
-                .flatten()
-                .map(|alt| {
-                    alt.as_object()
-                        .into_iter()
-                        .flat_map(|m| m.keys().cloned())
-                        .collect()
-                })
-                .collect()
-        };
-        let (a, b) = (effective(self.old, o), effective(self.new, n));
-        if a == b {
+        let (a, b) = (effective(self.old, o, true), effective(self.new, n, true));
+        // The same schemes by meaning (some renamed), or by name (a scheme itself changed: that
+        // is reported once, at the scheme).
+        if a == b || effective(self.old, o, false) == effective(self.new, n, false) {
             return;
         }
-        let show_sec = |s: &BTreeSet<BTreeSet<String>>| {
+        let show_sec = |doc: &Value, op: &Value| {
+            let s = effective(doc, op, false);
             if s.is_empty() || s.iter().all(BTreeSet::is_empty) {
                 return "none".to_owned();
             }
@@ -290,7 +384,7 @@ impl<'a> Differ<'a> {
                 .join(" or ")
         };
         let sends: BTreeSet<String> = match (self.ours, ours) {
-            (Some(doc), Some(op)) => effective(doc, op).into_iter().flatten().collect(),
+            (Some(doc), Some(op)) => effective(doc, op, true).into_iter().flatten().collect(),
             _ => a.iter().flatten().cloned().collect(),
         };
         let satisfied = b.is_empty() || b.iter().any(|alt| alt.is_subset(&sends));
@@ -299,7 +393,11 @@ impl<'a> Differ<'a> {
         } else {
             (Class::Breaking, " (our client does not send it)")
         };
-        let fact = Fact::Changed("security".into(), show_sec(&a), show_sec(&b));
+        let fact = Fact::Changed(
+            "security".into(),
+            show_sec(self.old, o),
+            show_sec(self.new, n),
+        );
         self.push(class, &format!("{loc} security"), fact, note);
     }
 
@@ -314,18 +412,8 @@ impl<'a> Differ<'a> {
                 Fact::Changed("the path".into(), o_op.path.clone(), n_op.path.clone()),
                 &format!(" (same operationId; our client calls {})", o_op.path),
             );
-        } else if o_op.path != n_op.path {
-            self.push(
-                Class::Info,
-                &loc,
-                Fact::Changed(
-                    "the path parameter names".into(),
-                    o_op.path.clone(),
-                    n_op.path.clone(),
-                ),
-                " (the URL is the same)",
-            );
         }
+        // Path parameters are positions in the URL: their names are not on the wire.
         if o_op.id != n_op.id {
             let id =
                 |x: &Option<String>| x.as_deref().map_or("none".to_owned(), |s| format!("`{s}`"));

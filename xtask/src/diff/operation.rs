@@ -15,19 +15,27 @@ impl Differ<'_> {
     pub(super) fn deprecated(&mut self, loc: &str, a: &Value, b: &Value) {
         let fact = |x: &str, y: &str| Fact::Changed("it".into(), x.into(), y.into());
         match (a["deprecated"] == true, b["deprecated"] == true) {
-            (false, true) => self.push(
-                Class::Warning,
-                loc,
-                fact("not deprecated", "deprecated"),
-                "",
-            ),
+            (false, true) => {
+                let sunset = b["x-sunset"]
+                    .as_str()
+                    .map(|d| format!(" (sunset {d})"))
+                    .unwrap_or_default();
+                self.push(
+                    Class::Warning,
+                    loc,
+                    fact("not deprecated", "deprecated"),
+                    &sunset,
+                );
+            }
             (true, false) => self.push(Class::Info, loc, fact("deprecated", "not deprecated"), ""),
             _ => {}
         }
     }
 
     /// An operation's parameters with the path item's, resolved, keyed by `(in, name)`; path
-    /// parameters by their position in the path, so that a renamed one is the same parameter.
+    /// parameters by their position in the path, so that a renamed one is the same parameter;
+    /// headers by their name in lower case (HTTP header names are case-insensitive). `Accept`,
+    /// `Content-Type` and `Authorization` headers are left out, as OpenAPI says they are ignored.
     pub(super) fn params(
         doc: &Value,
         op: &Operation,
@@ -48,6 +56,13 @@ impl Differ<'_> {
             };
             let key = match order.iter().position(|x| x == name) {
                 Some(i) if place == "path" => format!("#{i}"),
+                _ if place == "header" => {
+                    let lower = name.to_lowercase();
+                    if ["accept", "content-type", "authorization"].contains(&lower.as_str()) {
+                        continue;
+                    }
+                    lower
+                }
                 _ => name.to_owned(),
             };
             out.insert((place.to_owned(), key), (name.to_owned(), p));
@@ -114,7 +129,9 @@ impl Differ<'_> {
                     self.deprecated(&ploc, a, b);
                     self.style(&ploc, key.0.as_str(), a, b, ours_p);
                     let ours_schema = ours_p.map(|p| &p["schema"]);
+                    self.text = true;
                     self.schema(Dir::Request, &ploc, &a["schema"], &b["schema"], ours_schema);
+                    self.text = false;
                 }
                 (None, None) => {}
             }
@@ -202,14 +219,14 @@ impl Differ<'_> {
         );
     }
 
-    /// The media type whose schema is compared: ours, else JSON, else the first.
+    /// The media type whose schema is compared, as written: the one whose essence is `prefer`,
+    /// else JSON, else the first.
     pub(super) fn media(content: &Value, prefer: Option<&str>) -> Option<String> {
         let m = content.as_object()?;
         prefer
-            .filter(|p| m.contains_key(*p))
-            .map(str::to_owned)
-            .or_else(|| m.keys().find(|k| *k == "application/json").cloned())
-            .or_else(|| m.keys().find(|k| k.contains("json")).cloned())
+            .and_then(|p| m.keys().find(|k| essence(k) == p).cloned())
+            .or_else(|| m.keys().find(|k| essence(k) == "application/json").cloned())
+            .or_else(|| m.keys().find(|k| is_json(&essence(k))).cloned())
             .or_else(|| m.keys().next().cloned())
     }
 
@@ -247,38 +264,19 @@ impl Differ<'_> {
                     b["required"] == true,
                     ours_required,
                 );
-                let keys = |x: &Value| -> BTreeSet<String> {
-                    x["content"]
-                        .as_object()
-                        .into_iter()
-                        .flat_map(|m| m.keys().cloned())
-                        .collect()
-                };
-                let (ka, kb) = (keys(&a), keys(&b));
+                let (ka, kb) = (essences(&a["content"]), essences(&b["content"]));
                 let sent = ours_body
                     .as_ref()
-                    .and_then(|x| Self::media(&x["content"], None));
-                for m in ka.difference(&kb) {
+                    .and_then(|x| Self::media(&x["content"], None))
+                    .map(|m| essence(&m));
+                self.media_changes(&bloc, &ka, &kb, |m| {
                     let (class, note) = match &sent {
                         Some(s) if s != m => (Class::Info, " (our client does not send it)"),
                         Some(_) => (Class::Breaking, " (our client sends it)"),
                         None => (Class::Breaking, ""),
                     };
-                    self.push(
-                        class,
-                        &bloc,
-                        Fact::Removed(format!("media type `{m}`")),
-                        note,
-                    );
-                }
-                for m in kb.difference(&ka) {
-                    self.push(
-                        Class::Info,
-                        &bloc,
-                        Fact::Added(format!("media type `{m}`")),
-                        "",
-                    );
-                }
+                    (class, note.to_owned())
+                });
                 let (ma, mb) = (
                     Self::media(&a["content"], sent.as_deref()),
                     Self::media(&b["content"], sent.as_deref()),
@@ -355,6 +353,13 @@ impl Differ<'_> {
                         let r = resp(doc, op);
                         Self::media(&r["content"], None).map(|m| r["content"][m]["schema"].clone())
                     });
+                    let ours_reads = self.ours.zip(ours).map(|(doc, op)| {
+                        resp(doc, op)["content"]
+                            .as_object()
+                            .is_some_and(|m| !m.is_empty())
+                    });
+                    self.media_types(&rloc, success(code), &a, &b, ours_reads);
+                    self.headers(&rloc, &a, &b, ours.map(|op| &op["responses"][code]));
                     let (ma, mb) = (
                         Self::media(&a["content"], None),
                         Self::media(&b["content"], None),
@@ -385,4 +390,182 @@ impl Differ<'_> {
             }
         }
     }
+
+    /// A response's media types by essence. Our decoder reads JSON (`application/json` and its
+    /// other names, `+json` types) whatever the media type's parameters: a success response
+    /// with no JSON type left breaks it.
+    fn media_types(
+        &mut self,
+        loc: &str,
+        success: bool,
+        a: &Value,
+        b: &Value,
+        ours_reads: Option<bool>,
+    ) {
+        let (ka, kb) = (essences(&a["content"]), essences(&b["content"]));
+        let json_left: Vec<&String> = kb.iter().filter(|m| is_json(m)).collect();
+        let wildcard = kb.iter().any(|m| m == "*/*" || m == "application/*");
+        self.media_changes(loc, &ka, &kb, |m| match () {
+            _ if !success => (Class::Info, String::new()),
+            _ if ours_reads == Some(false) => {
+                (Class::Info, " (our client reads no body)".to_owned())
+            }
+            _ if !is_json(m) => (Class::Info, String::new()),
+            _ if !json_left.is_empty() => (
+                Class::Info,
+                format!(
+                    " (our client reads {} as JSON)",
+                    json_left
+                        .iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            _ if wildcard => (
+                Class::Warning,
+                " (the body may no longer be JSON)".to_owned(),
+            ),
+            _ => (Class::Breaking, " (our client reads JSON only)".to_owned()),
+        });
+    }
+
+    /// Media types removed and added (by essence), judged by `judge`; one change when one
+    /// replaces another.
+    fn media_changes(
+        &mut self,
+        loc: &str,
+        ka: &BTreeSet<String>,
+        kb: &BTreeSet<String>,
+        judge: impl Fn(&String) -> (Class, String),
+    ) {
+        if let (Some(from), Some(to)) = (one(ka.difference(kb)), one(kb.difference(ka))) {
+            let (class, note) = judge(&from);
+            let fact = Fact::Changed(
+                "the media type".into(),
+                format!("`{from}`"),
+                format!("`{to}`"),
+            );
+            self.push(class, loc, fact, &note);
+            return;
+        }
+        for m in ka.difference(kb) {
+            let (class, note) = judge(m);
+            self.push(
+                class,
+                loc,
+                Fact::Removed(format!("media type `{m}`")),
+                &note,
+            );
+        }
+        for m in kb.difference(ka) {
+            self.push(
+                Class::Info,
+                loc,
+                Fact::Added(format!("media type `{m}`")),
+                "",
+            );
+        }
+    }
+
+    /// A response's headers, by name in lower case (`Content-Type` is left out, as OpenAPI says).
+    fn headers(&mut self, loc: &str, a: &Value, b: &Value, ours: Option<&Value>) {
+        let headers = |doc: &Value, r: &Value| -> BTreeMap<String, (String, Value)> {
+            r["headers"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+                .map(|(k, h)| (k.to_lowercase(), (k.clone(), deref(doc, h).0)))
+                .collect()
+        };
+        let (ha, hb) = (headers(self.old, a), headers(self.new, b));
+        let hours = self
+            .ours
+            .zip(ours)
+            .map(|(doc, r)| headers(doc, &deref(doc, r).0));
+        let keys: BTreeSet<&String> = ha.keys().chain(hb.keys()).collect();
+        for key in keys {
+            let name = ha
+                .get(key)
+                .or(hb.get(key))
+                .map(|h| h.0.clone())
+                .unwrap_or_default();
+            let hloc = format!("{loc} header {name}");
+            let ours_h = hours.as_ref().and_then(|h| h.get(key)).map(|h| &h.1);
+            let ours_required = hours
+                .as_ref()
+                .map(|_| ours_h.is_some_and(|h| h["required"] == true));
+            match (ha.get(key), hb.get(key)) {
+                (Some(_), None) => {
+                    let (class, note) = match (ours_required, ours_h) {
+                        (Some(true), _) => (Class::Breaking, " (our client requires it)"),
+                        (_, Some(_)) => (Class::Warning, " (our client reads it)"),
+                        _ => (Class::Info, ""),
+                    };
+                    self.push(class, &hloc, Fact::Removed("the header".into()), note);
+                }
+                (None, Some(_)) => {
+                    self.push(Class::Info, &hloc, Fact::Added("a header".into()), "")
+                }
+                (Some((_, x)), Some((_, y))) => {
+                    self.required(
+                        &hloc,
+                        Dir::Response,
+                        x["required"] == true,
+                        y["required"] == true,
+                        ours_required,
+                    );
+                    self.deprecated(&hloc, x, y);
+                    self.text = true;
+                    self.schema(
+                        Dir::Response,
+                        &hloc,
+                        &x["schema"],
+                        &y["schema"],
+                        ours_h.map(|h| &h["schema"]),
+                    );
+                    self.text = false;
+                }
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+/// A media type by meaning: in lower case, its parameters (`; charset=utf-8`) left out, and the
+/// other names of JSON (`text/json`, `application/x-json`) as `application/json`.
+pub(super) fn essence(media: &str) -> String {
+    let e = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
+    match e.as_str() {
+        "text/json" | "text/x-json" | "application/x-json" => "application/json".to_owned(),
+        _ => e,
+    }
+}
+
+/// Whether our decoder reads a media type (an essence): JSON, under any `+json` name.
+pub(super) fn is_json(essence: &str) -> bool {
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// The only item of `items`, if there is exactly one.
+fn one<'a>(mut items: impl Iterator<Item = &'a String>) -> Option<String> {
+    match (items.next(), items.next()) {
+        (Some(x), None) => Some(x.clone()),
+        _ => None,
+    }
+}
+
+/// The essences of a `content` map's media types.
+fn essences(content: &Value) -> BTreeSet<String> {
+    content
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys().map(|k| essence(k)))
+        .collect()
 }
