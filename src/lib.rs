@@ -80,6 +80,7 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
+pub mod attachments;
 mod auth;
 mod client;
 pub mod enums;
@@ -97,6 +98,7 @@ mod retry;
 pub mod transport;
 pub mod validate;
 mod wait;
+pub mod webhooks;
 
 pub use api::{HeroClient, types};
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
@@ -106,7 +108,8 @@ pub use client::{
 };
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
-    MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WriteToRecordStatus,
+    MessageType, PatientTitle, TemplateLink, TemplateType, UnknownValue, WebhookEventType,
+    WebhookObject, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use find::{FindOptions, FoundSend, SendAttempt};

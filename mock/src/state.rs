@@ -105,6 +105,7 @@ pub(crate) struct Message {
     pub sent_by: String,
     pub campaign: Option<(String, String)>,
     pub short_link: Option<(String, String)>,
+    pub attachment_uuid: Option<String>,
 }
 
 /// A message's state at one instant.
@@ -219,6 +220,33 @@ impl Batch {
     }
 }
 
+/// A webhook subscription (`POST /v1/webhooks`). Holds the signing key: no `Debug`.
+#[derive(Clone)]
+pub(crate) struct Webhook {
+    pub id: String,
+    pub event_type: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub signing_key: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An attachment link (`POST /v1/attachment_links`): the file as uploaded (or the record file it
+/// names). Patient data: no `Debug`.
+#[derive(Clone)]
+pub(crate) struct Attachment {
+    pub uuid: String,
+    pub link: String,
+    pub patient_id: String,
+    pub file_name: Option<String>,
+    pub contents: Option<Vec<u8>>,
+    pub ehr_file_id: Option<String>,
+    pub expiry_date: Option<DateTime<Utc>>,
+    pub maximum_use_count: Option<u64>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Everything one practice group owns.
 #[derive(Default)]
 pub(crate) struct Group {
@@ -227,6 +255,8 @@ pub(crate) struct Group {
     pub next_patient: u64,
     pub messages: Vec<Message>,
     pub batches: Vec<Batch>,
+    pub webhooks: Vec<Webhook>,
+    pub attachments: Vec<Attachment>,
 }
 
 const FIRST: [&str; 8] = [
@@ -328,6 +358,7 @@ impl Group {
                 campaign: (i % 10 == 0)
                     .then(|| ((i / 10 + 1).to_string(), "Flu clinic".to_owned())),
                 short_link: (i % 6 == 0).then(|| ("17".to_owned(), "booking".to_owned())),
+                attachment_uuid: None,
             });
         }
     }

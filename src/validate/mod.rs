@@ -111,7 +111,8 @@ into_optional!(
     crate::enums::BatchMessageStatus,
     crate::enums::PatientTitle,
     crate::enums::TemplateLink,
-    crate::enums::TemplateType
+    crate::enums::TemplateType,
+    crate::enums::WebhookEventType
 );
 
 /// Why a value was refused. Its `Display` names the rule, never the value.
@@ -201,7 +202,7 @@ fn check_rules(operation: &str, body: &impl Serialize) -> Result<(), crate::Erro
 }
 
 impl InvalidValue {
-    const fn new(kind: &'static str, rule: &'static str) -> Self {
+    pub(crate) const fn new(kind: &'static str, rule: &'static str) -> Self {
         Self { kind, rule }
     }
 

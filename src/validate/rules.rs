@@ -25,6 +25,13 @@ struct Fields<'a> {
     #[serde(borrow)]
     subject: Option<std::borrow::Cow<'a, str>>,
     recipients: Option<Count>,
+    #[serde(borrow)]
+    ehr_file_id: Option<std::borrow::Cow<'a, str>>,
+    file_data: Option<serde::de::IgnoredAny>,
+    #[serde(borrow)]
+    file_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    expiry_date: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// How many recipients a batch has (an array, or one object), counted without keeping them.
@@ -67,7 +74,10 @@ pub(crate) fn check_body(
     body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
-    if !matches!(operation, "send_message" | "create_batch_message") {
+    if !matches!(
+        operation,
+        "send_message" | "create_batch_message" | "create_attachment_link"
+    ) {
         return Ok(());
     }
     // Fail closed: a body the rules cannot read is not sent.
@@ -113,6 +123,37 @@ pub(crate) fn check_body(
                 && at < now
             {
                 return Err("send_at: must not be in the past".to_owned());
+            }
+        }
+        "create_attachment_link" => {
+            let inline = b.file_data.is_some() || b.file_name.is_some();
+            match (b.ehr_file_id.is_some(), inline) {
+                (true, true) => {
+                    return Err("ehr_file_id: give either ehr_file_id or file_data with \
+                                file_name, not both"
+                        .to_owned());
+                }
+                (false, false) => {
+                    return Err("file_data: a link needs a file: ehr_file_id, or file_data \
+                                with file_name"
+                        .to_owned());
+                }
+                _ => {}
+            }
+            if b.file_data.is_some() && b.file_name.as_deref().is_none_or(|n| n.trim().is_empty())
+            {
+                return Err("file_name: is required with file_data".to_owned());
+            }
+            if b.file_name.is_some() && b.file_data.is_none() {
+                return Err("file_data: is required with file_name".to_owned());
+            }
+            if let Some(at) = b
+                .expiry_date
+                .as_deref()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                && at < now
+            {
+                return Err("expiry_date: must not be in the past".to_owned());
             }
         }
         _ => {
@@ -198,5 +239,25 @@ mod body_rules {
             .is_err()
         );
         assert!(check("get_message", json!({"send_at": "2020-01-01T00:00:00Z"})).is_ok());
+    }
+
+    #[test]
+    fn an_attachment_link_needs_exactly_one_file() {
+        use serde_json::json;
+        let op = "create_attachment_link";
+        assert!(check(op, json!({"patient_id": "1", "ehr_file_id": "f-1"})).is_ok());
+        assert!(check(op, json!({"patient_id": "1", "file_data": "QQ==", "file_name": "a.pdf"})).is_ok());
+        for (body, rule) in [
+            (json!({"patient_id": "1"}), "file_data: a link needs a file: ehr_file_id, or file_data with file_name"),
+            (json!({"ehr_file_id": "f", "file_data": "QQ==", "file_name": "a"}), "ehr_file_id: give either ehr_file_id or file_data with file_name, not both"),
+            (json!({"file_data": "QQ=="}), "file_name: is required with file_data"),
+            (json!({"file_data": "QQ==", "file_name": " "}), "file_name: is required with file_data"),
+            (json!({"file_name": "a.pdf"}), "file_data: is required with file_name"),
+            (json!({"ehr_file_id": "f", "expiry_date": "2020-01-01T00:00:00Z"}), "expiry_date: must not be in the past"),
+        ] {
+            assert_eq!(check(op, body.clone()).unwrap_err(), rule, "{body}");
+        }
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        assert!(check(op, json!({"ehr_file_id": "f", "expiry_date": tomorrow})).is_ok());
     }
 }
