@@ -13,6 +13,9 @@ use crate::redact::REDACTED;
 
 pub(crate) mod rules;
 
+/// A webhook's signing key (not empty, never printed): [`crate::webhooks::SigningKey`].
+pub use crate::webhooks::SigningKey;
+
 /// A value for an optional checked request field: the value itself, `None`/`Some(value)`, or text
 /// to check (`&str`, `String`; `Some("text")` is not taken, so that `Some(text.parse()?)` infers), so that `.snomed_code("1240751000000100")` works as
 /// `.patient_id("98765")` does. A bad text fails the request with an error naming the field.
