@@ -51,6 +51,7 @@ pub struct MockConfig {
     pub(crate) count_mode: CountMode,
     pub(crate) outcomes: HashMap<String, Outcome>,
     pub(crate) not_found_nhs: HashSet<String>,
+    pub(crate) failing_snomed_codes: HashSet<String>,
     pub(crate) verify_identity_nhs: HashSet<String>,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) rate_limit: Option<u32>,
@@ -85,6 +86,7 @@ impl Default for MockConfig {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             not_found_nhs: HashSet::from(["9999999999".to_owned()]),
+            failing_snomed_codes: HashSet::from([crate::FAILING_SNOMED_CODE.to_owned()]),
             verify_identity_nhs: HashSet::from(["9000000009".to_owned()]),
             faults: Vec::new(),
             rate_limit: None,
@@ -153,6 +155,14 @@ impl MockConfig {
     /// fail; everything else is delivered.
     pub fn outcome(mut self, contact: impl Into<String>, outcome: Outcome) -> Self {
         self.outcomes.insert(contact.into(), outcome);
+        self
+    }
+
+    /// A message written to the record with this SNOMED code has its write fail (as a code that
+    /// fails the offline check does), so `write-to-record.failed` can be tested through a client
+    /// that refuses bad codes. By default [`FAILING_SNOMED_CODE`](crate::FAILING_SNOMED_CODE).
+    pub fn failing_snomed_code(mut self, code: impl Into<String>) -> Self {
+        self.failing_snomed_codes.insert(code.into());
         self
     }
 
@@ -313,6 +323,7 @@ impl std::fmt::Debug for MockConfig {
             .field("count_mode", &self.count_mode)
             .field("outcomes", &self.outcomes.len())
             .field("not_found_nhs", &self.not_found_nhs.len())
+            .field("failing_snomed_codes", &self.failing_snomed_codes)
             .field("verify_identity_nhs", &self.verify_identity_nhs.len())
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)

@@ -77,6 +77,10 @@ use state::{Clock, Group};
 pub const DEMO_API_KEY: &str = "hero_test_key";
 /// The practice group of the demo key.
 pub const DEMO_PRACTICE_GROUP_ID: &str = "demo-practice";
+/// A valid SNOMED code whose write to the record the mock fails (by default; see
+/// [`MockConfig::failing_snomed_code`]): a message sent with it ends `write_to_record: failed`
+/// and its webhooks get `write-to-record.failed`.
+pub const FAILING_SNOMED_CODE: &str = "404000008";
 /// The SNOMED code the mock records when `write_to_record` is set without one.
 pub const DEFAULT_SNOMED_CODE: &str = "1240751000000100";
 

@@ -5,7 +5,8 @@
 //! - a message is `pending` until 1 s after it is due (created, or `send_at` when scheduled), `sent`
 //!   until 3 s, then `delivered` (or `declined`/`fatal` for the configured test recipients); with
 //!   `write_to_record` its record entry is written 4 s after it is due (`failed` for a SNOMED code
-//!   that fails the offline check);
+//!   that fails the offline check, or one of [`crate::MockConfig::failing_snomed_code`]); then the
+//!   group's webhooks for `write-to-record.succeeded` / `.failed` get the event (`crate::deliver`);
 //! - a batch is `CREATED` until it is sent, then `PENDING` for 1 s, `SENDING` until 3 s, then
 //!   `COMPLETED`; its recipients are enriched when the batch is created (a valid NHS number is
 //!   `ENRICHED` with a name and contacts, an invalid one `ENRICHMENT_ERROR`); each enriched recipient
