@@ -75,6 +75,8 @@ pub(crate) fn router(app: Shared) -> Router {
         app.clone(),
         crate::gate::gate,
     ))
+    // Bodies as large as the gate reads (an attachment's file, base64, is over axum's 2 MB default).
+    .layer(axum::extract::DefaultBodyLimit::max(crate::gate::BODY_LIMIT))
     .route("/__mock/journal", get(journal))
     .route("/__mock/deliveries", get(deliveries))
     .fallback(|| async { api_error(StatusCode::NOT_FOUND, json!("Not found")) })
