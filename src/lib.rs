@@ -46,6 +46,9 @@
 //! | `rustls-ring` | rustls with the ring provider: the same TLS, a shorter clean build (no aws-lc-sys); use with `default-features = false` |
 //! | `native-tls` | the platform's TLS library (OpenSSL, SChannel, Security framework); use with `default-features = false` |
 //!
+//! And `axum`: [`webhooks`]' `VerifiedEvent`, an axum 0.8 extractor that verifies a webhook
+//! delivery before the handler runs.
+//!
 //! # Layout
 //!
 //! - [`api`]: generated at build time from `openapi.yaml` by progenitor: [`HeroClient`]'s
@@ -53,8 +56,9 @@
 //!   `api::spec`, facts of the spec (the operation table) for code that must not copy them.
 //! - Handwritten: configuration ([`HeroClientBuilder`]), the request pipeline ([`transport`]),
 //!   [`Error`], [`RetryPolicy`], pagination ([`Paginate`]), waiters ([`WaitOptions`]),
-//!   checked values ([`validate`]), forward-compatible [`enums`], redaction ([`redact`]) and
-//!   the resolution of a send whose outcome is unknown ([`find`]).
+//!   checked values ([`validate`]), forward-compatible [`enums`], redaction ([`redact`]),
+//!   the resolution of a send whose outcome is unknown ([`find`]), webhook deliveries verified
+//!   and read ([`webhooks`]) and attachments ([`attachments`]).
 //!
 //! # Stability
 //!
