@@ -381,13 +381,21 @@ impl Verifier {
     }
 
     /// Verifies the delivery's signature and timestamp, then reads its event.
-    pub fn verify(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    pub fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
         self.verify_signature(headers, body)?;
         WebhookEvent::parse(body)
     }
 
     /// Verifies the delivery's signature and timestamp only (the body need not be an event).
-    pub fn verify_signature(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
+    pub fn verify_signature(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<(), WebhookError> {
         let text = |name: &'static str| -> Result<&str, WebhookError> {
             let value = headers.get(name).ok_or(WebhookError::MissingHeader(name))?;
             value.to_str().map_err(|_| WebhookError::MalformedHeader {
@@ -401,7 +409,12 @@ impl Verifier {
     }
 
     /// As [`verify_signature`](Self::verify_signature), from the two headers' text.
-    pub fn verify_parts(&self, timestamp: &str, signature: &str, body: &[u8]) -> Result<(), WebhookError> {
+    pub fn verify_parts(
+        &self,
+        timestamp: &str,
+        signature: &str,
+        body: &[u8],
+    ) -> Result<(), WebhookError> {
         let signed_at = parse_timestamp(timestamp).ok_or(WebhookError::MalformedHeader {
             header: TIMESTAMP_HEADER,
             reason: "is not a timestamp in Unix seconds, Unix milliseconds or RFC 3339",
@@ -435,7 +448,9 @@ impl Verifier {
             Ok(age) if age > tolerance => Err(WebhookError::TooOld { age, tolerance }),
             Ok(_) => Ok(()),
             Err(_) => match (signed_at - now).to_std() {
-                Ok(ahead) if ahead > tolerance => Err(WebhookError::InTheFuture { ahead, tolerance }),
+                Ok(ahead) if ahead > tolerance => {
+                    Err(WebhookError::InTheFuture { ahead, tolerance })
+                }
                 _ => Ok(()),
             },
         }
@@ -454,7 +469,11 @@ impl Verifier {
 /// }
 /// # }
 /// ```
-pub fn verify(headers: &http::HeaderMap, body: &[u8], key: &SigningKey) -> Result<WebhookEvent, WebhookError> {
+pub fn verify(
+    headers: &http::HeaderMap,
+    body: &[u8],
+    key: &SigningKey,
+) -> Result<WebhookEvent, WebhookError> {
     Verifier::new(key.clone()).verify(headers, body)
 }
 
@@ -529,12 +548,8 @@ impl WebhookEvent {
     /// Reads an event from a delivery's body (already verified: see [`Verifier`]).
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
         let invalid = |why: String| WebhookError::InvalidEvent(why);
-        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-            invalid(format!(
-                "not JSON ({})",
-                crate::redact::serde_message(&e)
-            ))
-        })?;
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| invalid(format!("not JSON ({})", crate::redact::serde_message(&e))))?;
         let Some(object) = value.as_object() else {
             return Err(invalid("not a JSON object".to_owned()));
         };
@@ -549,9 +564,7 @@ impl WebhookEvent {
                 Some(_) => {}
             }
         }
-        serde_json::from_value(value).map_err(|e| {
-            invalid(crate::redact::serde_message(&e))
-        })
+        serde_json::from_value(value).map_err(|e| invalid(crate::redact::serde_message(&e)))
     }
 
     /// `true` for `write-to-record.succeeded` and `write-to-record.failed`.

@@ -164,7 +164,10 @@ fn every_test_secret_is_named_so_the_ci_grep_finds_it() {
         found.len()
     );
     let signing_keys = found.iter().filter(|(what, ..)| *what == "signing").count();
-    assert!(signing_keys >= 8, "the scan finds the signing keys ({signing_keys})");
+    assert!(
+        signing_keys >= 8,
+        "the scan finds the signing keys ({signing_keys})"
+    );
     let misnamed: Vec<_> = found
         .iter()
         .filter(|(what, value, _)| {
@@ -199,9 +202,8 @@ fn the_naming_is_the_one_ci_greps_for() {
         ),
         ".ci/run's secret grep changed: update KEY, PRACTICE and SIGNING here"
     );
-    let grep =
-        Regex::new("hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*|test-signing-key")
-            .unwrap();
+    let grep = Regex::new("hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*|test-signing-key")
+        .unwrap();
     for secret in configured_secrets()
         .into_iter()
         .map(|(_, v, _)| v)

@@ -119,7 +119,9 @@ fn a_tampered_body_a_wrong_key_or_a_changed_timestamp_is_a_bad_signature() {
             );
             // Another key.
             assert_eq!(
-                Verifier::new(wrong.clone()).now(now).verify(&h, body.as_bytes()),
+                Verifier::new(wrong.clone())
+                    .now(now)
+                    .verify(&h, body.as_bytes()),
                 Err(WebhookError::BadSignature)
             );
         }
@@ -148,7 +150,8 @@ fn a_stale_or_future_timestamp_is_refused_outside_the_tolerance() {
         headers(text(v, "timestamp"), text(v, "hex")),
         text(v, "body").as_bytes(),
     );
-    let at = |secs: i64| Verifier::new(key.clone()).now(signed_at + chrono::Duration::seconds(secs));
+    let at =
+        |secs: i64| Verifier::new(key.clone()).now(signed_at + chrono::Duration::seconds(secs));
     // The default tolerance is five minutes either side, inclusive.
     assert!(at(300).verify(&h, body).is_ok());
     assert!(at(-300).verify(&h, body).is_ok());
@@ -208,7 +211,10 @@ fn missing_and_malformed_headers_are_named() {
         Err(WebhookError::MissingHeader(SIGNATURE_HEADER))
     );
     assert_eq!(
-        verifier.verify(&HeaderMap::new(), body).unwrap_err().to_string(),
+        verifier
+            .verify(&HeaderMap::new(), body)
+            .unwrap_err()
+            .to_string(),
         "webhook delivery refused: the x-herohealth-timestamp header is missing"
     );
     for (ts, sig, header) in [
@@ -217,19 +223,31 @@ fn missing_and_malformed_headers_are_named() {
         ("1700000000", "not a signature", SIGNATURE_HEADER),
         ("1700000000", "sha256=abcd", SIGNATURE_HEADER),
         // 31 bytes of base64: not an HMAC-SHA256.
-        ("1700000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", SIGNATURE_HEADER),
+        (
+            "1700000000",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+            SIGNATURE_HEADER,
+        ),
     ] {
         match verifier.verify(&headers(ts, sig), body) {
-            Err(WebhookError::MalformedHeader { header: h, .. }) => assert_eq!(h, header, "{ts} {sig}"),
+            Err(WebhookError::MalformedHeader { header: h, .. }) => {
+                assert_eq!(h, header, "{ts} {sig}")
+            }
             other => panic!("{ts} {sig}: {other:?}"),
         }
     }
     // A header that is not text.
     let mut binary = headers("1700000000", text(v, "hex"));
-    binary.insert(TIMESTAMP_HEADER, HeaderValue::from_bytes(&[0xff, 0xfe]).unwrap());
+    binary.insert(
+        TIMESTAMP_HEADER,
+        HeaderValue::from_bytes(&[0xff, 0xfe]).unwrap(),
+    );
     assert!(matches!(
         verifier.verify(&binary, body),
-        Err(WebhookError::MalformedHeader { header: TIMESTAMP_HEADER, .. })
+        Err(WebhookError::MalformedHeader {
+            header: TIMESTAMP_HEADER,
+            ..
+        })
     ));
 }
 
@@ -252,11 +270,20 @@ fn the_event_is_read_leniently_and_a_broken_one_is_refused_by_path() {
         assert_eq!(&WebhookEvent::parse(body.as_bytes()).unwrap().event, t);
     }
     for (body, expect) in [
-        (&br#"{"object":"Patient","id":"1","event":"patient.added-to-sequence"}"#[..], "`practice_group_id` is missing"),
-        (br#"{"object":"Patient","id":1,"practice_group_id":"p","event":"x"}"#, "`id` is not a string"),
+        (
+            &br#"{"object":"Patient","id":"1","event":"patient.added-to-sequence"}"#[..],
+            "`practice_group_id` is missing",
+        ),
+        (
+            br#"{"object":"Patient","id":1,"practice_group_id":"p","event":"x"}"#,
+            "`id` is not a string",
+        ),
         (br#"not json"#, "not JSON"),
         (br#"[1, 2]"#, "not a JSON object"),
-        (br#"{"object":"Patient","id":"1","practice_group_id":"p","event":"x"} trailing"#, "not JSON"),
+        (
+            br#"{"object":"Patient","id":"1","practice_group_id":"p","event":"x"} trailing"#,
+            "not JSON",
+        ),
     ] {
         let err = WebhookEvent::parse(body).unwrap_err();
         assert!(!err.is_unauthorised());
@@ -309,10 +336,20 @@ fn hostile_bodies_and_headers_never_show_in_errors_or_debug() {
     for body in &bodies {
         let signature = sign(&key, &ts, body, SignatureEncoding::Hex);
         let tampered_sig = sign(&key, &ts, b"another body", SignatureEncoding::Base64);
-        for sig in [signature.as_str(), tampered_sig.as_str(), "sha256=Ada Lovelace +447700900123"] {
+        for sig in [
+            signature.as_str(),
+            tampered_sig.as_str(),
+            "sha256=Ada Lovelace +447700900123",
+        ] {
             let mut h = headers(&ts, sig);
-            h.insert("x-patient", HeaderValue::from_static("Ada Lovelace 9434765919"));
-            h.insert("authorization", HeaderValue::from_static("Bearer biopsy +447700900123"));
+            h.insert(
+                "x-patient",
+                HeaderValue::from_static("Ada Lovelace 9434765919"),
+            );
+            h.insert(
+                "authorization",
+                HeaderValue::from_static("Bearer biopsy +447700900123"),
+            );
             let verifier = Verifier::new(key.clone()).now(now);
             let result = verifier.verify(&h, body);
             let text = printed(&verifier, &result);
@@ -331,7 +368,10 @@ fn hostile_bodies_and_headers_never_show_in_errors_or_debug() {
 #[test]
 fn the_signing_key_never_prints_and_is_masked_in_the_create_answer() {
     let key: SigningKey = SIGNING_KEY.parse().unwrap();
-    assert_eq!(format!("{key} {key:?}"), "<redacted> SigningKey(<redacted>)");
+    assert_eq!(
+        format!("{key} {key:?}"),
+        "<redacted> SigningKey(<redacted>)"
+    );
     let hook: herohealth::types::Webhook = serde_json::from_value(serde_json::json!({
         "id": "1", "event_type": "write-to-record.succeeded", "url": "https://x.example/h",
         "created_at": "t", "updated_at": "t", "signing_key": SIGNING_KEY,
@@ -339,7 +379,10 @@ fn the_signing_key_never_prints_and_is_masked_in_the_create_answer() {
     }))
     .unwrap();
     let shown = format!("{hook:?} {hook:#?}");
-    assert!(!shown.contains(SIGNING_KEY) && !shown.contains("Ada"), "{shown}");
+    assert!(
+        !shown.contains(SIGNING_KEY) && !shown.contains("Ada"),
+        "{shown}"
+    );
     assert_eq!(hook.signing_key.as_ref().unwrap().expose(), SIGNING_KEY);
     let request = herohealth::types::CreateWebhookRequest::builder()
         .event_type(WebhookEventType::WriteToRecordFailed)
@@ -420,9 +463,14 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
     let tampered = String::from_utf8(tampered).unwrap();
     let (status, text) = post(ts.clone(), tampered, body).await;
     assert_eq!(status, 401, "{text}");
-    assert!(text.contains("signature does not match") && !text.contains("42"), "{text}");
+    assert!(
+        text.contains("signature does not match") && !text.contains("42"),
+        "{text}"
+    );
     // Stale: 401.
-    let old = (now - chrono::Duration::minutes(10)).timestamp().to_string();
+    let old = (now - chrono::Duration::minutes(10))
+        .timestamp()
+        .to_string();
     let stale = sign(&key, &old, body.as_bytes(), SignatureEncoding::Hex);
     let (status, text) = post(old, stale, body).await;
     assert_eq!(status, 401);

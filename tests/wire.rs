@@ -792,7 +792,10 @@ async fn create_webhook() {
     let (_s, hero) = serve(200, json!({"id": "1", "event_type": "invoice.paid", "url": "u", "created_at": "t", "updated_at": "t"})).await;
     let later = hero
         .create_webhook()
-        .body_map(|b| b.event_type(WebhookEventType::AppointmentConfirmed).url("https://x.example/h"))
+        .body_map(|b| {
+            b.event_type(WebhookEventType::AppointmentConfirmed)
+                .url("https://x.example/h")
+        })
         .send()
         .await
         .unwrap();
@@ -829,7 +832,11 @@ async fn delete_webhook_accepts_204_and_200() {
         hero.delete_webhook().id("17").send().await.unwrap();
         only_request(&server, "DELETE", "/v1/webhooks/17").await;
     }
-    let (_server, hero) = serve(404, json!({"error": true, "statusCode": 404, "message": "Not found"})).await;
+    let (_server, hero) = serve(
+        404,
+        json!({"error": true, "statusCode": 404, "message": "Not found"}),
+    )
+    .await;
     let err = hero.delete_webhook().id("17").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
@@ -860,9 +867,17 @@ async fn create_attachment_link_sends_the_file_base64_and_masks_the_link() {
         json!({"patient_id": "98765", "file_name": "results.pdf", "file_data": "JVBERi0xLjQK",
             "expiry_date": sent["expiry_date"], "maximum_use_count": 3})
     );
-    assert!(sent["expiry_date"].as_str().unwrap().starts_with(&expiry.format("%Y-%m-%dT").to_string()));
+    assert!(
+        sent["expiry_date"]
+            .as_str()
+            .unwrap()
+            .starts_with(&expiry.format("%Y-%m-%dT").to_string())
+    );
     assert_eq!(link.attachment_uuid, "0b8e7c52-8f5e-4a8e-9d0e-2f1c3b4a5d6e");
-    assert_eq!(link.attachment_link.expose(), "https://files.example/a/secret-token");
+    assert_eq!(
+        link.attachment_link.expose(),
+        "https://files.example/a/secret-token"
+    );
     assert!(!format!("{:?}", *link).contains("secret-token"));
 }
 
@@ -872,17 +887,31 @@ async fn an_attachment_link_without_exactly_one_file_is_refused_and_nothing_is_s
     for (fill, field) in [
         (
             (|b: types::builder::CreateAttachmentLinkRequest| b.patient_id("1"))
-                as fn(types::builder::CreateAttachmentLinkRequest) -> types::builder::CreateAttachmentLinkRequest,
+                as fn(
+                    types::builder::CreateAttachmentLinkRequest,
+                ) -> types::builder::CreateAttachmentLinkRequest,
             "file_data",
         ),
         (
-            |b| b.patient_id("1").file("a.pdf", b"x").ehr_file_id(Some("f-1".parse().unwrap())),
+            |b| {
+                b.patient_id("1")
+                    .file("a.pdf", b"x")
+                    .ehr_file_id(Some("f-1".parse().unwrap()))
+            },
             "ehr_file_id",
         ),
         (|b| b.patient_id("1").file_data("QQ=="), "file_name"),
-        (|b| b.patient_id("x1").ehr_file_id(Some("f-1".parse().unwrap())), "patient_id"),
+        (
+            |b| b.patient_id("x1").ehr_file_id(Some("f-1".parse().unwrap())),
+            "patient_id",
+        ),
     ] {
-        let err = hero.create_attachment_link().body_map(fill).send().await.unwrap_err();
+        let err = hero
+            .create_attachment_link()
+            .body_map(fill)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
         assert!(err.to_string().contains(field), "{field}: {err}");
     }

@@ -139,16 +139,14 @@ pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>
             )),
         )
     };
-    let file = std::fs::File::open(path).map_err(|e| usage(format!("cannot open it ({})", e.kind())))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| usage(format!("cannot open it ({})", e.kind())))?;
     let mut bytes = Vec::new();
     file.take(ATTACH_MAX_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| usage(format!("cannot read it ({})", e.kind())))?;
     if bytes.len() as u64 > ATTACH_MAX_BYTES {
-        return Err(usage(format!(
-            "larger than {} MiB",
-            ATTACH_MAX_BYTES >> 20
-        )));
+        return Err(usage(format!("larger than {} MiB", ATTACH_MAX_BYTES >> 20)));
     }
     let name = path
         .file_name()
@@ -264,7 +262,10 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                     body.attachment_uuid = (&*link).try_into().map_err(|e: &str| {
                         Failure::new(Exit::Other, format!("{e}; the message was not sent"), None)
                     })?;
-                    eprintln!("attachment link created (attachment_uuid {})", link.attachment_uuid);
+                    eprintln!(
+                        "attachment link created (attachment_uuid {})",
+                        link.attachment_uuid
+                    );
                     hero.send_message().body(body)
                 }
             };

@@ -135,11 +135,8 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: WebhooksCmd) -> Outco
                     })
                 })
                 .transpose()?;
-            let headers: std::collections::HashMap<String, herohealth::Sensitive> = a
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k, v.into()))
-                .collect();
+            let headers: std::collections::HashMap<String, herohealth::Sensitive> =
+                a.headers.into_iter().map(|(k, v)| (k, v.into())).collect();
             let created = hero
                 .create_webhook()
                 .body_map(|b| {
@@ -202,7 +199,8 @@ impl FromRef<Listener> for Verifier {
 /// `hero webhooks listen`: serves until Ctrl-C (or until its stdout is closed).
 pub(crate) async fn listen(a: ListenArgs) -> Outcome {
     let usage = |message: String| Failure::new(Exit::Usage, message, None);
-    let key = SigningKey::parse(&a.signing_key).map_err(|e| usage(format!("--signing-key: {e}")))?;
+    let key =
+        SigningKey::parse(&a.signing_key).map_err(|e| usage(format!("--signing-key: {e}")))?;
     let forward = match a.forward_to {
         None => None,
         Some(url) => {
@@ -251,7 +249,14 @@ async fn deliver(
     let delivery = match delivery {
         Ok(d) => d,
         Err(refused) => {
-            eprintln!("refused a delivery ({}): {}", refused.status().as_u16(), refused.error().map_or_else(|| "the body could not be read".to_owned(), ToString::to_string));
+            eprintln!(
+                "refused a delivery ({}): {}",
+                refused.status().as_u16(),
+                refused.error().map_or_else(
+                    || "the body could not be read".to_owned(),
+                    ToString::to_string
+                )
+            );
             return refused.into_response();
         }
     };
@@ -279,7 +284,11 @@ async fn deliver(
             .unwrap_or(StatusCode::BAD_GATEWAY)
             .into_response(),
         Err(e) => {
-            let why = if e.is_timeout() { "timed out" } else { "connection failed" };
+            let why = if e.is_timeout() {
+                "timed out"
+            } else {
+                "connection failed"
+            };
             eprintln!("forwarding a delivery failed: {why}");
             StatusCode::BAD_GATEWAY.into_response()
         }

@@ -66,7 +66,14 @@ impl Listener {
     fn start(extra: &[&str]) -> Listener {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("hero"))
             .env_clear()
-            .args(["webhooks", "listen", "--port", "0", "--signing-key", SIGNING_KEY])
+            .args([
+                "webhooks",
+                "listen",
+                "--port",
+                "0",
+                "--signing-key",
+                SIGNING_KEY,
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -138,13 +145,27 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
         let out = hero(
             &mock,
             &[
-                "--format", "json", "webhooks", "create", "--url", &listener.url, "--event-type",
-                event, "--signing-key", SIGNING_KEY, "--header", "authorization=Bearer Ada Lovelace",
+                "--format",
+                "json",
+                "webhooks",
+                "create",
+                "--url",
+                &listener.url,
+                "--event-type",
+                event,
+                "--signing-key",
+                SIGNING_KEY,
+                "--header",
+                "authorization=Bearer Ada Lovelace",
             ],
         )
         .await;
         let text = stdout(&out);
-        assert!(!all(&out).contains(SIGNING_KEY) && !all(&out).contains("Ada"), "{}", all(&out));
+        assert!(
+            !all(&out).contains(SIGNING_KEY) && !all(&out).contains("Ada"),
+            "{}",
+            all(&out)
+        );
         let created: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(created["signed"], true);
         assert_eq!(created["headers"], "authorization");
@@ -162,8 +183,19 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
                 KEY,
                 PRACTICE,
                 &[
-                    "--format", "json", "messages", "send", "--patient-id", "42", "--type", "sms",
-                    "--text", "Your results are ready", "--write-to-record", "--snomed-code", snomed,
+                    "--format",
+                    "json",
+                    "messages",
+                    "send",
+                    "--patient-id",
+                    "42",
+                    "--type",
+                    "sms",
+                    "--text",
+                    "Your results are ready",
+                    "--write-to-record",
+                    "--snomed-code",
+                    snomed,
                 ],
             )
             .await;
@@ -188,10 +220,23 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     assert!(mock.deliveries().iter().all(|d| d.delivered && d.signed));
 
     // Delete one: its event is no longer delivered.
-    let hooks: Vec<Value> = stdout(&hero(&mock, &["--format", "ndjson", "webhooks", "list", "--event-type", "write-to-record.succeeded"]).await)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let hooks: Vec<Value> = stdout(
+        &hero(
+            &mock,
+            &[
+                "--format",
+                "ndjson",
+                "webhooks",
+                "list",
+                "--event-type",
+                "write-to-record.succeeded",
+            ],
+        )
+        .await,
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
     assert_eq!(hooks.len(), 1);
     let id = hooks[0]["id"].as_str().unwrap();
     stdout(&hero(&mock, &["webhooks", "delete", id]).await);
@@ -232,34 +277,77 @@ async fn listen_answers_401_to_a_bad_or_stale_signature_and_prints_only_declared
     let now = chrono::Utc::now();
     let ts = now.timestamp().to_string();
     let wrong: SigningKey = "whsec-test-signing-key-wrong-cli".parse().unwrap();
-    let stale_ts = (now - chrono::Duration::minutes(30)).timestamp().to_string();
+    let stale_ts = (now - chrono::Duration::minutes(30))
+        .timestamp()
+        .to_string();
     let cases = [
-        (ts.clone(), Some(sign(&wrong, &ts, hostile.as_bytes(), SignatureEncoding::Hex)), "does not match"),
-        (ts.clone(), Some(sign(&key, &ts, b"another body", SignatureEncoding::Base64)), "does not match"),
-        (stale_ts.clone(), Some(sign(&key, &stale_ts, hostile.as_bytes(), SignatureEncoding::Hex)), "tolerance"),
+        (
+            ts.clone(),
+            Some(sign(
+                &wrong,
+                &ts,
+                hostile.as_bytes(),
+                SignatureEncoding::Hex,
+            )),
+            "does not match",
+        ),
+        (
+            ts.clone(),
+            Some(sign(&key, &ts, b"another body", SignatureEncoding::Base64)),
+            "does not match",
+        ),
+        (
+            stale_ts.clone(),
+            Some(sign(
+                &key,
+                &stale_ts,
+                hostile.as_bytes(),
+                SignatureEncoding::Hex,
+            )),
+            "tolerance",
+        ),
         (ts.clone(), None, "missing"),
-        ("Ada Lovelace".to_owned(), Some("sha256=9434765919".to_owned()), "header"),
+        (
+            "Ada Lovelace".to_owned(),
+            Some("sha256=9434765919".to_owned()),
+            "header",
+        ),
     ];
     for (ts, sig, why) in cases {
         let (status, text) = post(ts, sig, hostile).await;
         assert_eq!(status, 401, "{text}");
         let line = listener.next_error();
-        assert!(line.contains("refused a delivery (401)") && line.contains(why), "{line}");
+        assert!(
+            line.contains("refused a delivery (401)") && line.contains(why),
+            "{line}"
+        );
         for text in [&text, &line] {
-            assert!(!text.contains("Ada") && !text.contains("9434765919") && !text.contains("biopsy"), "{text}");
-            assert!(!text.contains(SIGNING_KEY) && !text.contains("practice-webhooks"), "{text}");
+            assert!(
+                !text.contains("Ada") && !text.contains("9434765919") && !text.contains("biopsy"),
+                "{text}"
+            );
+            assert!(
+                !text.contains(SIGNING_KEY) && !text.contains("practice-webhooks"),
+                "{text}"
+            );
         }
     }
     // The same body, signed: printed as its declared ids and event type only.
     let good = sign(&key, &ts, hostile.as_bytes(), SignatureEncoding::Hex);
     let (status, _) = post(ts, Some(format!("sha256={good}")), hostile).await;
     assert_eq!(status, 204);
-    let line = listener.lines.recv_timeout(Duration::from_secs(60)).unwrap();
+    let line = listener
+        .lines
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap();
     assert_eq!(
         line,
         r#"{"event":"write-to-record.succeeded","id":"77","object":"Message"}"#
     );
-    assert!(listener.lines.try_recv().is_err(), "one line per verified delivery, none for a refused one");
+    assert!(
+        listener.lines.try_recv().is_err(),
+        "one line per verified delivery, none for a refused one"
+    );
 }
 
 /// `--forward-to`: the verified delivery goes on, body and signature headers as received, and
@@ -269,13 +357,15 @@ async fn listen_forwards_verified_deliveries() {
     use std::sync::{Arc, Mutex};
     let got: Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>> = Default::default();
     let seen = got.clone();
-    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-        let seen = seen.clone();
-        async move {
-            seen.lock().unwrap().push((headers, body));
-            axum::http::StatusCode::ACCEPTED
-        }
-    });
+    let app = axum::Router::new().fallback(
+        move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push((headers, body));
+                axum::http::StatusCode::ACCEPTED
+            }
+        },
+    );
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let forward = format!("http://{}/app/hook", tcp.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(tcp, app).await.unwrap() });
@@ -306,7 +396,16 @@ async fn listen_forwards_verified_deliveries() {
 async fn listen_refuses_bad_options_with_exit_2() {
     for args in [
         &["webhooks", "listen", "--port", "0", "--signing-key", ""][..],
-        &["webhooks", "listen", "--port", "0", "--signing-key", SIGNING_KEY, "--forward-to", "not a url"],
+        &[
+            "webhooks",
+            "listen",
+            "--port",
+            "0",
+            "--signing-key",
+            SIGNING_KEY,
+            "--forward-to",
+            "not a url",
+        ],
         &["webhooks", "listen", "--port", "0"],
     ] {
         let out = support::hero_offline(args);
@@ -337,16 +436,33 @@ async fn send_attach_creates_the_link_then_sends_with_its_uuid() {
     let out = hero(
         &mock,
         &[
-            "--format", "json", "messages", "send", "--patient-id", "42", "--type", "email",
-            "--text", "Your letter is attached", "--attach", file.to_str().unwrap(),
-            "--attach-max-uses", "3",
+            "--format",
+            "json",
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "email",
+            "--text",
+            "Your letter is attached",
+            "--attach",
+            file.to_str().unwrap(),
+            "--attach-max-uses",
+            "3",
         ],
     )
     .await;
     let text = stdout(&out);
     let printed = all(&out);
-    assert!(!printed.contains("Dear Ada") && !printed.contains("biopsy"), "{printed}");
-    assert!(!printed.contains("herohealth-mock.invalid"), "the link is never printed: {printed}");
+    assert!(
+        !printed.contains("Dear Ada") && !printed.contains("biopsy"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("herohealth-mock.invalid"),
+        "the link is never printed: {printed}"
+    );
     let sent: Value = serde_json::from_str(&text).unwrap();
     let ops: Vec<_> = mock
         .journal()
@@ -383,7 +499,10 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(10 * 1024 * 1024 + 1).unwrap();
     let exact = dir.path().join("exact.pdf");
-    std::fs::File::create(&exact).unwrap().set_len(10 * 1024 * 1024).unwrap();
+    std::fs::File::create(&exact)
+        .unwrap()
+        .set_len(10 * 1024 * 1024)
+        .unwrap();
     let missing = dir.path().join("missing.pdf");
     let a_dir = dir.path().join("a-directory");
     std::fs::create_dir(&a_dir).unwrap();
@@ -395,13 +514,25 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
         let out = hero(
             &mock,
             &[
-                "messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Hi",
-                "--attach", path.to_str().unwrap(),
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Hi",
+                "--attach",
+                path.to_str().unwrap(),
             ],
         )
         .await;
         assert_eq!(out.status.code(), Some(2), "{}", all(&out));
-        assert!(all(&out).contains(why) && all(&out).contains("nothing was sent"), "{}", all(&out));
+        assert!(
+            all(&out).contains(why) && all(&out).contains("nothing was sent"),
+            "{}",
+            all(&out)
+        );
     }
     // A message the rules refuse (an sms to an email address): no link is made either.
     let ok_file = dir.path().join("ok.pdf");
@@ -409,8 +540,18 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
     let out = hero(
         &mock,
         &[
-            "messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Hi", "--to",
-            "ada@example.org", "--attach", ok_file.to_str().unwrap(),
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "sms",
+            "--text",
+            "Hi",
+            "--to",
+            "ada@example.org",
+            "--attach",
+            ok_file.to_str().unwrap(),
         ],
     )
     .await;
@@ -420,8 +561,16 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
     let out = hero(
         &mock,
         &[
-            "messages", "send", "--patient-id", "42", "--type", "email", "--text", "Hi",
-            "--attach", exact.to_str().unwrap(),
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "email",
+            "--text",
+            "Hi",
+            "--attach",
+            exact.to_str().unwrap(),
         ],
     )
     .await;

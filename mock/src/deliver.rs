@@ -210,7 +210,11 @@ async fn deliver(app: Arc<App>, http: herohealth::reqwest::Client, a: Attempt) {
             request = request.header(name.as_str(), value.as_str());
         }
     }
-    if let Some(key) = hook.signing_key.as_deref().and_then(|k| SigningKey::parse(k).ok()) {
+    if let Some(key) = hook
+        .signing_key
+        .as_deref()
+        .and_then(|k| SigningKey::parse(k).ok())
+    {
         let timestamp = app.config.webhook_timestamp.format(Utc::now());
         let signature = sign(
             &key,

@@ -338,16 +338,32 @@ async fn every_response_conforms_to_openapi_yaml() {
         let (s, body) = p.post("/v1/webhooks", bad).await;
         assert_eq!(s, 400, "{body}");
     }
-    for q in ["", "?event_type=write-to-record.succeeded", "?event_type=nope"] {
+    for q in [
+        "",
+        "?event_type=write-to-record.succeeded",
+        "?event_type=nope",
+    ] {
         p.get("/v1/webhooks", &format!("/v1/webhooks{q}")).await;
     }
     let hook_id = hook["id"].as_str().unwrap().to_owned();
     let (s, _) = p
-        .call("DELETE", "/v1/webhooks/{id}", &format!("/v1/webhooks/{hook_id}"), None, true)
+        .call(
+            "DELETE",
+            "/v1/webhooks/{id}",
+            &format!("/v1/webhooks/{hook_id}"),
+            None,
+            true,
+        )
         .await;
     assert_eq!(s, 204);
     let (s, _) = p
-        .call("DELETE", "/v1/webhooks/{id}", &format!("/v1/webhooks/{hook_id}"), None, true)
+        .call(
+            "DELETE",
+            "/v1/webhooks/{id}",
+            &format!("/v1/webhooks/{hook_id}"),
+            None,
+            true,
+        )
         .await;
     assert_eq!(s, 404);
 

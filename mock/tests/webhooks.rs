@@ -49,7 +49,10 @@ async fn receiver(answers: Vec<u16>) -> (String, Received) {
 }
 
 /// Waits (polling, up to a minute) until the deliveries journal satisfies `done`.
-async fn deliveries_until(mock: &MockServer, done: impl Fn(&[DeliveryEntry]) -> bool) -> Vec<DeliveryEntry> {
+async fn deliveries_until(
+    mock: &MockServer,
+    done: impl Fn(&[DeliveryEntry]) -> bool,
+) -> Vec<DeliveryEntry> {
     for _ in 0..3000 {
         let d = mock.deliveries();
         if done(&d) {
@@ -64,7 +67,12 @@ async fn still_mock(config: herohealth_mock::MockConfig) -> MockServer {
     config.time_scale(0.0).start().await.unwrap()
 }
 
-async fn create_hook(hero: &herohealth::HeroClient, event: WebhookEventType, url: &str, key: Option<&str>) -> String {
+async fn create_hook(
+    hero: &herohealth::HeroClient,
+    event: WebhookEventType,
+    url: &str,
+    key: Option<&str>,
+) -> String {
     hero.create_webhook()
         .body_map(|b| {
             let b = b.event_type(event).url(url);
@@ -85,9 +93,23 @@ async fn a_write_to_the_record_is_delivered_signed_and_a_failed_one_too() {
     let mock = still_mock(MockServer::builder()).await;
     let hero = mock.client();
     let (url, got) = receiver(vec![]).await;
-    create_hook(&hero, WebhookEventType::WriteToRecordSucceeded, &url, Some(SIGNING_KEY)).await;
-    create_hook(&hero, WebhookEventType::WriteToRecordFailed, &url, Some(SIGNING_KEY)).await;
-    let ok = support::send_with(&hero, |b| b.message_string("Results").write_to_record(true)).await.unwrap();
+    create_hook(
+        &hero,
+        WebhookEventType::WriteToRecordSucceeded,
+        &url,
+        Some(SIGNING_KEY),
+    )
+    .await;
+    create_hook(
+        &hero,
+        WebhookEventType::WriteToRecordFailed,
+        &url,
+        Some(SIGNING_KEY),
+    )
+    .await;
+    let ok = support::send_with(&hero, |b| b.message_string("Results").write_to_record(true))
+        .await
+        .unwrap();
     let bad = support::send_with(&hero, |b| {
         b.message_string("Results")
             .write_to_record(true)
@@ -101,7 +123,10 @@ async fn a_write_to_the_record_is_delivered_signed_and_a_failed_one_too() {
     assert!(mock.deliveries().is_empty(), "{:?}", mock.deliveries());
     mock.advance(Duration::from_secs(2));
     let d = deliveries_until(&mock, |d| d.len() == 2).await;
-    assert!(d.iter().all(|e| e.delivered && e.signed && e.attempt == 1 && e.status == Some(204)));
+    assert!(
+        d.iter()
+            .all(|e| e.delivered && e.signed && e.attempt == 1 && e.status == Some(204))
+    );
 
     let verifier = Verifier::new(SIGNING_KEY.parse().unwrap());
     let mut events: Vec<(String, String)> = got
@@ -111,7 +136,10 @@ async fn a_write_to_the_record_is_delivered_signed_and_a_failed_one_too() {
         .map(|(headers, body)| {
             assert_eq!(headers["content-type"], "application/json");
             let e: WebhookEvent = verifier.verify(headers, body).unwrap();
-            assert_eq!(e.practice_group_id.expose(), herohealth_mock::DEMO_PRACTICE_GROUP_ID);
+            assert_eq!(
+                e.practice_group_id.expose(),
+                herohealth_mock::DEMO_PRACTICE_GROUP_ID
+            );
             (e.event.to_string(), e.message_id().unwrap().to_owned())
         })
         .collect();
@@ -124,17 +152,35 @@ async fn a_write_to_the_record_is_delivered_signed_and_a_failed_one_too() {
         ]
     );
     // The status the event leads to agrees.
-    let status = hero.get_message_status().id(&events[0].1).send().await.unwrap();
+    let status = hero
+        .get_message_status()
+        .id(&events[0].1)
+        .send()
+        .await
+        .unwrap();
     assert!(status.errors.write_to_record.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_delivery_is_retried_with_backoff_and_journaled() {
-    let mock = still_mock(MockServer::builder().webhook_attempts(4).webhook_backoff(Duration::from_secs(10))).await;
+    let mock = still_mock(
+        MockServer::builder()
+            .webhook_attempts(4)
+            .webhook_backoff(Duration::from_secs(10)),
+    )
+    .await;
     let hero = mock.client();
     let (url, got) = receiver(vec![500, 503]).await;
-    create_hook(&hero, WebhookEventType::WriteToRecordSucceeded, &url, Some(SIGNING_KEY)).await;
-    let id = support::send_with(&hero, |b| b.message_string("Results").write_to_record(true)).await.unwrap();
+    create_hook(
+        &hero,
+        WebhookEventType::WriteToRecordSucceeded,
+        &url,
+        Some(SIGNING_KEY),
+    )
+    .await;
+    let id = support::send_with(&hero, |b| b.message_string("Results").write_to_record(true))
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     deliveries_until(&mock, |d| d.len() == 1).await;
     // The retry waits for its backoff on the mock clock: 10 s, then 20 s.
@@ -157,7 +203,10 @@ async fn a_failed_delivery_is_retried_with_backoff_and_journaled() {
             (3, Some(204), true, false)
         ]
     );
-    assert!(d.iter().all(|e| e.id == id && e.event == "write-to-record.succeeded"));
+    assert!(
+        d.iter()
+            .all(|e| e.id == id && e.event == "write-to-record.succeeded")
+    );
     assert_eq!(d[0].error.as_deref(), Some("status 500"));
     // Each attempt is signed afresh, and the receiver got the same body three times.
     let got = got.lock().unwrap();
@@ -167,16 +216,35 @@ async fn a_failed_delivery_is_retried_with_backoff_and_journaled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempts_stop_at_the_configured_number_and_a_dead_receiver_is_journaled() {
-    let mock = still_mock(MockServer::builder().webhook_attempts(2).webhook_backoff(Duration::from_secs(1))).await;
+    let mock = still_mock(
+        MockServer::builder()
+            .webhook_attempts(2)
+            .webhook_backoff(Duration::from_secs(1)),
+    )
+    .await;
     let hero = mock.client();
     // A port nothing listens on.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    create_hook(&hero, WebhookEventType::WriteToRecordSucceeded, &format!("http://{closed}/h"), None).await;
-    create_hook(&hero, WebhookEventType::WriteToRecordSucceeded, "https://partner.example/hero", None).await;
-    support::send_with(&hero, |b| b.message_string("Results").write_to_record(true)).await.unwrap();
+    create_hook(
+        &hero,
+        WebhookEventType::WriteToRecordSucceeded,
+        &format!("http://{closed}/h"),
+        None,
+    )
+    .await;
+    create_hook(
+        &hero,
+        WebhookEventType::WriteToRecordSucceeded,
+        "https://partner.example/hero",
+        None,
+    )
+    .await;
+    support::send_with(&hero, |b| b.message_string("Results").write_to_record(true))
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     deliveries_until(&mock, |d| d.len() == 2).await;
     mock.advance(Duration::from_secs(1));
@@ -184,17 +252,31 @@ async fn attempts_stop_at_the_configured_number_and_a_dead_receiver_is_journaled
     tokio::time::sleep(Duration::from_millis(100)).await;
     mock.advance(Duration::from_secs(60));
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(mock.deliveries().len(), 3, "two attempts and the one refused");
-    let remote: Vec<_> = d.iter().filter(|e| e.url.starts_with("https://partner")).collect();
+    assert_eq!(
+        mock.deliveries().len(),
+        3,
+        "two attempts and the one refused"
+    );
+    let remote: Vec<_> = d
+        .iter()
+        .filter(|e| e.url.starts_with("https://partner"))
+        .collect();
     assert_eq!(remote.len(), 1);
     assert_eq!(remote[0].error.as_deref(), Some("not a loopback URL"));
     assert!(!remote[0].will_retry && !remote[0].signed);
     let local: Vec<_> = d.iter().filter(|e| e.url.contains("127.0.0.1")).collect();
     assert_eq!(
-        local.iter().map(|e| (e.attempt, e.will_retry)).collect::<Vec<_>>(),
+        local
+            .iter()
+            .map(|e| (e.attempt, e.will_retry))
+            .collect::<Vec<_>>(),
         [(1, true), (2, false)]
     );
-    assert!(local.iter().all(|e| e.error.as_deref() == Some("connection failed")));
+    assert!(
+        local
+            .iter()
+            .all(|e| e.error.as_deref() == Some("connection failed"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +303,16 @@ async fn only_the_group_s_webhooks_for_that_event_created_before_it_get_it() {
     create_hook(&b, WebhookEventType::WriteToRecordSucceeded, &url, None).await;
     let deleted = create_hook(&a, WebhookEventType::WriteToRecordSucceeded, &url, None).await;
     a.delete_webhook().id(&deleted).send().await.unwrap();
-    assert_eq!(a.list_webhooks().send().await.unwrap().into_inner().into_webhooks().len(), 2);
+    assert_eq!(
+        a.list_webhooks()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .into_webhooks()
+            .len(),
+        2
+    );
     let only_failed = a
         .list_webhooks()
         .event_type(WebhookEventType::WriteToRecordFailed)
@@ -233,7 +324,9 @@ async fn only_the_group_s_webhooks_for_that_event_created_before_it_get_it() {
     assert_eq!(only_failed.len(), 1);
     // A message without write-to-record gets no event.
     support::send_text(&a, "Not recorded").await.unwrap();
-    support::send_with(&a, |m| m.message_string("Recorded").write_to_record(true)).await.unwrap();
+    support::send_with(&a, |m| m.message_string("Recorded").write_to_record(true))
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     let d = deliveries_until(&mock, |d| !d.is_empty()).await;
     // A webhook created after the write gets nothing of it.
@@ -263,8 +356,16 @@ async fn base64_signatures_and_rfc3339_or_millisecond_timestamps_verify() {
         .await;
         let hero = mock.client();
         let (url, got) = receiver(vec![]).await;
-        create_hook(&hero, WebhookEventType::WriteToRecordSucceeded, &url, Some(SIGNING_KEY)).await;
-        support::send_with(&hero, |b| b.message_string("Results").write_to_record(true)).await.unwrap();
+        create_hook(
+            &hero,
+            WebhookEventType::WriteToRecordSucceeded,
+            &url,
+            Some(SIGNING_KEY),
+        )
+        .await;
+        support::send_with(&hero, |b| b.message_string("Results").write_to_record(true))
+            .await
+            .unwrap();
         mock.advance(Duration::from_secs(5));
         deliveries_until(&mock, |d| d.len() == 1).await;
         let got = got.lock().unwrap();
@@ -275,7 +376,14 @@ async fn base64_signatures_and_rfc3339_or_millisecond_timestamps_verify() {
             TimestampFormat::Rfc3339 => assert!(ts.ends_with('Z'), "{ts}"),
             _ => assert_eq!(ts.len(), 13, "{ts}"),
         }
-        assert_eq!(sig.len(), if encoding == SignatureEncoding::Hex { 64 } else { 44 });
+        assert_eq!(
+            sig.len(),
+            if encoding == SignatureEncoding::Hex {
+                64
+            } else {
+                44
+            }
+        );
         let key: SigningKey = SIGNING_KEY.parse().unwrap();
         Verifier::new(key).verify(headers, body).unwrap();
     }

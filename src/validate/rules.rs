@@ -140,8 +140,7 @@ pub(crate) fn check_body(
                 }
                 _ => {}
             }
-            if b.file_data.is_some() && b.file_name.as_deref().is_none_or(|n| n.trim().is_empty())
-            {
+            if b.file_data.is_some() && b.file_name.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 return Err("file_name: is required with file_data".to_owned());
             }
             if b.file_name.is_some() && b.file_data.is_none() {
@@ -246,14 +245,38 @@ mod body_rules {
         use serde_json::json;
         let op = "create_attachment_link";
         assert!(check(op, json!({"patient_id": "1", "ehr_file_id": "f-1"})).is_ok());
-        assert!(check(op, json!({"patient_id": "1", "file_data": "QQ==", "file_name": "a.pdf"})).is_ok());
+        assert!(
+            check(
+                op,
+                json!({"patient_id": "1", "file_data": "QQ==", "file_name": "a.pdf"})
+            )
+            .is_ok()
+        );
         for (body, rule) in [
-            (json!({"patient_id": "1"}), "file_data: a link needs a file: ehr_file_id, or file_data with file_name"),
-            (json!({"ehr_file_id": "f", "file_data": "QQ==", "file_name": "a"}), "ehr_file_id: give either ehr_file_id or file_data with file_name, not both"),
-            (json!({"file_data": "QQ=="}), "file_name: is required with file_data"),
-            (json!({"file_data": "QQ==", "file_name": " "}), "file_name: is required with file_data"),
-            (json!({"file_name": "a.pdf"}), "file_data: is required with file_name"),
-            (json!({"ehr_file_id": "f", "expiry_date": "2020-01-01T00:00:00Z"}), "expiry_date: must not be in the past"),
+            (
+                json!({"patient_id": "1"}),
+                "file_data: a link needs a file: ehr_file_id, or file_data with file_name",
+            ),
+            (
+                json!({"ehr_file_id": "f", "file_data": "QQ==", "file_name": "a"}),
+                "ehr_file_id: give either ehr_file_id or file_data with file_name, not both",
+            ),
+            (
+                json!({"file_data": "QQ=="}),
+                "file_name: is required with file_data",
+            ),
+            (
+                json!({"file_data": "QQ==", "file_name": " "}),
+                "file_name: is required with file_data",
+            ),
+            (
+                json!({"file_name": "a.pdf"}),
+                "file_data: is required with file_name",
+            ),
+            (
+                json!({"ehr_file_id": "f", "expiry_date": "2020-01-01T00:00:00Z"}),
+                "expiry_date: must not be in the past",
+            ),
         ] {
             assert_eq!(check(op, body.clone()).unwrap_err(), rule, "{body}");
         }

@@ -145,7 +145,9 @@ pub fn every_operation() -> Vec<Operation> {
             .id("17")),
         op!("create_attachment_link", send = true, decodes = true, |h| h
             .create_attachment_link()
-            .body_map(|b| b.patient_id("98765").file("results.pdf", b"%PDF-1.4"))),
+            .body_map(|b| b
+                .patient_id("98765")
+                .file("results.pdf", b"%PDF-1.4"))),
     ]
 }
 

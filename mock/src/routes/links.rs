@@ -48,15 +48,15 @@ pub(super) async fn create_attachment_link(
     let file_name = issues.string(&obj, "file_name", false, true);
     let contents = issues
         .string(&obj, "file_data", false, false)
-        .and_then(|data| {
-            match base64::engine::general_purpose::STANDARD.decode(data.as_bytes()) {
+        .and_then(
+            |data| match base64::engine::general_purpose::STANDARD.decode(data.as_bytes()) {
                 Ok(bytes) => Some(bytes),
                 Err(_) => {
                     issues.add("invalid_string", "base64", &[json!("file_data")]);
                     None
                 }
-            }
-        });
+            },
+        );
     let inline = obj.contains_key("file_data") || obj.contains_key("file_name");
     if obj.contains_key("ehr_file_id") == inline {
         // Neither or both: one file, from the record or uploaded.
@@ -85,6 +85,8 @@ pub(super) async fn create_attachment_link(
         created_at: app.clock.now(),
     };
     with_group(&app, &group, |g| g.attachments.push(attachment));
-    Ok(axum::Json(json!({"attachment_link": Value::String(link), "attachment_uuid": uuid}))
-        .into_response())
+    Ok(
+        axum::Json(json!({"attachment_link": Value::String(link), "attachment_uuid": uuid}))
+            .into_response(),
+    )
 }

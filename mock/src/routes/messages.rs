@@ -75,8 +75,7 @@ pub(super) async fn send_message(
             }
         });
         let snomed_valid = snomed_code.as_deref().is_none_or(|c| {
-            herohealth::SnomedCode::parse(c).is_ok()
-                && !app.config.failing_snomed_codes.contains(c)
+            herohealth::SnomedCode::parse(c).is_ok() && !app.config.failing_snomed_codes.contains(c)
         });
         let m = Message {
             id: g.messages.len() as u64 + 1,

@@ -76,7 +76,9 @@ pub(crate) fn router(app: Shared) -> Router {
         crate::gate::gate,
     ))
     // Bodies as large as the gate reads (an attachment's file, base64, is over axum's 2 MB default).
-    .layer(axum::extract::DefaultBodyLimit::max(crate::gate::BODY_LIMIT))
+    .layer(axum::extract::DefaultBodyLimit::max(
+        crate::gate::BODY_LIMIT,
+    ))
     .route("/__mock/journal", get(journal))
     .route("/__mock/deliveries", get(deliveries))
     .fallback(|| async { api_error(StatusCode::NOT_FOUND, json!("Not found")) })
@@ -98,10 +100,7 @@ async fn journal(State(app): State<Shared>, headers: HeaderMap) -> Result<Respon
 
 /// `GET /__mock/deliveries`: the webhook delivery attempts to the caller's practice group's
 /// webhooks ([`crate::MockServer::deliveries`]), behind the group's API key like the journal.
-async fn deliveries(
-    State(app): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiFailure> {
+async fn deliveries(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiFailure> {
     let group = crate::gate::authenticate(&app, &headers)?;
     let mine: Vec<_> = app
         .deliveries
