@@ -7,9 +7,9 @@
 //! `"{timestamp}.{body}"`: the timestamp header's text, a dot, and the body's bytes exactly as sent.
 //!
 //! ```
-//! use herohealth::webhooks::{self, SigningKey, Verifier};
+//! use herohealth::webhooks::{SigningKey, Verifier};
 //!
-//! # fn handle(headers: &http::HeaderMap, body: &[u8]) -> Result<(), webhooks::WebhookError> {
+//! # fn handle(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 //! let key: SigningKey = std::env::var("HERO_WEBHOOK_SIGNING_KEY").unwrap_or_default().parse()?;
 //! let event = Verifier::new(key).verify(headers, body)?; // 401 your caller on an error
 //! if let Some(message_id) = event.message_id() {
