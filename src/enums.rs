@@ -170,6 +170,22 @@ macro_rules! open_enum {
 // value of the type with no other edit.
 include!(concat!(env!("OUT_DIR"), "/enums.rs"));
 
+open_enum! {
+    /// What a webhook event is about: the `object` of a delivery ([`crate::webhooks::WebhookEvent`]).
+    /// Hero's AsyncAPI description lists these four; the write-to-record events' payload is
+    /// unpublished, so their `object` may well be a value this version reads as `Unknown`.
+    WebhookObject {
+        /// `Appointment` on the wire.
+        Appointment = "Appointment",
+        /// `FormSubmission` on the wire.
+        FormSubmission = "FormSubmission",
+        /// `Prescription` on the wire.
+        Prescription = "Prescription",
+        /// `Patient` on the wire.
+        Patient = "Patient",
+    }
+}
+
 impl DeliveryStatus {
     /// `true` for `delivered`, `declined` and `fatal`: the status will not change again.
     pub fn is_terminal(&self) -> bool {

@@ -45,6 +45,9 @@
 //! | `rustls-ring` | rustls with the ring provider: the same TLS, a shorter clean build (no aws-lc-sys); use with `default-features = false` |
 //! | `native-tls` | the platform's TLS library (OpenSSL, SChannel, Security framework); use with `default-features = false` |
 //!
+//! And `axum`: [`webhooks`]' `VerifiedEvent`, an axum 0.8 extractor that verifies a webhook
+//! delivery before the handler runs.
+//!
 //! # Layout
 //!
 //! - Generated at build time from `openapi.yaml`: [`HeroClient`]'s operations, their request
@@ -54,7 +57,8 @@
 //!   ...) and the rules across fields ([`check_send_message`]), forward-compatible enums
 //!   ([`DeliveryStatus`], ...), redaction ([`Sensitive`]) and the resolution of a send whose
 //!   outcome is unknown ([`HeroClient::find_send`], [`SendAttempt`]). Every item has one path, at
-//!   the crate's root (or in [`types`] and [`builder`]).
+//!   the crate's root (or in [`types`] and [`builder`]); two subsystems have modules of their own:
+//!   webhook deliveries verified and read ([`webhooks`]) and attachments ([`attachments`]).
 //!
 //! # Stability
 //!
@@ -80,6 +84,7 @@ mod api {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
+pub mod attachments;
 mod attempt;
 mod auth;
 mod client;
@@ -102,6 +107,7 @@ mod state;
 mod transport;
 mod validate;
 mod wait;
+pub mod webhooks;
 
 /// Facts of `openapi.yaml` (the operation table, the enum-valued fields) for the crates of this
 /// workspace; not a stable API.
@@ -118,7 +124,8 @@ pub use clock::ClockOffset;
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
     MessageType, NullablePatientTitle, NullableWriteToRecordStatus, OPEN_ENUMS, PatientTitle,
-    TemplateLink, TemplateType, UnknownValue, UnknownVariant, WriteToRecordStatus,
+    TemplateLink, TemplateType, UnknownValue, UnknownVariant, WebhookEventType, WebhookObject,
+    WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
 pub use find::{FindOptions, FoundSend};

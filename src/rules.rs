@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::{
     BatchChannel, MessageType,
     api::types::{
-        CreateBatchMessageRequest, CreateBatchMessageRequestRecipients, FallbackMessageType,
+        CreateAttachmentLinkRequest, CreateBatchMessageRequest,
+        CreateBatchMessageRequestRecipients, CreateWebhookRequest, FallbackMessageType,
         RegisterPatientPdsRequest, SendMessageRequest, ValidateSnomedRequest,
     },
     attempt::SendAttempt,
@@ -45,6 +46,50 @@ impl Body for ValidateSnomedRequest {
 
 impl Body for RegisterPatientPdsRequest {
     fn check(&self, _: DateTime<Utc>) -> Result<(), Refusal> {
+        Ok(())
+    }
+}
+
+impl Body for CreateWebhookRequest {
+    fn check(&self, _: DateTime<Utc>) -> Result<(), Refusal> {
+        Ok(())
+    }
+}
+
+/// A link is to one file: a file of the record (`ehr_file_id`) or one sent inline (`file_data`
+/// with its `file_name`), and it does not expire before it is made.
+impl Body for CreateAttachmentLinkRequest {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), Refusal> {
+        let inline = self.file_data.is_some() || self.file_name.is_some();
+        match (self.ehr_file_id.is_some(), inline) {
+            (true, true) => {
+                return Err(Refusal::new(
+                    "ehr_file_id",
+                    "give either ehr_file_id or file_data with file_name, not both",
+                ));
+            }
+            (false, false) => {
+                return Err(Refusal::new(
+                    "file_data",
+                    "a link needs a file: ehr_file_id, or file_data with file_name",
+                ));
+            }
+            _ => {}
+        }
+        if self.file_data.is_some()
+            && self
+                .file_name
+                .as_ref()
+                .is_none_or(|n| n.expose().trim().is_empty())
+        {
+            return Err(Refusal::new("file_name", "is required with file_data"));
+        }
+        if self.file_name.is_some() && self.file_data.is_none() {
+            return Err(Refusal::new("file_data", "is required with file_name"));
+        }
+        if self.expiry_date.is_some_and(|at| at < now) {
+            return Err(Refusal::new("expiry_date", "must not be in the past"));
+        }
         Ok(())
     }
 }
@@ -326,6 +371,59 @@ mod tests {
         assert_eq!(
             refused(&batch(BatchChannel::Sms, None, Vec::new())),
             refusal("recipients", "must not be empty")
+        );
+    }
+
+    #[test]
+    fn an_attachment_link_needs_exactly_one_file() {
+        use serde_json::json;
+        let link = |mut body: serde_json::Value| -> CreateAttachmentLinkRequest {
+            body["patient_id"] = json!("1");
+            serde_json::from_value(body).unwrap()
+        };
+        assert_eq!(refused(&link(json!({"ehr_file_id": "f-1"}))), None);
+        assert_eq!(
+            refused(&link(json!({"file_data": "QQ==", "file_name": "a.pdf"}))),
+            None
+        );
+        for (body, field, rule) in [
+            (
+                json!({}),
+                "file_data",
+                "a link needs a file: ehr_file_id, or file_data with file_name",
+            ),
+            (
+                json!({"ehr_file_id": "f", "file_data": "QQ==", "file_name": "a"}),
+                "ehr_file_id",
+                "give either ehr_file_id or file_data with file_name, not both",
+            ),
+            (
+                json!({"file_data": "QQ=="}),
+                "file_name",
+                "is required with file_data",
+            ),
+            (
+                json!({"file_data": "QQ==", "file_name": " "}),
+                "file_name",
+                "is required with file_data",
+            ),
+            (
+                json!({"file_name": "a.pdf"}),
+                "file_data",
+                "is required with file_name",
+            ),
+            (
+                json!({"ehr_file_id": "f", "expiry_date": (Utc::now() - Duration::seconds(1)).to_rfc3339()}),
+                "expiry_date",
+                "must not be in the past",
+            ),
+        ] {
+            assert_eq!(refused(&link(body.clone())), refusal(field, rule), "{body}");
+        }
+        let tomorrow = (Utc::now() + Duration::days(1)).to_rfc3339();
+        assert_eq!(
+            refused(&link(json!({"ehr_file_id": "f", "expiry_date": tomorrow}))),
+            None
         );
     }
 

@@ -55,6 +55,7 @@ fn every_enum_lists_exactly_the_values_of_its_schema() {
         ),
         ("TemplateLink", known(TemplateLink::KNOWN)),
         ("TemplateType", known(TemplateType::KNOWN)),
+        ("WebhookEventType", known(WebhookEventType::KNOWN)),
     ]);
     let spec = enum_schemas(&spec());
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Promise 114 of `docs/promises.md`: CI fails if a test secret appears in the test output.
 //! `.ci/run` greps everything the tests and examples print for the names test secrets have: an
-//! API key is `hero-…test-key…` and a practice group id `practice-…`. A secret named otherwise
-//! would slip past that grep, so this test reads every test, example and unit-test source of the
-//! workspace and fails on any API key or practice group id literal that breaks the naming.
+//! API key is `hero-…test-key…`, a practice group id `practice-…` and a webhook signing key
+//! `…test-signing-key…`. A secret named otherwise would slip past that grep, so this test reads
+//! every test, example and unit-test source of the workspace (and the signature fixture) and fails
+//! on any API key, practice group id or signing key literal that breaks the naming.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use regex::Regex;
 /// `.ci/run`'s patterns, whole-literal.
 const KEY: &str = r"^hero-[a-z0-9-]*test-key[a-z0-9-]*$";
 const PRACTICE: &str = r"^practice-[a-z0-9-]+$";
+const SIGNING: &str = r"^[a-z0-9-]*test-signing-key[a-z0-9-]*$";
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -88,6 +90,28 @@ fn configured_secrets() -> Vec<(&'static str, String, String)> {
             ))
             .unwrap(),
         ),
+        // Webhook signing keys: const SIGNING_KEY: &str = "S"; .signing_key("S");
+        // let k: SigningKey = "S".parse(); "--signing-key", "S"; "signing_key": "S"
+        (
+            "signing",
+            Regex::new(&format!(r"const SIGNING_KEY: &str = {lit}")).unwrap(),
+        ),
+        (
+            "signing",
+            Regex::new(&format!(r"\.signing_key\(\s*{lit}")).unwrap(),
+        ),
+        (
+            "signing",
+            Regex::new(&format!(r"SigningKey = {lit}\.parse")).unwrap(),
+        ),
+        (
+            "signing",
+            Regex::new(&format!(r#""--signing-key",\s*{lit}"#)).unwrap(),
+        ),
+        (
+            "signing",
+            Regex::new(&format!(r#""signing_key":\s*{lit}"#)).unwrap(),
+        ),
         // Credentials::new("K", "P")
         (
             "key",
@@ -99,6 +123,15 @@ fn configured_secrets() -> Vec<(&'static str, String, String)> {
         ),
     ];
     let mut found = Vec::new();
+    // The signature vectors' key (the fixture the Python script writes).
+    let fixture = root.join("tests/fixtures/webhook_signatures.json");
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    found.push((
+        "signing",
+        vectors["key"].as_str().unwrap().to_owned(),
+        "tests/fixtures/webhook_signatures.json".to_owned(),
+    ));
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.strip_prefix(root).unwrap().display().to_string();
@@ -119,12 +152,21 @@ fn configured_secrets() -> Vec<(&'static str, String, String)> {
 
 #[test]
 fn every_test_secret_is_named_so_the_ci_grep_finds_it() {
-    let (key, practice) = (Regex::new(KEY).unwrap(), Regex::new(PRACTICE).unwrap());
+    let (key, practice, signing) = (
+        Regex::new(KEY).unwrap(),
+        Regex::new(PRACTICE).unwrap(),
+        Regex::new(SIGNING).unwrap(),
+    );
     let found = configured_secrets();
     assert!(
         found.len() > 50,
         "the scan finds the tests' secrets ({} found)",
         found.len()
+    );
+    let signing_keys = found.iter().filter(|(what, ..)| *what == "signing").count();
+    assert!(
+        signing_keys >= 8,
+        "the scan finds the signing keys ({signing_keys})"
     );
     let misnamed: Vec<_> = found
         .iter()
@@ -136,6 +178,7 @@ fn every_test_secret_is_named_so_the_ci_grep_finds_it() {
                 || value.contains(char::is_whitespace);
             let ok = match *what {
                 "key" => key.is_match(value),
+                "signing" => signing.is_match(value),
                 _ => practice.is_match(value),
             };
             !ok && !demo
@@ -143,7 +186,7 @@ fn every_test_secret_is_named_so_the_ci_grep_finds_it() {
         .collect();
     assert!(
         misnamed.is_empty(),
-        "test secrets .ci/run's grep would not see (name keys hero-…test-key…, practice groups practice-…):\n{misnamed:#?}"
+        "test secrets .ci/run's grep would not see (name keys hero-…test-key…, practice groups practice-…, signing keys …test-signing-key…):\n{misnamed:#?}"
     );
 }
 
@@ -154,10 +197,13 @@ fn the_naming_is_the_one_ci_greps_for() {
     let run =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
     assert!(
-        run.contains("grep -nE 'hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*'"),
-        ".ci/run's secret grep changed: update KEY and PRACTICE here"
+        run.contains(
+            "grep -nE 'hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*|test-signing-key'"
+        ),
+        ".ci/run's secret grep changed: update KEY, PRACTICE and SIGNING here"
     );
-    let grep = Regex::new("hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*").unwrap();
+    let grep = Regex::new("hero-[a-z0-9-]*test-key|practice-[a-z0-9]+-?[a-z0-9]*|test-signing-key")
+        .unwrap();
     for secret in configured_secrets()
         .into_iter()
         .map(|(_, v, _)| v)

@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Timelike, Utc};
 use herohealth::{
     BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, HeroClient,
-    MessageType, PatientTitle, RetryPolicy, TemplateLink, TemplateType,
+    MessageType, PatientTitle, RetryPolicy, TemplateLink, TemplateType, WebhookEventType,
     types::{self, BatchRecipient, CreateBatchMessageRequestRecipients, ListSentMessagesStatus},
 };
 use serde_json::{Value, json};
@@ -748,4 +748,229 @@ async fn a_batch_recipient_takes_the_date_of_birth_as_a_date() {
             {"nhs_number": "9434765870", "dob": null},
         ])
     );
+}
+
+fn webhook_example() -> Value {
+    json!({"id": "17", "event_type": "write-to-record.succeeded", "url": "https://partner.example/hero",
+        "created_at": "2024-03-15T14:00:00Z", "updated_at": "2024-03-15T14:00:00Z",
+        "signing_key": "whsec-test-signing-key-wire-9d1e", "headers": {"authorization": "Bearer x"}})
+}
+
+#[tokio::test]
+async fn create_webhook() {
+    let (server, hero) = serve(200, webhook_example()).await;
+    let mut headers = std::collections::HashMap::new();
+    headers.insert("authorization".to_owned(), "Bearer x".into());
+    let hook = hero
+        .create_webhook()
+        .body_map(|b| {
+            b.event_type(WebhookEventType::WriteToRecordSucceeded)
+                .url("https://partner.example/hero")
+                .signing_key("whsec-test-signing-key-wire-9d1e")
+                .description(Some("Record outcomes".to_owned()))
+                .headers(Some(types::WebhookHeaders(headers)))
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/webhooks").await;
+    assert_eq!(
+        body(&r),
+        json!({"event_type": "write-to-record.succeeded", "url": "https://partner.example/hero",
+            "signing_key": "whsec-test-signing-key-wire-9d1e", "description": "Record outcomes",
+            "headers": {"authorization": "Bearer x"}})
+    );
+    assert_eq!(hook.id, "17");
+    assert_eq!(hook.event_type, WebhookEventType::WriteToRecordSucceeded);
+    // The echoed key is held, never printed.
+    assert_eq!(
+        hook.signing_key.as_ref().unwrap().expose(),
+        "whsec-test-signing-key-wire-9d1e"
+    );
+    assert!(!format!("{:?}", *hook).contains("whsec"));
+    // An event type Hero adds later decodes.
+    let (_s, hero) = serve(200, json!({"id": "1", "event_type": "invoice.paid", "url": "u", "created_at": "t", "updated_at": "t"})).await;
+    let later = hero
+        .create_webhook()
+        .body_map(|b| {
+            b.event_type(WebhookEventType::AppointmentConfirmed)
+                .url("https://x.example/h")
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.event_type.as_str(), "invoice.paid");
+}
+
+#[tokio::test]
+async fn list_webhooks_reads_a_page_or_a_bare_array() {
+    for answer in [
+        json!({"data": [webhook_example()], "count": 1}),
+        json!({"data": [webhook_example()]}),
+        json!([webhook_example()]),
+    ] {
+        let (server, hero) = serve(200, answer.clone()).await;
+        let list = hero
+            .list_webhooks()
+            .event_type(WebhookEventType::WriteToRecordFailed)
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .into_webhooks();
+        let r = only_request(&server, "GET", "/v1/webhooks").await;
+        assert_eq!(r.url.query(), Some("event_type=write-to-record.failed"));
+        assert_eq!(list.len(), 1, "{answer}");
+        assert_eq!(list[0].id, "17");
+    }
+}
+
+#[tokio::test]
+async fn delete_webhook_accepts_204_and_200() {
+    for status in [204, 200] {
+        let (server, hero) = serve_with(ResponseTemplate::new(status)).await;
+        hero.delete_webhook().id("17").send().await.unwrap();
+        only_request(&server, "DELETE", "/v1/webhooks/17").await;
+    }
+    let (_server, hero) = serve(
+        404,
+        json!({"error": true, "statusCode": 404, "message": "Not found"}),
+    )
+    .await;
+    let err = hero.delete_webhook().id("17").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn create_attachment_link_sends_the_file_base64_and_masks_the_link() {
+    let (server, hero) = serve(
+        200,
+        json!({"attachment_link": "https://files.example/a/secret-token", "attachment_uuid": "0b8e7c52-8f5e-4a8e-9d0e-2f1c3b4a5d6e"}),
+    )
+    .await;
+    let expiry = Utc::now() + chrono::Duration::days(7);
+    let link = hero
+        .create_attachment_link()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .file("results.pdf", b"%PDF-1.4\n")
+                .expiry_date(Some(expiry))
+                .maximum_use_count(std::num::NonZeroU64::new(3))
+        })
+        .send()
+        .await
+        .unwrap();
+    let r = only_request(&server, "POST", "/v1/attachment_links").await;
+    let sent = body(&r);
+    assert_eq!(
+        sent,
+        json!({"patient_id": "98765", "file_name": "results.pdf", "file_data": "JVBERi0xLjQK",
+            "expiry_date": sent["expiry_date"], "maximum_use_count": 3})
+    );
+    assert!(
+        sent["expiry_date"]
+            .as_str()
+            .unwrap()
+            .starts_with(&expiry.format("%Y-%m-%dT").to_string())
+    );
+    assert_eq!(link.attachment_uuid, "0b8e7c52-8f5e-4a8e-9d0e-2f1c3b4a5d6e");
+    assert_eq!(
+        link.attachment_link.expose(),
+        "https://files.example/a/secret-token"
+    );
+    assert!(!format!("{:?}", *link).contains("secret-token"));
+}
+
+#[tokio::test]
+async fn an_attachment_link_without_exactly_one_file_is_refused_and_nothing_is_sent() {
+    let (server, hero) = serve(200, json!({})).await;
+    for (fill, field) in [
+        (
+            (|b: types::builder::CreateAttachmentLinkRequest| b.patient_id("1"))
+                as fn(
+                    types::builder::CreateAttachmentLinkRequest,
+                ) -> types::builder::CreateAttachmentLinkRequest,
+            "file_data",
+        ),
+        (
+            |b| {
+                b.patient_id("1")
+                    .file("a.pdf", b"x")
+                    .ehr_file_id(Some("f-1".parse().unwrap()))
+            },
+            "ehr_file_id",
+        ),
+        (|b| b.patient_id("1").file_data("QQ=="), "file_name"),
+        (
+            |b| b.patient_id("x1").ehr_file_id(Some("f-1".parse().unwrap())),
+            "patient_id",
+        ),
+    ] {
+        let err = hero
+            .create_attachment_link()
+            .body_map(fill)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// A message with an attachment, on the wire: the link is created for the patient with the file,
+/// then the message carries the link's `attachment_uuid`.
+#[tokio::test]
+async fn a_message_with_an_attachment_carries_the_link_s_uuid() {
+    use wiremock::matchers::{method, path};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/attachment_links"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"attachment_link": "https://files.example/a/1", "attachment_uuid": "4f6c1d2e-uuid"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages/send"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(send_response_example()))
+        .mount(&server)
+        .await;
+    let hero = HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let link = hero
+        .create_attachment_link()
+        .body_map(|b| b.patient_id("98765").file("letter.pdf", b"%PDF"))
+        .send()
+        .await
+        .unwrap();
+    hero.send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .message_type(MessageType::Email)
+                .message_string("Your letter is attached")
+                .attachment_uuid(&*link)
+        })
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let calls: Vec<_> = requests
+        .iter()
+        .map(|r| (r.method.to_string(), r.url.path().to_owned()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("POST".to_owned(), "/v1/attachment_links".to_owned()),
+            ("POST".to_owned(), "/v1/messages/send".to_owned())
+        ]
+    );
+    assert_eq!(body(&requests[0])["file_data"], "JVBERg==");
+    assert_eq!(body(&requests[1])["attachment_uuid"], "4f6c1d2e-uuid");
 }

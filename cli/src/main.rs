@@ -16,6 +16,7 @@ mod reference;
 mod send_many;
 mod sent;
 mod values;
+mod webhooks;
 
 use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
 
@@ -37,6 +38,7 @@ use messages::*;
 use patients::*;
 use reference::*;
 use sent::*;
+use webhooks::WebhooksCmd;
 
 #[derive(Parser)]
 #[command(
@@ -82,6 +84,9 @@ enum Command {
     /// Patients.
     #[command(subcommand)]
     Patients(PatientsCmd),
+    /// Webhooks: Hero's events (write-to-record outcomes, ...) POSTed to your URL; `listen` verifies them locally.
+    #[command(subcommand)]
+    Webhooks(WebhooksCmd),
     /// Print a shell completion script: `hero completions bash > ~/.local/share/bash-completion/completions/hero`.
     Completions {
         /// The shell.
@@ -100,6 +105,7 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
         Command::Assignees(cmd) => reference::assignees(hero, f, cmd).await,
         Command::Snomed(cmd) => reference::snomed(hero, f, cmd).await,
         Command::Patients(cmd) => patients::run(hero, f, cmd).await,
+        Command::Webhooks(cmd) => webhooks::run(hero, f, cmd).await,
         // Handled in main, before any client is built.
         Command::Completions { .. } => Ok(()),
     }
@@ -116,6 +122,10 @@ async fn main() -> ExitCode {
         // A closed pipe (`| head`) is not an error worth a panic.
         let _ = std::io::stdout().write_all(&script);
         return ExitCode::SUCCESS;
+    }
+    if let Command::Webhooks(WebhooksCmd::Listen(args)) = cli.command {
+        // A local server: it needs no Hero credentials.
+        return finish(webhooks::listen(args).await);
     }
     if cli.verbose {
         tracing_subscriber::fmt()
@@ -152,6 +162,11 @@ async fn main() -> ExitCode {
         Ok(hero) => run(cli, &hero).await,
         Err(e) => Err(e),
     };
+    finish(result)
+}
+
+/// The exit status of a command's outcome, its error and hint on stderr.
+fn finish(result: Outcome) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.code == Exit::Ok => ExitCode::SUCCESS,

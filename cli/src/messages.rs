@@ -64,6 +64,17 @@ pub(crate) struct SendArgs {
     /// Send later (RFC 3339 date-time).
     #[arg(long, value_parser = parse_time)]
     pub(crate) send_at: Option<DateTime<Utc>>,
+    /// Attach this file (at most 10 MiB): an attachment link is created for the patient first,
+    /// then the message is sent carrying its uuid. A missing, unreadable or larger file is a usage
+    /// error (exit 2) and nothing is sent.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attach: Option<std::path::PathBuf>,
+    /// When the attachment link stops working (RFC 3339 date-time; with --attach).
+    #[arg(long, value_parser = parse_time, requires = "attach")]
+    pub(crate) attach_expires: Option<DateTime<Utc>>,
+    /// How many times the patient may open the attachment (with --attach).
+    #[arg(long, value_name = "N", requires = "attach")]
+    pub(crate) attach_max_uses: Option<std::num::NonZeroU64>,
     /// Then wait until it is delivered, declined or fatal.
     #[arg(long)]
     pub(crate) wait: bool,
@@ -109,6 +120,41 @@ pub(crate) const SENT_RESPONSE: &[Column] = &[
         "/confirm_write_to_record_url",
     ),
 ];
+
+/// The largest file `--attach` takes: 10 MiB (Hero publishes no limit; a bigger file is refused
+/// before anything is sent).
+pub(crate) const ATTACH_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The file of `--attach`, read whole (at most [`ATTACH_MAX_BYTES`]), and its name; a usage error
+/// (exit 2) naming the option, never the contents, when it is missing, unreadable or too large.
+pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>), Failure> {
+    use std::io::Read as _;
+    let usage = |why: String| {
+        Failure::new(
+            Exit::Usage,
+            format!("--attach {}: {why}; nothing was sent", path.display()),
+            Some(format!(
+                "attach a readable file of at most {} MiB",
+                ATTACH_MAX_BYTES >> 20
+            )),
+        )
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| usage(format!("cannot open it ({})", e.kind())))?;
+    let mut bytes = Vec::new();
+    file.take(ATTACH_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| usage(format!("cannot read it ({})", e.kind())))?;
+    if bytes.len() as u64 > ATTACH_MAX_BYTES {
+        return Err(usage(format!("larger than {} MiB", ATTACH_MAX_BYTES >> 20)));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| usage("not a file name".to_owned()))?;
+    Ok((name, bytes))
+}
 
 pub(crate) fn wait_options(wait: &WaitArgs) -> WaitOptions {
     WaitOptions::default()
@@ -164,20 +210,66 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                 .as_deref()
                 .map(|v| field::<SnomedCode>("snomed-code", v))
                 .transpose()?;
-            let sent = hero
-                .send_message()
-                .body_map(|b| {
-                    b.patient_id(a.patient_id.as_str())
-                        .message_type(a.message_type.clone())
-                        .message_string(a.text.as_str())
-                        .write_to_record(a.write_to_record)
-                        .snomed_term(a.snomed_term.clone())
-                        .send_at(a.send_at)
-                        .fallback_message_type(a.fallback_type)
-                        .recipient_contact_detail(to)
-                        .fallback_contact_detail(fallback_to)
-                        .snomed_code(snomed_code)
-                })
+            let fill = |b: types::builder::SendMessageRequest| {
+                b.patient_id(a.patient_id.as_str())
+                    .message_type(a.message_type.clone())
+                    .message_string(a.text.as_str())
+                    .write_to_record(a.write_to_record)
+                    .snomed_term(a.snomed_term.clone())
+                    .send_at(a.send_at)
+                    .fallback_message_type(a.fallback_type)
+                    .recipient_contact_detail(to.clone())
+                    .fallback_contact_detail(fallback_to.clone())
+                    .snomed_code(snomed_code.clone())
+            };
+            let request = match &a.attach {
+                None => hero.send_message().body_map(fill),
+                Some(path) => {
+                    // Everything is checked before the link is made: a message that would be
+                    // refused leaves no link behind.
+                    let (name, bytes) = read_attachment(path)?;
+                    let mut body: types::SendMessageRequest =
+                        fill(types::SendMessageRequest::builder())
+                            .try_into()
+                            .map_err(|e| Failure::from(Error::from(e)))?;
+                    herohealth::check_send_message(&body)?;
+                    let link = hero
+                        .create_attachment_link()
+                        .body_map(|b| {
+                            b.patient_id(a.patient_id.as_str())
+                                .file(name, &bytes)
+                                .expiry_date(a.attach_expires)
+                                .maximum_use_count(a.attach_max_uses)
+                        })
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            let mut f = Failure::from(e);
+                            f.message = format!(
+                                "creating the attachment link: {}; the message was not sent",
+                                f.message
+                            );
+                            // No message went, whatever became of the link: not exit 9 or 11.
+                            if matches!(f.code, Exit::OutcomeUnknown | Exit::Accepted) {
+                                f.code = Exit::Other;
+                                f.hint = Some(
+                                    "no message was sent; running the command again is safe (it makes a new link)"
+                                        .to_owned(),
+                                );
+                            }
+                            f
+                        })?;
+                    body.attachment_uuid = (&*link).try_into().map_err(|e: &str| {
+                        Failure::new(Exit::Other, format!("{e}; the message was not sent"), None)
+                    })?;
+                    eprintln!(
+                        "attachment link created (attachment_uuid {})",
+                        link.attachment_uuid
+                    );
+                    hero.send_message().body(body)
+                }
+            };
+            let sent = request
                 .send()
                 .await
                 .map_err(|e| {

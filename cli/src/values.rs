@@ -33,7 +33,8 @@ known!(
     herohealth::BatchChannel,
     herohealth::BatchMessageStatus,
     herohealth::BatchSendStatus,
-    herohealth::EnrichmentStatus
+    herohealth::EnrichmentStatus,
+    herohealth::WebhookEventType
 );
 
 /// Closed enums progenitor generates (request-only filters): no list of values to show, but still

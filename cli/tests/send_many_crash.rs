@@ -25,6 +25,9 @@ fn spawn(mock: &MockServer, csv: &Path, journal: &Path) -> Child {
         .env("HERO_API_KEY", KEY)
         .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
         .env("HERO_BASE_URL", mock.base_url())
+        // An attempt may take 1 s: a re-run waits that out (and the lookups) before it decides
+        // that a row left in flight did not go.
+        .env("HERO_TIMEOUT", "1")
         .args(["--format", "ndjson", "messages", "send-many", "--from"])
         .arg(csv)
         .arg("--journal")

@@ -5,6 +5,8 @@ use std::{
     time::Duration,
 };
 
+use herohealth::webhooks::{SignatureEncoding, TimestampFormat};
+
 use crate::{FaultRule, MockServer, Outcome};
 
 /// What `count` in a list response means.
@@ -49,11 +51,16 @@ pub struct MockConfig {
     pub(crate) count_mode: CountMode,
     pub(crate) outcomes: HashMap<String, Outcome>,
     pub(crate) not_found_nhs: HashSet<String>,
+    pub(crate) failing_snomed_codes: HashSet<String>,
     pub(crate) verify_identity_nhs: HashSet<String>,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) rate_limit: Option<u32>,
     pub(crate) list_delay: Duration,
     pub(crate) finish_abandoned: bool,
+    pub(crate) webhook_signature: SignatureEncoding,
+    pub(crate) webhook_timestamp: TimestampFormat,
+    pub(crate) webhook_attempts: u32,
+    pub(crate) webhook_backoff: Duration,
 }
 
 impl Default for MockConfig {
@@ -80,11 +87,16 @@ impl Default for MockConfig {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             not_found_nhs: HashSet::from(["9999999999".to_owned()]),
+            failing_snomed_codes: HashSet::from([crate::FAILING_SNOMED_CODE.to_owned()]),
             verify_identity_nhs: HashSet::from(["9000000009".to_owned()]),
             faults: Vec::new(),
             rate_limit: None,
             list_delay: Duration::ZERO,
             finish_abandoned: false,
+            webhook_signature: SignatureEncoding::Hex,
+            webhook_timestamp: TimestampFormat::UnixSeconds,
+            webhook_attempts: 5,
+            webhook_backoff: Duration::from_secs(1),
         }
     }
 }
@@ -145,6 +157,14 @@ impl MockConfig {
     /// fail; everything else is delivered.
     pub fn outcome(mut self, contact: impl Into<String>, outcome: Outcome) -> Self {
         self.outcomes.insert(contact.into(), outcome);
+        self
+    }
+
+    /// A message written to the record with this SNOMED code has its write fail (as a code that
+    /// fails the offline check does), so `write-to-record.failed` can be tested through a client
+    /// that refuses bad codes. By default [`FAILING_SNOMED_CODE`](crate::FAILING_SNOMED_CODE).
+    pub fn failing_snomed_code(mut self, code: impl Into<String>) -> Self {
+        self.failing_snomed_codes.insert(code.into());
         self
     }
 
@@ -256,6 +276,48 @@ impl MockConfig {
         self
     }
 
+    /// How webhook deliveries are signed (default [`SignatureEncoding::Hex`]): Hero does not
+    /// say, so a receiver should accept both (as `herohealth::webhooks::Verifier` does).
+    pub fn webhook_signature(mut self, encoding: SignatureEncoding) -> Self {
+        self.webhook_signature = encoding;
+        self
+    }
+
+    /// How the timestamp of a signed delivery is written (default Unix seconds). It is always
+    /// the wall clock's time, not the mock clock's.
+    pub fn webhook_timestamp(mut self, format: TimestampFormat) -> Self {
+        self.webhook_timestamp = format;
+        self
+    }
+
+    /// Attempts per webhook delivery, the first included (default 5, at least 1): a receiver
+    /// that does not answer 2xx (or within 5 s) gets the event again, after
+    /// [`webhook_backoff`](Self::webhook_backoff), then twice that, and so on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .webhook_attempts(3)
+    ///     .webhook_backoff(Duration::from_secs(10)) // on the mock clock: advance() moves it
+    ///     .start()
+    ///     .await?;
+    /// assert!(mock.deliveries().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn webhook_attempts(mut self, attempts: u32) -> Self {
+        self.webhook_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait (mock clock) before the first retry of a failed delivery (default 1 s); each
+    /// further retry waits twice as long as the one before.
+    pub fn webhook_backoff(mut self, backoff: Duration) -> Self {
+        self.webhook_backoff = backoff;
+        self
+    }
+
     pub(crate) fn outcome_for(&self, contact: &str) -> Outcome {
         self.outcomes
             .get(contact)
@@ -284,11 +346,16 @@ impl std::fmt::Debug for MockConfig {
             .field("count_mode", &self.count_mode)
             .field("outcomes", &self.outcomes.len())
             .field("not_found_nhs", &self.not_found_nhs.len())
+            .field("failing_snomed_codes", &self.failing_snomed_codes)
             .field("verify_identity_nhs", &self.verify_identity_nhs.len())
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)
             .field("list_delay", &self.list_delay)
             .field("finish_abandoned", &self.finish_abandoned)
+            .field("webhook_signature", &self.webhook_signature)
+            .field("webhook_timestamp", &self.webhook_timestamp)
+            .field("webhook_attempts", &self.webhook_attempts)
+            .field("webhook_backoff", &self.webhook_backoff)
             .finish()
     }
 }

@@ -45,7 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PracticeGroup {
 }
 
 /// The largest body the gate reads for the journal (the handler sees the same bytes).
-const BODY_LIMIT: usize = 64 << 20;
+pub(crate) const BODY_LIMIT: usize = 64 << 20;
 
 /// Auth, rate limit, faults, then the handler; every request is journaled.
 pub(crate) async fn gate(

@@ -98,3 +98,53 @@ impl Journal {
         self.0.lock().expect("journal lock").clone()
     }
 }
+
+/// One attempt to deliver a webhook event ([`crate::MockServer::deliveries`]): which webhook,
+/// which event about which message, and how the receiver answered. The signing key is never
+/// kept; the body (the envelope, with the practice group) is, and its `Debug` leaves it out.
+#[derive(Clone, Serialize, PartialEq)]
+#[non_exhaustive]
+pub struct DeliveryEntry {
+    /// The webhook's id.
+    pub webhook_id: String,
+    /// The event type (`write-to-record.succeeded`).
+    pub event: String,
+    /// The id the event is about (for the write-to-record events, the message's id).
+    pub id: String,
+    /// The practice group that owns the webhook.
+    pub practice_group_id: String,
+    /// The webhook's URL.
+    pub url: String,
+    /// 1 for the first attempt, then 2, 3, ... for the retries.
+    pub attempt: u32,
+    /// The receiver's status, when it answered.
+    pub status: Option<u16>,
+    /// `true` when the receiver answered 2xx.
+    pub delivered: bool,
+    /// Why it was not delivered, when it was not: `status 401`, `connection failed`, `timed
+    /// out`, or `not a loopback URL` (the mock delivers to loopback URLs only, and tries those
+    /// once).
+    pub error: Option<String>,
+    /// Whether another attempt follows this failed one.
+    pub will_retry: bool,
+    /// Whether it carried the signature headers (the webhook has a signing key).
+    pub signed: bool,
+    /// The body exactly as sent.
+    pub body: String,
+}
+
+impl std::fmt::Debug for DeliveryEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryEntry")
+            .field("webhook_id", &self.webhook_id)
+            .field("event", &self.event)
+            .field("id", &self.id)
+            .field("attempt", &self.attempt)
+            .field("status", &self.status)
+            .field("delivered", &self.delivered)
+            .field("error", &self.error)
+            .field("will_retry", &self.will_retry)
+            .field("signed", &self.signed)
+            .finish_non_exhaustive()
+    }
+}

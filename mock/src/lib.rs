@@ -47,13 +47,14 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::Duration,
 };
 
 mod config;
 mod conn;
+mod deliver;
 mod faults;
 mod gate;
 mod journal;
@@ -66,9 +67,9 @@ mod validation;
 
 pub use config::{CountMode, MockConfig};
 pub use faults::{Fault, FaultRule, When};
-pub use journal::JournalEntry;
+pub use journal::{DeliveryEntry, JournalEntry};
 pub use state::Outcome;
-pub use stored::SentMessage;
+pub use stored::{AttachmentLink, SentMessage};
 
 use state::{Clock, Group};
 
@@ -76,6 +77,10 @@ use state::{Clock, Group};
 pub const DEMO_API_KEY: &str = "hero_test_key";
 /// The practice group of the demo key.
 pub const DEMO_PRACTICE_GROUP_ID: &str = "demo-practice";
+/// A valid SNOMED code whose write to the record the mock fails (by default; see
+/// [`MockConfig::failing_snomed_code`]): a message sent with it ends `write_to_record: failed`
+/// and its webhooks get `write-to-record.failed`.
+pub const FAILING_SNOMED_CODE: &str = "404000008";
 /// The SNOMED code the mock records when `write_to_record` is set without one.
 pub const DEFAULT_SNOMED_CODE: &str = "1240751000000100";
 
@@ -87,6 +92,9 @@ pub(crate) struct App {
     pub(crate) faults: faults::Faults,
     pub(crate) journal: journal::Journal,
     pub(crate) rate_limit: rate_limit::RateLimit,
+    pub(crate) deliveries: deliver::Deliveries,
+    /// Set when the server stops: the webhook dispatcher ends.
+    pub(crate) stopped: AtomicBool,
     ids: AtomicU64,
 }
 
@@ -137,12 +145,15 @@ impl MockServer {
             faults: faults::Faults::default(),
             journal: journal::Journal::default(),
             rate_limit: rate_limit::RateLimit::new(config.rate_limit),
+            deliveries: deliver::Deliveries::default(),
+            stopped: AtomicBool::new(false),
             ids: AtomicU64::new(0),
             config,
         });
         for rule in &app.config.faults {
             app.faults.add(rule.clone());
         }
+        deliver::spawn(Arc::downgrade(&app));
         let router = routes::router(app.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let make = router.into_make_service_with_connect_info::<conn::ConnHandle>();
@@ -301,6 +312,61 @@ impl MockServer {
             .collect()
     }
 
+    /// Every attempt to deliver a webhook event so far, in the order made (see
+    /// [`MockConfig::webhook_attempts`]): webhooks created with `POST /v1/webhooks` get
+    /// `write-to-record.succeeded` / `.failed` when a message's write to the record ends, signed
+    /// when they have a signing key, at loopback URLs only. Over HTTP, `GET /__mock/deliveries`
+    /// with a configured API key gives that group's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::{MessageType, WebhookEventType};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .time_scale(0.0) // the clock moves only with advance()
+    ///     .webhook_attempts(1)
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client();
+    /// // Nothing listens on port 9 of this machine: the attempt fails and is journaled.
+    /// hero.create_webhook()
+    ///     .body_map(|b| b.event_type(WebhookEventType::WriteToRecordSucceeded).url("http://127.0.0.1:9/hook"))
+    ///     .send()
+    ///     .await?;
+    /// let sent = hero
+    ///     .send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi").write_to_record(true))
+    ///     .send()
+    ///     .await?;
+    /// mock.advance(Duration::from_secs(5)); // written to the record
+    /// while mock.deliveries().is_empty() {
+    ///     tokio::time::sleep(Duration::from_millis(20)).await;
+    /// }
+    /// let attempt = &mock.deliveries()[0];
+    /// assert_eq!((attempt.event.as_str(), attempt.id.as_str()), ("write-to-record.succeeded", sent.message_id.as_str()));
+    /// assert!(!attempt.delivered && !attempt.will_retry);
+    /// # Ok(()) }
+    /// ```
+    pub fn deliveries(&self) -> Vec<DeliveryEntry> {
+        self.app.deliveries.entries()
+    }
+
+    /// Every attachment link the mock created (`POST /v1/attachment_links`), per practice group
+    /// in the order created, with the file as uploaded.
+    pub fn attachment_links(&self) -> Vec<AttachmentLink> {
+        let groups = self.app.groups.lock().expect("store lock");
+        let mut names: Vec<&String> = groups.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .flat_map(|g| groups[g].attachments.iter())
+            .map(AttachmentLink::from_stored)
+            .collect()
+    }
+
     /// How many requests of `operation` were processed (could change state).
     pub fn processed(&self, operation: &str) -> usize {
         self.journal()
@@ -320,6 +386,7 @@ impl std::fmt::Debug for MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
+        self.app.stopped.store(true, Ordering::SeqCst);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -2,12 +2,15 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use herohealth::webhooks::{SignatureEncoding, TimestampFormat};
 use herohealth_mock::{CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule, MockConfig};
 
 /// A stateful local Hero Health API server for offline tests.
 ///
 /// Serves every operation of herohealth's openapi.yaml on loopback. The journal of requests is at
-/// GET /__mock/journal (with an API key: that practice group's requests). Stop it with Ctrl-C.
+/// GET /__mock/journal (with an API key: that practice group's requests), webhook delivery
+/// attempts at GET /__mock/deliveries. Webhooks get write-to-record.succeeded/.failed, signed,
+/// at loopback URLs only. Stop it with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "herohealth-mock", version)]
 struct Args {
@@ -66,6 +69,24 @@ struct Args {
     /// Node or queue-backed service does: the message is sent although no one reads the answer.
     #[arg(long)]
     finish_abandoned: bool,
+
+    /// How webhook deliveries are signed: `hex` or `base64` (HMAC-SHA256 over "{timestamp}.{body}").
+    #[arg(long, value_name = "ENCODING", default_value = "hex", value_parser = ["hex", "base64"])]
+    webhook_signature: String,
+
+    /// How the X-Herohealth-Timestamp of a delivery is written: `unix` (seconds), `unix-ms` or
+    /// `rfc3339` (wall-clock time).
+    #[arg(long, value_name = "FORMAT", default_value = "unix", value_parser = ["unix", "unix-ms", "rfc3339"])]
+    webhook_timestamp: String,
+
+    /// Attempts per webhook delivery, the first included (loopback URLs only).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    webhook_attempts: u32,
+
+    /// Wait before the first retry of a failed delivery, in milliseconds of mock time; doubled for
+    /// each further retry.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    webhook_backoff: u64,
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -91,6 +112,18 @@ async fn main() -> std::io::Result<()> {
         .max_page_size(args.max_page_size)
         .list_delay(std::time::Duration::from_millis(args.list_delay))
         .finish_abandoned(args.finish_abandoned)
+        .webhook_signature(if args.webhook_signature == "base64" {
+            SignatureEncoding::Base64
+        } else {
+            SignatureEncoding::Hex
+        })
+        .webhook_timestamp(match args.webhook_timestamp.as_str() {
+            "unix-ms" => TimestampFormat::UnixMillis,
+            "rfc3339" => TimestampFormat::Rfc3339,
+            _ => TimestampFormat::UnixSeconds,
+        })
+        .webhook_attempts(args.webhook_attempts)
+        .webhook_backoff(std::time::Duration::from_millis(args.webhook_backoff))
         .count_mode(if args.count == "page" {
             CountMode::Page
         } else {

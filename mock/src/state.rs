@@ -5,7 +5,8 @@
 //! - a message is `pending` until 1 s after it is due (created, or `send_at` when scheduled), `sent`
 //!   until 3 s, then `delivered` (or `declined`/`fatal` for the configured test recipients); with
 //!   `write_to_record` its record entry is written 4 s after it is due (`failed` for a SNOMED code
-//!   that fails the offline check);
+//!   that fails the offline check, or one of [`crate::MockConfig::failing_snomed_code`]); then the
+//!   group's webhooks for `write-to-record.succeeded` / `.failed` get the event (`crate::deliver`);
 //! - a batch is `CREATED` until it is sent, then `PENDING` for 1 s, `SENDING` until 3 s, then
 //!   `COMPLETED`; its recipients are enriched when the batch is created (a valid NHS number is
 //!   `ENRICHED` with a name and contacts, an invalid one `ENRICHMENT_ERROR`); each enriched recipient
@@ -105,6 +106,7 @@ pub(crate) struct Message {
     pub sent_by: String,
     pub campaign: Option<(String, String)>,
     pub short_link: Option<(String, String)>,
+    pub attachment_uuid: Option<String>,
 }
 
 /// A message's state at one instant.
@@ -219,6 +221,33 @@ impl Batch {
     }
 }
 
+/// A webhook subscription (`POST /v1/webhooks`). Holds the signing key: no `Debug`.
+#[derive(Clone)]
+pub(crate) struct Webhook {
+    pub id: String,
+    pub event_type: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub signing_key: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An attachment link (`POST /v1/attachment_links`): the file as uploaded (or the record file it
+/// names). Patient data: no `Debug`.
+#[derive(Clone)]
+pub(crate) struct Attachment {
+    pub uuid: String,
+    pub link: String,
+    pub patient_id: String,
+    pub file_name: Option<String>,
+    pub contents: Option<Vec<u8>>,
+    pub ehr_file_id: Option<String>,
+    pub expiry_date: Option<DateTime<Utc>>,
+    pub maximum_use_count: Option<u64>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Everything one practice group owns.
 #[derive(Default)]
 pub(crate) struct Group {
@@ -227,6 +256,8 @@ pub(crate) struct Group {
     pub next_patient: u64,
     pub messages: Vec<Message>,
     pub batches: Vec<Batch>,
+    pub webhooks: Vec<Webhook>,
+    pub attachments: Vec<Attachment>,
 }
 
 const FIRST: [&str; 8] = [
@@ -328,6 +359,7 @@ impl Group {
                 campaign: (i % 10 == 0)
                     .then(|| ((i / 10 + 1).to_string(), "Flu clinic".to_owned())),
                 short_link: (i % 6 == 0).then(|| ("17".to_owned(), "booking".to_owned())),
+                attachment_uuid: None,
             });
         }
     }

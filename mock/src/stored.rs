@@ -43,6 +43,8 @@ pub struct SentMessage {
     pub send_at: Option<DateTime<Utc>>,
     /// When the mock stored it (mock clock).
     pub created_at: DateTime<Utc>,
+    /// The `attachment_uuid` it carries (from `POST /v1/attachment_links`), as sent.
+    pub attachment_uuid: Option<String>,
 }
 
 impl SentMessage {
@@ -57,6 +59,7 @@ impl SentMessage {
             snomed_code: m.snomed_code.clone(),
             send_at: m.send_at,
             created_at: m.created_at,
+            attachment_uuid: m.attachment_uuid.clone(),
         }
     }
 }
@@ -66,6 +69,56 @@ impl std::fmt::Debug for SentMessage {
         f.debug_struct("SentMessage")
             .field("id", &self.id)
             .field("message_type", &self.message_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An attachment link the mock created, as it stored it: [`crate::MockServer::attachment_links`].
+/// Its `Debug` shows the uuid and the file's size only (the rest is patient data).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AttachmentLink {
+    /// The `attachment_uuid` the mock answered.
+    pub attachment_uuid: String,
+    /// The `attachment_link` the mock answered.
+    pub attachment_link: String,
+    /// The patient it is for.
+    pub patient_id: String,
+    /// `file_name`, as sent.
+    pub file_name: Option<String>,
+    /// The file's bytes (`file_data` decoded from base64).
+    pub contents: Option<Vec<u8>>,
+    /// `ehr_file_id`, as sent.
+    pub ehr_file_id: Option<String>,
+    /// `expiry_date`, as sent.
+    pub expiry_date: Option<DateTime<Utc>>,
+    /// `maximum_use_count`, as sent.
+    pub maximum_use_count: Option<u64>,
+    /// When the mock created it (mock clock).
+    pub created_at: DateTime<Utc>,
+}
+
+impl AttachmentLink {
+    pub(crate) fn from_stored(a: &crate::state::Attachment) -> Self {
+        Self {
+            attachment_uuid: a.uuid.clone(),
+            attachment_link: a.link.clone(),
+            patient_id: a.patient_id.clone(),
+            file_name: a.file_name.clone(),
+            contents: a.contents.clone(),
+            ehr_file_id: a.ehr_file_id.clone(),
+            expiry_date: a.expiry_date,
+            maximum_use_count: a.maximum_use_count,
+            created_at: a.created_at,
+        }
+    }
+}
+
+impl std::fmt::Debug for AttachmentLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachmentLink")
+            .field("attachment_uuid", &self.attachment_uuid)
+            .field("bytes", &self.contents.as_ref().map(Vec::len))
             .finish_non_exhaustive()
     }
 }

@@ -225,3 +225,6 @@ pub(crate) fn delivery_statuses() -> Vec<&'static str> {
 pub(crate) fn write_to_record_statuses() -> Vec<&'static str> {
     wire!(herohealth::WriteToRecordStatus)
 }
+pub(crate) fn webhook_event_types() -> Vec<&'static str> {
+    wire!(herohealth::WebhookEventType)
+}

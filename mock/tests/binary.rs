@@ -19,6 +19,10 @@ fn the_binary_documents_every_option() {
         "--fault",
         "--rate-limit",
         "--list-delay",
+        "--webhook-signature",
+        "--webhook-timestamp",
+        "--webhook-attempts",
+        "--webhook-backoff",
     ] {
         assert!(
             help.contains(option),

@@ -313,6 +313,80 @@ async fn every_response_conforms_to_openapi_yaml() {
         p.post("/v1/patients/register_pds", body).await;
     }
 
+    // Webhooks: created (with and without a key and headers), listed, filtered, deleted.
+    let (s, hook) = p
+        .post(
+            "/v1/webhooks",
+            json!({"event_type": "write-to-record.succeeded", "url": "http://127.0.0.1:9/hook",
+                "signing_key": "whsec-test-signing-key-conformance", "description": "d", "headers": {"x-a": "b"}}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = p
+        .post(
+            "/v1/webhooks",
+            json!({"event_type": "appointment.confirmed", "url": "https://partner.example/h"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    for bad in [
+        json!({}),
+        json!({"event_type": "invoice.paid", "url": "not a url"}),
+        json!({"event_type": "write-to-record.failed", "url": "ftp://x/", "signing_key": "", "headers": {"a": 1}}),
+        json!({"event_type": "write-to-record.failed", "url": "https://x.example/", "headers": []}),
+    ] {
+        let (s, body) = p.post("/v1/webhooks", bad).await;
+        assert_eq!(s, 400, "{body}");
+    }
+    for q in [
+        "",
+        "?event_type=write-to-record.succeeded",
+        "?event_type=nope",
+    ] {
+        p.get("/v1/webhooks", &format!("/v1/webhooks{q}")).await;
+    }
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+    let (s, _) = p
+        .call(
+            "DELETE",
+            "/v1/webhooks/{id}",
+            &format!("/v1/webhooks/{hook_id}"),
+            None,
+            true,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = p
+        .call(
+            "DELETE",
+            "/v1/webhooks/{id}",
+            &format!("/v1/webhooks/{hook_id}"),
+            None,
+            true,
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    // Attachment links: an uploaded file, a record file, and bodies Hero would refuse.
+    for good in [
+        json!({"patient_id": "1", "file_name": "a.pdf", "file_data": "JVBERi0xLjQK", "maximum_use_count": 2,
+            "expiry_date": (p.mock.now() + chrono::Duration::days(1)).to_rfc3339()}),
+        json!({"patient_id": "1", "ehr_file_id": "f-1"}),
+    ] {
+        let (s, link) = p.post("/v1/attachment_links", good).await;
+        assert_eq!(s, 200, "{link}");
+    }
+    for bad in [
+        json!({}),
+        json!({"patient_id": "1"}),
+        json!({"patient_id": "1", "ehr_file_id": "f", "file_data": "QQ==", "file_name": "a"}),
+        json!({"patient_id": "x", "file_data": "not base64!", "file_name": "a", "maximum_use_count": 0}),
+        json!({"patient_id": "1", "file_data": "QQ=="}),
+    ] {
+        let (s, body) = p.post("/v1/attachment_links", bad).await;
+        assert_eq!(s, 400, "{body}");
+    }
+
     // Every operation without credentials.
     for op in OPERATIONS {
         let (method, route) = (op.method, op.path);

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use herohealth::{BatchChannel, Error, HeroClient, MessageType, RetryPolicy, types};
+use herohealth::{
+    BatchChannel, Error, HeroClient, MessageType, RetryPolicy, WebhookEventType, types,
+};
 
 /// A client for `uri` with the given retry policy and a short timeout.
 pub fn client_for(uri: &str, key: &str, practice: &str, retry: RetryPolicy) -> HeroClient {
@@ -130,6 +132,22 @@ pub fn every_operation() -> Vec<Operation> {
                 ehr_partner: None,
                 ehr_partner_id: None,
             })),
+        op!("create_webhook", send = true, decodes = true, |h| h
+            .create_webhook()
+            .body_map(|b| b
+                .event_type(WebhookEventType::WriteToRecordSucceeded)
+                .url("https://partner.example/hero")
+                .signing_key("whsec-test-signing-key-support-1"))),
+        op!("list_webhooks", send = false, decodes = true, |h| h
+            .list_webhooks()),
+        op!("delete_webhook", send = true, decodes = false, |h| h
+            .delete_webhook()
+            .id("17")),
+        op!("create_attachment_link", send = true, decodes = true, |h| h
+            .create_attachment_link()
+            .body_map(|b| b
+                .patient_id("98765")
+                .file("results.pdf", b"%PDF-1.4"))),
     ]
 }
 

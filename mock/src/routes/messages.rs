@@ -49,9 +49,8 @@ pub(super) async fn send_message(
     for field in ["snomed_term", "task_id"] {
         issues.string(&obj, field, false, false);
     }
-    for field in ["attachment_uuid", "short_link_id"] {
-        issues.string(&obj, field, false, true);
-    }
+    let attachment_uuid = issues.string(&obj, "attachment_uuid", false, true);
+    issues.string(&obj, "short_link_id", false, true);
     if obj.get("assignee_id").is_some_and(|v| v.as_i64().is_none()) {
         issues.add("invalid_type", "integer", &[json!("assignee_id")]);
     }
@@ -75,9 +74,9 @@ pub(super) async fn send_message(
                 patient.mobile.clone()
             }
         });
-        let snomed_valid = snomed_code
-            .as_deref()
-            .is_none_or(|c| herohealth::SnomedCode::parse(c).is_ok());
+        let snomed_valid = snomed_code.as_deref().is_none_or(|c| {
+            herohealth::SnomedCode::parse(c).is_ok() && !app.config.failing_snomed_codes.contains(c)
+        });
         let m = Message {
             id: g.messages.len() as u64 + 1,
             patient_id,
@@ -94,10 +93,15 @@ pub(super) async fn send_message(
             sent_by: "API".to_owned(),
             campaign: None,
             short_link: None,
+            attachment_uuid,
         };
         g.messages.push(m.clone());
         m
     });
+    if m.write_to_record {
+        // Its write to the record is announced to the group's webhooks when it happens.
+        app.deliveries.watch_record(&group, m.id);
+    }
     Ok(axum::Json(json!({
         "message_id": m.id.to_string(),
         "content": m.content,

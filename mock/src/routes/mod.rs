@@ -4,10 +4,12 @@
 //! practice group's store and Hero's pagination.
 
 mod batch;
+mod links;
 mod messages;
 mod patients;
 mod reference;
 mod sent;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -53,6 +55,10 @@ fn route(op: &Operation) -> Option<MethodRouter<Shared>> {
         "validate_snomed_code" => on(m, reference::validate_snomed_code),
         "list_templates" => on(m, reference::list_templates),
         "register_patient_pds" => on(m, patients::register_patient_pds),
+        "create_webhook" => on(m, webhooks::create_webhook),
+        "list_webhooks" => on(m, webhooks::list_webhooks),
+        "delete_webhook" => on(m, webhooks::delete_webhook),
+        "create_attachment_link" => on(m, links::create_attachment_link),
         _ => return None,
     })
 }
@@ -69,7 +75,12 @@ pub(crate) fn router(app: Shared) -> Router {
         app.clone(),
         crate::gate::gate,
     ))
+    // Bodies as large as the gate reads (an attachment's file, base64, is over axum's 2 MB default).
+    .layer(axum::extract::DefaultBodyLimit::max(
+        crate::gate::BODY_LIMIT,
+    ))
     .route("/__mock/journal", get(journal))
+    .route("/__mock/deliveries", get(deliveries))
     .fallback(|| async { api_error(StatusCode::NOT_FOUND, json!("Not found")) })
     .with_state(app)
 }
@@ -83,6 +94,19 @@ async fn journal(State(app): State<Shared>, headers: HeaderMap) -> Result<Respon
         .entries()
         .into_iter()
         .filter(|e| e.practice_group_id.as_ref() == Some(&group))
+        .collect();
+    Ok(axum::Json(mine).into_response())
+}
+
+/// `GET /__mock/deliveries`: the webhook delivery attempts to the caller's practice group's
+/// webhooks ([`crate::MockServer::deliveries`]), behind the group's API key like the journal.
+async fn deliveries(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, ApiFailure> {
+    let group = crate::gate::authenticate(&app, &headers)?;
+    let mine: Vec<_> = app
+        .deliveries
+        .entries()
+        .into_iter()
+        .filter(|e| e.practice_group_id == group)
         .collect();
     Ok(axum::Json(mine).into_response())
 }

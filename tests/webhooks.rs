@@ -1,0 +1,487 @@
+//! `herohealth::webhooks` against signatures computed independently (Python's `hmac`, in
+//! `tests/fixtures/webhook_signatures.json`, made by `tests/fixtures/make_webhook_signatures.py`):
+//! hex and base64, with and without prefixes, every timestamp format; a tampered body, a wrong key,
+//! a stale or future timestamp, missing and malformed headers; the event read leniently; and the
+//! signing key, the signature and the body never in an error or a `Debug`, even for a body and
+//! headers full of patient data (the hostile corpus of `tests/hostile/`).
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herohealth::webhooks::{
+    SIGNATURE_HEADER, SignatureEncoding, SigningKey, TIMESTAMP_HEADER, Verifier, WebhookError,
+    WebhookEvent, WebhookEventType, sign,
+};
+use http::{HeaderMap, HeaderValue};
+use serde_json::Value;
+
+const SIGNING_KEY: &str = "whsec-test-signing-key-rust-41c9";
+
+struct Vectors {
+    key: SigningKey,
+    signed_at: DateTime<Utc>,
+    vectors: Vec<Value>,
+}
+
+fn vectors() -> Vectors {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/webhook_signatures.json"
+    ))
+    .unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let vectors = v["vectors"].as_array().unwrap().clone();
+    assert!(vectors.len() >= 12, "the fixture holds the vectors");
+    Vectors {
+        key: v["key"].as_str().unwrap().parse().unwrap(),
+        signed_at: DateTime::from_timestamp(v["signed_at_unix"].as_i64().unwrap(), 0).unwrap(),
+        vectors,
+    }
+}
+
+fn headers(timestamp: &str, signature: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(TIMESTAMP_HEADER, HeaderValue::from_str(timestamp).unwrap());
+    h.insert(SIGNATURE_HEADER, HeaderValue::from_str(signature).unwrap());
+    h
+}
+
+fn text<'a>(v: &'a Value, field: &str) -> &'a str {
+    v[field].as_str().unwrap()
+}
+
+#[test]
+fn python_signatures_verify_in_hex_and_base64_with_or_without_a_prefix() {
+    let Vectors {
+        key,
+        signed_at,
+        vectors,
+    } = vectors();
+    // A minute after signing: well inside the default tolerance.
+    let verifier = Verifier::new(key.clone()).now(signed_at + chrono::Duration::seconds(60));
+    for v in &vectors {
+        let (ts, body) = (text(v, "timestamp"), text(v, "body").as_bytes());
+        let (hex, b64) = (text(v, "hex"), text(v, "base64"));
+        let upper = hex.to_uppercase();
+        let url_safe = b64.replace('+', "-").replace('/', "_");
+        let unpadded = b64.trim_end_matches('=');
+        for signature in [
+            hex.to_owned(),
+            upper,
+            format!("sha256={hex}"),
+            format!("v1={hex}"),
+            b64.to_owned(),
+            format!("sha256={b64}"),
+            format!("v1={b64}"),
+            url_safe,
+            unpadded.to_owned(),
+            // Several signatures (a key rotation): one matching is enough.
+            format!("v1={}, {hex}", "0".repeat(64)),
+        ] {
+            let event = verifier
+                .verify(&headers(ts, &signature), body)
+                .unwrap_or_else(|e| panic!("{ts} {signature}: {e}"));
+            assert!(!event.id.is_empty());
+        }
+        // The Rust signer writes what Python wrote.
+        assert_eq!(sign(&key, ts, body, SignatureEncoding::Hex), hex);
+        assert_eq!(sign(&key, ts, body, SignatureEncoding::Base64), b64);
+    }
+}
+
+#[test]
+fn a_tampered_body_a_wrong_key_or_a_changed_timestamp_is_a_bad_signature() {
+    let Vectors {
+        key,
+        signed_at,
+        vectors,
+    } = vectors();
+    let now = signed_at + chrono::Duration::seconds(1);
+    let wrong: SigningKey = "whsec-test-signing-key-wrong-0000".parse().unwrap();
+    for v in &vectors {
+        let (ts, body) = (text(v, "timestamp"), text(v, "body"));
+        for sig in [text(v, "hex"), text(v, "base64")] {
+            let h = headers(ts, sig);
+            // One byte of the body changed.
+            let tampered = body.replacen("\"id\"", "\"Id\"", 1);
+            assert_ne!(tampered, body);
+            let ok = Verifier::new(key.clone()).now(now);
+            assert_eq!(
+                ok.verify(&h, tampered.as_bytes()),
+                Err(WebhookError::BadSignature)
+            );
+            // A byte appended (trailing white space is still a different body).
+            assert_eq!(
+                ok.verify(&h, format!("{body} ").as_bytes()),
+                Err(WebhookError::BadSignature)
+            );
+            // Another key.
+            assert_eq!(
+                Verifier::new(wrong.clone())
+                    .now(now)
+                    .verify(&h, body.as_bytes()),
+                Err(WebhookError::BadSignature)
+            );
+        }
+        // The timestamp is signed too: the same signature under another timestamp fails.
+        if ts == "1700000000" {
+            let h = headers("1700000001", text(v, "hex"));
+            assert_eq!(
+                Verifier::new(key.clone())
+                    .now(now)
+                    .verify(&h, body.as_bytes()),
+                Err(WebhookError::BadSignature)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_stale_or_future_timestamp_is_refused_outside_the_tolerance() {
+    let Vectors {
+        key,
+        signed_at,
+        vectors,
+    } = vectors();
+    let v = &vectors[0];
+    let (h, body) = (
+        headers(text(v, "timestamp"), text(v, "hex")),
+        text(v, "body").as_bytes(),
+    );
+    let at =
+        |secs: i64| Verifier::new(key.clone()).now(signed_at + chrono::Duration::seconds(secs));
+    // The default tolerance is five minutes either side, inclusive.
+    assert!(at(300).verify(&h, body).is_ok());
+    assert!(at(-300).verify(&h, body).is_ok());
+    assert_eq!(
+        at(301).verify(&h, body),
+        Err(WebhookError::TooOld {
+            age: Duration::from_secs(301),
+            tolerance: Duration::from_secs(300)
+        })
+    );
+    assert_eq!(
+        at(-301).verify(&h, body),
+        Err(WebhookError::InTheFuture {
+            ahead: Duration::from_secs(301),
+            tolerance: Duration::from_secs(300)
+        })
+    );
+    // A tolerance of one's own.
+    let tight = at(31).tolerance(Duration::from_secs(30));
+    assert!(matches!(
+        tight.verify(&h, body),
+        Err(WebhookError::TooOld { .. })
+    ));
+    let err = at(3600).verify(&h, body).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "webhook delivery refused: signed 3600 s ago, more than the tolerance of 300 s"
+    );
+    assert!(err.is_unauthorised());
+    // Without `.now()`, the system clock: a delivery signed in 2023 is stale today.
+    assert!(matches!(
+        Verifier::new(key).verify(&h, body),
+        Err(WebhookError::TooOld { .. })
+    ));
+}
+
+#[test]
+fn missing_and_malformed_headers_are_named() {
+    let Vectors {
+        key,
+        signed_at,
+        vectors,
+    } = vectors();
+    let v = &vectors[0];
+    let body = text(v, "body").as_bytes();
+    let verifier = Verifier::new(key).now(signed_at);
+    let mut only_signature = HeaderMap::new();
+    only_signature.insert(SIGNATURE_HEADER, text(v, "hex").parse().unwrap());
+    assert_eq!(
+        verifier.verify(&only_signature, body),
+        Err(WebhookError::MissingHeader(TIMESTAMP_HEADER))
+    );
+    let mut only_timestamp = HeaderMap::new();
+    only_timestamp.insert(TIMESTAMP_HEADER, "1700000000".parse().unwrap());
+    assert_eq!(
+        verifier.verify(&only_timestamp, body),
+        Err(WebhookError::MissingHeader(SIGNATURE_HEADER))
+    );
+    assert_eq!(
+        verifier
+            .verify(&HeaderMap::new(), body)
+            .unwrap_err()
+            .to_string(),
+        "webhook delivery refused: the x-herohealth-timestamp header is missing"
+    );
+    for (ts, sig, header) in [
+        ("yesterday", text(v, "hex"), TIMESTAMP_HEADER),
+        ("", text(v, "hex"), TIMESTAMP_HEADER),
+        ("1700000000", "not a signature", SIGNATURE_HEADER),
+        ("1700000000", "sha256=abcd", SIGNATURE_HEADER),
+        // 31 bytes of base64: not an HMAC-SHA256.
+        (
+            "1700000000",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+            SIGNATURE_HEADER,
+        ),
+    ] {
+        match verifier.verify(&headers(ts, sig), body) {
+            Err(WebhookError::MalformedHeader { header: h, .. }) => {
+                assert_eq!(h, header, "{ts} {sig}")
+            }
+            other => panic!("{ts} {sig}: {other:?}"),
+        }
+    }
+    // A header that is not text.
+    let mut binary = headers("1700000000", text(v, "hex"));
+    binary.insert(
+        TIMESTAMP_HEADER,
+        HeaderValue::from_bytes(&[0xff, 0xfe]).unwrap(),
+    );
+    assert!(matches!(
+        verifier.verify(&binary, body),
+        Err(WebhookError::MalformedHeader {
+            header: TIMESTAMP_HEADER,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_event_is_read_leniently_and_a_broken_one_is_refused_by_path() {
+    let e = WebhookEvent::parse(
+        br#"{"object":"Message","id":"42","practice_group_id":"practice-x","event":"write-to-record.failed","new":{"a":1}}"#,
+    )
+    .unwrap();
+    assert_eq!(e.event, WebhookEventType::WriteToRecordFailed);
+    assert_eq!(e.message_id(), Some("42"));
+    assert!(!e.object.is_known());
+    assert_eq!(e.object.as_str(), "Message");
+    // Every documented event type reads as itself.
+    for t in WebhookEventType::KNOWN {
+        let body = format!(
+            r#"{{"object":"Patient","id":"1","practice_group_id":"p","event":"{}"}}"#,
+            t.as_str()
+        );
+        assert_eq!(&WebhookEvent::parse(body.as_bytes()).unwrap().event, t);
+    }
+    for (body, expect) in [
+        (
+            &br#"{"object":"Patient","id":"1","event":"patient.added-to-sequence"}"#[..],
+            "`practice_group_id` is missing",
+        ),
+        (
+            br#"{"object":"Patient","id":1,"practice_group_id":"p","event":"x"}"#,
+            "`id` is not a string",
+        ),
+        (br#"not json"#, "not JSON"),
+        (br#"[1, 2]"#, "not a JSON object"),
+        (
+            br#"{"object":"Patient","id":"1","practice_group_id":"p","event":"x"} trailing"#,
+            "not JSON",
+        ),
+    ] {
+        let err = WebhookEvent::parse(body).unwrap_err();
+        assert!(!err.is_unauthorised());
+        assert!(err.to_string().contains(expect), "{err}");
+    }
+}
+
+/// Everything a user prints of a verifier, a key, an event or an error.
+fn printed(verifier: &Verifier, result: &Result<WebhookEvent, WebhookError>) -> String {
+    let mut out = format!("{verifier:?} {:?}", verifier.clone());
+    match result {
+        Ok(e) => out.push_str(&format!("{e:?} {e:#?}")),
+        Err(e) => {
+            out.push_str(&format!("{e} {e:?} {e:#?}"));
+            let boxed: Box<dyn std::error::Error> = Box::new(e.clone());
+            out.push_str(&format!("{boxed} {boxed:?}"));
+            let any = anyhow::Error::from(e.clone());
+            out.push_str(&format!("{any} {any:#} {any:?}"));
+        }
+    }
+    out
+}
+
+/// The hostile corpus as webhook bodies, with headers full of patient data, signed and tampered:
+/// no error, `Debug` or event shows the key, the signature, the practice group or any patient
+/// data.
+#[test]
+fn hostile_bodies_and_headers_never_show_in_errors_or_debug() {
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    let now = Utc::now();
+    let ts = now.timestamp().to_string();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hostile");
+    let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    // An envelope that parses, the rest of it full of patient data (only the declared ids and
+    // event type may ever show).
+    bodies.push(
+        br#"{"object":"Message","id":"77","practice_group_id":"practice-hostile-19cd","event":"write-to-record.succeeded","patient":{"name":"Ada Lovelace","nhs_number":"9434765919","phone":"+447700900123"},"text":"Your biopsy results are ready"}"#.to_vec(),
+    );
+    // And one whose declared fields have the wrong types, holding patient data.
+    bodies.push(
+        br#"{"object":{"name":"Ada Lovelace"},"id":9434765919,"practice_group_id":"practice-hostile-19cd","event":["Your biopsy results are ready"]}"#.to_vec(),
+    );
+    assert!(bodies.len() >= 15);
+    let mut checked = 0;
+    for body in &bodies {
+        let signature = sign(&key, &ts, body, SignatureEncoding::Hex);
+        let tampered_sig = sign(&key, &ts, b"another body", SignatureEncoding::Base64);
+        for sig in [
+            signature.as_str(),
+            tampered_sig.as_str(),
+            "sha256=Ada Lovelace +447700900123",
+        ] {
+            let mut h = headers(&ts, sig);
+            h.insert(
+                "x-patient",
+                HeaderValue::from_static("Ada Lovelace 9434765919"),
+            );
+            h.insert(
+                "authorization",
+                HeaderValue::from_static("Bearer biopsy +447700900123"),
+            );
+            let verifier = Verifier::new(key.clone()).now(now);
+            let result = verifier.verify(&h, body);
+            let text = printed(&verifier, &result);
+            if let Some(data) = support::leaked(&text) {
+                panic!("`{data}` leaked: {text}");
+            }
+            assert!(!text.contains(SIGNING_KEY), "{text}");
+            assert!(!text.contains(&signature) && !text.contains(&tampered_sig));
+            assert!(!text.contains("practice-hostile-19cd"), "{text}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 45, "{checked}");
+}
+
+#[test]
+fn the_signing_key_never_prints_and_is_masked_in_the_create_answer() {
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    assert_eq!(
+        format!("{key} {key:?}"),
+        "<redacted> SigningKey(<redacted>)"
+    );
+    let hook: herohealth::types::Webhook = serde_json::from_value(serde_json::json!({
+        "id": "1", "event_type": "write-to-record.succeeded", "url": "https://x.example/h",
+        "created_at": "t", "updated_at": "t", "signing_key": SIGNING_KEY,
+        "headers": {"authorization": "Bearer Ada Lovelace"}
+    }))
+    .unwrap();
+    let shown = format!("{hook:?} {hook:#?}");
+    assert!(
+        !shown.contains(SIGNING_KEY) && !shown.contains("Ada"),
+        "{shown}"
+    );
+    assert_eq!(hook.signing_key.as_ref().unwrap().expose(), SIGNING_KEY);
+    let request = herohealth::types::CreateWebhookRequest::builder()
+        .event_type(WebhookEventType::WriteToRecordFailed)
+        .url("https://x.example/h")
+        .signing_key(SIGNING_KEY);
+    let request: herohealth::types::CreateWebhookRequest = request.try_into().unwrap();
+    assert!(!format!("{request:?}").contains(SIGNING_KEY));
+    // An empty key is refused, naming the field, without echoing anything.
+    let empty: Result<herohealth::types::CreateWebhookRequest, _> =
+        herohealth::types::CreateWebhookRequest::builder()
+            .event_type(WebhookEventType::WriteToRecordFailed)
+            .url("https://x.example/h")
+            .signing_key("")
+            .try_into();
+    let err = herohealth::Error::from(empty.unwrap_err());
+    assert!(err.to_string().contains("signing_key"), "{err}");
+}
+
+/// The axum extractor (feature `axum`): a handler of a few lines gets verified events; a bad or
+/// stale signature is answered 401 and never reaches it; a verified body that is not an event 400.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_axum_extractor_verifies_before_the_handler_runs() {
+    use axum::{Router, extract::State, http::StatusCode, routing::post};
+    use herohealth::webhooks::VerifiedEvent;
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<(String, String)>>>;
+    #[derive(Clone)]
+    struct App {
+        verifier: Verifier,
+        seen: Seen,
+    }
+    impl axum::extract::FromRef<App> for Verifier {
+        fn from_ref(app: &App) -> Verifier {
+            app.verifier.clone()
+        }
+    }
+    async fn handler(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
+        let e = delivery.event;
+        app.seen.lock().unwrap().push((e.event.to_string(), e.id));
+        StatusCode::NO_CONTENT
+    }
+
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    let seen: Seen = Default::default();
+    let app = Router::new().route("/hero", post(handler)).with_state(App {
+        verifier: Verifier::new(key.clone()),
+        seen: seen.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hero", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let http = reqwest::Client::new();
+    let post = |ts: String, sig: String, body: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let resp = http
+                .post(url)
+                .header(TIMESTAMP_HEADER, ts)
+                .header(SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    let body = r#"{"object":"Message","id":"42","practice_group_id":"practice-extract-1","event":"write-to-record.succeeded"}"#;
+    let now = Utc::now();
+    let ts = now.timestamp().to_string();
+    let good = sign(&key, &ts, body.as_bytes(), SignatureEncoding::Base64);
+    assert_eq!(post(ts.clone(), good.clone(), body).await.0, 204);
+    // Tampered: 401, and the answer names the rule, not the request's values.
+    let mut tampered = good.clone().into_bytes();
+    tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let (status, text) = post(ts.clone(), tampered, body).await;
+    assert_eq!(status, 401, "{text}");
+    assert!(
+        text.contains("signature does not match") && !text.contains("42"),
+        "{text}"
+    );
+    // Stale: 401.
+    let old = (now - chrono::Duration::minutes(10))
+        .timestamp()
+        .to_string();
+    let stale = sign(&key, &old, body.as_bytes(), SignatureEncoding::Hex);
+    let (status, text) = post(old, stale, body).await;
+    assert_eq!(status, 401);
+    assert!(text.contains("tolerance"), "{text}");
+    // Verified, but not an event: 400.
+    let junk = r#"{"hello":"world"}"#;
+    let sig = sign(&key, &ts, junk.as_bytes(), SignatureEncoding::Hex);
+    assert_eq!(post(ts, sig, junk).await.0, 400);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![("write-to-record.succeeded".to_owned(), "42".to_owned())],
+        "only the verified event reached the handler"
+    );
+}
