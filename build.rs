@@ -31,6 +31,8 @@ use progenitor::{
 };
 use quote::quote;
 
+#[path = "build/debug.rs"]
+mod debug;
 #[path = "build/dialect.rs"]
 mod dialect;
 #[path = "build/facts.rs"]
@@ -84,6 +86,7 @@ fn main() {
     seam::private_builder_constructors(&mut file, model.operations.len());
     reshape::name_setter_errors(&mut file);
     reshape::document_type_builders(&mut file);
+    debug::masked_debug(&mut file, &model.patient_data());
     assert!(
         seam::rename_client(&mut file) > 0,
         "progenitor's `Client` renamed"

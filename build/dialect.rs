@@ -6,6 +6,8 @@
 //! | `x-herohealth-rust-type` | a component schema | replaced by this handwritten type (`crate::enums::X`: a forward-compatible enum generated from the schema's `enum:`; `crate::validate::X`: a checked request value; `crate::redact::Sensitive`: patient data) |
 //! | `x-herohealth-paged` | an operation | a paged list: `{items, count}` name the page's array and total, or `{item, into_page: handwritten}` |
 //! | `x-herohealth-words` | anywhere | extra words of the API (parameter spellings Hero's messages use) a masked text may keep |
+//! | `x-herohealth-messages` | a response | the messages Hero's error body carries: the only texts of Hero's an error shows (`{}` a masked slot) |
+//! | `x-herohealth-patient-data` | a property | holds patient data its type does not say (a date of birth): masked in `Debug` |
 //! | `x-herohealth-not-carried` | `spec/upstream.yaml`'s root | operations under our tags that the client does not carry (read by `xtask`) |
 
 #![allow(dead_code)]
@@ -16,5 +18,9 @@ pub const RUST_TYPE: &str = "x-herohealth-rust-type";
 pub const PAGED: &str = "x-herohealth-paged";
 /// `x-herohealth-words`: words of the API a masked text may keep.
 pub const WORDS: &str = "x-herohealth-words";
+/// `x-herohealth-messages`: the messages a response's body carries, `{}` for a slot.
+pub const MESSAGES: &str = "x-herohealth-messages";
+/// `x-herohealth-patient-data`: a property whose value is patient data its type does not say.
+pub const PATIENT_DATA: &str = "x-herohealth-patient-data";
 /// `x-herohealth-not-carried`: operations under our tags the client does not carry.
 pub const NOT_CARRIED: &str = "x-herohealth-not-carried";

@@ -35,6 +35,8 @@ pub(super) fn spec_module(model: &Model, sends: &BTreeMap<String, Send>) -> syn:
         });
     }
     let enum_fields = model.enum_fields();
+    let messages = model.hero_messages();
+    let messages = messages.iter();
     syn::parse_quote! {
         /// Facts of `openapi.yaml`, derived by `build.rs` so that no handwritten code copies them.
         /// For the crates of this workspace (the mock's routes, the CLI); not a stable API.
@@ -44,9 +46,13 @@ pub(super) fn spec_module(model: &Model, sends: &BTreeMap<String, Send>) -> syn:
             /// declares, sorted: the only words a redacted body excerpt, JSON path or validation
             /// issue keeps (everything else is masked).
             pub const STRUCTURAL_WORDS: &[&str] = &[#(#keys),*];
-            /// Every word (lower case) of the descriptions of the API's responses ("Unauthorised",
-            /// "not found", ...), sorted: the words of Hero's own error message an error may show.
+            /// Every word (lower case) of Hero's declared messages, sorted: the only words of
+            /// Hero's own text an error may show.
             pub const RESPONSE_WORDS: &[&str] = &[#(#words),*];
+            /// Every message Hero's error bodies are declared to carry (`x-herohealth-messages`),
+            /// sorted; `{}` is a slot whose text is masked. Hero's message is shown only when it
+            /// is one of these, whole.
+            pub const HERO_MESSAGES: &[&str] = &[#(#messages),*];
             /// Every property whose values are one of the forward-compatible enums' (`status`,
             /// `message_type`, ...), sorted.
             pub const ENUM_FIELDS: &[&str] = &[#(#enum_fields),*];

@@ -176,6 +176,56 @@ impl Model {
         fields.into_iter().collect()
     }
 
+    /// Every message a response declares (`x-herohealth-messages`), sorted.
+    pub(super) fn hero_messages(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        fn walk(v: &Value, out: &mut BTreeSet<String>) {
+            match v {
+                Value::Mapping(m) => {
+                    if let Some(list) = m.get(dialect::MESSAGES).and_then(Value::as_sequence) {
+                        out.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                    m.values().for_each(|c| walk(c, out));
+                }
+                Value::Sequence(items) => items.iter().for_each(|c| walk(c, out)),
+                _ => {}
+            }
+        }
+        walk(&self.doc, &mut out);
+        assert!(
+            !out.is_empty(),
+            "the error responses declare Hero's messages ({})",
+            dialect::MESSAGES
+        );
+        out
+    }
+
+    /// The names of the properties the spec marks `x-herohealth-patient-data`.
+    pub(super) fn patient_data(&self) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        fn walk(v: &Value, names: &mut BTreeSet<String>) {
+            match v {
+                Value::Mapping(m) => {
+                    if let Some(props) = m.get("properties").and_then(Value::as_mapping) {
+                        for (name, schema) in props {
+                            if schema.get(dialect::PATIENT_DATA).and_then(Value::as_bool)
+                                == Some(true)
+                                && let Some(name) = name.as_str()
+                            {
+                                names.insert(name.to_owned());
+                            }
+                        }
+                    }
+                    m.values().for_each(|c| walk(c, names));
+                }
+                Value::Sequence(items) => items.iter().for_each(|c| walk(c, names)),
+                _ => {}
+            }
+        }
+        walk(&self.doc, &mut names);
+        names
+    }
+
     /// Every schema an error response (non-2xx) of some operation carries: the error bodies the
     /// client decodes by hand.
     pub(super) fn error_body_schemas(&self) -> Vec<String> {
@@ -278,8 +328,8 @@ impl Model {
     }
 
     /// Every word of the API: property and parameter names, enum values and `x-herohealth-words`
-    /// (what a masked text may keep), and the words (lower case) of the responses' descriptions
-    /// (what Hero's own message may keep).
+    /// (what a masked text may keep), and the words (lower case) of Hero's declared messages
+    /// (what Hero's own message may show).
     pub(super) fn words(&self) -> (BTreeSet<String>, BTreeSet<String>) {
         let mut keys = BTreeSet::new();
         let mut words = BTreeSet::new();
@@ -306,11 +356,13 @@ impl Model {
                             keys.insert(k.to_owned());
                         }
                         if in_responses
-                            && k == "description"
-                            && let Some(d) = child.as_str()
+                            && k == dialect::MESSAGES
+                            && let Some(list) = child.as_sequence()
                         {
                             words.extend(
-                                d.split(|c: char| !c.is_ascii_alphabetic())
+                                list.iter()
+                                    .filter_map(Value::as_str)
+                                    .flat_map(|d| d.split(|c: char| !c.is_ascii_alphabetic()))
                                     .filter(|w| w.len() > 1)
                                     .map(str::to_ascii_lowercase),
                             );

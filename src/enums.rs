@@ -15,7 +15,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An enum value the server sent that this version of the crate does not know.
+/// An enum value the server sent that this version of the crate does not know. Its `Debug`
+/// shows it only when it has an identifier's shape (a value from outside could be anything);
+/// [`as_str`](Self::as_str) gives it.
 ///
 /// ```
 /// use herohealth::DeliveryStatus;
@@ -23,9 +25,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// if let DeliveryStatus::Unknown(v) = &s {
 ///     assert_eq!(v.as_str(), "bounced");
 /// }
+/// assert_eq!(format!("{s:?}"), "Unknown(UnknownValue(…))");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UnknownValue(String);
+
+impl fmt::Debug for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UnknownValue({})", crate::mask::id_or_mask(&self.0))
+    }
+}
 
 impl UnknownValue {
     /// The value as the server sent it.
@@ -103,6 +112,16 @@ macro_rules! open_enum {
             /// `false` for a value this version of the crate does not know.
             pub fn is_known(&self) -> bool {
                 !matches!(self, $name::Unknown(_))
+            }
+
+            /// The value for a message of the crate's own: a value the spec lists as it is, any
+            /// other as `…` (unless it has an identifier's shape).
+            #[allow(dead_code)]
+            pub(crate) fn shown(&self) -> &str {
+                match self {
+                    $name::Unknown(v) => crate::mask::id_or_mask(v.as_str()),
+                    known => known.as_str(),
+                }
             }
 
             fn from_wire(s: &str) -> Option<Self> {

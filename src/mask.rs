@@ -111,15 +111,29 @@ pub(crate) fn mask_body(bytes: &[u8]) -> String {
     format!("{out} ({} bytes)", bytes.len())
 }
 
-/// Hero's own error message with every word the API description's responses do not use masked:
-/// `"No patient found for Ada"` -> `"No patient found for …"`.
+/// Hero's own error message, shown only when it is, whole, one of the messages the spec declares
+/// (`api::spec::HERO_MESSAGES`; case, surrounding white space and a final full stop aside), or one
+/// with slots whose text becomes `…`: `"No patient found: Ada Lovelace"` -> `"No patient found:
+/// …"`. Anything else is `…`: a message is never shown word by word, so a name that happens to be
+/// a word of the API does not slip through.
 pub(crate) fn mask_hero_message(message: &str) -> String {
-    mask_words(message, |w| {
-        w.chars().all(|c| c.is_ascii_alphabetic())
-            && crate::api::spec::RESPONSE_WORDS
-                .binary_search(&w.to_ascii_lowercase().as_str())
-                .is_ok()
-    })
+    let m = message.trim().trim_end_matches('.').trim_end();
+    for phrase in crate::api::spec::HERO_MESSAGES {
+        match phrase.split_once("{}") {
+            None if m.eq_ignore_ascii_case(phrase) => return (*phrase).to_owned(),
+            Some((before, after))
+                if m.len() > before.len() + after.len()
+                    && m.is_char_boundary(before.len())
+                    && m.is_char_boundary(m.len() - after.len())
+                    && m[..before.len()].eq_ignore_ascii_case(before)
+                    && m[m.len() - after.len()..].eq_ignore_ascii_case(after) =>
+            {
+                return format!("{before}…{after}");
+            }
+            _ => {}
+        }
+    }
+    "…".to_owned()
 }
 
 /// `text` with every word `keep` refuses replaced by `…` (runs of them by one).
@@ -182,6 +196,104 @@ pub(crate) fn id_shaped(s: &str) -> bool {
 /// `s` when it is [`id_shaped`], else `…`.
 pub(crate) fn id_or_mask(s: &str) -> &str {
     if id_shaped(s) { s } else { "…" }
+}
+
+/// How a value of a generated type prints in a masked `Debug` (the impls `build.rs` writes):
+/// its shape only (`None`, `Some(<redacted>)`, a list of masked items), or, for an id, the id
+/// when it has an identifier's shape.
+pub(crate) trait MaskedDebug {
+    /// Prints the value masked; `as_id`: text is shown when it is [`id_shaped`].
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result;
+}
+
+impl MaskedDebug for String {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        if as_id && id_shaped(self) {
+            write!(f, "{self:?}")
+        } else if as_id {
+            f.write_str("\"…\"")
+        } else {
+            f.write_str(crate::redact::REDACTED)
+        }
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Option<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        match self {
+            None => f.write_str("None"),
+            Some(v) => f.debug_tuple("Some").field(&Shape(v, as_id)).finish(),
+        }
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Vec<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|v| Shape(v, as_id)))
+            .finish()
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Box<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        (**self).fmt_masked(f, as_id)
+    }
+}
+
+/// Values that are masked whole, whatever `as_id` says.
+macro_rules! masked_whole {
+    ($($t:ty),+) => {$(
+        impl MaskedDebug for $t {
+            fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+                f.write_str(crate::redact::REDACTED)
+            }
+        }
+    )+};
+}
+masked_whole!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::NaiveDate,
+    serde_json::Value,
+    serde_json::Map<String, serde_json::Value>
+);
+
+impl<K, V> MaskedDebug for std::collections::HashMap<K, V> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+        write!(f, "{{{} entries: {}}}", self.len(), crate::redact::REDACTED)
+    }
+}
+
+impl<K, V> MaskedDebug for std::collections::BTreeMap<K, V> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+        write!(f, "{{{} entries: {}}}", self.len(), crate::redact::REDACTED)
+    }
+}
+
+struct Shape<'a, T: ?Sized>(&'a T, bool);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Shape<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, self.1)
+    }
+}
+
+/// A field of a generated type printed masked (see [`MaskedDebug`]).
+pub(crate) struct Masked<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Masked<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, false)
+    }
+}
+
+/// An id field of a generated type: shown when it has an identifier's shape, else `…`.
+pub(crate) struct Id<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Id<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, true)
+    }
 }
 
 /// A key of a JSON path or an issue path: kept when the API description declares it, else `…`.
@@ -367,10 +479,9 @@ mod tests {
             mask_body(padded.as_bytes()),
             format!(r#"{{"count":#… ({} bytes)"#, padded.len())
         );
-        // A Hero message is read to 1,200 characters: words after 800 characters of masked
-        // ones (which shrink to one `…`) still show.
+        // A Hero message is shown only whole: a long one that ends in a declared phrase is not.
         let long = format!("{}not found", "Ada ".repeat(200));
-        assert_eq!(mask_hero_message(&long), "…not found");
+        assert_eq!(mask_hero_message(&long), "…");
     }
 
     #[test]
@@ -425,11 +536,29 @@ mod tests {
     }
 
     #[test]
-    fn hero_messages_keep_the_spec_words_only() {
+    fn hero_messages_show_only_as_declared_phrases() {
+        assert_eq!(mask_hero_message("Unauthorised"), "Unauthorised");
+        assert_eq!(mask_hero_message("  not FOUND. "), "Not found");
+        assert_eq!(
+            mask_hero_message("No patient found: Ada Lovelace (9434765919)"),
+            "No patient found: …"
+        );
+        assert_eq!(
+            mask_hero_message("Batch 12 already sent"),
+            "Batch … already sent"
+        );
+        // A surname that is also a word of the API never shows: the message is not a phrase.
+        assert_eq!(
+            mask_hero_message("No patient found for Page, Hero Key"),
+            "…"
+        );
         assert_eq!(
             mask_hero_message("Not found: Ada Lovelace (9434765919)"),
-            "Not found: …(…)"
+            "…"
         );
-        assert_eq!(mask_hero_message("Unauthorised"), "Unauthorised");
+        // An empty slot is not a match.
+        assert_eq!(mask_hero_message("No patient found: "), "…");
+        assert_eq!(mask_hero_message("Batch  already sent"), "…");
+        assert_eq!(mask_hero_message(""), "…");
     }
 }

@@ -246,8 +246,8 @@ impl Delivery {
                 ErrorKind::DeliveryFailed,
                 format!(
                     "message {} ended `{}`",
-                    other.status().id,
-                    other.status().status.response
+                    crate::mask::id_or_mask(&other.status().id),
+                    other.status().status.response.shown()
                 ),
             )),
         }
@@ -344,14 +344,14 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + Unpin + 'a {
         let id: String = message_id.into();
         watch(
-            format!("message {id}"),
+            format!("message {}", crate::mask::id_or_mask(&id)),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
                 Box::pin(async move { Ok(request.send().await?.into_inner()) })
             }),
             |s| s.status.response.is_terminal(),
-            |s| s.status.response.to_string(),
+            |s| s.status.response.shown().to_owned(),
         )
     }
 
@@ -393,14 +393,17 @@ impl HeroClient {
     ) -> Result<Recording, Error> {
         let id: String = message_id.into();
         let updates = watch(
-            format!("the record write of message {id}"),
+            format!(
+                "the record write of message {}",
+                crate::mask::id_or_mask(&id)
+            ),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
                 Box::pin(async move { Ok(request.send().await?.into_inner()) })
             }),
             |s| Recording::of(s).is_some(),
-            |s| s.status.response.to_string(),
+            |s| s.status.response.shown().to_owned(),
         );
         let status = last(updates).await?;
         match Recording::of(&status) {
@@ -420,7 +423,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + Unpin + 'a {
         let id: String = batch_id.into();
         watch(
-            format!("batch {id}"),
+            format!("batch {}", crate::mask::id_or_mask(&id)),
             options,
             Box::new(move || {
                 let request = self.get_batch_message().id(id.clone());
@@ -434,7 +437,7 @@ impl HeroClient {
                      for whoever will"
                         .to_owned()
                 }
-                ref other => other.to_string(),
+                ref other => other.shown().to_owned(),
             },
         )
     }

@@ -90,14 +90,21 @@ async fn a_validation_issue_names_the_query_parameter() {
     );
 }
 
-/// Hero's own words for a 403 and a 429 are shown (they are words of the spec's responses);
-/// anything else in the message is still masked.
+/// Hero's own message is shown when it is, whole, a message the spec declares (or one with
+/// masked slots); anything else is `…`, even when its words are words of the API.
 #[tokio::test]
-async fn heros_words_for_403_and_429_are_shown() {
+async fn heros_declared_messages_are_shown_and_nothing_else() {
     for (status, message, shown) in [
         (403, "Forbidden", "Forbidden"),
         (429, "Too Many Requests", "Too Many Requests"),
-        (403, "Forbidden for Ada Lovelace", "Forbidden for …"),
+        (404, "No patient found: Ada Lovelace", "No patient found: …"),
+        (403, "Forbidden for Ada Lovelace", "…"),
+        (
+            404,
+            "No patient found: …Page, Hero Key",
+            "No patient found: …",
+        ),
+        (404, "Page Hero Key not found", "…"),
     ] {
         let err = status_error(
             ResponseTemplate::new(status)

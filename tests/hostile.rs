@@ -9,12 +9,31 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use herohealth::{Error, RetryPolicy};
+use herohealth::{Error, HeroClient, RetryPolicy};
 use support::{every_operation, leaked};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "hero-hostile-test-key-77aa";
 const PRACTICE: &str = "practice-hostile-19cd";
+
+/// Headers an answer (or a proxy or CDN on the path) may carry, every one full of patient data:
+/// the request ids the client reads, `Retry-After` as text, and what it never shows.
+const HOSTILE_HEADERS: &[(&str, &str)] = &[
+    ("x-request-id", "Ada Lovelace 9434765919"),
+    ("x-amzn-requestid", "ada.lovelace@example.org"),
+    ("x-amz-cf-id", "Lovelace-07700900123"),
+    ("retry-after", "Ada Lovelace"),
+    (
+        "www-authenticate",
+        "Bearer realm=\"Ada Lovelace\", error=\"9434765919\"",
+    ),
+    (
+        "location",
+        "https://evil.example/patients/Ada-Lovelace?nhs=9434765919",
+    ),
+    ("content-type", "application/ada-lovelace+json"),
+    ("date", "Ada Lovelace"),
+];
 
 /// Every body of the corpus, by file name, plus one built here: a huge error body of patient
 /// records (past the 64 KiB error-body limit, so it is cut there and stops being JSON).
@@ -98,18 +117,19 @@ async fn no_hostile_body_puts_patient_data_in_any_printed_error_and_an_accepted_
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let corpus = corpus();
-    let statuses = [200u16, 400, 404, 500, 502];
+    let statuses = [200u16, 301, 307, 400, 404, 429, 500, 502];
     let mut errors = 0usize;
     let mut accepted = 0usize;
     for status in statuses {
         for (name, body) in &corpus {
             let server = MockServer::start().await;
-            Mock::given(any())
-                .respond_with(
-                    ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
-                )
-                .mount(&server)
-                .await;
+            let mut answer =
+                ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json");
+            // Every header a client reads or a proxy may set, filled with patient data.
+            for (name, value) in HOSTILE_HEADERS {
+                answer = answer.insert_header(*name, *value);
+            }
+            Mock::given(any()).respond_with(answer).mount(&server).await;
             let hero = support::client_for(&server.uri(), KEY, PRACTICE, RetryPolicy::disabled());
             for op in every_operation() {
                 let case = format!("{} answered {status} with {name}", op.name);
@@ -153,7 +173,8 @@ async fn no_hostile_body_puts_patient_data_in_any_printed_error_and_an_accepted_
                     );
                     accepted += 1;
                 }
-                if op.send && status >= 500 {
+                if op.send && (status >= 500 || (300..400).contains(&status)) {
+                    // A status that may follow processing: never a plain failure.
                     assert!(e.outcome_unknown() && !e.is_retryable(), "{case}: {e:?}");
                 }
                 if !op.send && status == 200 {
@@ -175,4 +196,318 @@ async fn no_hostile_body_puts_patient_data_in_any_printed_error_and_an_accepted_
     // The matrix really produced errors, and accepted sends among them.
     assert!(errors > 500, "{errors} errors");
     assert!(accepted > 40, "{accepted} accepted sends");
+}
+
+/// The TRACE output of the crate's own target (`herohealth`), the one it enables; a library user's
+/// subscriber decides about hyper's and h2's (the README says to cap them).
+fn crate_trace() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("herohealth=trace"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (logs, guard)
+}
+
+/// Every printed form of `e` (and of it through anyhow and a box) and the logs, checked.
+fn assert_nothing_shown(case: &str, e: Error, logs: &Captured) {
+    let mut texts = printed(&e);
+    let any = anyhow::Error::from(e);
+    texts.push(format!("{any} {any:#} {any:?} {any:#?}"));
+    texts.extend(printed_dyn(any.as_ref()));
+    texts.push(String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned());
+    for text in &texts {
+        if let Some(data) = leaked(text) {
+            panic!("{case}: `{data}` leaked into: {text}");
+        }
+    }
+}
+
+/// A cleartext HTTP/2 server (prior knowledge) that answers every request with `answer(stream)`:
+/// raw frames chosen by the test (a GOAWAY with debug data, a RST_STREAM).
+async fn h2_server(answer: fn(u32) -> Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len() as u32;
+        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if stream.write_all(&frame(4, 0, 0, &[])).await.is_err() {
+                    return;
+                }
+                let mut preface = [0u8; 24];
+                if stream.read_exact(&mut preface).await.is_err() {
+                    return;
+                }
+                loop {
+                    let mut head = [0u8; 9];
+                    if stream.read_exact(&mut head).await.is_err() {
+                        return;
+                    }
+                    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+                    let (kind, flags) = (head[3], head[4]);
+                    let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+                    let mut payload = vec![0u8; len];
+                    if stream.read_exact(&mut payload).await.is_err() {
+                        return;
+                    }
+                    match kind {
+                        4 if flags & 1 == 0 => {
+                            let _ = stream.write_all(&frame(4, 1, 0, &[])).await;
+                        }
+                        // HEADERS: the request; answer it as the test says. A send's DATA follows;
+                        // answering on HEADERS is enough.
+                        1 => {
+                            let _ = stream.write_all(&answer(id)).await;
+                        }
+                        7 => return,
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// The debug data a hostile server puts in its GOAWAY: h2's own `Display` of the error shows it.
+const GOAWAY_DEBUG: &[u8] = b"Ada Lovelace 9434765919 +447700900123 Your biopsy results are ready";
+
+fn goaway(_stream: u32) -> Vec<u8> {
+    // GOAWAY: last stream 0 (nothing processed), PROTOCOL_ERROR, then the debug data.
+    let mut payload = vec![0, 0, 0, 0, 0, 0, 0, 1];
+    payload.extend_from_slice(GOAWAY_DEBUG);
+    let len = payload.len() as u32;
+    let mut f = vec![
+        (len >> 16) as u8,
+        (len >> 8) as u8,
+        len as u8,
+        7,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    f.extend_from_slice(&payload);
+    f
+}
+
+fn rst_stream(stream: u32) -> Vec<u8> {
+    // RST_STREAM with INTERNAL_ERROR on the request's stream.
+    let mut f = vec![0, 0, 4, 3, 0];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(&2u32.to_be_bytes());
+    f
+}
+
+/// Issue 23: a lower layer's error text (h2's GOAWAY debug data, a reason phrase, a body cut
+/// off) never reaches an error or the crate's logs: the error says, in the crate's own words,
+/// what happened (HTTP/2 GOAWAY from the server with its code, a reset stream, a cut answer).
+#[tokio::test]
+async fn the_network_on_the_path_cannot_put_text_into_an_error() {
+    let (logs, _guard) = crate_trace();
+    let h2 = |url: &str| {
+        HeroClient::builder()
+            .api_key(KEY)
+            .practice_group_id(PRACTICE)
+            .base_url(url)
+            .retry_policy(RetryPolicy::disabled())
+            .timeout(std::time::Duration::from_secs(5))
+            .configure_http(|http| http.http2_prior_knowledge())
+            .build()
+            .unwrap()
+    };
+    for (name, answer, says) in [
+        ("GOAWAY", goaway as fn(u32) -> Vec<u8>, "HTTP/2 GOAWAY"),
+        ("RST_STREAM", rst_stream, "HTTP/2"),
+    ] {
+        let url = h2_server(answer).await;
+        let hero = h2(&url);
+        for op in every_operation() {
+            let e = (op.call)(&hero).await.unwrap_err();
+            let case = format!("{} over {name}", op.name);
+            assert_eq!(e.kind(), herohealth::ErrorKind::Connection, "{case}: {e}");
+            assert!(e.to_string().contains(says), "{case}: {e}");
+            assert!(std::error::Error::source(&e).is_none(), "{case}");
+            if op.send {
+                // Written, then the stream went: it may have arrived.
+                assert!(e.may_have_been_sent(), "{case}: {e:?}");
+            }
+            assert_nothing_shown(&case, e, &logs);
+        }
+    }
+
+    // HTTP/1.1: a reason phrase, headers and a body cut short, all full of patient data.
+    let server = support::raw_server(|_head| async {
+        let headers: String = HOSTILE_HEADERS
+            .iter()
+            .filter(|(n, _)| *n != "content-type")
+            .map(|(n, v)| format!("{n}: {v}\r\n"))
+            .collect();
+        format!(
+            "HTTP/1.1 404 Ada Lovelace 9434765919\r\ncontent-type: application/json\r\n{headers}content-length: 4000\r\n\r\n{{\"message\":\"No patient found for Ada Lovelace\""
+        )
+    })
+    .await;
+    let hero = support::client_for(&server.url, KEY, PRACTICE, RetryPolicy::disabled());
+    for op in every_operation() {
+        let call = (op.call)(&hero);
+        let e = tokio::time::timeout(std::time::Duration::from_secs(20), call)
+            .await
+            .expect("the cut answer ends the call")
+            .unwrap_err();
+        assert_nothing_shown(&format!("{} cut off", op.name), e, &logs);
+    }
+}
+
+/// Issue 23: ids and enum values Hero sends, inside the crate's own messages (a waiter's deadline,
+/// `Delivery::delivered`), show only when they have an id's shape or are values the spec lists.
+#[tokio::test]
+async fn ids_and_enum_values_hero_sends_show_only_in_their_shape() {
+    let (logs, _guard) = crate_trace();
+    let status = |response: &str| {
+        serde_json::json!({
+            "id": "Ada Lovelace 9434765919",
+            "scheduled_send_at": null,
+            "write_to_record": true,
+            "status": {"write_to_record_at": null, "sent_at": null, "response": response,
+                       "failure_reason": "Ada Lovelace moved to 07700900123"},
+            "errors": {"write_to_record": "No patient Ada Lovelace", "send": "Lovelace"}
+        })
+    };
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("Lovelace")))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(&server.uri(), KEY, PRACTICE, RetryPolicy::disabled());
+    let quick = herohealth::WaitOptions::default()
+        .initial_interval(std::time::Duration::from_millis(100))
+        .deadline(std::time::Duration::from_millis(300));
+    let e = hero
+        .wait_for_delivery("Ada Lovelace 9434765919", quick)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), herohealth::ErrorKind::WaitDeadline);
+    assert!(e.to_string().contains("message … did not reach"), "{e}");
+    assert_nothing_shown("a waiter's deadline", e, &logs);
+    let read = hero.get_message_status().id("1").send().await.unwrap();
+    let debug = format!("{read:?} {:#?}", *read);
+    assert!(leaked(&debug).is_none(), "{debug}");
+
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(status("fatal")))
+        .mount(&server)
+        .await;
+    let e = hero
+        .wait_for_delivery("9f86d081884c7d659a2feaa0c55ad015", quick)
+        .await
+        .unwrap()
+        .delivered()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the message was not delivered: message … ended `fatal`"
+    );
+    assert_nothing_shown("delivered()", e, &logs);
+}
+
+/// Issue 23: the `Debug` of every value the client decodes shows no text of the answer but ids
+/// (in an id's shape), the values the spec lists and timestamps; the values a caller builds
+/// show no date of birth. Checked against the mock's seeded answers, field by field.
+#[tokio::test]
+async fn debug_of_what_the_client_decodes_or_builds_shows_no_free_text() {
+    use futures::TryStreamExt;
+    use herohealth::Paginate;
+    let mock = herohealth_mock::MockServer::builder()
+        .seed_sent_messages(40)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let sent: Vec<herohealth::types::SentMessage> = hero
+        .list_sent_messages()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 40);
+    let message = hero
+        .get_message()
+        .id(sent[0].id.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let templates = hero.list_templates().send().await.unwrap().into_inner();
+    let mut checked = 0;
+    let mut check = |value: serde_json::Value, debug: String| {
+        for text in free_text(&value) {
+            assert!(!debug.contains(&text), "`{text}` shows in {debug}");
+            checked += 1;
+        }
+    };
+    for m in &sent {
+        check(serde_json::to_value(m).unwrap(), format!("{m:?} {m:#?}"));
+    }
+    check(
+        serde_json::to_value(&message).unwrap(),
+        format!("{message:?}"),
+    );
+    check(
+        serde_json::to_value(&templates).unwrap(),
+        format!("{templates:?}"),
+    );
+    assert!(checked > 100, "{checked} texts checked");
+
+    // What a caller builds: a batch recipient and a registration keep the date of birth out.
+    let dob = chrono::NaiveDate::from_ymd_opt(1955, 6, 2).unwrap();
+    let recipient = herohealth::types::BatchRecipient::new("9434765919".parse().unwrap(), dob);
+    let register = herohealth::types::RegisterPatientPdsByNhsNumber {
+        nhs_number: "9434765919".parse().unwrap(),
+        dob,
+        ehr_partner: None,
+        ehr_partner_id: None,
+    };
+    let debug = format!("{recipient:?} {register:?} {recipient:#?}");
+    assert!(
+        !debug.contains("1955") && !debug.contains("06-02"),
+        "{debug}"
+    );
+    assert!(leaked(&debug).is_none(), "{debug}");
+}
+
+/// Every string of `value` that is not an id (a key `id`/`…_id`), a timestamp, or one of the
+/// values the spec lists.
+fn free_text(value: &serde_json::Value) -> Vec<String> {
+    fn walk(key: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                let id = key == "id" || key.ends_with("_id");
+                let timestamp = chrono::DateTime::parse_from_rfc3339(s).is_ok();
+                let listed = herohealth::spec::STRUCTURAL_WORDS.contains(&s.as_str());
+                if !(id || timestamp || listed) && s.len() > 2 {
+                    out.push(s.clone());
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(key, i, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(k, v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", value, &mut out);
+    out
 }
