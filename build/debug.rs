@@ -153,8 +153,8 @@ fn policy(ty: &syn::Type, name: &str, patient: bool, newtype_id: bool) -> Policy
 fn wrap(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     match policy {
         Policy::Shown => quote!(&#value),
-        Policy::Masked => quote!(&crate::mask::Masked(&#value)),
-        Policy::Id => quote!(&crate::mask::Id(&#value)),
+        Policy::Masked => quote!(&crate::redact::Masked(&#value)),
+        Policy::Id => quote!(&crate::redact::Id(&#value)),
     }
 }
 

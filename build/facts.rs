@@ -250,8 +250,8 @@ pub(super) fn open_enums(model: &Model) -> String {
     items.push(quote! {
         crate::validate::into_optional!(#(#names),*);
 
-        /// Every forward-compatible enum of the API with its known wire values, in the spec's order:
-        /// for code that must list them all (the mock's validation, the CLI's value parsers).
+        /// Every forward-compatible enum of the API, by name, with the wire values it knows (each
+        /// type's [`OpenEnum::KNOWN_WIRE`]): for code that must list them all.
         pub const OPEN_ENUMS: &[(&str, &[&str])] = &[#(#rows),*];
     });
     let file: syn::File = syn::parse2(quote!(#(#items)*)).expect("enums.rs is valid Rust");

@@ -75,6 +75,9 @@ struct StoredAttempt {
     snomed_code: Option<String>,
 }
 
+/// The deadline of an attempt stored without one (by an older version): the default timeout.
+const OLD_DEADLINE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// The one operation whose sends can be looked for (Hero lists sent messages; batches it does not
 /// list by content).
 const SEND_MESSAGE: &str = "send_message";
@@ -87,8 +90,7 @@ impl<'de> serde::Deserialize<'de> for SendAttempt {
                 "not a send_message attempt: only those can be looked for",
             ));
         }
-        let default_deadline =
-            s.started + chrono::Duration::from_std(crate::DEFAULT_TIMEOUT).expect("30 s");
+        let default_deadline = s.started + OLD_DEADLINE;
         Ok(Self {
             operation: SEND_MESSAGE,
             started: s.started,
@@ -282,6 +284,7 @@ mod tests {
         old.as_object_mut().unwrap().remove("deadline");
         let read: SendAttempt = serde_json::from_value(old).unwrap();
         assert_eq!(read.deadline(), t + Duration::seconds(30));
+        assert_eq!(OLD_DEADLINE.to_std().unwrap(), crate::DEFAULT_TIMEOUT);
         let mut other = json;
         other["operation"] = "send_batch_message".into();
         assert!(serde_json::from_value::<SendAttempt>(other).is_err());

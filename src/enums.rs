@@ -32,7 +32,7 @@ pub struct UnknownValue(String);
 
 impl fmt::Debug for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UnknownValue({})", crate::mask::id_or_mask(&self.0))
+        write!(f, "UnknownValue({})", crate::redact::id_or_mask(&self.0))
     }
 }
 
@@ -65,10 +65,27 @@ impl fmt::Debug for UnknownVariant {
     }
 }
 
-impl From<UnknownVariant> for crate::Error {
-    fn from(e: UnknownVariant) -> Self {
-        crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
-    }
+/// What every forward-compatible enum of the API has in common, for code that handles them all
+/// alike (a command-line value parser, a mock's validation): its name and the values it knows.
+///
+/// ```
+/// use herohealth::{MessageType, OpenEnum};
+/// fn listed<T: OpenEnum>() -> String {
+///     format!("{}: {}", T::NAME, T::KNOWN_WIRE.join(", "))
+/// }
+/// assert_eq!(listed::<MessageType>(), "MessageType: hero, sms, email, nhs_app");
+/// ```
+pub trait OpenEnum:
+    Sized + Clone + fmt::Debug + fmt::Display + std::str::FromStr<Err = UnknownVariant> + 'static
+{
+    /// The type's name (the spec's schema name, `Nullable` left off).
+    const NAME: &'static str;
+    /// Every value this version knows, as the API spells it, in the spec's order.
+    const KNOWN_WIRE: &'static [&'static str];
+    /// Every value this version knows.
+    fn known() -> &'static [Self];
+    /// The value as it goes on the wire.
+    fn wire(&self) -> &str;
 }
 
 macro_rules! open_enum {
@@ -119,7 +136,7 @@ macro_rules! open_enum {
             #[allow(dead_code)]
             pub(crate) fn shown(&self) -> &str {
                 match self {
-                    $name::Unknown(v) => crate::mask::id_or_mask(v.as_str()),
+                    $name::Unknown(v) => crate::redact::id_or_mask(v.as_str()),
                     known => known.as_str(),
                 }
             }
@@ -135,6 +152,17 @@ macro_rules! open_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl OpenEnum for $name {
+            const NAME: &'static str = stringify!($name);
+            const KNOWN_WIRE: &'static [&'static str] = &[$($wire),+];
+            fn known() -> &'static [Self] {
+                Self::KNOWN
+            }
+            fn wire(&self) -> &str {
+                self.as_str()
             }
         }
 
@@ -237,6 +265,17 @@ mod tests {
             "fatal".parse::<DeliveryStatus>().unwrap(),
             DeliveryStatus::Fatal
         );
+    }
+
+    #[test]
+    fn every_open_enums_known_values_are_its_wire_values() {
+        fn check<T: OpenEnum>() -> usize {
+            let wire: Vec<&str> = T::known().iter().map(|v| v.wire()).collect();
+            assert_eq!(wire, T::KNOWN_WIRE, "{}", T::NAME);
+            wire.len()
+        }
+        assert!(check::<MessageType>() > 0 && check::<DeliveryStatus>() > 0);
+        assert!(OPEN_ENUMS.iter().any(|(n, _)| *n == "PatientTitle"));
     }
 
     #[test]

@@ -416,7 +416,7 @@ impl Error {
     }
     /// Hero's request id, shown only when it has an identifier's shape.
     pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
-        self.inner.request_id = id.map(|id| crate::mask::id_or_mask(id).to_owned());
+        self.inner.request_id = id.map(|id| crate::redact::id_or_mask(id).to_owned());
         self
     }
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
@@ -548,6 +548,41 @@ impl fmt::Debug for Error {
             .field("body_excerpt", &i.body_excerpt)
             .field("send_attempt", &i.attempt)
             .finish()
+    }
+}
+
+impl From<crate::validate::InvalidValue> for Error {
+    /// `?` from a parse (`"943 476 5919".parse::<NhsNumber>()?`) into the crate's error, of kind
+    /// `InvalidRequest`: nothing was sent.
+    fn from(e: crate::validate::InvalidValue) -> Self {
+        Error::new(ErrorKind::InvalidRequest, e.to_string())
+    }
+}
+
+impl From<crate::api::types::error::ConversionError> for Error {
+    /// `?` from building a request type out of its builder
+    /// (`types::SendMessageRequest::builder()....try_into()?`): of kind `InvalidRequest`, naming
+    /// the field; nothing was sent. The message never holds the refused value: the checked types'
+    /// errors do not echo it.
+    ///
+    /// ```
+    /// use herohealth::{MessageType, types};
+    /// let built: Result<types::SendMessageRequest, _> = types::SendMessageRequest::builder()
+    ///     .patient_id("98765")
+    ///     .message_type(MessageType::Sms)
+    ///     .try_into();
+    /// let err = herohealth::Error::from(built.unwrap_err());
+    /// assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
+    /// assert!(err.to_string().contains("message_string"), "{err}");
+    /// ```
+    fn from(e: crate::api::types::error::ConversionError) -> Self {
+        Error::new(ErrorKind::InvalidRequest, e.to_string())
+    }
+}
+
+impl From<crate::enums::UnknownVariant> for Error {
+    fn from(e: crate::enums::UnknownVariant) -> Self {
+        Error::new(ErrorKind::InvalidRequest, e.to_string())
     }
 }
 

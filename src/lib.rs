@@ -123,9 +123,9 @@ pub use client::{
 pub use clock::ClockOffset;
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
-    MessageType, NullablePatientTitle, NullableWriteToRecordStatus, OPEN_ENUMS, PatientTitle,
-    TemplateLink, TemplateType, UnknownValue, UnknownVariant, WebhookEventType, WebhookObject,
-    WriteToRecordStatus,
+    MessageType, NullablePatientTitle, NullableWriteToRecordStatus, OPEN_ENUMS, OpenEnum,
+    PatientTitle, TemplateLink, TemplateType, UnknownValue, UnknownVariant, WebhookEventType,
+    WebhookObject, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
 pub use find::{FindOptions, FoundSend};

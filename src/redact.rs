@@ -3,6 +3,9 @@
 //! Names, contact details, NHS numbers and message content decoded from Hero's responses are held in
 //! [`Sensitive`], whose `Debug` and `Display` print `<redacted>`. Read the value with
 //! [`Sensitive::expose`] where the program really shows it to a person.
+//!
+//! Also what else may be shown of a value from outside: an id only in an identifier's shape
+//! ([`id_shaped`]), and the masked `Debug` of the generated types ([`Masked`], [`Id`]).
 
 use std::fmt;
 
@@ -69,9 +72,168 @@ impl std::str::FromStr for Sensitive {
     }
 }
 
+/// Whether a value from outside (a request id, a message id, an enum value Hero added) has the
+/// shape of an identifier, which cannot spell a name or hold a phone or NHS number: a UUID, a
+/// number of at most 9 digits, hexadecimal of 16 to 64 digits with letters and numbers in it, or a
+/// base64url token of 20 to 64 characters without separators that has upper and lower case letters
+/// and digits (at least two of each). Anything else is shown as `…`.
+pub(crate) fn id_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    let count = |f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
+    let digits = count(u8::is_ascii_digit);
+    let number = (1..=9).contains(&b.len()) && digits == b.len();
+    let hex = (16..=64).contains(&b.len())
+        && b.iter().all(u8::is_ascii_hexdigit)
+        && digits >= 2
+        && b.len() - digits >= 2;
+    let token = (20..=64).contains(&b.len())
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && digits >= 2
+        && count(u8::is_ascii_uppercase) >= 2
+        && count(u8::is_ascii_lowercase) >= 2;
+    uuid || number || hex || token
+}
+
+/// `s` when it is [`id_shaped`], else `…`.
+pub(crate) fn id_or_mask(s: &str) -> &str {
+    if id_shaped(s) { s } else { "…" }
+}
+
+/// How a value of a generated type prints in a masked `Debug` (the impls `build.rs` writes):
+/// its shape only (`None`, `Some(<redacted>)`, a list of masked items), or, for an id, the id
+/// when it has an identifier's shape.
+pub(crate) trait MaskedDebug {
+    /// Prints the value masked; `as_id`: text is shown when it is [`id_shaped`].
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result;
+}
+
+impl MaskedDebug for String {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        if as_id && id_shaped(self) {
+            write!(f, "{self:?}")
+        } else if as_id {
+            f.write_str("\"…\"")
+        } else {
+            f.write_str(REDACTED)
+        }
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Option<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        match self {
+            None => f.write_str("None"),
+            Some(v) => f.debug_tuple("Some").field(&Shape(v, as_id)).finish(),
+        }
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Vec<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|v| Shape(v, as_id)))
+            .finish()
+    }
+}
+
+impl<T: MaskedDebug> MaskedDebug for Box<T> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: bool) -> std::fmt::Result {
+        (**self).fmt_masked(f, as_id)
+    }
+}
+
+/// Values that are masked whole, whatever `as_id` says.
+macro_rules! masked_whole {
+    ($($t:ty),+) => {$(
+        impl MaskedDebug for $t {
+            fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+                f.write_str(REDACTED)
+            }
+        }
+    )+};
+}
+masked_whole!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::NaiveDate,
+    serde_json::Value,
+    serde_json::Map<String, serde_json::Value>
+);
+
+impl<K, V> MaskedDebug for std::collections::HashMap<K, V> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+        write!(f, "{{{} entries: {}}}", self.len(), REDACTED)
+    }
+}
+
+impl<K, V> MaskedDebug for std::collections::BTreeMap<K, V> {
+    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: bool) -> std::fmt::Result {
+        write!(f, "{{{} entries: {}}}", self.len(), REDACTED)
+    }
+}
+
+struct Shape<'a, T: ?Sized>(&'a T, bool);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Shape<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, self.1)
+    }
+}
+
+/// A field of a generated type printed masked (see [`MaskedDebug`]).
+pub(crate) struct Masked<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Masked<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, false)
+    }
+}
+
+/// An id field of a generated type: shown when it has an identifier's shape, else `…`.
+pub(crate) struct Id<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Id<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt_masked(f, true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_identifiers_keep_their_shape() {
+        for id in [
+            "3f2b9c1e-8a4d-4f6b-9c2e-1a2b3c4d5e6f",
+            "251",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "Root1AbCdEf2GhIjK3lMnOp",
+        ] {
+            assert!(id_shaped(id), "{id}");
+        }
+        for not_id in [
+            "",
+            "Jane Doe",
+            "JaneDoe",
+            "9434765919",
+            "07700900123",
+            "+447700900123",
+            "jane.doe@example.org",
+            "Jane-Doe-1955-06-02",
+            "NyeSeacoleMaidaVale",
+            "deadbeefdeadbeef",
+            "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef1",
+            "3f2b9c1e_8a4d_4f6b_9c2e_1a2b3c4d5e6f",
+        ] {
+            assert!(!id_shaped(not_id), "{not_id}");
+            assert_eq!(id_or_mask(not_id), "…");
+        }
+    }
 
     #[test]
     fn sensitive_holds_the_value_and_prints_only_the_placeholder() {

@@ -246,7 +246,7 @@ impl Delivery {
                 ErrorKind::DeliveryFailed,
                 format!(
                     "message {} ended `{}`",
-                    crate::mask::id_or_mask(&other.status().id),
+                    crate::redact::id_or_mask(&other.status().id),
                     other.status().status.response.shown()
                 ),
             )),
@@ -344,7 +344,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + Unpin + 'a {
         let id: String = message_id.into();
         watch(
-            format!("message {}", crate::mask::id_or_mask(&id)),
+            format!("message {}", crate::redact::id_or_mask(&id)),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
@@ -395,7 +395,7 @@ impl HeroClient {
         let updates = watch(
             format!(
                 "the record write of message {}",
-                crate::mask::id_or_mask(&id)
+                crate::redact::id_or_mask(&id)
             ),
             options,
             Box::new(move || {
@@ -423,7 +423,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + Unpin + 'a {
         let id: String = batch_id.into();
         watch(
-            format!("batch {}", crate::mask::id_or_mask(&id)),
+            format!("batch {}", crate::redact::id_or_mask(&id)),
             options,
             Box::new(move || {
                 let request = self.get_batch_message().id(id.clone());

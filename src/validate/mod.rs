@@ -115,35 +115,6 @@ pub struct InvalidValue {
     rule: &'static str,
 }
 
-impl From<InvalidValue> for crate::Error {
-    /// `?` from a parse (`"943 476 5919".parse::<NhsNumber>()?`) into the crate's error, of kind
-    /// `InvalidRequest`: nothing was sent.
-    fn from(e: InvalidValue) -> Self {
-        crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
-    }
-}
-
-impl From<crate::types::error::ConversionError> for crate::Error {
-    /// `?` from building a request type out of its builder
-    /// (`types::SendMessageRequest::builder()....try_into()?`): of kind `InvalidRequest`, naming
-    /// the field; nothing was sent. The message never holds the refused value: the checked types'
-    /// errors do not echo it.
-    ///
-    /// ```
-    /// use herohealth::{MessageType, types};
-    /// let built: Result<types::SendMessageRequest, _> = types::SendMessageRequest::builder()
-    ///     .patient_id("98765")
-    ///     .message_type(MessageType::Sms)
-    ///     .try_into();
-    /// let err = herohealth::Error::from(built.unwrap_err());
-    /// assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
-    /// assert!(err.to_string().contains("message_string"), "{err}");
-    /// ```
-    fn from(e: crate::types::error::ConversionError) -> Self {
-        crate::Error::new(crate::ErrorKind::InvalidRequest, e.to_string())
-    }
-}
-
 impl InvalidValue {
     pub(crate) const fn new(kind: &'static str, rule: &'static str) -> Self {
         Self { kind, rule }

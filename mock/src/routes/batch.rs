@@ -16,9 +16,7 @@ use crate::{
     gate::PracticeGroup,
     reply::{ApiFailure, api_error, opt_ts},
     state::{Batch, Outcome, Recipient},
-    validation::{
-        Issues, Query, batch_statuses, channels, enrichment_statuses, json_object, send_statuses,
-    },
+    validation::{Issues, Query, json_object, wire},
 };
 
 fn batch_json(b: &Batch, now: DateTime<Utc>) -> Value {
@@ -37,7 +35,7 @@ pub(super) async fn create_batch_message(
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
     let name = issues.string(&obj, "name", true, false);
-    let channel = issues.one_of(&obj, "channel", &channels(), true);
+    let channel = issues.one_of(&obj, "channel", wire::<herohealth::BatchChannel>(), true);
     let subject = issues.string(&obj, "subject", false, false);
     if channel.as_deref() == Some("EMAIL") && subject.as_deref().is_none_or(|s| s.trim().is_empty())
     {
@@ -142,12 +140,13 @@ pub(super) async fn list_batch_messages(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let batch_statuses = batch_statuses();
-    let mut allowed = batch_statuses.clone();
+    let batch_statuses = wire::<herohealth::BatchMessageStatus>();
+    let mut allowed = batch_statuses.to_vec();
     allowed.extend(
-        enrichment_statuses()
-            .into_iter()
-            .filter(|s| *s != "CREATED"),
+        wire::<herohealth::EnrichmentStatus>()
+            .iter()
+            .filter(|s| **s != "CREATED")
+            .copied(),
     );
     let status = q.enums("status", &allowed, &mut issues);
     let now = app.clock.now();
@@ -229,7 +228,11 @@ pub(super) async fn list_batch_message_recipients(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let status = q.enums("status", &enrichment_statuses(), &mut issues);
+    let status = q.enums(
+        "status",
+        wire::<herohealth::EnrichmentStatus>(),
+        &mut issues,
+    );
     let rows = find_batch(&app, &group, &id, |b| {
         b.recipients
             .iter()
@@ -252,7 +255,7 @@ pub(super) async fn list_batch_message_sends(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let status = q.enums("status", &send_statuses(), &mut issues);
+    let status = q.enums("status", wire::<herohealth::BatchSendStatus>(), &mut issues);
     let now = app.clock.now();
     let listed_by = app.listed_by(now);
     let rows = find_batch(&app, &group, &id, |b| {

@@ -14,7 +14,7 @@ use crate::{
     gate::PracticeGroup,
     reply::{ApiFailure, api_error, opt_ts, ts},
     state::{Group, Message},
-    validation::{Issues, json_object, message_types},
+    validation::{Issues, json_object, wire},
 };
 
 pub(super) async fn send_message(
@@ -31,7 +31,12 @@ pub(super) async fn send_message(
     {
         issues.add("invalid_string", "^\\d+$", &[json!("patient_id")]);
     }
-    let message_type = issues.one_of(&obj, "message_type", &message_types(), true);
+    let message_type = issues.one_of(
+        &obj,
+        "message_type",
+        wire::<herohealth::MessageType>(),
+        true,
+    );
     let content = issues.string(&obj, "message_string", true, true);
     let contact = issues.string(&obj, "recipient_contact_detail", false, false);
     issues.string(&obj, "fallback_contact_detail", false, false);

@@ -15,7 +15,7 @@ use crate::{
     gate::PracticeGroup,
     reply::{ApiFailure, ListPage, json_body, time_text},
     state::{Message, MessageState, Patient},
-    validation::{Issues, Query, delivery_statuses, message_types, write_to_record_statuses},
+    validation::{Issues, Query, wire},
 };
 
 /// The `order_by` values.
@@ -79,11 +79,11 @@ impl SentFilter {
             order_by: q.enums("order_by", &ORDER_BY, issues).into_iter().next(),
             descending: q.boolean("order_descending", issues).unwrap_or(false),
             scheduled: q.boolean("scheduled", issues),
-            types: q.enums("message_type", &message_types(), issues),
-            statuses: q.enums("status", &delivery_statuses(), issues),
+            types: q.enums("message_type", wire::<herohealth::MessageType>(), issues),
+            statuses: q.enums("status", wire::<herohealth::DeliveryStatus>(), issues),
             wtr: q.enums(
                 "write_to_record_status",
-                &write_to_record_statuses(),
+                wire::<herohealth::WriteToRecordStatus>(),
                 issues,
             ),
             sent_range,

@@ -14,7 +14,7 @@ use crate::{
     gate::PracticeGroup,
     reply::{ApiFailure, api_error, time_text},
     state::Webhook,
-    validation::{Issues, Query, json_object, webhook_event_types},
+    validation::{Issues, Query, json_object, wire},
 };
 
 /// A webhook as Hero answers it; the signing key only in the create answer (`with_key`).
@@ -46,7 +46,12 @@ pub(super) async fn create_webhook(
 ) -> Result<Response, ApiFailure> {
     let obj = json_object(&body)?;
     let mut issues = Issues::default();
-    let event_type = issues.one_of(&obj, "event_type", &webhook_event_types(), true);
+    let event_type = issues.one_of(
+        &obj,
+        "event_type",
+        wire::<herohealth::WebhookEventType>(),
+        true,
+    );
     let url = issues.string(&obj, "url", true, true);
     if let Some(u) = &url
         && !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
@@ -95,7 +100,11 @@ pub(super) async fn list_webhooks(
 ) -> Result<Response, ApiFailure> {
     let q = Query::parse(raw);
     let mut issues = Issues::default();
-    let only = q.enums("event_type", &webhook_event_types(), &mut issues);
+    let only = q.enums(
+        "event_type",
+        wire::<herohealth::WebhookEventType>(),
+        &mut issues,
+    );
     issues.finish()?;
     let data: Vec<Value> = with_group(&app, &group, |g| {
         g.webhooks
