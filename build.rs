@@ -83,6 +83,7 @@ fn main() {
     file.items.extend(facts::paged_impls(&model, &sends));
     reshape::one_client_type(&mut file);
     reshape::document_setters(&mut file, &model.operations);
+    reshape::operation_examples(&mut file, &model.operations);
     seam::private_builder_constructors(&mut file, model.operations.len());
     reshape::name_setter_errors(&mut file);
     reshape::document_type_builders(&mut file);

@@ -27,6 +27,10 @@ pub(super) struct OperationFact {
     pub(super) paged: Option<Paged>,
     /// `(setter name, docs)` of each parameter, from its `description`, place and required-ness.
     pub(super) params: Vec<(String, String)>,
+    /// The setter names of the required path parameters, in order.
+    pub(super) path_params: Vec<String>,
+    /// Whether the operation takes a JSON body.
+    pub(super) has_body: bool,
     /// The 2xx statuses the spec lists, ascending: the answers `send()` decodes.
     pub(super) success: Vec<u16>,
     /// Every status the spec lists (2xx and errors), ascending.
@@ -480,6 +484,16 @@ fn operation_facts(spec: &openapiv3::OpenAPI) -> Vec<OperationFact> {
                     (snake_case(&setter), doc)
                 })
                 .collect();
+            let path_params = op
+                .parameters
+                .iter()
+                .filter_map(|p| match p {
+                    ReferenceOr::Item(p @ openapiv3::Parameter::Path { .. }) => {
+                        Some(snake_case(&p.parameter_data_ref().name))
+                    }
+                    _ => None,
+                })
+                .collect();
             let statuses: Vec<u16> = op
                 .responses
                 .responses
@@ -509,6 +523,8 @@ fn operation_facts(spec: &openapiv3::OpenAPI) -> Vec<OperationFact> {
                 path: path.clone(),
                 paged,
                 params,
+                path_params,
+                has_body: op.request_body.is_some(),
                 success,
                 statuses,
             });

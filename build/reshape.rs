@@ -378,3 +378,94 @@ fn plain(ty: &syn::Type) -> String {
     }
     text
 }
+
+/// A compiled example on every operation method of the client, in place of progenitor's
+/// `ignore`d sample: the builder with its path parameters and body, `send()`, `?`, and for a
+/// paged list the stream. Returns how many.
+pub(super) fn operation_examples(file: &mut syn::File, operations: &[OperationFact]) -> usize {
+    use heck::ToUpperCamelCase;
+    // The builders whose body has a builder of its own (`body_map`); a body of several shapes
+    // (one of) is set whole with `body`.
+    let mut mapped = std::collections::BTreeSet::new();
+    for item in module(&mut file.items, "builder").iter() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        if imp
+            .items
+            .iter()
+            .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "body_map"))
+        {
+            mapped.insert(p.path.segments.last().unwrap().ident.to_string());
+        }
+    }
+    let mut written = 0;
+    for item in file.items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some()
+            || !matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+        {
+            continue;
+        }
+        for f in imp.items.iter_mut() {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            let Some(op) = operations.iter().find(|o| f.sig.ident == o.id) else {
+                continue;
+            };
+            for attr in f.attrs.iter_mut() {
+                if !attr.path().is_ident("doc") {
+                    continue;
+                }
+                let syn::Meta::NameValue(nv) = &mut attr.meta else {
+                    continue;
+                };
+                let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(doc),
+                    ..
+                }) = &nv.value
+                else {
+                    continue;
+                };
+                let text = doc.value();
+                let Some(start) = text.find("```ignore") else {
+                    continue;
+                };
+                let mut call = format!("hero.{}()", op.id);
+                for p in &op.path_params {
+                    call.push_str(&format!(".{p}(\"1\")"));
+                }
+                if op.has_body && mapped.contains(&op.id.to_upper_camel_case()) {
+                    call.push_str(".body_map(|b| b /* the body's fields */)");
+                } else if op.has_body {
+                    call.push_str(" /* .body(the body, one of its shapes) */");
+                }
+                let example = if op.paged.is_some() {
+                    format!(
+                        "```no_run\nuse futures::TryStreamExt;\nuse herohealth::Paginate;\n\
+                         # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {{\n\
+                         let page = {call}.send().await?;\n\
+                         // or every item of every page, fetched as they are read:\n\
+                         let all: Vec<_> = {call}.stream().try_collect().await?;\n\
+                         # let _ = (page, all); Ok(()) }}\n```"
+                    )
+                } else {
+                    format!(
+                        "```no_run\n# async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {{\n\
+                         let answer = {call}.send().await?;\n\
+                         # let _ = answer; Ok(()) }}\n```"
+                    )
+                };
+                let rewritten = format!("{}{example}", &text[..start]);
+                nv.value = syn::parse_quote!(#rewritten);
+                written += 1;
+            }
+        }
+    }
+    assert_eq!(
+        written,
+        operations.len(),
+        "every operation method's example (progenitor's ```ignore block) is rewritten"
+    );
+    written
+}

@@ -10,6 +10,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The `x-herohealth-*` extensions: the same file `build.rs` reads (one dialect).
+#[path = "../../build/dialect.rs"]
+pub mod dialect;
 pub mod diff;
 pub mod input;
 pub mod normal;

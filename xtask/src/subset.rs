@@ -14,7 +14,7 @@ pub const METHODS: [&str; 8] = [
 
 /// The snapshot's record of the operations under our tags that we do not carry, so that only new
 /// ones are reported.
-pub const NOT_CARRIED: &str = "x-herohealth-not-carried";
+pub const NOT_CARRIED: &str = crate::dialect::NOT_CARRIED;
 
 /// One operation of a description.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

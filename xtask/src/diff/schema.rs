@@ -40,7 +40,7 @@ impl Differ<'_> {
         let mut s = ours.cloned();
         for _ in 0..8 {
             let Some(v) = s else { return false };
-            if v["x-herohealth-rust-type"]
+            if v[crate::dialect::RUST_TYPE]
                 .as_str()
                 .is_some_and(|t| t.starts_with("crate::enums::"))
             {
