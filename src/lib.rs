@@ -91,6 +91,7 @@ mod client;
 mod clock;
 mod enums;
 mod error;
+mod failures;
 mod find;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -102,6 +103,7 @@ mod redact;
 mod register;
 mod response;
 mod retry;
+mod shapes;
 mod rules;
 mod state;
 mod transport;
@@ -128,6 +130,7 @@ pub use enums::{
     WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
+pub use failures::{BatchFailures, FailedSend, Traced};
 pub use find::{FindOptions, FoundSend};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};
