@@ -13,14 +13,20 @@ struct Spec {
     components: Value,
 }
 
-/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema type union with "null".
+/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema type union with "null"; beside an `allOf`
+/// (a documented `$ref`), the `allOf` or null.
 fn to_json_schema(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            if map.remove("nullable") == Some(Value::Bool(true))
-                && let Some(Value::String(t)) = map.get("type").cloned()
-            {
-                map.insert("type".into(), json!([t, "null"]));
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([t, "null"]));
+                } else if let Some(all_of) = map.remove("allOf") {
+                    map.insert(
+                        "anyOf".into(),
+                        json!([{"type": "null"}, {"allOf": all_of}]),
+                    );
+                }
             }
             map.remove("example");
             map.values_mut().for_each(to_json_schema);
