@@ -31,7 +31,11 @@
 //! added), [`Fault::Validation`] for Hero's 400 naming fields, [`MockServer::journal`] and
 //! [`JournalEntry::body_as`] for every request's body, [`MockServer::sent_messages`] for what it
 //! stored, [`MockServer::now`] and [`MockServer::advance`] for the clock,
-//! [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero.
+//! [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero,
+//! [`MockConfig::batch_outcome`] (and [`MockServer::set_batch_outcome`]) for which batch
+//! recipients are not reached (how a recipient's contact details are derived from their NHS number
+//! is documented there), [`MockConfig::write_approval`] and [`MockServer::approve_write`] for a
+//! write into the record that waits for approval.
 //!
 //! Layout: `routes/` has one module per resource behind one gate (`gate.rs`: auth, rate limit,
 //! faults, journal); the operation table and enum values come from the client, generated from
