@@ -74,7 +74,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match &failed.traced {
             Traced::Recipient(patient) => {
                 follow_up.extend(patient.nhs_number.clone());
-                println!("send {}: one patient to contact another way", failed.send.id);
+                println!(
+                    "send {}: one patient to contact another way",
+                    failed.send.id
+                );
             }
             Traced::Ambiguous(patients) => println!(
                 "send {}: {} patients share this contact detail; check which of them to call",

@@ -5,7 +5,9 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 use reqwest::Url;
 
 use crate::{
-    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy, auth::Credentials, clock::HeroClock,
+    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy,
+    auth::Credentials,
+    clock::HeroClock,
     error::Error,
     state::{ClientState, Limits},
 };

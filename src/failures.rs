@@ -143,7 +143,10 @@ fn trace(
     // The same patient listed twice is one patient.
     let mut seen = Vec::new();
     found.retain(|&i| {
-        let nhs = recipients[i].nhs_number.as_ref().map(|n| nhs_key(n.expose()));
+        let nhs = recipients[i]
+            .nhs_number
+            .as_ref()
+            .map(|n| nhs_key(n.expose()));
         if seen.contains(&nhs) {
             false
         } else {
@@ -220,7 +223,10 @@ impl HeroClient {
     /// println!("{} recipients were not found on the Spine", failures.not_enriched.len());
     /// # Ok(()) }
     /// ```
-    pub async fn batch_failures(&self, batch_id: impl Into<String>) -> Result<BatchFailures, Error> {
+    pub async fn batch_failures(
+        &self,
+        batch_id: impl Into<String>,
+    ) -> Result<BatchFailures, Error> {
         let id: String = batch_id.into();
         let pages = PageOptions::default().page_size(100);
         let batch = self

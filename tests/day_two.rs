@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use herohealth::{
-    BatchChannel, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DeliveryStatus, ErrorKind,
-    HeroClient, MessageType, PageOptions, Paginate, Recording, RetryPolicy, Traced, WaitOptions,
-    WasSent, WriteToRecordStatus, types::BatchRecipient,
+    BatchChannel, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DeliveryStatus, ErrorKind, HeroClient,
+    MessageType, PageOptions, Paginate, Recording, RetryPolicy, Traced, WaitOptions, WasSent,
+    WriteToRecordStatus, types::BatchRecipient,
 };
 use herohealth_mock::{Fault, FaultRule, MockServer, RecipientOutcome};
 
@@ -66,7 +66,11 @@ async fn batch_failures_trace_each_failed_send_to_its_patient_and_flag_shared_co
         .send()
         .await
         .unwrap();
-    hero.send_batch_message().id(&batch.id).send().await.unwrap();
+    hero.send_batch_message()
+        .id(&batch.id)
+        .send()
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     let outcome = hero
         .wait_for_batch(&batch.id, polling(Duration::from_secs(30)))
@@ -106,7 +110,11 @@ async fn batch_failures_trace_each_failed_send_to_its_patient_and_flag_shared_co
     assert_eq!(failures.untraced(), 2);
     assert_eq!(failures.not_enriched.len(), 1);
     assert_eq!(
-        failures.not_enriched[0].nhs_number.as_ref().unwrap().expose(),
+        failures.not_enriched[0]
+            .nhs_number
+            .as_ref()
+            .unwrap()
+            .expose(),
         UNTRACED
     );
     assert!(!failures.is_empty());
@@ -144,7 +152,11 @@ async fn an_email_batch_goes_to_each_patient_s_own_address_so_the_shared_mobile_
         .send()
         .await
         .unwrap();
-    hero.send_batch_message().id(&batch.id).send().await.unwrap();
+    hero.send_batch_message()
+        .id(&batch.id)
+        .send()
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     let failures = hero.batch_failures(&batch.id).await.unwrap();
     assert_eq!(failures.sends, 2);
@@ -273,7 +285,10 @@ async fn without_write_approval_a_write_needs_no_approval() {
         .await
         .unwrap();
     assert!(sent.confirm_write_to_record_url.is_none() && sent.auth_token.is_none());
-    assert!(!mock.approve_write(&sent.message_id), "nothing awaits approval");
+    assert!(
+        !mock.approve_write(&sent.message_id),
+        "nothing awaits approval"
+    );
     mock.advance(Duration::from_secs(5));
     let recording = hero
         .wait_for_record(&sent.message_id, polling(Duration::from_secs(30)))

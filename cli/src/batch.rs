@@ -129,24 +129,20 @@ pub(crate) const FAILURE: &[Column] = &[
 
 /// Sends batch `id` (once): a failure that may have sent it names the command that shows it.
 async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
-    hero.send_batch_message()
-        .id(id)
-        .send()
-        .await
-        .map_err(|e| {
-            let failure = Failure::from(e);
-            match failure.code {
-                // The command that finds this batch, with its id.
-                Exit::OutcomeUnknown | Exit::Accepted => Failure {
-                    hint: Some(exit::look_first(
-                        failure.code == Exit::Accepted,
-                        &format!("hero batch get {id} (its status shows whether it was sent)"),
-                    )),
-                    ..failure
-                },
-                _ => failure,
-            }
-        })?;
+    hero.send_batch_message().id(id).send().await.map_err(|e| {
+        let failure = Failure::from(e);
+        match failure.code {
+            // The command that finds this batch, with its id.
+            Exit::OutcomeUnknown | Exit::Accepted => Failure {
+                hint: Some(exit::look_first(
+                    failure.code == Exit::Accepted,
+                    &format!("hero batch get {id} (its status shows whether it was sent)"),
+                )),
+                ..failure
+            },
+            _ => failure,
+        }
+    })?;
     Ok(())
 }
 
@@ -224,11 +220,17 @@ fn failure_rows(failures: &herohealth::BatchFailures) -> Vec<serde_json::Value> 
                 for r in rs {
                     with(
                         person(r),
-                        format!("ambiguous: {} recipients share this contact detail", rs.len()),
+                        format!(
+                            "ambiguous: {} recipients share this contact detail",
+                            rs.len()
+                        ),
                     );
                 }
             }
-            _ => with(json!({}), "none: no recipient has this contact detail".to_owned()),
+            _ => with(
+                json!({}),
+                "none: no recipient has this contact detail".to_owned(),
+            ),
         }
     }
     for r in &failures.not_enriched {

@@ -34,9 +34,12 @@ fn absolute_time(s: &str) -> Option<DateTime<Utc>> {
 /// A time for a filter: as [`parse_time`], or a time ago: a number and a unit, `30m`, `12h`, `7d`
 /// or `2w` (minutes, hours, days, weeks before now).
 pub(crate) fn parse_time_or_ago(s: &str) -> Result<DateTime<Utc>, String> {
-    absolute_time(s).or_else(|| ago(s, Utc::now())).ok_or_else(|| {
-        "not a date (YYYY-MM-DD), an RFC 3339 date-time or a time ago (30m, 12h, 7d, 2w)".to_owned()
-    })
+    absolute_time(s)
+        .or_else(|| ago(s, Utc::now()))
+        .ok_or_else(|| {
+            "not a date (YYYY-MM-DD), an RFC 3339 date-time or a time ago (30m, 12h, 7d, 2w)"
+                .to_owned()
+        })
 }
 
 /// `now` less a time ago (`7d`), or `None` when `s` is not one.
@@ -169,7 +172,15 @@ mod tests {
         assert_eq!(at("12h").as_deref(), Some("2026-01-10T00:00:00+00:00"));
         assert_eq!(at("30m").as_deref(), Some("2026-01-10T11:30:00+00:00"));
         assert_eq!(at("2W").as_deref(), Some("2025-12-27T12:00:00+00:00"));
-        for bad in ["d", "7", "7y", "-1d", "1.5d", "99999999999999999d", "1955-06-02"] {
+        for bad in [
+            "d",
+            "7",
+            "7y",
+            "-1d",
+            "1.5d",
+            "99999999999999999d",
+            "1955-06-02",
+        ] {
             assert_eq!(at(bad), None, "{bad}");
         }
         assert!(parse_time_or_ago("1955-06-02").is_ok());

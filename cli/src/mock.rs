@@ -100,7 +100,9 @@ impl MockArgs {
 
 /// A client for the mock `hero mock start` started, when `$HERO_MOCK_URL` names one.
 pub(crate) fn running() -> Option<Result<HeroClient, Failure>> {
-    let url = std::env::var(MOCK_URL_ENV).ok().filter(|u| !u.trim().is_empty())?;
+    let url = std::env::var(MOCK_URL_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())?;
     Some(
         HeroClient::builder()
             .api_key(DEMO_API_KEY)
@@ -146,8 +148,13 @@ async fn serve(args: MockArgs) -> Outcome {
 
 /// Starts `hero mock serve` detached, waits for its address, and prints the exports.
 fn start(args: &MockArgs) -> Outcome {
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::new(Exit::Other, format!("cannot find the hero binary: {e}"), None))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        Failure::new(
+            Exit::Other,
+            format!("cannot find the hero binary: {e}"),
+            None,
+        )
+    })?;
     let mut command = std::process::Command::new(exe);
     command
         .args(["mock", "serve"])
@@ -166,13 +173,14 @@ fn start(args: &MockArgs) -> Outcome {
         .spawn()
         .map_err(|e| Failure::new(Exit::Other, format!("cannot start the mock: {e}"), None))?;
     let pid = child.id();
-    let line = child.stdout.take().and_then(|out| {
-        BufReader::new(out)
-            .lines()
-            .next()
-            .and_then(Result::ok)
-    });
-    let Some(url) = line.as_deref().and_then(|l| l.strip_prefix("listening on ")) else {
+    let line = child
+        .stdout
+        .take()
+        .and_then(|out| BufReader::new(out).lines().next().and_then(Result::ok));
+    let Some(url) = line
+        .as_deref()
+        .and_then(|l| l.strip_prefix("listening on "))
+    else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(Failure::new(
@@ -210,8 +218,7 @@ async fn stop() -> Outcome {
         .ok()
         .and_then(|p| p.trim().parse().ok())
         .ok_or_else(|| usage(format!("{MOCK_PID_ENV} is not set to a process id")))?;
-    let hero = running()
-        .ok_or_else(|| usage(format!("{MOCK_URL_ENV} is not set")))??;
+    let hero = running().ok_or_else(|| usage(format!("{MOCK_URL_ENV} is not set")))??;
     // Only a mock serves its journal to the demo key.
     let journal = herohealth::reqwest::Client::new()
         .get(format!("{}/__mock/journal", hero.base_url()))
@@ -228,13 +235,8 @@ async fn stop() -> Outcome {
             None,
         ));
     }
-    kill(pid).map_err(|e| {
-        Failure::new(
-            Exit::Other,
-            format!("cannot stop process {pid}: {e}"),
-            None,
-        )
-    })?;
+    kill(pid)
+        .map_err(|e| Failure::new(Exit::Other, format!("cannot stop process {pid}: {e}"), None))?;
     eprintln!("stopped herohealth-mock (process {pid}); unset the HERO_* variables start exported");
     Ok(())
 }

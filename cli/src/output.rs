@@ -134,7 +134,10 @@ impl Printer {
                 table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
                 if let Some(item) = self.items.first() {
                     for c in &self.columns {
-                        table.add_row(vec![c.0.to_string(), cell(item, &pointer(self.projected, c))]);
+                        table.add_row(vec![
+                            c.0.to_string(),
+                            cell(item, &pointer(self.projected, c)),
+                        ]);
                     }
                 }
                 writeln!(out, "{table}")

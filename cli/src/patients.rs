@@ -26,7 +26,8 @@ pub(crate) enum PatientsCmd {
 
 /// A date of birth, `YYYY-MM-DD`; the refusal never quotes it.
 fn parse_dob(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| "not a date (YYYY-MM-DD)".to_owned())
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| "not a date (YYYY-MM-DD)".to_owned())
 }
 
 pub(crate) const PATIENT: &[Column] = &[

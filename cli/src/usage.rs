@@ -143,7 +143,14 @@ mod tests {
         assert_eq!(flag_name("--frobnicate").as_deref(), Some("--frobnicate"));
         assert_eq!(flag_name("--to=07700900123").as_deref(), Some("--to"));
         assert_eq!(flag_name("-x").as_deref(), Some("-x"));
-        for value in ["Jane", "-07700900123", "--", "--Jane Doe", "943-476-5919", "-1"] {
+        for value in [
+            "Jane",
+            "-07700900123",
+            "--",
+            "--Jane Doe",
+            "943-476-5919",
+            "-1",
+        ] {
             assert_eq!(flag_name(value), None, "{value}");
         }
     }

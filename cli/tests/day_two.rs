@@ -212,7 +212,13 @@ async fn filters_take_comma_lists_and_a_time_ago() {
 async fn an_export_without_patient_data_holds_no_names_or_contacts_in_any_format() {
     let mock = mock().await;
     // What the seeded rows hold: names and contact details.
-    let full = json(&hero(&mock, &["--format", "json", "sent", "list", "--limit", "30"]).await);
+    let full = json(
+        &hero(
+            &mock,
+            &["--format", "json", "sent", "list", "--limit", "30"],
+        )
+        .await,
+    );
     let mut secrets = Vec::new();
     for row in full.as_array().unwrap() {
         for pointer in [
@@ -297,23 +303,69 @@ async fn an_export_without_patient_data_holds_no_names_or_contacts_in_any_format
 fn usage_errors_name_the_option_and_never_show_the_value() {
     let cases: &[(&[&str], &str)] = &[
         (
-            &["patients", "register-pds", "--nhs-number", "9434765919", "--dob", "02/06/1955"],
+            &[
+                "patients",
+                "register-pds",
+                "--nhs-number",
+                "9434765919",
+                "--dob",
+                "02/06/1955",
+            ],
             "--dob",
         ),
         (
-            &["messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Dear", "Jane", "Lovelace"],
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Dear",
+                "Jane",
+                "Lovelace",
+            ],
             "a value with spaces must be in quotes",
         ),
-        (&["sent", "list", "--sent-from", "07700900123"], "--sent-from"),
-        (&["sent", "list", "--sent-from", "1d", "--sent-to", "02/06/1955"], "--sent-to"),
-        (&["sent", "list", "--scheduled-from", "Jane Lovelace"], "--scheduled-from"),
+        (
+            &["sent", "list", "--sent-from", "07700900123"],
+            "--sent-from",
+        ),
+        (
+            &[
+                "sent",
+                "list",
+                "--sent-from",
+                "1d",
+                "--sent-to",
+                "02/06/1955",
+            ],
+            "--sent-to",
+        ),
+        (
+            &["sent", "list", "--scheduled-from", "Jane Lovelace"],
+            "--scheduled-from",
+        ),
         (&["sent", "list", "--status", "Jane Lovelace"], "--status"),
-        (&["sent", "list", "--status", "fatal,9434765919"], "--status"),
-        (&["sent", "list", "--type", "jane.lovelace@example.org"], "--type"),
-        (&["sent", "list", "--write-to-record", "9434765919"], "--write-to-record"),
+        (
+            &["sent", "list", "--status", "fatal,9434765919"],
+            "--status",
+        ),
+        (
+            &["sent", "list", "--type", "jane.lovelace@example.org"],
+            "--type",
+        ),
+        (
+            &["sent", "list", "--write-to-record", "9434765919"],
+            "--write-to-record",
+        ),
         (&["sent", "list", "--order-by", "Lovelace"], "--order-by"),
         (&["sent", "list", "--limit", "07700900123x"], "--limit"),
-        (&["sent", "list", "--page-size", "9434765919999999999999"], "--page-size"),
+        (
+            &["sent", "list", "--page-size", "9434765919999999999999"],
+            "--page-size",
+        ),
         (&["sent", "list", "--scheduled", "Lovelace"], "--scheduled"),
         (&["sent", "list", "--columns", "Lovelace"], "--columns"),
         (&["sent", "list", "Jane Lovelace"], "unexpected argument"),
@@ -321,31 +373,114 @@ fn usage_errors_name_the_option_and_never_show_the_value() {
         (&["Lovelace"], "unknown command"),
         (&["--format", "Lovelace", "sent", "list"], "--format"),
         (
-            &["messages", "send", "--patient-id", "42", "--type", "Lovelace", "--text", "Hi"],
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "Lovelace",
+                "--text",
+                "Hi",
+            ],
             "--type",
         ),
         (
-            &["messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Hi", "--send-at", "1955-06-02T25:00:00Z"],
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Hi",
+                "--send-at",
+                "1955-06-02T25:00:00Z",
+            ],
             "--send-at",
         ),
         (
-            &["messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Hi", "--attach", "x", "--attach-max-uses", "Lovelace"],
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Hi",
+                "--attach",
+                "x",
+                "--attach-max-uses",
+                "Lovelace",
+            ],
             "--attach-max-uses",
         ),
         (
-            &["batch", "create", "--name", "Flu", "--channel", "Lovelace", "--content", "c", "--recipients", "f.csv"],
+            &[
+                "batch",
+                "create",
+                "--name",
+                "Flu",
+                "--channel",
+                "Lovelace",
+                "--content",
+                "c",
+                "--recipients",
+                "f.csv",
+            ],
             "--channel",
         ),
-        (&["messages", "send-many", "--from", "a.csv", "--journal", "a.db", "--rate", "07700900123x"], "--rate"),
-        (&["webhooks", "listen", "--port", "9434765919", "--signing-key", "k"], "--port"),
-        (&["mock", "start", "--batch-outcome", "9434765919=Lovelace"], "--batch-outcome"),
-        (&["mock", "start", "--batch-outcome", "9434765918=ERROR"], "--batch-outcome"),
+        (
+            &[
+                "messages",
+                "send-many",
+                "--from",
+                "a.csv",
+                "--journal",
+                "a.db",
+                "--rate",
+                "07700900123x",
+            ],
+            "--rate",
+        ),
+        (
+            &[
+                "webhooks",
+                "listen",
+                "--port",
+                "9434765919",
+                "--signing-key",
+                "k",
+            ],
+            "--port",
+        ),
+        (
+            &["mock", "start", "--batch-outcome", "9434765919=Lovelace"],
+            "--batch-outcome",
+        ),
+        (
+            &["mock", "start", "--batch-outcome", "9434765918=ERROR"],
+            "--batch-outcome",
+        ),
         (&["completions", "Lovelace"], "Lovelace-free"),
-        (&["sent", "list", "--to=07700900123", "--frob=07700900123"], "--frob"),
+        (
+            &["sent", "list", "--to=07700900123", "--frob=07700900123"],
+            "--frob",
+        ),
     ];
     let secrets = [
-        "02/06/1955", "1955", "Jane", "Lovelace", "9434765919", "9434765918", "07700900123",
-        "900123", "jane.lovelace", "25:00",
+        "02/06/1955",
+        "1955",
+        "Jane",
+        "Lovelace",
+        "9434765919",
+        "9434765918",
+        "07700900123",
+        "900123",
+        "jane.lovelace",
+        "25:00",
     ];
     for (args, says) in cases {
         let mut all = vec!["--mock"];
@@ -372,7 +507,15 @@ async fn verbose_twice_logs_the_client_and_nothing_of_the_http_stack() {
     env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
     let out = support::hero_env_async(
         env,
-        &["-vv", "sent", "list", "--limit", "1", "--first-name", "Grace"],
+        &[
+            "-vv",
+            "sent",
+            "list",
+            "--limit",
+            "1",
+            "--first-name",
+            "Grace",
+        ],
     )
     .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -432,11 +575,25 @@ fn mock_start_keeps_state_across_commands_until_mock_stop() {
     // A message sent by one command is there for the next, also through `--mock`.
     let sent = support::hero_env(
         &started.0,
-        &["--format", "json", "messages", "send", "--patient-id", "42", "--type", "sms", "--text", "Hi"],
+        &[
+            "--format",
+            "json",
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "sms",
+            "--text",
+            "Hi",
+        ],
     );
     let id = json(&sent)["message_id"].as_str().unwrap().to_owned();
     let only_mock_url = vec![("HERO_MOCK_URL".to_owned(), url.clone())];
-    let got = support::hero_env(&only_mock_url, &["--mock", "--format", "json", "messages", "get", &id]);
+    let got = support::hero_env(
+        &only_mock_url,
+        &["--mock", "--format", "json", "messages", "get", &id],
+    );
     assert_eq!(json(&got)["id"], id.as_str());
 
     // The batch flow, as the README shows it, across commands.

@@ -165,11 +165,18 @@ fn the_binary_sets_batch_outcomes_and_holds_writes_for_approval() {
             .send()
             .await?;
         let held = hero
-            .wait_for_record(&sent.message_id, polling.deadline(Duration::from_millis(300)))
+            .wait_for_record(
+                &sent.message_id,
+                polling.deadline(Duration::from_millis(300)),
+            )
             .await
             .map(|_| ());
         let url = sent.confirm_write_to_record_url.clone().unwrap();
-        let approved = reqwest::Client::new().post(url.expose()).send().await.unwrap();
+        let approved = reqwest::Client::new()
+            .post(url.expose())
+            .send()
+            .await
+            .unwrap();
         let recording = hero.wait_for_record(&sent.message_id, polling).await?;
         Ok::<_, herohealth::Error>((failures, held, approved.status(), recording))
     });

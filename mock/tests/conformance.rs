@@ -22,10 +22,7 @@ fn to_json_schema(v: &mut Value) {
                 if let Some(Value::String(t)) = map.get("type").cloned() {
                     map.insert("type".into(), json!([t, "null"]));
                 } else if let Some(all_of) = map.remove("allOf") {
-                    map.insert(
-                        "anyOf".into(),
-                        json!([{"type": "null"}, {"allOf": all_of}]),
-                    );
+                    map.insert("anyOf".into(), json!([{"type": "null"}, {"allOf": all_of}]));
                 }
             }
             map.remove("example");

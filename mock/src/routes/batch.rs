@@ -93,11 +93,7 @@ pub(super) async fn create_batch_message(
     issues.finish()?;
     let now = app.clock.now();
     let id = format!("bm_{:06}", app.next_id());
-    let set = app
-        .batch_outcomes
-        .lock()
-        .expect("outcomes lock")
-        .clone();
+    let set = app.batch_outcomes.lock().expect("outcomes lock").clone();
     let batch = with_group(&app, &group, |g| {
         let recipients = recipients
             .into_iter()
@@ -115,11 +111,13 @@ pub(super) async fn create_batch_message(
                     let outcome = match set.get(nhs.as_str()) {
                         Some(RecipientOutcome::Success) => Outcome::Delivered,
                         Some(_) => Outcome::Fatal,
-                        None => app.config.outcome_for(if channel.as_deref() == Some("EMAIL") {
-                            &p.email
-                        } else {
-                            &p.mobile
-                        }),
+                        None => app
+                            .config
+                            .outcome_for(if channel.as_deref() == Some("EMAIL") {
+                                &p.email
+                            } else {
+                                &p.mobile
+                            }),
                     };
                     Recipient {
                         nhs_number: nhs.as_str().to_owned(),
