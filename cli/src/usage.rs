@@ -9,7 +9,7 @@ use std::ffi::OsString;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-/// What to print on stderr for a command line clap refused, and the exit status (2).
+/// What to print on stderr for a command line clap refused (the caller exits 2).
 pub(crate) fn render(e: &clap::Error, typed: &[OsString]) -> String {
     let arg = |kind| match e.get(kind) {
         Some(ContextValue::String(s)) => Some(s.clone()),

@@ -391,7 +391,9 @@ impl MockServer {
     /// Approves the write into the record of message `message_id` (the send's `message_id`), which
     /// waits for approval under [`MockConfig::write_approval`], as a Hero admin would; the same as
     /// a `POST` to the send's `confirm_write_to_record_url`. It is written 1 s (mock time) later,
-    /// or when due if that is later. `false` when no message with that id awaits approval.
+    /// or when due if that is later. Message ids count per practice group: with several groups
+    /// configured, each group's message with that id that awaits approval is approved (the URL
+    /// approves exactly one). `false` when none awaits approval.
     ///
     /// ```
     /// use std::time::Duration;

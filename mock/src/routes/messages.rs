@@ -98,7 +98,7 @@ pub(super) async fn send_message(
             attachment_uuid,
             approval: if needs_approval {
                 Approval::Pending {
-                    token: format!("wtr-{}-{id}-{:08x}", app.next_id(), fastrand_u32(&app)),
+                    token: format!("wtr-{id}-{:016x}", random_bits(id)),
                 }
             } else {
                 Approval::NotNeeded
@@ -131,13 +131,13 @@ fn confirm_url(app: &App, token: &str) -> String {
     format!("{}/__mock/confirm_write_to_record/{token}", app.base_url)
 }
 
-/// Some unpredictable bits for a token (a test's mock is no security boundary; the id makes it
-/// unique).
-fn fastrand_u32(app: &App) -> u32 {
+/// Unpredictable bits for a token (the standard library's random hash keys; a test's mock is no
+/// security boundary). The message id in the token makes it unique within a practice group.
+fn random_bits(id: u64) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(app.next_id());
-    h.finish() as u32
+    h.write_u64(id);
+    h.finish()
 }
 
 /// `POST /__mock/confirm_write_to_record/{token}` (the `confirm_write_to_record_url` of a send
