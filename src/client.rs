@@ -5,8 +5,11 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 use reqwest::Url;
 
 use crate::{
-    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy, auth::Credentials, clock::HeroClock,
-    error::Error, state::ClientState,
+    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy,
+    auth::Credentials,
+    clock::HeroClock,
+    error::Error,
+    state::{ClientState, Limits},
 };
 
 /// Environment variable holding the API key.
@@ -33,9 +36,9 @@ pub const ENV_BASE_URL: &str = "HERO_BASE_URL";
 /// ```
 pub const ENV_TIMEOUT: &str = "HERO_TIMEOUT";
 
-/// Default total time for one attempt of a request.
+/// Default total time for one attempt of a request: 30 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default time to establish a connection.
+/// Default time to establish a connection: 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A hook that configures the underlying `reqwest::ClientBuilder` (see
@@ -43,6 +46,27 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 type HttpHook = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
 
 /// Builds a [`HeroClient`].
+///
+/// **Defaults**: each attempt of a request may take [`DEFAULT_TIMEOUT`] (30 s, `timeout`), a
+/// connection [`DEFAULT_CONNECT_TIMEOUT`] (10 s, `connect_timeout`); retries follow
+/// [`RetryPolicy::default`] (3 attempts, none starting later than 60 s after the first); no
+/// whole-call deadline ([`HeroClient::with_deadline`]). The API key, practice group id and
+/// environment have no default: [`build`](Self::build) refuses without them.
+///
+/// ```
+/// use std::time::Duration;
+/// use herohealth::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HeroClient, RetryPolicy};
+/// let hero = HeroClient::builder()
+///     .api_key("hero_test_key")
+///     .practice_group_id("demo-practice")
+///     .base_url("http://127.0.0.1:4010")
+///     .build()?;
+/// assert_eq!((DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT), (Duration::from_secs(30), Duration::from_secs(10)));
+/// assert_eq!(hero.timeout(), DEFAULT_TIMEOUT);
+/// assert_eq!(hero.retry_policy(), &RetryPolicy::default());
+/// assert_eq!(hero.deadline(), None);
+/// # Ok::<(), herohealth::Error>(())
+/// ```
 ///
 /// ```
 /// use std::time::Duration;
@@ -139,13 +163,15 @@ impl HeroClientBuilder {
         self.environment(Environment::Custom(url.into()))
     }
 
-    /// Total time for one attempt of a request (default [`DEFAULT_TIMEOUT`]).
+    /// Total time for one attempt of a request, its body included (default [`DEFAULT_TIMEOUT`],
+    /// 30 s). Per attempt: a retried request takes up to this for each attempt (see
+    /// [`HeroClient::with_deadline`] for a bound on the whole call).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Time to establish a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    /// Time to establish a connection (default [`DEFAULT_CONNECT_TIMEOUT`], 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -249,14 +275,21 @@ impl HeroClientBuilder {
                 crate::error::error_chain(&e)
             ))
         })?;
-        let state = ClientState {
-            credentials,
-            retry: self.retry.unwrap_or_default(),
+        let limits = Limits {
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            retry: self.retry.unwrap_or_default(),
+            deadline: None,
+        };
+        let mut state = ClientState {
+            credentials,
+            retry: limits.retry.clone(),
+            timeout: limits.timeout,
+            limits,
             environment,
             clock: HeroClock::default(),
             own_sends: Default::default(),
         };
+        state.settle();
         Ok(HeroClient::new_with_client(&base_url, http, state))
     }
 }
@@ -332,33 +365,71 @@ impl HeroClient {
     /// # let _ = once; Ok::<(), herohealth::Error>(())
     /// ```
     pub fn with_retry_policy(&self, policy: RetryPolicy) -> HeroClient {
-        self.derive(|state| state.retry = policy)
+        self.derive(|limits| limits.retry = policy)
     }
 
-    /// A client that shares this one's connections and credentials but gives each attempt at
-    /// most `timeout` (instead of the builder's). Prefer it to wrapping a call in
+    /// A client that shares this one's connections and credentials but gives **each attempt** at
+    /// most `timeout` (instead of the builder's). It is per attempt: a request Hero refuses with
+    /// 429 (or a read that fails) is tried again by the retry policy, each attempt with this
+    /// timeout, so a whole call can take longer; for a bound on the whole call use
+    /// [`with_deadline`](Self::with_deadline). Prefer both to wrapping a call in
     /// `tokio::time::timeout`, which drops a send without telling whether it went: a timeout here
     /// is an error with [`Error::outcome_unknown`] set when a send was written.
     ///
     /// ```
     /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
     /// let quick = hero.with_timeout(std::time::Duration::from_secs(5));
-    /// # let _ = quick; Ok::<(), herohealth::Error>(())
+    /// assert_eq!(quick.timeout(), std::time::Duration::from_secs(5));
+    /// # Ok::<(), herohealth::Error>(())
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> HeroClient {
-        self.derive(|state| state.timeout = timeout)
+        self.derive(|limits| limits.timeout = timeout)
     }
 
-    /// The most one attempt of a request may take (the builder's [`timeout`], or
-    /// [`with_timeout`](Self::with_timeout)'s): also how long after a send started Hero may still
-    /// be carrying it out, as far as the client can tell.
+    /// A client that shares this one's connections and credentials, each of whose calls ends
+    /// within `deadline`: every attempt and every wait between attempts included. Each attempt
+    /// gets at most the timeout or the deadline, whichever is shorter, and a retry starts only
+    /// while a whole attempt still fits before the deadline; so a deadline no longer than the
+    /// timeout allows one attempt (`hero.with_timeout(5 s).with_deadline(20 s)` allows retries
+    /// within 20 s). It bounds one call: a stream pages with one call per page, and a waiter
+    /// has its own [`WaitOptions::deadline`](crate::WaitOptions::deadline).
+    ///
+    /// The outcome-unknown guarantee holds, unlike with `tokio::time::timeout` around the call: a
+    /// send cut off by the deadline after it was written comes back as an [`Error`] of kind
+    /// `Timeout` with [`was_sent`](Error::was_sent) `== MayHaveArrived`; never dropped silently.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
+    /// let bounded = hero.with_timeout(Duration::from_secs(5)).with_deadline(Duration::from_secs(20));
+    /// assert_eq!(bounded.timeout(), Duration::from_secs(5));
+    /// // No retry starts later than 15 s in, so the last attempt ends by 20 s.
+    /// assert_eq!(bounded.retry_policy().get_total_deadline(), Duration::from_secs(15));
+    /// assert_eq!(bounded.deadline(), Some(Duration::from_secs(20)));
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn with_deadline(&self, deadline: Duration) -> HeroClient {
+        self.derive(|limits| limits.deadline = Some(deadline))
+    }
+
+    /// The most one attempt of a request may take: the builder's [`timeout`] (default
+    /// [`DEFAULT_TIMEOUT`], 30 s), or [`with_timeout`](Self::with_timeout)'s, cut to the
+    /// [`with_deadline`](Self::with_deadline) if that is shorter. Also how long after a send
+    /// started Hero may still be carrying it out, as far as the client can tell.
     ///
     /// [`timeout`]: HeroClientBuilder::timeout
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
 
-    /// The retry policy this client applies.
+    /// The whole-call deadline of [`with_deadline`](Self::with_deadline), if one was set
+    /// (default: none; a call takes its attempts and the retry policy's waits).
+    pub fn deadline(&self) -> Option<Duration> {
+        self.inner.limits.deadline
+    }
+
+    /// The retry policy this client applies (default [`RetryPolicy::default`]), its total
+    /// deadline cut to fit a [`with_deadline`](Self::with_deadline).
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
@@ -369,9 +440,10 @@ impl HeroClient {
         self.inner.clock.offset()
     }
 
-    fn derive(&self, change: impl FnOnce(&mut ClientState)) -> HeroClient {
+    fn derive(&self, change: impl FnOnce(&mut Limits)) -> HeroClient {
         let mut state = self.inner.clone();
-        change(&mut state);
+        change(&mut state.limits);
+        state.settle();
         HeroClient::new_with_client(&self.baseurl, self.client.clone(), state)
     }
 }

@@ -91,6 +91,7 @@ mod client;
 mod clock;
 mod enums;
 mod error;
+mod failures;
 mod find;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -103,6 +104,7 @@ mod register;
 mod response;
 mod retry;
 mod rules;
+mod shapes;
 mod state;
 mod transport;
 mod validate;
@@ -128,6 +130,7 @@ pub use enums::{
     WebhookObject, WriteToRecordStatus,
 };
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
+pub use failures::{BatchFailures, FailedSend, Traced};
 pub use find::{FindOptions, FoundSend};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};

@@ -32,10 +32,15 @@ use crate::{
 
 /// How [`Paginate::stream_with`] pages.
 ///
+/// **Defaults** ([`PageOptions::default`], what [`Paginate::stream`] uses): 100 items a page, no
+/// limit, one page at a time.
+///
 /// ```
 /// use herohealth::PageOptions;
+/// let defaults = PageOptions::default();
+/// assert_eq!((defaults.get_page_size(), defaults.get_limit(), defaults.get_concurrency()), (100, None, 1));
 /// let opts = PageOptions::default().page_size(200).limit(1_000).concurrency(8);
-/// # let _ = opts;
+/// assert_eq!(opts.get_limit(), Some(1_000));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageOptions {
@@ -72,6 +77,21 @@ impl PageOptions {
     pub fn concurrency(mut self, pages: usize) -> Self {
         self.concurrency = pages.max(1);
         self
+    }
+
+    /// Items asked for per page (default 100).
+    pub fn get_page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    /// The most items streamed (default: no limit).
+    pub fn get_limit(&self) -> Option<usize> {
+        self.limit
+    }
+
+    /// Pages fetched ahead (default 1).
+    pub fn get_concurrency(&self) -> usize {
+        self.concurrency
     }
 }
 

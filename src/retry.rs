@@ -9,11 +9,24 @@
 
 use std::time::Duration;
 
-/// How the client retries. [`RetryPolicy::default`] makes up to 3 attempts within 60 seconds.
+/// How the client retries.
+///
+/// **Defaults** ([`RetryPolicy::default`], what a client has unless told otherwise): up to 3
+/// attempts (`max_attempts`), the first wait drawn below 250 ms (`initial_backoff`), each cap
+/// doubling up to 10 s (`max_backoff`), never shorter than Hero's `Retry-After`, and no retry
+/// starting later than 60 s after the first attempt (`total_deadline`). Each attempt itself may
+/// take the client's timeout ([`crate::DEFAULT_TIMEOUT`], 30 s, unless set). Which failures are
+/// retried is not a setting: see the module's rules in the crate's README ("Retries").
 ///
 /// ```
 /// use std::time::Duration;
 /// use herohealth::RetryPolicy;
+///
+/// let defaults = RetryPolicy::default();
+/// assert_eq!(defaults.get_max_attempts(), 3);
+/// assert_eq!(defaults.get_initial_backoff(), Duration::from_millis(250));
+/// assert_eq!(defaults.get_max_backoff(), Duration::from_secs(10));
+/// assert_eq!(defaults.get_total_deadline(), Duration::from_secs(60));
 ///
 /// let patient = RetryPolicy::default()
 ///     .max_attempts(5)
@@ -75,14 +88,24 @@ impl RetryPolicy {
         self
     }
 
-    /// Attempts in all.
+    /// Attempts in all (default 3).
     pub fn get_max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
-    /// The total deadline.
+    /// The total deadline (default 60 s).
     pub fn get_total_deadline(&self) -> Duration {
         self.total_deadline
+    }
+
+    /// The cap of the first wait (default 250 ms).
+    pub fn get_initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The largest wait between two attempts, apart from a longer `Retry-After` (default 10 s).
+    pub fn get_max_backoff(&self) -> Duration {
+        self.max_backoff
     }
 
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1): full jitter over the

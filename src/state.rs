@@ -15,15 +15,62 @@ use crate::{RetryPolicy, auth::Credentials, clock::HeroClock, error::Error};
 #[derive(Clone, Debug)]
 pub(crate) struct ClientState {
     pub(crate) credentials: Credentials,
+    /// The retry policy the transport applies: [`Self::limits`]' policy, its total deadline cut
+    /// by a whole-call deadline.
     pub(crate) retry: RetryPolicy,
-    /// The most one attempt may take (the builder's timeout, or [`crate::HeroClient::with_timeout`]).
+    /// The most one attempt may take, as the transport applies it: [`Self::limits`]' timeout,
+    /// cut by a whole-call deadline.
     pub(crate) timeout: Duration,
+    /// What was asked for: the builder's or the `with_*` overrides'.
+    pub(crate) limits: Limits,
     /// The environment the client was built for.
     pub(crate) environment: Environment,
     /// Hero's clock, read from the `Date` of its answers; shared by the client's clones.
     pub(crate) clock: HeroClock,
     /// The message ids of this client's own sends; shared by its clones.
     pub(crate) own_sends: OwnSends,
+}
+
+/// The time limits a client was given, before [`ClientState::settle`] makes them the transport's.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    /// The most one attempt may take (the builder's timeout, or `with_timeout`).
+    pub(crate) timeout: Duration,
+    /// The retry policy (the builder's, or `with_retry_policy`).
+    pub(crate) retry: RetryPolicy,
+    /// The most a whole call may take, every attempt and wait included (`with_deadline`).
+    pub(crate) deadline: Option<Duration>,
+}
+
+impl ClientState {
+    /// Sets the transport's timeout and retry policy from [`Self::limits`]. Without a deadline,
+    /// they are the ones asked for. With one, each attempt gets at most the deadline, and a retry
+    /// may start only while a whole attempt still fits before it: the transport starts no retry
+    /// later than the policy's total deadline after the first attempt, and bounds each attempt
+    /// (body included) by the timeout, so a call ends within `timeout + total deadline`, which
+    /// this makes at most the deadline. An attempt cut off is the transport's timeout, whose
+    /// error says whether a send may have arrived.
+    pub(crate) fn settle(&mut self) {
+        let Limits {
+            timeout,
+            retry,
+            deadline,
+        } = self.limits.clone();
+        match deadline {
+            None => {
+                self.timeout = timeout;
+                self.retry = retry;
+            }
+            Some(deadline) => {
+                let attempt = timeout.min(deadline);
+                let room = deadline.saturating_sub(attempt);
+                self.timeout = attempt;
+                self.retry = retry
+                    .clone()
+                    .total_deadline(retry.get_total_deadline().min(room));
+            }
+        }
+    }
 }
 
 /// The message ids this client's sends got (from Hero's answers, and from `find_send`'s `Sent`):

@@ -18,11 +18,22 @@ use crate::{
 
 /// How a waiter polls.
 ///
+/// **Defaults** ([`WaitOptions::default`]): the first poll at once, the second after 1 s
+/// (`initial_interval`), each wait then 1.5 times longer (`multiplier`) up to 30 s
+/// (`max_interval`), and a 10-minute `deadline`, after which the waiter fails with
+/// [`ErrorKind::WaitDeadline`]. No wait is ever shorter than [`WaitOptions::MIN_INTERVAL`].
+///
 /// ```
 /// use std::time::Duration;
 /// use herohealth::WaitOptions;
+/// let defaults = WaitOptions::default();
+/// assert_eq!(defaults.get_initial_interval(), Duration::from_secs(1));
+/// assert_eq!(defaults.get_multiplier(), 1.5);
+/// assert_eq!(defaults.get_max_interval(), Duration::from_secs(30));
+/// assert_eq!(defaults.get_deadline(), Duration::from_secs(600));
+///
 /// let opts = WaitOptions::default().deadline(Duration::from_secs(60)).initial_interval(Duration::from_millis(500));
-/// # let _ = opts;
+/// assert_eq!(opts.get_deadline(), Duration::from_secs(60));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaitOptions {
@@ -71,6 +82,27 @@ impl WaitOptions {
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// The time between the first two polls, as set (default 1 s).
+    pub fn get_initial_interval(&self) -> Duration {
+        self.initial_interval
+    }
+
+    /// The longest time between two polls, as set (default 30 s).
+    pub fn get_max_interval(&self) -> Duration {
+        self.max_interval
+    }
+
+    /// How much longer each wait is than the one before (default 1.5).
+    pub fn get_multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// How long the waiter polls before failing with [`ErrorKind::WaitDeadline`] (default 10
+    /// minutes).
+    pub fn get_deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// The waits between polls, in order, as the waiters use them: the initial interval, then
@@ -263,7 +295,8 @@ impl Delivery {
 }
 
 /// How the write of a message into the patient's record ended:
-/// [`HeroClient::wait_for_record`]'s answer.
+/// [`HeroClient::wait_for_record`]'s answer. [`Recording::record_status`] gives it as the
+/// [`WriteToRecordStatus`](crate::WriteToRecordStatus) the other message types use.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use = "the write to the record may have failed: look at how it ended"]
 #[non_exhaustive]
@@ -289,6 +322,16 @@ impl Recording {
         matches!(self, Recording::Written(_))
     }
 
+    /// The same ending as a [`WriteToRecordStatus`](crate::WriteToRecordStatus): `success`,
+    /// `failed` or `not_written`, as [`types::SentMessage::record_status`] reads it.
+    pub fn record_status(&self) -> crate::WriteToRecordStatus {
+        match self {
+            Recording::Written(_) => crate::WriteToRecordStatus::Success,
+            Recording::Failed(_) => crate::WriteToRecordStatus::Failed,
+            Recording::NotRequested(_) => crate::WriteToRecordStatus::NotWritten,
+        }
+    }
+
     fn of(s: &types::MessageStatus) -> Option<fn(types::MessageStatus) -> Recording> {
         if !s.write_to_record {
             Some(Recording::NotRequested)
@@ -303,7 +346,8 @@ impl Recording {
 }
 
 /// How a batch ended: [`HeroClient::wait_for_batch`]'s answer. A `COMPLETED` batch can hold sends
-/// that failed: look at [`failed_sends`](Self::failed_sends).
+/// that failed: look at [`failed_sends`](Self::failed_sends), and
+/// [`HeroClient::batch_failures`] says which patients they were for.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use = "a completed batch can hold failed sends: look at them"]
 pub struct BatchOutcome {
@@ -380,6 +424,15 @@ impl HeroClient {
     /// (or at once, when none was asked for), and returns how it ended. Past the deadline it
     /// fails with [`ErrorKind::WaitDeadline`].
     ///
+    /// **Approval.** Hero writes a message into the record "post-approval": unless the send set
+    /// `auto_write_to_record(true)` (which only keys with that permission may), the write waits
+    /// until a Hero admin approves it (the send's answer carries a
+    /// `confirm_write_to_record_url`). While it waits, Hero's status shows the write neither
+    /// written nor failed, exactly as a write in progress: this waiter keeps polling, and at its
+    /// deadline fails with [`ErrorKind::WaitDeadline`], saying the write may be awaiting
+    /// approval. Nothing failed; wait longer, or look again after approval. herohealth-mock's
+    /// `write_approval(true)` holds writes this way, to test both paths.
+    ///
     /// ```no_run
     /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
     /// let recording = hero.wait_for_record("1234", Default::default()).await?;
@@ -403,7 +456,13 @@ impl HeroClient {
                 Box::pin(async move { Ok(request.send().await?.into_inner()) })
             }),
             |s| Recording::of(s).is_some(),
-            |s| s.status.response.shown().to_owned(),
+            |s| {
+                format!(
+                    "{}, not written to the record yet (unless sent with auto_write_to_record, \
+                     it may be awaiting approval)",
+                    s.status.response.shown()
+                )
+            },
         );
         let status = last(updates).await?;
         match Recording::of(&status) {

@@ -114,6 +114,11 @@ async fn no_hostile_body_puts_patient_data_in_any_printed_error_and_an_accepted_
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    // While one dispatcher exists, tracing-core computes a callsite's interest from the default
+    // of the thread that first hits it: a callsite first hit by a test on another thread (no
+    // subscriber) would then be "never" for this test too. With a second dispatcher alive it
+    // asks every live one, and each event checks this thread's default.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let corpus = corpus();

@@ -31,6 +31,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ranges",
             "webhooks",
             "attachments",
+            "failures",
+            "shapes",
             "fuzzing",
         ],
     ),

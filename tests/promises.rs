@@ -671,6 +671,11 @@ async fn p63_p64_attempts_are_logged_with_their_fields_and_no_url_or_patient_dat
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    // While one dispatcher exists, tracing-core computes a callsite's interest from the default
+    // of the thread that first hits it: a callsite first hit by a test on another thread (no
+    // subscriber) would then be "never" for this test too. With a second dispatcher alive it
+    // asks every live one, and each event checks this thread's default.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
     let (_mock, hero) = mock_with(
         vec![FaultRule::new("list_sent_messages", Fault::Status(503)).nth(1)],

@@ -1,4 +1,5 @@
-//! `hero batch`: create from a CSV (checked first), send, get, and list batches, recipients and sends.
+//! `hero batch`: create from a CSV (checked first) and, in the same command, send and wait; send,
+//! get, and list batches, recipients and sends; trace the failed sends to patients (`failures`).
 
 use super::*;
 
@@ -22,8 +23,16 @@ pub(crate) enum BatchCmd {
         #[arg(long, value_name = "FILE.csv")]
         recipients: String,
         /// Check the file and show what would be sent; send nothing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "send")]
         dry_run: bool,
+        /// Send the batch once it is created (as `hero batch send ID`).
+        #[arg(long)]
+        send: bool,
+        /// Then wait until it is completed (as `hero batch wait ID`): exit 13 when sends failed.
+        #[arg(long, requires = "send")]
+        wait: bool,
+        #[command(flatten)]
+        wait_for: WaitArgs,
     },
     /// Send a created batch.
     Send {
@@ -70,6 +79,13 @@ pub(crate) enum BatchCmd {
         #[command(flatten)]
         wait_for: WaitArgs,
     },
+    /// The patients a batch did not reach: each failed send with the recipient (NHS number) it
+    /// was for, `ambiguous` when recipients share the contact detail, and the recipients Hero
+    /// could not trace (no send was made). Run it once the batch is completed.
+    Failures {
+        /// The batch id.
+        id: String,
+    },
 }
 
 pub(crate) const BATCH: &[Column] = &[
@@ -101,6 +117,139 @@ pub(crate) const SEND: &[Column] = &[
     ("created_at", "/created_at"),
 ];
 
+pub(crate) const FAILURE: &[Column] = &[
+    ("nhs_number", "/nhs_number"),
+    ("first_name", "/first_name"),
+    ("last_name", "/last_name"),
+    ("problem", "/problem"),
+    ("match", "/match"),
+    ("send_id", "/send_id"),
+    ("to", "/to"),
+];
+
+/// Sends batch `id` (once): a failure that may have sent it names the command that shows it.
+async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
+    hero.send_batch_message().id(id).send().await.map_err(|e| {
+        let failure = Failure::from(e);
+        match failure.code {
+            // The command that finds this batch, with its id.
+            Exit::OutcomeUnknown | Exit::Accepted => Failure {
+                hint: Some(exit::look_first(
+                    failure.code == Exit::Accepted,
+                    &format!("hero batch get {id} (its status shows whether it was sent)"),
+                )),
+                ..failure
+            },
+            _ => failure,
+        }
+    })?;
+    Ok(())
+}
+
+/// Waits for batch `id` to complete, prints it, and fails with exit 13 when sends failed.
+async fn wait_batch(hero: &HeroClient, f: Format, id: &str, wait_for: &WaitArgs) -> Outcome {
+    let bar = progress("waiting for the batch");
+    let mut updates = std::pin::pin!(hero.watch_batch(id, wait_options(wait_for)));
+    let mut last = None;
+    while let Some(update) = updates.next().await {
+        let b = update.map_err(|e| {
+            let never_sent = e.kind() == ErrorKind::WaitDeadline
+                && last.as_ref().is_some_and(|b: &types::BatchMessage| {
+                    b.status == herohealth::BatchMessageStatus::Created
+                });
+            let failure = Failure::from(e);
+            if never_sent {
+                // Waiting longer will not help a batch nobody has sent.
+                let hint = format!("send it first: hero batch send {id}");
+                return Failure {
+                    hint: Some(hint),
+                    ..failure
+                };
+            }
+            failure
+        })?;
+        if let Some(bar) = &bar {
+            bar.set_message(format!("batch {id}: {}", b.status));
+        }
+        last = Some(b);
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print_one(f, BATCH, &last)?;
+    let Some(batch) = last else {
+        return Ok(());
+    };
+    let outcome = hero.batch_outcome(batch).await?;
+    let (sends, failed) = (outcome.sends, outcome.failed_sends);
+    if failed > 0 {
+        return Err(Failure::new(
+            Exit::NotDelivered,
+            format!("batch {id} completed, but {failed} of {sends} sends failed"),
+            Some(format!(
+                "`hero batch failures {id}` lists the patients they were for: contact them another way"
+            )),
+        ));
+    }
+    Ok(())
+}
+
+/// One row per patient not reached (see [`FAILURE`]).
+fn failure_rows(failures: &herohealth::BatchFailures) -> Vec<serde_json::Value> {
+    use herohealth::Traced;
+    use serde_json::json;
+    let person = |r: &types::BatchRecipientRow| {
+        json!({
+            "nhs_number": r.nhs_number, "first_name": r.first_name, "last_name": r.last_name,
+        })
+    };
+    let mut rows = Vec::new();
+    for failed in &failures.failed {
+        let send = json!({"send_id": failed.send.id, "to": failed.send.recipient, "problem": "send failed"});
+        let mut with = |who: serde_json::Value, matched: String| {
+            let mut row = send.clone();
+            if let (Some(row), Some(who)) = (row.as_object_mut(), who.as_object()) {
+                row.extend(who.clone());
+                row.insert("match".to_owned(), json!(matched));
+            }
+            rows.push(row);
+        };
+        match &failed.traced {
+            Traced::Recipient(r) => with(person(r), "exact".to_owned()),
+            Traced::Ambiguous(rs) => {
+                for r in rs {
+                    with(
+                        person(r),
+                        format!(
+                            "ambiguous: {} recipients share this contact detail",
+                            rs.len()
+                        ),
+                    );
+                }
+            }
+            _ => with(
+                json!({}),
+                "none: no recipient has this contact detail".to_owned(),
+            ),
+        }
+    }
+    for r in &failures.not_enriched {
+        let mut row = person(r);
+        if let Some(row) = row.as_object_mut() {
+            row.insert(
+                "problem".to_owned(),
+                json!(format!(
+                    "not traced on the Spine ({}): nothing was sent",
+                    r.enrichment_status
+                )),
+            );
+            row.insert("match".to_owned(), json!("exact"));
+        }
+        rows.push(row);
+    }
+    rows
+}
+
 pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome {
     match cmd {
         BatchCmd::Create {
@@ -110,6 +259,9 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             content,
             recipients: file,
             dry_run,
+            send,
+            wait,
+            wait_for,
         } => {
             let input = std::fs::File::open(&file).map_err(|e| {
                 Failure::new(
@@ -155,29 +307,39 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
                 .send()
                 .await?
                 .into_inner();
-            print_one(f, BATCH, batch)
+            if !send {
+                return print_one(f, BATCH, batch);
+            }
+            let id = batch.id;
+            eprintln!("created batch {id}");
+            send_batch(hero, &id).await.map_err(|failure| {
+                if failure.code == Exit::OutcomeUnknown || failure.code == Exit::Accepted {
+                    return failure;
+                }
+                // Created, and provably not sent: sending it is the next step, not creating it
+                // again.
+                Failure {
+                    message: format!("batch {id} was created but not sent: {}", failure.message),
+                    hint: Some(format!(
+                        "send it with `hero batch send {id}` (do not create it again)"
+                    )),
+                    ..failure
+                }
+            })?;
+            eprintln!("sent batch {id}");
+            if wait {
+                return wait_batch(hero, f, &id, &wait_for)
+                    .await
+                    .map_err(|failure| after_batch_send(failure, &id));
+            }
+            print_one(
+                f,
+                BATCH,
+                hero.get_batch_message().id(&id).send().await?.into_inner(),
+            )
         }
         BatchCmd::Send { id } => {
-            hero.send_batch_message()
-                .id(id.as_str())
-                .send()
-                .await
-                .map_err(|e| {
-                    let failure = Failure::from(e);
-                    match failure.code {
-                        // The command that finds this batch, with its id.
-                        Exit::OutcomeUnknown | Exit::Accepted => Failure {
-                            hint: Some(exit::look_first(
-                                failure.code == Exit::Accepted,
-                                &format!(
-                                    "hero batch get {id} (its status shows whether it was sent)"
-                                ),
-                            )),
-                            ..failure
-                        },
-                        _ => failure,
-                    }
-                })?;
+            send_batch(hero, &id).await?;
             print_one(
                 f,
                 BATCH,
@@ -210,52 +372,53 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             }
             print_stream(f, SEND, q.stream_with(list.options()), list.all).await
         }
-        BatchCmd::Wait { id, wait_for } => {
-            let bar = progress("waiting for the batch");
-            let mut updates =
-                std::pin::pin!(hero.watch_batch(id.as_str(), wait_options(&wait_for)));
-            let mut last = None;
-            while let Some(update) = updates.next().await {
-                let b = update.map_err(|e| {
-                    let never_sent = e.kind() == ErrorKind::WaitDeadline
-                        && last.as_ref().is_some_and(|b: &types::BatchMessage| {
-                            b.status == herohealth::BatchMessageStatus::Created
-                        });
-                    let failure = Failure::from(e);
-                    if never_sent {
-                        // Waiting longer will not help a batch nobody has sent.
-                        let hint = format!("send it first: hero batch send {id}");
-                        return Failure {
-                            hint: Some(hint),
-                            ..failure
-                        };
-                    }
-                    failure
-                })?;
-                if let Some(bar) = &bar {
-                    bar.set_message(format!("batch {id}: {}", b.status));
-                }
-                last = Some(b);
-            }
+        BatchCmd::Wait { id, wait_for } => wait_batch(hero, f, &id, &wait_for).await,
+        BatchCmd::Failures { id } => {
+            let bar = progress("reading the batch's recipients and sends");
+            let failures = hero.batch_failures(id.as_str()).await?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            print_one(f, BATCH, &last)?;
-            let Some(batch) = last else {
-                return Ok(());
-            };
-            let outcome = hero.batch_outcome(batch).await?;
-            let (sends, failed) = (outcome.sends, outcome.failed_sends);
-            if failed > 0 {
-                return Err(Failure::new(
-                    Exit::NotDelivered,
-                    format!("batch {id} completed, but {failed} of {sends} sends failed"),
-                    Some(format!(
-                        "`hero batch sends {id} --status ERROR --all` lists them"
-                    )),
-                ));
+            if failures.batch.status != herohealth::BatchMessageStatus::Completed {
+                eprintln!(
+                    "batch {id} is {}, not COMPLETED: sends still under way are not failures yet; \
+                     run this again after `hero batch wait {id}`",
+                    failures.batch.status
+                );
             }
-            Ok(())
+            let ambiguous = failures
+                .failed
+                .iter()
+                .filter(|f| f.traced.is_ambiguous())
+                .count();
+            eprintln!(
+                "{} of {} sends failed ({} traced to one patient, {ambiguous} ambiguous, {} to no \
+                 recipient); {} recipient(s) not traced on the Spine",
+                failures.failed.len(),
+                failures.sends,
+                failures.failed.len() - failures.untraced(),
+                failures.untraced() - ambiguous,
+                failures.not_enriched.len()
+            );
+            let rows = failure_rows(&failures).into_iter().map(Ok::<_, Error>);
+            print_stream(f, FAILURE, futures::stream::iter(rows), false).await
         }
+    }
+}
+
+/// A failure after this command sent the batch: never "try again" (which would be "send again").
+fn after_batch_send(failure: Failure, id: &str) -> Failure {
+    match failure.code {
+        Exit::NotDelivered | Exit::WaitDeadline => failure,
+        _ => Failure::new(
+            Exit::SentWaitFailed,
+            format!(
+                "batch {id} was sent; waiting for it failed: {}",
+                failure.message
+            ),
+            Some(format!(
+                "batch {id} WAS sent: do not send it again; follow it with `hero batch wait {id}`"
+            )),
+        ),
     }
 }

@@ -89,13 +89,16 @@ impl Failure {
         }
     }
 
-    /// A failure while waiting on a message this command has just sent: never "try again".
+    /// A failure while waiting on a message this command has just sent: never "try again". A
+    /// message that ended declined or fatal keeps its hint (it is final: contact the patient
+    /// another way).
     pub(crate) fn after_send(self, message_id: &str) -> Self {
         let hint = Some(format!(
             "message {message_id} WAS sent: do not send it again; check it later with `hero messages status {message_id}`"
         ));
         match self.code {
-            Exit::NotDelivered | Exit::WaitDeadline => Failure { hint, ..self },
+            Exit::NotDelivered => self,
+            Exit::WaitDeadline => Failure { hint, ..self },
             _ => Failure::new(
                 Exit::SentWaitFailed,
                 format!(

@@ -2,19 +2,25 @@
 //! from a spreadsheet, on the Hero Health messaging API. A thin shell over the `herohealth` crate.
 //!
 //! Configuration is the library's: `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` or
-//! `HERO_ENVIRONMENT=production|staging` (and `HERO_TIMEOUT`, seconds per attempt); or `--mock` for an embedded herohealth-mock with demo data.
+//! `HERO_ENVIRONMENT=production|staging` (and `HERO_TIMEOUT`, seconds per attempt); or `--mock` for an embedded herohealth-mock with demo data
+//! (or the one `hero mock start` runs in the background, named by `HERO_MOCK_URL`).
+//!
+//! A command line clap refuses is reported by `usage.rs`, which names the option and never the
+//! value typed.
 #![forbid(unsafe_code)]
 
 mod batch;
 mod common;
 mod exit;
 mod messages;
+mod mock;
 mod output;
 mod patients;
 mod recipients;
 mod reference;
 mod send_many;
 mod sent;
+mod usage;
 mod values;
 mod webhooks;
 
@@ -54,9 +60,11 @@ struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
     format: Format,
-    /// Log the client's requests (operation, attempt, status; never patient data) to stderr.
-    #[arg(short, long, global = true)]
-    verbose: bool,
+    /// Log the client's requests (operation, attempt, status; never patient data) to stderr;
+    /// `-vv` logs more of the client and the outbox. The HTTP stack's own logs (hyper, h2,
+    /// reqwest), which would show frames and URLs, are never on.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -87,6 +95,9 @@ enum Command {
     /// Webhooks: Hero's events (write-to-record outcomes, ...) POSTed to your URL; `listen` verifies them locally.
     #[command(subcommand)]
     Webhooks(WebhooksCmd),
+    /// herohealth-mock in the background: `eval "$(hero mock start)"`, then commands keep their state.
+    #[command(subcommand)]
+    Mock(mock::MockCmd),
     /// Print a shell completion script: `hero completions bash > ~/.local/share/bash-completion/completions/hero`.
     Completions {
         /// The shell.
@@ -107,13 +118,43 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
         Command::Patients(cmd) => patients::run(hero, f, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(hero, f, cmd).await,
         // Handled in main, before any client is built.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Mock(_) => Ok(()),
     }
+}
+
+/// The log filter of `-v` (1) and `-vv` (2): the crate's own targets only, with the HTTP stack's
+/// capped off, so that no frame, header or URL it would log reaches stderr whatever else is on.
+pub(crate) fn log_filter(verbosity: u8) -> tracing_subscriber::EnvFilter {
+    let ours = match verbosity {
+        0 | 1 => "herohealth=debug,herohealth_outbox=info",
+        _ => "herohealth=trace,herohealth_outbox=debug,herohealth_mock=info",
+    };
+    tracing_subscriber::EnvFilter::new(format!(
+        "{ours},h2=off,hyper=off,hyper_util=off,reqwest=off,rustls=off,tower=off"
+    ))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let typed: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&typed) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as Kind;
+            if matches!(
+                e.kind(),
+                Kind::DisplayHelp
+                    | Kind::DisplayVersion
+                    | Kind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                // Help and version hold no typed value.
+                let _ = e.print();
+                return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            }
+            eprint!("{}", usage::render(&e, &typed));
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
     if let Command::Completions { shell } = cli.command {
         use clap::CommandFactory;
         use std::io::Write;
@@ -127,9 +168,13 @@ async fn main() -> ExitCode {
         // A local server: it needs no Hero credentials.
         return finish(webhooks::listen(args).await);
     }
-    if cli.verbose {
+    if let Command::Mock(cmd) = cli.command {
+        // The mock itself: no client.
+        return finish(mock::run(cmd).await);
+    }
+    if cli.verbose > 0 {
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("herohealth=debug"))
+            .with_env_filter(log_filter(cli.verbose))
             .with_writer(std::io::stderr)
             // Colour only on a terminal: not into a log file or a pipe.
             .with_ansi(std::io::stderr().is_terminal())
@@ -137,7 +182,11 @@ async fn main() -> ExitCode {
     }
     // The embedded mock lives as long as the command.
     let mut _mock = None;
-    let hero = if cli.mock {
+    let running = if cli.mock { mock::running() } else { None };
+    let hero = if let Some(running) = running {
+        // The mock `hero mock start` runs: its state is kept between commands.
+        running
+    } else if cli.mock {
         match herohealth_mock::MockServer::builder()
             .seed_sent_messages(250)
             .time_scale(30.0)

@@ -187,10 +187,20 @@ pub(crate) async fn watch_status(
         Some(s @ (DeliveryStatus::Declined | DeliveryStatus::Fatal)) => Err(Failure::new(
             Exit::NotDelivered,
             format!("message {id} was not delivered: it ended `{s}`"),
-            Some("follow the patient up another way".to_owned()),
+            Some(not_delivered_hint(&s)),
         )),
         _ => Ok(()),
     }
+}
+
+/// What to do about a message that ended `declined` or `fatal`: a final state, so nothing will
+/// come of waiting or of the same send again.
+pub(crate) fn not_delivered_hint(state: &DeliveryStatus) -> String {
+    format!(
+        "`{state}` is final: this message will not be delivered. Contact the patient another way \
+         (by phone, by letter, or on another contact detail from their record); sending it again \
+         to the same contact detail would end the same way"
+    )
 }
 
 pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outcome {

@@ -24,10 +24,22 @@ pub type Column = (&'static str, &'static str);
 /// Prints items in the chosen format.
 pub struct Printer {
     format: Format,
-    columns: &'static [Column],
+    columns: Vec<Column>,
     items: Vec<Value>,
     csv: Option<csv::Writer<std::io::Stdout>>,
     single: bool,
+    /// JSON and NDJSON items hold only the columns, by their names (`--columns`): an export
+    /// that must not hold a field does not, whatever the format.
+    projected: bool,
+}
+
+/// Where a column's value is in an item as pushed: its pointer, or (projected) its name.
+fn pointer(projected: bool, c: &Column) -> String {
+    if projected {
+        format!("/{}", c.0)
+    } else {
+        c.1.to_owned()
+    }
 }
 
 fn cell(item: &Value, pointer: &str) -> String {
@@ -40,18 +52,28 @@ fn cell(item: &Value, pointer: &str) -> String {
 
 impl Printer {
     /// A printer for a list of items with these columns.
-    pub fn list(format: Format, columns: &'static [Column]) -> Self {
+    pub fn list(format: Format, columns: &[Column]) -> Self {
         Self {
             format,
-            columns,
+            columns: columns.to_vec(),
             items: Vec::new(),
             csv: None,
             single: false,
+            projected: false,
+        }
+    }
+
+    /// A printer for a list of items that prints only `columns` in every format: JSON and NDJSON
+    /// items become objects of those columns, by name.
+    pub fn projected(format: Format, columns: Vec<Column>) -> Self {
+        Self {
+            projected: true,
+            ..Self::list(format, &columns)
         }
     }
 
     /// A printer for one object (a table shows it field by field).
-    pub fn single(format: Format, columns: &'static [Column]) -> Self {
+    pub fn single(format: Format, columns: &[Column]) -> Self {
         Self {
             single: true,
             ..Self::list(format, columns)
@@ -60,6 +82,19 @@ impl Printer {
 
     /// One item.
     pub fn push(&mut self, item: Value) -> std::io::Result<()> {
+        let item = if self.projected {
+            Value::Object(
+                self.columns
+                    .iter()
+                    .map(|(name, pointer)| {
+                        let v = item.pointer(pointer).cloned().unwrap_or(Value::Null);
+                        ((*name).to_owned(), v)
+                    })
+                    .collect(),
+            )
+        } else {
+            item
+        };
         match self.format {
             Format::Ndjson => {
                 let mut out = std::io::stdout().lock();
@@ -68,13 +103,14 @@ impl Printer {
                 out.flush()
             }
             Format::Csv => {
-                let columns = self.columns;
+                let columns = &self.columns;
+                let projected = self.projected;
                 let w = self.csv.get_or_insert_with(|| {
                     let mut w = csv::Writer::from_writer(std::io::stdout());
                     let _ = w.write_record(columns.iter().map(|c| c.0));
                     w
                 });
-                w.write_record(columns.iter().map(|c| cell(&item, c.1)))?;
+                w.write_record(columns.iter().map(|c| cell(&item, &pointer(projected, c))))?;
                 w.flush()
             }
             Format::Table | Format::Json => {
@@ -97,8 +133,11 @@ impl Printer {
                 let mut table = comfy_table::Table::new();
                 table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
                 if let Some(item) = self.items.first() {
-                    for (header, pointer) in self.columns {
-                        table.add_row(vec![header.to_string(), cell(item, pointer)]);
+                    for c in &self.columns {
+                        table.add_row(vec![
+                            c.0.to_string(),
+                            cell(item, &pointer(self.projected, c)),
+                        ]);
                     }
                 }
                 writeln!(out, "{table}")
@@ -108,7 +147,11 @@ impl Printer {
                 table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
                 table.set_header(self.columns.iter().map(|c| c.0));
                 for item in &self.items {
-                    table.add_row(self.columns.iter().map(|c| cell(item, c.1)));
+                    table.add_row(
+                        self.columns
+                            .iter()
+                            .map(|c| cell(item, &pointer(self.projected, c))),
+                    );
                 }
                 writeln!(out, "{table}")?;
                 writeln!(out, "{} item(s)", self.items.len())

@@ -10,7 +10,7 @@ pub(crate) enum PatientsCmd {
         #[arg(long, required_unless_present_all = ["forename", "surname", "postcode"])]
         nhs_number: Option<String>,
         /// Date of birth (YYYY-MM-DD).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_dob)]
         dob: NaiveDate,
         /// Forename (tracing without an NHS number).
         #[arg(long, conflicts_with = "nhs_number")]
@@ -22,6 +22,12 @@ pub(crate) enum PatientsCmd {
         #[arg(long, conflicts_with = "nhs_number")]
         postcode: Option<String>,
     },
+}
+
+/// A date of birth, `YYYY-MM-DD`; the refusal never quotes it.
+fn parse_dob(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| "not a date (YYYY-MM-DD)".to_owned())
 }
 
 pub(crate) const PATIENT: &[Column] = &[

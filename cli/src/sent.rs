@@ -13,11 +13,11 @@ pub(crate) enum SentCmd {
 pub(crate) struct SentList {
     #[command(flatten)]
     pub(crate) list: ListOpts,
-    /// Delivery status (repeatable, any case).
-    #[arg(long, value_parser = api_enum::<DeliveryStatus>())]
+    /// Delivery status (any case; repeatable, or a comma list: --status fatal,declined).
+    #[arg(long, value_parser = api_enum::<DeliveryStatus>(), value_delimiter = ',')]
     pub(crate) status: Vec<DeliveryStatus>,
-    /// Message type (repeatable, any case).
-    #[arg(long = "type", value_parser = api_enum::<MessageType>())]
+    /// Message type (any case; repeatable, or a comma list: --type sms,email).
+    #[arg(long = "type", value_parser = api_enum::<MessageType>(), value_delimiter = ',')]
     pub(crate) message_type: Vec<MessageType>,
     /// Patient id.
     #[arg(long)]
@@ -52,17 +52,17 @@ pub(crate) struct SentList {
     /// Sent by.
     #[arg(long)]
     pub(crate) sent_by: Option<String>,
-    /// Sent at or after (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_parser = parse_time)]
+    /// Sent at or after: YYYY-MM-DD, RFC 3339, or a time ago (30m, 12h, 7d, 2w).
+    #[arg(long, value_parser = parse_time_or_ago)]
     pub(crate) sent_from: Option<DateTime<Utc>>,
-    /// Sent at or before.
-    #[arg(long, value_parser = parse_time, requires = "sent_from")]
+    /// Sent at or before (as --sent-from).
+    #[arg(long, value_parser = parse_time_or_ago, requires = "sent_from")]
     pub(crate) sent_to: Option<DateTime<Utc>>,
-    /// Scheduled at or after.
-    #[arg(long, value_parser = parse_time)]
+    /// Scheduled at or after (as --sent-from).
+    #[arg(long, value_parser = parse_time_or_ago)]
     pub(crate) scheduled_from: Option<DateTime<Utc>>,
-    /// Scheduled at or before.
-    #[arg(long, value_parser = parse_time, requires = "scheduled_from")]
+    /// Scheduled at or before (as --sent-from).
+    #[arg(long, value_parser = parse_time_or_ago, requires = "scheduled_from")]
     pub(crate) scheduled_to: Option<DateTime<Utc>>,
     /// Order by: patient_first_name, patient_last_name, patient_full_name, created_at, sent_at.
     #[arg(long, value_parser = api_enum::<types::SentMessagesOrderBy>())]
@@ -70,7 +70,24 @@ pub(crate) struct SentList {
     /// Newest (or last) first.
     #[arg(long)]
     pub(crate) descending: bool,
+    /// Print only these columns, in this order, in every format (JSON and NDJSON rows become
+    /// objects of these columns): a comma list of id, patient_id, first_name, last_name, type, to,
+    /// status, created_at, sent_at, scheduled_at, record.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(SENT.iter().map(|c| c.0)),
+        conflicts_with = "no_patient_data"
+    )]
+    pub(crate) columns: Vec<String>,
+    /// Leave out patient data (first_name, last_name and `to`, the contact detail) in every
+    /// format, for an export that must not hold it; patient_id stays (Hero's id, to follow up).
+    #[arg(long)]
+    pub(crate) no_patient_data: bool,
 }
+
+/// The columns of `sent list` that are patient data: `--no-patient-data` leaves them out.
+pub(crate) const PATIENT_DATA: &[&str] = &["first_name", "last_name", "to"];
 
 pub(crate) const SENT: &[Column] = &[
     ("id", "/id"),
@@ -149,7 +166,22 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: SentCmd) -> Outcome {
             if let Some(v) = a.order_by {
                 q = q.order_by(v);
             }
-            print_stream(f, SENT, q.stream_with(a.list.options()), a.list.all).await
+            let printer = if a.no_patient_data {
+                let kept = SENT
+                    .iter()
+                    .filter(|c| !PATIENT_DATA.contains(&c.0))
+                    .copied();
+                Printer::projected(f, kept.collect())
+            } else if !a.columns.is_empty() {
+                let chosen = a
+                    .columns
+                    .iter()
+                    .filter_map(|name| SENT.iter().find(|c| c.0 == name.as_str()).copied());
+                Printer::projected(f, chosen.collect())
+            } else {
+                Printer::list(f, SENT)
+            };
+            print_rows(printer, q.stream_with(a.list.options()), a.list.all).await
         }
     }
 }

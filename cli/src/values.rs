@@ -7,7 +7,7 @@ use std::{ffi::OsStr, marker::PhantomData, str::FromStr};
 use clap::{
     Arg, Command,
     builder::{PossibleValue, TypedValueParser},
-    error::ErrorKind,
+    error::{ContextKind, ContextValue, ErrorKind},
 };
 
 /// An enum of the API that knows its wire values.
@@ -78,14 +78,21 @@ where
     type Value = T;
 
     fn parse_ref(&self, cmd: &Command, arg: Option<&Arg>, value: &OsStr) -> Result<T, clap::Error> {
-        let name = arg.map_or_else(|| "the value".to_owned(), |a| format!("'{a}'"));
+        let name = arg.map_or_else(|| "the value".to_owned(), |a| a.to_string());
         let refuse = |why: String| {
-            // The refused text is not echoed: it may be patient data typed in the wrong place.
-            clap::Error::raw(
-                ErrorKind::InvalidValue,
-                format!("invalid value for {name}: {why}\n"),
-            )
-            .with_cmd(cmd)
+            // The refused text is not put in the error: it may be patient data typed in the wrong
+            // place. The option and the values it takes are (the CLI's `usage` renders them).
+            let mut err = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
+            err.insert(ContextKind::InvalidArg, ContextValue::String(name.clone()));
+            let valid = why
+                .split_once("expected one of")
+                .map(|(_, list)| list.trim_start_matches(':').trim())
+                .unwrap_or_default();
+            if !valid.is_empty() {
+                let valid = valid.split(", ").map(str::to_owned).collect();
+                err.insert(ContextKind::ValidValue, ContextValue::Strings(valid));
+            }
+            err
         };
         let text = value
             .to_str()

@@ -132,11 +132,15 @@ async fn messages_send_get_and_status() {
     assert_eq!(code(&out), 13, "{}", String::from_utf8_lossy(&out.stderr));
     let sent_and_waited: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sent_and_waited["status"]["response"], "fatal");
+    // A final state: the hint says it will not be delivered and to reach the patient another way,
+    // not "WAS sent: do not send it again" (which reads as if it might still go).
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("WAS sent: do not send it again"),
+        stderr.contains("this message will not be delivered")
+            && stderr.contains("Contact the patient another way"),
         "{stderr}"
     );
+    assert!(!stderr.contains("WAS sent"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

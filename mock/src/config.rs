@@ -7,7 +7,7 @@ use std::{
 
 use herohealth::webhooks::{SignatureEncoding, TimestampFormat};
 
-use crate::{FaultRule, MockServer, Outcome};
+use crate::{FaultRule, MockServer, Outcome, RecipientOutcome};
 
 /// What `count` in a list response means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,6 +50,8 @@ pub struct MockConfig {
     pub(crate) max_page_size: usize,
     pub(crate) count_mode: CountMode,
     pub(crate) outcomes: HashMap<String, Outcome>,
+    pub(crate) batch_outcomes: HashMap<String, RecipientOutcome>,
+    pub(crate) write_approval: bool,
     pub(crate) not_found_nhs: HashSet<String>,
     pub(crate) failing_snomed_codes: HashSet<String>,
     pub(crate) verify_identity_nhs: HashSet<String>,
@@ -86,6 +88,8 @@ impl Default for MockConfig {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
+            batch_outcomes: HashMap::new(),
+            write_approval: false,
             not_found_nhs: HashSet::from(["9999999999".to_owned()]),
             failing_snomed_codes: HashSet::from([crate::FAILING_SNOMED_CODE.to_owned()]),
             verify_identity_nhs: HashSet::from(["9000000009".to_owned()]),
@@ -153,10 +157,71 @@ impl MockConfig {
     }
 
     /// Messages to `contact` (a phone number or email, as sent) end with `outcome`. By default
-    /// `+447700900444`/`declined@example.com` are declined and `+447700900666`/`fatal@example.com`
-    /// fail; everything else is delivered.
+    /// `+447700900444`/`07700900444`/`declined@example.com` are declined and
+    /// `+447700900666`/`07700900666`/`fatal@example.com` fail; everything else is delivered.
+    ///
+    /// A batch's sends go to the contact details the mock makes up for each recipient from their
+    /// NHS number (see [`batch_outcome`](Self::batch_outcome)), so by default an SMS or NHS App
+    /// batch fails for every NHS number ending in `666` (mobile `+447700900666`) and in `444`;
+    /// an EMAIL batch fails for none.
     pub fn outcome(mut self, contact: impl Into<String>, outcome: Outcome) -> Self {
         self.outcomes.insert(contact.into(), outcome);
+        self
+    }
+
+    /// A batch recipient with this NHS number (any spacing) ends with `outcome`: its send ends
+    /// `SUCCESS` or `ERROR`, or (for [`RecipientOutcome::EnrichmentError`]) Hero cannot trace them
+    /// and no send is made. It wins over the outcome of their contact detail.
+    ///
+    /// How the mock traces a batch recipient: a valid NHS number is `ENRICHED` with a made-up name
+    /// and contact details derived from the number: the mobile is `+447700900` followed by the
+    /// number's last three digits (so NHS numbers that end alike **share a mobile**, as a family
+    /// may), the email `first.last` and the number `@example.org` (one each). An SMS or NHS App
+    /// batch sends to the mobile, an EMAIL batch to the email; a send ends `ERROR` when that
+    /// contact's [`outcome`](Self::outcome) is declined or fatal (by default: numbers ending in
+    /// `444` or `666`). An invalid NHS number is `ENRICHMENT_ERROR`.
+    ///
+    /// ```
+    /// use herohealth::{BatchChannel, types::BatchRecipient};
+    /// use herohealth_mock::{MockServer, RecipientOutcome};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mock = MockServer::builder()
+    ///     .batch_outcome("943 476 5919", RecipientOutcome::Error)
+    ///     .time_scale(0.0)
+    ///     .start()
+    ///     .await?;
+    /// let hero = mock.client();
+    /// let recipients = ["9434765919", "9434765870"]
+    ///     .map(|n| BatchRecipient::new(n.parse().unwrap(), chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap()));
+    /// let batch = hero
+    ///     .create_batch_message()
+    ///     .body_map(|b| b.name("Flu").channel(BatchChannel::Sms).content("Book your flu jab").recipients(recipients.to_vec()))
+    ///     .send()
+    ///     .await?;
+    /// hero.send_batch_message().id(&batch.id).send().await?;
+    /// mock.advance(std::time::Duration::from_secs(5)); // COMPLETED
+    /// let failures = hero.batch_failures(&batch.id).await?;
+    /// assert_eq!(failures.failed.len(), 1);
+    /// assert_eq!(failures.failed[0].traced.nhs_numbers()[0].expose(), "9434765919");
+    /// # Ok(()) }
+    /// ```
+    pub fn batch_outcome(mut self, nhs_number: &str, outcome: RecipientOutcome) -> Self {
+        self.batch_outcomes.insert(nhs_digits(nhs_number), outcome);
+        self
+    }
+
+    /// Hold every write into the record until it is approved (default `false`: written 4 s after
+    /// the message is due, as with Hero's `auto_write_to_record`). A send with `write_to_record`
+    /// and without `auto_write_to_record` then answers a `confirm_write_to_record_url` (on the
+    /// mock, with its `auth_token` in the path) and its write waits: `getMessageStatus` shows it
+    /// neither written nor failed, and `wait_for_record` keeps polling, until the URL is POSTed
+    /// (no API key needed: the token is the credential) or [`MockServer::approve_write`] is
+    /// called. Then it is written 1 s later (mock time). A send with `auto_write_to_record`
+    /// skips approval, as Hero's does for a key allowed to.
+    pub fn write_approval(mut self, hold: bool) -> Self {
+        self.write_approval = hold;
         self
     }
 
@@ -345,6 +410,8 @@ impl std::fmt::Debug for MockConfig {
             .field("max_page_size", &self.max_page_size)
             .field("count_mode", &self.count_mode)
             .field("outcomes", &self.outcomes.len())
+            .field("batch_outcomes", &self.batch_outcomes.len())
+            .field("write_approval", &self.write_approval)
             .field("not_found_nhs", &self.not_found_nhs.len())
             .field("failing_snomed_codes", &self.failing_snomed_codes)
             .field("verify_identity_nhs", &self.verify_identity_nhs.len())
@@ -358,4 +425,10 @@ impl std::fmt::Debug for MockConfig {
             .field("webhook_backoff", &self.webhook_backoff)
             .finish()
     }
+}
+
+/// An NHS number's digits, the key of [`MockConfig::batch_outcome`] (`943 476 5919` is
+/// `9434765919`).
+pub(crate) fn nhs_digits(nhs: &str) -> String {
+    nhs.chars().filter(char::is_ascii_digit).collect()
 }

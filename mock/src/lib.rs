@@ -31,7 +31,11 @@
 //! added), [`Fault::Validation`] for Hero's 400 naming fields, [`MockServer::journal`] and
 //! [`JournalEntry::body_as`] for every request's body, [`MockServer::sent_messages`] for what it
 //! stored, [`MockServer::now`] and [`MockServer::advance`] for the clock,
-//! [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero.
+//! [`MockConfig::rate_limit`] and [`MockConfig::list_delay`] for a busy Hero,
+//! [`MockConfig::batch_outcome`] (and [`MockServer::set_batch_outcome`]) for which batch
+//! recipients are not reached (how a recipient's contact details are derived from their NHS number
+//! is documented there), [`MockConfig::write_approval`] and [`MockServer::approve_write`] for a
+//! write into the record that waits for approval.
 //!
 //! Layout: `routes/` has one module per resource behind one gate (`gate.rs`: auth, rate limit,
 //! faults, journal); the operation table and enum values come from the client, generated from
@@ -68,7 +72,7 @@ mod validation;
 pub use config::{CountMode, MockConfig};
 pub use faults::{Fault, FaultRule, When};
 pub use journal::{DeliveryEntry, JournalEntry};
-pub use state::Outcome;
+pub use state::{Outcome, RecipientOutcome};
 pub use stored::{AttachmentLink, SentMessage};
 
 use state::{Clock, Group};
@@ -95,6 +99,11 @@ pub(crate) struct App {
     pub(crate) deliveries: deliver::Deliveries,
     /// Set when the server stops: the webhook dispatcher ends.
     pub(crate) stopped: AtomicBool,
+    /// Batch recipients' outcomes by NHS number (ten digits): the configuration's, and those set
+    /// since ([`MockServer::set_batch_outcome`]).
+    pub(crate) batch_outcomes: Mutex<HashMap<String, RecipientOutcome>>,
+    /// The mock's own base URL (for the `confirm_write_to_record_url` it hands out).
+    pub(crate) base_url: String,
     ids: AtomicU64,
 }
 
@@ -147,6 +156,8 @@ impl MockServer {
             rate_limit: rate_limit::RateLimit::new(config.rate_limit),
             deliveries: deliver::Deliveries::default(),
             stopped: AtomicBool::new(false),
+            batch_outcomes: Mutex::new(config.batch_outcomes.clone()),
+            base_url: format!("http://{addr}"),
             ids: AtomicU64::new(0),
             config,
         });
@@ -365,6 +376,73 @@ impl MockServer {
             .flat_map(|g| groups[g].attachments.iter())
             .map(AttachmentLink::from_stored)
             .collect()
+    }
+
+    /// From now on, a batch created with the recipient `nhs_number` ends for them with `outcome`
+    /// (as [`MockConfig::batch_outcome`] from the start). Batches created before keep theirs.
+    pub fn set_batch_outcome(&self, nhs_number: &str, outcome: RecipientOutcome) {
+        self.app
+            .batch_outcomes
+            .lock()
+            .expect("outcomes lock")
+            .insert(config::nhs_digits(nhs_number), outcome);
+    }
+
+    /// Approves the write into the record of message `message_id` (the send's `message_id`), which
+    /// waits for approval under [`MockConfig::write_approval`], as a Hero admin would; the same as
+    /// a `POST` to the send's `confirm_write_to_record_url`. It is written 1 s (mock time) later,
+    /// or when due if that is later. Message ids count per practice group: with several groups
+    /// configured, each group's message with that id that awaits approval is approved (the URL
+    /// approves exactly one). `false` when none awaits approval.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use herohealth::{MessageType, WaitOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let mock = herohealth_mock::MockServer::builder()
+    ///     .write_approval(true)
+    ///     .time_scale(0.0) // the clock moves only with advance()
+    ///     .start()
+    ///     .await
+    ///     .expect("a loopback port");
+    /// let hero = mock.client();
+    /// let sent = hero
+    ///     .send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi").write_to_record(true))
+    ///     .send()
+    ///     .await?;
+    /// assert!(sent.confirm_write_to_record_url.is_some());
+    /// mock.advance(Duration::from_secs(60));
+    /// let status = hero.get_message_status().id(&sent.message_id).send().await?;
+    /// assert_eq!(status.record_status(), None); // delivered, but the write awaits approval
+    /// assert!(mock.approve_write(&sent.message_id));
+    /// mock.advance(Duration::from_secs(1));
+    /// let status = hero.get_message_status().id(&sent.message_id).send().await?;
+    /// assert!(status.status.write_to_record_at.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn approve_write(&self, message_id: &str) -> bool {
+        let now = self.app.clock.now();
+        let mut groups = self.app.groups.lock().expect("store lock");
+        let mut approved = false;
+        for group in groups.values_mut() {
+            let found = message_id
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| group.messages.get_mut(i.checked_sub(1)?));
+            if let Some(m) = found
+                && let state::Approval::Pending { token } = &m.approval
+            {
+                m.approval = state::Approval::Approved {
+                    token: token.clone(),
+                    at: now,
+                };
+                approved = true;
+            }
+        }
+        approved
     }
 
     /// How many requests of `operation` were processed (could change state).

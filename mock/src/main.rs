@@ -3,7 +3,9 @@
 
 use clap::Parser;
 use herohealth::webhooks::{SignatureEncoding, TimestampFormat};
-use herohealth_mock::{CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule, MockConfig};
+use herohealth_mock::{
+    CountMode, DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, FaultRule, MockConfig, RecipientOutcome,
+};
 
 /// A stateful local Hero Health API server for offline tests.
 ///
@@ -87,6 +89,28 @@ struct Args {
     /// each further retry.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     webhook_backoff: u64,
+
+    /// A batch recipient's outcome by NHS number: STATUS is SUCCESS, ERROR (its send fails) or
+    /// ENRICHMENT_ERROR (not traced on the Spine: no send). Repeatable. Without it, a recipient's
+    /// send fails when their made-up mobile (+447700900 and the NHS number's last three digits)
+    /// is a failing test number: NHS numbers ending in 444 or 666, for SMS and NHS App batches.
+    #[arg(long = "batch-outcome", value_name = "NHS=STATUS", value_parser = parse_batch_outcome)]
+    batch_outcomes: Vec<(String, RecipientOutcome)>,
+
+    /// Hold each write into the record until it is approved: a send with write_to_record (and
+    /// without auto_write_to_record) answers a confirm_write_to_record_url, which approves the
+    /// write when POSTed.
+    #[arg(long)]
+    write_approval: bool,
+}
+
+fn parse_batch_outcome(s: &str) -> Result<(String, RecipientOutcome), String> {
+    let (nhs, status) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NHS=STATUS".to_owned())?;
+    // Checked as the client checks it; the refusal names the rule, not the number.
+    let nhs = herohealth::NhsNumber::parse(nhs).map_err(|e| e.to_string())?;
+    Ok((nhs.as_str().to_owned(), status.parse()?))
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -124,6 +148,7 @@ async fn main() -> std::io::Result<()> {
         })
         .webhook_attempts(args.webhook_attempts)
         .webhook_backoff(std::time::Duration::from_millis(args.webhook_backoff))
+        .write_approval(args.write_approval)
         .count_mode(if args.count == "page" {
             CountMode::Page
         } else {
@@ -139,6 +164,9 @@ async fn main() -> std::io::Result<()> {
     }
     for rule in args.faults {
         config = config.fault(rule);
+    }
+    for (nhs, outcome) in &args.batch_outcomes {
+        config = config.batch_outcome(nhs, *outcome);
     }
     if let Some(n) = args.rate_limit {
         config = config.rate_limit(n);

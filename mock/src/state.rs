@@ -5,12 +5,15 @@
 //! - a message is `pending` until 1 s after it is due (created, or `send_at` when scheduled), `sent`
 //!   until 3 s, then `delivered` (or `declined`/`fatal` for the configured test recipients); with
 //!   `write_to_record` its record entry is written 4 s after it is due (`failed` for a SNOMED code
-//!   that fails the offline check, or one of [`crate::MockConfig::failing_snomed_code`]); then the
-//!   group's webhooks for `write-to-record.succeeded` / `.failed` get the event (`crate::deliver`);
+//!   that fails the offline check, or one of [`crate::MockConfig::failing_snomed_code`]); with
+//!   [`crate::MockConfig::write_approval`] and without `auto_write_to_record`, only once approved
+//!   (and at least 1 s after the approval); then the group's webhooks for
+//!   `write-to-record.succeeded` / `.failed` get the event (`crate::deliver`);
 //! - a batch is `CREATED` until it is sent, then `PENDING` for 1 s, `SENDING` until 3 s, then
 //!   `COMPLETED`; its recipients are enriched when the batch is created (a valid NHS number is
-//!   `ENRICHED` with a name and contacts, an invalid one `ENRICHMENT_ERROR`); each enriched recipient
-//!   gets a send that is `QUEUED`, then `SENT` after 1 s, then `SUCCESS` (or `ERROR`) after 2 s.
+//!   `ENRICHED` with a name and contacts, an invalid one `ENRICHMENT_ERROR`, and so is one set to
+//!   [`crate::RecipientOutcome::EnrichmentError`]); each enriched recipient gets a send that is
+//!   `QUEUED`, then `SENT` after 1 s, then `SUCCESS` (or `ERROR`) after 2 s.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -56,6 +59,28 @@ impl Clock {
     }
 }
 
+/// Whether a message's write into the record waits for approval
+/// ([`crate::MockConfig::write_approval`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Approval {
+    /// Written without approval (the option is off, `auto_write_to_record` was set, or nothing
+    /// is to be written).
+    NotNeeded,
+    /// Waiting; `token` is in its `confirm_write_to_record_url`.
+    Pending { token: String },
+    /// Approved at this mock time.
+    Approved { token: String, at: DateTime<Utc> },
+}
+
+impl Approval {
+    pub(crate) fn token(&self) -> Option<&str> {
+        match self {
+            Approval::NotNeeded => None,
+            Approval::Pending { token } | Approval::Approved { token, .. } => Some(token),
+        }
+    }
+}
+
 /// How a message to a contact ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -73,6 +98,40 @@ impl Outcome {
             Outcome::Delivered => "delivered",
             Outcome::Declined => "declined",
             Outcome::Fatal => "fatal",
+        }
+    }
+}
+
+/// How one batch recipient ends, set by NHS number ([`crate::MockConfig::batch_outcome`],
+/// [`crate::MockServer::set_batch_outcome`], `--batch-outcome NHS=STATUS`): it wins over the
+/// outcome of the recipient's contact detail ([`crate::MockConfig::outcome`]).
+///
+/// ```
+/// use herohealth_mock::RecipientOutcome;
+/// assert_eq!("error".parse::<RecipientOutcome>(), Ok(RecipientOutcome::Error));
+/// assert_eq!("ENRICHMENT_ERROR".parse::<RecipientOutcome>(), Ok(RecipientOutcome::EnrichmentError));
+/// assert!("lost".parse::<RecipientOutcome>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecipientOutcome {
+    /// Its send ends `SUCCESS`.
+    Success,
+    /// Its send ends `ERROR` (the patient is not reached).
+    Error,
+    /// Hero cannot trace them on the Spine: the recipient is `ENRICHMENT_ERROR` and gets no send.
+    EnrichmentError,
+}
+
+impl std::str::FromStr for RecipientOutcome {
+    type Err = String;
+    /// `SUCCESS`, `ERROR` or `ENRICHMENT_ERROR`, in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().replace('-', "_").as_str() {
+            "SUCCESS" => Ok(RecipientOutcome::Success),
+            "ERROR" => Ok(RecipientOutcome::Error),
+            "ENRICHMENT_ERROR" => Ok(RecipientOutcome::EnrichmentError),
+            _ => Err("expected SUCCESS, ERROR or ENRICHMENT_ERROR".to_owned()),
         }
     }
 }
@@ -107,6 +166,7 @@ pub(crate) struct Message {
     pub campaign: Option<(String, String)>,
     pub short_link: Option<(String, String)>,
     pub attachment_uuid: Option<String>,
+    pub approval: Approval,
 }
 
 /// A message's state at one instant.
@@ -140,18 +200,20 @@ impl Message {
             ("fatal", _) => Some("Permanent delivery failure"),
             _ => None,
         };
-        let (wtr_status, wtr_at, wtr_failure) = if !self.write_to_record {
-            (Some("not_written"), None, None)
-        } else if now < due + Duration::seconds(4) {
-            (None, None, None)
-        } else if self.snomed_valid {
-            (Some("success"), Some(due + Duration::seconds(4)), None)
-        } else {
-            (
-                Some("failed"),
-                Some(due + Duration::seconds(4)),
-                Some("Invalid SNOMED code"),
-            )
+        // When the write happens: 4 s after the message is due, and (when it waits for
+        // approval) at least 1 s after it was approved; never while approval is pending.
+        let written = match &self.approval {
+            Approval::NotNeeded => Some(due + Duration::seconds(4)),
+            Approval::Pending { .. } => None,
+            Approval::Approved { at, .. } => {
+                Some((due + Duration::seconds(4)).max(*at + Duration::seconds(1)))
+            }
+        };
+        let (wtr_status, wtr_at, wtr_failure) = match written {
+            _ if !self.write_to_record => (Some("not_written"), None, None),
+            Some(at) if now >= at && self.snomed_valid => (Some("success"), Some(at), None),
+            Some(at) if now >= at => (Some("failed"), Some(at), Some("Invalid SNOMED code")),
+            _ => (None, None, None),
         };
         MessageState {
             status,
@@ -278,7 +340,9 @@ const TITLES: [Option<&str>; 4] = [Some("Dr"), None, Some("Dame"), Some("Captain
 /// The `sent_by` of the seeded messages.
 pub(crate) const SEEDED_BY: &str = "Seed";
 
-/// A made-up person, the same for the same seed.
+/// A made-up person, the same for the same seed. A batch recipient's seed is their NHS number,
+/// so their mobile is `+447700900` and the number's last three digits (NHS numbers that end alike
+/// share a mobile), and their email `first.last{nhs}@example.org` (one each).
 pub(crate) fn person(seed: u64, id: String) -> Patient {
     let f = FIRST[(seed % 8) as usize];
     let l = LAST[((seed / 8) % 8) as usize];
@@ -360,6 +424,7 @@ impl Group {
                     .then(|| ((i / 10 + 1).to_string(), "Flu clinic".to_owned())),
                 short_link: (i % 6 == 0).then(|| ("17".to_owned(), "booking".to_owned())),
                 attachment_uuid: None,
+                approval: Approval::NotNeeded,
             });
         }
     }

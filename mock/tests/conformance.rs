@@ -13,14 +13,18 @@ struct Spec {
     components: Value,
 }
 
-/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema type union with "null".
+/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema type union with "null", and beside an
+/// `allOf` (a documented `$ref`), the `allOf` or null.
 fn to_json_schema(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            if map.remove("nullable") == Some(Value::Bool(true))
-                && let Some(Value::String(t)) = map.get("type").cloned()
-            {
-                map.insert("type".into(), json!([t, "null"]));
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([t, "null"]));
+                }
+                if let Some(all_of) = map.remove("allOf") {
+                    map.insert("anyOf".into(), json!([{"type": "null"}, {"allOf": all_of}]));
+                }
             }
             map.remove("example");
             map.values_mut().for_each(to_json_schema);
@@ -152,6 +156,8 @@ impl Probe {
 async fn every_response_conforms_to_openapi_yaml() {
     let mock = MockServer::builder()
         .seed_sent_messages(30)
+        // A write into the record awaits approval: its answer holds the approval URL and token.
+        .write_approval(true)
         .start()
         .await
         .unwrap();
@@ -237,6 +243,7 @@ async fn every_response_conforms_to_openapi_yaml() {
         "recipient_contact_detail": "07788 123456", "write_to_record": true, "snomed_code": "123456789"});
     let (s, sent) = p.post("/v1/messages/send", send).await;
     assert_eq!(s, 200);
+    assert!(sent["confirm_write_to_record_url"].is_string() && sent["auth_token"].is_string());
     let mid = sent["message_id"].as_str().unwrap().to_owned();
     let later = (p.mock.now() + chrono::Duration::hours(1)).to_rfc3339();
     let (s, _) = p

@@ -7,6 +7,7 @@
 //! - [`mod@subset`]: operations, how they pair across descriptions, the subset `regen` saves.
 //! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
 //! - [`mod@diff`]: the comparison.
+//! - [`docs`]: every response type and field of ours has a description (`check`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,6 +15,7 @@
 #[path = "../../build/dialect.rs"]
 pub mod dialect;
 pub mod diff;
+pub mod docs;
 pub mod input;
 pub mod normal;
 pub mod subset;

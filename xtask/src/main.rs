@@ -10,9 +10,10 @@
 //!   an operation we carry (unless `--accept-removals`).
 //! - `diff [--from URL|FILE] [--format text|json|markdown] [--fail-on breaking|warning]`: the same
 //!   report, writing nothing.
-//! - `check`: `openapi.yaml` lints, the generated-code snapshot is current, and `openapi.yaml` differs
-//!   from `spec/upstream.yaml` only where `spec/corrections.yaml` says so (and each correction is
-//!   still needed).
+//! - `check`: `openapi.yaml` lints, the generated-code snapshot is current, every response type
+//!   and field has a description (build.rs makes it the type's or field's rustdoc), and
+//!   `openapi.yaml` differs from `spec/upstream.yaml` only where `spec/corrections.yaml` says so
+//!   (and each correction is still needed).
 //!
 //! Exit status: 0 done; 1 `--fail-on` triggered, or `check` found a difference; 2 the input could
 //! not be used (unreadable, not OpenAPI 3.x, no paths) or `regen` refused to save. Paths given on
@@ -93,13 +94,17 @@ enum Task {
     },
     /// Report what changed upstream, writing nothing.
     Diff(Sources),
-    /// Lint the spec, check the generated-code snapshot and the recorded corrections.
+    /// Lint the spec, check the generated-code snapshot, the descriptions of the response types
+    /// and the recorded corrections.
     Check {
         #[command(flatten)]
         ours: Ours,
-        /// Check the corrections only (no lint, no generated-code snapshot).
-        #[arg(long)]
+        /// Check the corrections only (no lint, no generated-code snapshot, no descriptions).
+        #[arg(long, conflicts_with = "docs_only")]
         corrections_only: bool,
+        /// Check only that every response type and field has a description.
+        #[arg(long)]
+        docs_only: bool,
     },
 }
 
@@ -136,7 +141,14 @@ fn main() {
         Task::Check {
             ours,
             corrections_only,
-        } => check(&ours, corrections_only),
+            docs_only,
+        } => {
+            if docs_only {
+                check_docs(&ours)
+            } else {
+                check(&ours, corrections_only)
+            }
+        }
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -240,9 +252,39 @@ fn regenerate() -> Result<(), String> {
     run(Command::new("git").args(["status", "--short", "--", "tests/snapshots", "spec"]))
 }
 
+/// Every response type and field of our description has a description (see `xtask::docs`).
+fn check_docs(paths: &Ours) -> Result<i32, String> {
+    let (ours, _, _) = paths.paths();
+    println!(
+        "==> every response type and field of {} has a description",
+        ours.display()
+    );
+    let ours = load(&path_str(&ours))?;
+    let missing = xtask::docs::undocumented(&ours.json);
+    for m in &missing {
+        println!(
+            "no description: {} (reached from {})",
+            m.location, m.reached_from
+        );
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "error: {} response type(s) or field(s) without a description; a property that is \
+             only a $ref needs `allOf: [{{$ref: ...}}]` with a `description` beside it",
+            missing.len()
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
 fn check(paths: &Ours, corrections_only: bool) -> Result<i32, String> {
     if !corrections_only {
         lint_and_snapshot()?;
+        let docs = check_docs(paths)?;
+        if docs != 0 {
+            return Ok(docs);
+        }
     }
     let (ours, corrections, snapshot) = paths.paths();
     println!(

@@ -506,3 +506,38 @@ fn after_a_regen_from_the_3_1_bundle_check_still_passes() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
+
+/// `check --docs-only` of `ours`: status, stdout, stderr.
+fn check_docs(ours: &str) -> (Option<i32>, String, String) {
+    let o = xtask(&["check", "--docs-only", "--ours", ours]);
+    (o.status.code(), stdout(&o), stderr(&o))
+}
+
+#[test]
+fn check_fails_on_a_response_type_or_field_without_a_description() {
+    let ours = fixture("undocumented.yaml");
+    let (status, out, err) = check_docs(&ours);
+    assert_eq!(status, Some(1), "{out}{err}");
+    assert_eq!(
+        out,
+        format!(
+            "==> every response type and field of {ours} has a description\n\
+             no description: Err.message (reached from GET /v1/items response 400)\n\
+             no description: Item (reached from GET /v1/items response 200)\n\
+             no description: Item.id (reached from GET /v1/items response 200)\n\
+             no description: POST /v1/items response 201 (reached from POST /v1/items response 201)\n\
+             no description: POST /v1/items response 201.id (reached from POST /v1/items response 201)\n\
+             no description: Page.bare (reached from GET /v1/items response 200)\n"
+        )
+    );
+    assert!(
+        err.starts_with("error: 6 response type(s) or field(s) without a description"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_response_type_and_field_of_openapi_yaml_has_a_description() {
+    let (status, out, err) = check_docs(&workspace("openapi.yaml"));
+    assert_eq!(status, Some(0), "{out}{err}");
+}

@@ -54,3 +54,36 @@ pub fn hero_offline(args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// Runs `hero args` with exactly the environment `env` (nothing else of the test's), as a user
+/// would after `eval "$(hero mock start)"`.
+pub fn hero_env(env: &[(String, String)], args: &[&str]) -> Output {
+    Command::cargo_bin("hero")
+        .unwrap()
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+/// [`hero_env`] on a blocking thread, so a mock on the test's runtime keeps serving.
+pub async fn hero_env_async(env: Vec<(String, String)>, args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        hero_env(&env, &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// The configuration a test's `hero` runs with against `url` (as [`hero_at`] sets it).
+pub fn env_for(url: &str, key: &str, practice: &str) -> Vec<(String, String)> {
+    vec![
+        ("HERO_API_KEY".to_owned(), key.to_owned()),
+        ("HERO_PRACTICE_GROUP_ID".to_owned(), practice.to_owned()),
+        ("HERO_BASE_URL".to_owned(), url.to_owned()),
+    ]
+}

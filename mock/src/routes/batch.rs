@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Shared, page_response, with_group};
 use crate::{
-    App,
+    App, RecipientOutcome,
     gate::PracticeGroup,
     reply::{ApiFailure, api_error, opt_ts},
     state::{Batch, Outcome, Recipient},
@@ -91,19 +91,32 @@ pub(super) async fn create_batch_message(
     issues.finish()?;
     let now = app.clock.now();
     let id = format!("bm_{:06}", app.next_id());
+    let set = app.batch_outcomes.lock().expect("outcomes lock").clone();
     let batch = with_group(&app, &group, |g| {
         let recipients = recipients
             .into_iter()
             .map(|raw| match herohealth::NhsNumber::parse(&raw) {
+                // Set by NHS number: it wins over the contact's outcome.
+                Ok(nhs) if set.get(nhs.as_str()) == Some(&RecipientOutcome::EnrichmentError) => {
+                    Recipient {
+                        nhs_number: nhs.as_str().to_owned(),
+                        enriched: None,
+                        outcome: Outcome::Fatal,
+                    }
+                }
                 Ok(nhs) => {
                     let p = g.register_nhs(nhs.as_str());
-                    let outcome = app
-                        .config
-                        .outcome_for(if channel.as_deref() == Some("EMAIL") {
-                            &p.email
-                        } else {
-                            &p.mobile
-                        });
+                    let outcome = match set.get(nhs.as_str()) {
+                        Some(RecipientOutcome::Success) => Outcome::Delivered,
+                        Some(_) => Outcome::Fatal,
+                        None => app
+                            .config
+                            .outcome_for(if channel.as_deref() == Some("EMAIL") {
+                                &p.email
+                            } else {
+                                &p.mobile
+                            }),
+                    };
                     Recipient {
                         nhs_number: nhs.as_str().to_owned(),
                         enriched: Some(p),

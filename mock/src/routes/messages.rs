@@ -13,7 +13,7 @@ use crate::{
     App,
     gate::PracticeGroup,
     reply::{ApiFailure, api_error, opt_ts, ts},
-    state::{Group, Message},
+    state::{Approval, Group, Message},
     validation::{Issues, json_object, wire},
 };
 
@@ -42,7 +42,7 @@ pub(super) async fn send_message(
     issues.string(&obj, "fallback_contact_detail", false, false);
     issues.one_of(&obj, "fallback_message_type", &["sms", "email"], false);
     let write_to_record = issues.boolean(&obj, "write_to_record");
-    issues.boolean(&obj, "auto_write_to_record");
+    let auto_write_to_record = issues.boolean(&obj, "auto_write_to_record");
     if !matches!(
         obj.get("encrypted"),
         None | Some(Value::Bool(_) | Value::String(_))
@@ -70,7 +70,9 @@ pub(super) async fn send_message(
     );
 
     let now = app.clock.now();
+    let needs_approval = write_to_record && !auto_write_to_record && app.config.write_approval;
     let m = with_group(&app, &group, |g| {
+        let id = g.messages.len() as u64 + 1;
         let patient = g.patient(&patient_id);
         let contact = contact.unwrap_or_else(|| {
             if message_type == "email" {
@@ -83,7 +85,7 @@ pub(super) async fn send_message(
             herohealth::SnomedCode::parse(c).is_ok() && !app.config.failing_snomed_codes.contains(c)
         });
         let m = Message {
-            id: g.messages.len() as u64 + 1,
+            id,
             patient_id,
             outcome: app.config.outcome_for(&contact),
             message_type,
@@ -99,6 +101,13 @@ pub(super) async fn send_message(
             campaign: None,
             short_link: None,
             attachment_uuid,
+            approval: if needs_approval {
+                Approval::Pending {
+                    token: format!("wtr-{id}-{:016x}", random_bits(id)),
+                }
+            } else {
+                Approval::NotNeeded
+            },
         };
         g.messages.push(m.clone());
         m
@@ -113,12 +122,54 @@ pub(super) async fn send_message(
         "created_at": ts(m.created_at),
         "snomed_code": m.snomed_code,
         "write_to_record": m.write_to_record,
-        "auth_token": Value::Null,
-        "confirm_write_to_record_url": Value::Null,
+        "auth_token": m.approval.token(),
+        "confirm_write_to_record_url": m.approval.token().map(|t| confirm_url(&app, t)),
         "submitted_by": "API",
         "send_at": opt_ts(m.send_at),
     }))
     .into_response())
+}
+
+/// Where a write waiting for approval is approved: `POST` it (no API key: the token is the
+/// credential).
+fn confirm_url(app: &App, token: &str) -> String {
+    format!("{}/__mock/confirm_write_to_record/{token}", app.base_url)
+}
+
+/// Unpredictable bits for a token (the standard library's random hash keys; a test's mock is no
+/// security boundary). The message id in the token makes it unique within a practice group.
+fn random_bits(id: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(id);
+    h.finish()
+}
+
+/// `POST /__mock/confirm_write_to_record/{token}` (the `confirm_write_to_record_url` of a send
+/// under [`crate::MockConfig::write_approval`]): approves that message's write into the record,
+/// as a Hero admin would. 204 when approved (again: still 204), 404 for a token it never gave.
+pub(crate) async fn confirm_write_to_record(
+    State(app): State<Shared>,
+    Path(token): Path<String>,
+) -> Response {
+    let now = app.clock.now();
+    let mut groups = app.groups.lock().expect("store lock");
+    for g in groups.values_mut() {
+        if let Some(m) = g
+            .messages
+            .iter_mut()
+            .find(|m| m.approval.token() == Some(token.as_str()))
+        {
+            if let Approval::Pending { token } = &m.approval {
+                m.approval = Approval::Approved {
+                    token: token.clone(),
+                    at: now,
+                };
+            }
+            return StatusCode::NO_CONTENT.into_response();
+        }
+    }
+    api_error(StatusCode::NOT_FOUND, json!("Not found")).into_response()
 }
 
 fn find_message<R>(

@@ -1,6 +1,7 @@
 //! The mock's routes: one handler per operation of the generated operation table
 //! (`herohealth::spec::OPERATIONS`, from `openapi.yaml`), each behind the gate
-//! (`crate::gate`), one module per resource; plus `GET /__mock/journal` (a group's own entries). Shared here: the
+//! (`crate::gate`), one module per resource; plus `GET /__mock/journal` (a group's own entries),
+//! `GET /__mock/deliveries` and `POST /__mock/confirm_write_to_record/{token}`. Shared here: the
 //! practice group's store and Hero's pagination.
 
 mod batch;
@@ -81,6 +82,10 @@ pub(crate) fn router(app: Shared) -> Router {
     ))
     .route("/__mock/journal", get(journal))
     .route("/__mock/deliveries", get(deliveries))
+    .route(
+        "/__mock/confirm_write_to_record/{token}",
+        axum::routing::post(messages::confirm_write_to_record),
+    )
     .fallback(|| async { api_error(StatusCode::NOT_FOUND, json!("Not found")) })
     .with_state(app)
 }
