@@ -425,6 +425,10 @@ mod tests {
             refused(&link(json!({"ehr_file_id": "f", "expiry_date": tomorrow}))),
             None
         );
+        // Expiring exactly now is not in the past.
+        let now = Utc::now();
+        let at_now = link(json!({"ehr_file_id": "f", "expiry_date": now.to_rfc3339()}));
+        assert_eq!(at_now.check(now), Ok(()));
     }
 
     #[test]

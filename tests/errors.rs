@@ -643,3 +643,220 @@ async fn only_a_send_that_may_have_gone_carries_its_attempt() {
     assert_eq!(attempt.operation(), "send_message");
     assert_eq!(attempt.patient_id(), Some("98765"));
 }
+
+/// A loopback server that does `act` with each connection (after reading the request's head).
+async fn tcp_server<F, Fut>(act: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let act = std::sync::Arc::new(act);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let act = act.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                act(stream).await;
+            });
+        }
+    });
+    url
+}
+
+fn once(url: &str) -> HeroClient {
+    client(url, RetryPolicy::disabled())
+}
+
+/// A transport failure is named in the crate's own words, by what happened (never by a lower
+/// layer's text): each kind of failure a server or the network can cause, on loopback.
+#[tokio::test]
+async fn transport_failures_are_named_in_the_crates_words() {
+    use tokio::io::AsyncWriteExt;
+    let read =
+        |hero: HeroClient| async move { hero.get_message().id("1").send().await.unwrap_err() };
+
+    // Nobody listens.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let e = read(once(&url)).await;
+    assert_eq!(
+        (e.kind(), e.to_string().contains("connection refused")),
+        (ErrorKind::Connection, true),
+        "{e}"
+    );
+
+    // The server resets the connection instead of answering.
+    let url = tcp_server(|stream| async move {
+        let _ = stream.set_zero_linger();
+        drop(stream);
+    })
+    .await;
+    let e = read(once(&url)).await;
+    assert!(
+        e.to_string().contains("connection reset by the server"),
+        "{e}"
+    );
+
+    // It closes the connection without answering.
+    let url = tcp_server(|mut stream| async move {
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let e = read(once(&url)).await;
+    assert!(
+        e.to_string()
+            .contains("connection closed before the answer was complete"),
+        "{e}"
+    );
+
+    // It answers something that is not HTTP.
+    let url = tcp_server(|mut stream| async move {
+        let _ = stream.write_all(b"Ada Lovelace 9434765919\r\n\r\n").await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let e = read(once(&url)).await;
+    assert!(
+        e.to_string()
+            .contains("the server's answer was not valid HTTP"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("Lovelace"), "{e}");
+
+    // It cuts the answer's body short.
+    let url = tcp_server(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"id\":")
+            .await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let e = read(once(&url)).await;
+    assert!(
+        e.to_string()
+            .contains("connection closed before the answer was complete"),
+        "{e}"
+    );
+
+    // It speaks plain HTTP where TLS was asked for (answering the TLS hello at once).
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tls = format!("https://{}", plain.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = plain.accept().await {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    let e = read(once(&tls)).await;
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert!(e.to_string().contains("TLS handshake failed"), "{e}");
+    assert!(!e.may_have_been_sent());
+}
+
+/// A send whose connection broke after it was written keeps the attempt Hero could still be
+/// carrying out: from just before the first request to the last attempt's start plus the
+/// client's timeout. With a retry (a 429 first), the attempt starts at the first request.
+#[tokio::test]
+async fn a_broken_send_remembers_its_start_and_its_deadline() {
+    let mock = herohealth_mock::MockServer::start().await;
+    let hero = mock
+        .client_builder()
+        .timeout(Duration::from_secs(7))
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    use herohealth_mock::{Fault, FaultRule};
+    mock.inject(
+        FaultRule::new(
+            "send_message",
+            Fault::RateLimited {
+                retry_after: Some(1),
+            },
+        )
+        .nth(1),
+    );
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2));
+    let before = chrono::Utc::now();
+    let e = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("7")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Your results are ready")
+        })
+        .send()
+        .await
+        .unwrap_err();
+    let after = chrono::Utc::now();
+    assert!(e.outcome_unknown() && e.attempts() == 2, "{e:?}");
+    let attempt = e.send_attempt().unwrap();
+    // Started at the first request, not at the retry a second later.
+    assert!(attempt.started() >= before, "{attempt:?}");
+    assert!(
+        attempt.started() < before + chrono::Duration::milliseconds(900),
+        "{attempt:?}"
+    );
+    // The second attempt began a second or more in; Hero may carry it out for 7 s from then.
+    let deadline = attempt.deadline() - attempt.started();
+    assert!(
+        deadline >= chrono::Duration::seconds(8)
+            && attempt.deadline() <= after + chrono::Duration::seconds(7),
+        "{attempt:?}"
+    );
+}
+
+/// A `Retry-After` longer than the retry policy allows ends the retries, and the error says so;
+/// a 429 that ran out of attempts does not.
+#[tokio::test]
+async fn a_wait_longer_than_the_policy_allows_ends_the_retries_and_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("retry-after", "18446744073709551615"),
+        )
+        .mount(&server)
+        .await;
+    let hero = client(&server.uri(), RetryPolicy::default());
+    let e = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!((e.kind(), e.attempts()), (ErrorKind::RateLimited, 1), "{e}");
+    assert!(
+        e.to_string()
+            .contains("Hero asked to wait longer than the retry policy allows"),
+        "{e}"
+    );
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(u64::MAX)));
+
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let hero = client(
+        &server.uri(),
+        RetryPolicy::default()
+            .max_attempts(2)
+            .initial_backoff(Duration::from_millis(1)),
+    );
+    let e = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(e.attempts(), 2, "{e}");
+    assert!(
+        !e.to_string()
+            .contains("longer than the retry policy allows"),
+        "{e}"
+    );
+}

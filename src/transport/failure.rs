@@ -9,19 +9,28 @@ pub(crate) fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     let mut io_kind = None;
     let mut h2 = None;
     let mut hyper_incomplete = false;
-    let mut hyper_closed = false;
     let mut hyper_parse = false;
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
+            // An io::Error may wrap another (rustls's InvalidData inside hyper's Other), which
+            // the chain of `source()`s skips: the most specific kind is the innermost.
+            let mut io = io;
+            while let Some(inner) = io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<std::io::Error>())
+            {
+                io = inner;
+            }
+            if io_kind.is_none_or(|k| k == std::io::ErrorKind::Other) {
+                io_kind = Some(io.kind());
+            }
         }
         if let Some(h) = c.downcast_ref::<h2::Error>() {
             h2.get_or_insert((h.reason(), h.is_go_away(), h.is_reset(), h.is_remote()));
         }
         if let Some(h) = c.downcast_ref::<hyper::Error>() {
             hyper_incomplete |= h.is_incomplete_message();
-            hyper_closed |= h.is_closed() || h.is_canceled();
             hyper_parse |= h.is_parse() || h.is_parse_status();
         }
         cause = c.source();
@@ -54,20 +63,15 @@ pub(crate) fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
             format!("HTTP/2 {frame} {by} ({code})"),
         );
     }
+    // Only what can be told apart from the types; anything else is named generally.
     let message = match io_kind {
         Some(Io::ConnectionRefused) => "connection refused",
-        Some(Io::ConnectionReset) => "connection reset by the server",
-        Some(Io::ConnectionAborted) => "connection aborted",
-        Some(Io::BrokenPipe) => "connection closed while the request was being written",
-        Some(Io::UnexpectedEof) => "connection closed before the answer was complete",
+        Some(Io::ConnectionReset | Io::ConnectionAborted) => "connection reset by the server",
         Some(Io::InvalidData) if e.is_connect() => "TLS handshake failed",
-        Some(Io::NotFound) if e.is_connect() => "the server's name could not be resolved",
+        Some(Io::UnexpectedEof) => "connection closed before the answer was complete",
         _ if hyper_incomplete => "connection closed before the answer was complete",
         _ if hyper_parse => "the server's answer was not valid HTTP",
-        _ if hyper_closed => "connection closed",
         _ if e.is_connect() => "could not connect (name resolution, TCP or TLS failed)",
-        _ if e.is_body() || e.is_decode() => "the answer's body could not be read",
-        _ if e.is_request() => "the request could not be completed",
         _ => "the exchange with Hero failed",
     };
     (ErrorKind::Connection, message.to_owned())

@@ -252,7 +252,9 @@ async fn attempts(
                 pending = spare;
                 continue;
             }
-            call.wait_too_long = retry_after.is_some_and(|d| d >= policy.get_total_deadline());
+            // Hero's own wait, not the backoff's draw, is what the policy could not give.
+            call.wait_too_long = retry_after
+                .is_some_and(|d| first.elapsed().saturating_add(d) >= policy.get_total_deadline());
         }
         return match result {
             Ok(resp) => Answer::Response(resp),
