@@ -36,8 +36,17 @@ pub(super) async fn create_attachment_link(
         .and_then(|s| issues.datetime(&s, &[json!("expiry_date")]));
     let maximum_use_count = match obj.get("maximum_use_count") {
         None => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 => Some(n),
+        // int64 in the spec: a number past i64::MAX is out of range, not a large count.
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= 1 => Some(n.unsigned_abs()),
+            None if v.is_u64() => {
+                issues.add(
+                    "too_big",
+                    "integer <= 9223372036854775807",
+                    &[json!("maximum_use_count")],
+                );
+                None
+            }
             _ => {
                 issues.add("too_small", "integer >= 1", &[json!("maximum_use_count")]);
                 None
