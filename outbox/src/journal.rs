@@ -4,7 +4,13 @@
 //! The journal holds the rows themselves (patient ids, contact details, message text): it is the
 //! user's patient data and must be stored and deleted like the CSV it came from.
 
-use std::{fmt, path::Path};
+use std::{
+    collections::BTreeSet,
+    fmt,
+    fs::File,
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
 
 use chrono::Utc;
 use herohealth::SendAttempt;
@@ -149,17 +155,50 @@ pub struct Entry {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
-    /// The journal was made from another input (its fingerprint differs): resuming would send the
-    /// wrong rows.
+    /// The journal was made from another input (its rows differ from this input's): resuming
+    /// would send the wrong rows. `went` of its rows were sent or may have been: a new journal
+    /// for this input would know nothing of them.
     #[error(
-        "the journal was made from a different input file (fingerprint {journal}, this file {input}): use that file, or a new journal"
+        "the journal was made from a different input file: it holds {rows} row(s), {went} of them sent or possibly sent (fingerprint {journal}; this file's is {input})"
     )]
     DifferentInput {
         /// The journal's input fingerprint.
         journal: String,
         /// This input's fingerprint.
         input: String,
+        /// The rows the journal holds.
+        rows: usize,
+        /// Of them, the rows sent, in flight, unknown or ambiguous: rows that went, or may have.
+        went: usize,
     },
+    /// Another run holds the journal (a lock the operating system releases when that process
+    /// ends, however it ends): nothing was sent and nothing changed.
+    #[error(
+        "the journal is in use by another run (another process, or another journal in this one, holds it): nothing was sent and nothing changed"
+    )]
+    InUse,
+    /// The journal's file was deleted or replaced while this run held it: the run stopped.
+    /// What the run had journaled was saved at `saved_at` (the journal's own path when the file
+    /// was deleted; a sibling when another file took its place), so no row that went is
+    /// forgotten.
+    #[error(
+        "the journal file was {what} while this run held it: stopped; what this run journaled ({went} row(s) sent or possibly sent) is saved at {saved}"
+    )]
+    Moved {
+        /// `deleted` or `replaced`.
+        what: &'static str,
+        /// Where the journal was saved (`None`: it could not be; see the text).
+        saved_at: Option<std::path::PathBuf>,
+        /// The same, as text.
+        saved: String,
+        /// Rows that went, or may have.
+        went: usize,
+    },
+    /// The journal was written by a newer version of herohealth-outbox.
+    #[error(
+        "the journal has schema version {0}, newer than this version of herohealth-outbox reads ({JOURNAL_SCHEMA})"
+    )]
+    NewerSchema(u32),
     /// A row was not in the state an update expected (another worker moved it).
     #[error("row {index} is {found}, not {expected}")]
     Conflict {
@@ -173,6 +212,24 @@ pub enum JournalError {
     /// The storage failed.
     #[error("journal storage: {0}")]
     Storage(String),
+}
+
+/// The journal schema this version writes: 2 identifies an input by its rows
+/// ([`Input::fingerprint`]); 1 (no `schema` in `meta`) by the file's bytes, and is migrated on
+/// open.
+pub const JOURNAL_SCHEMA: u32 = 2;
+
+/// Rows that went, or may have: sent, in flight, unknown, ambiguous.
+pub(crate) fn went(entries: &[Entry]) -> usize {
+    entries
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.state.status(),
+                Status::Sent | Status::InFlight | Status::Unknown | Status::Ambiguous
+            )
+        })
+        .count()
 }
 
 impl From<rusqlite::Error> for JournalError {
@@ -221,14 +278,83 @@ pub trait Journal: Send + 'static {
     /// [`JournalError::Conflict`] and changes nothing. Counts a send ([`Entry::sends`]) when `to`
     /// is in flight and uncounts it when an in-flight row goes back to pending.
     fn transition(&mut self, index: u64, from: Status, to: &RowState) -> Result<(), JournalError>;
+
+    /// A pace shared by every process working this journal for the practice group `group`
+    /// ([`herohealth::HeroClient::practice_group_key`]) at `rate`, when the journal can hold one
+    /// (a database several workers share); `None` (the default): each process paces alone.
+    fn shared_pace(
+        &mut self,
+        group: &str,
+        rate: Option<std::num::NonZeroU32>,
+    ) -> Option<herohealth::Pace> {
+        let _ = (group, rate);
+        None
+    }
 }
 
 /// The embedded journal: one SQLite file in WAL mode with `synchronous=FULL` (every commit is on
 /// disk before the call returns, so a row is `InFlight` on disk before its request is written).
 ///
+/// **One writer.** [`SqliteJournal::open`] takes an exclusive lock on the file itself (an
+/// operating-system lock, `flock`, held until the journal is dropped and released by the
+/// operating system however the process ends): a second `open` of the same file, from another
+/// process or this one, fails with [`JournalError::InUse`] before anything is read or written.
+/// Before each change of a row the journal checks that its path still names the file it holds;
+/// a file deleted or replaced stops the run ([`JournalError::Moved`]) and what the run journaled
+/// is written back (to the path when the file was deleted, to a sibling when another file took
+/// its place), so a re-run never starts afresh for rows that went.
+///
 /// The file holds patient data (the rows); keep it where the input file is kept.
 pub struct SqliteJournal {
+    // Dropped first: SQLite closes its descriptors before the lock's goes (closing any
+    // descriptor of the file would drop SQLite's own POSIX locks on it).
     conn: Connection,
+    lock: Option<FileLock>,
+    /// Set once the file was found deleted or replaced: every later call fails the same way.
+    moved: Option<(&'static str, Option<PathBuf>, usize)>,
+}
+
+/// The journal file's lock: an open descriptor holding `flock(LOCK_EX)`, and the file's identity
+/// (device, inode) when it was taken.
+struct FileLock {
+    _file: File,
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+/// The (device, inode) of the journal files this process holds: a second open in this process
+/// is refused from the path's `stat` alone, without opening (and then closing) a descriptor of a
+/// file SQLite holds here, which would drop SQLite's POSIX locks on it.
+static HELD: Mutex<BTreeSet<(u64, u64)>> = Mutex::new(BTreeSet::new());
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
+}
+
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    // Without inodes: the creation time stands in for the identity.
+    let t = m
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    (t.as_secs(), u64::from(t.subsec_nanos()))
+}
+
+fn io_error(what: &str, e: std::io::Error) -> JournalError {
+    // The io error's text names no path.
+    JournalError::Storage(format!("{what}: {e}"))
 }
 
 impl fmt::Debug for SqliteJournal {
@@ -238,7 +364,9 @@ impl fmt::Debug for SqliteJournal {
 }
 
 impl SqliteJournal {
-    /// Opens (or creates) the journal file at `path`.
+    /// Opens (or creates) the journal file at `path`, and holds it for this journal's life: a
+    /// journal another run holds is refused ([`JournalError::InUse`]) with nothing read or
+    /// written.
     ///
     /// ```no_run
     /// let journal = herohealth_outbox::SqliteJournal::open("reminders.db")?;
@@ -249,21 +377,68 @@ impl SqliteJournal {
     /// `-wal` and `-shm` files the same mode): it holds patient data.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
         let path = path.as_ref();
-        let mut create = std::fs::OpenOptions::new();
-        create.write(true).create_new(true);
+        let held = |id| HELD.lock().unwrap_or_else(|e| e.into_inner()).contains(&id);
+        if let Ok(m) = std::fs::metadata(path)
+            && held(file_id(&m))
+        {
+            return Err(JournalError::InUse);
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
-        match create.open(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            // The io error's text names no path.
-            Err(e) => {
-                return Err(JournalError::Storage(format!(
-                    "cannot create the file: {e}"
-                )));
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(path)
+            .map_err(|e| io_error("cannot open or create the file", e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::InUse),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io_error("cannot lock the file", e));
             }
         }
-        Self::setup(Connection::open(path)?)
+        let id = file_id(
+            &file
+                .metadata()
+                .map_err(|e| io_error("cannot read the file's metadata", e))?,
+        );
+        if !HELD.lock().unwrap_or_else(|e| e.into_inner()).insert(id) {
+            // Another open in this process won the race: this descriptor is not SQLite's.
+            return Err(JournalError::InUse);
+        }
+        let lock = FileLock {
+            _file: file,
+            path: path.to_owned(),
+            id,
+        };
+        let conn = Connection::open(path)?;
+        let mut journal = Self::setup(conn)?;
+        journal.lock = Some(lock);
+        Ok(journal)
+    }
+
+    /// Opens the journal at `path` to read it only (for a status report): no lock is taken, so a
+    /// run may hold it meanwhile; nothing is written.
+    ///
+    /// ```no_run
+    /// let journal = herohealth_outbox::SqliteJournal::open_read_only("reminders.db")?;
+    /// # let _ = journal; Ok::<(), herohealth_outbox::JournalError>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(JournalError::Storage("no journal file there".into()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Self {
+            conn,
+            lock: None,
+            moved: None,
+        })
     }
 
     /// A journal in memory (for tests and examples: it does not survive the process).
@@ -293,47 +468,80 @@ impl SqliteJournal {
                  updated_at TEXT NOT NULL
              );",
         )?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            lock: None,
+            moved: None,
+        })
     }
-}
 
-impl Journal for SqliteJournal {
-    fn open(&mut self, input: &Input) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
-        let stored: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'input'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match stored {
-            Some(fp) if fp == input.fingerprint() => {}
-            Some(fp) => {
-                return Err(JournalError::DifferentInput {
-                    journal: fp,
-                    input: input.fingerprint().to_owned(),
-                });
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('input', ?1)",
-                    [input.fingerprint()],
-                )?;
-                let now = Utc::now().to_rfc3339();
-                let pending = serde_json::to_string(&RowState::Pending)?;
-                let mut insert = tx.prepare(
-                    "INSERT INTO outbox_rows (idx, row, status, state, updated_at) VALUES (?1, ?2, 'pending', ?3, ?4)",
-                )?;
-                for (i, row) in input.rows().iter().enumerate() {
-                    insert.execute(params![i as i64, serde_json::to_string(row)?, pending, now])?;
-                }
-                drop(insert);
-            }
+    /// Whether the journal's path still names the file this journal holds; when it does not,
+    /// saves what the journal holds (see [`JournalError::Moved`]) and fails, now and on every
+    /// later call.
+    fn check_file(&mut self) -> Result<(), JournalError> {
+        if self.moved.is_none()
+            && let Some(lock) = &self.lock
+        {
+            let what = match std::fs::metadata(&lock.path) {
+                Ok(m) if file_id(&m) == lock.id => return Ok(()),
+                Ok(_) => "replaced",
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "deleted",
+                Err(e) => return Err(io_error("cannot read the journal's path", e)),
+            };
+            let target = if what == "deleted" {
+                lock.path.clone()
+            } else {
+                let name = lock
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "journal".into());
+                lock.path.with_file_name(format!(
+                    "{name}.saved-{}-{}",
+                    Utc::now().format("%Y%m%dT%H%M%SZ"),
+                    std::process::id()
+                ))
+            };
+            let went = self.rows().map(|e| went(&e)).unwrap_or(0);
+            let saved = self.save_to(&target).ok().map(|()| target);
+            tracing::error!(what, "outbox: the journal file changed under the run");
+            self.moved = Some((what, saved, went));
         }
-        tx.commit()?;
+        match &self.moved {
+            None => Ok(()),
+            Some((what, saved_at, went)) => Err(JournalError::Moved {
+                what,
+                saved: saved_at.as_ref().map_or_else(
+                    || "nowhere: it could not be written (this run's journal is lost; look in Hero's list of sent messages before sending any row again)".to_owned(),
+                    |p| p.display().to_string(),
+                ),
+                saved_at: saved_at.clone(),
+                went: *went,
+            }),
+        }
+    }
+
+    /// Writes a copy of the journal to `target`, a new file (mode 0600) that must not exist.
+    fn save_to(&self, target: &Path) -> Result<(), JournalError> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // An empty file: VACUUM INTO fills it, keeping its mode. It is another inode than the
+        // journal's, so closing it touches none of SQLite's locks.
+        drop(
+            options
+                .open(target)
+                .map_err(|e| io_error("cannot create the copy", e))?,
+        );
+        let target = target
+            .to_str()
+            .ok_or_else(|| JournalError::Storage("the copy's path is not UTF-8".into()))?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
         Ok(())
     }
 
-    fn entries(&mut self) -> Result<Vec<Entry>, JournalError> {
+    fn rows(&mut self) -> Result<Vec<Entry>, JournalError> {
         let mut q = self
             .conn
             .prepare("SELECT idx, row, state, sends FROM outbox_rows ORDER BY idx")?;
@@ -359,7 +567,92 @@ impl Journal for SqliteJournal {
             .collect()
     }
 
+    /// The schema version the file holds (1: a journal from before versions were recorded), or
+    /// `None` for a journal no input was recorded in yet.
+    fn schema(&self) -> Result<Option<u32>, JournalError> {
+        let meta = |key: &str| -> Result<Option<String>, JournalError> {
+            Ok(self
+                .conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        };
+        match (meta("schema")?, meta("input")?) {
+            (Some(v), _) => v.parse().map(Some).map_err(|_| {
+                JournalError::Storage("the journal's schema version is not a number".into())
+            }),
+            (None, Some(_)) => Ok(Some(1)),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn open(&mut self, input: &Input) -> Result<(), JournalError> {
+        self.check_file()?;
+        match self.schema()? {
+            Some(v) if v > JOURNAL_SCHEMA => return Err(JournalError::NewerSchema(v)),
+            Some(1) => {
+                // Schema 1 recorded the file's bytes: the rows it holds give the fingerprint of
+                // today's schema (the same rows, whatever file they came from).
+                let rows: Vec<Row> = self.rows()?.into_iter().map(|e| e.row).collect();
+                let tx = self.conn.transaction()?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'input'",
+                    [crate::row::fingerprint(&rows)],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                    [JOURNAL_SCHEMA.to_string()],
+                )?;
+                tx.commit()?;
+            }
+            _ => {}
+        }
+        let tx = self.conn.transaction()?;
+        let stored: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'input'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match stored {
+            Some(fp) if fp == input.fingerprint() => {}
+            Some(fp) => {
+                drop(tx);
+                let entries = self.rows()?;
+                return Err(JournalError::DifferentInput {
+                    journal: fp,
+                    input: input.fingerprint().to_owned(),
+                    rows: entries.len(),
+                    went: went(&entries),
+                });
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('input', ?1), ('schema', ?2)",
+                    [input.fingerprint(), &JOURNAL_SCHEMA.to_string()],
+                )?;
+                let now = Utc::now().to_rfc3339();
+                let pending = serde_json::to_string(&RowState::Pending)?;
+                let mut insert = tx.prepare(
+                    "INSERT INTO outbox_rows (idx, row, status, state, updated_at) VALUES (?1, ?2, 'pending', ?3, ?4)",
+                )?;
+                for (i, row) in input.rows().iter().enumerate() {
+                    insert.execute(params![i as i64, serde_json::to_string(row)?, pending, now])?;
+                }
+                drop(insert);
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn entries(&mut self) -> Result<Vec<Entry>, JournalError> {
+        self.check_file()?;
+        self.rows()
+    }
+
     fn transition(&mut self, index: u64, from: Status, to: &RowState) -> Result<(), JournalError> {
+        self.check_file()?;
         let sent = match (from, to.status()) {
             (_, Status::InFlight) => 1,
             (Status::InFlight, Status::Pending) => -1,

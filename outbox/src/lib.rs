@@ -43,9 +43,8 @@
 
 mod journal;
 mod outbox;
-mod pace;
 mod row;
 
-pub use journal::{Entry, Journal, JournalError, RowState, SqliteJournal, Status};
+pub use journal::{Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, SqliteJournal, Status};
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
 pub use row::{COLUMNS, Input, InputError, InvalidRow, Row};

@@ -8,11 +8,10 @@ use std::{
 };
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, RetryPolicy, SendAttempt};
+use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, Pace, RetryPolicy, SendAttempt};
 
 use crate::{
     journal::{Entry, Journal, JournalError, RowState, Status},
-    pace::Pace,
     row::Input,
 };
 
@@ -36,12 +35,13 @@ pub struct Options {
     find: FindOptions,
     max_sends: u32,
     max_retries: u32,
+    max_wait: Duration,
 }
 
 impl Default for Options {
     /// 4 at a time, 10 requests per second, `FindOptions::default()`, a row written at most 3
     /// times (each after Hero was shown not to have it), and 8 retryable failures in a row end
-    /// the run.
+    /// the run; a 429 asking for more than 60 s stops it.
     fn default() -> Self {
         Self {
             concurrency: 4,
@@ -49,6 +49,7 @@ impl Default for Options {
             find: FindOptions::default(),
             max_sends: 3,
             max_retries: 8,
+            max_wait: Pace::DEFAULT_MAX_PAUSE,
         }
     }
 }
@@ -61,8 +62,11 @@ impl Options {
     }
 
     /// Requests per second at most (sends and the lookups that resolve them): the partner's rate
-    /// limit. Paced evenly at 97% of it, so arrival jitter stays under the limit in any one
-    /// second. `None`: no limit until Hero answers 429.
+    /// limit, kept by a [`herohealth::Pace`] (evenly, at [`Pace::HEADROOM`] of it, so arrival
+    /// jitter stays under the limit in any sliding second). `None`: the client's own pace
+    /// ([`herohealth::HeroClientBuilder::rate_limit`]) if it has one, else no limit until Hero
+    /// answers 429. A journal that shares a pace between processes ([`Journal::shared_pace`])
+    /// keeps this rate for all of them together.
     pub fn rate(mut self, per_second: Option<NonZeroU32>) -> Self {
         self.rate = per_second;
         self
@@ -85,6 +89,20 @@ impl Options {
     /// the rest pending for a re-run.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
+        self
+    }
+
+    /// The longest wait Hero may ask for with a 429's `Retry-After` (default 60 s, the client's
+    /// default retry deadline): a longer one stops the run ([`OutboxError::WaitTooLong`]), with
+    /// every row kept for a re-run, instead of waiting (a hostile or broken `Retry-After` of
+    /// years must neither hang the run nor overflow a clock).
+    ///
+    /// ```
+    /// let options = herohealth_outbox::Options::default().max_wait(std::time::Duration::from_secs(300));
+    /// # let _ = options;
+    /// ```
+    pub fn max_wait(mut self, max: Duration) -> Self {
+        self.max_wait = max;
         self
     }
 }
@@ -175,6 +193,18 @@ pub enum OutboxError {
     /// Hero could not be reached or looked up (the `herohealth` error's safe text).
     #[error("stopped, re-run to resume: {0}")]
     Hero(#[from] herohealth::Error),
+    /// Hero answered 429 with a `Retry-After` longer than [`Options::max_wait`]: the run stopped
+    /// rather than wait (nothing was sent by that request; every row is kept for a re-run).
+    #[error(
+        "stopped, re-run later to resume: Hero asked to wait {} s before the next request (Retry-After), longer than the {} s allowed",
+        .asked.as_secs(), .allowed.as_secs()
+    )]
+    WaitTooLong {
+        /// What Hero asked for.
+        asked: Duration,
+        /// [`Options::max_wait`].
+        allowed: Duration,
+    },
 }
 
 /// A durable bulk sender: one message per row, each row's state in a [`Journal`].
@@ -208,12 +238,15 @@ pub enum OutboxError {
 /// # Ok(()) }
 /// ```
 pub struct Outbox<J: Journal> {
+    /// The client for lookups: paced by `pace`.
     hero: HeroClient,
     journal: Arc<Mutex<J>>,
     options: Options,
+    /// The one pace of the outbox's requests (the client's, the options', or the journal's
+    /// shared one).
     pace: Pace,
-    /// A rate change for the next [`Event::Rate`].
-    rate_change: Mutex<Option<Option<f64>>>,
+    /// The rate last reported in an [`Event::Rate`].
+    rate_shown: Mutex<Option<f64>>,
 }
 
 impl<J: Journal> std::fmt::Debug for Outbox<J> {
@@ -229,19 +262,45 @@ enum Sent {
     Final(Status),
     Unknown,
     Retry(Box<Entry>, herohealth::Error),
+    /// Hero asked to wait longer than allowed: the run stops (the row is pending again).
+    Stop(OutboxError),
+    /// Not written (its deadline passed before it could be): it goes round again.
+    Again(Box<Entry>),
 }
 
 impl<J: Journal> Outbox<J> {
     /// An outbox sending with `hero` (its own retries are turned off for sends: the outbox
-    /// retries what is safe to retry, and paces itself on 429s).
-    pub fn new(hero: HeroClient, journal: J, options: Options) -> Self {
+    /// retries what is safe to retry). Its pace: the journal's shared one when it has one
+    /// ([`Journal::shared_pace`]), else [`Options::rate`]'s, else the client's.
+    pub fn new(hero: HeroClient, mut journal: J, options: Options) -> Self {
+        let group = hero.practice_group_key();
+        let pace = match (journal.shared_pace(&group, options.rate), options.rate) {
+            (Some(shared), _) => shared,
+            (None, Some(rate)) => Pace::new(rate.get()),
+            (None, None) => hero.pace().cloned().unwrap_or_else(Pace::unlimited),
+        };
+        let pace = if pace.get_max_pause() > options.max_wait {
+            pace.max_pause(options.max_wait)
+        } else {
+            pace
+        };
         Self {
-            pace: Pace::new(options.rate),
-            hero,
+            rate_shown: Mutex::new(pace.per_second()),
+            hero: hero.with_pace(Some(pace.clone())),
+            pace,
             journal: Arc::new(Mutex::new(journal)),
             options,
-            rate_change: Mutex::new(None),
         }
+    }
+
+    /// The rate, when it changed since it was last reported.
+    fn rate_change(&self) -> Option<Option<f64>> {
+        let now = self.pace.per_second();
+        let mut shown = self.rate_shown.lock().expect("rate lock");
+        (*shown != now).then(|| {
+            *shown = now;
+            now
+        })
     }
 
     async fn journal<R: Send + 'static>(
@@ -318,7 +377,11 @@ impl<J: Journal> Outbox<J> {
         retries: &mut u32,
         on_event: &mut impl FnMut(Event),
     ) -> Result<(), OutboxError> {
-        let sender = self.hero.with_retry_policy(RetryPolicy::disabled());
+        // The outbox takes each send's slot itself, before it records the send in flight.
+        let sender = self
+            .hero
+            .with_retry_policy(RetryPolicy::disabled())
+            .with_pace(None);
         let total = entries.len();
         let mut done = entries
             .iter()
@@ -368,6 +431,14 @@ impl<J: Journal> Outbox<J> {
                     blocked.insert(patient);
                     Status::Unknown
                 }
+                Sent::Again(entry) => {
+                    queue.push_front(*entry);
+                    Status::Pending
+                }
+                Sent::Stop(e) => {
+                    failure.get_or_insert(e);
+                    Status::Pending
+                }
                 Sent::Retry(entry, err) => {
                     *retries += 1;
                     if *retries > self.options.max_retries {
@@ -388,7 +459,7 @@ impl<J: Journal> Outbox<J> {
             if status.is_final() {
                 on_event(Event::Progress { done, total });
             }
-            if let Some(rate) = self.rate_change.lock().expect("rate lock").take() {
+            if let Some(rate) = self.rate_change() {
                 on_event(Event::Rate { per_second: rate });
             }
         }
@@ -405,7 +476,13 @@ impl<J: Journal> Outbox<J> {
         entry: Entry,
     ) -> Result<(u64, Option<u64>, Sent), JournalError> {
         let (index, line) = (entry.index, entry.row.line());
-        self.pace.acquire().await;
+        if let Err(e) = self.pace.acquire().await {
+            let again = Entry {
+                state: RowState::Pending,
+                ..entry
+            };
+            return Ok((index, line, Sent::Retry(Box::new(again), e)));
+        }
         let request = entry
             .row
             .request()
@@ -421,12 +498,30 @@ impl<J: Journal> Outbox<J> {
             },
         )
         .await?;
-        let result = sender.send_message().body(request).send().await;
+        // The request must be over by the deadline just recorded: the time the commit took comes
+        // off its timeout. Past the deadline already (the process was stopped meanwhile), it is
+        // not written at all: a resolver may have decided on the recorded deadline.
+        let left = (attempt.deadline() - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        if left.is_zero() {
+            self.transition(index, Status::InFlight, RowState::Pending)
+                .await?;
+            let again = Entry {
+                state: RowState::Pending,
+                ..entry
+            };
+            return Ok((index, line, Sent::Again(Box::new(again))));
+        }
+        let result = sender
+            .with_timeout(left)
+            .send_message()
+            .body(request)
+            .send()
+            .await;
         let (to, outcome) = match result {
             Ok(sent) => {
-                if let Some(rate) = self.pace.success() {
-                    *self.rate_change.lock().expect("rate lock") = Some(rate);
-                }
+                self.pace.succeeded();
                 let message_id = sent.into_inner().message_id;
                 (RowState::Sent { message_id }, Sent::Final(Status::Sent))
             }
@@ -441,19 +536,37 @@ impl<J: Journal> Outbox<J> {
                 )
             }
             Err(e) if e.is_retryable() => {
-                if e.kind() == ErrorKind::RateLimited {
-                    let rate = self.pace.rate_limited(e.retry_after());
-                    tracing::warn!(per_second = rate, "outbox: Hero answered 429, slowing down");
-                    *self.rate_change.lock().expect("rate lock") = Some(Some(rate));
-                } else {
-                    self.pace
-                        .back_off(e.retry_after().unwrap_or(Duration::from_millis(500)));
-                }
                 let again = Entry {
                     state: RowState::Pending,
                     ..entry.clone()
                 };
-                (RowState::Pending, Sent::Retry(Box::new(again), e))
+                let asked = e.retry_after().unwrap_or_default();
+                if e.kind() == ErrorKind::RateLimited && asked > self.options.max_wait {
+                    tracing::warn!(
+                        asked_s = asked.as_secs(),
+                        "outbox: Hero asked to wait longer than allowed, stopping"
+                    );
+                    let stop = OutboxError::WaitTooLong {
+                        asked,
+                        allowed: self.options.max_wait,
+                    };
+                    (RowState::Pending, Sent::Stop(stop))
+                } else {
+                    if e.kind() == ErrorKind::RateLimited {
+                        let rate = self.pace.rate_limited(e.retry_after()).await;
+                        tracing::warn!(
+                            per_second = rate,
+                            "outbox: Hero answered 429, slowing down"
+                        );
+                    } else {
+                        // Nothing was carried out (the connection could not be made): a short
+                        // pause for everyone.
+                        self.pace
+                            .pause(e.retry_after().unwrap_or(Duration::from_millis(500)))
+                            .await;
+                    }
+                    (RowState::Pending, Sent::Retry(Box::new(again), e))
+                }
             }
             Err(e) => (
                 RowState::Failed {
