@@ -64,6 +64,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             Some("fix the rows named above and run the command again".to_owned()),
         )
     })?;
+    let journal_failure = |e| journal_failure(&a.journal, e);
     let journal = SqliteJournal::open(&a.journal).map_err(journal_failure)?;
     let options = Options::default()
         .concurrency(a.concurrency as usize)
@@ -110,9 +111,17 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
     // A journal that failed or belongs to another file: nothing of it is shown.
     let result = match result {
         Err(OutboxError::Journal(e)) => return Err(journal_failure(e)),
+        Err(e @ OutboxError::WaitTooLong { .. }) => {
+            return Err(Failure::new(
+                Exit::RateLimited,
+                e.to_string(),
+                Some("nothing was sent by that request and every row is kept in the journal: run the same command again later to resume".to_owned()),
+            ));
+        }
         other => other,
     };
     // Every row, as the journal has it, even when the run stopped early.
+    let outbox_failure = |e| outbox_failure(&a.journal, e);
     let entries = outbox.entries().await.map_err(outbox_failure)?;
     let mut printer = Printer::list(format, ROW);
     for e in &entries {
@@ -149,7 +158,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             Exit::NotDelivered,
             format!("Hero refused {failed} row(s)"),
             Some(
-                "see each row's reason; fix those rows in a new file (with a new journal)"
+                "see each row's reason; put only those rows, fixed, in a new file with a new --journal of its own (this journal keeps the rows that went)"
                     .to_owned(),
             ),
         ));
@@ -157,19 +166,44 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
     Ok(())
 }
 
-fn journal_failure(e: JournalError) -> Failure {
-    let hint = match e {
-        JournalError::DifferentInput { .. } => {
-            Some("use the file this journal was made from, or a new --journal".to_owned())
-        }
-        _ => None,
+fn journal_failure(path: &std::path::Path, e: JournalError) -> Failure {
+    let shown = path.display();
+    let (code, hint) = match &e {
+        JournalError::DifferentInput { went: 0, .. } => (
+            Exit::Usage,
+            Some(format!(
+                "use the file this journal was made from; nothing in it went, so a new --journal for this file is safe too (see its rows with `hero outbox status --journal {shown}`)"
+            )),
+        ),
+        JournalError::DifferentInput { went, .. } => (
+            Exit::Usage,
+            Some(format!(
+                "use the file this journal was made from: {went} of its rows went or may have, and a fresh start would forget them (see its rows, without patient data, with `hero outbox status --journal {shown}`)"
+            )),
+        ),
+        JournalError::InUse => (
+            Exit::Usage,
+            Some("wait for the other run to end (a killed run's lock goes with its process), then run the same command again".to_owned()),
+        ),
+        JournalError::Moved { saved_at: Some(saved), .. } if saved.as_path() == path => (
+            Exit::Other,
+            Some("run the same command again to resume from the journal written back; never delete a journal while a run holds it".to_owned()),
+        ),
+        JournalError::Moved { saved_at: Some(saved), .. } => (
+            Exit::Other,
+            Some(format!(
+                "another file took the journal's place: look at both (`hero outbox status --journal {}`) before running again; never replace a journal while a run holds it",
+                saved.display()
+            )),
+        ),
+        _ => (Exit::Usage, None),
     };
-    Failure::new(Exit::Usage, format!("--journal: {e}"), hint)
+    Failure::new(code, format!("--journal {shown}: {e}"), hint)
 }
 
-fn outbox_failure(e: OutboxError) -> Failure {
+fn outbox_failure(path: &std::path::Path, e: OutboxError) -> Failure {
     match e {
-        OutboxError::Journal(e) => journal_failure(e),
+        OutboxError::Journal(e) => journal_failure(path, e),
         OutboxError::Hero(e) => {
             let mut f = Failure::from(e);
             f.hint = Some(

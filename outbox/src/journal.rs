@@ -502,6 +502,15 @@ impl SqliteJournal {
                     std::process::id()
                 ))
             };
+            if what == "deleted" {
+                // The journal's own -wal and -shm, if left: beside the copy written back they
+                // would be replayed into it.
+                for suffix in ["-wal", "-shm"] {
+                    let mut side = lock.path.clone().into_os_string();
+                    side.push(suffix);
+                    let _ = std::fs::remove_file(side);
+                }
+            }
             let went = self.rows().map(|e| went(&e)).unwrap_or(0);
             let saved = self.save_to(&target).ok().map(|()| target);
             tracing::error!(what, "outbox: the journal file changed under the run");
@@ -734,5 +743,71 @@ mod tests {
         );
         assert!(j.transition(7, Status::Pending, &done).is_err());
         assert_eq!(j.entries().unwrap()[0].state, done);
+    }
+
+    /// A journal written before schema versions (schema 1: the input's bytes as its
+    /// fingerprint) is still read, and the same rows resume it; other rows are refused.
+    #[test]
+    fn a_schema_1_journal_is_migrated_and_resumed_by_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let rows = vec![Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap()];
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE outbox_rows (idx INTEGER PRIMARY KEY, row TEXT NOT NULL,
+                     status TEXT NOT NULL, state TEXT NOT NULL, sends INTEGER NOT NULL DEFAULT 0,
+                     updated_at TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('input', 'sha-256-of-the-old-files-bytes');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO outbox_rows VALUES (0, ?1, 'sent', '{\"status\":\"sent\",\"message_id\":\"7\"}', 1, 'x')",
+                [serde_json::to_string(&rows[0]).unwrap()],
+            )
+            .unwrap();
+        }
+        let mut j = SqliteJournal::open(&path).unwrap();
+        let other = Input::from_rows(vec![
+            Row::new("2", herohealth::MessageType::Sms, "Hi").unwrap(),
+        ]);
+        let err = j.open(&other).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::DifferentInput {
+                    rows: 1,
+                    went: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        j.open(&Input::from_rows(rows)).unwrap();
+        assert_eq!(j.entries().unwrap()[0].state.message_id(), Some("7"));
+        assert_eq!(j.schema().unwrap(), Some(JOURNAL_SCHEMA));
+    }
+
+    /// One writer: a second open of a held journal, in this process or another, is refused
+    /// before anything is read or written; dropping the first frees it.
+    #[test]
+    fn a_held_journal_is_in_use_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let first = SqliteJournal::open(&path).unwrap();
+        assert!(matches!(
+            SqliteJournal::open(&path),
+            Err(JournalError::InUse)
+        ));
+        // Through another name of the same file too.
+        let link = dir.path().join("link.db");
+        std::fs::hard_link(&path, &link).unwrap();
+        assert!(matches!(
+            SqliteJournal::open(&link),
+            Err(JournalError::InUse)
+        ));
+        drop(first);
+        SqliteJournal::open(&path).unwrap();
     }
 }
