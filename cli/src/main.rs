@@ -9,6 +9,7 @@ mod batch;
 mod common;
 mod exit;
 mod messages;
+mod outbox;
 mod output;
 mod patients;
 mod recipients;
@@ -87,6 +88,9 @@ enum Command {
     /// Webhooks: Hero's events (write-to-record outcomes, ...) POSTed to your URL; `listen` verifies them locally.
     #[command(subcommand)]
     Webhooks(WebhooksCmd),
+    /// The durable sender's journals: workers on a PostgreSQL journal, and any journal's status.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCmd),
     /// Print a shell completion script: `hero completions bash > ~/.local/share/bash-completion/completions/hero`.
     Completions {
         /// The shell.
@@ -107,7 +111,7 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
         Command::Patients(cmd) => patients::run(hero, f, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(hero, f, cmd).await,
         // Handled in main, before any client is built.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Outbox(_) => Ok(()),
     }
 }
 
@@ -134,6 +138,10 @@ async fn main() -> ExitCode {
             // Colour only on a terminal: not into a log file or a pipe.
             .with_ansi(std::io::stderr().is_terminal())
             .init();
+    }
+    if let Command::Outbox(cmd) = cli.command {
+        // Its workers build their own clients (one per practice group); status needs none.
+        return finish(outbox::run(cli.format, cmd).await);
     }
     // The embedded mock lives as long as the command.
     let mut _mock = None;

@@ -48,6 +48,7 @@ impl Journal for MemoryJournal {
                 .iter()
                 .enumerate()
                 .map(|(i, row)| Entry {
+                    run: 0,
                     index: i as u64,
                     row: row.clone(),
                     state: RowState::Pending,

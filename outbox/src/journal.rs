@@ -140,6 +140,9 @@ impl RowState {
 /// One row of the journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// The run (input) the row belongs to: 0 in a journal of one input ([`SqliteJournal`]); a
+    /// shared journal's run id otherwise.
+    pub run: u64,
     /// The row's position in the input, from 0.
     pub index: u64,
     /// The row.
@@ -149,6 +152,51 @@ pub struct Entry {
     /// How many of its requests may have reached Hero (one is counted when the row goes in
     /// flight, and uncounted when Hero provably did not carry it out, e.g. a 429).
     pub sends: u32,
+}
+
+/// One run of a shared journal, counted by status, for `hero outbox status`: no patient data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunStatus {
+    /// The run's id (0 in a journal of one input).
+    pub run: u64,
+    /// The fingerprint of its input ([`Input::fingerprint`]).
+    pub fingerprint: String,
+    /// Rows by status: pending, in flight (or unknown, being resolved), sent, failed, ambiguous.
+    pub pending: usize,
+    /// In flight or unknown.
+    pub in_flight: usize,
+    /// Sent.
+    pub sent: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Ambiguous: a person decides.
+    pub ambiguous: usize,
+}
+
+impl RunStatus {
+    /// Counts `entries` of run `run`.
+    pub fn of(run: u64, fingerprint: String, entries: &[Entry]) -> RunStatus {
+        let mut s = RunStatus {
+            run,
+            fingerprint,
+            pending: 0,
+            in_flight: 0,
+            sent: 0,
+            failed: 0,
+            ambiguous: 0,
+        };
+        for e in entries {
+            match e.state.status() {
+                Status::Pending => s.pending += 1,
+                Status::InFlight | Status::Unknown => s.in_flight += 1,
+                Status::Sent => s.sent += 1,
+                Status::Failed => s.failed += 1,
+                Status::Ambiguous => s.ambiguous += 1,
+            }
+        }
+        s
+    }
 }
 
 /// What went wrong with a journal. Its texts hold no patient data.
@@ -199,6 +247,13 @@ pub enum JournalError {
         "the journal has schema version {0}, newer than this version of herohealth-outbox reads ({JOURNAL_SCHEMA})"
     )]
     NewerSchema(u32),
+    /// Another worker holds the row now (this worker's lease on it ran out): the change was
+    /// refused by the row's fencing token, and nothing changed.
+    #[error("row {index} was taken over by another worker (this worker's lease on it ran out)")]
+    Fenced {
+        /// The row.
+        index: u64,
+    },
     /// A row was not in the state an update expected (another worker moved it).
     #[error("row {index} is {found}, not {expected}")]
     Conflict {
@@ -278,6 +333,69 @@ pub trait Journal: Send + 'static {
     /// [`JournalError::Conflict`] and changes nothing. Counts a send ([`Entry::sends`]) when `to`
     /// is in flight and uncounts it when an in-flight row goes back to pending.
     fn transition(&mut self, index: u64, from: Status, to: &RowState) -> Result<(), JournalError>;
+
+    /// Binds the journal to the practice group its rows are sent for
+    /// ([`herohealth::HeroClient::practice_group_key`], never the id itself): a shared journal's
+    /// scope is that group's runs. The outbox calls it before anything else. The default: nothing.
+    fn bind(&mut self, group_key: &str) -> Result<(), JournalError> {
+        let _ = group_key;
+        Ok(())
+    }
+
+    /// [`transition`](Self::transition) of row `index` of run `run` ([`Entry::run`]). A shared
+    /// journal checks the row's fencing token too ([`JournalError::Fenced`]). The default, for a
+    /// journal of one input: `transition(index, ..)`.
+    fn update(
+        &mut self,
+        run: u64,
+        index: u64,
+        from: Status,
+        to: &RowState,
+    ) -> Result<(), JournalError> {
+        let _ = run;
+        self.transition(index, from, to)
+    }
+
+    /// Takes up to `max` rows to work on: pending rows to send, and rows in flight or unknown to
+    /// resolve first. A journal several workers share gives each row to one worker at a time
+    /// (a lease), at most one row per patient, and none of a patient with another row held. The
+    /// default, for a journal one process holds: every row that is not final.
+    fn claim(&mut self, max: usize) -> Result<Vec<Entry>, JournalError> {
+        let _ = max;
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|e| !e.state.status().is_final())
+            .collect())
+    }
+
+    /// Gives back the pending rows this worker holds (at the end of a run, or when it stops).
+    fn release(&mut self) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    /// The rows of this journal's scope that are not final yet (held by anyone).
+    fn unfinished(&mut self) -> Result<usize, JournalError> {
+        Ok(self
+            .entries()?
+            .iter()
+            .filter(|e| !e.state.status().is_final())
+            .count())
+    }
+
+    /// The message ids this journal knows to be its own sends (sent rows, and ambiguous rows'
+    /// candidates), for `find_attempt` to leave out.
+    fn known_ids(&mut self) -> Result<Vec<String>, JournalError> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .flat_map(|e| match e.state {
+                RowState::Sent { message_id } => vec![message_id],
+                RowState::Ambiguous { message_ids, .. } => message_ids,
+                _ => Vec::new(),
+            })
+            .collect())
+    }
 
     /// A pace shared by every process working this journal for the practice group `group`
     /// ([`herohealth::HeroClient::practice_group_key`]) at `rate`, when the journal can hold one
@@ -550,6 +668,29 @@ impl SqliteJournal {
         Ok(())
     }
 
+    /// The journal's run (one input) with its counts, for a status report: no patient data.
+    pub fn runs(&mut self) -> Result<Vec<RunStatus>, JournalError> {
+        let fingerprint: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'input'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(fingerprint) = fingerprint else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![RunStatus::of(0, fingerprint, &self.rows()?)])
+    }
+
+    /// The rows a person must decide (ambiguous), in order.
+    pub fn to_decide(&mut self) -> Result<Vec<Entry>, JournalError> {
+        Ok(self
+            .rows()?
+            .into_iter()
+            .filter(|e| e.state.status() == Status::Ambiguous)
+            .collect())
+    }
+
     fn rows(&mut self) -> Result<Vec<Entry>, JournalError> {
         let mut q = self
             .conn
@@ -567,6 +708,7 @@ impl SqliteJournal {
         raw.into_iter()
             .map(|(idx, row, state, sends)| {
                 Ok(Entry {
+                    run: 0,
                     index: idx as u64,
                     row: serde_json::from_str(&row)?,
                     state: serde_json::from_str(&state)?,

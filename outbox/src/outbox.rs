@@ -247,6 +247,8 @@ pub struct Outbox<J: Journal> {
     pace: Pace,
     /// The rate last reported in an [`Event::Rate`].
     rate_shown: Mutex<Option<f64>>,
+    /// The client's practice group, as a key ([`HeroClient::practice_group_key`]).
+    group: String,
 }
 
 impl<J: Journal> std::fmt::Debug for Outbox<J> {
@@ -255,6 +257,15 @@ impl<J: Journal> std::fmt::Debug for Outbox<J> {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
+}
+
+/// How often a worker whose rows are all held by others looks again.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Rows final so far, of all.
+struct Progress {
+    done: usize,
+    total: usize,
 }
 
 /// What one send came to.
@@ -290,6 +301,7 @@ impl<J: Journal> Outbox<J> {
             pace,
             journal: Arc::new(Mutex::new(journal)),
             options,
+            group,
         }
     }
 
@@ -318,11 +330,18 @@ impl<J: Journal> Outbox<J> {
         .map_err(|_| JournalError::Storage("the journal task panicked".into()))?
     }
 
-    async fn transition(&self, index: u64, from: Status, to: RowState) -> Result<(), JournalError> {
-        self.journal(move |j| j.transition(index, from, &to)).await
+    async fn transition(
+        &self,
+        run: u64,
+        index: u64,
+        from: Status,
+        to: RowState,
+    ) -> Result<(), JournalError> {
+        self.journal(move |j| j.update(run, index, from, &to)).await
     }
 
-    /// Every row with its state, in input order.
+    /// Every row with its state, in input order (of the run [`run`](Self::run) opened, or of the
+    /// journal's scope).
     pub async fn entries(&self) -> Result<Vec<Entry>, OutboxError> {
         Ok(self.journal(|j| j.entries()).await?)
     }
@@ -332,40 +351,84 @@ impl<J: Journal> Outbox<J> {
     /// journal when no row is left to send; stops early with an error (everything done so far
     /// kept) when the journal belongs to another input, the journal fails, or Hero cannot be
     /// reached [`Options::max_retries`] times in a row.
+    ///
+    /// With a journal several workers share (a [`crate::PgJournal`]), `input` is queued once
+    /// (by its fingerprint) and this worker works the queue of its practice group, together with
+    /// the others, until every row of `input` is final.
     pub async fn run(
         &self,
         input: &Input,
-        mut on_event: impl FnMut(Event),
+        on_event: impl FnMut(Event),
     ) -> Result<Summary, OutboxError> {
-        let opened = input.clone();
-        self.journal(move |j| j.open(&opened)).await?;
+        let (opened, group) = (input.clone(), self.group.clone());
+        self.journal(move |j| {
+            j.bind(&group)?;
+            j.open(&opened)
+        })
+        .await?;
+        self.work(on_event).await
+    }
+
+    /// Works whatever the journal holds that is not final (for a shared journal: what its scope
+    /// holds, see [`crate::PgJournal`]), as [`run`](Self::run) does after opening its input.
+    pub async fn work(&self, mut on_event: impl FnMut(Event)) -> Result<Summary, OutboxError> {
+        let group = self.group.clone();
+        self.journal(move |j| j.bind(&group)).await?;
         let entries = self.entries().await?;
-        let total = entries.len();
         let count = |entries: &[Entry], pick: fn(Status) -> bool| {
             entries.iter().filter(|e| pick(e.state.status())).count()
         };
-        on_event(Event::Started {
-            total,
+        let mut progress = Progress {
             done: count(&entries, Status::is_final),
+            total: entries.len(),
+        };
+        on_event(Event::Started {
+            total: progress.total,
+            done: progress.done,
             to_resolve: count(&entries, |s| {
                 matches!(s, Status::InFlight | Status::Unknown)
             }),
         });
+        let worked = self.work_loop(&mut progress, &mut on_event).await;
+        // Whatever happened, rows held and not started go back to the queue.
+        let released = self.journal(|j| j.release()).await;
+        let summary = worked?;
+        released?;
+        Ok(summary)
+    }
+
+    async fn work_loop(
+        &self,
+        progress: &mut Progress,
+        on_event: &mut impl FnMut(Event),
+    ) -> Result<Summary, OutboxError> {
         let mut retries = 0u32;
+        let batch = self.options.concurrency.saturating_mul(4).max(8);
         loop {
-            let resolved = self.resolve(&mut on_event).await?;
-            let entries = self.entries().await?;
-            if resolved {
+            let claimed = self.journal(move |j| j.claim(batch)).await?;
+            if claimed.is_empty() {
+                if self.journal(|j| j.unfinished()).await? == 0 {
+                    return Ok(Summary::of(&self.entries().await?));
+                }
+                // Rows other workers hold (or that wait for another row of their patient).
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            let (unresolved, pending): (Vec<Entry>, Vec<Entry>) = claimed
+                .into_iter()
+                .filter(|e| !e.state.status().is_final())
+                .partition(|e| matches!(e.state.status(), Status::InFlight | Status::Unknown));
+            if !unresolved.is_empty() {
+                self.resolve(unresolved, progress, on_event).await?;
                 on_event(Event::Progress {
-                    done: count(&entries, Status::is_final),
-                    total,
+                    done: progress.done,
+                    total: progress.total,
                 });
             }
-            if !entries.iter().any(|e| e.state.status() == Status::Pending) {
-                return Ok(Summary::of(&entries));
+            if !pending.is_empty() {
+                self.send_round(pending, &mut retries, progress, on_event)
+                    .await?;
             }
-            self.send_round(entries, &mut retries, &mut on_event)
-                .await?;
         }
     }
 
@@ -375,6 +438,7 @@ impl<J: Journal> Outbox<J> {
         &self,
         entries: Vec<Entry>,
         retries: &mut u32,
+        progress: &mut Progress,
         on_event: &mut impl FnMut(Event),
     ) -> Result<(), OutboxError> {
         // The outbox takes each send's slot itself, before it records the send in flight.
@@ -382,16 +446,11 @@ impl<J: Journal> Outbox<J> {
             .hero
             .with_retry_policy(RetryPolicy::disabled())
             .with_pace(None);
-        let total = entries.len();
-        let mut done = entries
-            .iter()
-            .filter(|e| e.state.status().is_final())
-            .count();
         let mut queue: VecDeque<Entry> = entries
             .into_iter()
             .filter(|e| e.state.status() == Status::Pending)
             .collect();
-        let mut patients: BTreeMap<u64, String> = BTreeMap::new();
+        let mut patients: BTreeMap<(u64, u64), String> = BTreeMap::new();
         let mut busy: HashSet<String> = HashSet::new();
         let mut blocked: HashSet<String> = HashSet::new();
         let mut running = FuturesUnordered::new();
@@ -405,25 +464,35 @@ impl<J: Journal> Outbox<J> {
                 };
                 let entry = queue.remove(pos).expect("a queued row");
                 busy.insert(entry.row.patient_id().to_owned());
-                patients.insert(entry.index, entry.row.patient_id().to_owned());
+                patients.insert((entry.run, entry.index), entry.row.patient_id().to_owned());
                 running.push(self.send_one(&sender, entry));
             }
-            let Some(result) = running.next().await else {
+            let Some((key, line, result)) = running.next().await else {
                 break;
             };
-            let (index, line, outcome) = match result {
-                Ok(r) => r,
+            let patient = patients.remove(&key).unwrap_or_default();
+            busy.remove(&patient);
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(JournalError::Fenced { .. }) => {
+                    // Another worker took the row over (this one was too slow): it is theirs.
+                    tracing::warn!(
+                        row = key.1,
+                        "outbox: a row was taken over by another worker"
+                    );
+                    blocked.insert(patient);
+                    continue;
+                }
                 Err(e) => {
                     failure.get_or_insert(e.into());
                     continue;
                 }
             };
-            let patient = patients.remove(&index).unwrap_or_default();
-            busy.remove(&patient);
+            let (run, index) = key;
             let status = match outcome {
                 Sent::Final(status) => {
                     *retries = 0;
-                    done += 1;
+                    progress.done += 1;
                     status
                 }
                 Sent::Unknown => {
@@ -451,13 +520,17 @@ impl<J: Journal> Outbox<J> {
                 }
             };
             tracing::debug!(row = index, status = status.as_str(), "outbox: sent");
+            let _ = run;
             on_event(Event::Row {
                 index,
                 line,
                 status,
             });
             if status.is_final() {
-                on_event(Event::Progress { done, total });
+                on_event(Event::Progress {
+                    done: progress.done,
+                    total: progress.total,
+                });
             }
             if let Some(rate) = self.rate_change() {
                 on_event(Event::Rate { per_second: rate });
@@ -474,14 +547,20 @@ impl<J: Journal> Outbox<J> {
         &self,
         sender: &HeroClient,
         entry: Entry,
-    ) -> Result<(u64, Option<u64>, Sent), JournalError> {
-        let (index, line) = (entry.index, entry.row.line());
+    ) -> ((u64, u64), Option<u64>, Result<Sent, JournalError>) {
+        let (run, index, line) = (entry.run, entry.index, entry.row.line());
+        let result = self.send_entry(sender, entry).await;
+        ((run, index), line, result)
+    }
+
+    async fn send_entry(&self, sender: &HeroClient, entry: Entry) -> Result<Sent, JournalError> {
+        let (run, index) = (entry.run, entry.index);
         if let Err(e) = self.pace.acquire().await {
             let again = Entry {
                 state: RowState::Pending,
                 ..entry
             };
-            return Ok((index, line, Sent::Retry(Box::new(again), e)));
+            return Ok(Sent::Retry(Box::new(again), e));
         }
         let request = entry
             .row
@@ -491,6 +570,7 @@ impl<J: Journal> Outbox<J> {
         // out, whatever happens to this process.
         let attempt = sender.start_attempt(&request);
         self.transition(
+            run,
             index,
             Status::Pending,
             RowState::InFlight {
@@ -505,13 +585,13 @@ impl<J: Journal> Outbox<J> {
             .to_std()
             .unwrap_or_default();
         if left.is_zero() {
-            self.transition(index, Status::InFlight, RowState::Pending)
+            self.transition(run, index, Status::InFlight, RowState::Pending)
                 .await?;
             let again = Entry {
                 state: RowState::Pending,
                 ..entry
             };
-            return Ok((index, line, Sent::Again(Box::new(again))));
+            return Ok(Sent::Again(Box::new(again)));
         }
         let result = sender
             .with_timeout(left)
@@ -575,7 +655,7 @@ impl<J: Journal> Outbox<J> {
                 Sent::Final(Status::Failed),
             ),
         };
-        self.transition(index, Status::InFlight, to).await?;
-        Ok((index, line, outcome))
+        self.transition(run, index, Status::InFlight, to).await?;
+        Ok(outcome)
     }
 }
