@@ -234,22 +234,57 @@ impl Pace {
         self.inner.rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits for the next slot. Fails only when a shared schedule cannot be read
-    /// ([`ErrorKind::Pace`]): then nothing may be sent.
-    pub async fn acquire(&self) -> crate::Result<()> {
-        let interval = self
-            .per_second()
-            .map_or(Duration::ZERO, |r| interval_of(r.max(FLOOR)));
-        let wait = self
-            .inner
-            .store
-            .reserve(interval)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent))?;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+    /// How late after its slot a request may still go: one that would go later (its task woke
+    /// late, or a durable sender's commit took long) takes a fresh slot instead, so that a late
+    /// request never bunches up with the next ones inside one second.
+    pub const LATE: Duration = Duration::from_millis(15);
+
+    /// Waits for the next slot and returns when it was (tokio's clock): a caller that does more
+    /// work before it writes its request takes a fresh slot when that work made it later than
+    /// [`LATE`](Self::LATE) ([`acquire_again_if_late`](Self::acquire_again_if_late)). Fails only
+    /// when a shared schedule cannot be read ([`ErrorKind::Pace`]): then nothing may be sent.
+    pub async fn acquire(&self) -> crate::Result<tokio::time::Instant> {
+        let mut tries = 0;
+        loop {
+            let interval = self
+                .per_second()
+                .map_or(Duration::ZERO, |r| interval_of(r.max(FLOOR)));
+            let wait =
+                self.inner.store.reserve(interval).await.map_err(|e| {
+                    Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent)
+                })?;
+            let slot = add(tokio::time::Instant::now(), wait);
+            if !wait.is_zero() {
+                tokio::time::sleep_until(slot).await;
+            }
+            tries += 1;
+            if interval.is_zero() || slot.elapsed() <= Self::LATE || tries >= 3 {
+                return Ok(slot);
+            }
         }
-        Ok(())
+    }
+
+    /// Takes a fresh slot when `slot` (from [`acquire`](Self::acquire)) is more than
+    /// [`LATE`](Self::LATE) ago.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let pace = herohealth::Pace::new(50);
+    /// let slot = pace.acquire().await?;
+    /// // ... record the request durably ...
+    /// pace.acquire_again_if_late(slot).await?;
+    /// // ... write it ...
+    /// # Ok(()) }
+    /// ```
+    pub async fn acquire_again_if_late(
+        &self,
+        slot: tokio::time::Instant,
+    ) -> crate::Result<tokio::time::Instant> {
+        if slot.elapsed() <= Self::LATE || self.per_second().is_none() {
+            return Ok(slot);
+        }
+        self.acquire().await
     }
 
     /// Pauses the schedule for `pause` (at most [`max_pause`](Self::max_pause)) without

@@ -555,13 +555,16 @@ impl<J: Journal> Outbox<J> {
 
     async fn send_entry(&self, sender: &HeroClient, entry: Entry) -> Result<Sent, JournalError> {
         let (run, index) = (entry.run, entry.index);
-        if let Err(e) = self.pace.acquire().await {
-            let again = Entry {
-                state: RowState::Pending,
-                ..entry
-            };
-            return Ok(Sent::Retry(Box::new(again), e));
-        }
+        let slot = match self.pace.acquire().await {
+            Ok(slot) => slot,
+            Err(e) => {
+                let again = Entry {
+                    state: RowState::Pending,
+                    ..entry
+                };
+                return Ok(Sent::Retry(Box::new(again), e));
+            }
+        };
         let request = entry
             .row
             .request()
@@ -578,6 +581,18 @@ impl<J: Journal> Outbox<J> {
             },
         )
         .await?;
+        // The commit made it late for its slot: a fresh one (the row is in flight meanwhile; its
+        // recorded window covers the wait). A failure here is the pace's; the row, not
+        // written, goes back to pending.
+        if let Err(e) = self.pace.acquire_again_if_late(slot).await {
+            self.transition(run, index, Status::InFlight, RowState::Pending)
+                .await?;
+            let again = Entry {
+                state: RowState::Pending,
+                ..entry
+            };
+            return Ok(Sent::Retry(Box::new(again), e));
+        }
         // The request must be over by the deadline just recorded: the time the commit took comes
         // off its timeout. Past the deadline already (the process was stopped meanwhile), it is
         // not written at all: a resolver may have decided on the recorded deadline.

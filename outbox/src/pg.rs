@@ -71,7 +71,8 @@ fn pg_error(e: &postgres::Error) -> JournalError {
     if e.is_closed() {
         return JournalError::Storage("the connection to PostgreSQL is closed".into());
     }
-    JournalError::Storage("PostgreSQL cannot be reached (connection failed)".into())
+    // The client's own errors (connecting, converting a parameter) name no value.
+    JournalError::Storage(format!("PostgreSQL: {e}"))
 }
 
 fn json_error(e: serde_json::Error) -> JournalError {
@@ -390,7 +391,7 @@ impl Journal for PgJournal {
             .get()
             .query(
                 "SELECT run_id, idx, row, state, sends FROM outbox_rows
-                 WHERE group_key = $1 AND ($2 < 0 OR run_id = $2) ORDER BY run_id, idx",
+                 WHERE group_key = $1 AND ($2::bigint < 0 OR run_id = $2::bigint) ORDER BY run_id, idx",
                 &[&group, &run],
             )
             .map_err(|e| pg_error(&e))?;
@@ -576,7 +577,7 @@ impl Journal for PgJournal {
             .get()
             .query_one(
                 "SELECT count(*) FROM outbox_rows
-                 WHERE group_key = $1 AND ($2 < 0 OR run_id = $2)
+                 WHERE group_key = $1 AND ($2::bigint < 0 OR run_id = $2::bigint)
                    AND status IN ('pending', 'in_flight', 'unknown')",
                 &[&group, &run],
             )
