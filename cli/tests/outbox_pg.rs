@@ -17,7 +17,11 @@ use herohealth_mock::{Fault, FaultRule, MockServer};
 use herohealth_outbox::{Input, Journal, PgJournal, Row, testing::TempPostgres};
 
 const KEY: &str = "hero-workers-test-key";
-const GROUPS: [&str; 3] = ["practice-workers-1", "practice-workers-2", "practice-workers-3"];
+const GROUPS: [&str; 3] = [
+    "practice-workers-1",
+    "practice-workers-2",
+    "practice-workers-3",
+];
 
 fn worker(mock: &MockServer, url: &str, groups: &[&str], rate: u32, lease: &str) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
@@ -105,7 +109,11 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
     };
     const RATE: u32 = 40;
     for (mode, finish) in [false, true].into_iter().enumerate() {
-        let label = if finish { "finishes abandoned" } else { "drops abandoned" };
+        let label = if finish {
+            "finishes abandoned"
+        } else {
+            "drops abandoned"
+        };
         let mut rng = fastrand::Rng::with_seed(25 + mode as u64);
         let url = pg.database(&format!("workers{mode}"));
         let mut mock = MockServer::builder();
@@ -154,7 +162,10 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(0), "{label}: {stderr}");
             for secret in [KEY, GROUPS[0], "Reminder", "10001"] {
-                assert!(!stderr.contains(secret), "{label}: {secret} shown: {stderr}");
+                assert!(
+                    !stderr.contains(secret),
+                    "{label}: {secret} shown: {stderr}"
+                );
             }
         }
         exactly_once(&mock, &texts, label);
@@ -164,7 +175,11 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
             .args(["--format", "json", "outbox", "status", "--journal", &url])
             .output()
             .unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         let runs: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
         let sent: u64 = runs
             .as_array()
@@ -173,7 +188,10 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
             .map(|r| r["sent"].as_u64().unwrap())
             .sum();
         assert_eq!(sent as usize, texts.len(), "{label}: {runs}");
-        eprintln!("{label}: {} rows, {kills} kills: each sent once, 0 429s", texts.len());
+        eprintln!(
+            "{label}: {} rows, {kills} kills: each sent once, 0 429s",
+            texts.len()
+        );
     }
 }
 
@@ -210,7 +228,10 @@ async fn a_worker_slower_than_its_lease_sends_nothing_twice() {
         tokio::time::sleep(Duration::from_millis(3_000)).await;
         kill(&mut slow, "-CONT");
         let (a, b) = tokio::task::spawn_blocking(move || {
-            (slow.wait_with_output().unwrap(), other.wait_with_output().unwrap())
+            (
+                slow.wait_with_output().unwrap(),
+                other.wait_with_output().unwrap(),
+            )
         })
         .await
         .unwrap();
@@ -222,6 +243,14 @@ async fn a_worker_slower_than_its_lease_sends_nothing_twice() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        exactly_once(&mock, &texts, if finish { "slow, finishes" } else { "slow, drops" });
+        exactly_once(
+            &mock,
+            &texts,
+            if finish {
+                "slow, finishes"
+            } else {
+                "slow, drops"
+            },
+        );
     }
 }

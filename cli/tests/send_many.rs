@@ -387,3 +387,63 @@ async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
     assert!(stderr.contains("longer than the 60 s allowed"), "{stderr}");
     no_patient_data(&out);
 }
+
+/// `hero outbox status` on an SQLite journal, while a run holds it: the run's counts and the
+/// rows a person must decide (with their candidates), and no patient data.
+#[tokio::test]
+async fn hero_outbox_status_reads_an_sqlite_journal_while_it_is_held() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "patient_id,type,text\n3001,sms,Dear Ada\n",
+    )
+    .unwrap();
+    // Processed, its answer lost, with another message to the patient in the window: ambiguous.
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2));
+    mock.client()
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("3001")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Sent by other software")
+        })
+        .send()
+        .await
+        .unwrap();
+    let out = send_many(&mock, dir.path(), "c", "ndjson").await;
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+    let journal = dir.path().join("j.db");
+    let held = herohealth_outbox::SqliteJournal::open(&journal).unwrap();
+    let status = |format: &'static str| {
+        let journal = journal.clone();
+        async move {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hero"));
+            cmd.env_clear()
+                .args(["--format", format, "outbox", "status", "--journal"])
+                .arg(journal);
+            output(cmd).await
+        }
+    };
+    let out = status("json").await;
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let runs = docs.next().unwrap().unwrap();
+    assert_eq!(runs[0]["ambiguous"], 1, "{runs}");
+    assert_eq!(runs[0]["sent"], 0, "{runs}");
+    let decide = docs.next().unwrap().unwrap();
+    assert_eq!(decide[0]["row"], 1, "{decide}");
+    assert_eq!(decide[0]["line"], 2, "{decide}");
+    assert_eq!(
+        decide[0]["candidates"].as_str().unwrap().split(' ').count(),
+        2,
+        "{decide}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 row(s) a person must decide"));
+    no_patient_data(&out);
+    let out = status("table").await;
+    assert!(out.status.success(), "{}", text(&out));
+    no_patient_data(&out);
+    drop(held);
+}

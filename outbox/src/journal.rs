@@ -176,6 +176,11 @@ pub struct RunStatus {
 
 impl RunStatus {
     /// Counts `entries` of run `run`.
+    ///
+    /// ```
+    /// let status = herohealth_outbox::RunStatus::of(0, "fingerprint".into(), &[]);
+    /// assert_eq!(status.pending + status.sent, 0);
+    /// ```
     pub fn of(run: u64, fingerprint: String, entries: &[Entry]) -> RunStatus {
         let mut s = RunStatus {
             run,
@@ -669,6 +674,19 @@ impl SqliteJournal {
     }
 
     /// The journal's run (one input) with its counts, for a status report: no patient data.
+    ///
+    /// ```
+    /// use herohealth::MessageType;
+    /// use herohealth_outbox::{Input, Journal, Row, SqliteJournal};
+    ///
+    /// let mut journal = SqliteJournal::in_memory()?;
+    /// assert!(journal.runs()?.is_empty());
+    /// journal.open(&Input::from_rows(vec![Row::new("98765", MessageType::Sms, "Hi").unwrap()]))?;
+    /// let runs = journal.runs()?;
+    /// assert_eq!((runs[0].pending, runs[0].sent), (1, 0));
+    /// assert!(journal.to_decide()?.is_empty());
+    /// # Ok::<(), herohealth_outbox::JournalError>(())
+    /// ```
     pub fn runs(&mut self) -> Result<Vec<RunStatus>, JournalError> {
         let fingerprint: Option<String> = self
             .conn

@@ -352,7 +352,7 @@ impl<J: Journal> Outbox<J> {
     /// kept) when the journal belongs to another input, the journal fails, or Hero cannot be
     /// reached [`Options::max_retries`] times in a row.
     ///
-    /// With a journal several workers share (a [`crate::PgJournal`]), `input` is queued once
+    /// With a journal several workers share (a `PgJournal`), `input` is queued once
     /// (by its fingerprint) and this worker works the queue of its practice group, together with
     /// the others, until every row of `input` is final.
     pub async fn run(
@@ -370,7 +370,14 @@ impl<J: Journal> Outbox<J> {
     }
 
     /// Works whatever the journal holds that is not final (for a shared journal: what its scope
-    /// holds, see [`crate::PgJournal`]), as [`run`](Self::run) does after opening its input.
+    /// holds, see `PgJournal`), as [`run`](Self::run) does after opening its input.
+    ///
+    /// ```no_run
+    /// # async fn run(outbox: herohealth_outbox::Outbox<herohealth_outbox::SqliteJournal>) -> Result<(), herohealth_outbox::OutboxError> {
+    /// let summary = outbox.work(|_event| {}).await?; // what an earlier run left
+    /// println!("{} sent", summary.sent);
+    /// # Ok(()) }
+    /// ```
     pub async fn work(&self, mut on_event: impl FnMut(Event)) -> Result<Summary, OutboxError> {
         let group = self.group.clone();
         self.journal(move |j| j.bind(&group)).await?;
@@ -501,7 +508,14 @@ impl<J: Journal> Outbox<J> {
                     Status::Unknown
                 }
                 Sent::Again(entry) => {
-                    queue.push_front(*entry);
+                    *retries += 1;
+                    if *retries > self.options.max_retries {
+                        failure.get_or_insert(OutboxError::Journal(JournalError::Storage(
+                            "a row's in-flight commit outlasted the request's whole timeout, again and again: the journal is too slow for this timeout (raise it)".into(),
+                        )));
+                    } else {
+                        queue.push_front(*entry);
+                    }
                     Status::Pending
                 }
                 Sent::Stop(e) => {
