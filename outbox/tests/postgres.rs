@@ -37,7 +37,8 @@ mod with_postgres {
         )
     }
 
-    const GROUP: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    // A practice group key (`HeroClient::practice_group_key`), opaque to the journal.
+    const GROUP: &str = "practice-pg-journal";
 
     /// A lease that runs out while its worker is only slow (its heartbeat stalled, the process
     /// still there): another worker takes the row with a new fencing token, and the slow worker's
