@@ -264,6 +264,32 @@ impl Pace {
         }
     }
 
+    /// Takes the next slot without waiting for it: returns when it is (tokio's clock), for a
+    /// caller with work to do meanwhile (a durable sender's commit) that then waits until it
+    /// (`tokio::time::sleep_until`) and takes a fresh one if it is late
+    /// ([`acquire_again_if_late`](Self::acquire_again_if_late)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let pace = herohealth::Pace::new(50);
+    /// let slot = pace.reserve().await?;
+    /// // ... record the request durably meanwhile ...
+    /// tokio::time::sleep_until(slot).await;
+    /// pace.acquire_again_if_late(slot).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reserve(&self) -> crate::Result<tokio::time::Instant> {
+        let interval = self
+            .per_second()
+            .map_or(Duration::ZERO, |r| interval_of(r.max(FLOOR)));
+        let wait =
+            self.inner.store.reserve(interval).await.map_err(|e| {
+                Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent)
+            })?;
+        Ok(add(tokio::time::Instant::now(), wait))
+    }
+
     /// Takes a fresh slot when `slot` (from [`acquire`](Self::acquire)) is more than
     /// [`LATE`](Self::LATE) ago.
     ///

@@ -569,7 +569,9 @@ impl<J: Journal> Outbox<J> {
 
     async fn send_entry(&self, sender: &HeroClient, entry: Entry) -> Result<Sent, JournalError> {
         let (run, index) = (entry.run, entry.index);
-        let slot = match self.pace.acquire().await {
+        // The next slot of the pace, taken now and waited for after the in-flight commit: the
+        // commit overlaps the wait instead of making the request late for its slot.
+        let slot = match self.pace.reserve().await {
             Ok(slot) => slot,
             Err(e) => {
                 let again = Entry {
@@ -583,9 +585,14 @@ impl<J: Journal> Outbox<J> {
             .row
             .request()
             .map_err(|e| JournalError::Storage(format!("a journal row is no longer valid: {e}")))?;
-        // Its deadline is the start plus the sender's timeout: until then Hero may be carrying it
-        // out, whatever happens to this process.
-        let attempt = sender.start_attempt(&request);
+        // Its window: from now (before the commit) to the slot plus the sender's timeout: until
+        // then Hero may be carrying it out, whatever happens to this process.
+        let started = chrono::Utc::now();
+        let wait = slot.saturating_duration_since(tokio::time::Instant::now());
+        let deadline = started
+            + chrono::Duration::from_std(wait.saturating_add(sender.timeout()))
+                .unwrap_or(chrono::Duration::MAX / 4);
+        let attempt = SendAttempt::new(&request, started, deadline).with_clock(sender.hero_clock());
         self.transition(
             run,
             index,
@@ -595,9 +602,10 @@ impl<J: Journal> Outbox<J> {
             },
         )
         .await?;
-        // The commit made it late for its slot: a fresh one (the row is in flight meanwhile; its
-        // recorded window covers the wait). A failure here is the pace's; the row, not
-        // written, goes back to pending.
+        tokio::time::sleep_until(slot).await;
+        // The commit outlasted the wait and made it late for its slot: a fresh one (the row is
+        // in flight meanwhile; the time left below shrinks accordingly). A failure here is the
+        // pace's; the row, not written, goes back to pending.
         if let Err(e) = self.pace.acquire_again_if_late(slot).await {
             self.transition(run, index, Status::InFlight, RowState::Pending)
                 .await?;
