@@ -249,14 +249,8 @@ impl Pace {
             let interval = self
                 .per_second()
                 .map_or(Duration::ZERO, |r| interval_of(r.max(FLOOR)));
-            let wait =
-                self.inner.store.reserve(interval).await.map_err(|e| {
-                    Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent)
-                })?;
-            let slot = add(tokio::time::Instant::now(), wait);
-            if !wait.is_zero() {
-                tokio::time::sleep_until(slot).await;
-            }
+            let slot = self.reserve_slot(interval).await?;
+            tokio::time::sleep_until(slot).await;
             tries += 1;
             if interval.is_zero() || slot.elapsed() <= Self::LATE || tries >= 3 {
                 return Ok(slot);
@@ -283,11 +277,23 @@ impl Pace {
         let interval = self
             .per_second()
             .map_or(Duration::ZERO, |r| interval_of(r.max(FLOOR)));
-        let wait =
-            self.inner.store.reserve(interval).await.map_err(|e| {
-                Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent)
-            })?;
-        Ok(add(tokio::time::Instant::now(), wait))
+        self.reserve_slot(interval).await
+    }
+
+    /// The next slot, on tokio's clock. A shared store answers "in `wait` from when I took it",
+    /// and it took it somewhere inside the round trip: the middle of the round trip is the best
+    /// guess (off by at most half the round trip's asymmetry, where taking its end would make
+    /// every request late by the way back).
+    async fn reserve_slot(&self, interval: Duration) -> crate::Result<tokio::time::Instant> {
+        let before = tokio::time::Instant::now();
+        let wait = self
+            .inner
+            .store
+            .reserve(interval)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Pace, e.0).with_sent(crate::WasSent::NotSent))?;
+        let round_trip = before.elapsed();
+        Ok(add(add(before, round_trip / 2), wait))
     }
 
     /// Takes a fresh slot when `slot` (from [`acquire`](Self::acquire)) is more than

@@ -254,3 +254,70 @@ async fn a_worker_slower_than_its_lease_sends_nothing_twice() {
         );
     }
 }
+
+/// `send-many --journal postgres://...` queues the file once and works it: a second run of the
+/// same command (even with the file saved again) queues nothing and sends nothing; its output is
+/// the run's rows, and no error or line shows the URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_many_on_postgres_queues_a_file_once() {
+    let Some(pg) = TempPostgres::start("cli/tests/outbox_pg.rs: send-many on PostgreSQL") else {
+        return;
+    };
+    let url = pg.database("sendmany");
+    let mock = MockServer::builder()
+        .api_key(KEY, GROUPS[0])
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.csv");
+    std::fs::write(
+        &file,
+        "patient_id,type,text\n4001,sms,Dear Ada\n4002,sms,Dear Grace\n4001,sms,Dear Ada again\n",
+    )
+    .unwrap();
+    let run = |file: std::path::PathBuf| {
+        let (url, base) = (url.clone(), mock.base_url());
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_hero"))
+                .env_clear()
+                .env("HERO_API_KEY", KEY)
+                .env("HERO_PRACTICE_GROUP_ID", GROUPS[0])
+                .env("HERO_BASE_URL", base)
+                .args(["--format", "ndjson", "messages", "send-many", "--from"])
+                .arg(file)
+                .args(["--journal", &url, "--find-delay", "20"])
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(file.clone()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l.contains(r#""status":"sent""#)),
+        "{stdout}"
+    );
+    std::fs::write(
+        &file,
+        "\u{feff}patient_id,type,text\r\n4001,SMS,Dear Ada\r\n4002,sms,\"Dear Grace\"\r\n4001,sms,Dear Ada again",
+    )
+    .unwrap();
+    let again = run(file).await.unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(again.stdout, out.stdout, "the same rows, the same ids");
+    assert_eq!(mock.processed("send_message"), 3, "queued and sent once");
+    for text in [&stderr, &stdout] {
+        assert!(
+            !text.contains("postgres://") && !text.contains("Ada"),
+            "{text}"
+        );
+    }
+}
