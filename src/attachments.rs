@@ -31,7 +31,7 @@
 //! ```
 //!
 //! The file's bytes, its name and the link (`attachment_link`, which opens the document) are
-//! patient data: they are held in [`Sensitive`](crate::Sensitive), which never prints them, and
+//! patient data: they are held in [`Sensitive`], which never prints them, and
 //! the client sends nothing unless the body has either `ehr_file_id` or both `file_data` and
 //! `file_name`. Hero does not publish how `file_data` is encoded; the client sends standard,
 //! padded base64 ([`encode_file_data`]).

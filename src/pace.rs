@@ -112,8 +112,15 @@ fn add(t: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
         .unwrap_or(t)
 }
 
-/// Requests per second at most, kept by spacing them evenly: see the [module docs](self).
-/// Clones share one schedule and one rate.
+/// Requests per second at most, kept by spacing them evenly (GCRA: each request takes the next
+/// slot of a schedule whose theoretical arrival time moves on by one interval per request) at
+/// [`HEADROOM`](Self::HEADROOM) of the limit, so that arrival jitter does not put more than the
+/// limit in any sliding second. The schedule is a [`PaceStore`]: in this process
+/// ([`LocalPaceStore`]) or shared by several (herohealth-outbox keeps one per practice group in
+/// PostgreSQL). A 429 pauses the schedule for its `Retry-After` (at most
+/// [`max_pause`](Self::max_pause)) and halves the rate; a second's worth of successes brings a
+/// tenth of the limit back. Durations from outside are capped and added with saturating
+/// arithmetic. Clones share one schedule and one rate.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -180,7 +187,7 @@ impl Pace {
         Self::build(Some(f64::from(per_second.max(1))), Box::new(store))
     }
 
-    /// No limit until Hero answers 429; then [`UNLIMITED_START`] a second, and back to none
+    /// No limit until Hero answers 429; then 10 a second, and back to none
     /// once well past it.
     pub fn unlimited() -> Pace {
         Self::build(None, Box::new(LocalPaceStore::default()))

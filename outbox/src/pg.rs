@@ -118,7 +118,12 @@ impl Drop for Conn {
 }
 
 /// The journal in PostgreSQL, for several workers on one or more machines (feature
-/// `postgres`). See the [module docs](self) for how rows are claimed.
+/// `postgres`). Rows are claimed with a lease (`FOR UPDATE SKIP LOCKED`, a lease expiry on the
+/// database's clock, a fencing token from a sequence checked by every change), so each row has
+/// one owner at a time; a unique index keeps at most one claimed row per patient of a practice
+/// group, so rows to one patient go one at a time across all workers; and the practice group's
+/// pace is one GCRA schedule in the database, advanced in one atomic statement, shared by every
+/// worker ([`Journal::shared_pace`]).
 ///
 /// A journal is bound to a practice group (by [`crate::Outbox`], from its client's
 /// [`herohealth::HeroClient::practice_group_key`]: never the id itself); its scope is that
