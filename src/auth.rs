@@ -23,6 +23,13 @@ pub(crate) struct Credentials {
 
 impl Credentials {
     /// Checks both values (non-empty, printable ASCII, no white space) without echoing them.
+    /// The SHA-256 (hex) of the practice group id: a key for per-group state that does not
+    /// hold the id.
+    pub(crate) fn practice_group_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.practice_group_id.as_bytes()))
+    }
+
     pub(crate) fn new(api_key: &str, practice_group_id: &str) -> Result<Self, Error> {
         Ok(Self {
             api_key: header_value("api_key", api_key)?,

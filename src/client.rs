@@ -5,7 +5,7 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 use reqwest::Url;
 
 use crate::{
-    ENV_ENVIRONMENT, Environment, HeroClient, RetryPolicy,
+    ENV_ENVIRONMENT, Environment, HeroClient, Pace, RetryPolicy,
     auth::Credentials,
     clock::HeroClock,
     error::Error,
@@ -90,6 +90,7 @@ pub struct HeroClientBuilder {
     connect_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     http: Option<HttpHook>,
+    pace: Option<Pace>,
 }
 
 impl fmt::Debug for HeroClientBuilder {
@@ -103,6 +104,7 @@ impl fmt::Debug for HeroClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
             .field("configure_http", &self.http.is_some())
+            .field("pace", &self.pace)
             .finish()
     }
 }
@@ -180,6 +182,46 @@ impl HeroClientBuilder {
     /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::disabled`] turns retries off).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// At most `per_second` requests a second (at least 1), kept by the client itself: every
+    /// call of the client and of its clones (sends, lists, pages fetched ahead, waiters' polls,
+    /// `find_send`'s looks) waits for its slot before each attempt, spaced evenly at
+    /// [`Pace::HEADROOM`] of the limit, so the client never needs a 429 to find Hero's limit
+    /// (Hero limits each practice group). A 429 all the same pauses every call for its
+    /// `Retry-After` and halves the rate for a while (see [`Pace`]). Default: no limit.
+    ///
+    /// ```
+    /// let hero = herohealth::HeroClient::builder()
+    ///     .api_key("hero_test_key")
+    ///     .practice_group_id("demo-practice")
+    ///     .environment(herohealth::Environment::Staging)
+    ///     .rate_limit(20)
+    ///     .build()?;
+    /// assert_eq!(hero.pace().and_then(|p| p.limit()), Some(20.0));
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.pace = Some(Pace::new(per_second));
+        self
+    }
+
+    /// The [`Pace`] every call waits for: [`rate_limit`](Self::rate_limit) with a schedule of
+    /// your own, e.g. one shared by several processes ([`Pace::with_store`]).
+    ///
+    /// ```
+    /// let pace = herohealth::Pace::new(20);
+    /// let hero = herohealth::HeroClient::builder()
+    ///     .api_key("hero_test_key")
+    ///     .practice_group_id("demo-practice")
+    ///     .environment(herohealth::Environment::Staging)
+    ///     .pace(pace.clone())
+    ///     .build()?;
+    /// # let _ = hero; Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn pace(mut self, pace: Pace) -> Self {
+        self.pace = Some(pace);
         self
     }
 
@@ -288,6 +330,7 @@ impl HeroClientBuilder {
             environment,
             clock: HeroClock::default(),
             own_sends: Default::default(),
+            pace: self.pace,
         };
         state.settle();
         Ok(HeroClient::new_with_client(&base_url, http, state))
@@ -426,6 +469,43 @@ impl HeroClient {
     /// (default: none; a call takes its attempts and the retry policy's waits).
     pub fn deadline(&self) -> Option<Duration> {
         self.inner.limits.deadline
+    }
+
+    /// A client that shares this one's connections, credentials and clock but waits for `pace`
+    /// before each attempt (`None`: for no pace; for a caller that took its slot itself with
+    /// [`Pace::acquire`], as a durable sender does before it records a send in flight).
+    ///
+    /// ```
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
+    /// let paced = hero.with_pace(Some(herohealth::Pace::new(5)));
+    /// assert_eq!(paced.pace().and_then(|p| p.limit()), Some(5.0));
+    /// assert!(paced.with_pace(None).pace().is_none());
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn with_pace(&self, pace: Option<Pace>) -> HeroClient {
+        let mut state = self.inner.clone();
+        state.pace = pace;
+        HeroClient::new_with_client(&self.baseurl, self.client.clone(), state)
+    }
+
+    /// The pace this client keeps, if any ([`HeroClientBuilder::rate_limit`]).
+    pub fn pace(&self) -> Option<&Pace> {
+        self.inner.pace.as_ref()
+    }
+
+    /// A key for state kept per practice group (a shared pace, a journal's runs) that does not
+    /// hold the practice group id: the SHA-256 (hex) of it. Equal for clients of one practice
+    /// group, whatever their API key.
+    ///
+    /// ```
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
+    /// let key = hero.practice_group_key();
+    /// assert_eq!(key.len(), 64);
+    /// assert!(!key.contains("practice-p"));
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn practice_group_key(&self) -> String {
+        self.inner.credentials.practice_group_key()
     }
 
     /// The retry policy this client applies (default [`RetryPolicy::default`]), its total

@@ -64,6 +64,9 @@ pub enum ErrorKind {
     /// A message ended `declined` or `fatal` where the caller asked for delivery
     /// ([`crate::Delivery::delivered`]).
     DeliveryFailed,
+    /// The client's pace ([`crate::Pace`]) could not be kept: its shared schedule (a database)
+    /// failed. Nothing was sent; try again when the schedule is back.
+    Pace,
 }
 
 impl ErrorKind {
@@ -85,6 +88,7 @@ impl ErrorKind {
             Self::UnexpectedStatus => "unexpected response status",
             Self::WaitDeadline => "still not final when the wait's deadline came",
             Self::DeliveryFailed => "the message was not delivered",
+            Self::Pace => "the client's pace could not be kept, nothing was sent",
         }
     }
 }
@@ -394,7 +398,10 @@ impl Error {
             return false;
         }
         match self.inner.kind {
-            ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Connection => true,
+            ErrorKind::RateLimited
+            | ErrorKind::Timeout
+            | ErrorKind::Connection
+            | ErrorKind::Pace => true,
             ErrorKind::Server => matches!(self.inner.status.map(|s| s.as_u16()), Some(502..=504)),
             _ => false,
         }

@@ -96,6 +96,7 @@ mod find;
 #[doc(hidden)]
 pub mod fuzzing;
 mod mask;
+mod pace;
 mod paginate;
 mod ranges;
 mod recipient;
@@ -132,6 +133,7 @@ pub use enums::{
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
 pub use failures::{BatchFailures, FailedSend, Traced};
 pub use find::{FindOptions, FoundSend};
+pub use pace::{LocalPaceStore, Pace, PaceFuture, PaceStore, PaceStoreError};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};
 pub use redact::{REDACTED, Sensitive};

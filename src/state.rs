@@ -10,6 +10,8 @@ use std::{
 
 use crate::{RetryPolicy, auth::Credentials, clock::HeroClock, error::Error};
 
+// (`Pace` is `crate::Pace`, in `pace.rs`.)
+
 /// The per-client state behind [`crate::HeroClient`] (progenitor's inner type). Its `Debug`
 /// shows no secret.
 #[derive(Clone, Debug)]
@@ -29,6 +31,8 @@ pub(crate) struct ClientState {
     pub(crate) clock: HeroClock,
     /// The message ids of this client's own sends; shared by its clones.
     pub(crate) own_sends: OwnSends,
+    /// The pace every attempt waits for (`HeroClientBuilder::rate_limit`); shared by its clones.
+    pub(crate) pace: Option<crate::Pace>,
 }
 
 /// The time limits a client was given, before [`ClientState::settle`] makes them the transport's.

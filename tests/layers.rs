@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("errors", &["mask", "attempt", "error"]),
     (
         "call parts",
-        &["retry", "auth", "response", "rules", "state"],
+        &["retry", "auth", "response", "rules", "pace", "state"],
     ),
     ("executor", &["transport", "paginate"]),
     ("generated client", &["api"]),

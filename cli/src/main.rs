@@ -14,6 +14,7 @@ mod common;
 mod exit;
 mod messages;
 mod mock;
+mod outbox;
 mod output;
 mod patients;
 mod recipients;
@@ -98,6 +99,9 @@ enum Command {
     /// herohealth-mock in the background: `eval "$(hero mock start)"`, then commands keep their state.
     #[command(subcommand)]
     Mock(mock::MockCmd),
+    /// The durable sender's journals: workers on a PostgreSQL journal, and any journal's status.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCmd),
     /// Print a shell completion script: `hero completions bash > ~/.local/share/bash-completion/completions/hero`.
     Completions {
         /// The shell.
@@ -118,7 +122,7 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
         Command::Patients(cmd) => patients::run(hero, f, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(hero, f, cmd).await,
         // Handled in main, before any client is built.
-        Command::Completions { .. } | Command::Mock(_) => Ok(()),
+        Command::Completions { .. } | Command::Mock(_) | Command::Outbox(_) => Ok(()),
     }
 }
 
@@ -179,6 +183,10 @@ async fn main() -> ExitCode {
             // Colour only on a terminal: not into a log file or a pipe.
             .with_ansi(std::io::stderr().is_terminal())
             .init();
+    }
+    if let Command::Outbox(cmd) = cli.command {
+        // Its workers build their own clients (one per practice group); status needs none.
+        return finish(outbox::run(cli.format, cmd).await);
     }
     // The embedded mock lives as long as the command.
     let mut _mock = None;

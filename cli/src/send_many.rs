@@ -1,12 +1,12 @@
 //! `hero messages send-many`: one message per CSV row, each row's state journaled on disk by
 //! herohealth-outbox, so a re-run resumes and no row is sent twice.
 
-use std::{io::IsTerminal, num::NonZeroU32, path::PathBuf, time::Duration};
+use std::{io::IsTerminal, path::PathBuf, time::Duration};
 
 use clap::Args;
-use herohealth::{FindOptions, HeroClient};
+use herohealth::HeroClient;
 use herohealth_outbox::{
-    Event, Input, JournalError, Options, Outbox, OutboxError, SqliteJournal, Status,
+    Event, Input, Journal, JournalError, Outbox, OutboxError, SqliteJournal, Status,
 };
 
 use crate::{
@@ -22,20 +22,14 @@ pub(crate) struct SendManyArgs {
     /// is sent.
     #[arg(long, value_name = "FILE.csv")]
     from: PathBuf,
-    /// The journal (an SQLite file, created when absent). Run the same command again to resume;
-    /// a journal made from another file is refused. It holds the rows: keep it like the CSV.
-    #[arg(long, value_name = "FILE.db")]
+    /// The journal: an SQLite file (created when absent; one run holds it at a time), or a
+    /// PostgreSQL URL (postgres://...: the file is queued once and worked with any other
+    /// workers, see `hero outbox work`). Run the same command again to resume; a journal file
+    /// made from another file is refused. It holds the rows: keep it like the CSV.
+    #[arg(long, value_name = "FILE.db or postgres://...")]
     journal: PathBuf,
-    /// Requests per second at most: your Hero rate limit. A 429 slows down further.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    rate: u32,
-    /// Sends in flight at once (rows to one patient always go one at a time).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
-    concurrency: u64,
-    /// How long Hero may take to list a new message, in milliseconds: a send whose outcome is
-    /// unknown is looked for 3 times this far apart before it is sent again.
-    #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    find_delay: u64,
+    #[command(flatten)]
+    worker: crate::outbox::WorkerArgs,
 }
 
 const ROW: &[Column] = &[
@@ -64,12 +58,23 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             Some("fix the rows named above and run the command again".to_owned()),
         )
     })?;
-    let journal = SqliteJournal::open(&a.journal).map_err(journal_failure)?;
-    let options = Options::default()
-        .concurrency(a.concurrency as usize)
-        .rate(NonZeroU32::new(a.rate))
-        .find(FindOptions::default().list_delay(Duration::from_millis(a.find_delay)));
-    let outbox = Outbox::new(hero.clone(), journal, options);
+    let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
+    if let Some(url) = url {
+        let journal = crate::outbox::connect(url, a.worker.lease()).await?;
+        return send(hero, format, a, &input, journal).await;
+    }
+    let journal = SqliteJournal::open(&a.journal).map_err(|e| journal_failure(&a.journal, e))?;
+    send(hero, format, a, &input, journal).await
+}
+
+async fn send<J: Journal>(
+    hero: &HeroClient,
+    format: Format,
+    a: &SendManyArgs,
+    input: &Input,
+    journal: J,
+) -> Outcome {
+    let outbox = Outbox::new(hero.clone(), journal, a.worker.options());
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(input.rows().len() as u64);
@@ -83,7 +88,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
         bar
     });
     let result = outbox
-        .run(&input, |event| {
+        .run(input, |event| {
             let Some(bar) = &bar else { return };
             match event {
                 Event::Started {
@@ -108,11 +113,20 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
     }
 
     // A journal that failed or belongs to another file: nothing of it is shown.
+    let journal_failure = |e| journal_failure(&a.journal, e);
     let result = match result {
         Err(OutboxError::Journal(e)) => return Err(journal_failure(e)),
+        Err(e @ OutboxError::WaitTooLong { .. }) => {
+            return Err(Failure::new(
+                Exit::RateLimited,
+                e.to_string(),
+                Some("nothing was sent by that request and every row is kept in the journal: run the same command again later to resume".to_owned()),
+            ));
+        }
         other => other,
     };
     // Every row, as the journal has it, even when the run stopped early.
+    let outbox_failure = |e| outbox_failure(&a.journal, e);
     let entries = outbox.entries().await.map_err(outbox_failure)?;
     let mut printer = Printer::list(format, ROW);
     for e in &entries {
@@ -149,7 +163,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             Exit::NotDelivered,
             format!("Hero refused {failed} row(s)"),
             Some(
-                "see each row's reason; fix those rows in a new file (with a new journal)"
+                "see each row's reason; put only those rows, fixed, in a new file with a new --journal of its own (this journal keeps the rows that went)"
                     .to_owned(),
             ),
         ));
@@ -157,19 +171,48 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
     Ok(())
 }
 
-fn journal_failure(e: JournalError) -> Failure {
-    let hint = match e {
-        JournalError::DifferentInput { .. } => {
-            Some("use the file this journal was made from, or a new --journal".to_owned())
-        }
-        _ => None,
+fn journal_failure(path: &std::path::Path, e: JournalError) -> Failure {
+    // A URL may hold a password: a PostgreSQL journal is never shown by it.
+    let shown = match path.to_str() {
+        Some(url) if crate::outbox::is_postgres(url) => "(PostgreSQL)".to_owned(),
+        _ => path.display().to_string(),
     };
-    Failure::new(Exit::Usage, format!("--journal: {e}"), hint)
+    let (code, hint) = match &e {
+        JournalError::DifferentInput { went: 0, .. } => (
+            Exit::Usage,
+            Some(format!(
+                "use the file this journal was made from; nothing in it went, so a new --journal for this file is safe too (see its rows with `hero outbox status --journal {shown}`)"
+            )),
+        ),
+        JournalError::DifferentInput { went, .. } => (
+            Exit::Usage,
+            Some(format!(
+                "use the file this journal was made from: {went} of its rows went or may have, and a fresh start would forget them (see its rows, without patient data, with `hero outbox status --journal {shown}`)"
+            )),
+        ),
+        JournalError::InUse => (
+            Exit::Usage,
+            Some("wait for the other run to end (a killed run's lock goes with its process), then run the same command again".to_owned()),
+        ),
+        JournalError::Moved { saved_at: Some(saved), .. } if saved.as_path() == path => (
+            Exit::Other,
+            Some("run the same command again to resume from the journal written back; never delete a journal while a run holds it".to_owned()),
+        ),
+        JournalError::Moved { saved_at: Some(saved), .. } => (
+            Exit::Other,
+            Some(format!(
+                "another file took the journal's place: look at both (`hero outbox status --journal {}`) before running again; never replace a journal while a run holds it",
+                saved.display()
+            )),
+        ),
+        _ => (Exit::Usage, None),
+    };
+    Failure::new(code, format!("--journal {shown}: {e}"), hint)
 }
 
-fn outbox_failure(e: OutboxError) -> Failure {
+fn outbox_failure(path: &std::path::Path, e: OutboxError) -> Failure {
     match e {
-        OutboxError::Journal(e) => journal_failure(e),
+        OutboxError::Journal(e) => journal_failure(path, e),
         OutboxError::Hero(e) => {
             let mut f = Failure::from(e);
             f.hint = Some(

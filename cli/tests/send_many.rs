@@ -158,3 +158,292 @@ async fn a_refused_row_exits_13_and_an_ambiguous_one_9() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(r#""status":"ambiguous""#));
     assert_eq!(mock.calls("send_message"), 2);
 }
+
+fn hero_cmd(url: &str, file: &Path, journal: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hero"));
+    cmd.env_clear()
+        .env("HERO_API_KEY", KEY)
+        .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+        .env("HERO_BASE_URL", url)
+        .env("HERO_TIMEOUT", "2")
+        .args(["--format", "ndjson", "messages", "send-many", "--from"])
+        .arg(file)
+        .arg("--journal")
+        .arg(journal)
+        .args(["--find-delay", "20", "--rate", "1000"]);
+    cmd
+}
+
+async fn output(mut cmd: std::process::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn sha(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+/// Issue 22 §3: a second run on a journal another run holds (an overlapping cron job) exits 2
+/// naming the journal as in use, sends nothing and changes nothing; once the holder is gone, the
+/// same command runs.
+#[tokio::test]
+async fn a_journal_held_by_another_run_is_refused_and_nothing_changes() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (file, journal) = (dir.path().join("a.csv"), dir.path().join("j.db"));
+    std::fs::write(&file, CSV).unwrap();
+    let holder = herohealth_outbox::SqliteJournal::open(&journal).unwrap();
+    let before = sha(&journal);
+    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("in use by another run"), "{stderr}");
+    assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(mock.calls("send_message"), 0, "nothing sent");
+    assert_eq!(sha(&journal), before, "nothing changed");
+    no_patient_data(&out);
+    drop(holder);
+    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(mock.processed("send_message"), 3);
+}
+
+/// Issue 22 §4: the same file opened and saved again (a byte order mark, CRLF, quoting, no final
+/// newline, the type in capitals) is the same file: a re-run resumes and sends nothing again. A
+/// really different file is refused, and the message names how many rows went and how to see
+/// them, and does not advise a new journal.
+#[tokio::test]
+async fn a_resaved_file_is_the_same_file_and_a_different_one_is_refused_without_advising_a_new_journal()
+ {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.db");
+    let file = dir.path().join("a.csv");
+    std::fs::write(&file, CSV).unwrap();
+    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let resaved = "\u{feff}\"patient_id\",\"type\",\"text\",\"to\"\r\n\
+                   3001,SMS,\"Dear Ada your results are ready\",\"+447700900123\"\r\n\
+                   \"3002\",email,Dear Grace please book,grace@example.org\r\n\
+                   3003,sms,\"Dear Tim your review is due\",";
+    let again = dir.path().join("a-resaved.csv");
+    std::fs::write(&again, resaved).unwrap();
+    let out = output(hero_cmd(&mock.base_url(), &again, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(mock.calls("send_message"), 3, "nothing sent again");
+
+    let other = dir.path().join("b.csv");
+    std::fs::write(&other, CSV.replace("review is due", "review is overdue")).unwrap();
+    let out = output(hero_cmd(&mock.base_url(), &other, &journal)).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("different input file"), "{stderr}");
+    assert!(
+        stderr.contains("3 of them sent or possibly sent"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hero outbox status --journal"), "{stderr}");
+    assert!(
+        !stderr.contains("new journal") && !stderr.contains("new --journal"),
+        "{stderr}"
+    );
+    assert_eq!(mock.calls("send_message"), 3);
+    no_patient_data(&out);
+}
+
+/// Issue 22 §3: a journal deleted while a run holds it stops the run with a clear error, the
+/// journal is written back where it was, and the re-run resumes from it: no row is sent twice.
+/// One replaced by another file stops the run too, and what the run journaled is saved beside
+/// it, named in the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent_twice() {
+    for replace in [false, true] {
+        let mock = MockServer::builder()
+            .api_key(KEY, PRACTICE)
+            .fault(FaultRule::new(
+                "send_message",
+                Fault::Latency(std::time::Duration::from_millis(150)),
+            ))
+            .start()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (file, journal) = (dir.path().join("a.csv"), dir.path().join("j.db"));
+        let mut csv = String::from("patient_id,type,text\n");
+        for i in 0..6 {
+            csv.push_str(&format!("{},sms,Reminder {i}\n", 5001 + i));
+        }
+        std::fs::write(&file, &csv).unwrap();
+        let mut cmd = hero_cmd(&mock.base_url(), &file, &journal);
+        cmd.args(["--concurrency", "1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while mock.processed("send_message") < 1 && started.elapsed().as_secs() < 30 {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        std::fs::remove_file(&journal).unwrap();
+        if replace {
+            std::fs::write(&journal, b"another file").unwrap();
+        }
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let sent_before = mock.processed("send_message");
+        assert!(sent_before < 6, "the run stopped: {sent_before}");
+        if replace {
+            assert!(
+                stderr.contains("was replaced while this run held it"),
+                "{stderr}"
+            );
+            let saved: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with("j.db.saved-") && !n.ends_with("-wal") && !n.ends_with("-shm")
+                })
+                .collect();
+            assert_eq!(saved.len(), 1, "{saved:?}");
+            assert!(stderr.contains(&saved[0]), "the error names it: {stderr}");
+            assert_eq!(
+                std::fs::read(&journal).unwrap(),
+                b"another file",
+                "left alone"
+            );
+            // The saved journal resumes the run.
+            std::fs::rename(dir.path().join(&saved[0]), &journal).unwrap();
+        } else {
+            assert!(
+                stderr.contains("was deleted while this run held it"),
+                "{stderr}"
+            );
+            assert!(journal.exists(), "written back");
+        }
+        let again = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert_eq!(mock.processed("send_message"), 6, "each row once");
+        let all: Vec<_> = mock.sent_messages();
+        let mut patients: Vec<_> = all.iter().map(|m| m.patient_id.clone()).collect();
+        patients.sort();
+        patients.dedup();
+        assert_eq!(patients.len(), 6);
+        no_patient_data(&out);
+    }
+}
+
+/// Issue 22 §5: a Retry-After of 2^64-1 seconds, or a date in the year 9999, neither panics nor
+/// hangs `send-many`: the run stops with a clear error (exit 6), nothing sent, every row kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.csv");
+    std::fs::write(&file, CSV).unwrap();
+
+    let mock = mock().await;
+    mock.inject(FaultRule::new(
+        "send_message",
+        Fault::RateLimited {
+            retry_after: Some(u64::MAX),
+        },
+    ));
+    let journal = dir.path().join("j1.db");
+    let mut cmd = hero_cmd(&mock.base_url(), &file, &journal);
+    cmd.args(["--concurrency", "1"]);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Hero asked to wait 18446744073709551615 s"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(mock.processed("send_message"), 0);
+    mock.clear_faults();
+    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "every row kept: {}", text(&out));
+
+    // A server whose every answer is a 429 until the year 9999.
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+            "{}",
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let journal = dir.path().join("j2.db");
+    let mut cmd = hero_cmd(&url, &file, &journal);
+    cmd.args(["--concurrency", "1"]);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("longer than the 60 s allowed"), "{stderr}");
+    no_patient_data(&out);
+}
+
+/// `hero outbox status` on an SQLite journal, while a run holds it: the run's counts and the
+/// rows a person must decide (with their candidates), and no patient data.
+#[tokio::test]
+async fn hero_outbox_status_reads_an_sqlite_journal_while_it_is_held() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "patient_id,type,text\n3001,sms,Dear Ada\n",
+    )
+    .unwrap();
+    // Processed, its answer lost, with another message to the patient in the window: ambiguous.
+    mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2));
+    mock.client()
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("3001")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Sent by other software")
+        })
+        .send()
+        .await
+        .unwrap();
+    let out = send_many(&mock, dir.path(), "c", "ndjson").await;
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+    let journal = dir.path().join("j.db");
+    let held = herohealth_outbox::SqliteJournal::open(&journal).unwrap();
+    let status = |format: &'static str| {
+        let journal = journal.clone();
+        async move {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hero"));
+            cmd.env_clear()
+                .args(["--format", format, "outbox", "status", "--journal"])
+                .arg(journal);
+            output(cmd).await
+        }
+    };
+    let out = status("json").await;
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut docs = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let runs = docs.next().unwrap().unwrap();
+    assert_eq!(runs[0]["ambiguous"], 1, "{runs}");
+    assert_eq!(runs[0]["sent"], 0, "{runs}");
+    let decide = docs.next().unwrap().unwrap();
+    assert_eq!(decide[0]["row"], 1, "{decide}");
+    assert_eq!(decide[0]["line"], 2, "{decide}");
+    assert_eq!(
+        decide[0]["candidates"].as_str().unwrap().split(' ').count(),
+        2,
+        "{decide}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 row(s) a person must decide"));
+    no_patient_data(&out);
+    let out = status("table").await;
+    assert!(out.status.success(), "{}", text(&out));
+    no_patient_data(&out);
+    drop(held);
+}

@@ -1,7 +1,10 @@
-//! Crash consistency of `hero messages send-many` (#15): the process is killed with SIGKILL at
-//! pseudo-random points (fixed seeds), then re-run to completion. herohealth-mock, in this test's
-//! process, keeps the request journal across the kills: every row's message must have been
-//! processed exactly once (no duplicate, no row lost). Bounded in time, no timing assertions.
+//! Crash consistency of `hero messages send-many` (#15, #22): the process is killed with SIGKILL at
+//! pseudo-random points (fixed seeds), then re-run to completion, always as two processes started
+//! together on one journal (an overlapping cron job: one holds the journal, the other must exit 2
+//! having sent nothing). herohealth-mock, in this test's process, keeps the request journal
+//! across the kills, in both of its modes for a request whose client went (half the seeds drop
+//! it, half finish it): every row's message must have been processed exactly once (no duplicate,
+//! no row lost). Bounded in time, no timing assertions.
 
 use std::{
     collections::BTreeMap,
@@ -59,10 +62,13 @@ async fn per_patient(mock: &MockServer) -> BTreeMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_points_then_resume_sends_every_row_exactly_once() {
     let mut left_unresolved = 0;
+    let mut refused = 0;
     for seed in 0..SEEDS {
         let mut rng = fastrand::Rng::with_seed(seed);
+        let finish = seed % 2 == 1;
         let mock = MockServer::builder()
             .api_key(KEY, PRACTICE)
+            .finish_abandoned(finish)
             // Each send takes a few ms, so a kill often lands while one is in flight.
             .fault(FaultRule::new(
                 "send_message",
@@ -85,19 +91,36 @@ async fn kill_9_at_random_points_then_resume_sends_every_row_exactly_once() {
             let target = mock.processed("send_message") + rng.usize(0..=ROWS / 3);
             let extra = Duration::from_micros(rng.u64(0..8_000));
             let mut child = spawn(&mock, &csv, &journal);
+            let mut rival = spawn(&mock, &csv, &journal);
             let started = Instant::now();
             // Bounded: if the target is never reached, the kill happens anyway.
             while mock.processed("send_message") < target
-                && child.try_wait().unwrap().is_none()
+                && (child.try_wait().unwrap().is_none() || rival.try_wait().unwrap().is_none())
                 && started.elapsed() < Duration::from_secs(20)
             {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             tokio::time::sleep(extra).await;
-            if child.try_wait().unwrap().is_none() {
-                child.kill().unwrap(); // SIGKILL
+            for c in [&mut child, &mut rival] {
+                if c.try_wait().unwrap().is_none() {
+                    c.kill().unwrap(); // SIGKILL
+                }
             }
-            let _ = child.wait();
+            for c in [child, rival] {
+                let out = c.wait_with_output().unwrap();
+                if out.status.code() == Some(2) {
+                    assert!(
+                        String::from_utf8_lossy(&out.stderr).contains("in use by another run"),
+                        "seed {seed}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    assert!(
+                        out.stdout.is_empty(),
+                        "seed {seed}: the refused run printed rows"
+                    );
+                    refused += 1;
+                }
+            }
             // What the kill left for the next run to resolve.
             if let Ok(mut j) = herohealth_outbox::SqliteJournal::open(&journal) {
                 use herohealth_outbox::{Journal, Status};
@@ -109,12 +132,30 @@ async fn kill_9_at_random_points_then_resume_sends_every_row_exactly_once() {
             }
         }
 
-        // Re-run to completion.
-        let child = spawn(&mock, &csv, &journal);
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        // Re-run to completion, again as two processes at once: one is refused (exit 2) unless
+        // it started after the other had finished (then it finds every row sent).
+        let (child, rival) = (spawn(&mock, &csv, &journal), spawn(&mock, &csv, &journal));
+        let (out, other) = tokio::task::spawn_blocking(move || {
+            (
+                child.wait_with_output().unwrap(),
+                rival.wait_with_output().unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+        let (out, other) = if out.status.code() == Some(2) {
+            (other, out)
+        } else {
+            (out, other)
+        };
+        match other.status.code() {
+            Some(2) => refused += 1,
+            Some(0) => assert_eq!(other.stdout, out.stdout, "seed {seed}: the same rows"),
+            code => panic!(
+                "seed {seed}: {code:?} {}",
+                String::from_utf8_lossy(&other.stderr)
+            ),
+        }
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
@@ -146,5 +187,11 @@ async fn kill_9_at_random_points_then_resume_sends_every_row_exactly_once() {
         assert_eq!(mock.processed("send_message"), ROWS, "seed {seed}");
     }
     // Not an assertion on timing: a record of what the seeds exercised.
-    eprintln!("{SEEDS} seeds: kills left {left_unresolved} row(s) in flight or unknown to resolve");
+    eprintln!(
+        "{SEEDS} seeds: kills left {left_unresolved} row(s) in flight or unknown to resolve; {refused} run(s) refused a held journal"
+    );
+    assert!(
+        refused > 0,
+        "the rival runs were never refused: nothing was tested"
+    );
 }

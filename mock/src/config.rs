@@ -43,7 +43,9 @@ pub enum CountMode {
 pub struct MockConfig {
     pub(crate) host: String,
     pub(crate) port: u16,
-    pub(crate) keys: HashMap<String, String>,
+    /// `(api key, practice group id)` pairs: one key may serve several practice groups (a
+    /// partner's key does).
+    pub(crate) keys: Vec<(String, String)>,
     pub(crate) seed_sent_messages: u64,
     pub(crate) time_scale: f64,
     pub(crate) default_page_size: usize,
@@ -78,7 +80,7 @@ impl Default for MockConfig {
         Self {
             host: "127.0.0.1".to_owned(),
             port: 0,
-            keys: HashMap::new(),
+            keys: Vec::new(),
             seed_sent_messages: 0,
             time_scale: 1.0,
             default_page_size: 20,
@@ -118,11 +120,15 @@ impl MockConfig {
         self
     }
 
-    /// Accept `key` for `practice_group_id`. With no key configured, the demo key
+    /// Accept `key` for `practice_group_id` (call it again with the same key for another group:
+    /// a partner's key may serve several practice groups). With no key configured, the demo key
     /// [`DEMO_API_KEY`](crate::DEMO_API_KEY) for [`DEMO_PRACTICE_GROUP_ID`](crate::DEMO_PRACTICE_GROUP_ID)
     /// is accepted.
     pub fn api_key(mut self, key: impl Into<String>, practice_group_id: impl Into<String>) -> Self {
-        self.keys.insert(key.into(), practice_group_id.into());
+        let pair = (key.into(), practice_group_id.into());
+        if !self.keys.contains(&pair) {
+            self.keys.push(pair);
+        }
         self
     }
 

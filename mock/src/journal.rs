@@ -26,6 +26,9 @@ pub struct JournalEntry {
     pub processed: bool,
     /// The fault injected, if any.
     pub fault: Option<String>,
+    /// When the request reached the gate, on the mock clock (the moment the rate limit counts
+    /// it by): what a test counts requests per sliding second with.
+    pub received_at: chrono::DateTime<chrono::Utc>,
     /// The request's JSON body, as sent (`None` without a body or when it was not JSON); read it
     /// typed with [`JournalEntry::body_as`].
     pub body: Option<serde_json::Value>,
@@ -78,6 +81,7 @@ impl JournalEntry {
             status: 0,
             processed: false,
             fault: None,
+            received_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
             body: None,
         }
     }

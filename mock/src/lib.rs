@@ -138,12 +138,12 @@ impl MockServer {
         if config.keys.is_empty() {
             config
                 .keys
-                .insert(DEMO_API_KEY.to_owned(), DEMO_PRACTICE_GROUP_ID.to_owned());
+                .push((DEMO_API_KEY.to_owned(), DEMO_PRACTICE_GROUP_ID.to_owned()));
         }
         let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
         let addr = listener.local_addr()?;
         let mut groups = HashMap::new();
-        for group in config.keys.values() {
+        for (_, group) in &config.keys {
             let mut g = Group::default();
             g.seed_sent_messages(config.seed_sent_messages);
             groups.insert(group.clone(), g);
@@ -214,7 +214,7 @@ impl MockServer {
     pub fn credentials(&self) -> (String, String) {
         let mut keys: Vec<_> = self.app.config.keys.iter().collect();
         keys.sort();
-        let (k, g) = keys[0];
+        let (k, g) = &keys[0];
         (k.clone(), g.clone())
     }
 

@@ -25,10 +25,9 @@ impl RateLimit {
 
     /// `None` when a request of `group` is admitted now; otherwise the `Retry-After` seconds
     /// (real time, at least 1) until the window has room again.
-    pub(crate) fn admit(&self, group: &str, clock: &Clock) -> Option<u64> {
+    pub(crate) fn admit(&self, group: &str, now: DateTime<Utc>, clock: &Clock) -> Option<u64> {
         let limit = self.per_second? as usize;
         let second = chrono::Duration::seconds(1);
-        let now = clock.now();
         let mut admitted = self.admitted.lock().expect("rate limit lock");
         let window = admitted.entry(group.to_owned()).or_default();
         while window.front().is_some_and(|t| now - *t >= second) {

@@ -48,6 +48,7 @@ impl Journal for MemoryJournal {
                 .iter()
                 .enumerate()
                 .map(|(i, row)| Entry {
+                    run: 0,
                     index: i as u64,
                     row: row.clone(),
                     state: RowState::Pending,
@@ -157,7 +158,10 @@ async fn main() {
     );
     drop(mock);
 
-    // 2. The journal's cost, no rate limit, no latency.
+    // 2. The journal's cost, no rate limit, no latency: SQLite, PostgreSQL (a throwaway cluster
+    //    with fsync on, loopback), in memory.
+    #[cfg(feature = "postgres")]
+    let pg = herohealth_outbox::testing::TempPostgres::start_with("the PostgreSQL benches", true);
     for concurrency in [1, 8] {
         let options = || Options::default().concurrency(concurrency).rate(None);
         let mock = MockServer::start().await;
@@ -165,12 +169,114 @@ async fn main() {
         let (secs, sent) = outbox_run(&mock, SqliteJournal::open(path).unwrap(), options()).await;
         let with = sent as f64 / secs;
         drop(mock);
+        #[allow(unused_mut)]
+        let mut postgres = String::new();
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = &pg {
+            let url = pg.database(&format!("cost{concurrency}"));
+            let journal = herohealth_outbox::PgJournal::connect(&url).unwrap();
+            let mock = MockServer::start().await;
+            let (secs, sent) = outbox_run(&mock, journal, options()).await;
+            postgres = format!("PostgreSQL journal {:.0} rows/s, ", sent as f64 / secs);
+        }
         let mock = MockServer::start().await;
         let (secs, sent) = outbox_run(&mock, MemoryJournal::default(), options()).await;
         let without = sent as f64 / secs;
         println!(
-            "concurrency {concurrency}: SQLite journal {with:.0} rows/s, in-memory journal {without:.0} rows/s ({:.2}x)",
+            "concurrency {concurrency}: SQLite journal {with:.0} rows/s, {postgres}in-memory journal {without:.0} rows/s ({:.2}x SQLite)",
             without / with
         );
     }
+
+    // 3. Workers on one PostgreSQL journal: 2,001 rows over 3 practice groups, each limited to
+    //    50 requests a second by the mock (5 ms per send); 1, 2 and 4 workers (each one outbox
+    //    per group, its own connections), one shared pace per group.
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &pg {
+        for workers in [1, 2, 4] {
+            aggregate(pg, workers).await;
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn aggregate(pg: &herohealth_outbox::testing::TempPostgres, workers: usize) {
+    use herohealth_outbox::PgJournal;
+    const GROUP_LIMIT: u32 = 50;
+    const GROUPS: [&str; 3] = ["practice-bench-1", "practice-bench-2", "practice-bench-3"];
+    let url = pg.database(&format!("workers{workers}"));
+    let mut builder = MockServer::builder()
+        .rate_limit(GROUP_LIMIT)
+        .fault(FaultRule::new(
+            "send_message",
+            Fault::Latency(Duration::from_millis(5)),
+        ));
+    for g in GROUPS {
+        builder = builder.api_key("hero-bench-test-key", g);
+    }
+    let mock = builder.start().await.unwrap();
+    let client = |g: &str| {
+        herohealth::HeroClient::builder()
+            .api_key("hero-bench-test-key")
+            .practice_group_id(g)
+            .base_url(mock.base_url())
+            .build()
+            .unwrap()
+    };
+    let per_group = 667;
+    // Queue the three inputs first (as `send-many` does), then start the workers together.
+    for (i, g) in GROUPS.iter().enumerate() {
+        let input = Input::from_rows(
+            (0..per_group)
+                .map(|r| {
+                    Row::new(
+                        &format!("{}", 20_000 + r),
+                        MessageType::Sms,
+                        &format!("Bench {i}-{r}"),
+                    )
+                    .unwrap()
+                })
+                .collect(),
+        );
+        let (url, key) = (url.clone(), client(g).practice_group_key());
+        tokio::task::spawn_blocking(move || {
+            let mut j = PgJournal::connect(&url).unwrap();
+            j.bind(&key).unwrap();
+            j.open(&input).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        for g in GROUPS {
+            let (url, hero) = (url.clone(), client(g));
+            tasks.push(tokio::spawn(async move {
+                let journal =
+                    tokio::task::spawn_blocking(move || PgJournal::connect(&url).unwrap())
+                        .await
+                        .unwrap();
+                let options = Options::default()
+                    .concurrency(4)
+                    .rate(NonZeroU32::new(GROUP_LIMIT));
+                Outbox::new(hero, journal, options)
+                    .work(|_| {})
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let sent = mock.processed("send_message");
+    let limit = f64::from(GROUP_LIMIT) * GROUPS.len() as f64;
+    println!(
+        "{workers} worker(s), 3 groups x {GROUP_LIMIT}/s: {sent} sent in {secs:.2} s = {:.1}/s ({:.3} of the {limit:.0}/s sum), {} 429s",
+        sent as f64 / secs,
+        sent as f64 / secs / limit,
+        mock.journal().iter().filter(|e| e.status == 429).count()
+    );
 }

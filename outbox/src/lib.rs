@@ -43,9 +43,17 @@
 
 mod journal;
 mod outbox;
-mod pace;
+#[cfg(feature = "postgres")]
+mod pg;
 mod row;
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub mod testing;
 
-pub use journal::{Entry, Journal, JournalError, RowState, SqliteJournal, Status};
+pub use journal::{
+    Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus, SqliteJournal, Status,
+};
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
+#[cfg(feature = "postgres")]
+pub use pg::{PG_SCHEMA, PgJournal};
 pub use row::{COLUMNS, Input, InputError, InvalidRow, Row};

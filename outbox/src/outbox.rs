@@ -8,11 +8,10 @@ use std::{
 };
 
 use futures::{StreamExt, stream::FuturesUnordered};
-use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, RetryPolicy, SendAttempt};
+use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, Pace, RetryPolicy, SendAttempt};
 
 use crate::{
     journal::{Entry, Journal, JournalError, RowState, Status},
-    pace::Pace,
     row::Input,
 };
 
@@ -36,12 +35,13 @@ pub struct Options {
     find: FindOptions,
     max_sends: u32,
     max_retries: u32,
+    max_wait: Duration,
 }
 
 impl Default for Options {
     /// 4 at a time, 10 requests per second, `FindOptions::default()`, a row written at most 3
     /// times (each after Hero was shown not to have it), and 8 retryable failures in a row end
-    /// the run.
+    /// the run; a 429 asking for more than 60 s stops it.
     fn default() -> Self {
         Self {
             concurrency: 4,
@@ -49,6 +49,7 @@ impl Default for Options {
             find: FindOptions::default(),
             max_sends: 3,
             max_retries: 8,
+            max_wait: Pace::DEFAULT_MAX_PAUSE,
         }
     }
 }
@@ -61,8 +62,11 @@ impl Options {
     }
 
     /// Requests per second at most (sends and the lookups that resolve them): the partner's rate
-    /// limit. Paced evenly at 97% of it, so arrival jitter stays under the limit in any one
-    /// second. `None`: no limit until Hero answers 429.
+    /// limit, kept by a [`herohealth::Pace`] (evenly, at [`Pace::HEADROOM`] of it, so arrival
+    /// jitter stays under the limit in any sliding second). `None`: the client's own pace
+    /// ([`herohealth::HeroClientBuilder::rate_limit`]) if it has one, else no limit until Hero
+    /// answers 429. A journal that shares a pace between processes ([`Journal::shared_pace`])
+    /// keeps this rate for all of them together.
     pub fn rate(mut self, per_second: Option<NonZeroU32>) -> Self {
         self.rate = per_second;
         self
@@ -85,6 +89,20 @@ impl Options {
     /// the rest pending for a re-run.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
+        self
+    }
+
+    /// The longest wait Hero may ask for with a 429's `Retry-After` (default 60 s, the client's
+    /// default retry deadline): a longer one stops the run ([`OutboxError::WaitTooLong`]), with
+    /// every row kept for a re-run, instead of waiting (a hostile or broken `Retry-After` of
+    /// years must neither hang the run nor overflow a clock).
+    ///
+    /// ```
+    /// let options = herohealth_outbox::Options::default().max_wait(std::time::Duration::from_secs(300));
+    /// # let _ = options;
+    /// ```
+    pub fn max_wait(mut self, max: Duration) -> Self {
+        self.max_wait = max;
         self
     }
 }
@@ -175,6 +193,18 @@ pub enum OutboxError {
     /// Hero could not be reached or looked up (the `herohealth` error's safe text).
     #[error("stopped, re-run to resume: {0}")]
     Hero(#[from] herohealth::Error),
+    /// Hero answered 429 with a `Retry-After` longer than [`Options::max_wait`]: the run stopped
+    /// rather than wait (nothing was sent by that request; every row is kept for a re-run).
+    #[error(
+        "stopped, re-run later to resume: Hero asked to wait {} s before the next request (Retry-After), longer than the {} s allowed",
+        .asked.as_secs(), .allowed.as_secs()
+    )]
+    WaitTooLong {
+        /// What Hero asked for.
+        asked: Duration,
+        /// [`Options::max_wait`].
+        allowed: Duration,
+    },
 }
 
 /// A durable bulk sender: one message per row, each row's state in a [`Journal`].
@@ -208,12 +238,17 @@ pub enum OutboxError {
 /// # Ok(()) }
 /// ```
 pub struct Outbox<J: Journal> {
+    /// The client for lookups: paced by `pace`.
     hero: HeroClient,
     journal: Arc<Mutex<J>>,
     options: Options,
+    /// The one pace of the outbox's requests (the client's, the options', or the journal's
+    /// shared one).
     pace: Pace,
-    /// A rate change for the next [`Event::Rate`].
-    rate_change: Mutex<Option<Option<f64>>>,
+    /// The rate last reported in an [`Event::Rate`].
+    rate_shown: Mutex<Option<f64>>,
+    /// The client's practice group, as a key ([`HeroClient::practice_group_key`]).
+    group: String,
 }
 
 impl<J: Journal> std::fmt::Debug for Outbox<J> {
@@ -224,24 +259,60 @@ impl<J: Journal> std::fmt::Debug for Outbox<J> {
     }
 }
 
+/// How often a worker whose rows are all held by others looks again.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Rows final so far, of all.
+struct Progress {
+    done: usize,
+    total: usize,
+}
+
 /// What one send came to.
 enum Sent {
     Final(Status),
     Unknown,
     Retry(Box<Entry>, herohealth::Error),
+    /// Hero asked to wait longer than allowed: the run stops (the row is pending again).
+    Stop(OutboxError),
+    /// Not written (its deadline passed before it could be): it goes round again.
+    Again(Box<Entry>),
 }
 
 impl<J: Journal> Outbox<J> {
     /// An outbox sending with `hero` (its own retries are turned off for sends: the outbox
-    /// retries what is safe to retry, and paces itself on 429s).
-    pub fn new(hero: HeroClient, journal: J, options: Options) -> Self {
+    /// retries what is safe to retry). Its pace: the journal's shared one when it has one
+    /// ([`Journal::shared_pace`]), else [`Options::rate`]'s, else the client's.
+    pub fn new(hero: HeroClient, mut journal: J, options: Options) -> Self {
+        let group = hero.practice_group_key();
+        let pace = match (journal.shared_pace(&group, options.rate), options.rate) {
+            (Some(shared), _) => shared,
+            (None, Some(rate)) => Pace::new(rate.get()),
+            (None, None) => hero.pace().cloned().unwrap_or_else(Pace::unlimited),
+        };
+        let pace = if pace.get_max_pause() > options.max_wait {
+            pace.max_pause(options.max_wait)
+        } else {
+            pace
+        };
         Self {
-            pace: Pace::new(options.rate),
-            hero,
+            rate_shown: Mutex::new(pace.per_second()),
+            hero: hero.with_pace(Some(pace.clone())),
+            pace,
             journal: Arc::new(Mutex::new(journal)),
             options,
-            rate_change: Mutex::new(None),
+            group,
         }
+    }
+
+    /// The rate, when it changed since it was last reported.
+    fn rate_change(&self) -> Option<Option<f64>> {
+        let now = self.pace.per_second();
+        let mut shown = self.rate_shown.lock().expect("rate lock");
+        (*shown != now).then(|| {
+            *shown = now;
+            now
+        })
     }
 
     async fn journal<R: Send + 'static>(
@@ -259,11 +330,18 @@ impl<J: Journal> Outbox<J> {
         .map_err(|_| JournalError::Storage("the journal task panicked".into()))?
     }
 
-    async fn transition(&self, index: u64, from: Status, to: RowState) -> Result<(), JournalError> {
-        self.journal(move |j| j.transition(index, from, &to)).await
+    async fn transition(
+        &self,
+        run: u64,
+        index: u64,
+        from: Status,
+        to: RowState,
+    ) -> Result<(), JournalError> {
+        self.journal(move |j| j.update(run, index, from, &to)).await
     }
 
-    /// Every row with its state, in input order.
+    /// Every row with its state, in input order (of the run [`run`](Self::run) opened, or of the
+    /// journal's scope).
     pub async fn entries(&self) -> Result<Vec<Entry>, OutboxError> {
         Ok(self.journal(|j| j.entries()).await?)
     }
@@ -273,40 +351,91 @@ impl<J: Journal> Outbox<J> {
     /// journal when no row is left to send; stops early with an error (everything done so far
     /// kept) when the journal belongs to another input, the journal fails, or Hero cannot be
     /// reached [`Options::max_retries`] times in a row.
+    ///
+    /// With a journal several workers share (a `PgJournal`), `input` is queued once
+    /// (by its fingerprint) and this worker works the queue of its practice group, together with
+    /// the others, until every row of `input` is final.
     pub async fn run(
         &self,
         input: &Input,
-        mut on_event: impl FnMut(Event),
+        on_event: impl FnMut(Event),
     ) -> Result<Summary, OutboxError> {
-        let opened = input.clone();
-        self.journal(move |j| j.open(&opened)).await?;
+        let (opened, group) = (input.clone(), self.group.clone());
+        self.journal(move |j| {
+            j.bind(&group)?;
+            j.open(&opened)
+        })
+        .await?;
+        self.work(on_event).await
+    }
+
+    /// Works whatever the journal holds that is not final (for a shared journal: what its scope
+    /// holds, see `PgJournal`), as [`run`](Self::run) does after opening its input.
+    ///
+    /// ```no_run
+    /// # async fn run(outbox: herohealth_outbox::Outbox<herohealth_outbox::SqliteJournal>) -> Result<(), herohealth_outbox::OutboxError> {
+    /// let summary = outbox.work(|_event| {}).await?; // what an earlier run left
+    /// println!("{} sent", summary.sent);
+    /// # Ok(()) }
+    /// ```
+    pub async fn work(&self, mut on_event: impl FnMut(Event)) -> Result<Summary, OutboxError> {
+        let group = self.group.clone();
+        self.journal(move |j| j.bind(&group)).await?;
         let entries = self.entries().await?;
-        let total = entries.len();
         let count = |entries: &[Entry], pick: fn(Status) -> bool| {
             entries.iter().filter(|e| pick(e.state.status())).count()
         };
-        on_event(Event::Started {
-            total,
+        let mut progress = Progress {
             done: count(&entries, Status::is_final),
+            total: entries.len(),
+        };
+        on_event(Event::Started {
+            total: progress.total,
+            done: progress.done,
             to_resolve: count(&entries, |s| {
                 matches!(s, Status::InFlight | Status::Unknown)
             }),
         });
+        let worked = self.work_loop(&mut progress, &mut on_event).await;
+        // Whatever happened, rows held and not started go back to the queue.
+        let released = self.journal(|j| j.release()).await;
+        let summary = worked?;
+        released?;
+        Ok(summary)
+    }
+
+    async fn work_loop(
+        &self,
+        progress: &mut Progress,
+        on_event: &mut impl FnMut(Event),
+    ) -> Result<Summary, OutboxError> {
         let mut retries = 0u32;
+        let batch = self.options.concurrency.saturating_mul(4).max(8);
         loop {
-            let resolved = self.resolve(&mut on_event).await?;
-            let entries = self.entries().await?;
-            if resolved {
+            let claimed = self.journal(move |j| j.claim(batch)).await?;
+            if claimed.is_empty() {
+                if self.journal(|j| j.unfinished()).await? == 0 {
+                    return Ok(Summary::of(&self.entries().await?));
+                }
+                // Rows other workers hold (or that wait for another row of their patient).
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            let (unresolved, pending): (Vec<Entry>, Vec<Entry>) = claimed
+                .into_iter()
+                .filter(|e| !e.state.status().is_final())
+                .partition(|e| matches!(e.state.status(), Status::InFlight | Status::Unknown));
+            if !unresolved.is_empty() {
+                self.resolve(unresolved, progress, on_event).await?;
                 on_event(Event::Progress {
-                    done: count(&entries, Status::is_final),
-                    total,
+                    done: progress.done,
+                    total: progress.total,
                 });
             }
-            if !entries.iter().any(|e| e.state.status() == Status::Pending) {
-                return Ok(Summary::of(&entries));
+            if !pending.is_empty() {
+                self.send_round(pending, &mut retries, progress, on_event)
+                    .await?;
             }
-            self.send_round(entries, &mut retries, &mut on_event)
-                .await?;
         }
     }
 
@@ -316,19 +445,19 @@ impl<J: Journal> Outbox<J> {
         &self,
         entries: Vec<Entry>,
         retries: &mut u32,
+        progress: &mut Progress,
         on_event: &mut impl FnMut(Event),
     ) -> Result<(), OutboxError> {
-        let sender = self.hero.with_retry_policy(RetryPolicy::disabled());
-        let total = entries.len();
-        let mut done = entries
-            .iter()
-            .filter(|e| e.state.status().is_final())
-            .count();
+        // The outbox takes each send's slot itself, before it records the send in flight.
+        let sender = self
+            .hero
+            .with_retry_policy(RetryPolicy::disabled())
+            .with_pace(None);
         let mut queue: VecDeque<Entry> = entries
             .into_iter()
             .filter(|e| e.state.status() == Status::Pending)
             .collect();
-        let mut patients: BTreeMap<u64, String> = BTreeMap::new();
+        let mut patients: BTreeMap<(u64, u64), String> = BTreeMap::new();
         let mut busy: HashSet<String> = HashSet::new();
         let mut blocked: HashSet<String> = HashSet::new();
         let mut running = FuturesUnordered::new();
@@ -342,31 +471,56 @@ impl<J: Journal> Outbox<J> {
                 };
                 let entry = queue.remove(pos).expect("a queued row");
                 busy.insert(entry.row.patient_id().to_owned());
-                patients.insert(entry.index, entry.row.patient_id().to_owned());
+                patients.insert((entry.run, entry.index), entry.row.patient_id().to_owned());
                 running.push(self.send_one(&sender, entry));
             }
-            let Some(result) = running.next().await else {
+            let Some((key, line, result)) = running.next().await else {
                 break;
             };
-            let (index, line, outcome) = match result {
-                Ok(r) => r,
+            let patient = patients.remove(&key).unwrap_or_default();
+            busy.remove(&patient);
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(JournalError::Fenced { .. }) => {
+                    // Another worker took the row over (this one was too slow): it is theirs.
+                    tracing::warn!(
+                        row = key.1,
+                        "outbox: a row was taken over by another worker"
+                    );
+                    blocked.insert(patient);
+                    continue;
+                }
                 Err(e) => {
                     failure.get_or_insert(e.into());
                     continue;
                 }
             };
-            let patient = patients.remove(&index).unwrap_or_default();
-            busy.remove(&patient);
+            let (run, index) = key;
             let status = match outcome {
                 Sent::Final(status) => {
                     *retries = 0;
-                    done += 1;
+                    progress.done += 1;
                     status
                 }
                 Sent::Unknown => {
                     *retries = 0;
                     blocked.insert(patient);
                     Status::Unknown
+                }
+                Sent::Again(entry) => {
+                    *retries += 1;
+                    if *retries > self.options.max_retries {
+                        failure.get_or_insert(OutboxError::Journal(JournalError::Storage(
+                            "a row's in-flight commit outlasted the request's whole timeout, again and again: the journal is too slow for this timeout (raise it)".into(),
+                        )));
+                    } else {
+                        queue.push_front(*entry);
+                    }
+                    Status::Pending
+                }
+                Sent::Stop(e) => {
+                    failure.get_or_insert(e);
+                    Status::Pending
                 }
                 Sent::Retry(entry, err) => {
                     *retries += 1;
@@ -380,15 +534,19 @@ impl<J: Journal> Outbox<J> {
                 }
             };
             tracing::debug!(row = index, status = status.as_str(), "outbox: sent");
+            let _ = run;
             on_event(Event::Row {
                 index,
                 line,
                 status,
             });
             if status.is_final() {
-                on_event(Event::Progress { done, total });
+                on_event(Event::Progress {
+                    done: progress.done,
+                    total: progress.total,
+                });
             }
-            if let Some(rate) = self.rate_change.lock().expect("rate lock").take() {
+            if let Some(rate) = self.rate_change() {
                 on_event(Event::Rate { per_second: rate });
             }
         }
@@ -403,17 +561,40 @@ impl<J: Journal> Outbox<J> {
         &self,
         sender: &HeroClient,
         entry: Entry,
-    ) -> Result<(u64, Option<u64>, Sent), JournalError> {
-        let (index, line) = (entry.index, entry.row.line());
-        self.pace.acquire().await;
+    ) -> ((u64, u64), Option<u64>, Result<Sent, JournalError>) {
+        let (run, index, line) = (entry.run, entry.index, entry.row.line());
+        let result = self.send_entry(sender, entry).await;
+        ((run, index), line, result)
+    }
+
+    async fn send_entry(&self, sender: &HeroClient, entry: Entry) -> Result<Sent, JournalError> {
+        let (run, index) = (entry.run, entry.index);
+        // The next slot of the pace, taken now and waited for after the in-flight commit: the
+        // commit overlaps the wait instead of making the request late for its slot.
+        let slot = match self.pace.reserve().await {
+            Ok(slot) => slot,
+            Err(e) => {
+                let again = Entry {
+                    state: RowState::Pending,
+                    ..entry
+                };
+                return Ok(Sent::Retry(Box::new(again), e));
+            }
+        };
         let request = entry
             .row
             .request()
             .map_err(|e| JournalError::Storage(format!("a journal row is no longer valid: {e}")))?;
-        // Its deadline is the start plus the sender's timeout: until then Hero may be carrying it
-        // out, whatever happens to this process.
-        let attempt = sender.start_attempt(&request);
+        // Its window: from now (before the commit) to the slot plus the sender's timeout: until
+        // then Hero may be carrying it out, whatever happens to this process.
+        let started = chrono::Utc::now();
+        let wait = slot.saturating_duration_since(tokio::time::Instant::now());
+        let deadline = started
+            + chrono::Duration::from_std(wait.saturating_add(sender.timeout()))
+                .unwrap_or(chrono::Duration::MAX / 4);
+        let attempt = SendAttempt::new(&request, started, deadline).with_clock(sender.hero_clock());
         self.transition(
+            run,
             index,
             Status::Pending,
             RowState::InFlight {
@@ -421,12 +602,43 @@ impl<J: Journal> Outbox<J> {
             },
         )
         .await?;
-        let result = sender.send_message().body(request).send().await;
+        tokio::time::sleep_until(slot).await;
+        // The commit outlasted the wait and made it late for its slot: a fresh one (the row is
+        // in flight meanwhile; the time left below shrinks accordingly). A failure here is the
+        // pace's; the row, not written, goes back to pending.
+        if let Err(e) = self.pace.acquire_again_if_late(slot).await {
+            self.transition(run, index, Status::InFlight, RowState::Pending)
+                .await?;
+            let again = Entry {
+                state: RowState::Pending,
+                ..entry
+            };
+            return Ok(Sent::Retry(Box::new(again), e));
+        }
+        // The request must be over by the deadline just recorded: the time the commit took comes
+        // off its timeout. Past the deadline already (the process was stopped meanwhile), it is
+        // not written at all: a resolver may have decided on the recorded deadline.
+        let left = (attempt.deadline() - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        if left.is_zero() {
+            self.transition(run, index, Status::InFlight, RowState::Pending)
+                .await?;
+            let again = Entry {
+                state: RowState::Pending,
+                ..entry
+            };
+            return Ok(Sent::Again(Box::new(again)));
+        }
+        let result = sender
+            .with_timeout(left)
+            .send_message()
+            .body(request)
+            .send()
+            .await;
         let (to, outcome) = match result {
             Ok(sent) => {
-                if let Some(rate) = self.pace.success() {
-                    *self.rate_change.lock().expect("rate lock") = Some(rate);
-                }
+                self.pace.succeeded();
                 let message_id = sent.into_inner().message_id;
                 (RowState::Sent { message_id }, Sent::Final(Status::Sent))
             }
@@ -441,19 +653,37 @@ impl<J: Journal> Outbox<J> {
                 )
             }
             Err(e) if e.is_retryable() => {
-                if e.kind() == ErrorKind::RateLimited {
-                    let rate = self.pace.rate_limited(e.retry_after());
-                    tracing::warn!(per_second = rate, "outbox: Hero answered 429, slowing down");
-                    *self.rate_change.lock().expect("rate lock") = Some(Some(rate));
-                } else {
-                    self.pace
-                        .back_off(e.retry_after().unwrap_or(Duration::from_millis(500)));
-                }
                 let again = Entry {
                     state: RowState::Pending,
                     ..entry.clone()
                 };
-                (RowState::Pending, Sent::Retry(Box::new(again), e))
+                let asked = e.retry_after().unwrap_or_default();
+                if e.kind() == ErrorKind::RateLimited && asked > self.options.max_wait {
+                    tracing::warn!(
+                        asked_s = asked.as_secs(),
+                        "outbox: Hero asked to wait longer than allowed, stopping"
+                    );
+                    let stop = OutboxError::WaitTooLong {
+                        asked,
+                        allowed: self.options.max_wait,
+                    };
+                    (RowState::Pending, Sent::Stop(stop))
+                } else {
+                    if e.kind() == ErrorKind::RateLimited {
+                        let rate = self.pace.rate_limited(e.retry_after()).await;
+                        tracing::warn!(
+                            per_second = rate,
+                            "outbox: Hero answered 429, slowing down"
+                        );
+                    } else {
+                        // Nothing was carried out (the connection could not be made): a short
+                        // pause for everyone.
+                        self.pace
+                            .pause(e.retry_after().unwrap_or(Duration::from_millis(500)))
+                            .await;
+                    }
+                    (RowState::Pending, Sent::Retry(Box::new(again), e))
+                }
             }
             Err(e) => (
                 RowState::Failed {
@@ -462,7 +692,7 @@ impl<J: Journal> Outbox<J> {
                 Sent::Final(Status::Failed),
             ),
         };
-        self.transition(index, Status::InFlight, to).await?;
-        Ok((index, line, outcome))
+        self.transition(run, index, Status::InFlight, to).await?;
+        Ok(outcome)
     }
 }

@@ -290,12 +290,59 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What identifies a row, whatever file it came from: the values sent, in one canonical form
+/// (the recipient as [`ContactDetail::canonical`], `send_at` in UTC), never its line or bytes.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    patient_id: &'a str,
+    message_type: &'a str,
+    text: &'a str,
+    to: Option<String>,
+    write_to_record: bool,
+    snomed_code: Option<&'a str>,
+    snomed_term: Option<&'a str>,
+    send_at: Option<String>,
+}
+
+impl Row {
+    fn canonical(&self) -> Canonical<'_> {
+        Canonical {
+            patient_id: &self.patient_id,
+            message_type: self.message_type.as_str(),
+            text: &self.text,
+            to: self
+                .to
+                .as_deref()
+                .map(|t| ContactDetail::parse(t).map_or_else(|_| t.to_owned(), |c| c.canonical())),
+            write_to_record: self.write_to_record,
+            snomed_code: self.snomed_code.as_deref(),
+            snomed_term: self.snomed_term.as_deref(),
+            send_at: self
+                .send_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        }
+    }
+}
+
+/// The fingerprint of `rows`: the SHA-256 (hex) of their canonical form, in order, under a
+/// version tag (a journal records which version it holds).
+pub(crate) fn fingerprint(rows: &[Row]) -> String {
+    let canonical: Vec<Canonical<'_>> = rows.iter().map(Row::canonical).collect();
+    let mut hash = Sha256::new();
+    hash.update(FINGERPRINT_TAG);
+    hash.update(serde_json::to_vec(&canonical).expect("rows serialize"));
+    hex(&hash.finalize())
+}
+
+/// The tag of the fingerprint's version (v1, the file's bytes, is gone: see the journal's schema).
+const FINGERPRINT_TAG: &[u8] = b"herohealth-outbox rows v2\n";
+
 impl Input {
-    /// An input of rows built in code; its fingerprint is the SHA-256 of the rows.
+    /// An input of rows built in code; its fingerprint is that of the rows (see
+    /// [`fingerprint`](Self::fingerprint)).
     pub fn from_rows(rows: Vec<Row>) -> Input {
-        let json = serde_json::to_vec(&rows).expect("rows serialize");
         Input {
-            fingerprint: hex(&Sha256::digest(&json)),
+            fingerprint: fingerprint(&rows),
             rows,
         }
     }
@@ -304,8 +351,11 @@ impl Input {
     /// `to,write_to_record,snomed_code,snomed_term,send_at` (any order), then one row per line.
     /// Empty optional cells are absent; `write_to_record` is `true`/`false` (or `yes`/`no`, `1`/`0`;
     /// implied by a SNOMED code or term); `send_at` is RFC 3339. Every row is checked, and every
-    /// problem is reported with its line; the fingerprint is the SHA-256 of the bytes.
+    /// problem is reported with its line. A UTF-8 byte order mark, CRLF line ends, a missing or
+    /// extra final newline and quoting make no difference: the fingerprint is that of the rows.
     pub fn from_csv(bytes: &[u8]) -> Result<Input, InputError> {
+        // A spreadsheet saves UTF-8 with a byte order mark: it is not part of the header.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut problems = Vec::new();
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
         let headers = match reader.headers() {
@@ -381,7 +431,7 @@ impl Input {
             });
         }
         Ok(Input {
-            fingerprint: hex(&Sha256::digest(bytes)),
+            fingerprint: fingerprint(&rows),
             rows,
         })
     }
@@ -391,7 +441,21 @@ impl Input {
         &self.rows
     }
 
-    /// The SHA-256 (hex) of the file, or of the rows built in code.
+    /// What identifies this input in a journal: the SHA-256 (hex) of its rows in a canonical form
+    /// (the values sent, the recipient in its canonical form, times in UTC), in order. Not the
+    /// file's bytes, nor the rows' lines: the same rows re-saved (CRLF, a byte order mark,
+    /// quoting, a final newline) are the same input; a row changed, added, removed or moved is
+    /// another.
+    ///
+    /// ```
+    /// use herohealth_outbox::Input;
+    /// let saved = Input::from_csv(b"patient_id,type,text\n98765,sms,Hello\n")?;
+    /// let resaved = Input::from_csv(b"\xEF\xBB\xBFpatient_id,type,text\r\n\"98765\",SMS,\"Hello\"")?;
+    /// assert_eq!(saved.fingerprint(), resaved.fingerprint());
+    /// let other = Input::from_csv(b"patient_id,type,text\n98765,sms,Hello!\n")?;
+    /// assert_ne!(saved.fingerprint(), other.fingerprint());
+    /// # Ok::<(), herohealth_outbox::InputError>(())
+    /// ```
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }

@@ -64,6 +64,8 @@ struct Call {
 enum Answer {
     Response(reqwest::Response),
     Failed(reqwest::Error),
+    /// The pace could not be kept (a shared schedule failed): this attempt was not written.
+    Paced(Error),
 }
 
 /// Runs one operation's request (see the module docs): every builder's `send()` is this call.
@@ -144,6 +146,10 @@ pub(crate) async fn execute<T: 'static, B: Body>(
             }
             (err.with_sent(sent), true)
         }
+        Answer::Paced(e) => {
+            // Not written; an earlier attempt was retried only because it was not carried out.
+            (e.with_sent(WasSent::NotSent), false)
+        }
         Answer::Failed(e) => {
             let (kind, message) = failure::classify(&e);
             let sent = if changes_state && !failure::never_written(&e) {
@@ -201,6 +207,12 @@ async fn attempts(
     let first = Instant::now();
     let mut pending = request;
     loop {
+        // The client's pace: every attempt waits for its slot (a retry too: it is a request).
+        if let Some(pace) = &state.pace
+            && let Err(e) = pace.acquire().await
+        {
+            return Answer::Paced(e);
+        }
         call.attempts += 1;
         let attempt = call.attempts;
         // Keep a copy for the next attempt (bodies here are always buffered JSON).
@@ -220,6 +232,18 @@ async fn attempts(
             Ok(resp) => {
                 state.clock.observe(resp.headers(), sent_at, call.ended);
                 let status = resp.status();
+                if let Some(pace) = &state.pace {
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let rate = pace.rate_limited(retry_after(resp.headers())).await;
+                        tracing::warn!(
+                            operation = op.id,
+                            per_second = rate,
+                            "hero answered 429: the client's pace slows down"
+                        );
+                    } else if status.is_success() {
+                        pace.succeeded();
+                    }
+                }
                 let verdict = if status.is_success() {
                     Verdict::Return
                 } else {

@@ -11,33 +11,36 @@ impl<J: Journal> Outbox<J> {
     /// Returns whether there was anything to resolve.
     pub(super) async fn resolve(
         &self,
+        entries: Vec<Entry>,
+        progress: &mut Progress,
         on_event: &mut impl FnMut(Event),
     ) -> Result<bool, OutboxError> {
-        let entries = self.entries().await?;
-        let known: Vec<String> = entries
-            .iter()
-            .flat_map(|e| match &e.state {
-                RowState::Sent { message_id } => vec![message_id.clone()],
-                RowState::Ambiguous { message_ids, .. } => message_ids.clone(),
-                _ => Vec::new(),
-            })
-            .collect();
+        let known = self.journal(|j| j.known_ids()).await?;
         // A crash (or a worker that stopped): the request was written just after the row went in
         // flight, and Hero may carry it out until the attempt's deadline, which the attempt
         // recorded; the lookup waits that out. (A row goes back to pending only from unknown, so
         // its send stays counted.)
-        let mut entries = entries;
-        for e in &mut entries {
+        let mut mine = Vec::with_capacity(entries.len());
+        for mut e in entries {
             if let RowState::InFlight { attempt } = &e.state {
                 let to = RowState::Unknown {
                     attempt: attempt.clone(),
                     accepted: false,
                 };
-                self.transition(e.index, Status::InFlight, to.clone())
-                    .await?;
+                match self
+                    .transition(e.run, e.index, Status::InFlight, to.clone())
+                    .await
+                {
+                    Ok(()) => {}
+                    // Taken over meanwhile: the other worker resolves it.
+                    Err(JournalError::Fenced { .. }) => continue,
+                    Err(err) => return Err(err.into()),
+                }
                 e.state = to;
             }
+            mine.push(e);
         }
+        let entries = mine;
         let mut by_patient: BTreeMap<String, Vec<(Entry, SendAttempt, bool)>> = BTreeMap::new();
         for e in entries {
             let (attempt, accepted) = match &e.state {
@@ -106,7 +109,20 @@ impl<J: Journal> Outbox<J> {
                 };
                 let status = to.status();
                 tracing::debug!(row = e.index, status = status.as_str(), "outbox: resolved");
-                self.transition(e.index, e.state.status(), to).await?;
+                match self.transition(e.run, e.index, e.state.status(), to).await {
+                    Ok(()) => {}
+                    Err(JournalError::Fenced { .. }) => {
+                        tracing::warn!(
+                            row = e.index,
+                            "outbox: a row was taken over by another worker"
+                        );
+                        continue;
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+                if status.is_final() {
+                    progress.done += 1;
+                }
                 on_event(Event::Row {
                     index: e.index,
                     line: e.row.line(),
@@ -128,7 +144,6 @@ impl<J: Journal> Outbox<J> {
     ) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
         let mut found = Vec::new();
         for (e, attempt, accepted) in cluster {
-            self.pace.acquire().await;
             let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
             found.push((e, accepted, answer));
         }

@@ -1,0 +1,272 @@
+//! `hero outbox`: workers on a shared (PostgreSQL) journal, and the status of any journal.
+
+use std::{num::NonZeroU32, path::Path, time::Duration};
+
+use clap::{Args, Subcommand};
+use herohealth::{FindOptions, HeroClient};
+use herohealth_outbox::{Entry, Options, Outbox, OutboxError, PgJournal, RunStatus, SqliteJournal};
+
+use crate::{
+    Exit, Failure, Outcome,
+    output::{Column, Format, Printer},
+};
+
+#[derive(Subcommand)]
+pub(crate) enum OutboxCmd {
+    /// Run a worker on what is queued in a PostgreSQL journal (by `send-many --journal
+    /// postgres://...`), with any number of other workers; exits when nothing is left.
+    Work(WorkArgs),
+    /// Each run's counts (pending, in flight, sent, failed, ambiguous) and the rows a person
+    /// must decide; no patient data. For a PostgreSQL journal or an SQLite file (read only:
+    /// a run may be going on).
+    Status(StatusArgs),
+}
+
+/// How a worker sends (shared by `send-many`).
+#[derive(Args, Clone)]
+pub(crate) struct WorkerArgs {
+    /// Requests per second at most: your Hero rate limit, per practice group. With a PostgreSQL
+    /// journal every worker of a practice group shares it. A 429 slows down further.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) rate: u32,
+    /// Sends in flight at once (rows to one patient always go one at a time).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub(crate) concurrency: u64,
+    /// How long Hero may take to list a new message, in milliseconds: a send whose outcome is
+    /// unknown is looked for 3 times this far apart before it is sent again.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub(crate) find_delay: u64,
+    /// With a PostgreSQL journal: how long a worker's claim on a row lasts unrenewed, in
+    /// seconds. A worker killed or stopped for longer loses its rows to another, which looks for
+    /// their sends before anything is sent again.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub(crate) lease: f64,
+}
+
+impl WorkerArgs {
+    pub(crate) fn options(&self) -> Options {
+        Options::default()
+            .concurrency(self.concurrency as usize)
+            .rate(NonZeroU32::new(self.rate))
+            .find(FindOptions::default().list_delay(Duration::from_millis(self.find_delay)))
+    }
+
+    pub(crate) fn lease(&self) -> Duration {
+        Duration::try_from_secs_f64(self.lease.max(0.1)).unwrap_or(PgJournal::DEFAULT_LEASE)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct WorkArgs {
+    /// The journal: a PostgreSQL URL (postgres://user@host/db). It holds patient data.
+    #[arg(long, value_name = "postgres://...")]
+    journal: String,
+    /// A practice group whose queue this worker works, with HERO_API_KEY (repeat for several;
+    /// default HERO_PRACTICE_GROUP_ID).
+    #[arg(long = "practice-group", value_name = "ID")]
+    practice_groups: Vec<String>,
+    #[command(flatten)]
+    worker: WorkerArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct StatusArgs {
+    /// The journal: a PostgreSQL URL, or an SQLite file.
+    #[arg(long, value_name = "postgres://... or FILE.db")]
+    journal: String,
+}
+
+/// Whether `journal` names a PostgreSQL database rather than a file.
+pub(crate) fn is_postgres(journal: &str) -> bool {
+    journal.starts_with("postgres://") || journal.starts_with("postgresql://")
+}
+
+/// Opens a PostgreSQL journal, off the async threads. The URL is never shown.
+pub(crate) async fn connect(url: &str, lease: Duration) -> Result<PgJournal, Failure> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || PgJournal::connect(&url).map(|j| j.lease(lease)))
+        .await
+        .map_err(|_| Failure::new(Exit::Other, "the journal task panicked", None))?
+        .map_err(|e| {
+            Failure::new(
+                Exit::Usage,
+                format!("--journal (PostgreSQL): {e}"),
+                Some(
+                    "check the URL, that the server runs and that the role may create tables"
+                        .to_owned(),
+                ),
+            )
+        })
+}
+
+pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {
+    match cmd {
+        OutboxCmd::Status(a) => status(format, &a).await,
+        OutboxCmd::Work(a) => work(&a).await,
+    }
+}
+
+const RUN: &[Column] = &[
+    ("run", "/run"),
+    ("input", "/input"),
+    ("pending", "/pending"),
+    ("in_flight", "/in_flight"),
+    ("sent", "/sent"),
+    ("failed", "/failed"),
+    ("ambiguous", "/ambiguous"),
+];
+
+const DECIDE: &[Column] = &[
+    ("run", "/run"),
+    ("row", "/row"),
+    ("line", "/line"),
+    ("candidates", "/candidates"),
+    ("reason", "/reason"),
+];
+
+async fn status(format: Format, a: &StatusArgs) -> Outcome {
+    let journal = a.journal.clone();
+    let (runs, decide): (Vec<RunStatus>, Vec<Entry>) = if is_postgres(&journal) {
+        let mut j = connect(&journal, PgJournal::DEFAULT_LEASE).await?;
+        tokio::task::spawn_blocking(move || {
+            Ok::<_, herohealth_outbox::JournalError>((j.runs()?, j.to_decide()?))
+        })
+        .await
+        .map_err(|_| Failure::new(Exit::Other, "the journal task panicked", None))?
+        .map_err(|e| Failure::new(Exit::Other, format!("--journal (PostgreSQL): {e}"), None))?
+    } else {
+        let shown = Path::new(&journal).display().to_string();
+        let mut j = SqliteJournal::open_read_only(&journal)
+            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+        (|| Ok::<_, herohealth_outbox::JournalError>((j.runs()?, j.to_decide()?)))()
+            .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None))?
+    };
+    let mut printer = Printer::list(format, RUN);
+    for r in &runs {
+        printer.push(serde_json::json!({
+            "run": r.run,
+            "input": r.fingerprint.get(..12).unwrap_or(&r.fingerprint),
+            "pending": r.pending,
+            "in_flight": r.in_flight,
+            "sent": r.sent,
+            "failed": r.failed,
+            "ambiguous": r.ambiguous,
+        }))?;
+    }
+    printer.finish()?;
+    if !decide.is_empty() {
+        eprintln!(
+            "{} row(s) a person must decide (never send them again from this journal):",
+            decide.len()
+        );
+        let mut printer = Printer::list(format, DECIDE);
+        for e in &decide {
+            let (ids, reason) = match &e.state {
+                herohealth_outbox::RowState::Ambiguous {
+                    message_ids,
+                    reason,
+                } => (message_ids.join(" "), reason.clone()),
+                other => (String::new(), other.reason().unwrap_or_default().to_owned()),
+            };
+            printer.push(serde_json::json!({
+                "run": e.run,
+                "row": e.index + 1,
+                "line": e.row.line(),
+                "candidates": ids,
+                "reason": reason,
+            }))?;
+        }
+        printer.finish()?;
+    }
+    Ok(())
+}
+
+async fn work(a: &WorkArgs) -> Outcome {
+    if !is_postgres(&a.journal) {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--journal: `hero outbox work` needs a PostgreSQL journal (postgres://...)",
+            Some(
+                "an SQLite journal has one writer: run `hero messages send-many` on it".to_owned(),
+            ),
+        ));
+    }
+    let mut builder = HeroClient::builder();
+    builder = builder
+        .from_lookup(|name| std::env::var(name).ok())
+        .map_err(Failure::from)?;
+    let groups: Vec<Option<String>> = if a.practice_groups.is_empty() {
+        vec![None]
+    } else {
+        a.practice_groups.iter().cloned().map(Some).collect()
+    };
+    let mut workers = Vec::new();
+    for group in groups {
+        let mut b = builder.clone();
+        if let Some(g) = group {
+            b = b.practice_group_id(g);
+        }
+        let hero = b.build().map_err(Failure::from)?;
+        let journal = connect(&a.journal, a.worker.lease()).await?;
+        let options = a.worker.options();
+        workers.push(tokio::spawn(async move {
+            let outbox = Outbox::new(hero, journal, options);
+            let result = outbox.work(|_| {}).await;
+            let entries = outbox.entries().await;
+            (result, entries)
+        }));
+    }
+    let mut failure = None;
+    let (mut sent, mut failed, mut ambiguous, mut total) = (0, 0, 0, 0);
+    for w in workers {
+        let (result, _) = w
+            .await
+            .map_err(|_| Failure::new(Exit::Other, "a worker panicked", None))?;
+        match result {
+            Ok(s) => {
+                sent += s.sent;
+                failed += s.failed;
+                ambiguous += s.ambiguous;
+                total += s.total;
+            }
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    eprintln!("{total} rows: {sent} sent, {failed} failed, {ambiguous} ambiguous");
+    if let Some(e) = failure {
+        return Err(match e {
+            OutboxError::Hero(e) => {
+                let mut f = Failure::from(e);
+                f.hint = Some("nothing is lost: start the worker again to resume".to_owned());
+                f
+            }
+            e @ OutboxError::WaitTooLong { .. } => {
+                Failure::new(Exit::RateLimited, e.to_string(), None)
+            }
+            other => Failure::new(
+                Exit::Other,
+                format!("--journal (PostgreSQL): {other}"),
+                None,
+            ),
+        });
+    }
+    if ambiguous > 0 {
+        return Err(Failure::new(
+            Exit::OutcomeUnknown,
+            format!(
+                "{ambiguous} row(s) may have been sent but cannot be told apart from other messages"
+            ),
+            Some("a person decides: `hero outbox status --journal ...` lists them".to_owned()),
+        ));
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            Exit::NotDelivered,
+            format!("Hero refused {failed} row(s)"),
+            None,
+        ));
+    }
+    Ok(())
+}

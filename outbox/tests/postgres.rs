@@ -1,0 +1,194 @@
+//! `PgJournal` on a real PostgreSQL (a throwaway cluster of the installed binaries, loopback
+//! only): claims, leases, fencing tokens, one row per patient at a time, runs by fingerprint,
+//! and several outboxes on one journal with one shared pace. Without the binaries each test
+//! prints a loud line naming the package and what was not run (and fails when
+//! `HEROHEALTH_REQUIRE_POSTGRES` is set, as `.ci/run` does).
+
+/// Built without the `postgres` feature, nothing here runs: say so loudly (and fail where the
+/// PostgreSQL tests must run).
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn the_postgres_feature_is_off() {
+    let line = "!!!!! SKIPPED: outbox/tests/postgres.rs: built without the `postgres` feature (cargo test -p herohealth-outbox --features postgres), so the PgJournal tests were NOT run !!!!!";
+    if std::env::var_os("HEROHEALTH_REQUIRE_POSTGRES").is_some_and(|v| v != "0" && !v.is_empty()) {
+        panic!("{line}");
+    }
+    eprintln!("{line}");
+}
+
+#[cfg(feature = "postgres")]
+mod with_postgres {
+    use std::{collections::BTreeMap, time::Duration};
+
+    use herohealth::MessageType;
+    use herohealth_mock::MockServer;
+    use herohealth_outbox::{
+        Input, Journal, JournalError, Options, Outbox, PgJournal, Row, RowState, Status,
+        testing::TempPostgres,
+    };
+
+    fn input(patients: &[&str]) -> Input {
+        Input::from_rows(
+            patients
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Row::new(p, MessageType::Sms, &format!("Reminder {i}")).unwrap())
+                .collect(),
+        )
+    }
+
+    // A practice group key (`HeroClient::practice_group_key`), opaque to the journal.
+    const GROUP: &str = "practice-pg-journal";
+
+    /// A lease that runs out while its worker is only slow (its heartbeat stalled, the process
+    /// still there): another worker takes the row with a new fencing token, and the slow worker's
+    /// late change is refused (`Fenced`), changing nothing. Meanwhile rows to one patient are held
+    /// one at a time, and a second worker never gets a row the first holds.
+    #[test]
+    fn a_slow_workers_late_change_is_refused_by_the_fencing_token() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs fencing") else {
+            return;
+        };
+        let url = pg.database("fencing");
+        let mut slow = PgJournal::connect(&url)
+            .unwrap()
+            .lease(Duration::from_millis(300))
+            .without_heartbeat();
+        slow.bind(GROUP).unwrap();
+        // Rows 0 and 1 are to one patient.
+        slow.open(&input(&["101", "101", "102"])).unwrap();
+        let held = slow.claim(10).unwrap();
+        let rows: Vec<u64> = held.iter().map(|e| e.index).collect();
+        assert_eq!(rows, [0, 2], "one row per patient");
+
+        let mut other = PgJournal::connect(&url).unwrap();
+        other.bind(GROUP).unwrap();
+        assert!(other.claim(10).unwrap().is_empty(), "every row is held");
+
+        // The slow worker's leases run out.
+        std::thread::sleep(Duration::from_millis(600));
+        let taken = other.claim(10).unwrap();
+        let rows: Vec<u64> = taken.iter().map(|e| e.index).collect();
+        assert_eq!(
+            rows,
+            [0, 2],
+            "taken over; row 1 still waits for its patient"
+        );
+
+        let sent = RowState::Sent {
+            message_id: "m-1".into(),
+        };
+        let err = slow
+            .update(held[0].run, 0, Status::Pending, &sent)
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Fenced { index: 0 }), "{err:?}");
+        assert_eq!(
+            other.entries().unwrap()[0].state,
+            RowState::Pending,
+            "nothing changed"
+        );
+        other
+            .update(taken[0].run, 0, Status::Pending, &sent)
+            .unwrap();
+        // Row 0 is final: its patient's next row can be claimed now.
+        let next = other.claim(10).unwrap();
+        assert!(next.iter().any(|e| e.index == 1), "{next:?}");
+        drop(pg);
+    }
+
+    /// The same input queued twice is one run; another input is another run of the same database.
+    #[test]
+    fn an_input_is_queued_once_by_its_fingerprint() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs runs") else {
+            return;
+        };
+        let url = pg.database("runs");
+        let mut j = PgJournal::connect(&url).unwrap();
+        j.bind(GROUP).unwrap();
+        j.open(&input(&["1", "2"])).unwrap();
+        j.open(&input(&["1", "2"])).unwrap();
+        assert_eq!(j.entries().unwrap().len(), 2);
+        j.open(&input(&["3"])).unwrap();
+        assert_eq!(j.entries().unwrap().len(), 1);
+        let runs = j.runs().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].pending, runs[1].pending), (2, 1));
+        // A second connection migrates nothing twice.
+        PgJournal::connect(&url).unwrap();
+    }
+
+    /// Four outboxes (workers) on one Postgres journal and one practice group, with a rate limit
+    /// on the mock: every row is sent exactly once, no 429 is answered, and no sliding second of
+    /// the mock's journal holds more requests than the limit (the shared pace).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn four_workers_share_one_pace_and_send_each_row_once() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs shared pace") else {
+            return;
+        };
+        let url = pg.database("pace");
+        const LIMIT: u32 = 20;
+        const ROWS: usize = 120;
+        let mock = MockServer::builder()
+            .api_key("hero-pace-test-key", "practice-pace")
+            .rate_limit(LIMIT)
+            .start()
+            .await
+            .unwrap();
+        let patients: Vec<String> = (0..ROWS).map(|i| format!("{}", 7000 + i)).collect();
+        let refs: Vec<&str> = patients.iter().map(String::as_str).collect();
+        let input = input(&refs);
+        let mut workers = Vec::new();
+        for _ in 0..4 {
+            let url = url.clone();
+            let hero = mock.client();
+            let input = input.clone();
+            workers.push(tokio::spawn(async move {
+                let journal =
+                    tokio::task::spawn_blocking(move || PgJournal::connect(&url).unwrap())
+                        .await
+                        .unwrap();
+                let options = Options::default()
+                    .concurrency(4)
+                    .rate(std::num::NonZeroU32::new(LIMIT));
+                let outbox = Outbox::new(hero, journal, options);
+                outbox.run(&input, |_| {}).await.unwrap()
+            }));
+        }
+        for w in workers {
+            let summary = w.await.unwrap();
+            assert!(summary.all_sent(), "{summary:?}");
+        }
+        let journal = mock.journal();
+        assert_eq!(
+            journal.iter().filter(|e| e.status == 429).count(),
+            0,
+            "no 429"
+        );
+        let mut per_patient: BTreeMap<String, usize> = BTreeMap::new();
+        for m in mock.sent_messages() {
+            *per_patient.entry(m.patient_id).or_default() += 1;
+        }
+        assert_eq!(per_patient.len(), ROWS);
+        assert!(per_patient.values().all(|n| *n == 1), "{per_patient:?}");
+        assert_eq!(mock.processed("send_message"), ROWS);
+        // Every sliding second of the mock's clock: at most the limit.
+        let mut times: Vec<_> = journal.iter().map(|e| e.received_at).collect();
+        times.sort();
+        let most = max_in_any_second(&times);
+        assert!(most <= LIMIT as usize, "{most} requests in one second");
+        eprintln!("shared pace: at most {most} requests in any sliding second (limit {LIMIT})");
+    }
+
+    /// The most timestamps inside any window `[t, t + 1 s)`.
+    fn max_in_any_second(sorted: &[chrono::DateTime<chrono::Utc>]) -> usize {
+        let mut most = 0;
+        let mut start = 0;
+        for end in 0..sorted.len() {
+            while sorted[end] - sorted[start] >= chrono::Duration::seconds(1) {
+                start += 1;
+            }
+            most = most.max(end - start + 1);
+        }
+        most
+    }
+}
