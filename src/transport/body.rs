@@ -13,21 +13,35 @@ pub(crate) const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// The most of an error body the client reads.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Reads at most `limit` bytes of `resp`'s body; the flag says whether there was more.
+/// Reads at most `limit` bytes of `resp`'s body; the flag says whether there was more. A body
+/// that comes as one chunk (the usual JSON answer) is returned as that chunk, without a copy.
 async fn read_at_most(
     resp: &mut reqwest::Response,
     limit: usize,
 ) -> reqwest::Result<(Bytes, bool)> {
+    let hint = resp.content_length();
+    let Some(first) = resp.chunk().await? else {
+        return Ok((Bytes::new(), false));
+    };
+    if first.len() > limit {
+        return Ok((first.slice(..limit), true));
+    }
+    let Some(second) = resp.chunk().await? else {
+        return Ok((first, false));
+    };
     let mut body = BytesMut::with_capacity(
-        resp.content_length()
-            .map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit)),
+        hint.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit))
+            .max(first.len() + second.len()),
     );
-    while let Some(chunk) = resp.chunk().await? {
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         let room = limit - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if chunk.len() > room {
             return Ok((body.freeze(), true));
         }
+        next = resp.chunk().await?;
     }
     Ok((body.freeze(), false))
 }
