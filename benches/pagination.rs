@@ -50,6 +50,37 @@ fn bench(c: &mut Criterion) {
         g.bench_function("sequential", |b| b.to_async(&rt).iter(|| count(1)));
         g.bench_function("prefetch_8", |b| b.to_async(&rt).iter(|| count(8)));
         g.finish();
+        if latency_ms > 0 {
+            // A consumer that spends 10 µs on each item (formatting and writing a CSV row):
+            // 1 s of its own work for the 100 000; prefetching should hide the pages behind it.
+            let work = |concurrency: usize| {
+                let stream = hero.list_sent_messages().stream_with(
+                    PageOptions::default()
+                        .page_size(PAGE)
+                        .concurrency(concurrency),
+                );
+                async move {
+                    let n = stream
+                        .try_fold(0u64, |n, _| async move {
+                            let start = std::time::Instant::now();
+                            while start.elapsed() < Duration::from_micros(10) {
+                                std::hint::spin_loop();
+                            }
+                            Ok(n + 1)
+                        })
+                        .await
+                        .unwrap();
+                    assert_eq!(n, N);
+                }
+            };
+            let mut g = c.benchmark_group(format!(
+                "stream_100k_sent_messages/latency_{latency_ms}ms_consumer_10us_per_item"
+            ));
+            g.sample_size(10).measurement_time(Duration::from_secs(15));
+            g.bench_function("sequential", |b| b.to_async(&rt).iter(|| work(1)));
+            g.bench_function("prefetch_8", |b| b.to_async(&rt).iter(|| work(8)));
+            g.finish();
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! What `HeroClient` adds to one request: `get_batch_message` through the client vs the same GET
 //! with a bare `reqwest::Client` (same URL, headers, connection reuse, decoding into the same type),
-//! sequential and 32 at a time, against herohealth-mock on loopback.
+//! sequential and 32 at a time, against herohealth-mock on loopback; and the same GET with reqwest
+//! configured as `HeroClient` configures it.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::future::join_all;
@@ -38,7 +39,35 @@ fn bench(c: &mut Criterion) {
         .user_agent("bench")
         .build()
         .unwrap();
+    // reqwest configured as HeroClient configures it (a timeout per attempt, a connect timeout,
+    // no redirects, no retries of its own): what the settings cost, apart from the client's work.
+    let configured = reqwest::Client::builder()
+        .user_agent("bench")
+        .timeout(std::time::Duration::from_secs(30))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .build()
+        .unwrap();
     let url = format!("{}/v1/batch_message/{id}", mock.base_url());
+    let conf_get = || {
+        let request = configured
+            .get(&url)
+            .header("x-api-key", &key)
+            .header("x-practice-group-id", &group)
+            .header("accept", "application/json");
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .error_for_status()
+                .unwrap()
+                .json::<types::BatchMessage>()
+                .await
+                .unwrap()
+        }
+    };
     let bare_get = || {
         let request = bare
             .get(&url)
@@ -66,6 +95,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("get_batch_message/sequential");
     g.bench_function("herohealth", |b| b.to_async(&rt).iter(hero_get));
     g.bench_function("bare_reqwest", |b| b.to_async(&rt).iter(bare_get));
+    g.bench_function("configured_reqwest", |b| b.to_async(&rt).iter(conf_get));
     g.finish();
 
     let mut g = c.benchmark_group("get_batch_message/concurrent_32");
@@ -76,6 +106,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("bare_reqwest", |b| {
         b.to_async(&rt)
             .iter(|| join_all((0..32).map(|_| bare_get())))
+    });
+    g.bench_function("configured_reqwest", |b| {
+        b.to_async(&rt)
+            .iter(|| join_all((0..32).map(|_| conf_get())))
     });
     g.finish();
 }

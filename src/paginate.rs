@@ -143,6 +143,8 @@ struct State<'a, T> {
     effective: u64,
     next_index: i64,
     in_flight: FuturesOrdered<PageFuture<'a, T>>,
+    /// Pages answered (in order) while the consumer read the one before.
+    ready: VecDeque<(i64, Result<Page<T>, Error>)>,
     total: Option<i64>,
     requesting: bool,
     finished: bool,
@@ -175,6 +177,7 @@ where
         effective: size.get(),
         next_index: 0,
         in_flight: FuturesOrdered::new(),
+        ready: VecDeque::new(),
         total: None,
         requesting: options.limit != Some(0),
         finished: options.limit == Some(0),
@@ -188,6 +191,18 @@ where
             if s.options.limit.is_some_and(|l| s.emitted >= l) {
                 return None;
             }
+            // Keep the pages in flight moving while the consumer reads this one: send the
+            // requests the window allows now, and take any page already answered, without
+            // waiting (a page in flight is only polled here, in the consumer's task).
+            if !s.finished {
+                s.refill();
+                while !s.in_flight.is_empty() {
+                    match futures::poll!(s.in_flight.next()) {
+                        std::task::Poll::Ready(Some(done)) => s.ready.push_back(done),
+                        _ => break,
+                    }
+                }
+            }
             if let Some(item) = s.buffer.pop_front() {
                 s.emitted += 1;
                 return Some((Ok(item), s));
@@ -195,24 +210,10 @@ where
             if s.finished {
                 return None;
             }
-            // Prefetch only once the total is trusted; until then one page at a time.
-            let window = if s.total.is_some() {
-                s.options.concurrency
-            } else {
-                1
+            let (index, result) = match s.ready.pop_front() {
+                Some(done) => done,
+                None => s.in_flight.next().await?,
             };
-            while s.requesting && s.in_flight.len() < window {
-                if s.total
-                    .is_some_and(|t| s.next_index.saturating_mul(s.effective as i64) >= t)
-                {
-                    s.requesting = false;
-                    break;
-                }
-                let fut = (s.fetch)(s.next_index, s.size);
-                s.in_flight.push_back(fut);
-                s.next_index += 1;
-            }
-            let (index, result) = s.in_flight.next().await?;
             let page = match result {
                 Ok(page) => page,
                 Err(e) => {
@@ -253,6 +254,7 @@ where
                 s.finished = true;
                 s.requesting = false;
                 s.in_flight = FuturesOrdered::new();
+                s.ready.clear();
             } else if s
                 .total
                 .is_some_and(|t| s.next_index.saturating_mul(s.effective as i64) < t)
@@ -263,6 +265,37 @@ where
             s.buffer.extend(page.items);
         }
     }))
+}
+
+impl<T> State<'_, T> {
+    /// Requests pages until the window is full: `concurrency` pages in flight or answered and
+    /// waiting, once the total is trusted; until then one.
+    fn refill(&mut self) {
+        let window = if self.total.is_some() {
+            self.options.concurrency
+        } else {
+            1
+        };
+        while self.requesting && self.in_flight.len() + self.ready.len() < window {
+            let asked = self.next_index.saturating_mul(self.effective as i64);
+            if self.total.is_some_and(|t| asked >= t) {
+                self.requesting = false;
+                break;
+            }
+            // Enough asked for the limit, as pages are sized now (a short first page can make
+            // them smaller, and then more are needed).
+            if self
+                .options
+                .limit
+                .is_some_and(|l| asked >= i64::try_from(l).unwrap_or(i64::MAX))
+            {
+                break;
+            }
+            let fut = (self.fetch)(self.next_index, self.size);
+            self.in_flight.push_back(fut);
+            self.next_index += 1;
+        }
+    }
 }
 
 /// How a list's response becomes a page. build.rs implements it for every list whose spec says

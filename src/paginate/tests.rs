@@ -295,3 +295,58 @@ async fn dropping_the_stream_cancels_pages_in_flight() {
     );
     assert_eq!(finished.load(Ordering::SeqCst), 1);
 }
+
+/// Pages in flight move on while the consumer reads the page before: the next pages' requests
+/// are written (their futures first polled) before the first item of page 0 is handed out, and
+/// a page answered meanwhile waits, in order, without counting twice against the window.
+#[tokio::test]
+async fn the_next_pages_are_sent_while_the_consumer_reads_this_one() {
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let fetch = {
+        let started = started.clone();
+        move |index: i64, size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+            let started = started.clone();
+            Box::pin(async move {
+                // Written when first polled, as a request is.
+                started.lock().unwrap().push(index);
+                let size = size.get() as usize;
+                let start = index as usize * size;
+                Ok(Page {
+                    items: (start..30.min(start + size)).collect(),
+                    count: Some(30),
+                })
+            })
+        }
+    };
+    let mut stream = paginate(PageOptions::default().page_size(10).concurrency(2), fetch);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 0);
+    assert_eq!(
+        *started.lock().unwrap(),
+        vec![0, 1, 2],
+        "pages 1 and 2 are asked for while page 0 is being read"
+    );
+    let rest: Vec<usize> = stream.try_collect().await.unwrap();
+    assert_eq!(rest, (1..30).collect::<Vec<_>>());
+    assert_eq!(*started.lock().unwrap(), vec![0, 1, 2]);
+}
+
+/// A limit of exactly one asked-for page, on a server that serves half pages: the limit is
+/// reached with a second page, which is asked for once the first shows the server's page size.
+#[tokio::test]
+async fn a_limit_is_filled_when_the_server_serves_smaller_pages() {
+    let fetch = |index: i64, _size: NonZeroU64| -> BoxFuture<'static, Result<Page<usize>, Error>> {
+        // At most 5 a page, whatever was asked.
+        let start = index as usize * 5;
+        Box::pin(async move {
+            Ok(Page {
+                items: (start..start + 5).collect(),
+                count: Some(100),
+            })
+        })
+    };
+    let items: Vec<usize> = paginate(PageOptions::default().page_size(10).limit(10), fetch)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items, (0..10).collect::<Vec<_>>());
+}
