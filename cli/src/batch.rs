@@ -49,7 +49,7 @@ pub(crate) enum BatchCmd {
         #[command(flatten)]
         list: ListOpts,
         /// Status filter.
-        #[arg(long, value_parser = api_enum::<types::BatchMessageStatusFilter>())]
+        #[arg(long, value_parser = closed_enum::<types::BatchMessageStatusFilter>())]
         status: Option<types::BatchMessageStatusFilter>,
     },
     /// A batch's recipients and whether Hero found them.

@@ -36,7 +36,7 @@ use herohealth::{
 };
 use output::{Column, Format, Printer};
 use serde::Serialize;
-use values::api_enum;
+use values::{api_enum, closed_enum};
 
 use batch::*;
 use common::*;

@@ -47,7 +47,7 @@ pub(crate) struct SendArgs {
     #[arg(long)]
     pub(crate) to: Option<String>,
     /// Fallback channel: sms or email.
-    #[arg(long, value_parser = api_enum::<types::FallbackMessageType>())]
+    #[arg(long, value_parser = closed_enum::<types::FallbackMessageType>())]
     pub(crate) fallback_type: Option<types::FallbackMessageType>,
     /// Fallback phone number or email.
     #[arg(long)]

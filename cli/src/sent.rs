@@ -65,7 +65,7 @@ pub(crate) struct SentList {
     #[arg(long, value_parser = parse_time_or_ago, requires = "scheduled_from")]
     pub(crate) scheduled_to: Option<DateTime<Utc>>,
     /// Order by: patient_first_name, patient_last_name, patient_full_name, created_at, sent_at.
-    #[arg(long, value_parser = api_enum::<types::SentMessagesOrderBy>())]
+    #[arg(long, value_parser = closed_enum::<types::SentMessagesOrderBy>())]
     pub(crate) order_by: Option<types::SentMessagesOrderBy>,
     /// Newest (or last) first.
     #[arg(long)]

@@ -10,55 +10,20 @@ use clap::{
     error::{ContextKind, ContextValue, ErrorKind},
 };
 
-/// An enum of the API that knows its wire values.
-pub trait Known {
-    /// Every value, as the API spells it.
-    fn wire() -> Vec<&'static str>;
-}
-
-macro_rules! known {
-    ($($t:ty),+) => {$(
-        impl Known for $t {
-            fn wire() -> Vec<&'static str> {
-                <$t>::KNOWN.iter().map(|v| v.as_str()).collect()
-            }
-        }
-    )+};
-}
-
-known!(
-    herohealth::MessageType,
-    herohealth::DeliveryStatus,
-    herohealth::WriteToRecordStatus,
-    herohealth::BatchChannel,
-    herohealth::BatchMessageStatus,
-    herohealth::BatchSendStatus,
-    herohealth::EnrichmentStatus,
-    herohealth::WebhookEventType
-);
-
-/// Closed enums progenitor generates (request-only filters): no list of values to show, but still
-/// accepted in any case.
-macro_rules! unlisted {
-    ($($t:ty),+) => {$(
-        impl Known for $t {
-            fn wire() -> Vec<&'static str> {
-                Vec::new()
-            }
-        }
-    )+};
-}
-
-unlisted!(
-    herohealth::types::FallbackMessageType,
-    herohealth::types::BatchMessageStatusFilter,
-    herohealth::types::SentMessagesOrderBy
-);
-
-/// The value parser of an API enum argument.
-pub fn api_enum<T: Known>() -> ApiEnum<T> {
+/// The value parser of an API enum argument: one of the client's open enums, whose values (as
+/// the API spells them) come from the enum itself, so there is no list of them here to keep.
+pub fn api_enum<T: herohealth::OpenEnum>() -> ApiEnum<T> {
     ApiEnum {
-        values: T::wire(),
+        values: T::KNOWN_WIRE.to_vec(),
+        _type: PhantomData,
+    }
+}
+
+/// The value parser of a closed enum progenitor generates (request-only filters): no list of
+/// values to show, but still accepted in any case, and refused with the enum's own message.
+pub fn closed_enum<T>() -> ApiEnum<T> {
+    ApiEnum {
+        values: Vec::new(),
         _type: PhantomData,
     }
 }
