@@ -43,8 +43,19 @@ use crate::{
 
 /// How [`HeroClient::find_send`] looks.
 ///
+/// **Defaults** ([`FindOptions::default`]): 3 looks 10 s apart (so "not sent" comes no earlier
+/// than 30 s after the attempt's deadline), a guard band of 60 s, 30 s of clock skew assumed only
+/// when no answer of Hero's carried a `Date`, no ids excluded beyond the client's own sends.
+///
 /// ```
 /// use std::time::Duration;
+/// let defaults = herohealth::FindOptions::default();
+/// assert_eq!(defaults.get_looks(), 3);
+/// assert_eq!(defaults.get_list_delay(), Duration::from_secs(10));
+/// assert_eq!(defaults.get_guard_band(), Duration::from_secs(60));
+/// assert_eq!(defaults.get_clock_skew(), Duration::from_secs(30));
+/// assert_eq!(defaults.get_exclude().count(), 0);
+///
 /// let opts = herohealth::FindOptions::default()
 ///     .list_delay(Duration::from_secs(5))
 ///     .looks(3)
@@ -108,6 +119,31 @@ impl FindOptions {
     pub fn exclude(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.exclude.extend(ids.into_iter().map(Into::into));
         self
+    }
+
+    /// The clock skew assumed without a `Date` (default 30 s).
+    pub fn get_clock_skew(&self) -> Duration {
+        self.clock_skew
+    }
+
+    /// The wait before the first look and between looks (default 10 s).
+    pub fn get_list_delay(&self) -> Duration {
+        self.list_delay
+    }
+
+    /// The looks in all (default 3).
+    pub fn get_looks(&self) -> u32 {
+        self.looks
+    }
+
+    /// The guard band around the attempt's window (default 60 s).
+    pub fn get_guard_band(&self) -> Duration {
+        self.guard_band
+    }
+
+    /// The ids passed to [`exclude`](Self::exclude), in order (default: none).
+    pub fn get_exclude(&self) -> impl Iterator<Item = &str> {
+        self.exclude.iter().map(String::as_str)
     }
 }
 
