@@ -1,10 +1,13 @@
 //! Every error status, transport failure and bad body becomes the right `herohealth::Error`, and
 //! no error, `Debug` output or log line shows the API key or the practice group id.
 
+mod support;
+
 use std::time::Duration;
 
 use herohealth::{Error, ErrorKind, HeroClient, RetryPolicy};
 use serde_json::json;
+use support::{closed_url, socket_server};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "hero-error-test-key-91d3";
@@ -243,13 +246,8 @@ async fn a_bad_success_body_is_a_decode_error_with_a_path_and_no_patient_data() 
 
 #[tokio::test]
 async fn connection_refused_is_a_connection_error_without_the_url() {
-    // Bind then drop a listener: nothing listens on that port now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let hero = client(&format!("http://127.0.0.1:{port}"), RetryPolicy::disabled());
+    // Nothing listens on that port.
+    let hero = client(&closed_url(), RetryPolicy::disabled());
     let err: Error = hero
         .list_sent_messages()
         .patient_full_name("Ada Lovelace")
@@ -357,30 +355,30 @@ const CHUNKED: &str =
 /// A one-shot raw HTTP server that answers `head`, then `body`: in chunked framing, `chunk` bytes a
 /// frame, or as it is (`None`, for a `Content-Length` head).
 async fn raw_server(head: String, body: Vec<u8>, chunk: Option<usize>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 8192];
-        let _ = sock.read(&mut buf).await;
-        let _ = sock.write_all(head.as_bytes()).await;
-        let Some(chunk) = chunk else {
-            let _ = sock.write_all(&body).await;
-            return;
-        };
-        for piece in body.chunks(chunk) {
-            let frame = format!("{:x}\r\n", piece.len());
-            if sock.write_all(frame.as_bytes()).await.is_err()
-                || sock.write_all(piece).await.is_err()
-                || sock.write_all(b"\r\n").await.is_err()
-            {
+    use tokio::io::AsyncWriteExt;
+    let answer = std::sync::Arc::new((head, body));
+    socket_server(move |mut sock| {
+        let answer = answer.clone();
+        async move {
+            let (head, body) = &*answer;
+            let _ = sock.write_all(head.as_bytes()).await;
+            let Some(chunk) = chunk else {
+                let _ = sock.write_all(body).await;
                 return;
+            };
+            for piece in body.chunks(chunk) {
+                let frame = format!("{:x}\r\n", piece.len());
+                if sock.write_all(frame.as_bytes()).await.is_err()
+                    || sock.write_all(piece).await.is_err()
+                    || sock.write_all(b"\r\n").await.is_err()
+                {
+                    return;
+                }
             }
+            let _ = sock.write_all(b"0\r\n\r\n").await;
         }
-        let _ = sock.write_all(b"0\r\n\r\n").await;
-    });
-    format!("http://{addr}")
+    })
+    .await
 }
 
 #[tokio::test]
@@ -644,35 +642,6 @@ async fn only_a_send_that_may_have_gone_carries_its_attempt() {
     assert_eq!(attempt.patient_id(), Some("98765"));
 }
 
-/// A loopback server that does `act` with each connection (after reading the request's head).
-async fn tcp_server<F, Fut>(act: F) -> String
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    use tokio::io::AsyncReadExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let act = std::sync::Arc::new(act);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let act = act.clone();
-            tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                act(stream).await;
-            });
-        }
-    });
-    url
-}
-
 fn once(url: &str) -> HeroClient {
     client(url, RetryPolicy::disabled())
 }
@@ -686,10 +655,7 @@ async fn transport_failures_are_named_in_the_crates_words() {
         |hero: HeroClient| async move { hero.get_message().id("1").send().await.unwrap_err() };
 
     // Nobody listens.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let e = read(once(&url)).await;
+    let e = read(once(&closed_url())).await;
     assert_eq!(
         (e.kind(), e.to_string().contains("connection refused")),
         (ErrorKind::Connection, true),
@@ -697,7 +663,7 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // The server resets the connection instead of answering.
-    let url = tcp_server(|stream| async move {
+    let url = socket_server(|stream| async move {
         let _ = stream.set_zero_linger();
         drop(stream);
     })
@@ -709,7 +675,7 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // It closes the connection without answering.
-    let url = tcp_server(|mut stream| async move {
+    let url = socket_server(|mut stream| async move {
         let _ = stream.shutdown().await;
     })
     .await;
@@ -721,7 +687,7 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // It answers something that is not HTTP.
-    let url = tcp_server(|mut stream| async move {
+    let url = socket_server(|mut stream| async move {
         let _ = stream.write_all(b"Ada Lovelace 9434765919\r\n\r\n").await;
         let _ = stream.shutdown().await;
     })
@@ -735,7 +701,7 @@ async fn transport_failures_are_named_in_the_crates_words() {
     assert!(!e.to_string().contains("Lovelace"), "{e}");
 
     // It cuts the answer's body short.
-    let url = tcp_server(|mut stream| async move {
+    let url = socket_server(|mut stream| async move {
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"id\":")
             .await;

@@ -1,6 +1,8 @@
 //! The retry policy on the wire (herohealth-mock's fault injection): GETs survive rate limits,
 //! 5xx and broken connections; a send is never made twice unless it provably never arrived.
 
+mod support;
+
 use std::time::Duration;
 
 use herohealth::{Error, ErrorKind, HeroClient, MessageType, RetryPolicy};
@@ -158,18 +160,12 @@ async fn sends_are_never_repeated_after_they_may_have_arrived() {
 #[tokio::test]
 async fn a_send_that_could_not_connect_is_retried() {
     // Nothing listens on this port: the request is provably never written.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let hero = HeroClient::builder()
-        .api_key("hero-k-test-key")
-        .practice_group_id("practice-p")
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(retrying().max_attempts(3))
-        .build()
-        .unwrap();
+    let hero = support::client_for(
+        &support::closed_url(),
+        "hero-k-test-key",
+        "practice-p",
+        retrying().max_attempts(3),
+    );
     let err = send(&hero).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(
@@ -256,29 +252,20 @@ async fn cross_field_rules_refuse_before_sending() {
 
 #[tokio::test]
 async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     // Hero answers 200 and the connection breaks halfway through the body.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut buf = vec![0u8; 8192];
-            let _ = sock.read(&mut buf).await;
+    let url = support::socket_server(move |mut sock| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"message_id\":\"m-1\",";
             let _ = sock.write_all(head.as_bytes()).await;
             drop(sock);
         }
-    });
-    let hero = HeroClient::builder()
-        .api_key("hero-k-test-key")
-        .practice_group_id("practice-p")
-        .base_url(format!("http://{addr}"))
-        .retry_policy(retrying())
-        .build()
-        .unwrap();
+    })
+    .await;
+    let hero = support::client_for(&url, "hero-k-test-key", "practice-p", retrying());
     let err = send(&hero).await.unwrap_err();
     assert!(err.accepted() && !err.outcome_unknown(), "{err}");
     assert!(err.may_have_been_sent() && !err.is_retryable());

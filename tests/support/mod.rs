@@ -221,6 +221,48 @@ async fn raw_connection<F, Fut>(
     }
 }
 
+/// A loopback server that hands each connection to `act` once the request's head has been read:
+/// for answers no HTTP server would give (a reset, a body cut off, bytes that are not HTTP, a
+/// chunked body of any size). Returns `http://127.0.0.1:PORT`.
+pub async fn socket_server<F, Fut>(act: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let act = std::sync::Arc::new(act);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let act = act.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                act(stream).await;
+            });
+        }
+    });
+    url
+}
+
+/// `http://127.0.0.1:PORT` where nothing listens (a port bound, then let go): a connection is
+/// refused, so a request is provably never written.
+pub fn closed_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 /// A raw HTTP/1.1 response with `status` (e.g. `"503 Service Unavailable"`), extra header lines
 /// (each ending `\r\n`) and a JSON body.
 pub fn response(status: &str, headers: &str, body: &str) -> String {
