@@ -83,6 +83,15 @@ impl ClockOffset {
         (lo_ms <= hi_ms).then_some(ClockOffset { lo_ms, hi_ms })
     }
 
+    /// Everything either reading allows: for two readings that disagree when it is not known
+    /// which was right (Hero's clock moved between them, or a proxy's `Date` stood in for it).
+    pub(crate) fn union(self, other: ClockOffset) -> ClockOffset {
+        ClockOffset {
+            lo_ms: self.lo_ms.min(other.lo_ms),
+            hi_ms: self.hi_ms.max(other.hi_ms),
+        }
+    }
+
     /// The tighter of two readings: their intersection while they agree; the newer one when they
     /// do not (a clock was set since).
     pub fn refine(self, newer: ClockOffset) -> ClockOffset {

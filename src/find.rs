@@ -21,6 +21,10 @@
 //!   sends (and found with `find_send`) are excluded without being passed; a program that keeps
 //!   its sends elsewhere (a journal) passes them with [`FindOptions::exclude`], as
 //!   herohealth-outbox does with every id its journal holds.
+//! - **A clock read wrong is never trusted.** When the reading recorded with the attempt and the
+//!   reading now disagree (Hero's clock moved against ours), the window spans both; a listed
+//!   message stamped after Hero's own now (a proxy's `Date`, a clock that runs fast) makes the
+//!   answer `Ambiguous` with the messages like the attempt listed since it began.
 //! - **"Not sent" only once the attempt cannot still be inside Hero.** Looks happen
 //!   [`FindOptions::list_delay`] apart, the first one `list_delay` after the attempt's deadline,
 //!   `looks` in all; `NotSent` is answered only after the last, that is no earlier than the
@@ -334,6 +338,31 @@ impl HeroClient {
             let mut candidates: Vec<(String, Place)> = Vec::new();
             let mut around: Vec<String> = Vec::new();
             let mut unnamed = 0usize;
+            // Hero cannot have stamped a message later than its own now: one that says so shows
+            // the clock was read wrong (a proxy's `Date`, a clock that runs fast), and then the
+            // window proves nothing. A person decides between the messages like this one listed
+            // since the attempt began.
+            let hero_now = Utc::now() + window.offset.hi() + chrono::Duration::seconds(2);
+            let since = window.started + window.offset.lo() - window.guard;
+            let mut misread: Vec<String> = Vec::new();
+            let mut like_it_since: Vec<String> = Vec::new();
+            for m in &listed {
+                let Some(id) = m.id.as_deref() else { continue };
+                if known(id) {
+                    continue;
+                }
+                if m.created_at.is_some_and(|c| c > hero_now) {
+                    misread.push(id.to_owned());
+                } else if same_fields(attempt, m) && m.created_at.is_none_or(|c| c >= since) {
+                    like_it_since.push(id.to_owned());
+                }
+            }
+            if !misread.is_empty() {
+                misread.extend(like_it_since);
+                return Ok(FoundSend::Ambiguous {
+                    message_ids: misread,
+                });
+            }
             for m in &listed {
                 if m.id.as_deref().is_some_and(known) {
                     continue;
@@ -406,7 +435,10 @@ impl HeroClient {
     /// client's reading while the two agree; this client's when the attempt has none.
     fn best_offset(&self, attempt: &SendAttempt) -> Option<ClockOffset> {
         match (attempt.clock(), self.hero_clock()) {
-            (Some(a), Some(c)) => Some(a.intersect(c).unwrap_or(a)),
+            // Readings that disagree (Hero's clock moved against ours between the attempt and
+            // now): either could be the one the send was stamped by, so the window spans both,
+            // and a message in it is at best at its edge (ambiguous), never away (not sent).
+            (Some(a), Some(c)) => Some(a.intersect(c).unwrap_or_else(|| a.union(c))),
             (a, c) => a.or(c),
         }
     }

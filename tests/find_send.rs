@@ -98,8 +98,9 @@ async fn another_message_after_the_attempt_is_never_taken_for_it() {
     let err = never_arrived(&mock, &hero).await;
     assert!(err.send_attempt().unwrap().clock().is_some());
     // The practice (another system on the same group) messages the same patient, same channel,
-    // same number, 5 s after this attempt began: after its deadline (2 s).
-    mock.advance(Duration::from_secs(5));
+    // same number, 3 s after this attempt began: after its deadline (2 s). Real time passes
+    // (Hero's clock does not jump against ours: that is another test's case).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let other = send(&mock.client()).await.unwrap();
     let found = hero.find_send(&err, quick()).await.unwrap();
     assert_eq!(found, FoundSend::NotSent, "never {other}");
@@ -294,4 +295,91 @@ async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
     let found = hero.find_send(&err, quick().looks(1)).await.unwrap();
     assert_eq!(found, FoundSend::NotSent);
     assert_eq!(mock.processed("send_message"), 1, "yet it was processed");
+}
+
+/// The helper's trial (a mock whose clock runs ahead, a proxy's `Date`): Hero's clock moved
+/// against ours between the attempt and the look. The attempt's reading and today's disagree,
+/// so the send that went may have been stamped by either: never "not sent".
+#[tokio::test]
+async fn a_clock_that_moved_since_the_attempt_never_gives_not_sent() {
+    let mock = MockServer::start().await;
+    let hero = client(&mock);
+    // The client reads Hero's clock, then Hero's clock jumps 10 minutes ahead of ours.
+    hero.list_templates().send().await.unwrap();
+    mock.advance(Duration::from_secs(600));
+    let err = lost_answer(&mock, &hero).await;
+    let found = hero.find_send(&err, quick()).await.unwrap();
+    let sent = mock.sent_messages()[0].id.clone();
+    assert!(
+        matches!(&found, FoundSend::Ambiguous { message_ids } if message_ids.contains(&sent)),
+        "the send that went must be a person's decision, not 'not sent': {found:?}"
+    );
+}
+
+/// A message Hero lists as created after Hero's own now (its `Date`, as read) shows the clock
+/// was read wrong (here a proxy answers with its own clock while Hero's runs 10 minutes ahead):
+/// the answer is the messages like the attempt for a person to decide, never "not sent".
+#[tokio::test]
+async fn a_message_stamped_in_heros_future_makes_the_answer_ambiguous() {
+    use wiremock::{
+        Mock, MockServer as Wire, ResponseTemplate,
+        matchers::{path, query_param},
+    };
+    // A real listing from herohealth-mock, with the send's `created_at` moved 10 minutes ahead.
+    let mock = MockServer::start().await;
+    send(&mock.client()).await.unwrap();
+    let (key, group) = mock.credentials();
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v2/sent_messages?patient_id=7", mock.base_url()))
+        .header("x-api-key", key)
+        .header("x-practice-group-id", group)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut page = page;
+    let ahead = (chrono::Utc::now() + chrono::Duration::minutes(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let rows = page["data"].as_array_mut().expect("a page of rows");
+    assert_eq!(rows.len(), 1, "{page}");
+    rows[0]["created_at"] = serde_json::json!(ahead);
+    let id = rows[0]["id"].as_str().unwrap().to_owned();
+    // The proxy: its own `Date` (this machine's clock), that listing for every read.
+    let proxy = Wire::start().await;
+    let mut empty = page.clone();
+    empty["data"] = serde_json::json!([]);
+    Mock::given(path("/v2/sent_messages"))
+        .and(query_param("page_index", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(empty))
+        .with_priority(1)
+        .mount(&proxy)
+        .await;
+    Mock::given(path("/v2/sent_messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(&proxy)
+        .await;
+    let hero = HeroClient::builder()
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
+        .base_url(proxy.uri())
+        .timeout(Duration::from_secs(1))
+        .retry_policy(herohealth::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let body = herohealth::types::SendMessageRequest::builder()
+        .patient_id("7")
+        .message_type(MessageType::Sms)
+        .message_string("Your results are ready")
+        .recipient_contact_detail(TO);
+    let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+    let attempt = hero.start_attempt(&body);
+    let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+    assert_eq!(
+        found,
+        FoundSend::Ambiguous {
+            message_ids: vec![id]
+        }
+    );
 }
