@@ -194,6 +194,13 @@ fn journal_failure(path: &std::path::Path, e: JournalError) -> Failure {
             Exit::Usage,
             Some("wait for the other run to end (a killed run's lock goes with its process), then run the same command again".to_owned()),
         ),
+        JournalError::SavedBeside { saved_at, .. } => (
+            Exit::Usage,
+            Some(format!(
+                "look at it first (`hero outbox status --journal {}`): to resume from it, move it to {shown}; once no row of it can have gone, move it elsewhere",
+                saved_at.display()
+            )),
+        ),
         JournalError::Moved { saved_at: Some(saved), .. } if saved.as_path() == path => (
             Exit::Other,
             Some("run the same command again to resume from the journal written back; never delete a journal while a run holds it".to_owned()),

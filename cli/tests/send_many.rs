@@ -315,6 +315,18 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
                 b"another file",
                 "left alone"
             );
+            // The adversary trial: while the saved journal is beside it, the journal's path is
+            // refused, whatever is there now (here another file; an empty journal alike), so a
+            // re-run never starts afresh for rows that went.
+            let refused = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+            assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+            assert!(
+                text(&refused).contains("a journal saved by an earlier run is beside this one")
+                    && text(&refused).contains(&saved[0]),
+                "{}",
+                text(&refused)
+            );
+            assert_eq!(mock.processed("send_message"), sent_before, "nothing sent");
             // The saved journal resumes the run.
             std::fs::rename(dir.path().join(&saved[0]), &journal).unwrap();
         } else {

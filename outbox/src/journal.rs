@@ -230,6 +230,18 @@ pub enum JournalError {
         "the journal is in use by another run (another process, or another journal in this one, holds it): nothing was sent and nothing changed"
     )]
     InUse,
+    /// A journal an earlier run saved beside this path (when its file was replaced under it)
+    /// is still there: it may hold rows that went, which a journal opened here would not know.
+    /// Nothing was read, sent or changed.
+    #[error(
+        "a journal saved by an earlier run is beside this one ({saved}): it may hold rows that went, which this journal does not know; nothing was sent"
+    )]
+    SavedBeside {
+        /// The saved journal.
+        saved_at: std::path::PathBuf,
+        /// The same, as text.
+        saved: String,
+    },
     /// The journal's file was deleted or replaced while this run held it: the run stopped.
     /// What the run had journaled was saved at `saved_at` (the journal's own path when the file
     /// was deleted; a sibling when another file took its place), so no row that went is
@@ -500,6 +512,12 @@ impl SqliteJournal {
     /// `-wal` and `-shm` files the same mode): it holds patient data.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
         let path = path.as_ref();
+        if let Some(saved) = saved_beside(path) {
+            return Err(JournalError::SavedBeside {
+                saved: saved.display().to_string(),
+                saved_at: saved,
+            });
+        }
         let held = |id| HELD.lock().unwrap_or_else(|e| e.into_inner()).contains(&id);
         if let Ok(m) = std::fs::metadata(path)
             && held(file_id(&m))
@@ -859,6 +877,29 @@ impl Journal for SqliteJournal {
             None => Err(JournalError::Storage(format!("no row {index}"))),
         }
     }
+}
+
+/// A journal an earlier run saved beside `path` (`NAME.saved-*`, see [`JournalError::Moved`]),
+/// if one is there.
+fn saved_beside(path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let prefix = format!("{name}.saved-");
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            // SQLite's own files beside a saved journal are not journals.
+            n.starts_with(&prefix) && !["-wal", "-shm", "-journal"].iter().any(|s| n.ends_with(s))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found.pop()
 }
 
 #[cfg(test)]
