@@ -136,7 +136,7 @@ pub use find::{FindOptions, FoundSend};
 pub use pace::{LocalPaceStore, Pace, PaceFuture, PaceStore, PaceStoreError};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};
-pub use redact::{REDACTED, Sensitive};
+pub use redact::{REDACTED, Sensitive, shown_id};
 pub use register::Registration;
 /// The HTTP client this crate is built on (0.13), for [`HeroClientBuilder::configure_http`].
 pub use reqwest;

@@ -99,6 +99,21 @@ pub(crate) fn id_shaped(s: &str) -> bool {
     uuid || number || hex || token
 }
 
+/// An id from Hero (a message id, a batch id, a request id) as it may be shown in output: the id
+/// when it has an identifier's shape (a UUID, a number of at most 9 digits, hexadecimal of 16 to
+/// 64 digits, a base64url token of 20 to 64 characters with upper and lower case letters and
+/// digits), else `…`, so a server that puts anything else in an id field cannot make a program
+/// print it. Use the id itself for further calls; print this.
+///
+/// ```
+/// assert_eq!(herohealth::shown_id("123456"), "123456");
+/// assert_eq!(herohealth::shown_id("4c3a1b7e-9f0d-4e2a-8b6c-1d2e3f4a5b6c"), "4c3a1b7e-9f0d-4e2a-8b6c-1d2e3f4a5b6c");
+/// assert_eq!(herohealth::shown_id("Ada Lovelace 07700 900123"), "…");
+/// ```
+pub fn shown_id(id: &str) -> &str {
+    id_or_mask(id)
+}
+
 /// `s` when it is [`id_shaped`], else `…`.
 pub(crate) fn id_or_mask(s: &str) -> &str {
     if id_shaped(s) { s } else { "…" }

@@ -300,11 +300,14 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                 })?
                 .into_inner();
             if a.wait {
-                eprintln!("sent message {}", sent.message_id);
+                eprintln!("sent message {}", herohealth::shown_id(&sent.message_id));
                 return watch_status(hero, f, &sent.message_id, &a.wait_for)
                     .await
                     .map_err(|e| e.after_send(&sent.message_id));
             }
+            // Hero's id is printed only in an id's shape (a server may put anything there).
+            let mut sent = sent;
+            sent.message_id = herohealth::shown_id(&sent.message_id).to_owned();
             print_one(f, SENT_RESPONSE, sent)
         }
         MessagesCmd::SendMany(a) => send_many::run(hero, f, &a).await,

@@ -165,7 +165,14 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
                 herohealth_outbox::RowState::Ambiguous {
                     message_ids,
                     reason,
-                } => (message_ids.join(" "), reason.clone()),
+                } => (
+                    message_ids
+                        .iter()
+                        .map(|id| herohealth::shown_id(id))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    reason.clone(),
+                ),
                 other => (String::new(), other.reason().unwrap_or_default().to_owned()),
             };
             printer.push(serde_json::json!({

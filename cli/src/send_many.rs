@@ -134,7 +134,7 @@ async fn send<J: Journal>(
             "line": e.row.line(),
             "row": e.index + 1,
             "status": e.state.status().as_str(),
-            "message_id": e.state.message_id(),
+            "message_id": e.state.message_id().map(herohealth::shown_id),
             "reason": e.state.reason(),
         }))?;
     }

@@ -829,3 +829,67 @@ fn an_unreadable_file_is_a_usage_error_and_logs_in_a_pipe_have_no_colour() {
         stderr(&out)
     );
 }
+
+/// The adversary trial: a server that answers a send with patient data in `message_id` cannot
+/// make `hero` print it; an id is shown only in an id's shape (the send itself succeeded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_id_that_is_not_id_shaped_is_never_printed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then the body its content-length names.
+                loop {
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let body = r#"{"message_id":"Ada Lovelace 07700 900123","content":"x","created_at":"2026-01-01T00:00:00Z","write_to_record":false}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let out = hero_with(
+        url,
+        KEY,
+        &[
+            "messages",
+            "send",
+            "--patient-id",
+            "98765",
+            "--type",
+            "sms",
+            "--text",
+            "Your results are ready",
+        ],
+    )
+    .await;
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(code(&out), 0, "{all}");
+    assert!(
+        !all.contains("Lovelace") && !all.contains("900123"),
+        "{all}"
+    );
+    assert!(all.contains('…'), "{all}");
+}
