@@ -4,8 +4,8 @@
 //! clock they own (the mock's `advance`, tokio's paused clock).
 //!
 //! This test reads every source and fixture of the workspace that tests read and fails on any
-//! literal date from today on, in the forms tests write them: `2030-01-02` (RFC 3339, CSV,
-//! JSON) and `with_ymd_and_hms(2030, 1, 2, ..)` / `from_ymd_opt(2030, 1, 2)` (chrono). Year 9999
+//! literal date from today on, in the forms tests write them: `YYYY-MM-DD` (RFC 3339, CSV,
+//! JSON) and `with_ymd_and_hms(YYYY, M, D, ..)` / `from_ymd_opt(YYYY, M, D)` (chrono). Year 9999
 //! is the one exception: it stands for "never" (a hostile `Retry-After` date, say) and cannot pass.
 
 use std::path::{Path, PathBuf};
@@ -114,22 +114,31 @@ fn no_test_writes_a_date_that_has_not_passed_yet() {
     );
 }
 
-/// The detector itself: both spellings are found, the past and year 9999 are not.
+/// The detector itself, on a day it owns: both spellings are found, the past and year 9999 are
+/// not. Its examples are written from that day, so this file holds no literal future date.
 #[test]
 fn the_detector_finds_both_spellings_and_spares_the_past_and_never() {
+    use chrono::Datelike;
     let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
-    let text = "a,2026-12-01T09:00:00Z\n\
-                b,2026-12-05\n\
-                let at = Utc.with_ymd_and_hms(2030, 1, 2, 9, 30, 0);\n\
-                NaiveDate::from_ymd_opt(2027, 6, 1)\n\
-                Retry-After: Fri, 31 Dec 9999 23:59:59 GMT and 9999-12-31\n\
-                not a date: 2026-13-40, 12026-01-01x\n";
+    let past = today - chrono::Days::new(4);
+    let later = today + chrono::Days::new(1_489);
+    let next_year = today + chrono::Days::new(178);
+    let text = format!(
+        "a,{past}T09:00:00Z\n\
+         b,{today}\n\
+         let at = Utc.with_ymd_and_hms({}, {}, {}, 9, 30, 0);\n\
+         NaiveDate::from_ymd_opt({}, {}, {})\n\
+         Retry-After: Fri, 31 Dec 9999 23:59:59 GMT and 9999-12-31\n\
+         not a date: 2026-13-40, 12026-01-01x\n",
+        later.year(),
+        later.month(),
+        later.day(),
+        next_year.year(),
+        next_year.month(),
+        next_year.day(),
+    );
     assert_eq!(
-        future_dates(text, today),
-        [
-            (2, NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()),
-            (3, NaiveDate::from_ymd_opt(2030, 1, 2).unwrap()),
-            (4, NaiveDate::from_ymd_opt(2027, 6, 1).unwrap()),
-        ]
+        future_dates(&text, today),
+        [(2, today), (3, later), (4, next_year)]
     );
 }
