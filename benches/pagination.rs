@@ -31,7 +31,8 @@ fn bench(c: &mut Criterion) {
             config.start().await.unwrap()
         });
         let hero = mock.client();
-        let count = |concurrency: usize| {
+        // Streams the list and counts it, spending `work` on each item as a consumer would.
+        let consume = |concurrency: usize, work: Duration| {
             let stream = hero.list_sent_messages().stream_with(
                 PageOptions::default()
                     .page_size(PAGE)
@@ -39,12 +40,21 @@ fn bench(c: &mut Criterion) {
             );
             async move {
                 let n = stream
-                    .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+                    .try_fold(0u64, |n, _| async move {
+                        if !work.is_zero() {
+                            let start = std::time::Instant::now();
+                            while start.elapsed() < work {
+                                std::hint::spin_loop();
+                            }
+                        }
+                        Ok(n + 1)
+                    })
                     .await
                     .unwrap();
                 assert_eq!(n, N);
             }
         };
+        let count = |concurrency: usize| consume(concurrency, Duration::ZERO);
         let mut g = c.benchmark_group(format!("stream_100k_sent_messages/latency_{latency_ms}ms"));
         g.sample_size(10).measurement_time(Duration::from_secs(15));
         g.bench_function("sequential", |b| b.to_async(&rt).iter(|| count(1)));
@@ -53,26 +63,7 @@ fn bench(c: &mut Criterion) {
         if latency_ms > 0 {
             // A consumer that spends 10 µs on each item (formatting and writing a CSV row):
             // 1 s of its own work for the 100 000; prefetching should hide the pages behind it.
-            let work = |concurrency: usize| {
-                let stream = hero.list_sent_messages().stream_with(
-                    PageOptions::default()
-                        .page_size(PAGE)
-                        .concurrency(concurrency),
-                );
-                async move {
-                    let n = stream
-                        .try_fold(0u64, |n, _| async move {
-                            let start = std::time::Instant::now();
-                            while start.elapsed() < Duration::from_micros(10) {
-                                std::hint::spin_loop();
-                            }
-                            Ok(n + 1)
-                        })
-                        .await
-                        .unwrap();
-                    assert_eq!(n, N);
-                }
-            };
+            let work = |concurrency: usize| consume(concurrency, Duration::from_micros(10));
             let mut g = c.benchmark_group(format!(
                 "stream_100k_sent_messages/latency_{latency_ms}ms_consumer_10us_per_item"
             ));

@@ -50,8 +50,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let url = format!("{}/v1/batch_message/{id}", mock.base_url());
-    let conf_get = || {
-        let request = configured
+    // The same GET with a plain reqwest client: the user's code the comparison stands for.
+    let plain_get = |client: &reqwest::Client| {
+        let request = client
             .get(&url)
             .header("x-api-key", &key)
             .header("x-practice-group-id", &group)
@@ -68,24 +69,8 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         }
     };
-    let bare_get = || {
-        let request = bare
-            .get(&url)
-            .header("x-api-key", &key)
-            .header("x-practice-group-id", &group)
-            .header("accept", "application/json");
-        async move {
-            request
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap()
-                .json::<types::BatchMessage>()
-                .await
-                .unwrap()
-        }
-    };
+    let bare_get = || plain_get(&bare);
+    let conf_get = || plain_get(&configured);
     let hero_get = || {
         let request = hero.get_batch_message().id(&id);
         async move { request.send().await.unwrap().into_inner() }

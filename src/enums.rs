@@ -32,7 +32,7 @@ pub struct UnknownValue(String);
 
 impl fmt::Debug for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UnknownValue({})", crate::redact::id_or_mask(&self.0))
+        write!(f, "UnknownValue({})", crate::shown_id(&self.0))
     }
 }
 
@@ -136,7 +136,7 @@ macro_rules! open_enum {
             #[allow(dead_code)]
             pub(crate) fn shown(&self) -> &str {
                 match self {
-                    $name::Unknown(v) => crate::redact::id_or_mask(v.as_str()),
+                    $name::Unknown(v) => crate::shown_id(v.as_str()),
                     known => known.as_str(),
                 }
             }

@@ -423,7 +423,7 @@ impl Error {
     }
     /// Hero's request id, shown only when it has an identifier's shape.
     pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
-        self.inner.request_id = id.map(|id| crate::redact::id_or_mask(id).to_owned());
+        self.inner.request_id = id.map(|id| crate::shown_id(id).to_owned());
         self
     }
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {

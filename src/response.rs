@@ -49,7 +49,7 @@ impl<T> Response<T> {
     /// Hero's request id (`x-request-id`, or the AWS ids), for a support ticket: the id itself
     /// when it has an identifier's shape, else `…` (as [`crate::Error::request_id`]).
     pub fn request_id(&self) -> Option<&str> {
-        request_id_of(&self.headers).map(crate::redact::id_or_mask)
+        request_id_of(&self.headers).map(crate::shown_id)
     }
 }
 

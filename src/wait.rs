@@ -278,7 +278,7 @@ impl Delivery {
                 ErrorKind::DeliveryFailed,
                 format!(
                     "message {} ended `{}`",
-                    crate::redact::id_or_mask(&other.status().id),
+                    crate::shown_id(&other.status().id),
                     other.status().status.response.shown()
                 ),
             )),
@@ -388,7 +388,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + Unpin + 'a {
         let id: String = message_id.into();
         watch(
-            format!("message {}", crate::redact::id_or_mask(&id)),
+            format!("message {}", crate::shown_id(&id)),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
@@ -446,10 +446,7 @@ impl HeroClient {
     ) -> Result<Recording, Error> {
         let id: String = message_id.into();
         let updates = watch(
-            format!(
-                "the record write of message {}",
-                crate::redact::id_or_mask(&id)
-            ),
+            format!("the record write of message {}", crate::shown_id(&id)),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
@@ -482,7 +479,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + Unpin + 'a {
         let id: String = batch_id.into();
         watch(
-            format!("batch {}", crate::redact::id_or_mask(&id)),
+            format!("batch {}", crate::shown_id(&id)),
             options,
             Box::new(move || {
                 let request = self.get_batch_message().id(id.clone());
