@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herohealth::{Error, ErrorKind, HeroClient, RetryPolicy};
 use serde_json::json;
-use support::{closed_url, socket_server};
+use support::{RawServer, closed_url};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "hero-error-test-key-91d3";
@@ -354,10 +354,10 @@ const CHUNKED: &str =
 
 /// A one-shot raw HTTP server that answers `head`, then `body`: in chunked framing, `chunk` bytes a
 /// frame, or as it is (`None`, for a `Content-Length` head).
-async fn raw_server(head: String, body: Vec<u8>, chunk: Option<usize>) -> String {
+async fn answer_with(head: String, body: Vec<u8>, chunk: Option<usize>) -> String {
     use tokio::io::AsyncWriteExt;
     let answer = std::sync::Arc::new((head, body));
-    socket_server(move |mut sock| {
+    let server = RawServer::after_head(move |mut sock| {
         let answer = answer.clone();
         async move {
             let (head, body) = &*answer;
@@ -378,18 +378,19 @@ async fn raw_server(head: String, body: Vec<u8>, chunk: Option<usize>) -> String
             let _ = sock.write_all(b"0\r\n\r\n").await;
         }
     })
-    .await
+    .await;
+    server.url().to_owned()
 }
 
 #[tokio::test]
 async fn a_huge_body_is_refused_not_buffered() {
-    let url = raw_server(CHUNKED.to_owned(), vec![b' '; 64 << 20], Some(1 << 20)).await;
+    let url = answer_with(CHUNKED.to_owned(), vec![b' '; 64 << 20], Some(1 << 20)).await;
     let hero = client(&url, RetryPolicy::disabled());
     let err: Error = hero.list_sent_messages().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("larger than"), "{err}");
 
-    let url = raw_server(
+    let url = answer_with(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\n\r\n"
             .to_owned(),
         Vec::new(),
@@ -434,7 +435,7 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 async fn chunked_json(json: &'static str, len: usize) -> String {
     let mut body = json.as_bytes().to_vec();
     body.resize(len, b' ');
-    raw_server(CHUNKED.to_owned(), body, Some(999_983)).await
+    answer_with(CHUNKED.to_owned(), body, Some(999_983)).await
 }
 
 const LIST: &str = r#"{"data":[],"count":0}"#;
@@ -501,7 +502,7 @@ async fn sized_json(json: &'static str, len: usize) -> String {
     );
     let mut body = json.as_bytes().to_vec();
     body.resize(len, b' ');
-    raw_server(head, body, None).await
+    answer_with(head, body, None).await
 }
 
 #[tokio::test]
@@ -663,23 +664,23 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // The server resets the connection instead of answering.
-    let url = socket_server(|stream| async move {
+    let server = RawServer::after_head(|stream| async move {
         let _ = stream.set_zero_linger();
         drop(stream);
     })
     .await;
-    let e = read(once(&url)).await;
+    let e = read(once(server.url())).await;
     assert!(
         e.to_string().contains("connection reset by the server"),
         "{e}"
     );
 
     // It closes the connection without answering.
-    let url = socket_server(|mut stream| async move {
+    let server = RawServer::after_head(|mut stream| async move {
         let _ = stream.shutdown().await;
     })
     .await;
-    let e = read(once(&url)).await;
+    let e = read(once(server.url())).await;
     assert!(
         e.to_string()
             .contains("connection closed before the answer was complete"),
@@ -687,12 +688,12 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // It answers something that is not HTTP.
-    let url = socket_server(|mut stream| async move {
+    let server = RawServer::after_head(|mut stream| async move {
         let _ = stream.write_all(b"Ada Lovelace 9434765919\r\n\r\n").await;
         let _ = stream.shutdown().await;
     })
     .await;
-    let e = read(once(&url)).await;
+    let e = read(once(server.url())).await;
     assert!(
         e.to_string()
             .contains("the server's answer was not valid HTTP"),
@@ -701,14 +702,14 @@ async fn transport_failures_are_named_in_the_crates_words() {
     assert!(!e.to_string().contains("Lovelace"), "{e}");
 
     // It cuts the answer's body short.
-    let url = socket_server(|mut stream| async move {
+    let server = RawServer::after_head(|mut stream| async move {
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"id\":")
             .await;
         let _ = stream.shutdown().await;
     })
     .await;
-    let e = read(once(&url)).await;
+    let e = read(once(server.url())).await;
     assert!(
         e.to_string()
             .contains("connection closed before the answer was complete"),
@@ -716,14 +717,12 @@ async fn transport_failures_are_named_in_the_crates_words() {
     );
 
     // It speaks plain HTTP where TLS was asked for (answering the TLS hello at once).
-    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let tls = format!("https://{}", plain.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = plain.accept().await {
-            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
-            let _ = stream.shutdown().await;
-        }
-    });
+    let plain = RawServer::on_connect(|mut stream| async move {
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let tls = plain.url().replace("http://", "https://");
     let e = read(once(&tls)).await;
     assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
     assert!(e.to_string().contains("TLS handshake failed"), "{e}");

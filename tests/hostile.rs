@@ -10,6 +10,7 @@ use std::{
 };
 
 use herohealth::{Error, HeroClient, RetryPolicy};
+use herohealth_mock::raw::h2_frame;
 use support::{every_operation, leaked};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
@@ -231,58 +232,14 @@ fn assert_nothing_shown(case: &str, e: Error, logs: &Captured) {
     }
 }
 
-/// A cleartext HTTP/2 server (prior knowledge) that answers every request with `answer(stream)`:
-/// raw frames chosen by the test (a GOAWAY with debug data, a RST_STREAM).
-async fn h2_server(answer: fn(u32) -> Vec<u8>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let len = payload.len() as u32;
-        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-        f.extend_from_slice(&stream.to_be_bytes());
-        f.extend_from_slice(payload);
-        f
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if stream.write_all(&frame(4, 0, 0, &[])).await.is_err() {
-                    return;
-                }
-                let mut preface = [0u8; 24];
-                if stream.read_exact(&mut preface).await.is_err() {
-                    return;
-                }
-                loop {
-                    let mut head = [0u8; 9];
-                    if stream.read_exact(&mut head).await.is_err() {
-                        return;
-                    }
-                    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
-                    let (kind, flags) = (head[3], head[4]);
-                    let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-                    let mut payload = vec![0u8; len];
-                    if stream.read_exact(&mut payload).await.is_err() {
-                        return;
-                    }
-                    match kind {
-                        4 if flags & 1 == 0 => {
-                            let _ = stream.write_all(&frame(4, 1, 0, &[])).await;
-                        }
-                        // HEADERS: the request; answer it as the test says. A send's DATA follows;
-                        // answering on HEADERS is enough.
-                        1 => {
-                            let _ = stream.write_all(&answer(id)).await;
-                        }
-                        7 => return,
-                        _ => {}
-                    }
-                }
-            });
-        }
-    });
-    url
+/// A cleartext HTTP/2 server (prior knowledge) that answers every request (its HEADERS frame)
+/// with `answer(stream)`: raw frames chosen by the test (a GOAWAY with debug data, a RST_STREAM).
+async fn h2_server(answer: fn(u32) -> Vec<u8>) -> support::RawServer {
+    support::RawServer::h2(move |frame| match frame.kind {
+        1 => answer(frame.stream),
+        _ => Vec::new(),
+    })
+    .await
 }
 
 /// The debug data a hostile server puts in its GOAWAY: h2's own `Display` of the error shows it.
@@ -292,28 +249,12 @@ fn goaway(_stream: u32) -> Vec<u8> {
     // GOAWAY: last stream 0 (nothing processed), PROTOCOL_ERROR, then the debug data.
     let mut payload = vec![0, 0, 0, 0, 0, 0, 0, 1];
     payload.extend_from_slice(GOAWAY_DEBUG);
-    let len = payload.len() as u32;
-    let mut f = vec![
-        (len >> 16) as u8,
-        (len >> 8) as u8,
-        len as u8,
-        7,
-        0,
-        0,
-        0,
-        0,
-        0,
-    ];
-    f.extend_from_slice(&payload);
-    f
+    h2_frame(7, 0, 0, &payload)
 }
 
 fn rst_stream(stream: u32) -> Vec<u8> {
     // RST_STREAM with INTERNAL_ERROR on the request's stream.
-    let mut f = vec![0, 0, 4, 3, 0];
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(&2u32.to_be_bytes());
-    f
+    h2_frame(3, 0, stream, &2u32.to_be_bytes())
 }
 
 /// Issue 23: a lower layer's error text (h2's GOAWAY debug data, a reason phrase, a body cut
@@ -337,8 +278,8 @@ async fn the_network_on_the_path_cannot_put_text_into_an_error() {
         ("GOAWAY", goaway as fn(u32) -> Vec<u8>, "HTTP/2 GOAWAY"),
         ("RST_STREAM", rst_stream, "HTTP/2"),
     ] {
-        let url = h2_server(answer).await;
-        let hero = h2(&url);
+        let server = h2_server(answer).await;
+        let hero = h2(server.url());
         for op in every_operation() {
             let e = (op.call)(&hero).await.unwrap_err();
             let case = format!("{} over {name}", op.name);
@@ -354,7 +295,7 @@ async fn the_network_on_the_path_cannot_put_text_into_an_error() {
     }
 
     // HTTP/1.1: a reason phrase, headers and a body cut short, all full of patient data.
-    let server = support::raw_server(|_head| async {
+    let server = support::RawServer::answering(|_head| async {
         let headers: String = HOSTILE_HEADERS
             .iter()
             .filter(|(n, _)| *n != "content-type")
@@ -365,7 +306,7 @@ async fn the_network_on_the_path_cannot_put_text_into_an_error() {
         )
     })
     .await;
-    let hero = support::client_for(&server.url, KEY, PRACTICE, RetryPolicy::disabled());
+    let hero = support::client_for(server.url(), KEY, PRACTICE, RetryPolicy::disabled());
     for op in every_operation() {
         let call = (op.call)(&hero);
         let e = tokio::time::timeout(std::time::Duration::from_secs(20), call)

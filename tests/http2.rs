@@ -5,11 +5,8 @@
 //! each header, with a header the client does index as the control.
 
 use herohealth::{ErrorKind, HeroClient, RetryPolicy, reqwest};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-    sync::mpsc,
-};
+use herohealth_mock::raw::{RawServer, h2_frame};
+use tokio::sync::mpsc;
 
 // The values follow the names .ci/run's secret grep looks for, in the characters of `HUFFMAN`.
 const KEY: &str = "hero-h2-test-key-7f3a9c";
@@ -149,69 +146,21 @@ fn literals(block: &[u8]) -> Vec<(Representation, (bool, Vec<u8>))> {
     out
 }
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-/// A cleartext HTTP/2 server on loopback: sends each request's header block to the channel and
-/// answers it `404` (HPACK static entry 13), which the client does not retry.
-async fn serve() -> (String, mpsc::UnboundedReceiver<Vec<u8>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+/// A cleartext HTTP/2 server on loopback (herohealth-mock's raw one): sends each request's header
+/// block to the channel and answers it `404` (HPACK static entry 13), which the client does not
+/// retry.
+async fn serve() -> (RawServer, mpsc::UnboundedReceiver<Vec<u8>>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                stream.write_all(&frame(4, 0, 0, &[])).await.unwrap();
-                let mut preface = [0u8; 24];
-                if stream.read_exact(&mut preface).await.is_err() {
-                    return;
-                }
-                assert_eq!(&preface, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-                loop {
-                    let mut head = [0u8; 9];
-                    if stream.read_exact(&mut head).await.is_err() {
-                        return;
-                    }
-                    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
-                    let (kind, flags) = (head[3], head[4]);
-                    let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-                    let mut payload = vec![0u8; len];
-                    stream.read_exact(&mut payload).await.unwrap();
-                    match kind {
-                        // SETTINGS (not an ACK): acknowledge.
-                        4 if flags & 1 == 0 => {
-                            stream.write_all(&frame(4, 1, 0, &[])).await.unwrap()
-                        }
-                        // HEADERS with END_HEADERS: strip padding and priority, keep the block.
-                        1 => {
-                            assert!(flags & 0x4 != 0, "one HEADERS frame per request here");
-                            let mut block = &payload[..];
-                            if flags & 0x8 != 0 {
-                                let pad = block[0] as usize;
-                                block = &block[1..block.len() - pad];
-                            }
-                            if flags & 0x20 != 0 {
-                                block = &block[5..];
-                            }
-                            tx.send(block.to_vec()).unwrap();
-                            stream.write_all(&frame(1, 0x5, id, &[0x8d])).await.unwrap();
-                        }
-                        // GOAWAY: the client is done.
-                        7 => return,
-                        _ => {}
-                    }
-                }
-            });
-        }
-    });
-    (url, rx)
+    let server = RawServer::h2(move |frame| {
+        let Some(block) = frame.header_block() else {
+            return Vec::new();
+        };
+        assert!(frame.flags & 0x4 != 0, "one HEADERS frame per request here");
+        tx.send(block.to_vec()).unwrap();
+        h2_frame(1, 0x5, frame.stream, &[0x8d])
+    })
+    .await;
+    (server, rx)
 }
 
 fn representation_of(block: &[u8], value: &str) -> Option<Representation> {
@@ -234,11 +183,11 @@ fn representation_of(block: &[u8], value: &str) -> Option<Representation> {
 /// "incremental indexing" and the second refers to the table entry.
 #[tokio::test]
 async fn p12_http2_never_indexes_the_credential_headers() {
-    let (url, mut blocks) = serve().await;
+    let (server, mut blocks) = serve().await;
     let hero = HeroClient::builder()
         .api_key(KEY)
         .practice_group_id(GROUP)
-        .base_url(&url)
+        .base_url(server.url())
         .retry_policy(RetryPolicy::disabled())
         .configure_http(|http| {
             let mut headers = reqwest::header::HeaderMap::new();

@@ -5,28 +5,14 @@
 //! only reach the network through that listener. A staging run is the control: it does try to
 //! reach Hero, so the listener sees it, which shows a production run that tried would be seen too.
 
-use std::{
-    net::TcpListener,
-    process::{Command, Output},
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
+use std::process::{Command, Output};
 
-/// A loopback "proxy" that counts the connections made to it and closes each at once.
-fn counting_proxy() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(AtomicUsize::new(0));
-    let counter = seen.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            counter.fetch_add(1, Ordering::SeqCst);
-            drop(conn);
-        }
-    });
-    (url, seen)
+use herohealth_mock::raw::RawServer;
+
+/// A loopback "proxy" (herohealth-mock's raw server) that counts the connections made to it and
+/// closes each at once. It runs on `rt`'s worker threads while the test waits for the child.
+fn counting_proxy(rt: &tokio::runtime::Runtime) -> RawServer {
+    rt.block_on(RawServer::on_connect(|stream| async move { drop(stream) }))
 }
 
 /// `cargo run --example quickstart` with Hero's variables `vars` and every proxy at `proxy`.
@@ -67,29 +53,30 @@ fn quickstart(vars: &[(&str, &str)], proxy: &str) -> Output {
 /// on to register the patient: the listener counts a connection and the refusal is not printed.
 #[test]
 fn the_quickstart_refuses_production_and_sends_nothing() {
-    let (proxy, seen) = counting_proxy();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let proxy = counting_proxy(&rt);
     for vars in [
         [("HERO_ENVIRONMENT", "production")],
         [("HERO_ENVIRONMENT", "PRODUCTION")],
         [("HERO_BASE_URL", herohealth::Environment::PRODUCTION_URL)],
     ] {
-        let out = quickstart(&vars, &proxy);
+        let out = quickstart(&vars, proxy.url());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{vars:?}: the quickstart ran");
         assert!(
             stderr.contains("run it against staging, not production"),
             "{vars:?}: {stderr}"
         );
-        assert_eq!(seen.load(Ordering::SeqCst), 0, "{vars:?}: a request left");
+        assert_eq!(proxy.connections(), 0, "{vars:?}: a request left");
     }
 
     // The control: against staging the quickstart does try to reach Hero, through the listener.
-    let out = quickstart(&[("HERO_ENVIRONMENT", "staging")], &proxy);
+    let out = quickstart(&[("HERO_ENVIRONMENT", "staging")], proxy.url());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "no Hero to reach here: {stderr}");
     assert!(!stderr.contains("not production"), "{stderr}");
     assert!(
-        seen.load(Ordering::SeqCst) > 0,
+        proxy.connections() > 0,
         "the staging run reached the listener: {stderr}"
     );
 }

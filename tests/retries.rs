@@ -254,10 +254,7 @@ async fn cross_field_rules_refuse_before_sending() {
 async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     use tokio::io::AsyncWriteExt;
     // Hero answers 200 and the connection breaks halfway through the body.
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = accepted.clone();
-    let url = support::socket_server(move |mut sock| {
-        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let server = support::RawServer::after_head(|mut sock| {
         async move {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"message_id\":\"m-1\",";
             let _ = sock.write_all(head.as_bytes()).await;
@@ -265,7 +262,7 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
         }
     })
     .await;
-    let hero = support::client_for(&url, "hero-k-test-key", "practice-p", retrying());
+    let hero = support::client_for(server.url(), "hero-k-test-key", "practice-p", retrying());
     let err = send(&hero).await.unwrap_err();
     assert!(err.accepted() && !err.outcome_unknown(), "{err}");
     assert!(err.may_have_been_sent() && !err.is_retryable());
@@ -273,11 +270,7 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
         err.to_string().contains("Hero accepted the request"),
         "{err}"
     );
-    assert_eq!(
-        accepted.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "sent once"
-    );
+    assert_eq!(server.connections(), 1, "sent once");
 
     // A GET that breaks off the same way is just a connection error (and safe to retry).
     let err: Error = hero.list_templates().send().await.unwrap_err();

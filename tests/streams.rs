@@ -419,7 +419,7 @@ async fn held_pages(
     let release = Arc::new(tokio::sync::Semaphore::new(0));
     let flight = Arc::new(Mutex::new((0usize, 0usize)));
     let (gate, counts) = (release.clone(), flight.clone());
-    let server = support::raw_server(move |head| {
+    let server = support::RawServer::answering(move |head| {
         let (gate, counts) = (gate.clone(), counts.clone());
         async move {
             let index = support::page_index(&head);
@@ -477,7 +477,7 @@ async fn settle_until(done: impl Fn() -> bool) {
 async fn at_most_concurrency_pages_are_in_flight_on_the_wire() {
     let (server, release, flight) = held_pages(10).await;
     let hero = support::client_for(
-        &server.url,
+        server.url(),
         "hero-stream-test-key",
         "practice-stream",
         herohealth::RetryPolicy::disabled(),
@@ -511,7 +511,7 @@ async fn at_most_concurrency_pages_are_in_flight_on_the_wire() {
 async fn dropping_the_stream_cancels_its_pages_in_flight() {
     let (server, _release, flight) = held_pages(10).await;
     let hero = support::client_for(
-        &server.url,
+        server.url(),
         "hero-stream-test-key",
         "practice-stream",
         herohealth::RetryPolicy::disabled(),
@@ -528,11 +528,7 @@ async fn dropping_the_stream_cancels_its_pages_in_flight() {
     settle_until(|| flight.lock().unwrap().0 >= 3).await;
     assert_eq!(flight.lock().unwrap().0, 3, "pages 1 to 3 in flight");
     drop(stream);
-    settle_until(|| server.cancelled.load(std::sync::atomic::Ordering::SeqCst) >= 3).await;
-    assert_eq!(
-        server.cancelled.load(std::sync::atomic::Ordering::SeqCst),
-        3,
-        "every page in flight was abandoned"
-    );
+    settle_until(|| server.cancelled() >= 3).await;
+    assert_eq!(server.cancelled(), 3, "every page in flight was abandoned");
     assert_eq!(*flight.lock().unwrap(), (0, 3));
 }

@@ -5,7 +5,6 @@
 //! timed. The numbers are the rows of `docs/promises.md`.
 
 use std::{
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -13,14 +12,14 @@ use std::{
 mod support;
 
 use herohealth::{ErrorKind, HeroClient, RetryPolicy};
-use tokio::{net::TcpSocket, time::Instant};
+use tokio::time::Instant;
 
-/// A loopback server on the test's own runtime ([`support::raw_server`]) that records the paused
+/// A loopback server on the test's own runtime ([`support::RawServer::answering`]) that records the paused
 /// clock's instant of every request and answers it with `answer`, or never when it is `None`.
 async fn serve(answer: Option<&'static str>) -> (String, Arc<Mutex<Vec<Instant>>>) {
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let seen = arrivals.clone();
-    let server = support::raw_server(move |_head| {
+    let server = support::RawServer::answering(move |_head| {
         seen.lock().unwrap().push(Instant::now());
         async move {
             match answer {
@@ -30,7 +29,7 @@ async fn serve(answer: Option<&'static str>) -> (String, Arc<Mutex<Vec<Instant>>
         }
     })
     .await;
-    (server.url, arrivals)
+    (server.url().to_owned(), arrivals)
 }
 
 /// `attempts` attempts, backoff from `initial` to `max` seconds, an hour in all.
@@ -132,29 +131,6 @@ async fn hero_timeout_sets_the_attempt_timeout_from_the_environment() {
     );
 }
 
-/// A loopback listener whose accept queue is full, so a new connection is never completed (the
-/// kernel drops its SYN): the state a connect timeout is for. Returns the address and the
-/// connections that fill the queue (kept open).
-fn a_listener_that_never_accepts() -> (
-    SocketAddr,
-    tokio::net::TcpListener,
-    Vec<std::net::TcpStream>,
-) {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    // Fill the queue (its length is the backlog plus one) until a connection cannot complete.
-    while let Ok(s) =
-        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
-    {
-        fillers.push(s);
-        assert!(fillers.len() < 64, "the accept queue never filled");
-    }
-    (addr, listener, fillers)
-}
-
 /// Promise 9, second half: connecting is given 10 s by default. Against a listener that never
 /// completes the connection, the attempt fails as a network error exactly 10 s after it began
 /// (not the 30 s attempt timeout: the connect timeout is its own), and the request never reached
@@ -168,9 +144,9 @@ fn p9_a_connection_that_never_completes_fails_after_10_s_by_default() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (addr, _listener, _fillers) = a_listener_that_never_accepts();
+        let never = herohealth_mock::raw::Unaccepting::start();
         tokio::time::pause();
-        let hero = client(&format!("http://{addr}"), RetryPolicy::disabled());
+        let hero = client(&never.url(), RetryPolicy::disabled());
         let start = Instant::now();
         let err = hero.get_message().id("1").send().await.unwrap_err();
         let waited = start.elapsed();
@@ -273,14 +249,14 @@ async fn a_waiter_never_polls_faster_than_its_floor() {
     let seen = arrivals.clone();
     // Past 50 polls the message is delivered, so a waiter without its floor (whose clock would
     // never move) ends, and fails the count below, instead of hanging.
-    let server = support::raw_server(move |_| {
+    let server = support::RawServer::answering(move |_| {
         let mut at = seen.lock().unwrap();
         at.push(Instant::now());
         let answer = status(if at.len() > 50 { "delivered" } else { "sent" });
         async move { answer }
     })
     .await;
-    let hero = client(&server.url, RetryPolicy::disabled());
+    let hero = client(server.url(), RetryPolicy::disabled());
     let eager = herohealth::WaitOptions::default()
         .initial_interval(Duration::ZERO)
         .max_interval(Duration::ZERO)

@@ -35,7 +35,9 @@
 //! [`MockConfig::batch_outcome`] (and [`MockServer::set_batch_outcome`]) for which batch
 //! recipients are not reached (how a recipient's contact details are derived from their NHS number
 //! is documented there), [`MockConfig::write_approval`] and [`MockServer::approve_write`] for a
-//! write into the record that waits for approval.
+//! write into the record that waits for approval. For what a well-behaved Hero never does (an
+//! answer held back, a connection reset or cut mid-body, bytes that are not HTTP, HTTP/2 frames of
+//! your choosing, a port that never accepts), [`raw`] has loopback servers that misbehave on cue.
 //!
 //! Layout: `routes/` has one module per resource behind one gate (`gate.rs`: auth, rate limit,
 //! faults, journal); the operation table and enum values come from the client, generated from
@@ -63,6 +65,7 @@ mod faults;
 mod gate;
 mod journal;
 mod rate_limit;
+pub mod raw;
 mod reply;
 mod routes;
 mod state;

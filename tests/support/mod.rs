@@ -1,5 +1,6 @@
 //! Shared test support (as reqwest's `tests/support/`): clients for a loopback server, a table of
-//! every operation called the way a user calls it, and the patient data no output may show.
+//! every operation called the way a user calls it, and the patient data no output may show. The
+//! servers are herohealth-mock's: `MockServer` for Hero, `raw` for what misbehaves on cue.
 #![allow(dead_code)]
 
 use std::time::Duration;
@@ -151,126 +152,9 @@ pub fn every_operation() -> Vec<Operation> {
     ]
 }
 
-/// A loopback HTTP/1.1 server on the caller's runtime, for what wiremock cannot show: a request
-/// held unanswered, a request the client gave up on, arrival on tokio's paused clock. Each
-/// request's head (request line and headers; no body is read, so GETs only) goes to `handle`,
-/// whose answer (a whole raw response, see [`response`]) is written back; a handler that never
-/// completes never answers. A request whose connection the client closes first is counted in
-/// `cancelled` and its handler dropped.
-pub async fn raw_server<F, Fut>(handle: F) -> RawServer
-where
-    F: Fn(String) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = String> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (handle, counter) = (std::sync::Arc::new(handle), cancelled.clone());
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(raw_connection(stream, handle.clone(), counter.clone()));
-        }
-    });
-    RawServer { url, cancelled }
-}
-
-/// What [`raw_server`] gives the test.
-pub struct RawServer {
-    /// `http://127.0.0.1:PORT`
-    pub url: String,
-    /// Requests whose connection closed before they were answered.
-    pub cancelled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-async fn raw_connection<F, Fut>(
-    mut stream: tokio::net::TcpStream,
-    handle: std::sync::Arc<F>,
-    cancelled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-) where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = String>,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut pending, mut buf) = (Vec::new(), [0u8; 4096]);
-    loop {
-        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
-            pending.drain(..end + 4);
-            let answer = handle(head);
-            tokio::pin!(answer);
-            let answer = loop {
-                tokio::select! {
-                    answer = &mut answer => break answer,
-                    read = stream.read(&mut buf) => match read {
-                        Ok(0) | Err(_) => {
-                            cancelled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            return;
-                        }
-                        Ok(n) => pending.extend_from_slice(&buf[..n]),
-                    },
-                }
-            };
-            if stream.write_all(answer.as_bytes()).await.is_err() {
-                return;
-            }
-        }
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => pending.extend_from_slice(&buf[..n]),
-        }
-    }
-}
-
-/// A loopback server that hands each connection to `act` once the request's head has been read:
-/// for answers no HTTP server would give (a reset, a body cut off, bytes that are not HTTP, a
-/// chunked body of any size). Returns `http://127.0.0.1:PORT`.
-pub async fn socket_server<F, Fut>(act: F) -> String
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    use tokio::io::AsyncReadExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let act = std::sync::Arc::new(act);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let act = act.clone();
-            tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                act(stream).await;
-            });
-        }
-    });
-    url
-}
-
-/// `http://127.0.0.1:PORT` where nothing listens (a port bound, then let go): a connection is
-/// refused, so a request is provably never written.
-pub fn closed_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
-}
-
-/// A raw HTTP/1.1 response with `status` (e.g. `"503 Service Unavailable"`), extra header lines
-/// (each ending `\r\n`) and a JSON body.
-pub fn response(status: &str, headers: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{headers}\r\n{body}",
-        body.len()
-    )
-}
+/// Raw servers that misbehave on cue are herohealth-mock's, as users' tests get them.
+#[allow(unused_imports)]
+pub use herohealth_mock::raw::{RawServer, closed_url, response};
 
 /// The `page_index` of a request head's query (0 when absent).
 pub fn page_index(head: &str) -> usize {
