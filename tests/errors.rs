@@ -14,11 +14,7 @@ const KEY: &str = "hero-error-test-key-91d3";
 const PRACTICE: &str = "practice-error-3a8f";
 
 fn client(uri: &str, retry: RetryPolicy) -> HeroClient {
-    HeroClient::builder()
-        .api_key(KEY)
-        .practice_group_id(PRACTICE)
-        .base_url(uri)
-        .retry_policy(retry)
+    support::builder_for(uri, KEY, PRACTICE, retry)
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap()

@@ -42,11 +42,7 @@ fn retries(attempts: u32, initial: u64, max: u64) -> RetryPolicy {
 }
 
 fn builder(url: &str, retry: RetryPolicy) -> herohealth::HeroClientBuilder {
-    HeroClient::builder()
-        .api_key("hero-virtual-test-key")
-        .practice_group_id("practice-virtual")
-        .base_url(url)
-        .retry_policy(retry)
+    support::builder_for(url, "hero-virtual-test-key", "practice-virtual", retry)
 }
 
 fn client(url: &str, retry: RetryPolicy) -> HeroClient {

@@ -463,7 +463,10 @@ mod tests {
         assert_eq!(frame(1, 0x8, &[9, 0x82]).header_block(), None);
         assert_eq!(frame(1, 0x8, &[]).header_block(), None);
         assert_eq!(frame(1, 0x20, &[0, 0, 0]).header_block(), None);
-        assert_eq!(frame(1, 0x8, &[1, 0x82, 0]).header_block(), Some(&[0x82u8][..]));
+        assert_eq!(
+            frame(1, 0x8, &[1, 0x82, 0]).header_block(),
+            Some(&[0x82u8][..])
+        );
     }
 
     #[tokio::test]

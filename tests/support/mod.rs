@@ -10,13 +10,24 @@ use herohealth::{
     BatchChannel, Error, HeroClient, MessageType, RetryPolicy, WebhookEventType, types,
 };
 
-/// A client for `uri` with the given retry policy and a short timeout.
-pub fn client_for(uri: &str, key: &str, practice: &str, retry: RetryPolicy) -> HeroClient {
+/// A client builder for `uri` with the test's key, practice group and retry policy: each test file
+/// has credentials of its own, so a leak names the file it came from.
+pub fn builder_for(
+    uri: &str,
+    key: &str,
+    practice: &str,
+    retry: RetryPolicy,
+) -> herohealth::HeroClientBuilder {
     HeroClient::builder()
         .api_key(key)
         .practice_group_id(practice)
         .base_url(uri)
         .retry_policy(retry)
+}
+
+/// A client for `uri` with the given retry policy and a short timeout.
+pub fn client_for(uri: &str, key: &str, practice: &str, retry: RetryPolicy) -> HeroClient {
+    builder_for(uri, key, practice, retry)
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap()
