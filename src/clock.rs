@@ -101,7 +101,19 @@ impl ClockOffset {
 
 /// The client's reading of Hero's clock, shared by its clones.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct HeroClock(Arc<Mutex<Option<ClockOffset>>>);
+pub(crate) struct HeroClock(Arc<Mutex<Reading>>);
+
+/// What the client has read of Hero's clock.
+#[derive(Clone, Copy, Debug, Default)]
+struct Reading {
+    /// The latest interval, tightened by the ones before while they agree.
+    offset: Option<ClockOffset>,
+    /// Every interval read, as one span (what Hero's clock has said, whether or not it moved).
+    span: Option<ClockOffset>,
+    /// How many times a reading disagreed with the one before: Hero's clock moved against ours
+    /// (a step, a clock that runs fast or slow, another clock answering on the path).
+    moves: u64,
+}
 
 impl HeroClock {
     /// Takes in one answer's `Date` header (ignored when it does not parse).
@@ -121,16 +133,36 @@ impl HeroClock {
         let Some(newer) = ClockOffset::from_date(DateTime::<Utc>::from(date), sent, read) else {
             return;
         };
-        let mut current = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *current = Some(match *current {
-            Some(old) => old.refine(newer),
-            None => newer,
-        });
+        let mut reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        reading.record(newer);
     }
 
     /// The offset read so far, if any answer carried a usable `Date`.
     pub(crate) fn offset(&self) -> Option<ClockOffset> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).offset
+    }
+
+    /// Every offset read so far, as one span.
+    pub(crate) fn span(&self) -> Option<ClockOffset> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).span
+    }
+
+    /// How many readings have disagreed with the one before.
+    pub(crate) fn moves(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).moves
+    }
+}
+
+impl Reading {
+    fn record(&mut self, newer: ClockOffset) {
+        if self
+            .offset
+            .is_some_and(|old| old.intersect(newer).is_none())
+        {
+            self.moves += 1;
+        }
+        self.offset = Some(self.offset.map_or(newer, |old| old.refine(newer)));
+        self.span = Some(self.span.map_or(newer, |span| span.union(newer)));
     }
 }
 
@@ -207,5 +239,25 @@ mod tests {
             })
         );
         assert_eq!(clock.clone().offset(), clock.offset());
+    }
+
+    #[test]
+    fn a_reading_that_disagrees_is_counted_as_a_move_and_every_reading_spans() {
+        let at = |lo_ms, hi_ms| ClockOffset { lo_ms, hi_ms };
+        let mut r = Reading::default();
+        r.record(at(0, 1_000));
+        r.record(at(400, 1_500));
+        assert_eq!(
+            (r.offset, r.moves),
+            (Some(at(400, 1_000)), 0),
+            "agreeing readings"
+        );
+        r.record(at(1_000, 2_000));
+        assert_eq!(r.moves, 0, "touching at an end still agrees");
+        r.record(at(60_000, 61_000));
+        assert_eq!((r.offset, r.moves), (Some(at(60_000, 61_000)), 1), "a jump");
+        r.record(at(-5_000, -4_000));
+        assert_eq!(r.moves, 2);
+        assert_eq!(r.span, Some(at(-5_000, 61_000)));
     }
 }

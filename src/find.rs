@@ -23,8 +23,10 @@
 //!   herohealth-outbox does with every id its journal holds.
 //! - **A clock read wrong is never trusted.** When the reading recorded with the attempt and the
 //!   reading now disagree (Hero's clock moved against ours), the window spans both; a listed
-//!   message stamped after Hero's own now (a proxy's `Date`, a clock that runs fast) makes the
-//!   answer `Ambiguous` with the messages like the attempt listed since it began.
+//!   message stamped after Hero's own now (a proxy's `Date`, a clock that runs fast), or any
+//!   reading taken while looking that disagrees with the one before (a clock that runs fast or
+//!   slow, or stands still, as a test mock's may), makes the answer `Ambiguous` with the messages
+//!   like the attempt listed since the earliest start any reading gives it.
 //! - **"Not sent" only once the attempt cannot still be inside Hero.** Looks happen
 //!   [`FindOptions::list_delay`] apart, the first one `list_delay` after the attempt's deadline,
 //!   `looks` in all; `NotSent` is answered only after the last, that is no earlier than the
@@ -303,6 +305,9 @@ impl HeroClient {
         })?;
         // Read Hero's clock well enough while the attempt's deadline is still ahead (the probes
         // are reads; nothing is decided before the looks).
+        // Any reading from here on that disagrees with the one before shows Hero's clock moving
+        // against ours: then no window on it proves "not sent".
+        let moves = self.inner.clock.moves();
         if self
             .best_offset(attempt)
             .is_none_or(|o| o.hi() - o.lo() > CALIBRATED)
@@ -340,10 +345,17 @@ impl HeroClient {
             let mut unnamed = 0usize;
             // Hero cannot have stamped a message later than its own now: one that says so shows
             // the clock was read wrong (a proxy's `Date`, a clock that runs fast), and then the
-            // window proves nothing. A person decides between the messages like this one listed
-            // since the attempt began.
+            // window proves nothing. Nor does it when the clock moved while this looked. A person
+            // decides between the messages like this one listed since the attempt began, by the
+            // earliest any reading of Hero's clock puts that.
             let hero_now = Utc::now() + window.offset.hi() + chrono::Duration::seconds(2);
-            let since = window.started + window.offset.lo() - window.guard;
+            let lowest = self
+                .inner
+                .clock
+                .span()
+                .map_or(window.offset.lo(), |span| span.lo().min(window.offset.lo()));
+            let since = window.started + lowest - window.guard;
+            let moved = self.inner.clock.moves() != moves;
             let mut misread: Vec<String> = Vec::new();
             let mut like_it_since: Vec<String> = Vec::new();
             for m in &listed {
@@ -357,11 +369,16 @@ impl HeroClient {
                     like_it_since.push(id.to_owned());
                 }
             }
-            if !misread.is_empty() {
+            if !misread.is_empty() || (moved && !like_it_since.is_empty()) {
                 misread.extend(like_it_since);
                 return Ok(FoundSend::Ambiguous {
                     message_ids: misread,
                 });
+            }
+            if moved {
+                // Nothing like it listed since the earliest start any reading gives: look again,
+                // as for any window with nothing in it.
+                continue;
             }
             for m in &listed {
                 if m.id.as_deref().is_some_and(known) {

@@ -383,3 +383,31 @@ async fn a_message_stamped_in_heros_future_makes_the_answer_ambiguous() {
         }
     );
 }
+
+/// The new user's trial: a fresh client (no reading of Hero's clock before the attempt) against a
+/// mock whose clock runs 60 times faster than ours, or stands still, as the mock's own examples
+/// run it. Read after the attempt, Hero's clock is minutes away from where it was when the send
+/// was stamped: the send that went is found or left to a person, never "not sent".
+#[tokio::test]
+async fn a_fresh_client_on_a_clock_that_runs_fast_or_stands_still_never_gives_not_sent() {
+    for scale in [60.0, 0.0] {
+        let mock = MockServer::builder()
+            .time_scale(scale)
+            .start()
+            .await
+            .unwrap();
+        let hero = client(&mock);
+        let err = lost_answer(&mock, &hero).await;
+        assert_eq!(hero.hero_clock(), None, "no reading before the attempt");
+        let found = hero.find_send(&err, quick()).await.unwrap();
+        let sent = mock.sent_messages()[0].id.clone();
+        assert!(
+            match &found {
+                FoundSend::Ambiguous { message_ids } => message_ids.contains(&sent),
+                FoundSend::Sent { message_id } => *message_id == sent,
+                _ => false,
+            },
+            "time_scale({scale}): the send that went is {sent}, found {found:?}"
+        );
+    }
+}
