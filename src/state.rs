@@ -126,7 +126,7 @@ pub const ENV_ENVIRONMENT: &str = "HERO_ENVIRONMENT";
 /// assert_eq!("production".parse::<Environment>().unwrap(), Environment::Production);
 /// assert_eq!(Environment::Custom("http://127.0.0.1:4010".into()).base_url(), "http://127.0.0.1:4010");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Environment {
     /// `https://api.herohealth.net`: real patients.
     Production,
@@ -134,6 +134,49 @@ pub enum Environment {
     Staging,
     /// Any base URL, e.g. a local `herohealth-mock`. `http://` is allowed only for a loopback host.
     Custom(String),
+}
+
+/// `Debug` shows a custom URL by its parts, with what may hold a secret (user and password, a
+/// query, a fragment) masked, and a text that is not a URL not at all: a builder holds the URL
+/// before `build()` refuses credentials in it.
+///
+/// ```
+/// use herohealth::Environment;
+/// let env = Environment::Custom("https://user:sk_live_1@hero.example/v1?key=sk_live_2".into());
+/// assert_eq!(
+///     format!("{env:?}"),
+///     r#"Custom("https://<redacted>@hero.example/v1?<redacted>")"#
+/// );
+/// assert_eq!(format!("{:?}", Environment::Custom("sk_live_3".into())), "Custom(<not a URL>)");
+/// ```
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = match self {
+            Environment::Production => return f.write_str("Production"),
+            Environment::Staging => return f.write_str("Staging"),
+            Environment::Custom(url) => url,
+        };
+        let Ok(url) = url::Url::parse(url) else {
+            return f.write_str("Custom(<not a URL>)");
+        };
+        let redacted = crate::redact::REDACTED;
+        let mut shown = format!("{}://", url.scheme());
+        if !url.username().is_empty() || url.password().is_some() {
+            shown.push_str(&format!("{redacted}@"));
+        }
+        shown.push_str(url.host_str().unwrap_or_default());
+        if let Some(port) = url.port() {
+            shown.push_str(&format!(":{port}"));
+        }
+        shown.push_str(url.path());
+        if url.query().is_some() {
+            shown.push_str(&format!("?{redacted}"));
+        }
+        if url.fragment().is_some() {
+            shown.push_str(&format!("#{redacted}"));
+        }
+        f.debug_tuple("Custom").field(&shown).finish()
+    }
 }
 
 impl Environment {

@@ -277,3 +277,31 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
         );
     }
 }
+
+/// A new user's trial: a key pasted into the base URL (as user info, a query or a fragment) showed
+/// in the builder's `Debug` before `build()` refused it. Every part that may hold a secret is
+/// masked, the URL's other parts still show, and the refusal does not echo it either.
+#[test]
+fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
+    for url in [
+        "https://user:sk_live_SECRET@hero.example/",
+        "https://sk_live_SECRET@hero.example/",
+        "https://hero.example/v1?api_key=sk_live_SECRET",
+        "https://hero.example/v1#sk_live_SECRET",
+        "sk_live_SECRET",
+    ] {
+        let builder = herohealth::HeroClient::builder()
+            .api_key(KEY)
+            .practice_group_id(PRACTICE)
+            .base_url(url);
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("SECRET"), "{url}: {shown}");
+        if url.starts_with("https") {
+            assert!(shown.contains("hero.example"), "{shown}");
+        }
+        let e = builder.build().unwrap_err();
+        for printed in [format!("{e}"), format!("{e:?}")] {
+            assert!(!printed.contains("SECRET"), "{url}: {printed}");
+        }
+    }
+}
