@@ -444,21 +444,25 @@ fn operation_facts(spec: &openapiv3::OpenAPI) -> Vec<OperationFact> {
                  `{}` (and only such an operation)",
                 dialect::PAGED
             );
-            let params = op
+            // Every parameter, a `$ref` to components resolved.
+            let resolved: Vec<&openapiv3::Parameter> = op
                 .parameters
                 .iter()
-                .map(|p| {
-                    let p = match p {
-                        ReferenceOr::Item(p) => p,
-                        ReferenceOr::Reference { reference } => {
-                            let name = reference.rsplit('/').next().unwrap();
-                            let components = spec.components.as_ref().expect("components");
-                            match components.parameters.get(name) {
-                                Some(ReferenceOr::Item(p)) => p,
-                                _ => panic!("parameter {reference} not found"),
-                            }
+                .map(|p| match p {
+                    ReferenceOr::Item(p) => p,
+                    ReferenceOr::Reference { reference } => {
+                        let name = reference.rsplit('/').next().unwrap();
+                        let components = spec.components.as_ref().expect("components");
+                        match components.parameters.get(name) {
+                            Some(ReferenceOr::Item(p)) => p,
+                            _ => panic!("parameter {reference} not found"),
                         }
-                    };
+                    }
+                })
+                .collect();
+            let params = resolved
+                .iter()
+                .map(|&p| {
                     let data = p.parameter_data_ref();
                     let place = match p {
                         openapiv3::Parameter::Query { .. } => "query",
@@ -484,15 +488,10 @@ fn operation_facts(spec: &openapiv3::OpenAPI) -> Vec<OperationFact> {
                     (snake_case(&setter), doc)
                 })
                 .collect();
-            let path_params = op
-                .parameters
+            let path_params = resolved
                 .iter()
-                .filter_map(|p| match p {
-                    ReferenceOr::Item(p @ openapiv3::Parameter::Path { .. }) => {
-                        Some(snake_case(&p.parameter_data_ref().name))
-                    }
-                    _ => None,
-                })
+                .filter(|p| matches!(p, openapiv3::Parameter::Path { .. }))
+                .map(|p| snake_case(&p.parameter_data_ref().name))
                 .collect();
             let statuses: Vec<u16> = op
                 .responses

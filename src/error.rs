@@ -155,11 +155,18 @@ impl Refusal {
     }
 
     /// A refusal read from a builder's text, which this crate's generated setters and typify's
-    /// body builders write as `field: rule`, `error converting supplied value for field: rule` or
-    /// `no value supplied for field`. Text of another shape is a refusal of the whole `request`.
+    /// body builders write as `field: rule`, `error converting supplied value for field: rule`,
+    /// `no value supplied for field` or (a parameter) `field was not initialized`. Text of another shape is a refusal of the whole `request`.
     pub(crate) fn from_builder_text(text: &str) -> Self {
         if let Some(field) = text.strip_prefix("no value supplied for ") {
             return Self::new(field.trim(), "is required");
+        }
+        // progenitor's operation builders: a path or query parameter never set.
+        if let Some(field) = text
+            .strip_suffix(" was not initialized")
+            .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Self::new(field, "is required");
         }
         let text = text
             .strip_prefix("error converting supplied value for ")

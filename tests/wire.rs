@@ -977,3 +977,41 @@ async fn a_message_with_an_attachment_carries_the_link_s_uuid() {
     assert_eq!(body(&requests[0])["file_data"], "JVBERg==");
     assert_eq!(body(&requests[1])["attachment_uuid"], "4f6c1d2e-uuid");
 }
+
+/// A new user's trial: an operation called without its path id (as the generated docs once
+/// showed) is refused naming `id` and "is required", like a missing body field, and nothing is
+/// sent.
+#[tokio::test]
+async fn an_operation_without_its_path_id_is_refused_naming_id_and_nothing_is_sent() {
+    let (server, hero) = serve_with(ResponseTemplate::new(200)).await;
+    let errors = [
+        hero.get_message().send().await.map(|_| ()).unwrap_err(),
+        hero.get_message_status()
+            .send()
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        hero.send_batch_message()
+            .send()
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        hero.get_batch_message()
+            .send()
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        hero.delete_webhook().send().await.map(|_| ()).unwrap_err(),
+    ];
+    for e in errors {
+        let refusal = e.refusal().expect("a refusal");
+        assert_eq!(
+            (refusal.field(), refusal.rule()),
+            ("id", "is required"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("id: is required"), "{e}");
+        assert!(!e.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
