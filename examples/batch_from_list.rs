@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use herohealth::chrono::NaiveDate;
 use herohealth::{BatchChannel, NhsNumber, WaitOptions, types::BatchRecipient};
 use herohealth_mock::MockServer;
 

@@ -119,6 +119,18 @@ pub use api::spec;
 pub use api::{HeroClient, builder, types};
 pub use attempt::SendAttempt;
 pub use auth::{API_KEY_HEADER, PRACTICE_GROUP_ID_HEADER};
+/// The date and time types the API's dates are (`NaiveDate` for a date of birth, `DateTime<Utc>`
+/// for a moment), so a program needs no `chrono` dependency of its own to make them, and never a
+/// second version.
+///
+/// ```
+/// use herohealth::chrono::{NaiveDate, Utc};
+/// let dob = NaiveDate::from_ymd_opt(1955, 6, 2).unwrap();
+/// let recipient = herohealth::types::BatchRecipient::new("943 476 5919".parse().unwrap(), dob);
+/// let since = Utc::now() - herohealth::chrono::Duration::days(7);
+/// # let _ = (recipient, since);
+/// ```
+pub use chrono;
 pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, ENV_PRACTICE_GROUP_ID,
     ENV_TIMEOUT, HeroClientBuilder,
