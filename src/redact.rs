@@ -74,9 +74,10 @@ impl std::str::FromStr for Sensitive {
 
 /// Whether a value from outside (a request id, a message id, an enum value Hero added) has the
 /// shape of an identifier, which cannot spell a name or hold a phone or NHS number: a UUID, a
-/// number of at most 9 digits, hexadecimal of 16 to 64 digits with letters and numbers in it, or a
+/// number of at most 9 digits, hexadecimal of 16 to 64 digits with letters and numbers in it, a
 /// base64url token of 20 to 64 characters without separators that has upper and lower case letters
-/// and digits (at least two of each). Anything else is shown as `…`.
+/// and digits (at least two of each), or a number of at most 9 digits after a prefix of 1 to 8
+/// lower-case letters and `_` (`bm_000001`). Anything else is shown as `…`.
 pub(crate) fn id_shaped(s: &str) -> bool {
     let b = s.as_bytes();
     let uuid = b.len() == 36
@@ -96,13 +97,20 @@ pub(crate) fn id_shaped(s: &str) -> bool {
         && digits >= 2
         && count(u8::is_ascii_uppercase) >= 2
         && count(u8::is_ascii_lowercase) >= 2;
-    uuid || number || hex || token
+    // A lower-case prefix and a number of at most 9 digits: `bm_000001`.
+    let prefixed = s.split_once('_').is_some_and(|(prefix, n)| {
+        (1..=8).contains(&prefix.len())
+            && prefix.bytes().all(|c| c.is_ascii_lowercase())
+            && (1..=9).contains(&n.len())
+            && n.bytes().all(|c| c.is_ascii_digit())
+    });
+    uuid || number || hex || token || prefixed
 }
 
 /// An id from Hero (a message id, a batch id, a request id) as it may be shown in output: the id
 /// when it has an identifier's shape (a UUID, a number of at most 9 digits, hexadecimal of 16 to
 /// 64 digits, a base64url token of 20 to 64 characters with upper and lower case letters and
-/// digits), else `…`, so a server that puts anything else in an id field cannot make a program
+/// digits, a number of at most 9 digits after a short lower-case prefix and `_`), else `…`, so a server that puts anything else in an id field cannot make a program
 /// print it. Use the id itself for further calls; print this.
 ///
 /// ```
@@ -223,6 +231,8 @@ mod tests {
             "251",
             "9f86d081884c7d659a2feaa0c55ad015",
             "Root1AbCdEf2GhIjK3lMnOp",
+            "bm_000001",
+            "msg_7",
         ] {
             assert!(id_shaped(id), "{id}");
         }
@@ -239,6 +249,16 @@ mod tests {
             "deadbeefdeadbeef",
             "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef1",
             "3f2b9c1e_8a4d_4f6b_9c2e_1a2b3c4d5e6f",
+            // Prefixed, but a phone or NHS number, a name, an upper-case or long prefix.
+            "tel_07700900123",
+            "nhs_9434765919",
+            "ada_lovelace",
+            "Ada_1",
+            "patients_x_1",
+            "patientxy_1",
+            "_1",
+            "bm_",
+            "bm_1_2",
         ] {
             assert!(!id_shaped(not_id), "{not_id}");
             assert_eq!(shown_id(not_id), "…");
