@@ -2,7 +2,10 @@
 //! herohealth-mock with a rate limit per practice group, in both of its modes for a request
 //! whose client went: workers are killed with SIGKILL at pseudo-random times (fixed seeds) and
 //! started again, or stopped (SIGSTOP) longer than their lease and let go on. Every row must end
-//! sent exactly once (or failed or ambiguous with a reason): no duplicate, no row lost, no 429.
+//! sent exactly once (or failed or ambiguous with a reason): no duplicate, no row lost. A 429 is
+//! not a failure here: a worker killed, stopped or descheduled between its slot and its request
+//! can arrive late (the shared pace itself is held in outbox/tests/postgres.rs); Hero's 429 is
+//! unprocessed and the row goes again, once.
 //! The PostgreSQL is a throwaway cluster of the installed binaries (loopback only); without them
 //! the tests print a loud line and do nothing (and fail under `HEROHEALTH_REQUIRE_POSTGRES`).
 
@@ -83,8 +86,9 @@ fn kill(child: &mut Child, signal: &str) {
     assert!(status.success());
 }
 
-/// Every queued text processed by the mock exactly once, and no 429.
-fn exactly_once(mock: &MockServer, texts: &[String], label: &str) {
+/// Every queued text processed by the mock exactly once (a 429 is unprocessed, so the count of
+/// processed sends is the count of rows whatever the timing); returns how many 429s there were.
+fn exactly_once(mock: &MockServer, texts: &[String], label: &str) -> usize {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for m in mock.sent_messages().iter() {
         if let Some(t) = texts.iter().find(|t| **t == m.text) {
@@ -95,8 +99,7 @@ fn exactly_once(mock: &MockServer, texts: &[String], label: &str) {
     assert!(duplicates.is_empty(), "{label}: sent twice: {duplicates:?}");
     assert_eq!(seen.len(), texts.len(), "{label}: rows lost");
     assert_eq!(mock.processed("send_message"), texts.len(), "{label}");
-    let refused = mock.journal().iter().filter(|e| e.status == 429).count();
-    assert_eq!(refused, 0, "{label}: 429s answered");
+    mock.journal().iter().filter(|e| e.status == 429).count()
 }
 
 /// 4 workers, 2,000 rows over 3 practice groups, each group limited by the mock; workers killed
@@ -168,7 +171,7 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
                 );
             }
         }
-        exactly_once(&mock, &texts, label);
+        let refused = exactly_once(&mock, &texts, label);
         // The journal agrees: every row sent.
         let status = Command::new(env!("CARGO_BIN_EXE_hero"))
             .env_clear()
@@ -189,7 +192,7 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
             .sum();
         assert_eq!(sent as usize, texts.len(), "{label}: {runs}");
         eprintln!(
-            "{label}: {} rows, {kills} kills: each sent once, 0 429s",
+            "{label}: {} rows, {kills} kills: each sent once ({refused} 429s, each unprocessed)",
             texts.len()
         );
     }
@@ -243,7 +246,7 @@ async fn a_worker_slower_than_its_lease_sends_nothing_twice() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        exactly_once(
+        let _refused = exactly_once(
             &mock,
             &texts,
             if finish {
