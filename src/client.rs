@@ -531,7 +531,10 @@ impl HeroClient {
 impl fmt::Debug for HeroClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HeroClient")
-            .field("base_url", &self.base_url())
+            .field(
+                "base_url",
+                &crate::redact::shown_url(self.base_url()).unwrap_or_default(),
+            )
             .field("environment", &self.inner.environment)
             .field("credentials", &self.inner.credentials)
             .field("retry", &self.inner.retry)

@@ -110,9 +110,13 @@ struct Reading {
     offset: Option<ClockOffset>,
     /// Every interval read, as one span (what Hero's clock has said, whether or not it moved).
     span: Option<ClockOffset>,
-    /// How many times a reading disagreed with the one before: Hero's clock moved against ours
-    /// (a step, a clock that runs fast or slow, another clock answering on the path).
+    /// How many times a reading disagreed with the one before, or a `Date` was more than a day
+    /// from ours: Hero's clock moved against ours (a step, a clock that runs fast or slow,
+    /// another clock answering on the path) or cannot be read.
     moves: u64,
+    /// Whether a `Date` was more than a day from ours: what Hero's clock said then is unknown,
+    /// so the span of readings bounds nothing.
+    unreadable: bool,
 }
 
 impl HeroClock {
@@ -130,11 +134,17 @@ impl HeroClock {
         else {
             return;
         };
-        let Some(newer) = ClockOffset::from_date(DateTime::<Utc>::from(date), sent, read) else {
-            return;
-        };
+        let newer = ClockOffset::from_date(DateTime::<Utc>::from(date), sent, read);
         let mut reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        reading.record(newer);
+        match newer {
+            Some(newer) => reading.record(newer),
+            // A `Date` more than a day from ours: Hero's clock (or the one answering for it) is
+            // not to be read, and a window on it proves nothing. Counted as a move.
+            None => {
+                reading.moves += 1;
+                reading.unreadable = true;
+            }
+        }
     }
 
     /// The offset read so far, if any answer carried a usable `Date`.
@@ -142,9 +152,16 @@ impl HeroClock {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).offset
     }
 
-    /// Every offset read so far, as one span.
+    /// Every offset read so far, as one span; `None` also when a `Date` could not be read as
+    /// Hero's clock (more than a day from ours), for then the readings bound nothing.
     pub(crate) fn span(&self) -> Option<ClockOffset> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).span
+        let reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        reading.span.filter(|_| !reading.unreadable)
+    }
+
+    /// Whether a `Date` more than a day from ours was read.
+    pub(crate) fn unreadable(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).unreadable
     }
 
     /// How many readings have disagreed with the one before.

@@ -10,13 +10,16 @@
 //!   deadline is the attempt's start plus its timeout, or the moment Hero answered); the offset
 //!   between the clocks is read from the `Date` of Hero's answers ([`crate::ClockOffset`]: the one
 //!   recorded with the attempt, or else the one the first look reads), and only when no answer
-//!   carried a `Date` is it assumed to be within [`FindOptions::clock_skew`].
+//!   carried a `Date` is it assumed to be within [`FindOptions::clock_skew`]. A `Date` more than a
+//!   day from ours is not a reading: read while looking, it makes the answer `Ambiguous` (below).
 //! - **`Sent` means "this candidate can be nothing else".** Exactly one listed message agrees with
 //!   every field Hero returns (patient, message type, recipient in its canonical form, scheduled
 //!   time, SNOMED code when given), was created certainly inside the window (not in the uncertain
 //!   second or clock margin at either end, where it could predate the attempt), and is the only
 //!   message to that patient on that channel in the [`FindOptions::guard_band`] around the window.
-//!   Anything less is [`FoundSend::Ambiguous`]: a person decides.
+//!   Anything less is [`FoundSend::Ambiguous`]: a person decides. A message like the attempt
+//!   in the guard band, even with none inside, is such a case: a `Date` read from a clock a
+//!   little ahead of the one Hero stamps by (a proxy's) puts the send there.
 //! - **Known sends are not candidates.** The ids this client received from its own successful
 //!   sends (and found with `find_send`) are excluded without being passed; a program that keeps
 //!   its sends elsewhere (a journal) passes them with [`FindOptions::exclude`], as
@@ -354,7 +357,12 @@ impl HeroClient {
                 .clock
                 .span()
                 .map_or(window.offset.lo(), |span| span.lo().min(window.offset.lo()));
-            let since = window.started + lowest - window.guard;
+            // A clock that could not be read at all bounds nothing: every message like it.
+            let since = if self.inner.clock.unreadable() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                window.started + lowest - window.guard
+            };
             let moved = self.inner.clock.moves() != moves;
             let mut misread: Vec<String> = Vec::new();
             let mut like_it_since: Vec<String> = Vec::new();
@@ -392,7 +400,10 @@ impl HeroClient {
                     unnamed += 1;
                     continue;
                 };
-                if matches!(place, Place::Inside | Place::Edge) && same_fields(attempt, m) {
+                // A message like it just outside the window (in the guard band) is a candidate
+                // too, though never a clean one: a `Date` read from another clock than the one
+                // Hero stamps by (a proxy's a second or two ahead) puts the send there.
+                if same_fields(attempt, m) {
                     candidates.push((id, place));
                 } else {
                     around.push(id);

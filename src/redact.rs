@@ -122,6 +122,39 @@ pub fn shown_id(id: &str) -> &str {
     if id_shaped(id) { id } else { "…" }
 }
 
+/// A base URL as `Debug` may show it: an `http(s)` URL with a host, by its scheme, host and port,
+/// every part that may hold a secret (user info, a path other than `/`, a query, a fragment)
+/// masked; `None` for anything else (not a URL, another scheme, no host).
+pub(crate) fn shown_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str().filter(|h| !h.is_empty())?;
+    let mut shown = format!("{}://", url.scheme());
+    if !url.username().is_empty() || url.password().is_some() {
+        shown.push_str(REDACTED);
+        shown.push('@');
+    }
+    shown.push_str(host);
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push('/');
+    if !matches!(url.path(), "" | "/") {
+        shown.push_str(REDACTED);
+    }
+    if url.query().is_some() {
+        shown.push('?');
+        shown.push_str(REDACTED);
+    }
+    if url.fragment().is_some() {
+        shown.push('#');
+        shown.push_str(REDACTED);
+    }
+    Some(shown)
+}
+
 /// How a value of a generated type prints in a masked `Debug` (the impls `build.rs` writes):
 /// its shape only (`None`, `Some(<redacted>)`, a list of masked items), or, for an id, the id
 /// when it has an identifier's shape.

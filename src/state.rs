@@ -136,46 +136,34 @@ pub enum Environment {
     Custom(String),
 }
 
-/// `Debug` shows a custom URL by its parts, with what may hold a secret (user and password, a
-/// query, a fragment) masked, and a text that is not a URL not at all: a builder holds the URL
-/// before `build()` refuses credentials in it.
+/// `Debug` shows a custom URL by its structure only: an `http(s)` URL's scheme, host and port,
+/// with every part that may hold a secret (user and password, a path other than `/`, a query, a
+/// fragment) masked; anything else, not at all. A builder holds the URL before `build()` refuses
+/// credentials in it, and a key pasted into a path would pass `build()`.
 ///
 /// ```
 /// use herohealth::Environment;
 /// let env = Environment::Custom("https://user:sk_live_1@hero.example/v1?key=sk_live_2".into());
 /// assert_eq!(
 ///     format!("{env:?}"),
-///     r#"Custom("https://<redacted>@hero.example/v1?<redacted>")"#
+///     r#"Custom("https://<redacted>@hero.example/<redacted>?<redacted>")"#
 /// );
-/// assert_eq!(format!("{:?}", Environment::Custom("sk_live_3".into())), "Custom(<not a URL>)");
+/// let local = Environment::Custom("http://127.0.0.1:4010".into());
+/// assert_eq!(format!("{local:?}"), r#"Custom("http://127.0.0.1:4010/")"#);
+/// // No scheme: `user:key@host` would parse as scheme `user`; it is not shown.
+/// let pasted = Environment::Custom("user:sk_live_3@hero.example".into());
+/// assert_eq!(format!("{pasted:?}"), "Custom(<not a URL>)");
 /// ```
 impl std::fmt::Debug for Environment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = match self {
-            Environment::Production => return f.write_str("Production"),
-            Environment::Staging => return f.write_str("Staging"),
-            Environment::Custom(url) => url,
-        };
-        let Ok(url) = url::Url::parse(url) else {
-            return f.write_str("Custom(<not a URL>)");
-        };
-        let redacted = crate::redact::REDACTED;
-        let mut shown = format!("{}://", url.scheme());
-        if !url.username().is_empty() || url.password().is_some() {
-            shown.push_str(&format!("{redacted}@"));
+        match self {
+            Environment::Production => f.write_str("Production"),
+            Environment::Staging => f.write_str("Staging"),
+            Environment::Custom(url) => match crate::redact::shown_url(url) {
+                Some(shown) => f.debug_tuple("Custom").field(&shown).finish(),
+                None => f.write_str("Custom(<not a URL>)"),
+            },
         }
-        shown.push_str(url.host_str().unwrap_or_default());
-        if let Some(port) = url.port() {
-            shown.push_str(&format!(":{port}"));
-        }
-        shown.push_str(url.path());
-        if url.query().is_some() {
-            shown.push_str(&format!("?{redacted}"));
-        }
-        if url.fragment().is_some() {
-            shown.push_str(&format!("#{redacted}"));
-        }
-        f.debug_tuple("Custom").field(&shown).finish()
     }
 }
 

@@ -88,7 +88,8 @@ async fn a_processed_send_is_found_and_one_that_never_arrived_is_not() {
 }
 
 /// Issue 22 §1: a send that never reached Hero is not answered `Sent` with the id of a message
-/// someone else sent the patient a moment later (inside the old ±31 s window).
+/// someone else sent the patient a moment later (inside the old ±31 s window): a person decides
+/// while it is in the guard band, and beyond it, it is "not sent".
 #[tokio::test]
 async fn another_message_after_the_attempt_is_never_taken_for_it() {
     let mock = MockServer::start().await;
@@ -103,7 +104,21 @@ async fn another_message_after_the_attempt_is_never_taken_for_it() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let other = send(&mock.client()).await.unwrap();
     let found = hero.find_send(&err, quick()).await.unwrap();
-    assert_eq!(found, FoundSend::NotSent, "never {other}");
+    // Not `Sent` with its id. Nor "not sent": a message like the attempt in the guard band is
+    // where a send stamped by a clock a little off the one read (a proxy's `Date`) would be, so
+    // a person decides.
+    assert_eq!(
+        found,
+        FoundSend::Ambiguous {
+            message_ids: vec![other]
+        }
+    );
+    // Outside the guard band (60 s by default; 1 s here) it is not a candidate at all.
+    let found = hero
+        .find_send(&err, quick().guard_band(Duration::from_millis(500)))
+        .await
+        .unwrap();
+    assert_eq!(found, FoundSend::NotSent);
 }
 
 /// Issue 22 §1: two messages to the patient on the channel around the window: a person decides.
@@ -410,4 +425,123 @@ async fn a_fresh_client_on_a_clock_that_runs_fast_or_stands_still_never_gives_no
             "time_scale({scale}): the send that went is {sent}, found {found:?}"
         );
     }
+}
+
+/// A Hero behind a proxy whose `Date` runs `ahead` of the clock Hero stamps `created_at` by, for
+/// every request (so the readings agree with each other): the listing of patient 7 holds one
+/// message like the attempt, created (by Hero's own clock) `created` after this machine's now.
+/// Returns the server's URL and the message's id.
+async fn behind_a_proxy(ahead: i64, created: chrono::DateTime<chrono::Utc>) -> (String, String) {
+    // A real row from herohealth-mock, moved to `created`.
+    let mock = MockServer::start().await;
+    send(&mock.client()).await.unwrap();
+    let (key, group) = mock.credentials();
+    let mut page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v2/sent_messages?patient_id=7", mock.base_url()))
+        .header("x-api-key", key)
+        .header("x-practice-group-id", group)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = &mut page["data"][0];
+    row["created_at"] =
+        serde_json::json!(created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let id = row["id"].as_str().unwrap().to_owned();
+    let mut empty = page.clone();
+    empty["data"] = serde_json::json!([]);
+    let (page, empty) = (page.to_string(), empty.to_string());
+    let server = herohealth_mock::raw::RawServer::answering(move |head| {
+        let by = Duration::from_secs(ahead.unsigned_abs());
+        let now = std::time::SystemTime::now();
+        let date = httpdate::fmt_http_date(if ahead >= 0 { now + by } else { now - by });
+        let body = if head.contains("page_index=1") {
+            &empty
+        } else {
+            &page
+        };
+        let answer = herohealth_mock::raw::response("200 OK", &format!("date: {date}\r\n"), body);
+        async move { answer }
+    })
+    .await;
+    (server.url().to_owned(), id)
+}
+
+/// The adversary's trial: a proxy's `Date` a second or two ahead of Hero's `created_at` clock,
+/// steady, so no reading disagrees. The send that went was stamped just before the window as read:
+/// it is a message like the attempt in the guard band, and the answer is Ambiguous with it, never
+/// "not sent" (which dropped it silently and sent the patient the message twice).
+#[tokio::test]
+async fn a_message_like_the_attempt_just_outside_the_window_is_never_not_sent() {
+    for ahead in [2, 5] {
+        let (url, id) = behind_a_proxy(ahead, chrono::Utc::now()).await;
+        let hero = HeroClient::builder()
+            .api_key("hero-k-test-key")
+            .practice_group_id("practice-p")
+            .base_url(&url)
+            .timeout(Duration::from_secs(1))
+            .retry_policy(herohealth::RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        // A reading before the attempt, as a client that has talked to Hero has.
+        hero.list_sent_messages().send().await.unwrap();
+        let body = herohealth::types::SendMessageRequest::builder()
+            .patient_id("7")
+            .message_type(MessageType::Sms)
+            .message_string("Your results are ready")
+            .recipient_contact_detail(TO);
+        let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+        let attempt = hero.start_attempt(&body);
+        let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+        assert_eq!(
+            found,
+            FoundSend::Ambiguous {
+                message_ids: vec![id]
+            },
+            "a Date {ahead} s ahead"
+        );
+    }
+}
+
+/// The adversary's reading of the code: a `Date` more than a day from ours was ignored, so the
+/// window fell back to the assumed 30 s of skew around our clock, and a send Hero stamped by its
+/// own clock two days behind was "not sent". Such a `Date` is now a clock that cannot be read:
+/// every message like the attempt is for a person to decide.
+#[tokio::test]
+async fn a_date_more_than_a_day_off_is_never_read_as_not_sent() {
+    let two_days = 2 * 24 * 3600;
+    let (url, id) = behind_a_proxy(
+        -two_days,
+        chrono::Utc::now() - chrono::Duration::seconds(two_days),
+    )
+    .await;
+    let hero = HeroClient::builder()
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
+        .base_url(&url)
+        .timeout(Duration::from_secs(1))
+        .retry_policy(herohealth::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let body = herohealth::types::SendMessageRequest::builder()
+        .patient_id("7")
+        .message_type(MessageType::Sms)
+        .message_string("Your results are ready")
+        .recipient_contact_detail(TO);
+    let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+    let attempt = hero.start_attempt(&body);
+    let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+    assert_eq!(
+        hero.hero_clock(),
+        None,
+        "a Date two days off is not a reading"
+    );
+    assert_eq!(
+        found,
+        FoundSend::Ambiguous {
+            message_ids: vec![id]
+        }
+    );
 }

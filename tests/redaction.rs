@@ -279,8 +279,9 @@ async fn nothing_secret_reaches_logs_debug_or_errors() {
 }
 
 /// A new user's trial: a key pasted into the base URL (as user info, a query or a fragment) showed
-/// in the builder's `Debug` before `build()` refused it. Every part that may hold a secret is
-/// masked, the URL's other parts still show, and the refusal does not echo it either.
+/// in the builder's `Debug` before `build()` refused it; the adversary's: without a scheme, or in a
+/// path (which `build()` accepts). Every part that may hold a secret is masked, the host still
+/// shows, and neither the refusal nor a built client's `Debug` shows it.
 #[test]
 fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
     for url in [
@@ -289,6 +290,15 @@ fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
         "https://hero.example/v1?api_key=sk_live_SECRET",
         "https://hero.example/v1#sk_live_SECRET",
         "sk_live_SECRET",
+        // The adversary's: no scheme (`user:key@host` parses as scheme `user`), other schemes,
+        // and a key in a path, which `build()` accepts.
+        "admin:sk_live_SECRET@hero.example/v1",
+        "hero:sk_live_SECRET@hero.example",
+        "apikey:sk_live_SECRET",
+        "javascript:alert('sk_live_SECRET')",
+        "https://hero.example/v1;key=sk_live_SECRET",
+        "https://hero.example/%3Fk=sk_live_SECRET",
+        "https://hero.example\\@sk_live_SECRET/",
     ] {
         let builder = herohealth::HeroClient::builder()
             .api_key(KEY)
@@ -299,8 +309,11 @@ fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
         if url.starts_with("https") {
             assert!(shown.contains("hero.example"), "{shown}");
         }
-        let e = builder.build().unwrap_err();
-        for printed in [format!("{e}"), format!("{e:?}")] {
+        let printed = match builder.build() {
+            Ok(hero) => vec![format!("{hero:?}")],
+            Err(e) => vec![format!("{e}"), format!("{e:?}")],
+        };
+        for printed in printed {
             assert!(!printed.contains("SECRET"), "{url}: {printed}");
         }
     }

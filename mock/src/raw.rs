@@ -114,9 +114,12 @@ impl RawServer {
         RawServer::on_connect(move |mut stream| {
             let act = act.clone();
             async move {
-                let mut seen = Vec::new();
+                let (mut seen, mut scanned) = (Vec::new(), 0);
                 let mut buf = [0u8; 4096];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                while head_end(&seen, &mut scanned).is_none() {
+                    if seen.len() > MAX_HEAD {
+                        return;
+                    }
                     match stream.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
                         Ok(n) => seen.extend_from_slice(&buf[..n]),
@@ -128,9 +131,10 @@ impl RawServer {
         .await
     }
 
-    /// An HTTP/1.1 server that gives each request's head (request line and headers, as text; no
-    /// body is read, so GETs and bodiless requests only) to `handle` and writes back its answer, a
-    /// whole raw response (see [`response`]). A handler that never completes never answers: the
+    /// An HTTP/1.1 server that gives each request's head (request line and headers, as text) to
+    /// `handle` and writes back its answer, a whole raw response (see [`response`]). A body is
+    /// skipped by its `Content-Length` (a chunked request body is not understood), and a head
+    /// longer than 64 KiB closes the connection. A handler that never completes never answers: the
     /// request is held. A request whose connection the client closes first is counted in
     /// [`RawServer::cancelled`] and its handler dropped. Connections are kept alive.
     ///
@@ -230,10 +234,21 @@ where
     Fut: Future<Output = String>,
 {
     let (mut pending, mut buf) = (Vec::new(), [0u8; 4096]);
+    // How much of `pending` is known to hold no head's end, and how much of the last request's
+    // body is still to come (skipped, never taken for a request).
+    let (mut scanned, mut body_left) = (0, 0usize);
     loop {
-        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+        let skip = body_left.min(pending.len());
+        pending.drain(..skip);
+        body_left -= skip;
+        while body_left == 0 {
+            let Some(end) = head_end(&pending, &mut scanned) else {
+                break;
+            };
             let head = String::from_utf8_lossy(&pending[..end]).into_owned();
             pending.drain(..end + 4);
+            scanned = 0;
+            let length = content_length(&head);
             let answer = handle(head);
             tokio::pin!(answer);
             let answer = loop {
@@ -251,12 +266,45 @@ where
             if stream.write_all(answer.as_bytes()).await.is_err() {
                 return;
             }
+            let skip = length.min(pending.len());
+            pending.drain(..skip);
+            body_left = length - skip;
+        }
+        if body_left == 0 && pending.len() > MAX_HEAD {
+            return;
         }
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => pending.extend_from_slice(&buf[..n]),
         }
     }
+}
+
+/// The longest request head the servers read (64 KiB); a connection that sends more without the
+/// blank line that ends a head is closed.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Where the head in `bytes` ends (the index of its blank line's `\r\n\r\n`), searching only
+/// past what an earlier call had `scanned` (less the three bytes a split end may have left).
+fn head_end(bytes: &[u8], scanned: &mut usize) -> Option<usize> {
+    let from = scanned.saturating_sub(3);
+    let found = bytes
+        .get(from..)
+        .and_then(|rest| rest.windows(4).position(|w| w == b"\r\n\r\n"))
+        .map(|at| from + at);
+    if found.is_none() {
+        *scanned = bytes.len();
+    }
+    found
+}
+
+/// A request head's `Content-Length` (0 when absent or not a number).
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// One HTTP/2 frame a client sent (RFC 9113 §4.1), as [`RawServer::h2`] hands it over.
@@ -306,6 +354,10 @@ impl H2Frame {
 
 /// A whole HTTP/2 frame: the 9-octet header (length, `kind`, `flags`, `stream`) and `payload`.
 ///
+/// # Panics
+///
+/// When `payload` is 16 MiB or more: a frame's length has 24 bits.
+///
 /// ```
 /// // A HEADERS frame on stream 1, END_STREAM | END_HEADERS, answering `:status: 404` (HPACK
 /// // static entry 13).
@@ -313,6 +365,10 @@ impl H2Frame {
 /// assert_eq!(frame, [0, 0, 1, 1, 5, 0, 0, 0, 1, 0x8d]);
 /// ```
 pub fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    assert!(
+        payload.len() < 1 << 24,
+        "an HTTP/2 frame's payload is less than 16 MiB"
+    );
     let len = payload.len() as u32;
     let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
     f.extend_from_slice(&stream.to_be_bytes());
@@ -467,6 +523,67 @@ mod tests {
             frame(1, 0x8, &[1, 0x82, 0]).header_block(),
             Some(&[0x82u8][..])
         );
+    }
+
+    #[test]
+    fn a_head_split_across_reads_is_found_once_and_its_body_length_read() {
+        let mut scanned = 0;
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r", &mut scanned), None);
+        assert_eq!(scanned, 17);
+        assert_eq!(
+            head_end(b"GET / HTTP/1.1\r\n\r\nrest", &mut scanned),
+            Some(14)
+        );
+        let mut scanned = 0;
+        assert_eq!(head_end(b"\r\n\r\n", &mut scanned), Some(0));
+        assert_eq!(content_length("POST / HTTP/1.1\r\nContent-Length: 12"), 12);
+        assert_eq!(
+            content_length("POST / HTTP/1.1\r\ncontent-length:7\r\nx: 1"),
+            7
+        );
+        assert_eq!(content_length("GET / HTTP/1.1\r\nhost: x"), 0);
+    }
+
+    /// A body holding a blank line is skipped by its length, not answered as a second request;
+    /// a head with no end is cut off at 64 KiB, not scanned forever.
+    #[tokio::test]
+    async fn answering_skips_bodies_and_closes_on_an_endless_head() {
+        let server = RawServer::answering(|head| async move {
+            response(
+                "200 OK",
+                "",
+                &format!("\"{}\"", head.lines().next().unwrap_or("")),
+            )
+        })
+        .await;
+        let addr = server.url().trim_start_matches("http://").to_owned();
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        let body = "a\r\n\r\nGET /fake HTTP/1.1\r\n\r\n";
+        let request = format!(
+            "POST /one HTTP/1.1\r\ncontent-length: {}\r\n\r\n{body}GET /two HTTP/1.1\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut got = String::new();
+        let mut buf = [0u8; 1024];
+        while got.matches("HTTP/1.1 200").count() < 2 {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early: {got}");
+            got.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+        }
+        assert!(
+            got.contains("POST /one") && got.contains("GET /two"),
+            "{got}"
+        );
+        assert!(!got.contains("fake"), "{got}");
+
+        let mut endless = TcpStream::connect(&addr).await.unwrap();
+        let junk = vec![b'x'; 1 << 20];
+        // Written until the server closes (it stops reading past 64 KiB); then it reads EOF.
+        let _ = endless.write_all(&junk).await;
+        let mut rest = Vec::new();
+        let _ = endless.read_to_end(&mut rest).await;
+        assert!(rest.is_empty());
     }
 
     #[tokio::test]
