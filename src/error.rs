@@ -619,3 +619,48 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Refusal;
+
+    /// Each shape of builder text names its field, and text of another shape (a parameter whose
+    /// name is not an identifier, an empty one) is a refusal of the whole request, never a
+    /// field made from the text.
+    #[test]
+    fn builder_text_names_the_field_only_in_the_shapes_builders_write() {
+        for (text, field, rule) in [
+            (
+                "no value supplied for message_type",
+                "message_type",
+                "is required",
+            ),
+            ("id was not initialized", "id", "is required"),
+            (
+                "page_index was not initialized",
+                "page_index",
+                "is required",
+            ),
+            (
+                "error converting supplied value for patient_id: must be digits",
+                "patient_id",
+                "must be digits",
+            ),
+            (
+                "subject: is required when channel is EMAIL",
+                "subject",
+                "is required when channel is EMAIL",
+            ),
+            (
+                "Ada Lovelace was not initialized",
+                "request",
+                "Ada Lovelace was not initialized",
+            ),
+            (" was not initialized", "request", " was not initialized"),
+            ("something else", "request", "something else"),
+        ] {
+            let r = Refusal::from_builder_text(text);
+            assert_eq!((r.field(), r.rule()), (field, rule), "{text:?}");
+        }
+    }
+}
