@@ -821,3 +821,95 @@ async fn a_wait_longer_than_the_policy_allows_ends_the_retries_and_says_so() {
         "{e}"
     );
 }
+
+/// A wiremock server answering every request with `status` and `body`, and a client for it.
+async fn serve_json(status: u16, body: serde_json::Value) -> (wiremock::MockServer, HeroClient) {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    (server, hero)
+}
+
+/// Promise 5: the API key and practice group id must be printable ASCII without white space, and
+/// a refusal never echoes the value. Breaking the check builds a client with a key that cannot be
+/// a header value (or one with a space in it); breaking the message shows the value.
+#[test]
+fn p5_a_key_or_group_that_is_not_printable_ascii_is_refused_without_echo() {
+    for (key, group) in [
+        ("clé-secrète-7", "group-1"),
+        ("key with-space-7", "group-1"),
+        ("key-7\tsecret", "group-1"),
+        ("key-7", "grøup-secret"),
+        ("key-7", "group secret"),
+    ] {
+        let err = HeroClient::builder()
+            .api_key(key)
+            .practice_group_id(group)
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidConfig,
+            "{key:?} {group:?}: {err}"
+        );
+        let shown = format!("{err} {err:?} {err:#}");
+        for secret in ["clé", "with-space", "secret", "grøup"] {
+            assert!(!shown.contains(secret), "{secret:?} echoed: {shown}");
+        }
+    }
+}
+
+/// Promise 7: a base URL must be absolute http(s) with no credentials, query or fragment, and a
+/// trailing `/` is removed. Breaking a check builds a client that would send the key to another
+/// scheme, put `user:pw` on every request or glue a query to every path; breaking the trim gives
+/// `//v1/...` paths. None of the refusals echoes the credentials.
+#[test]
+fn p7_a_base_url_is_absolute_http_without_credentials_query_or_fragment() {
+    for bad in [
+        "ftp://127.0.0.1/",
+        "https://user:pw-secret@api.example.org",
+        "https://api.example.org/?a=1",
+        "https://api.example.org/#frag",
+        "/v1",
+    ] {
+        let err = HeroClient::builder()
+            .api_key("hero-k-test-key")
+            .practice_group_id("practice-g")
+            .base_url(bad)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{bad}: {err}");
+        assert!(!format!("{err} {err:?}").contains("pw-secret"), "{err:?}");
+    }
+    let hero = HeroClient::builder()
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-g")
+        .base_url("http://127.0.0.1:9/")
+        .build()
+        .unwrap();
+    assert_eq!(hero.base_url(), "http://127.0.0.1:9");
+}
+
+/// Promise 32 (the one status no other test sends): a 422 is a Validation error. Breaking the
+/// mapping makes it UnexpectedStatus.
+#[tokio::test]
+async fn p32_a_422_is_a_validation_error() {
+    let (_s, hero) = serve_json(
+        422,
+        serde_json::json!({"statusCode": 422, "message": "Unprocessable Entity"}),
+    )
+    .await;
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+    assert!(!err.is_retryable());
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use herohealth::{Error, ErrorKind, HeroClient, MessageType, RetryPolicy};
 use herohealth_mock::{Fault, FaultRule, MockServer};
+use wiremock::{Mock, ResponseTemplate, matchers::any};
 
 fn retrying() -> RetryPolicy {
     RetryPolicy::default()
@@ -275,4 +276,137 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     // A GET that breaks off the same way is just a connection error (and safe to retry).
     let err: Error = hero.list_templates().send().await.unwrap_err();
     assert!(!err.outcome_unknown());
+}
+
+fn quick_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(5))
+        .total_deadline(Duration::from_secs(10))
+}
+
+async fn mock_retrying(rules: Vec<FaultRule>, retry: RetryPolicy) -> (MockServer, HeroClient) {
+    let mut config = MockServer::builder().seed_sent_messages(3);
+    for rule in rules {
+        config = config.fault(rule);
+    }
+    let mock = config.start().await.unwrap();
+    let hero = mock
+        .client_builder()
+        .retry_policy(retry)
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    (mock, hero)
+}
+
+/// Promise 58: a GET is retried on 504. Breaking it (`502..=504` narrowed to `502..=503`) makes
+/// the first 504 the answer: the call fails and the mock sees one call, not two.
+#[tokio::test]
+async fn p58_a_get_is_retried_on_504() {
+    let (mock, hero) = mock_retrying(
+        vec![FaultRule::new("get_message", Fault::HtmlError(504)).nth(1)],
+        quick_retries(),
+    )
+    .await;
+    hero.get_message().id("1").send().await.unwrap();
+    assert_eq!(mock.calls("get_message"), 2, "the 504 GET was sent again");
+}
+
+/// Promise 59: a GET is not retried on 500 (Hero's own failure, not a gateway's). Breaking it
+/// (500 made retryable) shows as a second call and the GET succeeding.
+#[tokio::test]
+async fn p59_a_get_is_not_retried_on_500() {
+    let (mock, hero) = mock_retrying(
+        vec![FaultRule::new("get_message", Fault::Status(500)).nth(1)],
+        quick_retries(),
+    )
+    .await;
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    assert!(!err.is_retryable());
+    assert_eq!(mock.calls("get_message"), 1, "a 500 GET is not sent again");
+}
+
+/// Promise 36: `is_retryable()` is true for a GET that failed with 503, 504 or a timeout. Breaking
+/// it (one of them dropped from the retryable set) makes that assertion fail.
+#[tokio::test]
+async fn p36_503_504_and_timeouts_on_a_get_are_retryable() {
+    let (_mock, hero) = mock_retrying(
+        vec![
+            FaultRule::new("get_message", Fault::Status(503)).nth(1),
+            FaultRule::new("get_message", Fault::HtmlError(504)).nth(2),
+            FaultRule::new("get_message", Fault::Latency(Duration::from_secs(5))).nth(3),
+        ],
+        RetryPolicy::disabled(),
+    )
+    .await;
+    for expected in [ErrorKind::Server, ErrorKind::Server, ErrorKind::Timeout] {
+        let err = hero.get_message().id("1").send().await.unwrap_err();
+        assert_eq!(err.kind(), expected, "{err}");
+        assert!(err.is_retryable(), "{err:?} should be retryable");
+        assert!(!err.may_have_been_sent(), "a GET sends nothing");
+    }
+}
+
+/// Promise 55: all attempts fit in the total deadline; no retry starts later. With a backoff far
+/// longer than the deadline, a 503 on a GET is returned at once, after one call. Breaking it (the
+/// deadline ignored for backoff waits) makes the call wait and retry: a second call on the mock.
+#[tokio::test]
+async fn p55_no_retry_starts_after_the_total_deadline() {
+    let policy = RetryPolicy::default()
+        .max_attempts(5)
+        .initial_backoff(Duration::from_secs(3600))
+        .max_backoff(Duration::from_secs(3600))
+        .total_deadline(Duration::from_millis(20));
+    let (mock, hero) = mock_retrying(
+        vec![FaultRule::new("get_message", Fault::Status(503)).first(5)],
+        policy,
+    )
+    .await;
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(mock.calls("get_message"), 1);
+}
+
+/// Promise 52: the default policy is 3 attempts within 60 s, backing off from 250 ms up to 10 s.
+/// Changing any default fails one of these.
+#[test]
+fn p52_the_default_retry_policy_is_the_documented_one() {
+    let p = RetryPolicy::default();
+    assert_eq!(p.get_max_attempts(), 3);
+    assert_eq!(p.get_total_deadline(), Duration::from_secs(60));
+    assert_eq!(p.backoff_cap(1), Duration::from_millis(250));
+    assert_eq!(p.backoff_cap(2), Duration::from_millis(500));
+    assert_eq!(p.backoff_cap(30), Duration::from_secs(10));
+}
+
+/// Promise 35: `retry_after()` reads an HTTP date too. Breaking the date form gives `None` (and
+/// a retry would ignore Hero's wait). The date is two minutes ahead; the bounds allow for the
+/// date's whole-second precision and a slow machine, not for a wrong parse.
+#[tokio::test]
+async fn p35_retry_after_as_an_http_date_is_read() {
+    let server = wiremock::MockServer::start().await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(120);
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", date.as_str()))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    let err = hero.get_message().id("1").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    let wait = err.retry_after().expect("the HTTP date was read");
+    assert!(
+        wait > Duration::from_secs(60) && wait <= Duration::from_secs(121),
+        "{wait:?} from {date}"
+    );
 }

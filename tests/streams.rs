@@ -8,10 +8,11 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use herohealth::{
     BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, MessageType,
-    PageOptions, Paginate, WaitOptions,
+    PageOptions, Paginate, RetryPolicy, WaitOptions,
     types::{BatchRecipient, BatchSend},
 };
 use herohealth_mock::{CountMode, MockServer};
+use wiremock::{Mock, ResponseTemplate, matchers::any};
 
 fn fast() -> WaitOptions {
     WaitOptions::default()
@@ -531,4 +532,140 @@ async fn dropping_the_stream_cancels_its_pages_in_flight() {
     settle_until(|| server.cancelled() >= 3).await;
     assert_eq!(server.cancelled(), 3, "every page in flight was abandoned");
     assert_eq!(*flight.lock().unwrap(), (0, 3));
+}
+
+/// Answers a sent-messages page with one row whose id is the page's index, of 3 in all.
+struct OneRowPages;
+
+impl wiremock::Respond for OneRowPages {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let page = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page_index")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": page,
+            "patient": {"id": "2", "title": null, "first_name": "A", "last_name": "B"},
+            "write_to_record": {"write_to_record_at": null, "status": null, "failure_reason": null},
+            "short_link": null, "campaign": null, "created_at": null, "sent_at": null,
+            "scheduled_at": null, "status": "sent", "sent_by": "x",
+            "recipient_contact_detail": "+447700900123", "message_type": "sms"}], "count": 3}))
+    }
+}
+
+/// Promise 75: `page_size` and `concurrency` are at least 1. Breaking it asks Hero for pages of 0
+/// (a list that never advances, or an error) or prefetches nothing and never ends.
+#[tokio::test]
+async fn p75_a_page_size_and_concurrency_of_zero_are_read_as_one() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(OneRowPages)
+        .mount(&server)
+        .await;
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    use futures::TryStreamExt;
+    use herohealth::{PageOptions, Paginate};
+    let rows: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(PageOptions::default().page_size(0).concurrency(0))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    for (i, r) in requests.iter().enumerate() {
+        let q: std::collections::HashMap<_, _> = r.url.query_pairs().collect();
+        assert_eq!(q["page_size"], "1", "{:?}", r.url);
+        assert_eq!(q["page_index"], i.to_string(), "{:?}", r.url);
+    }
+}
+
+/// Promise 73 (in part): an error ends the stream, and a count that changes moves the end. A
+/// stream that went on after an error, or kept the first count, yields rows past them.
+#[tokio::test]
+async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
+    use futures::StreamExt;
+    use herohealth::{PageOptions, Paginate};
+    struct Pages(Vec<ResponseTemplate>);
+    impl wiremock::Respond for Pages {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let page: usize = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page_index")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            self.0[page.min(self.0.len() - 1)].clone()
+        }
+    }
+    let row = |id: usize| {
+        serde_json::json!({"id": id.to_string(), "patient": {"id": "2", "title": null,
+            "first_name": "A", "last_name": "B"}, "write_to_record": {"write_to_record_at": null,
+            "status": null, "failure_reason": null}, "short_link": null, "campaign": null,
+            "created_at": null, "sent_at": null, "scheduled_at": null, "status": "sent",
+            "sent_by": "x", "recipient_contact_detail": "+447700900123", "message_type": "sms"})
+    };
+    let page = |ids: [usize; 2], count: usize| {
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"data": [row(ids[0]), row(ids[1])], "count": count}))
+    };
+    let options = PageOptions::default().page_size(2).concurrency(1);
+
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(Pages(vec![
+            page([1, 2], 8),
+            ResponseTemplate::new(500),
+            page([5, 6], 8),
+        ]))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    let items: Vec<_> = hero
+        .list_sent_messages()
+        .stream_with(options)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3, "two rows, the error, then the end");
+    assert!(items[0].is_ok() && items[1].is_ok());
+    assert_eq!(items[2].as_ref().unwrap_err().kind(), ErrorKind::Server);
+
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(Pages(vec![
+            page([1, 2], 8),
+            page([3, 4], 4),
+            page([5, 6], 8),
+        ]))
+        .mount(&server)
+        .await;
+    let hero = support::client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    let ids: Vec<String> = hero
+        .list_sent_messages()
+        .stream_with(options)
+        .map(|m| m.unwrap().id.unwrap())
+        .collect()
+        .await;
+    assert_eq!(
+        ids,
+        ["1", "2", "3", "4"],
+        "the count of 4 on page 1 ends the list there"
+    );
 }

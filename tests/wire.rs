@@ -1015,3 +1015,138 @@ async fn an_operation_without_its_path_id_is_refused_naming_id_and_nothing_is_se
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// Promise 13: both auth headers are on every request, replacing any value already there. A
+/// client whose HTTP hook sets its own `x-api-key` and `x-practice-group-id` still sends exactly
+/// one of each, the configured ones. Breaking it (appending instead of replacing, or the hook's
+/// defaults winning) shows two values or the hook's.
+#[tokio::test]
+async fn p13_the_auth_headers_replace_any_value_already_there() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let hero = HeroClient::builder()
+        .api_key("hero-configured-test-key")
+        .practice_group_id("practice-configured")
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::disabled())
+        .configure_http(|http| {
+            let mut headers = herohealth::reqwest::header::HeaderMap::new();
+            headers.insert("x-api-key", "hook-key".parse().unwrap());
+            headers.insert("x-practice-group-id", "hook-group".parse().unwrap());
+            http.default_headers(headers)
+        })
+        .build()
+        .unwrap();
+    let _ = hero.list_templates().send().await;
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    for (name, value) in [
+        ("x-api-key", "hero-configured-test-key"),
+        ("x-practice-group-id", "practice-configured"),
+    ] {
+        let values: Vec<_> = requests[0].headers.get_all(name).iter().collect();
+        assert_eq!(values, [value], "{name}");
+    }
+}
+
+/// Promise 65: every enum Hero returns has `Unknown`, so a value Hero adds decodes. Here for the
+/// batch enums no other test decodes as `Unknown` inside a response: losing one's `Unknown` makes
+/// the call a Decode error.
+#[tokio::test]
+async fn p65_new_batch_values_from_hero_decode_as_unknown() {
+    let (_s, hero) = serve(
+        200,
+        serde_json::json!({"id": "b", "name": "n", "status": "PAUSED", "channel": "WHATSAPP",
+            "subject": null, "content": "c"}),
+    )
+    .await;
+    let b = hero.get_batch_message().id("b").send().await.unwrap();
+    assert!(
+        matches!(b.status, herohealth::BatchMessageStatus::Unknown(_)),
+        "{:?}",
+        b.status
+    );
+    assert!(
+        matches!(b.channel, herohealth::BatchChannel::Unknown(_)),
+        "{:?}",
+        b.channel
+    );
+
+    let (_s, hero) = serve(
+        200,
+        serde_json::json!({"data": [{"id": "s", "status": "BOUNCED", "subject": null,
+            "recipient": "+447700900123", "channel": "SMS", "content": "Hello",
+            "sent_at": null, "created_at": null}], "count": 1}),
+    )
+    .await;
+    let sends = hero
+        .list_batch_message_sends()
+        .id("b")
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        sends.data[0].status,
+        herohealth::BatchSendStatus::Unknown(_)
+    ));
+
+    let (_s, hero) = serve(
+        200,
+        serde_json::json!({"data": [{"enrichment_status": "ENRICHMENT_PAUSED"}], "count": 1}),
+    )
+    .await;
+    let rows = hero
+        .list_batch_message_recipients()
+        .id("b")
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        rows.data[0].enrichment_status,
+        herohealth::EnrichmentStatus::Unknown(_)
+    ));
+}
+
+/// Promise 66 (as reworded in 09da099): `Unknown` can only come from the server. Text parses only
+/// to a documented value, so code cannot invent one: `"bounced"` is no `DeliveryStatus`, and an
+/// invented message type given as text is refused with nothing sent. A value Hero itself sent can be sent back to it, spelled as Hero
+/// sent it. Breaking the first half (text parsing to `Unknown`) sends the invented value; breaking
+/// the second (an `Unknown` sent some other way) shows on the wire.
+#[tokio::test]
+async fn p66_code_cannot_invent_an_enum_value_and_heros_own_goes_back_as_sent() {
+    assert!("bounced".parse::<herohealth::DeliveryStatus>().is_err());
+    let (server, hero) = serve(
+        200,
+        serde_json::json!({"id": "1", "scheduled_send_at": null, "write_to_record": false,
+            "status": {"write_to_record_at": null, "sent_at": null, "response": "bounced",
+            "failure_reason": null}, "errors": {"write_to_record": null, "send": null}}),
+    )
+    .await;
+    assert!(herohealth::DeliveryStatus::try_from("bounced").is_err());
+    let err = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("42")
+                .message_type("letter")
+                .message_string("Your results are ready")
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
+
+    let status = hero.get_message_status().id("1").send().await.unwrap();
+    let heros_own = status.into_inner().status.response;
+    assert!(matches!(heros_own, herohealth::DeliveryStatus::Unknown(_)));
+    let _ = hero.list_sent_messages().status(heros_own).send().await;
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].url.query(), Some("status=bounced"));
+}
