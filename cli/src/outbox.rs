@@ -141,26 +141,23 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
         (|| Ok::<_, herohealth_outbox::JournalError>((j.runs()?, j.to_decide()?)))()
             .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None))?
     };
-    let mut printer = Printer::list(format, RUN);
-    for r in &runs {
-        printer.push(serde_json::json!({
-            "run": r.run,
-            "input": r.fingerprint.get(..12).unwrap_or(&r.fingerprint),
-            "pending": r.pending,
-            "in_flight": r.in_flight,
-            "sent": r.sent,
-            "failed": r.failed,
-            "ambiguous": r.ambiguous,
-        }))?;
-    }
-    printer.finish()?;
-    if !decide.is_empty() {
-        eprintln!(
-            "{} row(s) a person must decide (never send them again from this journal):",
-            decide.len()
-        );
-        let mut printer = Printer::list(format, DECIDE);
-        for e in &decide {
+    let runs: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "run": r.run,
+                "input": r.fingerprint.get(..12).unwrap_or(&r.fingerprint),
+                "pending": r.pending,
+                "in_flight": r.in_flight,
+                "sent": r.sent,
+                "failed": r.failed,
+                "ambiguous": r.ambiguous,
+            })
+        })
+        .collect();
+    let decide: Vec<serde_json::Value> = decide
+        .iter()
+        .map(|e| {
             let (ids, reason) = match &e.state {
                 herohealth_outbox::RowState::Ambiguous {
                     message_ids,
@@ -175,13 +172,38 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
                 ),
                 other => (String::new(), other.reason().unwrap_or_default().to_owned()),
             };
-            printer.push(serde_json::json!({
+            serde_json::json!({
                 "run": e.run,
                 "row": e.index + 1,
                 "line": e.row.line(),
                 "candidates": ids,
                 "reason": reason,
-            }))?;
+            })
+        })
+        .collect();
+    if !decide.is_empty() {
+        eprintln!(
+            "{} row(s) a person must decide (never send them again from this journal):",
+            decide.len()
+        );
+    }
+    // JSON is one document; the other formats print the runs, then the rows to decide.
+    if format == Format::Json {
+        let doc = serde_json::json!({ "runs": runs, "to_decide": decide });
+        let mut printer = Printer::single(format, &[]);
+        printer.push(doc)?;
+        printer.finish()?;
+        return Ok(());
+    }
+    let mut printer = Printer::list(format, RUN);
+    for r in runs {
+        printer.push(r)?;
+    }
+    printer.finish()?;
+    if !decide.is_empty() {
+        let mut printer = Printer::list(format, DECIDE);
+        for e in decide {
+            printer.push(e)?;
         }
         printer.finish()?;
     }

@@ -183,7 +183,8 @@ async fn four_workers_killed_and_restarted_send_every_row_exactly_once() {
             "{}",
             String::from_utf8_lossy(&status.stderr)
         );
-        let runs: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        let runs = &doc["runs"];
         let sent: u64 = runs
             .as_array()
             .unwrap()
