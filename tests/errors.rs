@@ -822,22 +822,6 @@ async fn a_wait_longer_than_the_policy_allows_ends_the_retries_and_says_so() {
     );
 }
 
-/// A wiremock server answering every request with `status` and `body`, and a client for it.
-async fn serve_json(status: u16, body: serde_json::Value) -> (wiremock::MockServer, HeroClient) {
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
-    (server, hero)
-}
-
 /// Promise 5: the API key and practice group id must be printable ASCII without white space, and
 /// a refusal never echoes the value. Breaking the check builds a client with a key that cannot be
 /// a header value (or one with a space in it); breaking the message shows the value.
@@ -903,7 +887,7 @@ fn p7_a_base_url_is_absolute_http_without_credentials_query_or_fragment() {
 /// mapping makes it UnexpectedStatus.
 #[tokio::test]
 async fn p32_a_422_is_a_validation_error() {
-    let (_s, hero) = serve_json(
+    let (_s, hero) = support::serve_json(
         422,
         serde_json::json!({"statusCode": 422, "message": "Unprocessable Entity"}),
     )

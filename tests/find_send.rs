@@ -30,6 +30,29 @@ async fn send(hero: &HeroClient) -> herohealth::Result<String> {
     send_to(hero, TO).await
 }
 
+/// The body every attempt here is: patient 7, an SMS to `TO`.
+fn the_body() -> herohealth::types::SendMessageRequest {
+    herohealth::types::SendMessageRequest::builder()
+        .patient_id("7")
+        .message_type(MessageType::Sms)
+        .message_string("Your results are ready")
+        .recipient_contact_detail(TO)
+        .try_into()
+        .unwrap()
+}
+
+/// A client for a server in front of Hero (a proxy): 1 s attempts, no retries.
+fn through(url: &str) -> HeroClient {
+    HeroClient::builder()
+        .api_key("hero-k-test-key")
+        .practice_group_id("practice-p")
+        .base_url(url)
+        .timeout(Duration::from_secs(1))
+        .retry_policy(herohealth::RetryPolicy::disabled())
+        .build()
+        .unwrap()
+}
+
 /// A client whose attempts may take 2 s: Hero can be carrying a send out until then.
 fn client(mock: &MockServer) -> HeroClient {
     mock.client_builder()
@@ -243,14 +266,7 @@ async fn not_sent_waits_until_the_attempt_cannot_be_inside_hero() {
         .timeout(Duration::from_secs(4))
         .build()
         .unwrap();
-    let body: herohealth::types::SendMessageRequest =
-        herohealth::types::SendMessageRequest::builder()
-            .patient_id("7")
-            .message_type(MessageType::Sms)
-            .message_string("Your results are ready")
-            .recipient_contact_detail(TO)
-            .try_into()
-            .unwrap();
+    let body = the_body();
     let attempt = hero.start_attempt(&body);
     assert_eq!(
         attempt.deadline() - attempt.started(),
@@ -375,20 +391,8 @@ async fn a_message_stamped_in_heros_future_makes_the_answer_ambiguous() {
         .respond_with(ResponseTemplate::new(200).set_body_json(page))
         .mount(&proxy)
         .await;
-    let hero = HeroClient::builder()
-        .api_key("hero-k-test-key")
-        .practice_group_id("practice-p")
-        .base_url(proxy.uri())
-        .timeout(Duration::from_secs(1))
-        .retry_policy(herohealth::RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let body = herohealth::types::SendMessageRequest::builder()
-        .patient_id("7")
-        .message_type(MessageType::Sms)
-        .message_string("Your results are ready")
-        .recipient_contact_detail(TO);
-    let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+    let hero = through(&proxy.uri());
+    let body = the_body();
     let attempt = hero.start_attempt(&body);
     let found = hero.find_attempt(&attempt, quick()).await.unwrap();
     assert_eq!(
@@ -477,22 +481,10 @@ async fn behind_a_proxy(ahead: i64, created: chrono::DateTime<chrono::Utc>) -> (
 async fn a_message_like_the_attempt_just_outside_the_window_is_never_not_sent() {
     for ahead in [2, 5] {
         let (url, id) = behind_a_proxy(ahead, chrono::Utc::now()).await;
-        let hero = HeroClient::builder()
-            .api_key("hero-k-test-key")
-            .practice_group_id("practice-p")
-            .base_url(&url)
-            .timeout(Duration::from_secs(1))
-            .retry_policy(herohealth::RetryPolicy::disabled())
-            .build()
-            .unwrap();
+        let hero = through(&url);
         // A reading before the attempt, as a client that has talked to Hero has.
         hero.list_sent_messages().send().await.unwrap();
-        let body = herohealth::types::SendMessageRequest::builder()
-            .patient_id("7")
-            .message_type(MessageType::Sms)
-            .message_string("Your results are ready")
-            .recipient_contact_detail(TO);
-        let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+        let body = the_body();
         let attempt = hero.start_attempt(&body);
         let found = hero.find_attempt(&attempt, quick()).await.unwrap();
         assert_eq!(
@@ -517,20 +509,8 @@ async fn a_date_more_than_a_day_off_is_never_read_as_not_sent() {
         chrono::Utc::now() - chrono::Duration::seconds(two_days),
     )
     .await;
-    let hero = HeroClient::builder()
-        .api_key("hero-k-test-key")
-        .practice_group_id("practice-p")
-        .base_url(&url)
-        .timeout(Duration::from_secs(1))
-        .retry_policy(herohealth::RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let body = herohealth::types::SendMessageRequest::builder()
-        .patient_id("7")
-        .message_type(MessageType::Sms)
-        .message_string("Your results are ready")
-        .recipient_contact_detail(TO);
-    let body = herohealth::types::SendMessageRequest::try_from(body).unwrap();
+    let hero = through(&url);
+    let body = the_body();
     let attempt = hero.start_attempt(&body);
     let found = hero.find_attempt(&attempt, quick()).await.unwrap();
     assert_eq!(

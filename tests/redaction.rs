@@ -7,14 +7,13 @@ mod support;
 use std::{
     io::Write,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use herohealth::{
     BatchChannel, MessageType, PageOptions, Paginate, WaitOptions,
     types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
 };
-use herohealth::{ErrorKind, HeroClient, RetryPolicy};
+use herohealth::{ErrorKind, RetryPolicy};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 use wiremock::{Mock, ResponseTemplate, matchers::any};
 
@@ -324,45 +323,6 @@ fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
     }
 }
 
-/// A wiremock server answering every request with `status` and `body`, and a client for it.
-async fn serve(status: u16, body: serde_json::Value) -> (wiremock::MockServer, HeroClient) {
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
-    (server, hero)
-}
-
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(3)
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(5))
-        .total_deadline(Duration::from_secs(10))
-}
-
-async fn mock_with(rules: Vec<FaultRule>, retry: RetryPolicy) -> (MockServer, HeroClient) {
-    let mut config = MockServer::builder().seed_sent_messages(3);
-    for rule in rules {
-        config = config.fault(rule);
-    }
-    let mock = config.start().await.unwrap();
-    let hero = mock
-        .client_builder()
-        .retry_policy(retry)
-        .timeout(Duration::from_millis(400))
-        .build()
-        .unwrap();
-    (mock, hero)
-}
-
 /// Promise 34: `request_id()` falls back to `x-amzn-requestid` (what API Gateway sends), and shows
 /// an id only when it has an identifier's shape (here a UUID); anything longer or wordier is `…`.
 /// Breaking the fallback gives `None`.
@@ -436,7 +396,7 @@ async fn p82_p83_patient_data_in_requests_and_responses_never_shows_in_debug() {
     let shown = format!("{demographics:?}");
     assert_eq!(support::leaked(&shown), None, "{shown}");
 
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"data": [{"enrichment_status": "ENRICHED", "first_name": "Ada",
             "last_name": "Seacole", "nhs_number": "9434765919", "mobile": "+447700900123",
@@ -456,7 +416,7 @@ async fn p82_p83_patient_data_in_requests_and_responses_never_shows_in_debug() {
     let shown = format!("{rows:?} {:?}", rows.data);
     assert_eq!(support::leaked(&shown), None, "{shown}");
 
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"data": [{"id": "s", "status": "SENT", "subject": null,
             "recipient": "ada.lovelace@example.org", "channel": "EMAIL",
@@ -473,7 +433,7 @@ async fn p82_p83_patient_data_in_requests_and_responses_never_shows_in_debug() {
     let shown = format!("{sends:?}");
     assert_eq!(support::leaked(&shown), None, "{shown}");
 
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"data": [{"id": "1", "patient": {"id": "2", "title": "Dr",
             "first_name": "Ada", "last_name": "Cavell"}, "write_to_record": {"write_to_record_at": null,
@@ -500,7 +460,7 @@ async fn p40_a_value_of_the_wrong_type_is_not_quoted_in_the_decode_error() {
         serde_json::json!({"data": [{"id": "1", "patient": {"id": "2", "title": null,
             "first_name": ["Ada"], "last_name": "Lovelace"}}], "count": 1}),
     ] {
-        let (_s, hero) = serve(200, body).await;
+        let (_s, hero) = support::serve_json(200, body).await;
         let err = hero.list_sent_messages().send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
         let shown = format!("{err} {err:?} {err:#}");
@@ -527,9 +487,9 @@ async fn p63_p64_attempts_are_logged_with_their_fields_and_no_url_or_patient_dat
     // asks every live one, and each event checks this thread's default.
     let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
-    let (_mock, hero) = mock_with(
+    let (_mock, hero) = support::mock_with(
         vec![FaultRule::new("list_sent_messages", Fault::Status(503)).nth(1)],
-        quick_retries(),
+        support::quick_retries(),
     )
     .await;
     // Another test's thread may have met a callsite for the first time while this subscriber

@@ -18,18 +18,7 @@ fn retrying() -> RetryPolicy {
 }
 
 async fn mock_with(rules: Vec<FaultRule>) -> (MockServer, HeroClient) {
-    let mut config = MockServer::builder().seed_sent_messages(5);
-    for rule in rules {
-        config = config.fault(rule);
-    }
-    let mock = config.start().await.unwrap();
-    let hero = mock
-        .client_builder()
-        .retry_policy(retrying())
-        .timeout(Duration::from_millis(400))
-        .build()
-        .unwrap();
-    (mock, hero)
+    support::mock_with(rules, retrying()).await
 }
 
 async fn send(hero: &HeroClient) -> Result<String, Error> {
@@ -278,36 +267,13 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     assert!(!err.outcome_unknown());
 }
 
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(3)
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(5))
-        .total_deadline(Duration::from_secs(10))
-}
-
-async fn mock_retrying(rules: Vec<FaultRule>, retry: RetryPolicy) -> (MockServer, HeroClient) {
-    let mut config = MockServer::builder().seed_sent_messages(3);
-    for rule in rules {
-        config = config.fault(rule);
-    }
-    let mock = config.start().await.unwrap();
-    let hero = mock
-        .client_builder()
-        .retry_policy(retry)
-        .timeout(Duration::from_millis(400))
-        .build()
-        .unwrap();
-    (mock, hero)
-}
-
 /// Promise 58: a GET is retried on 504. Breaking it (`502..=504` narrowed to `502..=503`) makes
 /// the first 504 the answer: the call fails and the mock sees one call, not two.
 #[tokio::test]
 async fn p58_a_get_is_retried_on_504() {
-    let (mock, hero) = mock_retrying(
+    let (mock, hero) = support::mock_with(
         vec![FaultRule::new("get_message", Fault::HtmlError(504)).nth(1)],
-        quick_retries(),
+        support::quick_retries(),
     )
     .await;
     hero.get_message().id("1").send().await.unwrap();
@@ -318,9 +284,9 @@ async fn p58_a_get_is_retried_on_504() {
 /// (500 made retryable) shows as a second call and the GET succeeding.
 #[tokio::test]
 async fn p59_a_get_is_not_retried_on_500() {
-    let (mock, hero) = mock_retrying(
+    let (mock, hero) = support::mock_with(
         vec![FaultRule::new("get_message", Fault::Status(500)).nth(1)],
-        quick_retries(),
+        support::quick_retries(),
     )
     .await;
     let err = hero.get_message().id("1").send().await.unwrap_err();
@@ -334,7 +300,7 @@ async fn p59_a_get_is_not_retried_on_500() {
 /// it (one of them dropped from the retryable set) makes that assertion fail.
 #[tokio::test]
 async fn p36_503_504_and_timeouts_on_a_get_are_retryable() {
-    let (_mock, hero) = mock_retrying(
+    let (_mock, hero) = support::mock_with(
         vec![
             FaultRule::new("get_message", Fault::Status(503)).nth(1),
             FaultRule::new("get_message", Fault::HtmlError(504)).nth(2),
@@ -361,7 +327,7 @@ async fn p55_no_retry_starts_after_the_total_deadline() {
         .initial_backoff(Duration::from_secs(3600))
         .max_backoff(Duration::from_secs(3600))
         .total_deadline(Duration::from_millis(20));
-    let (mock, hero) = mock_retrying(
+    let (mock, hero) = support::mock_with(
         vec![FaultRule::new("get_message", Fault::Status(503)).first(5)],
         policy,
     )

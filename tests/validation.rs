@@ -4,32 +4,14 @@
 
 mod support;
 
-use std::time::Duration;
-
-use herohealth::{ErrorKind, HeroClient, MessageType, RetryPolicy, types::BatchRecipient};
-use herohealth_mock::{FaultRule, MockServer};
-
-async fn mock_with(rules: Vec<FaultRule>, retry: RetryPolicy) -> (MockServer, HeroClient) {
-    let mut config = MockServer::builder().seed_sent_messages(3);
-    for rule in rules {
-        config = config.fault(rule);
-    }
-    let mock = config.start().await.unwrap();
-    let hero = mock
-        .client_builder()
-        .retry_policy(retry)
-        .timeout(Duration::from_millis(400))
-        .build()
-        .unwrap();
-    (mock, hero)
-}
+use herohealth::{ErrorKind, MessageType, RetryPolicy, types::BatchRecipient};
 
 /// Promise 31: a refusal names the field and the rule, never the value. Breaking it (an enum
 /// parse error that quotes what was typed, as serde's `unknown variant` does) puts "faxmachine"
 /// in the message.
 #[tokio::test]
 async fn p31_an_unknown_message_type_is_refused_without_echoing_it() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let err = hero
         .send_message()
         .body_map(|b| {
@@ -51,7 +33,7 @@ async fn p31_an_unknown_message_type_is_refused_without_echoing_it() {
 /// generated body no longer uses) lets the request reach the mock and the test sees a call.
 #[tokio::test]
 async fn p29_an_sms_to_an_email_address_is_refused_before_sending() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let err = hero
         .send_message()
         .body_map(|b| {
@@ -76,7 +58,7 @@ async fn p29_an_sms_to_an_email_address_is_refused_before_sending() {
 /// Promise 30: a batch has recipients. Breaking it sends an empty batch: the mock sees a call.
 #[tokio::test]
 async fn p30_a_batch_without_recipients_is_refused_before_sending() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let err = hero
         .create_batch_message()
         .body_map(|b| {
@@ -98,7 +80,7 @@ async fn p30_a_batch_without_recipients_is_refused_before_sending() {
 /// call on the mock or "nobody-at-all" in the message.
 #[tokio::test]
 async fn p18_a_bad_contact_detail_names_the_field_and_sends_nothing() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     for bad in ["nobody-at-all", "0770090", "+44 7700 900123 456 789"] {
         let err = hero
             .send_message()
@@ -125,7 +107,7 @@ async fn p18_a_bad_contact_detail_names_the_field_and_sends_nothing() {
 /// registration.
 #[tokio::test]
 async fn p17_a_wrong_check_digit_names_the_field_and_sends_nothing() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let body: Result<herohealth::types::RegisterPatientPdsByNhsNumber, _> =
         herohealth::types::builder::RegisterPatientPdsByNhsNumber::default()
             .nhs_number("943 476 5918")
@@ -148,7 +130,7 @@ async fn p17_a_wrong_check_digit_names_the_field_and_sends_nothing() {
 /// `10..=16`) refuses a valid 15-digit international number or sends a 9- or 16-digit one.
 #[tokio::test]
 async fn p23_phone_numbers_of_10_to_15_digits_are_sent_and_9_or_16_refused() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let send = |to: &'static str| {
         hero.send_message()
             .body_map(move |b| {
@@ -208,7 +190,7 @@ fn verhoeff_check_digit(digits: &str) -> char {
 /// leading-0 rule sends `0…`; a wrong check digit sent means the Verhoeff check is gone.
 #[tokio::test]
 async fn p24_snomed_codes_of_6_to_18_digits_are_sent_and_the_rest_refused() {
-    let (mock, hero) = mock_with(vec![], RetryPolicy::disabled()).await;
+    let (mock, hero) = support::mock_with(vec![], RetryPolicy::disabled()).await;
     let code = |body: &str| format!("{body}{}", verhoeff_check_digit(body));
     let send = |snomed: String| {
         hero.send_message()

@@ -33,6 +33,56 @@ pub fn client_for(uri: &str, key: &str, practice: &str, retry: RetryPolicy) -> H
         .unwrap()
 }
 
+/// A retry policy for tests: 3 attempts, waits of 1 to 5 ms, a 10 s deadline.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(5))
+        .total_deadline(Duration::from_secs(10))
+}
+
+/// herohealth-mock with 5 sent messages seeded and `rules` injected, and a client for it with
+/// `retry` and a 400 ms attempt timeout.
+pub async fn mock_with(
+    rules: Vec<herohealth_mock::FaultRule>,
+    retry: RetryPolicy,
+) -> (herohealth_mock::MockServer, HeroClient) {
+    let mut config = herohealth_mock::MockServer::builder().seed_sent_messages(5);
+    for rule in rules {
+        config = config.fault(rule);
+    }
+    let mock = config.start().await.unwrap();
+    let hero = mock
+        .client_builder()
+        .retry_policy(retry)
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    (mock, hero)
+}
+
+/// A wiremock server answering every request with `status` and the JSON `body`, and a client for
+/// it that does not retry.
+pub async fn serve_json(
+    status: u16,
+    body: serde_json::Value,
+) -> (wiremock::MockServer, HeroClient) {
+    use wiremock::{Mock, ResponseTemplate, matchers::any};
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    let hero = client_for(
+        &server.uri(),
+        "hero-k-test-key",
+        "practice-g",
+        RetryPolicy::disabled(),
+    );
+    (server, hero)
+}
+
 /// Patient data seeded into hostile bodies: none of it may appear in anything printed.
 pub const PATIENT_DATA: &[&str] = &[
     "Ada",
