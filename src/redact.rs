@@ -280,6 +280,9 @@ mod tests {
             "Jane-Doe-1955-06-02",
             "NyeSeacoleMaidaVale",
             "deadbeefdeadbeef",
+            // Sixteen digits (a card number's length): hexadecimal needs letters too.
+            "4929123456789012",
+            "a929123456789012",
             "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef1",
             "3f2b9c1e_8a4d_4f6b_9c2e_1a2b3c4d5e6f",
             // Prefixed, but a phone or NHS number, a name, an upper-case or long prefix.
