@@ -658,6 +658,13 @@ mod tests {
             ),
             (" was not initialized", "request", " was not initialized"),
             ("something else", "request", "something else"),
+            // `: ` after text that is not a field name: the whole request.
+            (
+                "the body: could not be read",
+                "request",
+                "the body: could not be read",
+            ),
+            (": empty", "request", ": empty"),
         ] {
             let r = Refusal::from_builder_text(text);
             assert_eq!((r.field(), r.rule()), (field, rule), "{text:?}");
