@@ -57,14 +57,14 @@ fn configured_secrets() -> Vec<(&'static str, String, String)> {
             "practice",
             Regex::new(&format!(r"practice_group_id\(\s*{lit}")).unwrap(),
         ),
-        // support::client_for(uri, "K", "P", ..)
+        // support::client_for(uri, "K", "P", ..), support::builder_for(uri, "K", "P", ..)
         (
             "key",
-            Regex::new(&format!(r"client_for\([^,]+,\s*{lit}")).unwrap(),
+            Regex::new(&format!(r"(?:client|builder)_for\([^,]+,\s*{lit}")).unwrap(),
         ),
         (
             "practice",
-            Regex::new(&format!(r"client_for\([^,]+,\s*{lit},\s*{lit}")).unwrap(),
+            Regex::new(&format!(r"(?:client|builder)_for\([^,]+,\s*{lit},\s*{lit}")).unwrap(),
         ),
         // const KEY: &str = "K";   const PRACTICE / GROUP: &str = "P";
         (
