@@ -7,7 +7,7 @@ pub(crate) enum PatientsCmd {
     /// Find a patient on the Spine (PDS) and get their Hero patient id.
     RegisterPds {
         /// NHS number (or give --forename, --surname and --postcode).
-        #[arg(long, required_unless_present_all = ["forename", "surname", "postcode"])]
+        #[arg(long)]
         nhs_number: Option<String>,
         /// Date of birth (YYYY-MM-DD).
         #[arg(long, value_parser = parse_dob)]
@@ -28,6 +28,41 @@ pub(crate) enum PatientsCmd {
 fn parse_dob(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| "not a date (YYYY-MM-DD)".to_owned())
+}
+
+/// Without an NHS number, all three of forename, surname and postcode: the refusal names the
+/// ones missing (never a value), or `--nhs-number` when none of them was given.
+fn demographics(
+    forename: Option<String>,
+    surname: Option<String>,
+    postcode: Option<String>,
+) -> Result<(String, String, String), Failure> {
+    match (forename, surname, postcode) {
+        (Some(f), Some(s), Some(p)) => Ok((f, s, p)),
+        (None, None, None) => Err(Failure::new(
+            Exit::Usage,
+            "--nhs-number is required (or --forename, --surname and --postcode)",
+            None,
+        )),
+        (f, s, p) => {
+            let missing: Vec<&str> = [
+                ("--forename", f.is_none()),
+                ("--surname", s.is_none()),
+                ("--postcode", p.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, missing)| missing.then_some(name))
+            .collect();
+            Err(Failure::new(
+                Exit::Usage,
+                format!(
+                    "{} required: without --nhs-number, a patient is traced by --forename, --surname and --postcode together",
+                    missing.join(" and ")
+                ),
+                None,
+            ))
+        }
+    }
 }
 
 pub(crate) const PATIENT: &[Column] = &[
@@ -53,15 +88,18 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: PatientsCmd) -> Outco
                     ehr_partner_id: None,
                 }
                 .into(),
-                None => types::RegisterPatientPdsByDemographics {
-                    dob,
-                    forename: forename.unwrap_or_default().into(),
-                    surname: surname.unwrap_or_default().into(),
-                    postcode: postcode.unwrap_or_default().into(),
-                    ehr_partner: None,
-                    ehr_partner_id: None,
+                None => {
+                    let (forename, surname, postcode) = demographics(forename, surname, postcode)?;
+                    types::RegisterPatientPdsByDemographics {
+                        dob,
+                        forename: forename.into(),
+                        surname: surname.into(),
+                        postcode: postcode.into(),
+                        ehr_partner: None,
+                        ehr_partner_id: None,
+                    }
+                    .into()
                 }
-                .into(),
             };
             print_one(
                 f,

@@ -893,3 +893,31 @@ async fn a_message_id_that_is_not_id_shaped_is_never_printed() {
     );
     assert!(all.contains('…'), "{all}");
 }
+
+/// The last adversary's trial: `register-pds` traced by name without `--postcode` was refused
+/// naming `--nhs-number`. The refusal names what is missing of the three, never a value, and
+/// nothing is sent; with none of them it names `--nhs-number`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_pds_by_name_names_the_option_missing() {
+    let mock = MockServer::start().await;
+    let base = ["patients", "register-pds", "--dob", "1955-06-02"];
+    for (extra, says) in [
+        (
+            &["--forename", "Ada", "--surname", "Lovelace"][..],
+            "--postcode required",
+        ),
+        (
+            &["--surname", "Lovelace"][..],
+            "--forename and --postcode required",
+        ),
+        (&[][..], "--nhs-number is required"),
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let out = hero(&mock, &args).await;
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(says), "{extra:?}: {err}");
+        assert!(!err.contains("Lovelace") && !err.contains("Ada"), "{err}");
+    }
+    assert_eq!(mock.calls("register_patient_pds"), 0, "nothing sent");
+}
