@@ -58,6 +58,15 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             Some("fix the rows named above and run the command again".to_owned()),
         )
     })?;
+    // A row that repeats an earlier one is sent again, as written: said before anything is.
+    for (row, earlier) in input.repeats() {
+        let line = |i: usize| input.rows()[i].line().map_or(i + 1, |l| l as usize);
+        eprintln!(
+            "warning: line {} repeats line {} (the same patient, message and recipient): both are sent, as the file says",
+            line(row),
+            line(earlier)
+        );
+    }
     let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
     if let Some(url) = url {
         let journal = crate::outbox::connect(url, a.worker.lease()).await?;

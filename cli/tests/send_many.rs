@@ -459,3 +459,26 @@ async fn hero_outbox_status_reads_an_sqlite_journal_while_it_is_held() {
     no_patient_data(&out);
     drop(held);
 }
+
+/// The last adversary's trial: a row repeated in the file was sent twice without a word. It is
+/// still sent, as the file says, but a warning names both lines (never a value) before anything
+/// is sent.
+#[tokio::test]
+async fn a_repeated_row_is_named_by_its_lines_before_it_is_sent_again() {
+    let mock = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "patient_id,type,text,to\n3001,sms,Your results are ready,07700 900123\n3002,sms,Hi,\n3001,SMS,Your results are ready,+447700900123\n";
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    let out = send_many(&mock, dir.path(), "r", "csv").await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: line 4 repeats line 2"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("3001") && !stderr.contains("results"),
+        "{stderr}"
+    );
+    assert_eq!(mock.calls("send_message"), 3, "every row, as written");
+}

@@ -459,6 +459,35 @@ impl Input {
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
+
+    /// The rows that repeat an earlier row (the same patient, type, text, recipient in its
+    /// canonical form, record and schedule): `(row, earlier)`, as indices into
+    /// [`rows`](Self::rows), in input order. Each row is still sent, as written; a sender warns
+    /// before it starts, naming the lines (never a value).
+    ///
+    /// ```
+    /// use herohealth_outbox::Input;
+    /// let input = Input::from_csv(
+    ///     b"patient_id,type,text,to\n98765,sms,Hello,07700 900123\n1234,sms,Hi,\n98765,SMS,Hello,+447700900123\n",
+    /// )?;
+    /// assert_eq!(input.repeats(), [(2, 0)]);
+    /// assert_eq!(input.rows()[2].line(), Some(4));
+    /// # Ok::<(), herohealth_outbox::InputError>(())
+    /// ```
+    pub fn repeats(&self) -> Vec<(usize, usize)> {
+        let mut first: std::collections::HashMap<String, usize> = Default::default();
+        let mut repeats = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let key = serde_json::to_string(&row.canonical()).unwrap_or_default();
+            match first.get(&key) {
+                Some(&earlier) => repeats.push((i, earlier)),
+                None => {
+                    first.insert(key, i);
+                }
+            }
+        }
+        repeats
+    }
 }
 
 fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow> {
