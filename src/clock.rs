@@ -105,18 +105,18 @@ pub(crate) struct HeroClock(Arc<Mutex<Reading>>);
 
 /// What the client has read of Hero's clock.
 #[derive(Clone, Copy, Debug, Default)]
-struct Reading {
+pub(crate) struct Reading {
     /// The latest interval, tightened by the ones before while they agree.
     offset: Option<ClockOffset>,
     /// Every interval read, as one span (what Hero's clock has said, whether or not it moved).
-    span: Option<ClockOffset>,
+    pub(crate) span: Option<ClockOffset>,
     /// How many times a reading disagreed with the one before, or a `Date` was more than a day
     /// from ours: Hero's clock moved against ours (a step, a clock that runs fast or slow,
     /// another clock answering on the path) or cannot be read.
-    moves: u64,
+    pub(crate) moves: u64,
     /// Whether a `Date` was more than a day from ours: what Hero's clock said then is unknown,
-    /// so the span of readings bounds nothing.
-    unreadable: bool,
+    /// so the span of readings bounds nothing (`find_send` then looks at every message).
+    pub(crate) unreadable: bool,
 }
 
 impl HeroClock {
@@ -152,21 +152,9 @@ impl HeroClock {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).offset
     }
 
-    /// Every offset read so far, as one span; `None` also when a `Date` could not be read as
-    /// Hero's clock (more than a day from ours), for then the readings bound nothing.
-    pub(crate) fn span(&self) -> Option<ClockOffset> {
-        let reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        reading.span.filter(|_| !reading.unreadable)
-    }
-
-    /// Whether a `Date` more than a day from ours was read.
-    pub(crate) fn unreadable(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).unreadable
-    }
-
-    /// How many readings have disagreed with the one before.
-    pub(crate) fn moves(&self) -> u64 {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).moves
+    /// What has been read so far, as one consistent copy.
+    pub(crate) fn reading(&self) -> Reading {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

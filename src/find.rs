@@ -310,7 +310,7 @@ impl HeroClient {
         // are reads; nothing is decided before the looks).
         // Any reading from here on that disagrees with the one before shows Hero's clock moving
         // against ours: then no window on it proves "not sent".
-        let moves = self.inner.clock.moves();
+        let moves = self.inner.clock.reading().moves;
         if self
             .best_offset(attempt)
             .is_none_or(|o| o.hi() - o.lo() > CALIBRATED)
@@ -352,18 +352,17 @@ impl HeroClient {
             // decides between the messages like this one listed since the attempt began, by the
             // earliest any reading of Hero's clock puts that.
             let hero_now = Utc::now() + window.offset.hi() + chrono::Duration::seconds(2);
-            let lowest = self
-                .inner
-                .clock
-                .span()
+            let reading = self.inner.clock.reading();
+            let lowest = reading
+                .span
                 .map_or(window.offset.lo(), |span| span.lo().min(window.offset.lo()));
             // A clock that could not be read at all bounds nothing: every message like it.
-            let since = if self.inner.clock.unreadable() {
+            let since = if reading.unreadable {
                 DateTime::<Utc>::MIN_UTC
             } else {
                 window.started + lowest - window.guard
             };
-            let moved = self.inner.clock.moves() != moves;
+            let moved = reading.moves != moves;
             let mut misread: Vec<String> = Vec::new();
             let mut like_it_since: Vec<String> = Vec::new();
             for m in &listed {

@@ -357,20 +357,7 @@ async fn a_message_stamped_in_heros_future_makes_the_answer_ambiguous() {
         matchers::{path, query_param},
     };
     // A real listing from herohealth-mock, with the send's `created_at` moved 10 minutes ahead.
-    let mock = MockServer::start().await;
-    send(&mock.client()).await.unwrap();
-    let (key, group) = mock.credentials();
-    let page: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/v2/sent_messages?patient_id=7", mock.base_url()))
-        .header("x-api-key", key)
-        .header("x-practice-group-id", group)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut page = page;
+    let mut page = a_real_listing().await;
     let ahead = (chrono::Utc::now() + chrono::Duration::minutes(10))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let rows = page["data"].as_array_mut().expect("a page of rows");
@@ -431,16 +418,12 @@ async fn a_fresh_client_on_a_clock_that_runs_fast_or_stands_still_never_gives_no
     }
 }
 
-/// A Hero behind a proxy whose `Date` runs `ahead` of the clock Hero stamps `created_at` by, for
-/// every request (so the readings agree with each other): the listing of patient 7 holds one
-/// message like the attempt, created (by Hero's own clock) `created` after this machine's now.
-/// Returns the server's URL and the message's id.
-async fn behind_a_proxy(ahead: i64, created: chrono::DateTime<chrono::Utc>) -> (String, String) {
-    // A real row from herohealth-mock, moved to `created`.
+/// A real page of patient 7's sent messages from herohealth-mock: one message, sent to `TO`.
+async fn a_real_listing() -> serde_json::Value {
     let mock = MockServer::start().await;
     send(&mock.client()).await.unwrap();
     let (key, group) = mock.credentials();
-    let mut page: serde_json::Value = reqwest::Client::new()
+    reqwest::Client::new()
         .get(format!("{}/v2/sent_messages?patient_id=7", mock.base_url()))
         .header("x-api-key", key)
         .header("x-practice-group-id", group)
@@ -449,7 +432,16 @@ async fn behind_a_proxy(ahead: i64, created: chrono::DateTime<chrono::Utc>) -> (
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// A Hero behind a proxy whose `Date` runs `ahead` of the clock Hero stamps `created_at` by, for
+/// every request (so the readings agree with each other): the listing of patient 7 holds one
+/// message like the attempt, created (by Hero's own clock) `created` after this machine's now.
+/// Returns the server's URL and the message's id.
+async fn behind_a_proxy(ahead: i64, created: chrono::DateTime<chrono::Utc>) -> (String, String) {
+    // A real row from herohealth-mock, moved to `created`.
+    let mut page = a_real_listing().await;
     let row = &mut page["data"][0];
     row["created_at"] =
         serde_json::json!(created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

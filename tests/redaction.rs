@@ -9,11 +9,11 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use herohealth::ErrorKind;
 use herohealth::{
     BatchChannel, MessageType, PageOptions, Paginate, WaitOptions,
     types::{BatchRecipient, RegisterPatientPdsByNhsNumber},
 };
-use herohealth::{ErrorKind, RetryPolicy};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 use wiremock::{Mock, ResponseTemplate, matchers::any};
 
@@ -328,18 +328,9 @@ fn a_secret_in_the_base_url_is_not_shown_before_build_refuses_it() {
 /// Breaking the fallback gives `None`.
 #[tokio::test]
 async fn p34_the_request_id_falls_back_to_amazons_header_and_is_shown_only_id_shaped() {
-    let server = wiremock::MockServer::start().await;
     let id = "c0ffee00-1234-4abc-9def-0123456789ab";
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(404).insert_header("x-amzn-requestid", id))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (server, hero) =
+        support::serve(ResponseTemplate::new(404).insert_header("x-amzn-requestid", id)).await;
     let err = hero.get_message().id("1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.request_id(), Some(id));
@@ -362,17 +353,7 @@ async fn p42_a_body_excerpt_is_bounded() {
         "<html><body>{}</body></html>",
         "<p>gateway</p>".repeat(1500)
     );
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(502).set_body_string(page))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (_server, hero) = support::serve(ResponseTemplate::new(502).set_body_string(page)).await;
     let err = hero.get_message().id("1").send().await.unwrap_err();
     let excerpt = err.body_excerpt().expect("an excerpt of the page");
     assert!(

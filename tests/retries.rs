@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herohealth::{Error, ErrorKind, HeroClient, MessageType, RetryPolicy};
 use herohealth_mock::{Fault, FaultRule, MockServer};
-use wiremock::{Mock, ResponseTemplate, matchers::any};
+use wiremock::ResponseTemplate;
 
 fn retrying() -> RetryPolicy {
     RetryPolicy::default()
@@ -355,19 +355,11 @@ fn p52_the_default_retry_policy_is_the_documented_one() {
 /// date's whole-second precision and a slow machine, not for a wrong parse.
 #[tokio::test]
 async fn p35_retry_after_as_an_http_date_is_read() {
-    let server = wiremock::MockServer::start().await;
     let at = chrono::Utc::now() + chrono::Duration::seconds(120);
     let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", date.as_str()))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (_server, hero) =
+        support::serve(ResponseTemplate::new(429).insert_header("retry-after", date.as_str()))
+            .await;
     let err = hero.get_message().id("1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     let wait = err.retry_after().expect("the HTTP date was read");

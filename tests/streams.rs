@@ -8,11 +8,11 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use herohealth::{
     BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, MessageType,
-    PageOptions, Paginate, RetryPolicy, WaitOptions,
+    PageOptions, Paginate, WaitOptions,
     types::{BatchRecipient, BatchSend},
 };
 use herohealth_mock::{CountMode, MockServer};
-use wiremock::{Mock, ResponseTemplate, matchers::any};
+use wiremock::ResponseTemplate;
 
 fn fast() -> WaitOptions {
     WaitOptions::default()
@@ -558,17 +558,7 @@ impl wiremock::Respond for OneRowPages {
 /// (a list that never advances, or an error) or prefetches nothing and never ends.
 #[tokio::test]
 async fn p75_a_page_size_and_concurrency_of_zero_are_read_as_one() {
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(OneRowPages)
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (server, hero) = support::serve(OneRowPages).await;
     use futures::TryStreamExt;
     use herohealth::{PageOptions, Paginate};
     let rows: Vec<_> = hero
@@ -618,21 +608,12 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
     };
     let options = PageOptions::default().page_size(2).concurrency(1);
 
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(Pages(vec![
-            page([1, 2], 8),
-            ResponseTemplate::new(500),
-            page([5, 6], 8),
-        ]))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (_server, hero) = support::serve(Pages(vec![
+        page([1, 2], 8),
+        ResponseTemplate::new(500),
+        page([5, 6], 8),
+    ]))
+    .await;
     let items: Vec<_> = hero
         .list_sent_messages()
         .stream_with(options)
@@ -642,21 +623,12 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
     assert!(items[0].is_ok() && items[1].is_ok());
     assert_eq!(items[2].as_ref().unwrap_err().kind(), ErrorKind::Server);
 
-    let server = wiremock::MockServer::start().await;
-    Mock::given(any())
-        .respond_with(Pages(vec![
-            page([1, 2], 8),
-            page([3, 4], 4),
-            page([5, 6], 8),
-        ]))
-        .mount(&server)
-        .await;
-    let hero = support::client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let (_server, hero) = support::serve(Pages(vec![
+        page([1, 2], 8),
+        page([3, 4], 4),
+        page([5, 6], 8),
+    ]))
+    .await;
     let ids: Vec<String> = hero
         .list_sent_messages()
         .stream_with(options)

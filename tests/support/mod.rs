@@ -62,16 +62,15 @@ pub async fn mock_with(
     (mock, hero)
 }
 
-/// A wiremock server answering every request with `status` and the JSON `body`, and a client for
-/// it that does not retry.
-pub async fn serve_json(
-    status: u16,
-    body: serde_json::Value,
+/// A wiremock server answering every request with `responder` (a `ResponseTemplate` or a
+/// `wiremock::Respond` of the test's), and a client for it that does not retry.
+pub async fn serve(
+    responder: impl wiremock::Respond + 'static,
 ) -> (wiremock::MockServer, HeroClient) {
-    use wiremock::{Mock, ResponseTemplate, matchers::any};
+    use wiremock::{Mock, matchers::any};
     let server = wiremock::MockServer::start().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .respond_with(responder)
         .mount(&server)
         .await;
     let hero = client_for(
@@ -81,6 +80,14 @@ pub async fn serve_json(
         RetryPolicy::disabled(),
     );
     (server, hero)
+}
+
+/// [`serve`] answering every request with `status` and the JSON `body`.
+pub async fn serve_json(
+    status: u16,
+    body: serde_json::Value,
+) -> (wiremock::MockServer, HeroClient) {
+    serve(wiremock::ResponseTemplate::new(status).set_body_json(body)).await
 }
 
 /// Patient data seeded into hostile bodies: none of it may appear in anything printed.
