@@ -90,6 +90,18 @@ fn bench(c: &mut Criterion) {
                 .collect::<Vec<_>>()
         })
     });
+    g.bench_function("floor_read_each_number", |b| {
+        b.iter(|| {
+            raw.iter()
+                .map(|n| {
+                    let b = n.as_bytes();
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(&b[..8]);
+                    (u64::from_le_bytes(w), u64::from(b[b.len() - 1]))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     g.bench_function("step_build_recipients", |b| {
         b.iter(|| {
             raw.iter()
