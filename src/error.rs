@@ -362,7 +362,8 @@ impl Error {
     }
 
     /// The value refused before anything was sent (field and rule), for
-    /// [`ErrorKind::InvalidRequest`].
+    /// [`ErrorKind::InvalidRequest`] raised by a request or a request type's builder; `None` for an
+    /// error made with `?` from a value parsed on its own (it fills no field yet).
     pub fn refusal(&self) -> Option<&Refusal> {
         self.inner.refusal.as_ref()
     }
@@ -567,7 +568,10 @@ impl fmt::Debug for Error {
 
 impl From<crate::validate::InvalidValue> for Error {
     /// `?` from a parse (`"943 476 5919".parse::<NhsNumber>()?`) into the crate's error, of kind
-    /// `InvalidRequest`: nothing was sent.
+    /// `InvalidRequest`: nothing was sent. Its message names the kind of value and the rule
+    /// (`an NHS number has a wrong check digit`), never the value. [`Error::refusal`] is `None`:
+    /// a value parsed on its own fills no field yet ([`InvalidValue::rule`](crate::InvalidValue::rule)
+    /// has the rule); a value refused on its way into a request names its field there.
     fn from(e: crate::validate::InvalidValue) -> Self {
         Error::new(ErrorKind::InvalidRequest, e.to_string())
     }
@@ -588,9 +592,10 @@ impl From<crate::api::types::error::ConversionError> for Error {
     /// let err = herohealth::Error::from(built.unwrap_err());
     /// assert_eq!(err.kind(), herohealth::ErrorKind::InvalidRequest);
     /// assert!(err.to_string().contains("message_string"), "{err}");
+    /// assert_eq!(err.refusal().map(|r| r.field()), Some("message_string"));
     /// ```
     fn from(e: crate::api::types::error::ConversionError) -> Self {
-        Error::new(ErrorKind::InvalidRequest, e.to_string())
+        Error::refused(Refusal::from_builder_text(&e.to_string()))
     }
 }
 

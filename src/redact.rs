@@ -7,9 +7,12 @@
 //! Also what else may be shown of a value from outside: an id only in an identifier's shape
 //! ([`id_shaped`]), and the masked `Debug` of the generated types ([`Masked`], [`Id`]).
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
-use serde::{Deserialize, Serialize};
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{self, Unexpected, Visitor},
+};
 
 /// The text every redacting `Debug`/`Display` impl of this crate prints instead of a value.
 pub const REDACTED: &str = "<redacted>";
@@ -25,9 +28,100 @@ pub const REDACTED: &str = "<redacted>";
 /// assert_eq!(format!("{name:?} {name}"), "<redacted> <redacted>");
 /// assert_eq!(name.expose(), "Ada Lovelace");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Decoded from anything but a string, its error names the type it was given but does not quote
+/// the value (serde's own would: ``invalid type: integer `7700900123` ``):
+///
+/// ```
+/// use herohealth::Sensitive;
+///
+/// let err = serde_json::from_str::<Sensitive>("7700900123").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid type: integer, expected a string");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Sensitive(String);
+
+impl<'de> Deserialize<'de> for Sensitive {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        text(deserializer).map(|s| Self(s.into_owned()))
+    }
+}
+
+/// Reads a string that may hold patient data, refusing anything else without quoting it: serde's
+/// own refusal of a number where a string belongs quotes it (``invalid type: integer `7700900123` ``),
+/// and a number is just what an NHS or phone number sent without quotes is. The string is asked for
+/// as a string (never inferred: a CSV reader would read `07700900123` as a number and lose its 0),
+/// and a refusal of another type is written again without the value.
+pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+    deserializer.deserialize_str(Text).map_err(|e| {
+        let message = e.to_string();
+        match unquoted_type(&message) {
+            Some(kind) => de::Error::invalid_type(Unexpected::Other(kind), &Text),
+            None => e,
+        }
+    })
+}
+
+/// For serde's refusal of a value's type (``invalid type: integer `9434765919`, expected ..``),
+/// the name it gives the type (`integer`), without what it quotes; `None` for any other error.
+fn unquoted_type(message: &str) -> Option<&str> {
+    let got = message.strip_prefix("invalid type: ")?;
+    // serde names what it got (`integer`, `floating point`, `sequence`), then quotes it.
+    let kind = got.split([',', '`', '"']).next().unwrap_or_default().trim();
+    if !kind.is_empty() && kind.bytes().all(|c| c.is_ascii_lowercase() || c == b' ') {
+        Some(kind)
+    } else {
+        Some("a value that is not a string")
+    }
+}
+
+/// The [`Visitor`] of [`text`].
+struct Text;
+
+impl Text {
+    fn refuse<T, E: de::Error>(&self, what: &str) -> Result<T, E> {
+        Err(E::invalid_type(Unexpected::Other(what), self))
+    }
+}
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.refuse("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.refuse("a number")
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+        self.refuse("a number")
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+        self.refuse("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.refuse("a number")
+    }
+    fn visit_char<E: de::Error>(self, _: char) -> Result<Self::Value, E> {
+        self.refuse("a character")
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+        self.refuse("bytes")
+    }
+}
 
 impl Sensitive {
     /// The value itself. Call it only where the value is meant to be shown or sent.
@@ -76,8 +170,9 @@ impl std::str::FromStr for Sensitive {
 /// shape of an identifier, which cannot spell a name or hold a phone or NHS number: a UUID, a
 /// number of at most 9 digits, hexadecimal of 16 to 64 digits with letters and numbers in it, a
 /// base64url token of 20 to 64 characters without separators that has upper and lower case letters
-/// and digits (at least two of each), or a number of at most 9 digits after a prefix of 1 to 8
-/// lower-case letters and `_` (`bm_000001`). Anything else is shown as `…`.
+/// and digits (at least two of each), or after a prefix of 1 to 8 lower-case letters and `_` a
+/// number, or two joined by `_`, of at most 9 digits in all (`bm_000001`, `bm_000001_3`). Anything
+/// else is shown as `…`.
 pub(crate) fn id_shaped(s: &str) -> bool {
     let b = s.as_bytes();
     let uuid = b.len() == 36
@@ -97,12 +192,19 @@ pub(crate) fn id_shaped(s: &str) -> bool {
         && digits >= 2
         && count(u8::is_ascii_uppercase) >= 2
         && count(u8::is_ascii_lowercase) >= 2;
-    // A lower-case prefix and a number of at most 9 digits: `bm_000001`.
-    let prefixed = s.split_once('_').is_some_and(|(prefix, n)| {
+    // A lower-case prefix and a number of at most 9 digits, or two numbers holding at most 9
+    // digits together (`bm_000001`, `bm_000001_3`): never a whole NHS or phone number.
+    let prefixed = s.split_once('_').is_some_and(|(prefix, rest)| {
+        let mut groups = rest.split('_');
+        let numbers = groups
+            .by_ref()
+            .take(2)
+            .all(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit()));
         (1..=8).contains(&prefix.len())
             && prefix.bytes().all(|c| c.is_ascii_lowercase())
-            && (1..=9).contains(&n.len())
-            && n.bytes().all(|c| c.is_ascii_digit())
+            && numbers
+            && groups.next().is_none()
+            && (1..=9).contains(&(rest.len() - rest.matches('_').count()))
     });
     uuid || number || hex || token || prefixed
 }
@@ -110,8 +212,9 @@ pub(crate) fn id_shaped(s: &str) -> bool {
 /// An id from Hero (a message id, a batch id, a request id) as it may be shown in output: the id
 /// when it has an identifier's shape (a UUID, a number of at most 9 digits, hexadecimal of 16 to
 /// 64 digits, a base64url token of 20 to 64 characters with upper and lower case letters and
-/// digits, a number of at most 9 digits after a short lower-case prefix and `_`), else `…`, so a server that puts anything else in an id field cannot make a program
-/// print it. Use the id itself for further calls; print this.
+/// digits, a number of at most 9 digits (or two joined by `_`, 9 digits in all) after a short
+/// lower-case prefix and `_`), else `…`, so a server that puts anything else in an id field cannot
+/// make a program print it. Use the id itself for further calls; print this.
 ///
 /// ```
 /// assert_eq!(herohealth::shown_id("123456"), "123456");
@@ -266,6 +369,9 @@ mod tests {
             "Root1AbCdEf2GhIjK3lMnOp",
             "bm_000001",
             "msg_7",
+            "bm_000001_1",
+            "bm_1_2",
+            "b_12345678_9",
         ] {
             assert!(id_shaped(id), "{id}");
         }
@@ -294,11 +400,110 @@ mod tests {
             "patientxy_1",
             "_1",
             "bm_",
-            "bm_1_2",
+            // Two numbers of ten digits in all (an NHS number split), three numbers, an empty one.
+            "nhs_943476_5919",
+            "n_943_476_5919",
+            "tel_07700_900123",
+            "bm_1_2_3",
+            "bm_1_",
+            "bm__1",
+            "bm_1_x",
         ] {
             assert!(!id_shaped(not_id), "{not_id}");
             assert_eq!(shown_id(not_id), "…");
         }
+    }
+
+    #[test]
+    fn a_refused_type_is_named_and_never_quoted() {
+        use serde::de::{IntoDeserializer, value};
+        type E = value::Error;
+        let refused = |r: Result<Sensitive, E>| r.expect_err("refused").to_string();
+        let cases = [
+            (
+                refused(Sensitive::deserialize(value::I64Deserializer::<E>::new(
+                    -9434765919,
+                ))),
+                "a number",
+            ),
+            (
+                refused(Sensitive::deserialize(value::U64Deserializer::<E>::new(
+                    9434765919,
+                ))),
+                "a number",
+            ),
+            (
+                refused(Sensitive::deserialize(value::I128Deserializer::<E>::new(
+                    -9434765919,
+                ))),
+                "a number",
+            ),
+            (
+                refused(Sensitive::deserialize(value::U128Deserializer::<E>::new(
+                    9434765919,
+                ))),
+                "a number",
+            ),
+            (
+                refused(Sensitive::deserialize(value::F64Deserializer::<E>::new(
+                    9434765919.5,
+                ))),
+                "a number",
+            ),
+            (
+                refused(Sensitive::deserialize(value::CharDeserializer::<E>::new(
+                    '9',
+                ))),
+                "a character",
+            ),
+            (
+                refused(Sensitive::deserialize(value::BytesDeserializer::<E>::new(
+                    b"9434765919",
+                ))),
+                "bytes",
+            ),
+            (
+                refused(Sensitive::deserialize(value::BoolDeserializer::<E>::new(
+                    true,
+                ))),
+                "boolean",
+            ),
+        ];
+        for (shown, kind) in cases {
+            assert_eq!(shown, format!("invalid type: {kind}, expected a string"));
+        }
+        let read = |d: value::StrDeserializer<'_, E>| Sensitive::deserialize(d).unwrap();
+        assert_eq!(
+            read("07700 900123".into_deserializer()).expose(),
+            "07700 900123"
+        );
+        let borrowed = value::BorrowedStrDeserializer::<E>::new("Ada");
+        assert!(matches!(text(borrowed).unwrap(), Cow::Borrowed("Ada")));
+        let owned = value::StringDeserializer::<E>::new("Ada".to_owned());
+        assert_eq!(Sensitive::deserialize(owned).unwrap().expose(), "Ada");
+
+        assert_eq!(
+            unquoted_type("invalid type: integer `943`, expected a string"),
+            Some("integer")
+        );
+        assert_eq!(
+            unquoted_type("invalid type: floating point `9.4`, expected x"),
+            Some("floating point")
+        );
+        assert_eq!(
+            unquoted_type("invalid type: sequence, expected a string"),
+            Some("sequence")
+        );
+        assert_eq!(
+            unquoted_type("invalid type: Some(943), expected"),
+            Some("a value that is not a string")
+        );
+        assert_eq!(
+            unquoted_type("invalid type: `943`"),
+            Some("a value that is not a string")
+        );
+        assert_eq!(unquoted_type("EOF while parsing a string"), None);
+        assert_eq!(unquoted_type("an invalid type: integer `943`"), None);
     }
 
     #[test]

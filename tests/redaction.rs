@@ -449,6 +449,69 @@ async fn p40_a_value_of_the_wrong_type_is_not_quoted_in_the_decode_error() {
     }
 }
 
+/// The same promise where a program uses serde on the crate's types itself (its own stored JSON, a
+/// queue, a row read back): a number, or another non-string, where a patient's value belongs is
+/// refused without quoting it (serde's own message quotes it), at the top level, in a struct and
+/// through `serde_json::Value`; a string still reads as itself, leading zeros and all.
+#[test]
+fn a_patient_value_of_the_wrong_type_is_not_quoted_by_serde() {
+    use herohealth::{ContactDetail, MessageText, NhsNumber, PatientId, Sensitive, SnomedCode};
+    fn refused<T: serde::de::DeserializeOwned>(json: &str) -> String {
+        let from_str = match serde_json::from_str::<T>(json) {
+            Ok(_) => panic!("{json} was read"),
+            Err(e) => format!("{e} {e:?}"),
+        };
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let from_value = match serde_json::from_value::<T>(value) {
+            Ok(_) => panic!("{json} was read from a Value"),
+            Err(e) => format!("{e} {e:?}"),
+        };
+        format!("{from_str} {from_value}")
+    }
+    for json in [
+        "9434765919",
+        "-9434765919",
+        "9434765919.0",
+        "9.434765919e9",
+        "7700900123",
+        "[9434765919]",
+        r#"{"n": 9434765919}"#,
+    ] {
+        for shown in [
+            refused::<NhsNumber>(json),
+            refused::<PatientId>(json),
+            refused::<MessageText>(json),
+            refused::<ContactDetail>(json),
+            refused::<SnomedCode>(json),
+            refused::<Sensitive>(json),
+            refused::<BatchRecipient>(&format!(r#"{{"nhs_number": {json}, "dob": null}}"#)),
+            refused::<herohealth::types::BatchRecipientRow>(&format!(
+                r#"{{"nhs_number": "9434765919", "enrichment_status": "ENRICHED", "mobile": {json}}}"#
+            )),
+        ] {
+            assert!(shown.contains("invalid type"), "{shown}");
+            for digits in ["9434765", "7700900", "434765919", "4.3"] {
+                assert!(!shown.contains(digits), "{json}: {shown}");
+            }
+        }
+    }
+    // Strings still read as they are (never inferred as numbers).
+    let phone: Sensitive = serde_json::from_str(r#""07700900123""#).unwrap();
+    assert_eq!(phone.expose(), "07700900123");
+    let n: NhsNumber = serde_json::from_str(r#""943 476 5919""#).unwrap();
+    assert_eq!(n.as_str(), "9434765919");
+    let n: NhsNumber = serde_json::from_value(serde_json::json!("9434765919")).unwrap();
+    assert_eq!(n.as_str(), "9434765919");
+    // A refused string is not quoted either, and a syntax error keeps serde's own words.
+    let e = serde_json::from_str::<NhsNumber>(r#""943 476 5918""#).unwrap_err();
+    assert!(!e.to_string().contains("943"), "{e}");
+    let e = serde_json::from_str::<NhsNumber>(r#""9434765919"#).unwrap_err();
+    assert!(
+        e.to_string().starts_with("EOF while parsing a string"),
+        "{e}"
+    );
+}
+
 /// Promises 63 and 64: every attempt is logged with its operation, attempt, status and delay, and
 /// the logs (TRACE, the HTTP stack's included) carry no URL, header or patient data. Dropping a
 /// field from the attempt's event, or logging the request's URL (whose query names the patient),

@@ -174,8 +174,10 @@ macro_rules! validated_string {
         }
 
         impl<'de> Deserialize<'de> for $ty {
+            /// A string, checked as [`parse`](Self::parse) checks it; neither a refused string nor
+            /// a value of another type (a number) is quoted in the error.
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
+                let s = crate::redact::text(deserializer)?;
                 Self::parse(&s).map_err(serde::de::Error::custom)
             }
         }
@@ -251,14 +253,18 @@ patient_id_from_integers!(unsigned: u32, u64; signed: i32, i64);
 
 /// A valid NHS number: ten digits whose last is the Modulus 11 check digit.
 ///
-/// Accepts `"943 476 5919"`, `"943-476-5919"` and `"9434765919"`; sends the ten digits.
-/// `Debug` and `Display` never show it.
+/// Accepts `"943 476 5919"`, `"943-476-5919"` and `"9434765919"`, with any white space around
+/// the number (a tab, a line end, a non-breaking space from a spreadsheet) ignored; inside it,
+/// only one space or one hyphen between the groups. Sends the ten digits. `Debug` and `Display`
+/// never show it.
 ///
 /// ```
 /// use herohealth::NhsNumber;
 /// let n = NhsNumber::parse("943 476 5919").unwrap();
 /// assert_eq!(n.as_str(), "9434765919");
 /// assert_eq!(format!("{n:?}"), "NhsNumber(<redacted>)");
+/// assert_eq!(NhsNumber::parse("943 476 5919\u{a0}").unwrap(), n);
+/// assert!(NhsNumber::parse("943  476 5919").is_err());
 /// let err = NhsNumber::parse("943 476 5918").unwrap_err();
 /// assert_eq!(err.to_string(), "an NHS number has a wrong check digit");
 /// ```
