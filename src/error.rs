@@ -632,6 +632,20 @@ mod tests {
     /// Each shape of builder text names its field, and text of another shape (a parameter whose
     /// name is not an identifier, an empty one) is a refusal of the whole request, never a
     /// field made from the text.
+    /// `?` from a request type's builder names the field a refusal at `.send()` would.
+    #[test]
+    fn a_request_type_built_short_is_a_refusal_of_its_field() {
+        use crate::{MessageType, types};
+        let built: Result<types::SendMessageRequest, _> = types::SendMessageRequest::builder()
+            .patient_id("98765")
+            .message_type(MessageType::Sms)
+            .try_into();
+        let err = super::Error::from(built.unwrap_err());
+        assert_eq!(err.kind(), super::ErrorKind::InvalidRequest);
+        let refusal = err.refusal().expect("a refusal");
+        assert_eq!((refusal.field(), refusal.rule()), ("message_string", "is required"));
+    }
+
     #[test]
     fn builder_text_names_the_field_only_in_the_shapes_builders_write() {
         for (text, field, rule) in [
