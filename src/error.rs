@@ -643,7 +643,10 @@ mod tests {
         let err = super::Error::from(built.unwrap_err());
         assert_eq!(err.kind(), super::ErrorKind::InvalidRequest);
         let refusal = err.refusal().expect("a refusal");
-        assert_eq!((refusal.field(), refusal.rule()), ("message_string", "is required"));
+        assert_eq!(
+            (refusal.field(), refusal.rule()),
+            ("message_string", "is required")
+        );
     }
 
     #[test]

@@ -250,29 +250,7 @@ pub(crate) fn describe_issue(issue: &crate::api::types::ValidationIssue) -> Stri
 /// boolean at line 1 column 9" becomes "invalid type: string \"…\", expected a boolean"; a
 /// backquoted name is kept only when the API description declares it.
 pub(crate) fn serde_message(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let full = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => &full,
-    };
-    let mut out = String::new();
-    let mut rest = full;
-    while let Some(open) = rest.find(['`', '"']) {
-        let quote = rest.as_bytes()[open] as char;
-        out.push_str(&rest[..=open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(quote) else {
-            out.push('…');
-            rest = "";
-            break;
-        };
-        let inner = &after[..close];
-        out.push_str(if quote == '`' { mask_key(inner) } else { "…" });
-        out.push(quote);
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    out.chars().take(EXCERPT_CHARS).collect()
+    crate::redact::unquoted(&e.to_string(), structural, EXCERPT_CHARS)
 }
 
 #[cfg(test)]

@@ -56,9 +56,13 @@ impl<'de> Deserialize<'de> for Sensitive {
 pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
     deserializer.deserialize_str(Text).map_err(|e| {
         let message = e.to_string();
-        match unquoted_type(&message) {
-            Some(kind) => de::Error::invalid_type(Unexpected::Other(kind), &Text),
-            None => e,
+        if let Some(kind) = unquoted_type(&message) {
+            de::Error::invalid_type(Unexpected::Other(kind), &Text)
+        } else if message.contains(['`', '"']) {
+            // A format's own words for it (ron: "found the unsigned integer `..`").
+            de::Error::custom(unquoted(&message, |_| false, 300))
+        } else {
+            e
         }
     })
 }
@@ -66,7 +70,8 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de
 /// For serde's refusal of a value's type (``invalid type: integer `9434765919`, expected ..``),
 /// the name it gives the type (`integer`), without what it quotes; `None` for any other error.
 fn unquoted_type(message: &str) -> Option<&str> {
-    let got = message.strip_prefix("invalid type: ")?;
+    // Anywhere in the message: some formats wrap serde's words (ciborium: `Semantic(None, "..")`).
+    let (_, got) = message.split_once("invalid type: ")?;
     // serde names what it got (`integer`, `floating point`, `sequence`), then quotes it.
     let kind = got.split([',', '`', '"']).next().unwrap_or_default().trim();
     if !kind.is_empty() && kind.bytes().all(|c| c.is_ascii_lowercase() || c == b' ') {
@@ -74,6 +79,38 @@ fn unquoted_type(message: &str) -> Option<&str> {
     } else {
         Some("a value that is not a string")
     }
+}
+
+/// A deserializer's message without the values it quotes, and at most `max_chars` long: what is
+/// between double quotes becomes `…`, and what is between backquotes too unless `keep` keeps it
+/// (a key the API declares); serde_json's ` at line L column C` goes.
+pub(crate) fn unquoted(full: &str, keep: impl Fn(&str) -> bool, max_chars: usize) -> String {
+    let full = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => full,
+    };
+    let mut out = String::new();
+    let mut rest = full;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            out.push('…');
+            rest = "";
+            break;
+        };
+        let inner = &after[..close];
+        out.push_str(if quote == '`' && keep(inner) {
+            inner
+        } else {
+            "…"
+        });
+        out.push(quote);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out.chars().take(max_chars).collect()
 }
 
 /// The [`Visitor`] of [`text`].
@@ -115,11 +152,21 @@ impl<'de> Visitor<'de> for Text {
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         self.refuse("a number")
     }
-    fn visit_char<E: de::Error>(self, _: char) -> Result<Self::Value, E> {
-        self.refuse("a character")
+    // Read as `String` reads them: a character, and bytes that are UTF-8 (MessagePack's `bin`).
+    fn visit_char<E: de::Error>(self, v: char) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
     }
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-        self.refuse("bytes")
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        match std::str::from_utf8(v) {
+            Ok(s) => Ok(Cow::Owned(s.to_owned())),
+            Err(_) => self.refuse("bytes that are not text"),
+        }
+    }
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        match std::str::from_utf8(v) {
+            Ok(s) => Ok(Cow::Borrowed(s)),
+            Err(_) => self.refuse("bytes that are not text"),
+        }
     }
 }
 
@@ -167,7 +214,7 @@ impl std::str::FromStr for Sensitive {
 }
 
 /// Whether a value from outside (a request id, a message id, an enum value Hero added) has the
-/// shape of an identifier, which cannot spell a name or hold a phone or NHS number: a UUID, a
+/// shape of an identifier, with no run of ten digits or more (a whole phone or NHS number): a UUID, a
 /// number of at most 9 digits, hexadecimal of 16 to 64 digits with letters and numbers in it, a
 /// base64url token of 20 to 64 characters without separators that has upper and lower case letters
 /// and digits (at least two of each), or after a prefix of 1 to 8 lower-case letters and `_` a
@@ -206,7 +253,9 @@ pub(crate) fn id_shaped(s: &str) -> bool {
             && groups.next().is_none()
             && (1..=9).contains(&(rest.len() - rest.matches('_').count()))
     });
-    uuid || number || hex || token || prefixed
+    // Whatever the shape, no run of ten digits or more: a whole NHS or phone number.
+    let long_number = b.split(|c| !c.is_ascii_digit()).any(|run| run.len() >= 10);
+    !long_number && (uuid || number || hex || token || prefixed)
 }
 
 /// An id from Hero (a message id, a batch id, a request id) as it may be shown in output: the id
@@ -408,6 +457,11 @@ mod tests {
             "bm_1_",
             "bm__1",
             "bm_1_x",
+            // An identifier's shape holding a whole NHS or phone number.
+            "JaneDoe9434765919ABC",
+            "NyeSeacole07700900123",
+            "9434765919abcdef",
+            "07700900123deadbeef",
         ] {
             assert!(!id_shaped(not_id), "{not_id}");
             assert_eq!(shown_id(not_id), "…");
@@ -419,6 +473,7 @@ mod tests {
         use serde::de::{IntoDeserializer, value};
         type E = value::Error;
         let refused = |r: Result<Sensitive, E>| r.expect_err("refused").to_string();
+        let not_utf8: &[u8] = b"94347\xff65919";
         let cases = [
             (
                 refused(Sensitive::deserialize(value::I64Deserializer::<E>::new(
@@ -451,16 +506,16 @@ mod tests {
                 "a number",
             ),
             (
-                refused(Sensitive::deserialize(value::CharDeserializer::<E>::new(
-                    '9',
+                refused(Sensitive::deserialize(value::BytesDeserializer::<E>::new(
+                    not_utf8,
                 ))),
-                "a character",
+                "bytes that are not text",
             ),
             (
-                refused(Sensitive::deserialize(value::BytesDeserializer::<E>::new(
-                    b"9434765919",
-                ))),
-                "bytes",
+                refused(Sensitive::deserialize(
+                    value::BorrowedBytesDeserializer::<E>::new(not_utf8),
+                )),
+                "bytes that are not text",
             ),
             (
                 refused(Sensitive::deserialize(value::BoolDeserializer::<E>::new(
@@ -472,6 +527,7 @@ mod tests {
         for (shown, kind) in cases {
             assert_eq!(shown, format!("invalid type: {kind}, expected a string"));
         }
+        // Read as `String` reads them: text, a character, bytes that are UTF-8.
         let read = |d: value::StrDeserializer<'_, E>| Sensitive::deserialize(d).unwrap();
         assert_eq!(
             read("07700 900123".into_deserializer()).expose(),
@@ -481,6 +537,27 @@ mod tests {
         assert!(matches!(text(borrowed).unwrap(), Cow::Borrowed("Ada")));
         let owned = value::StringDeserializer::<E>::new("Ada".to_owned());
         assert_eq!(Sensitive::deserialize(owned).unwrap().expose(), "Ada");
+        let c = value::CharDeserializer::<E>::new('9');
+        assert_eq!(Sensitive::deserialize(c).unwrap().expose(), "9");
+        let bytes = value::BytesDeserializer::<E>::new(b"07700900123");
+        assert_eq!(
+            Sensitive::deserialize(bytes).unwrap().expose(),
+            "07700900123"
+        );
+        let bytes = value::BorrowedBytesDeserializer::<E>::new(b"07700900123");
+        assert!(matches!(text(bytes).unwrap(), Cow::Borrowed("07700900123")));
+
+        // A format's own words: serde's wrapped (ciborium), its own (ron), one that quotes nothing.
+        let own = |m: &str| text(Refusing(m)).unwrap_err().to_string();
+        assert_eq!(
+            own(r#"Semantic(None, "invalid type: integer `9434765919`, expected str")"#),
+            "invalid type: integer, expected a string"
+        );
+        assert_eq!(
+            own("1:24: Expected a string but found the unsigned integer `9434765919` instead"),
+            "1:24: Expected a string but found the unsigned integer `…` instead"
+        );
+        assert_eq!(own("unexpected end of input"), "unexpected end of input");
 
         assert_eq!(
             unquoted_type("invalid type: integer `943`, expected a string"),
@@ -503,7 +580,21 @@ mod tests {
             Some("a value that is not a string")
         );
         assert_eq!(unquoted_type("EOF while parsing a string"), None);
-        assert_eq!(unquoted_type("an invalid type: integer `943`"), None);
+    }
+
+    /// A deserializer that refuses whatever is asked of it, in the words it is given.
+    struct Refusing<'a>(&'a str);
+
+    impl<'de> Deserializer<'de> for Refusing<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom(self.0))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+            identifier ignored_any
+        }
     }
 
     #[test]
