@@ -464,6 +464,8 @@ mod tests {
             "bm_1_x",
             // An identifier's shape holding a whole NHS or phone number.
             "JaneDoe9434765919ABC",
+            // Hexadecimal with one letter (no ten digits in a row): it needs two.
+            "12345678a12345678",
             "NyeSeacole07700900123",
             "9434765919abcdef",
             "07700900123deadbeef",
