@@ -629,9 +629,6 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::Refusal;
 
-    /// Each shape of builder text names its field, and text of another shape (a parameter whose
-    /// name is not an identifier, an empty one) is a refusal of the whole request, never a
-    /// field made from the text.
     /// `?` from a request type's builder names the field a refusal at `.send()` would.
     #[test]
     fn a_request_type_built_short_is_a_refusal_of_its_field() {
@@ -649,6 +646,9 @@ mod tests {
         );
     }
 
+    /// Each shape of builder text names its field, and text of another shape (a parameter whose
+    /// name is not an identifier, an empty one) is a refusal of the whole request, never a
+    /// field made from the text.
     #[test]
     fn builder_text_names_the_field_only_in_the_shapes_builders_write() {
         for (text, field, rule) in [

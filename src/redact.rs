@@ -60,12 +60,15 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de
             de::Error::invalid_type(Unexpected::Other(kind), &Text)
         } else if message.contains(['`', '"']) {
             // A format's own words for it (ron: "found the unsigned integer `..`").
-            de::Error::custom(unquoted(&message, |_| false, 300))
+            de::Error::custom(unquoted(&message, |_| false, MESSAGE_CHARS))
         } else {
             e
         }
     })
 }
+
+/// At most this many characters of a format's own refusal are kept.
+const MESSAGE_CHARS: usize = 300;
 
 /// For serde's refusal of a value's type (``invalid type: integer `9434765919`, expected ..``),
 /// the name it gives the type (`integer`), without what it quotes; `None` for any other error.
@@ -120,6 +123,11 @@ impl Text {
     fn refuse<T, E: de::Error>(&self, what: &str) -> Result<T, E> {
         Err(E::invalid_type(Unexpected::Other(what), self))
     }
+
+    /// Bytes read as text when they are UTF-8, as `String` reads them.
+    fn utf8<'a, E: de::Error>(&self, v: &'a [u8]) -> Result<&'a str, E> {
+        std::str::from_utf8(v).or_else(|_| self.refuse("bytes that are not text"))
+    }
 }
 
 impl<'de> Visitor<'de> for Text {
@@ -157,16 +165,10 @@ impl<'de> Visitor<'de> for Text {
         Ok(Cow::Owned(v.to_string()))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-        match std::str::from_utf8(v) {
-            Ok(s) => Ok(Cow::Owned(s.to_owned())),
-            Err(_) => self.refuse("bytes that are not text"),
-        }
+        self.utf8(v).map(|s| Cow::Owned(s.to_owned()))
     }
     fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-        match std::str::from_utf8(v) {
-            Ok(s) => Ok(Cow::Borrowed(s)),
-            Err(_) => self.refuse("bytes that are not text"),
-        }
+        self.utf8(v).map(Cow::Borrowed)
     }
 }
 
@@ -479,57 +481,37 @@ mod tests {
     fn a_refused_type_is_named_and_never_quoted() {
         use serde::de::{IntoDeserializer, value};
         type E = value::Error;
-        let refused = |r: Result<Sensitive, E>| r.expect_err("refused").to_string();
+        fn refused<'de>(d: impl Deserializer<'de, Error = E>) -> String {
+            Sensitive::deserialize(d).expect_err("refused").to_string()
+        }
         let not_utf8: &[u8] = b"94347\xff65919";
         let cases = [
             (
-                refused(Sensitive::deserialize(value::I64Deserializer::<E>::new(
-                    -9434765919,
-                ))),
+                refused(value::I64Deserializer::new(-9434765919)),
+                "a number",
+            ),
+            (refused(value::U64Deserializer::new(9434765919)), "a number"),
+            (
+                refused(value::I128Deserializer::new(-9434765919)),
                 "a number",
             ),
             (
-                refused(Sensitive::deserialize(value::U64Deserializer::<E>::new(
-                    9434765919,
-                ))),
+                refused(value::U128Deserializer::new(9434765919)),
                 "a number",
             ),
             (
-                refused(Sensitive::deserialize(value::I128Deserializer::<E>::new(
-                    -9434765919,
-                ))),
+                refused(value::F64Deserializer::new(9434765919.5)),
                 "a number",
             ),
             (
-                refused(Sensitive::deserialize(value::U128Deserializer::<E>::new(
-                    9434765919,
-                ))),
-                "a number",
-            ),
-            (
-                refused(Sensitive::deserialize(value::F64Deserializer::<E>::new(
-                    9434765919.5,
-                ))),
-                "a number",
-            ),
-            (
-                refused(Sensitive::deserialize(value::BytesDeserializer::<E>::new(
-                    not_utf8,
-                ))),
+                refused(value::BytesDeserializer::new(not_utf8)),
                 "bytes that are not text",
             ),
             (
-                refused(Sensitive::deserialize(
-                    value::BorrowedBytesDeserializer::<E>::new(not_utf8),
-                )),
+                refused(value::BorrowedBytesDeserializer::new(not_utf8)),
                 "bytes that are not text",
             ),
-            (
-                refused(Sensitive::deserialize(value::BoolDeserializer::<E>::new(
-                    true,
-                ))),
-                "boolean",
-            ),
+            (refused(value::BoolDeserializer::new(true)), "boolean"),
         ];
         for (shown, kind) in cases {
             assert_eq!(shown, format!("invalid type: {kind}, expected a string"));
