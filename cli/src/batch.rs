@@ -1,7 +1,19 @@
 //! `hero batch`: create from a CSV (checked first) and, in the same command, send and wait; send,
 //! get, and list batches, recipients and sends; trace the failed sends to patients (`failures`).
 
-use super::*;
+use clap::Subcommand;
+use futures::StreamExt as _;
+use herohealth::{
+    BatchChannel, BatchSendStatus, EnrichmentStatus, Error, ErrorKind, HeroClient, Paginate as _,
+    types,
+};
+
+use crate::{
+    args::{ListOpts, WaitArgs, api_enum, closed_enum, wait_options},
+    exit::{Exit, Failure, Outcome, look_first},
+    output::{Column, Format, print_one, print_stream, progress},
+    recipients,
+};
 
 #[derive(Subcommand)]
 pub(crate) enum BatchCmd {
@@ -134,7 +146,7 @@ async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
         match failure.code {
             // The command that finds this batch, with its id.
             Exit::OutcomeUnknown | Exit::Accepted => Failure {
-                hint: Some(exit::look_first(
+                hint: Some(look_first(
                     failure.code == Exit::Accepted,
                     &format!("hero batch get {id} (its status shows whether it was sent)"),
                 )),

@@ -1,6 +1,8 @@
 //! Exit statuses (one enum, which also writes the help text) and a command's failure.
 
-use super::*;
+use std::process::ExitCode;
+
+use herohealth::{Error, ErrorKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
@@ -181,3 +183,18 @@ impl From<std::io::Error> for Failure {
 }
 
 pub(crate) type Outcome = Result<(), Failure>;
+
+/// The exit status of a command's outcome, its error and hint on stderr.
+pub(crate) fn finish(result: Outcome) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.code == Exit::Ok => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            if let Some(hint) = f.hint {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(f.code as u8)
+        }
+    }
+}

@@ -1,17 +1,21 @@
 //! `hero`: send a test message, check why a message failed, export what was sent, or send a batch
 //! from a spreadsheet, on the Hero Health messaging API. A thin shell over the `herohealth` crate.
 //!
-//! Configuration is the library's: `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` or
-//! `HERO_ENVIRONMENT=production|staging` (and `HERO_TIMEOUT`, seconds per attempt); or `--mock` for an embedded herohealth-mock with demo data
-//! (or the one `hero mock start` runs in the background, named by `HERO_MOCK_URL`).
+//! Configuration is the library's: `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL`
+//! or `HERO_ENVIRONMENT=production|staging` (and `HERO_TIMEOUT`, seconds per attempt); or `--mock`
+//! for an embedded herohealth-mock with demo data (or the one `hero mock start` runs in the
+//! background, named by `HERO_MOCK_URL`).
 //!
-//! A command line clap refuses is reported by `usage.rs`, which names the option and never the
-//! value typed.
+//! This file is the command line and its dispatch: each command family's code is in its own file
+//! (`messages.rs`, `sent.rs`, `batch.rs`, ...). A command line clap refuses is reported by
+//! `usage.rs`, which names the option and never the value typed.
 #![forbid(unsafe_code)]
 
+mod args;
 mod batch;
-mod common;
+mod completions;
 mod exit;
+mod logging;
 mod messages;
 mod mock;
 mod outbox;
@@ -22,30 +26,24 @@ mod reference;
 mod send_many;
 mod sent;
 mod usage;
-mod values;
 mod webhooks;
 
-use std::{io::IsTerminal, process::ExitCode, str::FromStr, time::Duration};
+use std::process::ExitCode;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
-use futures::{Stream, StreamExt};
-use herohealth::{
-    BatchChannel, BatchSendStatus, DeliveryStatus, EnrichmentStatus, Error, ErrorKind, HeroClient,
-    MessageType, PageOptions, Paginate, SnomedCode, WaitOptions, WriteToRecordStatus, types,
+use clap::{Parser, Subcommand};
+use herohealth::HeroClient;
+
+use crate::{
+    args::{ListOnly, NoArgs},
+    batch::BatchCmd,
+    exit::{Exit, Outcome, finish},
+    messages::MessagesCmd,
+    output::Format,
+    patients::PatientsCmd,
+    reference::{SnomedCmd, TemplatesList},
+    sent::SentCmd,
+    webhooks::WebhooksCmd,
 };
-use output::{Column, Format, Printer};
-use serde::Serialize;
-use values::{api_enum, closed_enum};
-
-use batch::*;
-use common::*;
-use exit::*;
-use messages::*;
-use patients::*;
-use reference::*;
-use sent::*;
-use webhooks::WebhooksCmd;
 
 #[derive(Parser)]
 #[command(
@@ -110,9 +108,9 @@ enum Command {
     },
 }
 
-async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
-    let f = cli.format;
-    match cli.command {
+/// The commands that talk to Hero, each to its family's file.
+async fn run(command: Command, hero: &HeroClient, f: Format) -> Outcome {
+    match command {
         Command::Messages(cmd) => messages::run(hero, f, cmd).await,
         Command::Sent(cmd) => sent::run(hero, f, cmd).await,
         Command::Batch(cmd) => batch::run(hero, f, cmd).await,
@@ -121,21 +119,9 @@ async fn run(cli: Cli, hero: &HeroClient) -> Outcome {
         Command::Snomed(cmd) => reference::snomed(hero, f, cmd).await,
         Command::Patients(cmd) => patients::run(hero, f, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(hero, f, cmd).await,
-        // Handled in main, before any client is built.
+        // Dispatched in main, before any client is built.
         Command::Completions { .. } | Command::Mock(_) | Command::Outbox(_) => Ok(()),
     }
-}
-
-/// The log filter of `-v` (1) and `-vv` (2): the crate's own targets only, with the HTTP stack's
-/// capped off, so that no frame, header or URL it would log reaches stderr whatever else is on.
-pub(crate) fn log_filter(verbosity: u8) -> tracing_subscriber::EnvFilter {
-    let ours = match verbosity {
-        0 | 1 => "herohealth=debug,herohealth_outbox=info",
-        _ => "herohealth=trace,herohealth_outbox=debug,herohealth_mock=info",
-    };
-    tracing_subscriber::EnvFilter::new(format!(
-        "{ours},h2=off,hyper=off,hyper_util=off,reqwest=off,rustls=off,tower=off"
-    ))
 }
 
 #[tokio::main]
@@ -159,82 +145,37 @@ async fn main() -> ExitCode {
             return ExitCode::from(Exit::Usage as u8);
         }
     };
-    if let Command::Completions { shell } = cli.command {
-        use clap::CommandFactory;
-        use std::io::Write;
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "hero", &mut script);
-        // A closed pipe (`| head`) is not an error worth a panic.
-        let _ = std::io::stdout().write_all(&script);
-        return ExitCode::SUCCESS;
-    }
-    if let Command::Webhooks(WebhooksCmd::Listen(args)) = cli.command {
+    match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            return finish(completions::print(shell, Cli::command()));
+        }
         // A local server: it needs no Hero credentials.
-        return finish(webhooks::listen(args).await);
-    }
-    if let Command::Mock(cmd) = cli.command {
+        Command::Webhooks(WebhooksCmd::Listen(args)) => {
+            return finish(webhooks::listen(args).await);
+        }
         // The mock itself: no client.
-        return finish(mock::run(cmd).await);
+        Command::Mock(cmd) => return finish(mock::run(cmd).await),
+        _ => {}
     }
-    if cli.verbose > 0 {
-        tracing_subscriber::fmt()
-            .with_env_filter(log_filter(cli.verbose))
-            .with_writer(std::io::stderr)
-            // Colour only on a terminal: not into a log file or a pipe.
-            .with_ansi(std::io::stderr().is_terminal())
-            .init();
-    }
+    logging::init(cli.verbose);
     if let Command::Outbox(cmd) = cli.command {
         // Its workers build their own clients (one per practice group); status needs none.
         return finish(outbox::run(cli.format, cmd).await);
     }
-    // The embedded mock lives as long as the command.
-    let mut _mock = None;
-    let running = if cli.mock { mock::running() } else { None };
-    let hero = if let Some(running) = running {
-        // The mock `hero mock start` runs: its state is kept between commands.
-        running
-    } else if cli.mock {
-        match herohealth_mock::MockServer::builder()
-            .seed_sent_messages(250)
-            .time_scale(30.0)
-            .start()
-            .await
-        {
-            Ok(mock) => {
-                let hero = mock.client();
-                _mock = Some(mock);
-                Ok(hero)
-            }
-            Err(e) => Err(Failure {
-                code: Exit::Other,
-                message: format!("cannot start the embedded mock: {e}"),
-                hint: None,
-            }),
+    // The embedded mock (if any) lives as long as the command.
+    let (hero, _mock) = if cli.mock {
+        match mock::client().await {
+            Ok((hero, mock)) => (Ok(hero), mock),
+            Err(e) => (Err(e), None),
         }
     } else {
-        HeroClient::from_env().map_err(Failure::from)
+        (HeroClient::from_env().map_err(Into::into), None)
     };
-    let result = match hero {
-        Ok(hero) => run(cli, &hero).await,
+    finish(match hero {
+        Ok(hero) => run(cli.command, &hero, cli.format).await,
         Err(e) => Err(e),
-    };
-    finish(result)
-}
-
-/// The exit status of a command's outcome, its error and hint on stderr.
-fn finish(result: Outcome) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) if f.code == Exit::Ok => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("error: {}", f.message);
-            if let Some(hint) = f.hint {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(f.code as u8)
-        }
-    }
+    })
 }
 
 #[cfg(test)]

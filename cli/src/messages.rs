@@ -1,13 +1,16 @@
 //! `hero messages`: send one message (and wait for it), send many, get one, follow its status.
 
-use super::*;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use futures::StreamExt as _;
+use herohealth::{DeliveryStatus, Error, HeroClient, MessageType, SnomedCode, types};
 
-#[derive(Args)]
-pub(crate) struct WaitArgs {
-    /// Give up waiting after this many seconds.
-    #[arg(long, default_value_t = 600)]
-    pub(crate) timeout: u64,
-}
+use crate::{
+    args::{WaitArgs, api_enum, closed_enum, field, parse_time, wait_options},
+    exit::{Exit, Failure, Outcome, look_first},
+    output::{Column, Format, print_one, progress},
+    send_many,
+};
 
 #[derive(Subcommand)]
 pub(crate) enum MessagesCmd {
@@ -156,12 +159,6 @@ pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>
     Ok((name, bytes))
 }
 
-pub(crate) fn wait_options(wait: &WaitArgs) -> WaitOptions {
-    WaitOptions::default()
-        .deadline(Duration::from_secs(wait.timeout))
-        .max_interval(Duration::from_secs(10))
-}
-
 pub(crate) async fn watch_status(
     hero: &HeroClient,
     format: Format,
@@ -294,7 +291,7 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                         a.patient_id
                     );
                     Failure {
-                        hint: Some(exit::look_first(accepted, &command)),
+                        hint: Some(look_first(accepted, &command)),
                         ..failure
                     }
                 })?

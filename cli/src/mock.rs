@@ -8,9 +8,11 @@ use std::{
     process::Stdio,
 };
 
+use clap::{Args, Subcommand};
+use herohealth::HeroClient;
 use herohealth_mock::{DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, MockServer, RecipientOutcome};
 
-use super::*;
+use crate::exit::{Exit, Failure, Outcome};
 
 /// The variable naming a mock started by `hero mock start`: `hero --mock` uses it instead of a
 /// fresh embedded mock.
@@ -98,8 +100,28 @@ impl MockArgs {
     }
 }
 
+/// `--mock`: a client for the mock `hero mock start` runs (named by `$HERO_MOCK_URL`), whose state
+/// is kept between commands; else an embedded mock with demo data, returned too: it serves as long
+/// as the caller keeps it.
+pub(crate) async fn client() -> Result<(HeroClient, Option<MockServer>), Failure> {
+    if let Some(running) = running() {
+        return running.map(|hero| (hero, None));
+    }
+    let mock = MockServer::builder()
+        .seed_sent_messages(250)
+        .time_scale(30.0)
+        .start()
+        .await
+        .map_err(|e| Failure {
+            code: Exit::Other,
+            message: format!("cannot start the embedded mock: {e}"),
+            hint: None,
+        })?;
+    Ok((mock.client(), Some(mock)))
+}
+
 /// A client for the mock `hero mock start` started, when `$HERO_MOCK_URL` names one.
-pub(crate) fn running() -> Option<Result<HeroClient, Failure>> {
+fn running() -> Option<Result<HeroClient, Failure>> {
     let url = std::env::var(MOCK_URL_ENV)
         .ok()
         .filter(|u| !u.trim().is_empty())?;

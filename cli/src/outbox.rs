@@ -7,7 +7,7 @@ use herohealth::{FindOptions, HeroClient};
 use herohealth_outbox::{Entry, Options, Outbox, OutboxError, PgJournal, RunStatus, SqliteJournal};
 
 use crate::{
-    Exit, Failure, Outcome,
+    exit::{Exit, Failure, Outcome},
     output::{Column, Format, Printer},
 };
 

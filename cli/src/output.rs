@@ -1,9 +1,19 @@
 //! Output in four formats: tables for people; JSON, NDJSON and CSV for pipes. NDJSON and CSV are
-//! written item by item as a listing streams in; tables and JSON are written at the end.
+//! written item by item as a listing streams in; tables and JSON are written at the end. Every
+//! command prints through here: one item (`print_one`), a stream of them (`print_stream`,
+//! `print_rows`), and a spinner on stderr while it waits (`progress`).
 
-use std::io::Write;
+use std::{
+    io::{IsTerminal as _, Write},
+    time::Duration,
+};
 
+use futures::{Stream, StreamExt as _};
+use herohealth::Error;
+use serde::Serialize;
 use serde_json::Value;
+
+use crate::exit::Outcome;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -188,6 +198,68 @@ impl Printer {
             Format::Ndjson | Format::Csv => Ok(()),
         }
     }
+}
+
+pub(crate) fn value(v: impl Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// A spinner on stderr, only when stderr is a terminal.
+pub(crate) fn progress(what: &str) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message(what.to_owned());
+        bar
+    })
+}
+
+pub(crate) async fn print_stream<T: Serialize>(
+    format: Format,
+    columns: &'static [Column],
+    stream: impl Stream<Item = Result<T, Error>>,
+    show_progress: bool,
+) -> Outcome {
+    print_rows(Printer::list(format, columns), stream, show_progress).await
+}
+
+/// Prints a stream of items with `printer` (a spinner on a terminal when `show_progress`).
+pub(crate) async fn print_rows<T: Serialize>(
+    mut printer: Printer,
+    stream: impl Stream<Item = Result<T, Error>>,
+    show_progress: bool,
+) -> Outcome {
+    let bar = if show_progress {
+        progress("reading")
+    } else {
+        None
+    };
+    let mut stream = std::pin::pin!(stream);
+    let mut n = 0u64;
+    while let Some(item) = stream.next().await {
+        printer.push(value(item?))?;
+        n += 1;
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{n} item(s)"));
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    printer.finish()?;
+    Ok(())
+}
+
+pub(crate) fn print_one(
+    format: Format,
+    columns: &'static [Column],
+    item: impl Serialize,
+) -> Outcome {
+    let mut p = Printer::single(format, columns);
+    p.push(value(item))?;
+    p.finish()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,14 @@
 //! `hero patients register-pds`: find a patient on the Spine and get their Hero patient id.
 
-use super::*;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use herohealth::{HeroClient, types};
+
+use crate::{
+    args::field,
+    exit::{Exit, Failure, Outcome},
+    output::{Column, Format, print_one},
+};
 
 #[derive(Subcommand)]
 pub(crate) enum PatientsCmd {

@@ -84,7 +84,7 @@ fn parse_dob(text: &str) -> Result<DateTime<Utc>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::parse;
 
     #[test]
     fn good_rows() {

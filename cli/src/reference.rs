@@ -1,6 +1,13 @@
 //! `hero templates`, `hero assignees`, `hero snomed`: what a message can refer to.
 
-use super::*;
+use clap::{Args, Subcommand};
+use herohealth::{HeroClient, SnomedCode};
+
+use crate::{
+    args::{ListOnly, NoArgs},
+    exit::Outcome,
+    output::{Column, Format, print_one, print_stream},
+};
 
 #[derive(Args)]
 pub(crate) struct TemplatesList {

@@ -10,7 +10,7 @@ use herohealth_outbox::{
 };
 
 use crate::{
-    Exit, Failure, Outcome,
+    exit::{Exit, Failure, Outcome},
     output::{Column, Format, Printer},
 };
 

@@ -1,7 +1,16 @@
 //! `hero sent list`: sent messages, with every filter of the v2 endpoint.
 
-use super::*;
-use herohealth::TimeRange;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use herohealth::{
+    DeliveryStatus, HeroClient, MessageType, Paginate as _, TimeRange, WriteToRecordStatus, types,
+};
+
+use crate::{
+    args::{ListOpts, api_enum, closed_enum, parse_time_or_ago},
+    exit::Outcome,
+    output::{Column, Format, Printer, print_rows},
+};
 
 #[derive(Subcommand)]
 pub(crate) enum SentCmd {

@@ -136,7 +136,7 @@ fn position(typed: &[OsString], word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::flag_name;
 
     #[test]
     fn only_option_shaped_words_are_named() {

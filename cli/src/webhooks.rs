@@ -5,7 +5,7 @@
 //! The signing key is never printed: not in the create or list output (whatever the format), not
 //! in errors. `listen` prints no body text beyond the envelope's declared fields.
 
-use std::{io::Write as _, net::SocketAddr, sync::Arc};
+use std::{io::Write as _, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -13,12 +13,20 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
 };
-use herohealth::webhooks::{
-    SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, VerifiedEvent, Verifier, WebhookEventType,
-    WebhookRejection,
+use clap::{Args, Subcommand};
+use herohealth::{
+    HeroClient, types,
+    webhooks::{
+        SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, VerifiedEvent, Verifier, WebhookEventType,
+        WebhookRejection,
+    },
 };
 
-use super::*;
+use crate::{
+    args::api_enum,
+    exit::{Exit, Failure, Outcome},
+    output::{Column, Format, print_one, print_stream},
+};
 
 /// The environment variable `--signing-key` falls back to (kept out of `--help`'s output).
 pub(crate) const SIGNING_KEY_ENV: &str = "HERO_WEBHOOK_SIGNING_KEY";
