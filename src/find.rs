@@ -257,7 +257,7 @@ impl Window {
 impl HeroClient {
     /// Resolves a send whose outcome is unknown (or that Hero accepted without a readable
     /// answer): looks for it in the sent-messages list. See [`crate::FoundSend`] and the rules
-    /// in the crate's README ("Retries, and what outcome unknown means"): the answer comes no
+    /// in the guide ([finding a send](crate::guide::finding_a_send)): the answer comes no
     /// earlier than the attempt's deadline plus `looks × list_delay`.
     ///
     /// Fails with [`ErrorKind::InvalidRequest`] when `err` has no [`SendAttempt`] (it is not a

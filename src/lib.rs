@@ -11,7 +11,8 @@
 //! Every operation's `send()` returns [`Result`]`<`[`Response`]`<T>>`: the decoded body (with status
 //! and headers) or one redacted [`Error`], which says whether a send went ([`WasSent`]). A send
 //! whose outcome is unknown is resolved with [`HeroClient::find_send`]. `use herohealth::prelude::*`
-//! brings in what most programs use.
+//! brings in what most programs use. The [`guide`] has one page per topic (errors and outcomes,
+//! finding a send, batches, bulk sending, webhooks, attachments, the mock, the CLI, privacy, ...).
 //!
 //! ```no_run
 //! use herohealth::{HeroClient, MessageType};
@@ -95,6 +96,7 @@ mod failures;
 mod find;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod guide;
 mod mask;
 mod pace;
 mod paginate;

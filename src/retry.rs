@@ -16,7 +16,7 @@ use std::time::Duration;
 /// doubling up to 10 s (`max_backoff`), never shorter than Hero's `Retry-After`, and no retry
 /// starting later than 60 s after the first attempt (`total_deadline`). Each attempt itself may
 /// take the client's timeout ([`crate::DEFAULT_TIMEOUT`], 30 s, unless set). Which failures are
-/// retried is not a setting: see the module's rules in the crate's README ("Retries").
+/// retried is not a setting: see the rules in the guide ([errors and outcomes](crate::guide::errors)).
 ///
 /// ```
 /// use std::time::Duration;

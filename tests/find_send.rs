@@ -314,8 +314,8 @@ async fn a_message_hero_lists_late_is_found_by_looking_again() {
 #[tokio::test]
 async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
     // Listed only an hour after: with one look, "not sent" although it went. This is why the
-    // defaults look 3 times 10 s apart after the attempt's deadline, and why the README says to
-    // widen them where it matters.
+    // defaults look 3 times 10 s apart after the attempt's deadline, and why the guide (finding a
+    // send) says to widen them where it matters.
     let mock = MockServer::builder()
         .list_delay(Duration::from_secs(3600))
         .start()

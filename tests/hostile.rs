@@ -205,7 +205,7 @@ async fn no_hostile_body_puts_patient_data_in_any_printed_error_and_an_accepted_
 }
 
 /// The TRACE output of the crate's own target (`herohealth`), the one it enables; a library user's
-/// subscriber decides about hyper's and h2's (the README says to cap them).
+/// subscriber decides about hyper's and h2's (the guide, privacy, says to cap them).
 fn crate_trace() -> (Captured, tracing::subscriber::DefaultGuard) {
     let logs = Captured::default();
     let writer = logs.clone();

@@ -1,6 +1,6 @@
 //! The facts build.rs derives from `openapi.yaml` (enum values, the operation table, which lists
 //! are paged) read back against the spec itself, so that a spec edit flows to the client, the mock
-//! and the CLI with no other edit. The walkthrough is in the README ("How it is built").
+//! and the CLI with no other edit. The walkthrough is in the guide ("How it is built", `src/guide/architecture.md`).
 
 mod support;
 
