@@ -3,9 +3,11 @@
 //! every case where the mock processed the send ends as success, outcome unknown or accepted:
 //! never as a plain failure a caller would retry.
 
+mod support;
+
 use std::time::Duration;
 
-use herohealth::{BatchChannel, Error, HeroClient, MessageType, types};
+use herohealth::{BatchChannel, Error, HeroClient, types};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 
 fn faults() -> Vec<Fault> {
@@ -50,16 +52,7 @@ async fn create_batch(hero: &HeroClient) -> Result<String, Error> {
 
 async fn send(hero: &HeroClient, operation: &str, batch: Option<&str>) -> Result<(), Error> {
     match operation {
-        "send_message" => hero
-            .send_message()
-            .body_map(|b| {
-                b.patient_id("7")
-                    .message_type(MessageType::Sms)
-                    .message_string("Your results are ready")
-            })
-            .send()
-            .await
-            .map(|_| ()),
+        "send_message" => support::send_sms(hero, "7").await.map(|_| ()),
         "create_batch_message" => create_batch(hero).await.map(|_| ()),
         "send_batch_message" => hero
             .send_batch_message()

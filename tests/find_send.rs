@@ -4,6 +4,8 @@
 //! client's own earlier sends are never candidates; contact details compare in one canonical form;
 //! and "not sent" comes only after the attempt can no longer be inside Hero.
 
+mod support;
+
 use std::time::Duration;
 
 use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, MessageType};
@@ -11,24 +13,6 @@ use herohealth_mock::{Fault, FaultRule, MockServer};
 
 /// The recipient every send here names (the mock lists it as `+447700900123`).
 const TO: &str = "+447700900123";
-
-async fn send_to(hero: &HeroClient, to: &str) -> herohealth::Result<String> {
-    let sent = hero
-        .send_message()
-        .body_map(|b| {
-            b.patient_id("7")
-                .message_type(MessageType::Sms)
-                .message_string("Your results are ready")
-                .recipient_contact_detail(to)
-        })
-        .send()
-        .await?;
-    Ok(sent.message_id.clone())
-}
-
-async fn send(hero: &HeroClient) -> herohealth::Result<String> {
-    send_to(hero, TO).await
-}
 
 /// The body every attempt here is: patient 7, an SMS to `TO`.
 fn the_body() -> herohealth::types::SendMessageRequest {
@@ -53,24 +37,10 @@ fn through(url: &str) -> HeroClient {
         .unwrap()
 }
 
-/// A client whose attempts may take 2 s: Hero can be carrying a send out until then.
-fn client(mock: &MockServer) -> HeroClient {
-    mock.client_builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-}
-
-fn quick() -> FindOptions {
-    FindOptions::default()
-        .list_delay(Duration::from_millis(20))
-        .looks(2)
-}
-
 /// A send whose connection breaks after Hero processed it: outcome unknown.
 async fn lost_answer(mock: &MockServer, hero: &HeroClient) -> herohealth::Error {
     mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-    let err = send(hero).await.unwrap_err();
+    let err = support::send_to(hero, "7", TO, false).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     err
 }
@@ -78,7 +48,7 @@ async fn lost_answer(mock: &MockServer, hero: &HeroClient) -> herohealth::Error 
 /// A send whose connection breaks before Hero processed it: outcome unknown, and it did not go.
 async fn never_arrived(mock: &MockServer, hero: &HeroClient) -> herohealth::Error {
     mock.inject(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(1));
-    let err = send(hero).await.unwrap_err();
+    let err = support::send_to(hero, "7", TO, false).await.unwrap_err();
     assert!(err.outcome_unknown(), "{err:?}");
     err
 }
@@ -86,9 +56,9 @@ async fn never_arrived(mock: &MockServer, hero: &HeroClient) -> herohealth::Erro
 #[tokio::test]
 async fn a_processed_send_is_found_and_one_that_never_arrived_is_not() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     let FoundSend::Sent { message_id } = found else {
         panic!("{found:?}")
     };
@@ -98,14 +68,17 @@ async fn a_processed_send_is_found_and_one_that_never_arrived_is_not() {
     mock.clear_faults();
     let err = never_arrived(&mock, &hero).await;
     assert_eq!(
-        hero.find_send(&err, quick()).await.unwrap(),
+        hero.find_send(&err, support::quick_find()).await.unwrap(),
         FoundSend::NotSent
     );
 
     // An error that carries no send attempt is refused, not guessed.
     let err = hero.get_message().id("404").send().await.unwrap_err();
     assert_eq!(
-        hero.find_send(&err, quick()).await.unwrap_err().kind(),
+        hero.find_send(&err, support::quick_find())
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidRequest
     );
 }
@@ -116,7 +89,7 @@ async fn a_processed_send_is_found_and_one_that_never_arrived_is_not() {
 #[tokio::test]
 async fn another_message_after_the_attempt_is_never_taken_for_it() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     // The client has read Hero's clock (any answer does), so the attempt carries the reading.
     hero.list_templates().send().await.unwrap();
     let err = never_arrived(&mock, &hero).await;
@@ -125,8 +98,10 @@ async fn another_message_after_the_attempt_is_never_taken_for_it() {
     // same number, 3 s after this attempt began: after its deadline (2 s). Real time passes
     // (Hero's clock does not jump against ours: that is another test's case).
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let other = send(&mock.client()).await.unwrap();
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let other = support::send_to(&mock.client(), "7", TO, false)
+        .await
+        .unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     // Not `Sent` with its id. Nor "not sent": a message like the attempt in the guard band is
     // where a send stamped by a clock a little off the one read (a proxy's `Date`) would be, so
     // a person decides.
@@ -138,7 +113,10 @@ async fn another_message_after_the_attempt_is_never_taken_for_it() {
     );
     // Outside the guard band (60 s by default; 1 s here) it is not a candidate at all.
     let found = hero
-        .find_send(&err, quick().guard_band(Duration::from_millis(500)))
+        .find_send(
+            &err,
+            support::quick_find().guard_band(Duration::from_millis(500)),
+        )
         .await
         .unwrap();
     assert_eq!(found, FoundSend::NotSent);
@@ -148,12 +126,14 @@ async fn another_message_after_the_attempt_is_never_taken_for_it() {
 #[tokio::test]
 async fn another_message_around_the_window_makes_the_answer_ambiguous() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     // Someone else's message 5 s before the attempt, then ours, which went.
-    let other = send(&mock.client()).await.unwrap();
+    let other = support::send_to(&mock.client(), "7", TO, false)
+        .await
+        .unwrap();
     mock.advance(Duration::from_secs(5));
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     let FoundSend::Ambiguous { message_ids } = &found else {
         panic!("{found:?}")
     };
@@ -161,7 +141,7 @@ async fn another_message_around_the_window_makes_the_answer_ambiguous() {
     assert!(message_ids.contains(&other));
     // Told that the other one is known (a journal's), the answer is the one that is left.
     let found = hero
-        .find_send(&err, quick().exclude([other.clone()]))
+        .find_send(&err, support::quick_find().exclude([other.clone()]))
         .await
         .unwrap();
     assert!(
@@ -174,13 +154,15 @@ async fn another_message_around_the_window_makes_the_answer_ambiguous() {
 #[tokio::test]
 async fn a_message_from_before_the_attempt_is_not_a_candidate() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
-    let other = send(&mock.client()).await.unwrap();
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
+    let other = support::send_to(&mock.client(), "7", TO, false)
+        .await
+        .unwrap();
     // 70 s on: outside the window and its guard band.
     mock.advance(Duration::from_secs(70));
     let err = never_arrived(&mock, &hero).await;
     assert_eq!(
-        hero.find_send(&err, quick()).await.unwrap(),
+        hero.find_send(&err, support::quick_find()).await.unwrap(),
         FoundSend::NotSent,
         "never {other}"
     );
@@ -190,17 +172,20 @@ async fn a_message_from_before_the_attempt_is_not_a_candidate() {
 #[tokio::test]
 async fn the_clients_own_sends_are_never_candidates() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
-    let mine = send(&hero).await.unwrap();
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
+    let mine = support::send_to(&hero, "7", TO, false).await.unwrap();
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     assert!(
         matches!(&found, FoundSend::Sent { message_id } if *message_id != mine),
         "{found:?}"
     );
     // A client that does not know the first send sees two candidates.
     let stranger = mock.client();
-    let found = stranger.find_send(&err, quick()).await.unwrap();
+    let found = stranger
+        .find_send(&err, support::quick_find())
+        .await
+        .unwrap();
     assert!(
         matches!(&found, FoundSend::Ambiguous { message_ids } if message_ids.len() == 2),
         "{found:?}"
@@ -213,9 +198,9 @@ async fn the_clients_own_sends_are_never_candidates() {
 async fn the_window_is_measured_on_heros_clock() {
     let mock = MockServer::start().await;
     mock.advance(Duration::from_secs(300));
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
     let offset = hero
         .hero_clock()
@@ -238,10 +223,12 @@ async fn recipients_compare_in_one_canonical_form() {
         "+44-7700-900-123",
     ] {
         let mock = MockServer::start().await;
-        let hero = client(&mock);
+        let hero = support::mock_client(&mock, Duration::from_secs(2));
         mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1));
-        let err = send_to(&hero, spelling).await.unwrap_err();
-        let found = hero.find_send(&err, quick()).await.unwrap();
+        let err = support::send_to(&hero, "7", spelling, false)
+            .await
+            .unwrap_err();
+        let found = hero.find_send(&err, support::quick_find()).await.unwrap();
         assert!(
             matches!(found, FoundSend::Sent { .. }),
             "{spelling}: {found:?}"
@@ -287,7 +274,10 @@ async fn not_sent_waits_until_the_attempt_cannot_be_inside_hero() {
     .await;
     assert!(gave_up.is_err(), "the caller gave up first");
     assert_eq!(mock.sent_messages().len(), 0, "not yet");
-    let found = once.find_attempt(&attempt, quick()).await.unwrap();
+    let found = once
+        .find_attempt(&attempt, support::quick_find())
+        .await
+        .unwrap();
     assert!(matches!(found, FoundSend::Sent { .. }), "{found:?}");
     assert_eq!(mock.sent_messages().len(), 1);
 }
@@ -301,7 +291,7 @@ async fn a_message_hero_lists_late_is_found_by_looking_again() {
         .start()
         .await
         .unwrap();
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     let err = lost_answer(&mock, &hero).await;
     let options = FindOptions::default()
         .list_delay(Duration::from_millis(500))
@@ -321,9 +311,12 @@ async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
         .start()
         .await
         .unwrap();
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick().looks(1)).await.unwrap();
+    let found = hero
+        .find_send(&err, support::quick_find().looks(1))
+        .await
+        .unwrap();
     assert_eq!(found, FoundSend::NotSent);
     assert_eq!(mock.processed("send_message"), 1, "yet it was processed");
 }
@@ -334,12 +327,12 @@ async fn a_listing_later_than_the_looks_is_the_documented_failure_mode() {
 #[tokio::test]
 async fn a_clock_that_moved_since_the_attempt_never_gives_not_sent() {
     let mock = MockServer::start().await;
-    let hero = client(&mock);
+    let hero = support::mock_client(&mock, Duration::from_secs(2));
     // The client reads Hero's clock, then Hero's clock jumps 10 minutes ahead of ours.
     hero.list_templates().send().await.unwrap();
     mock.advance(Duration::from_secs(600));
     let err = lost_answer(&mock, &hero).await;
-    let found = hero.find_send(&err, quick()).await.unwrap();
+    let found = hero.find_send(&err, support::quick_find()).await.unwrap();
     let sent = mock.sent_messages()[0].id.clone();
     assert!(
         matches!(&found, FoundSend::Ambiguous { message_ids } if message_ids.contains(&sent)),
@@ -381,7 +374,10 @@ async fn a_message_stamped_in_heros_future_makes_the_answer_ambiguous() {
     let hero = through(&proxy.uri());
     let body = the_body();
     let attempt = hero.start_attempt(&body);
-    let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+    let found = hero
+        .find_attempt(&attempt, support::quick_find())
+        .await
+        .unwrap();
     assert_eq!(
         found,
         FoundSend::Ambiguous {
@@ -402,10 +398,10 @@ async fn a_fresh_client_on_a_clock_that_runs_fast_or_stands_still_never_gives_no
             .start()
             .await
             .unwrap();
-        let hero = client(&mock);
+        let hero = support::mock_client(&mock, Duration::from_secs(2));
         let err = lost_answer(&mock, &hero).await;
         assert_eq!(hero.hero_clock(), None, "no reading before the attempt");
-        let found = hero.find_send(&err, quick()).await.unwrap();
+        let found = hero.find_send(&err, support::quick_find()).await.unwrap();
         let sent = mock.sent_messages()[0].id.clone();
         assert!(
             match &found {
@@ -421,7 +417,9 @@ async fn a_fresh_client_on_a_clock_that_runs_fast_or_stands_still_never_gives_no
 /// A real page of patient 7's sent messages from herohealth-mock: one message, sent to `TO`.
 async fn a_real_listing() -> serde_json::Value {
     let mock = MockServer::start().await;
-    send(&mock.client()).await.unwrap();
+    support::send_to(&mock.client(), "7", TO, false)
+        .await
+        .unwrap();
     let (key, group) = mock.credentials();
     reqwest::Client::new()
         .get(format!("{}/v2/sent_messages?patient_id=7", mock.base_url()))
@@ -478,7 +476,10 @@ async fn a_message_like_the_attempt_just_outside_the_window_is_never_not_sent() 
         hero.list_sent_messages().send().await.unwrap();
         let body = the_body();
         let attempt = hero.start_attempt(&body);
-        let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+        let found = hero
+            .find_attempt(&attempt, support::quick_find())
+            .await
+            .unwrap();
         assert_eq!(
             found,
             FoundSend::Ambiguous {
@@ -504,7 +505,10 @@ async fn a_date_more_than_a_day_off_is_never_read_as_not_sent() {
     let hero = through(&url);
     let body = the_body();
     let attempt = hero.start_attempt(&body);
-    let found = hero.find_attempt(&attempt, quick()).await.unwrap();
+    let found = hero
+        .find_attempt(&attempt, support::quick_find())
+        .await
+        .unwrap();
     assert_eq!(
         hero.hero_clock(),
         None,

@@ -4,7 +4,9 @@
 //! that reads the client's HEADERS frames byte by byte and names the HPACK representation of
 //! each header, with a header the client does index as the control.
 
-use herohealth::{ErrorKind, HeroClient, RetryPolicy, reqwest};
+mod support;
+
+use herohealth::{ErrorKind, RetryPolicy, reqwest};
 use herohealth_mock::raw::{RawServer, h2_frame};
 use tokio::sync::mpsc;
 
@@ -184,11 +186,7 @@ fn representation_of(block: &[u8], value: &str) -> Option<Representation> {
 #[tokio::test]
 async fn p12_http2_never_indexes_the_credential_headers() {
     let (server, mut blocks) = serve().await;
-    let hero = HeroClient::builder()
-        .api_key(KEY)
-        .practice_group_id(GROUP)
-        .base_url(server.url())
-        .retry_policy(RetryPolicy::disabled())
+    let hero = support::builder_for(server.url(), KEY, GROUP, RetryPolicy::disabled())
         .configure_http(|http| {
             let mut headers = reqwest::header::HeaderMap::new();
             headers.insert("x-control", CONTROL.parse().unwrap());

@@ -2,6 +2,8 @@
 //! decoding never panics and never shows patient data; NHS number parsing never panics and accepts
 //! exactly the valid numbers.
 
+mod support;
+
 use herohealth::fuzzing::{decode_every_response, parse_nhs_number};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -82,18 +84,7 @@ impl wiremock::Respond for CutBody {
 /// audit's example).
 #[tokio::test]
 async fn a_cut_body_shows_no_patient_data_in_any_error() {
-    let server = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(CutBody)
-        .mount(&server)
-        .await;
-    let hero = herohealth::HeroClient::builder()
-        .api_key("hero-k-test-key")
-        .practice_group_id("practice-g")
-        .base_url(server.uri())
-        .retry_policy(herohealth::RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let (_server, hero) = support::serve(CutBody).await;
     let fed = [
         "Adelaide",
         "Ada",

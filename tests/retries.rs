@@ -21,19 +21,6 @@ async fn mock_with(rules: Vec<FaultRule>) -> (MockServer, HeroClient) {
     support::mock_with(rules, retrying()).await
 }
 
-async fn send(hero: &HeroClient) -> Result<String, Error> {
-    let sent = hero
-        .send_message()
-        .body_map(|b| {
-            b.patient_id("42")
-                .message_type(MessageType::Sms)
-                .message_string("Your results are ready")
-        })
-        .send()
-        .await?;
-    Ok(sent.into_inner().message_id)
-}
-
 #[tokio::test]
 async fn gets_survive_a_rate_limit_storm_and_server_errors() {
     let (mock, hero) = mock_with(vec![
@@ -112,7 +99,7 @@ async fn a_rate_limited_send_is_retried_because_hero_refused_it() {
         .first(2),
     ])
     .await;
-    send(&hero).await.unwrap();
+    support::send_sms(&hero, "42").await.unwrap();
     assert_eq!(mock.calls("send_message"), 3);
     assert_eq!(mock.processed("send_message"), 1);
 }
@@ -130,7 +117,7 @@ async fn sends_are_never_repeated_after_they_may_have_arrived() {
     ] {
         let (mock, hero) =
             mock_with(vec![FaultRule::new("send_message", fault.clone()).nth(1)]).await;
-        let err = send(&hero).await.unwrap_err();
+        let err = support::send_sms(&hero, "42").await.unwrap_err();
         assert!(err.outcome_unknown(), "{fault:?}: {err}");
         assert!(!err.is_retryable(), "{fault:?}");
         assert_eq!(err.attempts(), 1, "{fault:?}");
@@ -156,7 +143,7 @@ async fn a_send_that_could_not_connect_is_retried() {
         "practice-p",
         retrying().max_attempts(3),
     );
-    let err = send(&hero).await.unwrap_err();
+    let err = support::send_sms(&hero, "42").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(
         err.attempts(),
@@ -253,7 +240,7 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     })
     .await;
     let hero = support::client_for(server.url(), "hero-k-test-key", "practice-p", retrying());
-    let err = send(&hero).await.unwrap_err();
+    let err = support::send_sms(&hero, "42").await.unwrap_err();
     assert!(err.accepted() && !err.outcome_unknown(), "{err}");
     assert!(err.may_have_been_sent() && !err.is_retryable());
     assert!(

@@ -1,5 +1,6 @@
-//! Auto-pagination and waiters against herohealth-mock: every paged list as a stream, filters kept
-//! on every page, limit, prefetch order, and waiting for delivery and for a batch.
+//! Auto-pagination and waiters against herohealth-mock: every paged list as a stream (no pinning
+//! needed), filters kept on every page, limit, prefetch order, and waiting for delivery, for the
+//! record and for a batch, each waiter returning how its wait ended.
 
 mod support;
 
@@ -7,18 +8,12 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use herohealth::{
-    BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, MessageType,
-    PageOptions, Paginate, WaitOptions,
+    BatchChannel, BatchMessageStatus, Delivery, DeliveryStatus, EnrichmentStatus, ErrorKind,
+    MessageType, PageOptions, Paginate, Recording, WaitOptions,
     types::{BatchRecipient, BatchSend},
 };
 use herohealth_mock::{CountMode, MockServer};
 use wiremock::ResponseTemplate;
-
-fn fast() -> WaitOptions {
-    WaitOptions::default()
-        .initial_interval(Duration::from_millis(5))
-        .max_interval(Duration::from_millis(20))
-}
 
 #[tokio::test]
 async fn sent_messages_stream_in_order_with_filters_and_limits() {
@@ -207,7 +202,7 @@ async fn waiting_for_delivery_and_for_a_batch() {
         .unwrap()
         .into_inner();
     let states: Vec<DeliveryStatus> = hero
-        .watch_delivery(&sent.message_id, fast())
+        .watch_delivery(&sent.message_id, support::fast_wait())
         .map(|s| s.unwrap().status.response)
         .collect()
         .await;
@@ -217,7 +212,7 @@ async fn waiting_for_delivery_and_for_a_batch() {
     deduped.dedup();
     assert_eq!(deduped, states, "only changes are reported");
     let done = hero
-        .wait_for_delivery(&sent.message_id, fast())
+        .wait_for_delivery(&sent.message_id, support::fast_wait())
         .await
         .unwrap();
     assert!(done.is_delivered());
@@ -241,7 +236,10 @@ async fn waiting_for_delivery_and_for_a_batch() {
     // Waiting for a batch nobody has sent ends at the deadline saying so, not "not final yet"
     // (found by a new-user trial: the CLI's hint was "wait longer", which never helps).
     let unsent = hero
-        .wait_for_batch(&batch.id, fast().deadline(Duration::from_millis(300)))
+        .wait_for_batch(
+            &batch.id,
+            support::fast_wait().deadline(Duration::from_millis(300)),
+        )
         .await
         .unwrap_err();
     assert_eq!(unsent.kind(), ErrorKind::WaitDeadline);
@@ -254,7 +252,10 @@ async fn waiting_for_delivery_and_for_a_batch() {
         .send()
         .await
         .unwrap();
-    let done = hero.wait_for_batch(&batch.id, fast()).await.unwrap();
+    let done = hero
+        .wait_for_batch(&batch.id, support::fast_wait())
+        .await
+        .unwrap();
     assert_eq!(done.batch.status, BatchMessageStatus::Completed);
     assert_eq!((done.sends, done.failed_sends), (1, 0));
     assert!(done.all_sent());
@@ -278,13 +279,19 @@ async fn a_wait_past_its_deadline_is_a_wait_deadline_not_a_timeout() {
         .unwrap()
         .into_inner();
     let err = hero
-        .wait_for_delivery(&sent.message_id, fast().deadline(Duration::from_millis(60)))
+        .wait_for_delivery(
+            &sent.message_id,
+            support::fast_wait().deadline(Duration::from_millis(60)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WaitDeadline);
     assert!(!err.is_retryable() && !err.may_have_been_sent(), "{err:?}");
     assert!(err.to_string().contains("(last: pending)"), "{err}");
-    let err = hero.wait_for_delivery("404", fast()).await.unwrap_err();
+    let err = hero
+        .wait_for_delivery("404", support::fast_wait())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
 
@@ -639,5 +646,91 @@ async fn p73_an_error_ends_the_stream_and_a_smaller_count_moves_the_end() {
         ids,
         ["1", "2", "3", "4"],
         "the count of 4 on page 1 ends the list there"
+    );
+}
+
+#[tokio::test]
+async fn streams_need_no_pinning() {
+    let mock = MockServer::builder()
+        .seed_sent_messages(45)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let mut stream = hero.list_sent_messages().stream();
+    let mut n = 0;
+    while let Some(_message) = stream.try_next().await.unwrap() {
+        n += 1;
+    }
+    assert_eq!(n, 45);
+    // A watch is a stream too: its first update is the message's status as it stands.
+    let mut updates = hero.watch_delivery("1", support::fast_wait());
+    let first = updates
+        .try_next()
+        .await
+        .unwrap()
+        .expect("message 1's status");
+    assert_eq!(first.id, "1");
+}
+
+#[tokio::test]
+async fn waiters_return_how_a_message_ended() {
+    let mock = MockServer::builder()
+        .time_scale(50.0)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    for (to, expected) in [
+        ("+447700900123", DeliveryStatus::Delivered),
+        ("+447700900444", DeliveryStatus::Declined),
+        ("declined@example.com", DeliveryStatus::Declined),
+        ("+447700900666", DeliveryStatus::Fatal),
+        ("fatal@example.com", DeliveryStatus::Fatal),
+    ] {
+        let id = support::send_to(&hero, "7", to, false).await.unwrap();
+        let delivery = hero
+            .wait_for_delivery(&id, support::fast_wait().deadline(Duration::from_secs(30)))
+            .await
+            .unwrap();
+        assert_eq!(delivery.status().status.response, expected, "{to}");
+        match (&delivery, &expected) {
+            (Delivery::Delivered(_), DeliveryStatus::Delivered)
+            | (Delivery::Declined(_), DeliveryStatus::Declined)
+            | (Delivery::Fatal(_), DeliveryStatus::Fatal) => {}
+            other => panic!("{other:?}"),
+        }
+        let delivered = delivery.delivered();
+        if expected == DeliveryStatus::Delivered {
+            delivered.unwrap();
+        } else {
+            assert_eq!(delivered.unwrap_err().kind(), ErrorKind::DeliveryFailed);
+        }
+    }
+
+    let written = support::send_to(&hero, "7", "+447700900123", true)
+        .await
+        .unwrap();
+    let recording = hero
+        .wait_for_record(
+            &written,
+            support::fast_wait().deadline(Duration::from_secs(30)),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(recording, Recording::Written(_)), "{recording:?}");
+    let not_asked = support::send_to(&hero, "7", "+447700900123", false)
+        .await
+        .unwrap();
+    let recording = hero
+        .wait_for_record(
+            &not_asked,
+            support::fast_wait().deadline(Duration::from_secs(30)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(recording, Recording::NotRequested(_)),
+        "{recording:?}"
     );
 }

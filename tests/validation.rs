@@ -1,10 +1,12 @@
 //! Checked before sending: values and the rules across fields are refused with an error naming the
-//! field and the rule, never the value, and nothing reaches the server. The number in a test's
+//! field and the rule, never the value, and nothing reaches the server; optional checked fields
+//! take text as required ones do; a body can be checked without sending. The number in a test's
 //! name is the promise's row in `docs/promises.md`.
 
 mod support;
 
 use herohealth::{ErrorKind, MessageType, RetryPolicy, types::BatchRecipient};
+use herohealth_mock::MockServer;
 
 /// Promise 31: a refusal names the field and the rule, never the value. Breaking it (an enum
 /// parse error that quotes what was typed, as serde's `unknown variant` does) puts "faxmachine"
@@ -232,4 +234,123 @@ async fn p24_snomed_codes_of_6_to_18_digits_are_sent_and_the_rest_refused() {
         assert!(err.to_string().contains("snomed_code"), "{err}");
     }
     assert_eq!(mock.calls("send_message"), 2, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn optional_checked_fields_take_text_like_required_ones() {
+    let mock = MockServer::builder()
+        .time_scale(50.0)
+        .start()
+        .await
+        .unwrap();
+    let hero = mock.client();
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                // Any case: sent as Hero's `sms`.
+                .message_type("SMS")
+                .message_string("Your results are ready")
+                .recipient_contact_detail("+447700900123")
+                .write_to_record(true)
+                .snomed_code("1240751000000100")
+                // Optional text takes text as it comes, as required fields do (a new user's
+                // `.snomed_term("...")` did not compile).
+                .snomed_term("Result")
+        })
+        .send()
+        .await
+        .unwrap();
+    assert!(!sent.message_id.is_empty());
+    let journal = mock.journal();
+    assert_eq!(journal.len(), 1);
+    let body: serde_json::Value = journal[0].body_as().unwrap();
+    assert_eq!(body["message_type"], "sms");
+    assert_eq!(body["snomed_term"], "Result");
+    assert_eq!(body["snomed_code"], "1240751000000100");
+    // ... and `None` / `Some(String)` / `&String` still do.
+    let term = String::from("Result");
+    let _ = herohealth::types::SendMessageRequest::builder()
+        .patient_id(98765)
+        .snomed_term(None)
+        .snomed_term(Some(term.clone()))
+        .snomed_term(&term);
+
+    // A bad optional value fails the request, names the field, and sends nothing.
+    let err = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id("98765")
+                .message_type(MessageType::Sms)
+                .message_string("Hello")
+                .snomed_code("12345")
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("snomed_code"), "{err}");
+    assert!(!err.to_string().contains("12345"), "{err}");
+    assert_eq!(mock.journal().len(), 1, "nothing was sent");
+}
+
+/// `validate::check_send_message` / `check_batch_message` give the error `.send()` would, with
+/// nothing sent: for a program that refuses a whole list before its first send.
+#[test]
+fn a_body_is_checked_against_the_rules_across_fields_without_sending() {
+    use herohealth::{BatchChannel, types};
+    let sms_to_email: types::SendMessageRequest = types::SendMessageRequest::builder()
+        .patient_id("98765")
+        .message_type(MessageType::Sms)
+        .message_string("Your results are ready")
+        .recipient_contact_detail("ada@example.org")
+        .try_into()
+        .unwrap();
+    let err = herohealth::check_send_message(&sms_to_email).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(
+        err.to_string()
+            .contains("recipient_contact_detail: must be a phone number"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("ada@"), "{err}");
+    let fine: types::SendMessageRequest = types::SendMessageRequest::builder()
+        .patient_id("98765")
+        .message_type(MessageType::Email)
+        .message_string("Your results are ready")
+        .recipient_contact_detail("ada@example.org")
+        .try_into()
+        .unwrap();
+    herohealth::check_send_message(&fine).unwrap();
+
+    let batch = |subject: Option<&str>| -> types::CreateBatchMessageRequest {
+        types::CreateBatchMessageRequest::builder()
+            .name("Flu clinic")
+            .channel(BatchChannel::Email)
+            .content("Your flu jab is due")
+            .subject(subject.map(herohealth::Sensitive::from))
+            .recipients(vec![types::BatchRecipient {
+                nhs_number: "9434765919".parse().unwrap(),
+                dob: None,
+            }])
+            .try_into()
+            .unwrap()
+    };
+    let err = herohealth::check_batch_message(&batch(None)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("subject: is required when channel is EMAIL"),
+        "{err}"
+    );
+    herohealth::check_batch_message(&batch(Some("Flu jabs"))).unwrap();
+    // Optional text takes a `String` too.
+    let with_text: types::CreateBatchMessageRequest = types::CreateBatchMessageRequest::builder()
+        .name("Flu clinic")
+        .channel(BatchChannel::Email)
+        .content("Your flu jab is due")
+        .subject(String::from("Flu jabs"))
+        .recipients(vec![])
+        .try_into()
+        .unwrap();
+    assert_eq!(with_text.subject.unwrap().expose(), "Flu jabs");
 }

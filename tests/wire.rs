@@ -1,6 +1,8 @@
 //! Every operation on the wire, against a loopback wiremock server: method, path, both auth headers,
 //! the exact query string and JSON body, and decoding of the reference text's example responses.
 
+mod support;
+
 use chrono::{TimeZone, Timelike, Utc};
 use herohealth::{
     BatchChannel, BatchMessageStatus, DeliveryStatus, EnrichmentStatus, ErrorKind, HeroClient,
@@ -10,28 +12,7 @@ use herohealth::{
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
-const KEY: &str = "hero-wire-test-key-5b1f";
-const PRACTICE: &str = "practice-wire-7c2e";
-
-async fn serve(status: u16, body: Value) -> (MockServer, HeroClient) {
-    serve_with(ResponseTemplate::new(status).set_body_json(body)).await
-}
-
-async fn serve_with(template: ResponseTemplate) -> (MockServer, HeroClient) {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    let client = HeroClient::builder()
-        .api_key(KEY)
-        .practice_group_id(PRACTICE)
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    (server, client)
-}
+use support::{KEY, PRACTICE};
 
 /// The one request the server received, with the checks every request must pass.
 async fn only_request(server: &MockServer, method: &str, path: &str) -> Request {
@@ -62,7 +43,7 @@ fn batch_example() -> Value {
 
 #[tokio::test]
 async fn create_batch_message() {
-    let (server, hero) = serve(200, batch_example()).await;
+    let (server, hero) = support::serve_json(200, batch_example()).await;
     let dob = Utc.with_ymd_and_hms(1955, 6, 2, 0, 0, 0).unwrap();
     let batch = hero
         .create_batch_message()
@@ -108,7 +89,7 @@ async fn create_batch_message() {
 
 #[tokio::test]
 async fn create_batch_message_with_a_single_recipient_object() {
-    let (server, hero) = serve(200, batch_example()).await;
+    let (server, hero) = support::serve_json(200, batch_example()).await;
     let one = BatchRecipient {
         nhs_number: "9434765919".parse().unwrap(),
         dob: None,
@@ -132,7 +113,8 @@ async fn create_batch_message_with_a_single_recipient_object() {
 
 #[tokio::test]
 async fn list_batch_messages_reads_a_page() {
-    let (server, hero) = serve(200, json!({"data": [batch_example()], "count": 1})).await;
+    let (server, hero) =
+        support::serve_json(200, json!({"data": [batch_example()], "count": 1})).await;
     let list = hero
         .list_batch_messages()
         .page_size(50)
@@ -157,7 +139,7 @@ async fn list_batch_messages_reads_a_page() {
 
 #[tokio::test]
 async fn list_batch_messages_reads_the_reference_single_object() {
-    let (server, hero) = serve(200, batch_example()).await;
+    let (server, hero) = support::serve_json(200, batch_example()).await;
     let list = hero.list_batch_messages().send().await.unwrap();
     let r = only_request(&server, "GET", "/v1/batch_message").await;
     assert_eq!(r.url.query(), None);
@@ -169,7 +151,7 @@ async fn list_batch_messages_reads_the_reference_single_object() {
 #[tokio::test]
 async fn send_batch_message_accepts_204_and_200() {
     for status in [204, 200] {
-        let (server, hero) = serve_with(ResponseTemplate::new(status)).await;
+        let (server, hero) = support::serve(ResponseTemplate::new(status)).await;
         let rv = hero.send_batch_message().id("b-1/x").send().await.unwrap();
         assert_eq!(rv.status().as_u16(), status);
         let r = only_request(&server, "PATCH", "/v1/batch_message/b-1%2Fx/send").await;
@@ -180,7 +162,7 @@ async fn send_batch_message_accepts_204_and_200() {
 
 #[tokio::test]
 async fn get_batch_message() {
-    let (server, hero) = serve(200, batch_example()).await;
+    let (server, hero) = support::serve_json(200, batch_example()).await;
     let b = hero.get_batch_message().id("b-42").send().await.unwrap();
     only_request(&server, "GET", "/v1/batch_message/b-42").await;
     assert_eq!(b.name, "string");
@@ -196,7 +178,7 @@ async fn list_batch_message_recipients() {
     ], "count": 3});
     // The reference's example is `{ "data": [ {} ], "count": 0 }`: an empty row lacks the required
     // enrichment_status, so check the exact example separately below.
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         json!({"data": page["data"].as_array().unwrap()[..2], "count": 3}),
     )
@@ -227,7 +209,7 @@ async fn list_batch_message_recipients() {
     );
     assert!(!format!("{list:?}").contains("Lovelace"));
 
-    let (_server, hero) = serve(200, json!({ "data": [ {} ], "count": 0 })).await;
+    let (_server, hero) = support::serve_json(200, json!({ "data": [ {} ], "count": 0 })).await;
     let err = hero
         .list_batch_message_recipients()
         .id("b-1")
@@ -246,7 +228,7 @@ async fn list_batch_message_recipients() {
 async fn list_batch_message_sends() {
     let row = json!({"id": "s-1", "status": "SENT", "subject": null, "recipient": "+447700900123", "channel": "SMS",
         "content": "Hello", "sent_at": "2024-03-15T14:00:00Z", "created_at": null});
-    let (server, hero) = serve(200, json!({"data": [row], "count": 1})).await;
+    let (server, hero) = support::serve_json(200, json!({"data": [row], "count": 1})).await;
     let list = hero
         .list_batch_message_sends()
         .id("b-1")
@@ -273,7 +255,7 @@ fn send_response_example() -> Value {
 
 #[tokio::test]
 async fn send_message_with_every_field() {
-    let (server, hero) = serve(200, send_response_example()).await;
+    let (server, hero) = support::serve_json(200, send_response_example()).await;
     // A date relative to now (a literal future date breaks the day it passes), whole seconds.
     let at = Utc::now().with_nanosecond(0).unwrap() + chrono::Duration::days(30);
     let sent = hero
@@ -326,7 +308,7 @@ async fn send_message_with_every_field() {
 
 #[tokio::test]
 async fn send_message_minimal_body_sends_the_defaults() {
-    let (server, hero) = serve(200, json!({"message_id": "m-1", "content": "x", "created_at": "2024-03-15T14:00:00Z", "write_to_record": false})).await;
+    let (server, hero) = support::serve_json(200, json!({"message_id": "m-1", "content": "x", "created_at": "2024-03-15T14:00:00Z", "write_to_record": false})).await;
     let sent = hero
         .send_message()
         .body_map(|b| {
@@ -349,7 +331,7 @@ async fn send_message_minimal_body_sends_the_defaults() {
 
 #[tokio::test]
 async fn invalid_request_values_name_the_field_and_send_nothing() {
-    let (server, hero) = serve(200, send_response_example()).await;
+    let (server, hero) = support::serve_json(200, send_response_example()).await;
     let cases: Vec<(&str, herohealth::Error)> = vec![
         (
             "message_string",
@@ -415,7 +397,7 @@ fn message_example() -> Value {
 
 #[tokio::test]
 async fn get_message() {
-    let (server, hero) = serve(200, message_example()).await;
+    let (server, hero) = support::serve_json(200, message_example()).await;
     let m = hero.get_message().id("m-9").send().await.unwrap();
     only_request(&server, "GET", "/v1/messages/m-9").await;
     assert_eq!(m.status, Some(DeliveryStatus::Delivered));
@@ -446,7 +428,7 @@ fn status_example(response: &str) -> Value {
 
 #[tokio::test]
 async fn get_message_status() {
-    let (server, hero) = serve(200, status_example("delivered")).await;
+    let (server, hero) = support::serve_json(200, status_example("delivered")).await;
     let s = hero.get_message_status().id("m-9").send().await.unwrap();
     only_request(&server, "GET", "/v1/messages/m-9/status").await;
     assert_eq!(s.status.response, DeliveryStatus::Delivered);
@@ -460,7 +442,7 @@ async fn get_message_status() {
 
 #[tokio::test]
 async fn a_delivery_status_hero_adds_later_still_decodes() {
-    let (_server, hero) = serve(200, status_example("bounced")).await;
+    let (_server, hero) = support::serve_json(200, status_example("bounced")).await;
     let s = hero.get_message_status().id("m-9").send().await.unwrap();
     assert!(!s.status.response.is_known());
     assert_eq!(s.status.response.as_str(), "bounced");
@@ -469,7 +451,7 @@ async fn a_delivery_status_hero_adds_later_still_decodes() {
 
 #[tokio::test]
 async fn list_assignee_collection() {
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         json!({"data": [{"label": "Dr A Smith", "value": 12, "type": "Admin", "key": "admin-12"},
         {"label": "Reception", "value": null, "type": "AdminTeam", "key": "team"}]}),
@@ -485,7 +467,7 @@ async fn list_assignee_collection() {
 
 #[tokio::test]
 async fn validate_snomed_code() {
-    let (server, hero) = serve(200, json!({ "valid": true })).await;
+    let (server, hero) = support::serve_json(200, json!({ "valid": true })).await;
     let v = hero
         .validate_snomed_code()
         .body_map(|b| b.code("1240751000000100"))
@@ -499,7 +481,7 @@ async fn validate_snomed_code() {
 
 #[tokio::test]
 async fn list_templates() {
-    let (server, hero) = serve(200, json!({"data": [
+    let (server, hero) = support::serve_json(200, json!({"data": [
         {"id": "t1", "name": "Results", "content": "Your results", "link": "booking", "type": "user", "sms_snomed_code": null,
          "send_follow_up_one": true, "reminder_time": 2.5},
         {"id": "t2", "name": "Plain", "content": "Hi", "link": "survey"}
@@ -533,7 +515,7 @@ fn sent_message(title: &str) -> Value {
 
 #[tokio::test]
 async fn list_sent_messages_with_every_filter() {
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         json!({"data": [sent_message("Dr"), sent_message("Mx")], "count": 2}),
     )
@@ -603,7 +585,7 @@ async fn list_sent_messages_with_every_filter() {
 
 #[tokio::test]
 async fn list_sent_messages_reference_example_and_single_status() {
-    let (server, hero) = serve(200, json!({ "data": [], "count": 0 })).await;
+    let (server, hero) = support::serve_json(200, json!({ "data": [], "count": 0 })).await;
     let list = hero
         .list_sent_messages()
         .status(DeliveryStatus::Pending)
@@ -617,7 +599,7 @@ async fn list_sent_messages_reference_example_and_single_status() {
 
 #[tokio::test]
 async fn register_patient_pds_by_nhs_number() {
-    let (server, hero) = serve(200, json!({"patient_id": "98765"})).await;
+    let (server, hero) = support::serve_json(200, json!({"patient_id": "98765"})).await;
     let rv = hero
         .register_patient_pds()
         .body(types::RegisterPatientPdsByNhsNumber {
@@ -639,7 +621,7 @@ async fn register_patient_pds_by_nhs_number() {
 
 #[tokio::test]
 async fn register_patient_pds_by_demographics_and_identity_check() {
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         json!({"message": "Patient must verify their identity before proceeding", "login_url": "https://patient.herohealth.net/verify/abc123"}),
     )
@@ -686,7 +668,8 @@ async fn time_ranges_send_one_or_two_timestamps_and_a_backwards_range_sends_noth
              &sent_at%5B%5D=2024-03-01T00%3A00%3A00Z",
         ),
     ] {
-        let (server, client) = serve_with(ResponseTemplate::new(200).set_body_json(&list)).await;
+        let (server, client) =
+            support::serve(ResponseTemplate::new(200).set_body_json(&list)).await;
         let request = client.list_sent_messages();
         let request = match call {
             0 => request.sent_between(from, to).scheduled_since(from),
@@ -697,7 +680,7 @@ async fn time_ranges_send_one_or_two_timestamps_and_a_backwards_range_sends_noth
         assert_eq!(r.url.query(), Some(query));
     }
 
-    let (server, client) = serve_with(ResponseTemplate::new(200).set_body_json(&list)).await;
+    let (server, client) = support::serve(ResponseTemplate::new(200).set_body_json(&list)).await;
     let err = client
         .list_sent_messages()
         .sent_between(to, from)
@@ -727,7 +710,7 @@ async fn time_ranges_send_one_or_two_timestamps_and_a_backwards_range_sends_noth
 #[tokio::test]
 async fn a_batch_recipient_takes_the_date_of_birth_as_a_date() {
     let (server, client) =
-        serve_with(ResponseTemplate::new(200).set_body_json(batch_example())).await;
+        support::serve(ResponseTemplate::new(200).set_body_json(batch_example())).await;
     let dob = chrono::NaiveDate::from_ymd_opt(1984, 3, 1).unwrap();
     client
         .create_batch_message()
@@ -761,7 +744,7 @@ fn webhook_example() -> Value {
 
 #[tokio::test]
 async fn create_webhook() {
-    let (server, hero) = serve(200, webhook_example()).await;
+    let (server, hero) = support::serve_json(200, webhook_example()).await;
     let mut headers = std::collections::HashMap::new();
     headers.insert("authorization".to_owned(), "Bearer x".into());
     let hook = hero
@@ -792,7 +775,7 @@ async fn create_webhook() {
     );
     assert!(!format!("{:?}", *hook).contains("whsec"));
     // An event type Hero adds later decodes.
-    let (_s, hero) = serve(200, json!({"id": "1", "event_type": "invoice.paid", "url": "u", "created_at": "t", "updated_at": "t"})).await;
+    let (_s, hero) = support::serve_json(200, json!({"id": "1", "event_type": "invoice.paid", "url": "u", "created_at": "t", "updated_at": "t"})).await;
     let later = hero
         .create_webhook()
         .body_map(|b| {
@@ -812,7 +795,7 @@ async fn list_webhooks_reads_a_page_or_a_bare_array() {
         json!({"data": [webhook_example()]}),
         json!([webhook_example()]),
     ] {
-        let (server, hero) = serve(200, answer.clone()).await;
+        let (server, hero) = support::serve_json(200, answer.clone()).await;
         let list = hero
             .list_webhooks()
             .event_type(WebhookEventType::WriteToRecordFailed)
@@ -831,11 +814,11 @@ async fn list_webhooks_reads_a_page_or_a_bare_array() {
 #[tokio::test]
 async fn delete_webhook_accepts_204_and_200() {
     for status in [204, 200] {
-        let (server, hero) = serve_with(ResponseTemplate::new(status)).await;
+        let (server, hero) = support::serve(ResponseTemplate::new(status)).await;
         hero.delete_webhook().id("17").send().await.unwrap();
         only_request(&server, "DELETE", "/v1/webhooks/17").await;
     }
-    let (_server, hero) = serve(
+    let (_server, hero) = support::serve_json(
         404,
         json!({"error": true, "statusCode": 404, "message": "Not found"}),
     )
@@ -846,7 +829,7 @@ async fn delete_webhook_accepts_204_and_200() {
 
 #[tokio::test]
 async fn create_attachment_link_sends_the_file_base64_and_masks_the_link() {
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         json!({"attachment_link": "https://files.example/a/secret-token", "attachment_uuid": "0b8e7c52-8f5e-4a8e-9d0e-2f1c3b4a5d6e"}),
     )
@@ -886,7 +869,7 @@ async fn create_attachment_link_sends_the_file_base64_and_masks_the_link() {
 
 #[tokio::test]
 async fn an_attachment_link_without_exactly_one_file_is_refused_and_nothing_is_sent() {
-    let (server, hero) = serve(200, json!({})).await;
+    let (server, hero) = support::serve_json(200, json!({})).await;
     for (fill, field) in [
         (
             (|b: types::builder::CreateAttachmentLinkRequest| b.patient_id("1"))
@@ -939,13 +922,7 @@ async fn a_message_with_an_attachment_carries_the_link_s_uuid() {
         .respond_with(ResponseTemplate::new(200).set_body_json(send_response_example()))
         .mount(&server)
         .await;
-    let hero = HeroClient::builder()
-        .api_key(KEY)
-        .practice_group_id(PRACTICE)
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let hero = support::client_for(&server.uri(), KEY, PRACTICE, RetryPolicy::disabled());
     let link = hero
         .create_attachment_link()
         .body_map(|b| b.patient_id("98765").file("letter.pdf", b"%PDF"))
@@ -983,7 +960,7 @@ async fn a_message_with_an_attachment_carries_the_link_s_uuid() {
 /// sent.
 #[tokio::test]
 async fn an_operation_without_its_path_id_is_refused_naming_id_and_nothing_is_sent() {
-    let (server, hero) = serve_with(ResponseTemplate::new(200)).await;
+    let (server, hero) = support::serve(ResponseTemplate::new(200)).await;
     let errors = [
         hero.get_message().send().await.map(|_| ()).unwrap_err(),
         hero.get_message_status()
@@ -1057,7 +1034,7 @@ async fn p13_the_auth_headers_replace_any_value_already_there() {
 /// the call a Decode error.
 #[tokio::test]
 async fn p65_new_batch_values_from_hero_decode_as_unknown() {
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"id": "b", "name": "n", "status": "PAUSED", "channel": "WHATSAPP",
             "subject": null, "content": "c"}),
@@ -1075,7 +1052,7 @@ async fn p65_new_batch_values_from_hero_decode_as_unknown() {
         b.channel
     );
 
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"data": [{"id": "s", "status": "BOUNCED", "subject": null,
             "recipient": "+447700900123", "channel": "SMS", "content": "Hello",
@@ -1093,7 +1070,7 @@ async fn p65_new_batch_values_from_hero_decode_as_unknown() {
         herohealth::BatchSendStatus::Unknown(_)
     ));
 
-    let (_s, hero) = serve(
+    let (_s, hero) = support::serve_json(
         200,
         serde_json::json!({"data": [{"enrichment_status": "ENRICHMENT_PAUSED"}], "count": 1}),
     )
@@ -1118,7 +1095,7 @@ async fn p65_new_batch_values_from_hero_decode_as_unknown() {
 #[tokio::test]
 async fn p66_code_cannot_invent_an_enum_value_and_heros_own_goes_back_as_sent() {
     assert!("bounced".parse::<herohealth::DeliveryStatus>().is_err());
-    let (server, hero) = serve(
+    let (server, hero) = support::serve_json(
         200,
         serde_json::json!({"id": "1", "scheduled_send_at": null, "write_to_record": false,
             "status": {"write_to_record_at": null, "sent_at": null, "response": "bounced",

@@ -1,13 +1,15 @@
 //! The `hero` binary against herohealth-mock: every command, the output formats, CSV checks, exit
-//! codes and redaction of `--verbose`.
+//! codes, the batch flow in one command (create, send, wait) with its failures traced to patients,
+//! and redaction of `--verbose` (`-vv` without the HTTP stack's own lines).
 
 mod support;
 
 use std::process::Output;
 
 use assert_cmd::Command;
-use herohealth_mock::{Fault, FaultRule, MockServer};
+use herohealth_mock::{Fault, FaultRule, MockServer, RecipientOutcome};
 use serde_json::Value;
+use support::{REACHED, SET_TO_FAIL, SHARED_A, SHARED_B, code, json, ok, stderr};
 
 const KEY: &str = "hero-mock-test-key-c0de";
 const PRACTICE: &str = "practice-cli-77";
@@ -33,28 +35,6 @@ async fn hero(mock: &MockServer, args: &[&str]) -> Output {
 
 async fn hero_with(url: String, key: &str, args: &[&str]) -> Output {
     support::hero_at(url, key, PRACTICE, args).await
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&ok(out)).unwrap()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -920,4 +900,114 @@ async fn register_pds_by_name_names_the_option_missing() {
         assert!(!err.contains("Lovelace") && !err.contains("Ada"), "{err}");
     }
     assert_eq!(mock.calls("register_patient_pds"), 0, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_create_send_wait_is_one_command_and_failures_names_the_patients() {
+    let mock =
+        mock_with(MockServer::builder().batch_outcome(SET_TO_FAIL, RecipientOutcome::Error)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::recipients_csv(&dir, &[SHARED_A, SHARED_B, SET_TO_FAIL, REACHED]);
+
+    // --wait needs --send; a bad row refuses the file, exit 4, nothing sent: the same checks.
+    let out = hero(&mock, &support::batch_create_args(&file, &["--wait"])).await;
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let bad = support::recipients_csv(&dir, &[SHARED_A, "9434765918"]);
+    let out = hero(
+        &mock,
+        &support::batch_create_args(&bad, &["--send", "--wait"]),
+    )
+    .await;
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 3: nhs_number: an NHS number has a wrong check digit"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mock.journal().is_empty(), "nothing reached the server");
+
+    // Created, sent and waited for in one command: 3 of 4 sends fail, so exit 13, and the hint
+    // names the command that says whom they were for.
+    let file = support::recipients_csv(&dir, &[SHARED_A, SHARED_B, SET_TO_FAIL, REACHED]);
+    let out = hero(
+        &mock,
+        &support::batch_create_args(&file, &["--send", "--wait", "--timeout", "60"]),
+    )
+    .await;
+    assert_eq!(code(&out), 13, "{}", stderr(&out));
+    let batch: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(batch["status"], "COMPLETED");
+    let id = batch["id"].as_str().unwrap().to_owned();
+    let err = stderr(&out);
+    assert!(err.contains(&format!("created batch {id}")), "{err}");
+    assert!(err.contains("3 of 4 sends failed"), "{err}");
+    assert!(
+        err.contains(&format!("hint: `hero batch failures {id}`")),
+        "{err}"
+    );
+    assert_eq!(mock.calls("create_batch_message"), 1);
+    assert_eq!(mock.calls("send_batch_message"), 1);
+
+    let out = hero(&mock, &["--format", "json", "batch", "failures", &id]).await;
+    let rows = json(&out);
+    let rows = rows.as_array().unwrap();
+    let exact: Vec<_> = rows.iter().filter(|r| r["match"] == "exact").collect();
+    assert_eq!(exact.len(), 1, "{rows:?}");
+    assert_eq!(exact[0]["nhs_number"], SET_TO_FAIL);
+    assert_eq!(exact[0]["problem"], "send failed");
+    let ambiguous: Vec<_> = rows
+        .iter()
+        .filter(|r| r["match"].as_str().unwrap().starts_with("ambiguous"))
+        .collect();
+    // Two failed sends to the shared mobile, each listing both patients.
+    assert_eq!(ambiguous.len(), 4, "{rows:?}");
+    for r in &ambiguous {
+        assert!(
+            r["nhs_number"] == SHARED_A || r["nhs_number"] == SHARED_B,
+            "{r}"
+        );
+        assert_eq!(r["to"], "+447700900666");
+    }
+    assert!(!rows.iter().any(|r| r["nhs_number"] == REACHED));
+    assert!(
+        stderr(&out).contains("3 of 4 sends failed (1 traced to one patient, 2 ambiguous"),
+        "{}",
+        stderr(&out)
+    );
+
+    // --send without --wait prints the sent batch and exits 0.
+    let out = hero(&mock, &support::batch_create_args(&file, &["--send"])).await;
+    let sent = json(&out);
+    assert_ne!(sent["status"], "CREATED");
+}
+
+/// Issue 23: `-vv` logs more of the client, never hyper's or h2's frame-level lines (nor
+/// reqwest's, which name URLs), even with `RUST_LOG=trace` in the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_twice_logs_the_client_and_nothing_of_the_http_stack() {
+    let mock = mock().await;
+    let mut env = support::env_for(&mock.base_url(), KEY, PRACTICE);
+    env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
+    let out = support::hero_env_async(
+        env,
+        &[
+            "-vv",
+            "sent",
+            "list",
+            "--limit",
+            "1",
+            "--first-name",
+            "Grace",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(log.contains("hero request attempt"), "{log}");
+    for line in log.lines() {
+        for target in [" h2", " hyper", "reqwest", "rustls", "frame"] {
+            assert!(!line.contains(target), "{target}: {line}");
+        }
+        assert!(!line.contains("Grace"), "{line}");
+    }
 }

@@ -1,5 +1,6 @@
 //! The API's enum values on the command line: any case, sent in the API's spelling, listed in
-//! `--help` from the client's enums; refusals that do not echo what was typed; shell completions.
+//! `--help` from the client's enums; refusals that do not echo what was typed; shell completions;
+//! and usage errors that name the option (or the word's position), never the value typed.
 
 mod support;
 
@@ -7,6 +8,7 @@ use std::process::Output;
 
 use herohealth::types::{CreateBatchMessageRequest, SendMessageRequest};
 use herohealth_mock::MockServer;
+use support::{code, stderr};
 
 const KEY: &str = "hero-mock-test-key-values";
 const PRACTICE: &str = "practice-cli-values";
@@ -173,4 +175,207 @@ fn completions_are_printed_for_bash_zsh_and_fish() {
         );
     }
     assert_eq!(run_offline(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+/// Issue 23: no usage error shows a value typed. Each command line puts patient data (a name, an
+/// NHS number, a phone number, an email, a date of birth) where the option cannot take it; the
+/// error names the option (or the word's position) and shows none of it. clap's own rendering
+/// quoted every one of these.
+#[test]
+fn usage_errors_name_the_option_and_never_show_the_value() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "patients",
+                "register-pds",
+                "--nhs-number",
+                "9434765919",
+                "--dob",
+                "02/06/1955",
+            ],
+            "--dob",
+        ),
+        (
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Dear",
+                "Jane",
+                "Lovelace",
+            ],
+            "a value with spaces must be in quotes",
+        ),
+        (
+            &["sent", "list", "--sent-from", "07700900123"],
+            "--sent-from",
+        ),
+        (
+            &[
+                "sent",
+                "list",
+                "--sent-from",
+                "1d",
+                "--sent-to",
+                "02/06/1955",
+            ],
+            "--sent-to",
+        ),
+        (
+            &["sent", "list", "--scheduled-from", "Jane Lovelace"],
+            "--scheduled-from",
+        ),
+        (&["sent", "list", "--status", "Jane Lovelace"], "--status"),
+        (
+            &["sent", "list", "--status", "fatal,9434765919"],
+            "--status",
+        ),
+        (
+            &["sent", "list", "--type", "jane.lovelace@example.org"],
+            "--type",
+        ),
+        (
+            &["sent", "list", "--write-to-record", "9434765919"],
+            "--write-to-record",
+        ),
+        (&["sent", "list", "--order-by", "Lovelace"], "--order-by"),
+        (&["sent", "list", "--limit", "07700900123x"], "--limit"),
+        (
+            &["sent", "list", "--page-size", "9434765919999999999999"],
+            "--page-size",
+        ),
+        (&["sent", "list", "--scheduled", "Lovelace"], "--scheduled"),
+        (&["sent", "list", "--columns", "Lovelace"], "--columns"),
+        (&["sent", "list", "Jane Lovelace"], "unexpected argument"),
+        (&["sent", "Lovelace"], "unknown command"),
+        (&["Lovelace"], "unknown command"),
+        (&["--format", "Lovelace", "sent", "list"], "--format"),
+        (
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "Lovelace",
+                "--text",
+                "Hi",
+            ],
+            "--type",
+        ),
+        (
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Hi",
+                "--send-at",
+                "1955-06-02T25:00:00Z",
+            ],
+            "--send-at",
+        ),
+        (
+            &[
+                "messages",
+                "send",
+                "--patient-id",
+                "42",
+                "--type",
+                "sms",
+                "--text",
+                "Hi",
+                "--attach",
+                "x",
+                "--attach-max-uses",
+                "Lovelace",
+            ],
+            "--attach-max-uses",
+        ),
+        (
+            &[
+                "batch",
+                "create",
+                "--name",
+                "Flu",
+                "--channel",
+                "Lovelace",
+                "--content",
+                "c",
+                "--recipients",
+                "f.csv",
+            ],
+            "--channel",
+        ),
+        (
+            &[
+                "messages",
+                "send-many",
+                "--from",
+                "a.csv",
+                "--journal",
+                "a.db",
+                "--rate",
+                "07700900123x",
+            ],
+            "--rate",
+        ),
+        (
+            &[
+                "webhooks",
+                "listen",
+                "--port",
+                "9434765919",
+                "--signing-key",
+                "k",
+            ],
+            "--port",
+        ),
+        (
+            &["mock", "start", "--batch-outcome", "9434765919=Lovelace"],
+            "--batch-outcome",
+        ),
+        (
+            &["mock", "start", "--batch-outcome", "9434765918=ERROR"],
+            "--batch-outcome",
+        ),
+        (&["completions", "Lovelace"], "Lovelace-free"),
+        (
+            &["sent", "list", "--to=07700900123", "--frob=07700900123"],
+            "--frob",
+        ),
+    ];
+    let secrets = [
+        "02/06/1955",
+        "1955",
+        "Jane",
+        "Lovelace",
+        "9434765919",
+        "9434765918",
+        "07700900123",
+        "900123",
+        "jane.lovelace",
+        "25:00",
+    ];
+    for (args, says) in cases {
+        let mut all = vec!["--mock"];
+        all.extend_from_slice(args);
+        let out = support::hero_offline(&all);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        if *says != "Lovelace-free" {
+            assert!(err.contains(says), "{args:?} should name {says}: {err}");
+        }
+        for s in secrets {
+            assert!(!err.contains(s), "{args:?}: `{s}` in the error: {err}");
+        }
+    }
 }

@@ -34,16 +34,6 @@ async fn hero(mock: &MockServer, args: &[&str]) -> std::process::Output {
     support::hero_at(mock.base_url(), KEY, PRACTICE, args).await
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 /// Everything a command printed.
 fn all(out: &std::process::Output) -> String {
     format!(
@@ -160,7 +150,7 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
             ],
         )
         .await;
-        let text = stdout(&out);
+        let text = support::ok(&out);
         assert!(
             !all(&out).contains(SIGNING_KEY) && !all(&out).contains("Ada"),
             "{}",
@@ -172,7 +162,7 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
         assert_eq!(created["url"], listener.url.as_str());
     }
     let listed = hero(&mock, &["--format", "ndjson", "webhooks", "list"]).await;
-    assert_eq!(stdout(&listed).lines().count(), 2);
+    assert_eq!(support::ok(&listed).lines().count(), 2);
     assert!(!all(&listed).contains(SIGNING_KEY));
 
     let send = |snomed: &'static str| {
@@ -199,7 +189,7 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
                 ],
             )
             .await;
-            let sent: Value = serde_json::from_str(&stdout(&out)).unwrap();
+            let sent: Value = serde_json::from_str(&support::ok(&out)).unwrap();
             sent["message_id"].as_str().unwrap().to_owned()
         }
     };
@@ -220,7 +210,7 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     assert!(mock.deliveries().iter().all(|d| d.delivered && d.signed));
 
     // Delete one: its event is no longer delivered.
-    let hooks: Vec<Value> = stdout(
+    let hooks: Vec<Value> = support::ok(
         &hero(
             &mock,
             &[
@@ -239,7 +229,7 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     .collect();
     assert_eq!(hooks.len(), 1);
     let id = hooks[0]["id"].as_str().unwrap();
-    stdout(&hero(&mock, &["webhooks", "delete", id]).await);
+    support::ok(&hero(&mock, &["webhooks", "delete", id]).await);
     let gone = hero(&mock, &["webhooks", "delete", id]).await;
     assert_eq!(gone.status.code(), Some(5), "{}", all(&gone));
     send("1240751000000100").await;
@@ -453,7 +443,7 @@ async fn send_attach_creates_the_link_then_sends_with_its_uuid() {
         ],
     )
     .await;
-    let text = stdout(&out);
+    let text = support::ok(&out);
     let printed = all(&out);
     assert!(
         !printed.contains("Dear Ada") && !printed.contains("biopsy"),
@@ -574,7 +564,7 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
         ],
     )
     .await;
-    stdout(&out);
+    support::ok(&out);
     assert_eq!(
         mock.attachment_links()[0].contents.as_ref().map(Vec::len),
         Some(10 * 1024 * 1024)

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use herohealth::{
-    BatchChannel, Error, HeroClient, MessageType, RetryPolicy, WebhookEventType, types,
+    BatchChannel, Error, FindOptions, HeroClient, MessageType, RetryPolicy, WaitOptions,
+    WebhookEventType, types,
 };
 
 /// A client builder for `uri` with the test's key, practice group and retry policy: each test file
@@ -62,6 +63,11 @@ pub async fn mock_with(
     (mock, hero)
 }
 
+/// The API key and practice group of [`serve`]'s client.
+pub const KEY: &str = "hero-k-test-key";
+/// See [`KEY`].
+pub const PRACTICE: &str = "practice-g";
+
 /// A wiremock server answering every request with `responder` (a `ResponseTemplate` or a
 /// `wiremock::Respond` of the test's), and a client for it that does not retry.
 pub async fn serve(
@@ -73,12 +79,7 @@ pub async fn serve(
         .respond_with(responder)
         .mount(&server)
         .await;
-    let hero = client_for(
-        &server.uri(),
-        "hero-k-test-key",
-        "practice-g",
-        RetryPolicy::disabled(),
-    );
+    let hero = client_for(&server.uri(), KEY, PRACTICE, RetryPolicy::disabled());
     (server, hero)
 }
 
@@ -88,6 +89,67 @@ pub async fn serve_json(
     body: serde_json::Value,
 ) -> (wiremock::MockServer, HeroClient) {
     serve(wiremock::ResponseTemplate::new(status).set_body_json(body)).await
+}
+
+/// A client for `mock` with attempts of at most `timeout` (and the mock's retry policy).
+pub fn mock_client(mock: &herohealth_mock::MockServer, timeout: Duration) -> HeroClient {
+    mock.client_builder().timeout(timeout).build().unwrap()
+}
+
+/// The send most tests make: an SMS "Your results are ready" to `patient`, to the contact
+/// details on the patient's record. Its message id.
+pub async fn send_sms(hero: &HeroClient, patient: &str) -> Result<String, Error> {
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id(patient)
+                .message_type(MessageType::Sms)
+                .message_string("Your results are ready")
+        })
+        .send()
+        .await?;
+    Ok(sent.into_inner().message_id)
+}
+
+/// [`send_sms`] to the contact detail `to` (an email when `to` is an address), written to the
+/// patient's record when `record`. Its message id.
+pub async fn send_to(
+    hero: &HeroClient,
+    patient: &str,
+    to: &str,
+    record: bool,
+) -> Result<String, Error> {
+    let sent = hero
+        .send_message()
+        .body_map(|b| {
+            b.patient_id(patient)
+                .message_type(if to.contains('@') {
+                    MessageType::Email
+                } else {
+                    MessageType::Sms
+                })
+                .message_string("Your results are ready")
+                .recipient_contact_detail(to)
+                .write_to_record(record)
+        })
+        .send()
+        .await?;
+    Ok(sent.into_inner().message_id)
+}
+
+/// Waiting that polls every 5 to 20 ms (the default deadline: 10 minutes, of the mock's
+/// lifecycle, which tests speed up or move on).
+pub fn fast_wait() -> WaitOptions {
+    WaitOptions::default()
+        .initial_interval(Duration::from_millis(5))
+        .max_interval(Duration::from_millis(20))
+}
+
+/// `find_send` looking twice, 20 ms apart (a mock lists a message at once unless told not to).
+pub fn quick_find() -> FindOptions {
+    FindOptions::default()
+        .list_delay(Duration::from_millis(20))
+        .looks(2)
 }
 
 /// Patient data seeded into hostile bodies: none of it may appear in anything printed.

@@ -6,6 +6,81 @@
 use std::{process::Output, time::Duration};
 
 use assert_cmd::Command;
+use serde_json::Value;
+
+/// Two valid NHS numbers ending alike (`…666`): herohealth-mock gives both the failing mobile
+/// `+447700900666`, so an SMS batch fails for both and each failed send could be either's.
+pub const SHARED_A: &str = "9434760666";
+/// See [`SHARED_A`].
+pub const SHARED_B: &str = "9434777666";
+/// An NHS number a test sets to fail (`--batch-outcome`, `batch_outcome`); its own mobile would be
+/// delivered.
+pub const SET_TO_FAIL: &str = "9434765919";
+/// An NHS number whose batch send is delivered.
+pub const REACHED: &str = "9434765862";
+
+/// `hero`'s exit code (a test's `hero` always exits: it is never killed by a signal).
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap()
+}
+
+/// What `hero` printed on stdout.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What `hero` printed on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The stdout of a command that must have succeeded (else the exit code and stderr, as the
+/// failure).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        stderr(out)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The JSON on stdout of a command that must have succeeded.
+pub fn json(out: &Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+/// A recipients CSV in `dir` (`nhs_number,dob`, each born 1960-01-31): its path.
+pub fn recipients_csv(dir: &tempfile::TempDir, rows: &[&str]) -> String {
+    let path = dir.path().join("recipients.csv");
+    let mut text = "nhs_number,dob\n".to_owned();
+    for nhs in rows {
+        text.push_str(&format!("{nhs},1960-01-31\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// `hero --format json batch create` of an SMS batch from `file`, then `extra`.
+pub fn batch_create_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--format",
+        "json",
+        "batch",
+        "create",
+        "--name",
+        "Flu",
+        "--channel",
+        "sms",
+        "--content",
+        "Your flu jab is due",
+        "--recipients",
+        file,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
 
 /// Runs `hero args` with only `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL` set
 /// (on a blocking thread, so a mock on the test's runtime keeps serving).
