@@ -9,6 +9,10 @@
 //! | `x-herohealth-messages` | a response | the messages Hero's error body carries: the only texts of Hero's an error shows (`{}` a masked slot) |
 //! | `x-herohealth-patient-data` | a property | holds patient data its type does not say (a date of birth): masked in `Debug` |
 //! | `x-herohealth-not-carried` | `spec/upstream.yaml`'s root | operations under our tags that the client does not carry (read by `xtask`) |
+//! | `x-herohealth-ours-alone` | `spec/upstream.yaml`'s root | operations `openapi.yaml` carries that Hero's description lacks, each with why (read by `xtask`) |
+//!
+//! [`FAMILIES`] says what each family of `x-herohealth-rust-type` types does with JSON: build.rs
+//! replaces schemas with them, and `cargo xtask diff` judges a change to Hero's description by it.
 
 #![allow(dead_code)]
 
@@ -24,3 +28,38 @@ pub const MESSAGES: &str = "x-herohealth-messages";
 pub const PATIENT_DATA: &str = "x-herohealth-patient-data";
 /// `x-herohealth-not-carried`: operations under our tags the client does not carry.
 pub const NOT_CARRIED: &str = "x-herohealth-not-carried";
+/// `x-herohealth-ours-alone`: operations of `openapi.yaml` that Hero's description lacks, with why.
+pub const OURS_ALONE: &str = "x-herohealth-ours-alone";
+
+/// The path prefix of the forward-compatible enums (`crate::enums::X`, generated from the schema's
+/// `enum:` list).
+pub const OPEN_ENUMS: &str = "crate::enums::";
+
+/// What a family of handwritten types (`x-herohealth-rust-type`) does with a JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// A forward-compatible enum: reads any string (one it does not know as `Unknown`), sends only
+    /// the schema's values.
+    OpenEnum,
+    /// A checked value: reads and sends only text that passes its check, which the schema
+    /// describes (`pattern`, lengths, `format`).
+    Checked,
+    /// Text of any content (patient data kept out of logs, an id kept as text).
+    Text,
+}
+
+/// Every family of `x-herohealth-rust-type` types, by its path's prefix.
+pub const FAMILIES: [(&str, Family); 4] = [
+    (OPEN_ENUMS, Family::OpenEnum),
+    ("crate::validate::", Family::Checked),
+    ("crate::redact::Sensitive", Family::Text),
+    ("::std::string::String", Family::Text),
+];
+
+/// The family of a type `x-herohealth-rust-type` names; `None` for a path of no known family.
+pub fn family(rust_type: &str) -> Option<Family> {
+    FAMILIES
+        .iter()
+        .find(|(prefix, _)| rust_type.starts_with(prefix))
+        .map(|(_, family)| *family)
+}

@@ -5,19 +5,25 @@
 //!
 //! - [`input`]: reading and validating a description, its SHA-256.
 //! - [`mod@subset`]: operations, how they pair across descriptions, the subset `regen` saves.
-//! - [`normal`]: a schema's meaning, whichever way 3.0 or 3.1 spells it.
-//! - [`mod@diff`]: the comparison.
+//! - [`normal`], [`meaning`], [`keywords`]: a schema's meaning, whichever way 3.0 or 3.1 spells
+//!   it, keywords at their defaults left out.
+//! - [`rust`]: our generated types, and what they decode and send.
+//! - [`mod@diff`]: the comparison, judged by them.
 //! - [`docs`]: every response type and field of ours has a description (`check`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alone;
 /// The `x-herohealth-*` extensions: the same file `build.rs` reads (one dialect).
 #[path = "../../build/dialect.rs"]
 pub mod dialect;
 pub mod diff;
 pub mod docs;
 pub mod input;
+pub mod keywords;
+pub mod meaning;
 pub mod normal;
+pub mod rust;
 pub mod subset;
 
 use serde::{Deserialize, Serialize};
@@ -118,25 +124,65 @@ pub fn mark_corrections(changes: &mut [Change], corrections: &[Correction]) {
 pub struct Sync {
     /// Every change from the snapshot to Hero's description, corrections marked.
     pub changes: Vec<Change>,
-    /// The subset of Hero's description to save, in Hero's key order.
+    /// The subset of Hero's description to save, in Hero's key order, with the snapshot's marks
+    /// of the operations of ours alone that still hold ([`alone`]).
     pub subset: serde_yaml::Value,
     /// `METHOD path` of each operation of the snapshot that the new subset lacks.
     pub lost: Vec<String>,
 }
 
 /// Compares the snapshot (`old`; a whole upstream file is subset first) with Hero's description
-/// (`upstream`), both subset to the operations `ours` carries.
+/// (`upstream`), both subset to the operations `ours` carries. The snapshot's marks of operations
+/// of ours alone are carried over, but for those Hero's description now has; an operation of
+/// ours that neither description has and no mark names is a warning.
 pub fn sync(
     old: &serde_yaml::Value,
     upstream: &serde_yaml::Value,
     ours: &serde_json::Value,
     corrections: &[Correction],
 ) -> Sync {
-    let new = subset(upstream, ours);
+    let whole = to_json(old);
+    let mut new = subset(upstream, ours);
     let old = subset(old, ours);
     let (old_json, new_json) = (to_json(&old), to_json(&new));
     let mut changes = diff(&old_json, &new_json, Some(ours), Wording::Sync);
+    let (kept, dropped) = alone::carried(&whole, &new_json);
+    for operation in dropped {
+        changes.push(Change {
+            class: Class::Info,
+            location: operation,
+            message: "Hero's description has it now: spec/upstream.yaml no longer marks it ours \
+                      alone"
+                .to_owned(),
+            touches_correction: false,
+        });
+    }
+    let hero: Vec<_> = [operations(&old_json), operations(&new_json)].concat();
+    for (o, h) in subset::pair(&operations(ours), &hero) {
+        let Some(o) = o else { continue };
+        if h.is_none() && !kept.iter().any(|m| alone::names(m, &o)) {
+            changes.push(Change {
+                class: Class::Warning,
+                location: o.name(),
+                message: format!(
+                    "openapi.yaml carries it ({}) and Hero's description lacks it; mark it in \
+                     spec/upstream.yaml under {}, with why",
+                    o.id.as_deref().unwrap_or("no operationId"),
+                    dialect::OURS_ALONE
+                ),
+                touches_correction: false,
+            });
+        }
+    }
+    changes.sort_by(|a, b| {
+        (a.class, &a.location, &a.message).cmp(&(b.class, &b.location, &b.message))
+    });
     mark_corrections(&mut changes, corrections);
+    if !kept.is_empty()
+        && let (Some(map), Ok(marks)) = (new.as_mapping_mut(), serde_yaml::to_value(&kept))
+    {
+        map.insert(dialect::OURS_ALONE.into(), marks);
+    }
     Sync {
         changes,
         lost: subset::lost(&old_json, &new_json).into_keys().collect(),
@@ -150,7 +196,8 @@ pub fn to_json(yaml: &serde_yaml::Value) -> serde_json::Value {
 }
 
 /// What `check` found: the differences between Hero's description and ours that no correction
-/// covers, and the corrections that cover no difference.
+/// covers, the corrections that cover no difference, and the operations of ours the snapshot
+/// neither has nor marks as ours alone.
 #[derive(Debug, Clone, Default)]
 pub struct Check {
     /// Every difference, Hero's description (the snapshot) to ours.
@@ -159,17 +206,33 @@ pub struct Check {
     pub unrecorded: Vec<Change>,
     /// The corrections that cover no difference.
     pub stale: Vec<Correction>,
+    /// The operations of ours the snapshot lacks, and the marks of ours alone that do not hold.
+    pub coverage: alone::Coverage,
+}
+
+impl Check {
+    /// Whether everything holds.
+    pub fn passed(&self) -> bool {
+        self.unrecorded.is_empty()
+            && self.stale.is_empty()
+            && self.coverage == alone::Coverage::default()
+    }
 }
 
 /// Compares Hero's description (the snapshot, subset to our operations) with `ours` against the
-/// recorded `corrections`.
+/// recorded `corrections`, and checks that the snapshot has every operation of ours or marks it
+/// as ours alone. The operations it marks are left out of the comparison: the mark is their
+/// record.
 pub fn check(
     upstream: &serde_yaml::Value,
     ours: &serde_json::Value,
     corrections: &[Correction],
 ) -> Check {
-    let hero = to_json(&subset(upstream, ours));
-    let differences = diff(&hero, ours, None, Wording::Check);
+    let snapshot = to_json(upstream);
+    let coverage = alone::coverage(&snapshot, ours);
+    let ours = alone::without_marked(ours, &alone::marks(&snapshot));
+    let hero = to_json(&subset(upstream, &ours));
+    let differences = diff(&hero, &ours, None, Wording::Check);
     let unrecorded = differences
         .iter()
         .filter(|c| !corrections.iter().any(|k| k.covers(&c.location)))
@@ -184,6 +247,7 @@ pub fn check(
         differences,
         unrecorded,
         stale,
+        coverage,
     }
 }
 

@@ -11,9 +11,10 @@
 //! - `diff [--from URL|FILE] [--format text|json|markdown] [--fail-on breaking|warning]`: the same
 //!   report, writing nothing.
 //! - `check`: `openapi.yaml` lints, the generated-code snapshot is current, every response type
-//!   and field has a description (build.rs makes it the type's or field's rustdoc), and
-//!   `openapi.yaml` differs from `spec/upstream.yaml` only where `spec/corrections.yaml` says so
-//!   (and each correction is still needed).
+//!   and field has a description (build.rs makes it the type's or field's rustdoc), every
+//!   operation of `openapi.yaml` is in `spec/upstream.yaml` or marked there as ours alone (with
+//!   why), and `openapi.yaml` differs from `spec/upstream.yaml` only where
+//!   `spec/corrections.yaml` says so (and each correction is still needed).
 //!
 //! Exit status: 0 done; 1 `--fail-on` triggered, or `check` found a difference; 2 the input could
 //! not be used (unreadable, not OpenAPI 3.x, no paths) or `regen` refused to save. Paths given on
@@ -297,11 +298,29 @@ fn check(paths: &Ours, corrections_only: bool) -> Result<i32, String> {
     let upstream = load(&path_str(&snapshot))?;
     let corrections = read_corrections(&corrections)?;
     let found = xtask::check(&upstream.yaml, &ours.json, &corrections);
+    for op in &found.coverage.missing {
+        println!("not in the snapshot: {op}");
+    }
+    for wrong in &found.coverage.wrong {
+        println!("mark that does not hold: {wrong}");
+    }
     for c in &found.unrecorded {
         println!("unrecorded difference: {}: {}", c.location, c.message);
     }
     for k in &found.stale {
         println!("correction no longer needed: {}", k.location);
+    }
+    let coverage = &found.coverage;
+    if !coverage.missing.is_empty() || !coverage.wrong.is_empty() {
+        eprintln!(
+            "error: {} operation(s) of {} not in {} (run `cargo xtask regen`, or mark each there \
+             under {} with why), {} mark(s) that do not hold",
+            coverage.missing.len(),
+            paths.paths().0.display(),
+            snapshot.display(),
+            xtask::dialect::OURS_ALONE,
+            coverage.wrong.len()
+        );
     }
     if !found.unrecorded.is_empty() || !found.stale.is_empty() {
         eprintln!(
@@ -309,6 +328,8 @@ fn check(paths: &Ours, corrections_only: bool) -> Result<i32, String> {
             found.unrecorded.len(),
             found.stale.len()
         );
+    }
+    if !found.passed() {
         return Ok(1);
     }
     println!(

@@ -212,38 +212,79 @@ fn request_media_types_by_essence() {
 }
 
 #[test]
-fn response_media_types_by_what_our_decoder_reads() {
+fn response_media_types_by_the_accept_our_client_sends() {
+    // Every generated call whose success answer is typed sends `Accept: application/json`: a
+    // server that negotiates answers 406 once no media type of the answer lists it, whatever our
+    // decoder could have read.
     let media = |m: &str| {
         format!(
             "          content:\n            {m}:\n              schema:\n                type: object\n                required: [message_id]\n"
         )
     };
+    let gone = "(our client sends `Accept: application/json`, which Hero no longer lists: a server that negotiates answers 406)";
     let cases = [
         (
-            "text/csv",
-            "breaking POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `text/csv` (our client reads JSON only)\n\
-             1 breaking, 0 warning, 0 info; 0 touch our corrections\n",
+            media("text/csv"),
+            format!(
+                "breaking POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `text/csv` {gone}\n\
+                 1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+            ),
         ),
         (
-            "'*/*'",
-            "warning  POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `*/*` (the body may no longer be JSON)\n\
-             0 breaking, 1 warning, 0 info; 0 touch our corrections\n",
+            media("application/vnd.herohealth.v2+json"),
+            format!(
+                "breaking POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `application/vnd.herohealth.v2+json` {gone}\n\
+                 1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+            ),
         ),
         (
-            "application/problem+json",
-            "info     POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `application/problem+json` (our client reads `application/problem+json` as JSON)\n\
-             0 breaking, 0 warning, 1 info; 0 touch our corrections\n",
+            media("application/problem+json"),
+            format!(
+                "breaking POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `application/problem+json` {gone}\n\
+                 1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+            ),
+        ),
+        (
+            media("'*/*'"),
+            "warning  POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `*/*` (our client sends `Accept: application/json`, which only a range still lists: the body may no longer be JSON)\n\
+             0 breaking, 1 warning, 0 info; 0 touch our corrections\n"
+                .to_owned(),
+        ),
+        (
+            // The vendor type beside JSON: our Accept is still listed.
+            RESPONSE_JSON.replace(
+                "          content:\n",
+                "          content:\n            application/vnd.herohealth.v2+json: {}\n",
+            ),
+            "info     POST /v1/messages/send response 200: Hero added media type `application/vnd.herohealth.v2+json`\n\
+             0 breaking, 0 warning, 1 info; 0 touch our corrections\n"
+                .to_owned(),
         ),
     ];
     for (to, expected) in cases {
         pair(
             &[],
-            &[(RESPONSE_JSON, &media(to))],
+            &[(RESPONSE_JSON, &to)],
             &[],
-            expected,
-            &[(RESPONSE_JSON, &media("'text/json; charset=UTF-8'"))],
+            &expected,
+            &[(RESPONSE_JSON, &media("'Application/JSON; charset=UTF-8'"))],
         );
     }
+    // An answer our client reads no body of: it sends no Accept, any media type does.
+    let ours = [(
+        "          content:\n            application/json:\n              schema:\n                type: object\n                required: [message_id]\n                properties:\n                  message_id: {type: string}\n                  link: {$ref: '#/components/schemas/TemplateLink'}\n",
+        "",
+    )];
+    assert_eq!(
+        diff(
+            &[],
+            &[(RESPONSE_JSON, &media("application/vnd.herohealth.v2+json"))],
+            &ours
+        ),
+        "info     POST /v1/messages/send response 200: Hero changed the media type from `application/json` to `application/vnd.herohealth.v2+json` (our client reads no body and sends no Accept)\n\
+         0 breaking, 0 warning, 1 info; 0 touch our corrections\n",
+        "no typed answer in openapi.yaml"
+    );
 }
 
 #[test]
@@ -648,7 +689,7 @@ fn limits_and_patterns() {
          breaking POST /v1/messages/send request body tags: Hero changed `maxContains` from `3` to `2` (values our client sends may be refused)\n\
          warning  POST /v1/messages/send request body patient_id: Hero changed the pattern from `^[0-9]+$` to `^[0-9a-f]+$` (values our client sends may be refused)\n\
          info     POST /v1/messages/send request body tags: Hero changed `maxItems` from `4` to `6`\n\
-         info     POST /v1/messages/send response 200 message_id: Hero changed `maxLength` from `12` to `36` (our client checks no limits on what it reads)\n\
+         info     POST /v1/messages/send response 200 message_id: Hero changed `maxLength` from `12` to `36` (our `String` reads every such text)\n\
          2 breaking, 1 warning, 2 info; 0 touch our corrections\n",
         &[
             ("maxLength: 12, pattern", "maxLength: 12.0, pattern"),

@@ -7,12 +7,20 @@ use serde_json::Value;
 
 use crate::{
     Change, Class,
-    normal::{Norm, show},
+    meaning::show,
+    normal::Norm,
+    rust::Field,
     subset::{NOT_CARRIED, Operation, operations, pair, path_item, shape},
 };
 
+mod body;
+mod limits;
+mod media;
+mod objects;
 mod operation;
 mod schema;
+mod values;
+mod variants;
 
 /// Which two descriptions are compared, and so how messages are worded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +44,8 @@ enum Fact {
     Removed(String),
     Added(String),
     Changed(String, String, String),
+    /// Said as it is.
+    Said(String),
 }
 
 /// How many schema pairs one comparison may visit: far above any real description, a bound for
@@ -53,6 +63,8 @@ struct Differ<'a> {
     budget: usize,
     /// The schema compared next is a parameter's or a header's: text on the wire.
     text: bool,
+    /// The schema compared next is a field of a struct (required or optional in ours).
+    field: Field,
     /// Set under a part of a schema our client neither sends nor reads (a read-only property of
     /// a request, a write-only one of a response): every change there is info, with this note.
     cap: Option<&'static str>,
@@ -71,17 +83,33 @@ pub fn diff(old: &Value, new: &Value, ours: Option<&Value>, wording: Wording) ->
         stack: Vec::new(),
         budget: BUDGET,
         text: false,
+        field: Field::Not,
         cap: None,
     };
     d.servers();
     d.security_schemes();
     let ours_ops = ours.map(operations).unwrap_or_default();
+    let carried = |n: &Operation| {
+        pair(std::slice::from_ref(n), &ours_ops)
+            .iter()
+            .any(|(a, b)| a.is_some() && b.is_some())
+    };
     for (o, n) in pair(&operations(old), &operations(new)) {
         match (o, n) {
             (Some(o), None) => d.push(
                 Class::Breaking,
                 &o.name(),
                 Fact::Removed("the operation".into()),
+                "",
+            ),
+            (None, Some(n)) if wording == Wording::Sync && carried(&n) => d.push(
+                Class::Info,
+                &n.name(),
+                Fact::Said(
+                    "spec/upstream.yaml lacked it though openapi.yaml carries it (the snapshot \
+                     was behind); Hero's description has it, and regen records it"
+                        .into(),
+                ),
                 "",
             ),
             (None, Some(n)) => d.push(
@@ -198,6 +226,19 @@ fn scheme_meaning(doc: &Value, scheme: &Value) -> Value {
     })
 }
 
+/// A value as a report shows it, cut short.
+fn brief(v: Option<&Value>) -> String {
+    let Some(v) = v else {
+        return "none".to_owned();
+    };
+    let text = show(v);
+    if text.chars().count() > 60 {
+        format!("{}…`", text.chars().take(58).collect::<String>())
+    } else {
+        text
+    }
+}
+
 fn names(set: &BTreeSet<String>) -> String {
     if set.is_empty() {
         return "none".to_owned();
@@ -236,6 +277,7 @@ impl<'a> Differ<'a> {
             (Wording::Sync, Fact::Changed(w, a, b)) => format!("Hero changed {w} from {a} to {b}"),
             (Wording::Check, Fact::Removed(w)) => format!("openapi.yaml lacks {w} that Hero has"),
             (Wording::Check, Fact::Added(w)) => format!("openapi.yaml has {w} that Hero lacks"),
+            (_, Fact::Said(text)) => text,
             (Wording::Check, Fact::Changed(w, a, b)) => {
                 format!("{w} is {b} in openapi.yaml, {a} in Hero's description")
             }

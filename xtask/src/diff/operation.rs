@@ -1,12 +1,13 @@
-//! The operation-level comparisons: parameters, bodies, responses, security, deprecation.
+//! Parameters (their place, name, required-ness, serialisation and schema) and deprecation.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Differ, Dir, Fact, names};
+use super::{Differ, Dir, Fact};
 use crate::{
     Class,
+    keywords::parameter_style,
     normal::{deref, norm},
     subset::{Operation, path_item, path_params},
 };
@@ -128,6 +129,7 @@ impl Differ<'_> {
                     );
                     self.deprecated(&ploc, a, b);
                     self.style(&ploc, key.0.as_str(), a, b, ours_p);
+                    self.flags(&ploc, a, b);
                     let ours_schema = ours_p.map(|p| &p["schema"]);
                     self.text = true;
                     self.schema(Dir::Request, &ploc, &a["schema"], &b["schema"], ours_schema);
@@ -184,13 +186,10 @@ impl Differ<'_> {
         ours: Option<&Value>,
     ) {
         let effective = |p: &Value| {
-            let style = p["style"].as_str().map_or_else(
-                || match place {
-                    "query" | "cookie" => "form".to_owned(),
-                    _ => "simple".to_owned(),
-                },
-                str::to_owned,
-            );
+            let style = p["style"]
+                .as_str()
+                .unwrap_or(parameter_style(place).0)
+                .to_owned();
             let explode = p["explode"].as_bool().unwrap_or(style == "form");
             let explode = if explode { "explode" } else { "no explode" };
             format!("style {style}, {explode}")
@@ -219,353 +218,26 @@ impl Differ<'_> {
         );
     }
 
-    /// The media type whose schema is compared, as written: the one whose essence is `prefer`,
-    /// else JSON, else the first.
-    pub(super) fn media(content: &Value, prefer: Option<&str>) -> Option<String> {
-        let m = content.as_object()?;
-        prefer
-            .and_then(|p| m.keys().find(|k| essence(k) == p).cloned())
-            .or_else(|| m.keys().find(|k| essence(k) == "application/json").cloned())
-            .or_else(|| m.keys().find(|k| is_json(&essence(k))).cloned())
-            .or_else(|| m.keys().next().cloned())
-    }
-
-    pub(super) fn request_body(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
-        let bloc = format!("{loc} request body");
-        let body = |doc: &Value, op: &Value| op.get("requestBody").map(|b| deref(doc, b).0);
-        let ours_body = self.ours.zip(ours).and_then(|(doc, op)| body(doc, op));
-        let ours_required = ours_body.as_ref().map(|b| b["required"] == true);
-        match (body(self.old, o), body(self.new, n)) {
-            (Some(_), None) => self.push(
-                Class::Warning,
-                &bloc,
-                Fact::Removed("the request body".into()),
-                "",
-            ),
-            (None, Some(b)) => {
-                let required = b["required"] == true;
-                let class = if required && ours_required != Some(true) {
-                    Class::Breaking
-                } else {
-                    Class::Info
-                };
-                let what = if required {
-                    "a required request body"
-                } else {
-                    "an optional request body"
-                };
-                self.push(class, &bloc, Fact::Added(what.into()), "");
+    /// `allowEmptyValue` and `allowReserved`: whether Hero takes an empty value, and reserved
+    /// characters unencoded. Our client percent-encodes every value it sends, so `allowReserved`
+    /// changes nothing it sends; an empty value it may send can be refused once
+    /// `allowEmptyValue` goes.
+    fn flags(&mut self, loc: &str, a: &Value, b: &Value) {
+        for key in ["allowEmptyValue", "allowReserved"] {
+            let (x, y) = (a[key] == true, b[key] == true);
+            if x == y {
+                continue;
             }
-            (Some(a), Some(b)) => {
-                self.required(
-                    &bloc,
-                    Dir::Request,
-                    a["required"] == true,
-                    b["required"] == true,
-                    ours_required,
-                );
-                let (ka, kb) = (essences(&a["content"]), essences(&b["content"]));
-                let sent = ours_body
-                    .as_ref()
-                    .and_then(|x| Self::media(&x["content"], None))
-                    .map(|m| essence(&m));
-                self.media_changes(&bloc, &ka, &kb, |m| {
-                    let (class, note) = match &sent {
-                        Some(s) if s != m => (Class::Info, " (our client does not send it)"),
-                        Some(_) => (Class::Breaking, " (our client sends it)"),
-                        None => (Class::Breaking, ""),
-                    };
-                    (class, note.to_owned())
-                });
-                let (ma, mb) = (
-                    Self::media(&a["content"], sent.as_deref()),
-                    Self::media(&b["content"], sent.as_deref()),
-                );
-                if let (Some(ma), Some(mb)) = (ma, mb) {
-                    let ours_schema = ours_body.as_ref().and_then(|x| {
-                        Self::media(&x["content"], None).map(|m| x["content"][m]["schema"].clone())
-                    });
-                    self.schema(
-                        Dir::Request,
-                        &bloc,
-                        &a["content"][ma]["schema"],
-                        &b["content"][mb]["schema"],
-                        ours_schema.as_ref(),
-                    );
-                }
-            }
-            (None, None) => {}
-        }
-    }
-
-    pub(super) fn responses(&mut self, loc: &str, o: &Value, n: &Value, ours: Option<&Value>) {
-        let codes = |op: &Value| -> BTreeSet<String> {
-            op["responses"]
-                .as_object()
-                .into_iter()
-                .flat_map(|m| m.keys().cloned())
-                .collect()
-        };
-        let success = |c: &String| c.starts_with('2');
-        let (ca, cb) = (codes(o), codes(n));
-        let ours_codes = ours.map(codes);
-        let accepts = |code: &str| -> Option<bool> {
-            ours_codes.as_ref().map(|set| {
-                set.contains(code) || set.contains(&format!("{}XX", &code[..1.min(code.len())]))
-            })
-        };
-        for code in ca.union(&cb) {
-            let rloc = format!("{loc} response {code}");
-            let what = |s: &str| format!("{s} response");
-            match (ca.contains(code), cb.contains(code)) {
-                (true, false) if success(code) => {
-                    let others: BTreeSet<String> = cb
-                        .iter()
-                        .filter(|c| success(c) && accepts(c) == Some(true))
-                        .cloned()
-                        .collect();
-                    let (class, note) = if others.is_empty() {
-                        (Class::Breaking, String::new())
-                    } else {
-                        (
-                            Class::Info,
-                            format!(" (our client accepts {})", names(&others)),
-                        )
-                    };
-                    self.push(class, &rloc, Fact::Removed(what("the success")), &note);
-                }
-                (true, false) => {
-                    self.push(Class::Info, &rloc, Fact::Removed(what("the error")), "")
-                }
-                (false, true) if success(code) => {
-                    let (class, note) = match accepts(code) {
-                        Some(true) => (Class::Info, " (our client accepts it)"),
-                        Some(false) => (Class::Breaking, " (our client does not accept it)"),
-                        None => (Class::Warning, ""),
-                    };
-                    self.push(class, &rloc, Fact::Added(what("a success")), note);
-                }
-                (false, true) => self.push(Class::Info, &rloc, Fact::Added(what("an error")), ""),
-                _ => {
-                    let resp = |doc: &Value, op: &Value| deref(doc, &op["responses"][code]).0;
-                    let (a, b) = (resp(self.old, o), resp(self.new, n));
-                    let ours_schema = self.ours.zip(ours).and_then(|(doc, op)| {
-                        let r = resp(doc, op);
-                        Self::media(&r["content"], None).map(|m| r["content"][m]["schema"].clone())
-                    });
-                    let ours_reads = self.ours.zip(ours).map(|(doc, op)| {
-                        resp(doc, op)["content"]
-                            .as_object()
-                            .is_some_and(|m| !m.is_empty())
-                    });
-                    self.media_types(&rloc, success(code), &a, &b, ours_reads);
-                    self.headers(&rloc, &a, &b, ours.map(|op| &op["responses"][code]));
-                    let (ma, mb) = (
-                        Self::media(&a["content"], None),
-                        Self::media(&b["content"], None),
-                    );
-                    match (ma, mb) {
-                        (Some(ma), Some(mb)) => self.schema(
-                            Dir::Response,
-                            &rloc,
-                            &a["content"][ma]["schema"],
-                            &b["content"][mb]["schema"],
-                            ours_schema.as_ref(),
-                        ),
-                        (None, Some(_)) => self.push(
-                            Class::Warning,
-                            &rloc,
-                            Fact::Added("a response body".into()),
-                            "",
-                        ),
-                        (Some(_), None) if success(code) => self.push(
-                            Class::Breaking,
-                            &rloc,
-                            Fact::Removed("the response body".into()),
-                            "",
-                        ),
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// A response's media types by essence. Our decoder reads JSON (`application/json` and its
-    /// other names, `+json` types) whatever the media type's parameters: a success response
-    /// with no JSON type left breaks it.
-    fn media_types(
-        &mut self,
-        loc: &str,
-        success: bool,
-        a: &Value,
-        b: &Value,
-        ours_reads: Option<bool>,
-    ) {
-        let (ka, kb) = (essences(&a["content"]), essences(&b["content"]));
-        let json_left: Vec<&String> = kb.iter().filter(|m| is_json(m)).collect();
-        let wildcard = kb.iter().any(|m| m == "*/*" || m == "application/*");
-        self.media_changes(loc, &ka, &kb, |m| match () {
-            _ if !success => (Class::Info, String::new()),
-            _ if ours_reads == Some(false) => {
-                (Class::Info, " (our client reads no body)".to_owned())
-            }
-            _ if !is_json(m) => (Class::Info, String::new()),
-            _ if !json_left.is_empty() => (
-                Class::Info,
-                format!(
-                    " (our client reads {} as JSON)",
-                    json_left
-                        .iter()
-                        .map(|x| format!("`{x}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+            let (class, note) = match (key, y) {
+                ("allowEmptyValue", false) => (
+                    Class::Warning,
+                    " (an empty value our client sends may be refused)",
                 ),
-            ),
-            _ if wildcard => (
-                Class::Warning,
-                " (the body may no longer be JSON)".to_owned(),
-            ),
-            _ => (Class::Breaking, " (our client reads JSON only)".to_owned()),
-        });
-    }
-
-    /// Media types removed and added (by essence), judged by `judge`; one change when one
-    /// replaces another.
-    fn media_changes(
-        &mut self,
-        loc: &str,
-        ka: &BTreeSet<String>,
-        kb: &BTreeSet<String>,
-        judge: impl Fn(&String) -> (Class, String),
-    ) {
-        if let (Some(from), Some(to)) = (one(ka.difference(kb)), one(kb.difference(ka))) {
-            let (class, note) = judge(&from);
-            let fact = Fact::Changed(
-                "the media type".into(),
-                format!("`{from}`"),
-                format!("`{to}`"),
-            );
-            self.push(class, loc, fact, &note);
-            return;
-        }
-        for m in ka.difference(kb) {
-            let (class, note) = judge(m);
-            self.push(
-                class,
-                loc,
-                Fact::Removed(format!("media type `{m}`")),
-                &note,
-            );
-        }
-        for m in kb.difference(ka) {
-            self.push(
-                Class::Info,
-                loc,
-                Fact::Added(format!("media type `{m}`")),
-                "",
-            );
+                ("allowReserved", _) => (Class::Info, " (our client percent-encodes every value)"),
+                _ => (Class::Info, ""),
+            };
+            let fact = Fact::Changed(format!("`{key}`"), x.to_string(), y.to_string());
+            self.push(class, loc, fact, note);
         }
     }
-
-    /// A response's headers, by name in lower case (`Content-Type` is left out, as OpenAPI says).
-    fn headers(&mut self, loc: &str, a: &Value, b: &Value, ours: Option<&Value>) {
-        let headers = |doc: &Value, r: &Value| -> BTreeMap<String, (String, Value)> {
-            r["headers"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
-                .map(|(k, h)| (k.to_lowercase(), (k.clone(), deref(doc, h).0)))
-                .collect()
-        };
-        let (ha, hb) = (headers(self.old, a), headers(self.new, b));
-        let hours = self
-            .ours
-            .zip(ours)
-            .map(|(doc, r)| headers(doc, &deref(doc, r).0));
-        let keys: BTreeSet<&String> = ha.keys().chain(hb.keys()).collect();
-        for key in keys {
-            let name = ha
-                .get(key)
-                .or(hb.get(key))
-                .map(|h| h.0.clone())
-                .unwrap_or_default();
-            let hloc = format!("{loc} header {name}");
-            let ours_h = hours.as_ref().and_then(|h| h.get(key)).map(|h| &h.1);
-            let ours_required = hours
-                .as_ref()
-                .map(|_| ours_h.is_some_and(|h| h["required"] == true));
-            match (ha.get(key), hb.get(key)) {
-                (Some(_), None) => {
-                    let (class, note) = match (ours_required, ours_h) {
-                        (Some(true), _) => (Class::Breaking, " (our client requires it)"),
-                        (_, Some(_)) => (Class::Warning, " (our client reads it)"),
-                        _ => (Class::Info, ""),
-                    };
-                    self.push(class, &hloc, Fact::Removed("the header".into()), note);
-                }
-                (None, Some(_)) => {
-                    self.push(Class::Info, &hloc, Fact::Added("a header".into()), "")
-                }
-                (Some((_, x)), Some((_, y))) => {
-                    self.required(
-                        &hloc,
-                        Dir::Response,
-                        x["required"] == true,
-                        y["required"] == true,
-                        ours_required,
-                    );
-                    self.deprecated(&hloc, x, y);
-                    self.text = true;
-                    self.schema(
-                        Dir::Response,
-                        &hloc,
-                        &x["schema"],
-                        &y["schema"],
-                        ours_h.map(|h| &h["schema"]),
-                    );
-                    self.text = false;
-                }
-                (None, None) => {}
-            }
-        }
-    }
-}
-
-/// A media type by meaning: in lower case, its parameters (`; charset=utf-8`) left out, and the
-/// other names of JSON (`text/json`, `application/x-json`) as `application/json`.
-pub(super) fn essence(media: &str) -> String {
-    let e = media
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
-    match e.as_str() {
-        "text/json" | "text/x-json" | "application/x-json" => "application/json".to_owned(),
-        _ => e,
-    }
-}
-
-/// Whether our decoder reads a media type (an essence): JSON, under any `+json` name.
-pub(super) fn is_json(essence: &str) -> bool {
-    essence == "application/json" || essence.ends_with("+json")
-}
-
-/// The only item of `items`, if there is exactly one.
-fn one<'a>(mut items: impl Iterator<Item = &'a String>) -> Option<String> {
-    match (items.next(), items.next()) {
-        (Some(x), None) => Some(x.clone()),
-        _ => None,
-    }
-}
-
-/// The essences of a `content` map's media types.
-fn essences(content: &Value) -> BTreeSet<String> {
-    content
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.keys().map(|k| essence(k)))
-        .collect()
 }
