@@ -119,15 +119,14 @@ pub fn without_marked(ours: &Value, marks: &[Mark]) -> Value {
 }
 
 /// The marks of `old` (the last snapshot) that still hold against `new` (the snapshot to save):
-/// a mark whose operation `new` has is dropped (returned second, by name).
+/// a mark whose operation `new` has is dropped (returned second: the operation's name in `new`).
 pub fn carried(old: &Value, new: &Value) -> (Vec<Mark>, Vec<String>) {
     let hero = operations(new);
     let (mut kept, mut dropped) = (Vec::new(), Vec::new());
     for m in marks(old) {
-        if hero.iter().any(|h| names(&m, h)) {
-            dropped.push(m.operation);
-        } else {
-            kept.push(m);
+        match hero.iter().find(|h| names(&m, h)) {
+            Some(h) => dropped.push(h.name()),
+            None => kept.push(m),
         }
     }
     (kept, dropped)
@@ -181,6 +180,6 @@ mod tests {
         );
         let (kept, dropped) = carried(&marked, &stale);
         assert!(kept.is_empty());
-        assert_eq!(dropped, ["delete /b/{x}"]);
+        assert_eq!(dropped, ["DELETE /b/{id}"]);
     }
 }

@@ -91,15 +91,36 @@ pub fn parameter_style(place: &str) -> (&'static str, bool) {
     }
 }
 
-/// Whether `value` of `keyword` (written at `place`) means the same as leaving it out.
+/// The keywords that only annotate a schema (they allow and refuse nothing).
+pub const ANNOTATIONS: [&str; 7] = [
+    "description",
+    "title",
+    "example",
+    "examples",
+    "$comment",
+    "externalDocs",
+    "xml",
+];
+
+/// Whether `value` of `keyword` (written at `place`) means the same as leaving it out. A schema
+/// that says nothing (`{}`, or only annotations and keywords at their defaults) is `{}`.
 pub fn is_default(place: Place, keyword: &str, value: &Value) -> bool {
     DEFAULTS.iter().chain(&ALSO).any(|x| {
         x.place == place
             && x.keyword == keyword
-            && x.values.iter().any(|text| {
-                serde_json::from_str::<Value>(text)
-                    .is_ok_and(|v| crate::meaning::canon(&v) == crate::meaning::canon(value))
+            && x.values.iter().any(|text| match *text {
+                "{}" => says_nothing(value),
+                _ => serde_json::from_str::<Value>(text)
+                    .is_ok_and(|v| crate::meaning::canon(&v) == crate::meaning::canon(value)),
             })
+    })
+}
+
+/// A schema object with no keyword but annotations and keywords at their defaults.
+fn says_nothing(value: &Value) -> bool {
+    value.as_object().is_some_and(|m| {
+        m.iter()
+            .all(|(k, x)| ANNOTATIONS.contains(&k.as_str()) || is_default(Place::Schema, k, x))
     })
 }
 
@@ -135,6 +156,16 @@ mod tests {
         assert!(is_default(Place::Parameter, "required", &json!(false)));
         assert!(!is_default(Place::Parameter, "required", &json!(true)));
         assert!(!is_default(Place::Schema, "minContains", &json!(0)));
+        assert!(is_default(
+            Place::Schema,
+            "additionalProperties",
+            &json!({"description": "any", "items": true, "then": {"else": {}}})
+        ));
+        assert!(!is_default(
+            Place::Schema,
+            "additionalProperties",
+            &json!({"type": "string"})
+        ));
         assert_eq!(parameter_style("query"), ("form", true));
         assert_eq!(parameter_style("header"), ("simple", false));
     }

@@ -147,6 +147,8 @@ pub fn sync(
     let (old_json, new_json) = (to_json(&old), to_json(&new));
     let mut changes = diff(&old_json, &new_json, Some(ours), Wording::Sync);
     let (kept, dropped) = alone::carried(&whole, &new_json);
+    // An operation marked ours alone that Hero now has: said once, as that.
+    changes.retain(|c| !(c.message == diff::BEHIND && dropped.contains(&c.location)));
     for operation in dropped {
         changes.push(Change {
             class: Class::Info,

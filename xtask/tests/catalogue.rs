@@ -406,7 +406,7 @@ fn ref_targets_compare_by_meaning() {
             (row, "items: {$ref: '#/components/schemas/Row'}"),
         ],
         &[],
-        "breaking POST /v1/messages/send response 200 message_id: Hero changed the type from string to integer\n\
+        "breaking POST /v1/messages/send response 200 message_id: Hero changed the type from string to integer (our `String` refuses an integer)\n\
          1 breaking, 0 warning, 0 info; 0 touch our corrections\n",
         &[
             (inline, moved),
@@ -531,8 +531,8 @@ fn types_widened_and_narrowed() {
             ),
         ],
         &[],
-        "breaking GET /v2/sent_messages response 200 count: Hero changed the type from integer to number\n\
-         breaking POST /v1/messages/send response 200 message_id: Hero changed the type from string to integer, string\n\
+        "breaking GET /v2/sent_messages response 200 count: Hero changed the type from integer to number (our `i64` refuses a number)\n\
+         breaking POST /v1/messages/send response 200 message_id: Hero changed the type from string to integer, string (our `String` refuses an integer)\n\
          info     GET /v2/sent_messages parameter query page_size: Hero changed the type from integer to string (sent as text, which is still allowed)\n\
          info     POST /v1/messages/send request body patient_id: Hero changed the type from string to integer, string (what our client sends is still allowed)\n\
          2 breaking, 0 warning, 2 info; 0 touch our corrections\n",

@@ -233,7 +233,7 @@ fn nullability_and_types_in_the_3_1_spelling() {
                 "    NullableDateTime:\n      type: string\n"
             ),
         ]),
-        "breaking GET /v1/messages/assignee/collection response 200 data[] value: Hero changed the type from number to string\n\
+        "breaking GET /v1/messages/assignee/collection response 200 data[] value: Hero changed the type from number to string (our `i64` refuses a string)\n\
          breaking POST /v1/batch_message request body recipients <oneOf 0>[] dob: Hero changed it from nullable to not nullable\n\
          breaking POST /v1/batch_message request body recipients <oneOf 1> dob: Hero changed it from nullable to not nullable\n\
          breaking POST /v1/messages/send response 200 message_id: Hero changed it from not nullable to nullable\n\

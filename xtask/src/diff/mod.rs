@@ -48,6 +48,11 @@ enum Fact {
     Said(String),
 }
 
+/// What `diff` says of an operation openapi.yaml carries that the snapshot lacked and Hero's
+/// description has.
+pub const BEHIND: &str = "spec/upstream.yaml lacked it though openapi.yaml carries it (the \
+                          snapshot was behind); Hero's description has it, and regen records it";
+
 /// How many schema pairs one comparison may visit: far above any real description, a bound for
 /// pathological ones.
 const BUDGET: usize = 200_000;
@@ -102,16 +107,9 @@ pub fn diff(old: &Value, new: &Value, ours: Option<&Value>, wording: Wording) ->
                 Fact::Removed("the operation".into()),
                 "",
             ),
-            (None, Some(n)) if wording == Wording::Sync && carried(&n) => d.push(
-                Class::Info,
-                &n.name(),
-                Fact::Said(
-                    "spec/upstream.yaml lacked it though openapi.yaml carries it (the snapshot \
-                     was behind); Hero's description has it, and regen records it"
-                        .into(),
-                ),
-                "",
-            ),
+            (None, Some(n)) if wording == Wording::Sync && carried(&n) => {
+                d.push(Class::Info, &n.name(), Fact::Said(BEHIND.into()), "")
+            }
             (None, Some(n)) => d.push(
                 Class::Info,
                 &n.name(),

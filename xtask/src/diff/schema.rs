@@ -23,6 +23,15 @@ pub(super) fn covers(big: &BTreeSet<String>, small: &BTreeSet<String>) -> bool {
                 .all(|t| big.contains(t) || (t == "integer" && big.contains("number"))))
 }
 
+/// `an integer`, `a string`: a JSON type as a report names one value of it.
+fn a_or_an(json_type: &str) -> String {
+    match json_type {
+        "integer" | "array" | "object" => format!("an {json_type}"),
+        "it" => "it".to_owned(),
+        t => format!("a {t}"),
+    }
+}
+
 /// Formats that say how a value is shown or stored, not which values are allowed.
 const ANNOTATION_FORMATS: [&str; 3] = ["password", "float", "double"];
 
@@ -106,6 +115,7 @@ impl Differ<'_> {
         // What our client sends (a request): openapi.yaml's types, else Hero's old ones.
         let sends = ours.map_or(&a.types, |o| &o.types);
         let reads_note = format!(" (our `{}` reads it)", rt.name);
+        let refused_note;
         let (class, note) = if ours.is_some_and(|o| o.types == b.types) {
             (Class::Info, " (openapi.yaml already has it so)")
         } else if a.types.is_empty() || b.types.is_empty() {
@@ -118,6 +128,14 @@ impl Differ<'_> {
             (Class::Info, " (read as text, which still works)")
         } else if dir == Dir::Response && rt.reads_types(&b.types) {
             (Class::Info, reads_note.as_str())
+        } else if dir == Dir::Response && !text {
+            let refused = b
+                .types
+                .iter()
+                .find(|t| !rt.reads_types(&[(*t).clone()].into()))
+                .map_or("it", String::as_str);
+            refused_note = format!(" (our `{}` refuses {})", rt.name, a_or_an(refused));
+            (Class::Breaking, refused_note.as_str())
         } else {
             (Class::Breaking, "")
         };

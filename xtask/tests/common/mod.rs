@@ -1,4 +1,5 @@
-//! Paths shared by the integration tests.
+//! Paths shared by the integration tests (each test file uses some of them).
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
