@@ -11,7 +11,7 @@
 //! | `x-herohealth-not-carried` | `spec/upstream.yaml`'s root | operations under our tags that the client does not carry (read by `xtask`) |
 //! | `x-herohealth-ours-alone` | `spec/upstream.yaml`'s root | operations `openapi.yaml` carries that Hero's description lacks, each with why (read by `xtask`) |
 //!
-//! [`FAMILIES`] says what each family of `x-herohealth-rust-type` types does with JSON: build.rs
+//! `FAMILIES` says what each family of `x-herohealth-rust-type` types does with JSON: build.rs
 //! replaces schemas with them, and `cargo xtask diff` judges a change to Hero's description by it.
 
 #![allow(dead_code)]

@@ -65,7 +65,7 @@ pub struct Norm {
     pub discriminator: Option<Value>,
     /// `x-extensible-enum`: values Hero names while promising that others may come.
     pub extensible: Option<BTreeSet<String>>,
-    /// The other assertion keywords of [`ASSERTIONS`], as written (compare them with [`meaning`]).
+    /// The other assertion keywords of [`ASSERTIONS`], as written (compare them with [`crate::meaning`]).
     pub assertions: BTreeMap<String, Value>,
     /// The `$ref`s followed to reach it (to stop on recursion).
     pub refs: Vec<String>,
