@@ -39,6 +39,8 @@ mod dialect;
 mod facts;
 #[path = "build/model.rs"]
 mod model;
+#[path = "build/operations.rs"]
+mod operations;
 #[path = "build/prepare.rs"]
 mod prepare;
 #[path = "build/reshape.rs"]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use quote::{format_ident, quote};
 
-use super::model::{Model, Paged};
 use super::seam::Send;
+use super::{model::Model, operations::Paged};
 
 /// `pub mod spec`: facts of `openapi.yaml` the handwritten layer reads instead of copying them.
 pub(super) fn spec_module(model: &Model, sends: &BTreeMap<String, Send>) -> syn::Item {

@@ -6,7 +6,7 @@
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
-use super::model::{OperationFact, module};
+use super::{model::module, operations::OperationFact};
 
 /// Lets the setter of an optional checked field (`Option<SnomedCode>`, `Option<ContactDetail>`,
 /// an optional enum) or optional text (`Option<String>`, `Option<Sensitive>`) take the same inputs
