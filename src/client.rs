@@ -162,6 +162,13 @@ impl HeroClient {
         self.inner.clock.offset()
     }
 
+    /// The longest Hero may take to create a message once a send reached it
+    /// ([`HeroClientBuilder::hero_processing_time`]; default the builder's timeout). Not changed by
+    /// [`with_timeout`](Self::with_timeout) or [`with_deadline`](Self::with_deadline).
+    pub fn hero_processing_time(&self) -> Duration {
+        self.inner.processing
+    }
+
     fn derive(&self, change: impl FnOnce(&mut Limits)) -> HeroClient {
         let mut state = self.inner.clone();
         change(&mut state.limits);

@@ -1,16 +1,43 @@
-//! Hero's clock, as read from the `Date` header of its answers: [`ClockOffset`].
+//! Clocks: this machine's as the client reads it ([`now`]), and Hero's, as read from the `Date`
+//! header of its answers ([`ClockOffset`]).
 //!
 //! Hero stamps a message's `created_at` by its own clock, in whole seconds. To tell whether a
 //! listed message was created during an attempt (timed by this machine's clock), the client needs
 //! the difference between the two clocks. Each answer's `Date` header was written by Hero at some
 //! moment between the request being sent and the answer being read, within its whole second; so one
 //! answer bounds the offset to an interval about one second plus one round trip wide. The client
-//! keeps the latest such interval, tightened by the one before while the two agree.
+//! keeps the latest such interval, tightened by the one before while the two agree, and counts the
+//! answers whose `Date` could not be read (missing, malformed, a day off) and the readings that
+//! disagreed with the one before (a clock that jumped or went backwards).
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+/// This machine's clock as the client reads it: [`Utc::now`], moved by however far tokio's clock
+/// has been moved ahead of the real one. In a program that is `Utc::now()` (tokio's clock is the
+/// real one); under tokio's paused test clock (`tokio::time::pause`, `start_paused`) it stands
+/// still and moves only as the runtime's clock is advanced, so an attempt, its deadline and the
+/// looks of [`crate::HeroClient::find_attempt`] that follow it run in no real time, and
+/// herohealth-mock, whose clock is this one, agrees with it.
+///
+/// ```
+/// let before = chrono::Utc::now();
+/// let now = herohealth::now();
+/// assert!((now - before).num_seconds().abs() < 5);
+/// ```
+pub fn now() -> DateTime<Utc> {
+    let real = std::time::Instant::now();
+    let runtime = tokio::time::Instant::now().into_std();
+    let utc = Utc::now();
+    let moved = if runtime >= real {
+        Duration::from_std(runtime - real).unwrap_or(Duration::zero())
+    } else {
+        -Duration::from_std(real - runtime).unwrap_or(Duration::zero())
+    };
+    utc + moved
+}
 
 /// A `Date` header further than this from this machine's clock is not believed: a proxy's broken
 /// clock or a hostile value would otherwise move every window by years.
@@ -103,47 +130,41 @@ impl ClockOffset {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct HeroClock(Arc<Mutex<Reading>>);
 
-/// What the client has read of Hero's clock.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a clock has read of Hero's: what `find_send` weighs (`crate::find`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Reading {
     /// The latest interval, tightened by the ones before while they agree.
-    offset: Option<ClockOffset>,
+    pub(crate) offset: Option<ClockOffset>,
     /// Every interval read, as one span (what Hero's clock has said, whether or not it moved).
     pub(crate) span: Option<ClockOffset>,
-    /// How many times a reading disagreed with the one before, or a `Date` was more than a day
-    /// from ours: Hero's clock moved against ours (a step, a clock that runs fast or slow,
-    /// another clock answering on the path) or cannot be read.
+    /// How many readings disagreed with the one before: Hero's clock moved against ours (a step
+    /// forwards or backwards, a clock that runs fast or slow, another clock answering on the path).
     pub(crate) moves: u64,
-    /// Whether a `Date` was more than a day from ours: what Hero's clock said then is unknown,
-    /// so the span of readings bounds nothing (`find_send` then looks at every message).
-    pub(crate) unreadable: bool,
+    /// How many answers had a `Date` that could not be read: none, one that does not parse, or
+    /// one more than a day from ours.
+    pub(crate) unreadable: u64,
 }
 
 impl HeroClock {
-    /// Takes in one answer's `Date` header (ignored when it does not parse).
+    /// Takes in one answer's `Date` header, read between `sent` and `read` by this machine's
+    /// clock.
     pub(crate) fn observe(
         &self,
         headers: &reqwest::header::HeaderMap,
         sent: DateTime<Utc>,
         read: DateTime<Utc>,
     ) {
-        let Some(date) = headers
+        let date = headers
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-        else {
-            return;
-        };
-        let newer = ClockOffset::from_date(DateTime::<Utc>::from(date), sent, read);
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        let newer = date.and_then(|d| ClockOffset::from_date(DateTime::<Utc>::from(d), sent, read));
         let mut reading = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match newer {
             Some(newer) => reading.record(newer),
-            // A `Date` more than a day from ours: Hero's clock (or the one answering for it) is
-            // not to be read, and a window on it proves nothing. Counted as a move.
-            None => {
-                reading.moves += 1;
-                reading.unreadable = true;
-            }
+            // Hero's clock (or the one answering for it) could not be read: a window on it proves
+            // nothing.
+            None => reading.unreadable += 1,
         }
     }
 
@@ -159,7 +180,7 @@ impl HeroClock {
 }
 
 impl Reading {
-    fn record(&mut self, newer: ClockOffset) {
+    pub(crate) fn record(&mut self, newer: ClockOffset) {
         if self
             .offset
             .is_some_and(|old| old.intersect(newer).is_none())
@@ -227,10 +248,19 @@ mod tests {
     fn the_shared_clock_reads_the_date_header() {
         let clock = HeroClock::default();
         assert_eq!(clock.offset(), None);
+        // No Date, a malformed one, one a day off: three answers whose clock could not be read.
         let mut h = reqwest::header::HeaderMap::new();
+        clock.observe(&h, at(0, 0), at(0, 100));
         h.insert(reqwest::header::DATE, "garbage".parse().unwrap());
         clock.observe(&h, at(0, 0), at(0, 100));
+        h.insert(
+            reqwest::header::DATE,
+            "Wed, 07 Jan 2026 10:00:00 GMT".parse().unwrap(),
+        );
+        clock.observe(&h, at(0, 0), at(0, 100));
         assert_eq!(clock.offset(), None);
+        assert_eq!(clock.reading().unreadable, 3);
+        assert_eq!(clock.reading().span, None);
         h.insert(
             reqwest::header::DATE,
             "Mon, 05 Jan 2026 10:00:02 GMT".parse().unwrap(),

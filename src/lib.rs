@@ -137,7 +137,7 @@ pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, ENV_PRACTICE_GROUP_ID,
     ENV_TIMEOUT, HeroClientBuilder,
 };
-pub use clock::ClockOffset;
+pub use clock::{ClockOffset, now};
 pub use enums::{
     BatchChannel, BatchMessageStatus, BatchSendStatus, DeliveryStatus, EnrichmentStatus,
     MessageType, NullablePatientTitle, NullableWriteToRecordStatus, OPEN_ENUMS, OpenEnum,
@@ -146,7 +146,7 @@ pub use enums::{
 };
 pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
 pub use failures::{BatchFailures, FailedSend, Traced};
-pub use find::{FindOptions, FoundSend};
+pub use find::{Candidate, FindOptions, Finding, FoundSend, TextCheck};
 pub use pace::{LocalPaceStore, Pace, PaceFuture, PaceStore, PaceStoreError};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};

@@ -1,8 +1,10 @@
 //! What every call of one client reads: [`ClientState`] (credentials, retry policy, the time an
 //! attempt may take, Hero's clock as last read).
 
+use chrono::{DateTime, Utc};
+
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     fmt,
     sync::{Arc, Mutex},
     time::Duration,
@@ -33,6 +35,9 @@ pub(crate) struct ClientState {
     pub(crate) own_sends: OwnSends,
     /// The pace every attempt waits for (`HeroClientBuilder::rate_limit`); shared by its clones.
     pub(crate) pace: Option<crate::Pace>,
+    /// The longest Hero may take to create a message once a send reached it
+    /// (`HeroClientBuilder::hero_processing_time`; the builder's timeout by default).
+    pub(crate) processing: Duration,
 }
 
 /// The time limits a client was given, before [`ClientState::settle`] makes them the transport's.
@@ -77,35 +82,56 @@ impl ClientState {
     }
 }
 
-/// The message ids this client's sends got (from Hero's answers, and from `find_send`'s `Sent`):
-/// `find_send` never takes one of them for another send. The latest [`OwnSends::KEEP`] are kept.
+/// The message ids of this client's sends (from Hero's answers, and from `find_send`'s `Sent`):
+/// `find_send` never takes one of them for another send. An id `find_send` found stays a candidate
+/// for the attempt it was found for (asked again, it answers the same). The latest
+/// [`OwnSends::KEEP`] are kept.
 #[derive(Clone, Default)]
 pub(crate) struct OwnSends(Arc<Mutex<Ids>>);
 
 #[derive(Default)]
 struct Ids {
     order: VecDeque<String>,
-    set: HashSet<String>,
+    /// Each id, with the start of the attempt `find_send` found it for (`None`: Hero's answer to
+    /// a send of this client's).
+    found_for: HashMap<String, Option<DateTime<Utc>>>,
 }
 
 impl OwnSends {
     /// How many ids are kept (the oldest go first).
     pub(crate) const KEEP: usize = 10_000;
 
+    /// An id Hero answered a send of this client's with.
     pub(crate) fn remember(&self, id: &str) {
+        self.insert(id, None);
+    }
+
+    /// An id `find_send` found for the attempt that started at `started`.
+    pub(crate) fn remember_found(&self, id: &str, started: DateTime<Utc>) {
+        self.insert(id, Some(started));
+    }
+
+    fn insert(&self, id: &str, found_for: Option<DateTime<Utc>>) {
         let mut ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if ids.set.insert(id.to_owned()) {
+        if ids.found_for.insert(id.to_owned(), found_for).is_none() {
             ids.order.push_back(id.to_owned());
             if ids.order.len() > Self::KEEP
                 && let Some(old) = ids.order.pop_front()
             {
-                ids.set.remove(&old);
+                ids.found_for.remove(&old);
             }
         }
     }
 
-    pub(crate) fn ids(&self) -> HashSet<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).set.clone()
+    /// The ids that are not the attempt's (started at `started`) own: every one but those
+    /// `find_send` found for it.
+    pub(crate) fn others_than(&self, started: DateTime<Utc>) -> HashSet<String> {
+        let ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        ids.found_for
+            .iter()
+            .filter(|(_, found_for)| **found_for != Some(started))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }
 

@@ -21,6 +21,16 @@ async fn mock() -> MockServer {
         .unwrap()
 }
 
+/// A mock that gives no message's text back: a row's own message cannot be told from another's.
+async fn mock_without_text() -> MockServer {
+    MockServer::builder()
+        .api_key(KEY, PRACTICE)
+        .no_message_content(true)
+        .start()
+        .await
+        .unwrap()
+}
+
 async fn send_many(mock: &MockServer, dir: &Path, csv: &str, format: &str) -> Output {
     let (file, journal) = (dir.join(format!("{csv}.csv")), dir.join("j.db"));
     let url = mock.base_url();
@@ -134,8 +144,9 @@ async fn a_refused_row_exits_13_and_an_ambiguous_one_9() {
     no_patient_data(&out);
 
     // A new file whose one row's send is processed and its answer lost, while another message to
-    // the same patient sits in the window: ambiguous, never sent again, exit 9.
-    let mock = self::mock().await;
+    // the same patient sits in the window, and Hero gives no text to tell them apart: ambiguous,
+    // never sent again, exit 9.
+    let mock = mock_without_text().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.csv"),
@@ -404,14 +415,15 @@ async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
 /// rows a person must decide (with their candidates), and no patient data.
 #[tokio::test]
 async fn hero_outbox_status_reads_an_sqlite_journal_while_it_is_held() {
-    let mock = mock().await;
+    let mock = mock_without_text().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.csv"),
         "patient_id,type,text\n3001,sms,Dear Ada\n",
     )
     .unwrap();
-    // Processed, its answer lost, with another message to the patient in the window: ambiguous.
+    // Processed, its answer lost, with another message to the patient in the window and no text
+    // to tell them apart: ambiguous.
     mock.inject(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(2));
     mock.client()
         .send_message()

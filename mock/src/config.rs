@@ -7,7 +7,7 @@ use std::{
 
 use herohealth::webhooks::{SignatureEncoding, TimestampFormat};
 
-use crate::{FaultRule, MockServer, Outcome, RecipientOutcome};
+use crate::{DateHeader, FaultRule, MockServer, Outcome, RecipientOutcome};
 
 /// What `count` in a list response means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,6 +61,8 @@ pub struct MockConfig {
     pub(crate) rate_limit: Option<u32>,
     pub(crate) list_delay: Duration,
     pub(crate) finish_abandoned: bool,
+    pub(crate) no_message_content: bool,
+    pub(crate) date_header: DateHeader,
     pub(crate) webhook_signature: SignatureEncoding,
     pub(crate) webhook_timestamp: TimestampFormat,
     pub(crate) webhook_attempts: u32,
@@ -99,6 +101,8 @@ impl Default for MockConfig {
             rate_limit: None,
             list_delay: Duration::ZERO,
             finish_abandoned: false,
+            no_message_content: false,
+            date_header: DateHeader::Hero,
             webhook_signature: SignatureEncoding::Hex,
             webhook_timestamp: TimestampFormat::UnixSeconds,
             webhook_attempts: 5,
@@ -347,6 +351,39 @@ impl MockConfig {
         self
     }
 
+    /// Leave the message's text (`content`) out of `GET /v1/messages/{id}`, as a Hero whose answer
+    /// has no such field would (the published sample is cut off before it). By default the mock
+    /// gives the text as stored, which is what `find_send` compares to tell a send's own message
+    /// from another; without it every candidate is for a person to decide.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// use herohealth::MessageType;
+    /// let mock = herohealth_mock::MockServer::builder().no_message_content(true).start().await.unwrap();
+    /// let hero = mock.client();
+    /// let sent = hero.send_message()
+    ///     .body_map(|b| b.patient_id("42").message_type(MessageType::Sms).message_string("Hi"))
+    ///     .send()
+    ///     .await?;
+    /// let copy = hero.get_message().id(sent.message_id.clone()).send().await?;
+    /// assert!(copy.content.is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn no_message_content(mut self, hide: bool) -> Self {
+        self.no_message_content = hide;
+        self
+    }
+
+    /// The `Date` header of every answer (default [`DateHeader::Hero`], the clock `created_at` is
+    /// stamped by): [`DateHeader::Skewed`] plays a proxy whose clock runs steadily ahead or
+    /// behind, [`DateHeader::Malformed`] one that cannot be read.
+    /// Change it while running with [`MockServer::set_date_header`].
+    pub fn date_header(mut self, date: DateHeader) -> Self {
+        self.date_header = date;
+        self
+    }
+
     /// How webhook deliveries are signed (default [`SignatureEncoding::Hex`]): Hero does not
     /// say, so a receiver should accept both (as `herohealth::webhooks::Verifier` does).
     pub fn webhook_signature(mut self, encoding: SignatureEncoding) -> Self {
@@ -425,6 +462,8 @@ impl std::fmt::Debug for MockConfig {
             .field("rate_limit", &self.rate_limit)
             .field("list_delay", &self.list_delay)
             .field("finish_abandoned", &self.finish_abandoned)
+            .field("no_message_content", &self.no_message_content)
+            .field("date_header", &self.date_header)
             .field("webhook_signature", &self.webhook_signature)
             .field("webhook_timestamp", &self.webhook_timestamp)
             .field("webhook_attempts", &self.webhook_attempts)

@@ -274,3 +274,58 @@ mod tests {
         assert!(FaultRule::parse("x=nope").is_err());
     }
 }
+
+/// The `Date` header the mock writes on every answer: by default Hero's own clock (the one it
+/// stamps `created_at` by), or what a proxy or load balancer in front of Hero may write instead
+/// ([`crate::MockConfig::date_header`], [`crate::MockServer::set_date_header`],
+/// `--date-header`).
+///
+/// ```
+/// use herohealth_mock::DateHeader;
+/// assert_eq!("+90".parse(), Ok(DateHeader::Skewed(90)));
+/// assert_eq!("-172800".parse(), Ok(DateHeader::Skewed(-172_800)));
+/// assert_eq!("malformed".parse(), Ok(DateHeader::Malformed));
+/// assert_eq!("hero".parse(), Ok(DateHeader::Hero));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DateHeader {
+    /// Hero's clock: the one `created_at` is stamped by.
+    #[default]
+    Hero,
+    /// A clock this many seconds ahead of Hero's (negative: behind), steady: a proxy's.
+    Skewed(i64),
+    /// A `Date` that is not an HTTP date.
+    Malformed,
+}
+
+impl std::str::FromStr for DateHeader {
+    type Err = String;
+    /// `hero`, `+N` or `-N` (seconds), or `malformed`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "hero" => Ok(DateHeader::Hero),
+            "malformed" => Ok(DateHeader::Malformed),
+            n if n.starts_with(['+', '-']) => n
+                .parse::<i64>()
+                .map(DateHeader::Skewed)
+                .map_err(|_| format!("`{n}` is not a number of seconds")),
+            _ => Err("expected hero, +SECONDS, -SECONDS or malformed".to_owned()),
+        }
+    }
+}
+
+impl DateHeader {
+    /// The header's value for an answer written at `now` (Hero's clock). (There is no "none":
+    /// the HTTP server under the mock writes a `Date` of its own, by the real clock, to an answer
+    /// without one; `herohealth_mock::raw` serves answers without.)
+    pub(crate) fn value(self, now: chrono::DateTime<chrono::Utc>) -> String {
+        let http =
+            |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        match self {
+            DateHeader::Hero => http(now),
+            DateHeader::Skewed(s) => http(now + chrono::Duration::seconds(s)),
+            DateHeader::Malformed => "yesterday, around teatime".to_owned(),
+        }
+    }
+}

@@ -146,10 +146,10 @@ fn answered(app: &App, entry: JournalEntry, mut resp: Response, conn: &ConnHandl
     };
     app.journal.record(entry, status);
     let date = app
-        .clock
-        .now()
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string();
+        .date_header
+        .lock()
+        .expect("date lock")
+        .value(app.clock.now());
     if let Ok(date) = HeaderValue::from_str(&date) {
         resp.headers_mut().insert(header::DATE, date);
     }

@@ -73,7 +73,7 @@ mod stored;
 mod validation;
 
 pub use config::{CountMode, MockConfig};
-pub use faults::{Fault, FaultRule, When};
+pub use faults::{DateHeader, Fault, FaultRule, When};
 pub use journal::{DeliveryEntry, JournalEntry};
 pub use state::{Outcome, RecipientOutcome};
 pub use stored::{AttachmentLink, SentMessage};
@@ -107,6 +107,8 @@ pub(crate) struct App {
     pub(crate) batch_outcomes: Mutex<HashMap<String, RecipientOutcome>>,
     /// The mock's own base URL (for the `confirm_write_to_record_url` it hands out).
     pub(crate) base_url: String,
+    /// The `Date` every answer carries ([`MockServer::set_date_header`]).
+    pub(crate) date_header: Mutex<DateHeader>,
     ids: AtomicU64,
 }
 
@@ -161,6 +163,7 @@ impl MockServer {
             stopped: AtomicBool::new(false),
             batch_outcomes: Mutex::new(config.batch_outcomes.clone()),
             base_url: format!("http://{addr}"),
+            date_header: Mutex::new(config.date_header),
             ids: AtomicU64::new(0),
             config,
         });
@@ -294,6 +297,23 @@ impl MockServer {
     /// Remove every fault rule.
     pub fn clear_faults(&self) {
         self.app.faults.clear();
+    }
+
+    /// The `Date` header of every answer from now on (see [`DateHeader`]): a clock that jumps or
+    /// goes backwards is two calls of this.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use herohealth_mock::{DateHeader, MockServer};
+    /// let mock = MockServer::start().await;
+    /// mock.set_date_header(DateHeader::Skewed(90)); // a proxy's clock, 90 s ahead
+    /// mock.client().list_templates().send().await.unwrap();
+    /// let read = mock.client().hero_clock();
+    /// # let _ = read; }
+    /// ```
+    pub fn set_date_header(&self, date: DateHeader) {
+        *self.app.date_header.lock().expect("date lock") = date;
     }
 
     /// Every request received so far. Over HTTP, `GET /__mock/journal` with a configured API key

@@ -72,6 +72,21 @@ struct Args {
     #[arg(long)]
     finish_abandoned: bool,
 
+    /// Leave the message's text out of GET /v1/messages/{id}, as a Hero whose answer has no
+    /// `content` would: find_send then cannot tell a send's own message by its text.
+    #[arg(long)]
+    no_message_content: bool,
+
+    /// The Date header of every answer: `hero` (the clock created_at is stamped by), `+N` or `-N`
+    /// seconds from it (a proxy's clock, steady), or `malformed`.
+    #[arg(
+        long,
+        value_name = "CLOCK",
+        default_value = "hero",
+        allow_hyphen_values = true
+    )]
+    date_header: herohealth_mock::DateHeader,
+
     /// How webhook deliveries are signed: `hex` or `base64` (HMAC-SHA256 over "{timestamp}.{body}").
     #[arg(long, value_name = "ENCODING", default_value = "hex", value_parser = ["hex", "base64"])]
     webhook_signature: String,
@@ -136,6 +151,8 @@ async fn main() -> std::io::Result<()> {
         .max_page_size(args.max_page_size)
         .list_delay(std::time::Duration::from_millis(args.list_delay))
         .finish_abandoned(args.finish_abandoned)
+        .no_message_content(args.no_message_content)
+        .date_header(args.date_header)
         .webhook_signature(if args.webhook_signature == "base64" {
             SignatureEncoding::Base64
         } else {

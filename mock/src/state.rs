@@ -18,12 +18,16 @@
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Mutex,
-    time::Instant,
 };
+
+use tokio::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-/// The mock's clock: real time since start, times a scale, plus whatever tests advanced it by.
+/// The mock's clock: time since start, times a scale, plus whatever tests advanced it by. Time is
+/// the client's ([`herohealth::now`]): the real clock, except under tokio's paused test clock,
+/// where it moves as the runtime's does, so a test on a paused clock has the mock and the client
+/// agree on the time however far it advances.
 #[derive(Debug)]
 pub struct Clock {
     started: Instant,
@@ -36,7 +40,7 @@ impl Clock {
     pub(crate) fn new(scale: f64) -> Self {
         Self {
             started: Instant::now(),
-            base: Utc::now(),
+            base: herohealth::now(),
             scale,
             offset: Mutex::new(Duration::zero()),
         }

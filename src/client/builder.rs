@@ -92,6 +92,7 @@ pub struct HeroClientBuilder {
     retry: Option<RetryPolicy>,
     http: Option<HttpHook>,
     pace: Option<Pace>,
+    processing: Option<Duration>,
 }
 
 impl fmt::Debug for HeroClientBuilder {
@@ -106,6 +107,7 @@ impl fmt::Debug for HeroClientBuilder {
             .field("retry", &self.retry)
             .field("configure_http", &self.http.is_some())
             .field("pace", &self.pace)
+            .field("hero_processing_time", &self.processing)
             .finish()
     }
 }
@@ -171,6 +173,33 @@ impl HeroClientBuilder {
     /// [`HeroClient::with_deadline`] for a bound on the whole call).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest Hero may take to create a message once a send's request reached it, whatever
+    /// timeout the client gave the request (default: this builder's [`timeout`](Self::timeout),
+    /// itself 30 s by default). A request cut short by [`HeroClient::with_timeout`], a whole-call
+    /// deadline or a caller that gave up may still be carried out by Hero up to this long after
+    /// it was written: [`HeroClient::find_send`] answers "not sent" only after that (a send's
+    /// [`SendAttempt::deadline`](crate::SendAttempt::deadline)). Set it to Hero's worst case where
+    /// you know it; a shorter one than Hero really takes is the bound under which "not sent" can
+    /// be wrong.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let hero = herohealth::HeroClient::builder()
+    ///     .api_key("hero_test_key")
+    ///     .practice_group_id("demo-practice")
+    ///     .base_url("http://127.0.0.1:4010")
+    ///     .timeout(Duration::from_secs(4))
+    ///     .build()?;
+    /// assert_eq!(hero.hero_processing_time(), Duration::from_secs(4));
+    /// // A shorter timeout for one call does not shorten Hero's time.
+    /// assert_eq!(hero.with_timeout(Duration::from_secs(1)).hero_processing_time(), Duration::from_secs(4));
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn hero_processing_time(mut self, longest: Duration) -> Self {
+        self.processing = Some(longest);
         self
     }
 
@@ -332,6 +361,7 @@ impl HeroClientBuilder {
             clock: HeroClock::default(),
             own_sends: Default::default(),
             pace: self.pace,
+            processing: self.processing.unwrap_or(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),
         };
         state.settle();
         Ok(HeroClient::new_with_client(&base_url, http, state))

@@ -82,7 +82,7 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
     state.credentials.apply(request.headers_mut());
     *request.timeout_mut() = Some(state.timeout);
 
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut call = Call {
         attempts: 0,
         started: now,
@@ -92,7 +92,8 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
     };
     let answer = attempts(http, state, op, request, &mut call).await;
     let changes_state = op.changes_state();
-    let (err, answered) = match answer {
+    // Whether Hero accepted the send (a 2xx whose answer could not be used).
+    let (err, accepted) = match answer {
         Answer::Response(resp) if resp.status().is_success() => {
             let status = resp.status();
             let sent = if changes_state {
@@ -148,7 +149,7 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
                     "Hero asked to wait longer than the retry policy allows, so it was not retried",
                 );
             }
-            (err.with_sent(sent), true)
+            (err.with_sent(sent), false)
         }
         Answer::Paced(e) => {
             // Not written; an earlier attempt was retried only because it was not carried out.
@@ -173,16 +174,21 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
     };
     let err = err.with_operation(op.id).with_attempts(call.attempts);
     let attempt = if err.may_have_been_sent() {
-        let deadline = call.last_started
-            + chrono::Duration::from_std(state.timeout).unwrap_or(chrono::Duration::MAX);
-        body.attempt(call.started, deadline).map(|a| {
-            let a = a.with_clock(state.clock.offset());
-            if answered {
-                a.answered_at(call.ended)
-            } else {
-                a.failed_at(call.ended)
-            }
-        })
+        // Hero may create the message up to its longest processing time after the last write,
+        // whatever timeout this request was given; only its 2xx says it is done.
+        let processing =
+            chrono::Duration::from_std(state.processing).unwrap_or(chrono::Duration::MAX / 4);
+        body.attempt(call.started, call.started + processing)
+            .map(|a| {
+                let a = a
+                    .written_by(call.last_started)
+                    .with_clock(state.clock.offset());
+                if accepted {
+                    a.accepted_at(call.ended)
+                } else {
+                    a.failed_at(call.ended)
+                }
+            })
     } else {
         None
     };
@@ -250,13 +256,13 @@ async fn attempts(
         } else {
             None
         };
-        let sent_at = Utc::now();
+        let sent_at = crate::clock::now();
         if attempt == 1 {
             call.started = sent_at;
         }
         call.last_started = sent_at;
         let result = http.execute(pending).await;
-        call.ended = Utc::now();
+        call.ended = crate::clock::now();
         let (verdict, retry_after, status) = match &result {
             Ok(resp) => {
                 state.clock.observe(resp.headers(), sent_at, call.ended);

@@ -203,6 +203,11 @@ pub(super) async fn get_message(
             obj.remove(k);
         }
         obj["write_to_record"]["snomed_code"] = json!(m.snomed_code);
+        // The text as stored (what `find_send` compares), unless this mock plays a Hero that
+        // gives none back.
+        if !app.config.no_message_content {
+            obj.insert("content".to_owned(), json!(m.content));
+        }
         // Optional and not nullable in this operation's description: absent rather than null.
         if let Some(wtr) = obj["write_to_record"].as_object_mut()
             && wtr.get("status") == Some(&Value::Null)
