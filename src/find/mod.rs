@@ -58,9 +58,9 @@ use window::{CALIBRATED, Clocks};
 
 impl HeroClient {
     /// Resolves a send whose outcome is unknown (or that Hero accepted without a readable
-    /// answer): looks for it in the sent-messages list (see the module's rules in the crate's
-    /// guide, "Finding a send"). The answer comes no earlier than the attempt's deadline plus
-    /// `looks × list_delay`, unless it is settled `Ambiguous` before.
+    /// answer): looks for it in the sent-messages list (the rules and their bounds:
+    /// [finding a send](crate::guide::finding_a_send)). The answer comes no earlier than the
+    /// attempt's deadline plus `looks × list_delay`, unless it is settled `Ambiguous` before.
     ///
     /// Fails with [`ErrorKind::InvalidRequest`] when `err` has no [`SendAttempt`] (it is not a
     /// `send_message` that may have gone), and with the list's error when looking fails.
