@@ -38,7 +38,9 @@
 //!
 //! # Feature flags
 //!
-//! Exactly one TLS feature is meant to be on (the client refuses plain `http` off loopback):
+//! One TLS feature is meant to be on (the client refuses plain `http` off loopback). When several
+//! are (`--all-features`, or two crates of one program asking for different ones), the client uses
+//! `native-tls`, as reqwest does; a failed handshake is named as such with every backend.
 //!
 //! | feature | TLS |
 //! | --- | --- |

@@ -10,6 +10,8 @@ pub(crate) fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     let mut h2 = None;
     let mut hyper_incomplete = false;
     let mut hyper_parse = false;
+    // A TLS library's own error in the chain (native-tls; rustls's is an `InvalidData` io error).
+    let mut tls_failed = false;
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
@@ -29,6 +31,7 @@ pub(crate) fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         if let Some(h) = c.downcast_ref::<h2::Error>() {
             h2.get_or_insert((h.reason(), h.is_go_away(), h.is_reset(), h.is_remote()));
         }
+        tls_failed |= is_tls_error(c);
         if let Some(h) = c.downcast_ref::<hyper::Error>() {
             hyper_incomplete |= h.is_incomplete_message();
             hyper_parse |= h.is_parse() || h.is_parse_status();
@@ -69,12 +72,24 @@ pub(crate) fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
         Some(Io::ConnectionReset | Io::ConnectionAborted) => "connection reset by the server",
         Some(Io::InvalidData) if e.is_connect() => "TLS handshake failed",
         Some(Io::UnexpectedEof) => "connection closed before the answer was complete",
+        _ if tls_failed && e.is_connect() => "TLS handshake failed",
         _ if hyper_incomplete => "connection closed before the answer was complete",
         _ if hyper_parse => "the server's answer was not valid HTTP",
         _ if e.is_connect() => "could not connect (name resolution, TCP or TLS failed)",
         _ => "the exchange with Hero failed",
     };
     (ErrorKind::Connection, message.to_owned())
+}
+
+/// Whether `c` is a TLS library's own error: native-tls's (OpenSSL, SChannel, Security framework).
+/// rustls's reaches the chain as an `InvalidData` io error, read as such in [`classify`].
+fn is_tls_error(c: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "native-tls")]
+    if c.downcast_ref::<native_tls::Error>().is_some() {
+        return true;
+    }
+    let _ = c;
+    false
 }
 
 /// Whether the failure proves the request was never written: the connection could not be made.
