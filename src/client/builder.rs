@@ -361,7 +361,9 @@ impl HeroClientBuilder {
             clock: HeroClock::default(),
             own_sends: Default::default(),
             pace: self.pace,
-            processing: self.processing.unwrap_or(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),
+            processing: self
+                .processing
+                .unwrap_or(self.timeout.unwrap_or(DEFAULT_TIMEOUT)),
         };
         state.settle();
         Ok(HeroClient::new_with_client(&base_url, http, state))
