@@ -288,6 +288,79 @@ fn response_media_types_by_the_accept_our_client_sends() {
 }
 
 #[test]
+fn media_types_judged_only_where_our_client_negotiates() {
+    let two = |a: &str, b: &str| {
+        format!(
+            "          content:\n            {b}: {{}}\n            {a}:\n              schema:\n                type: object\n                required: [message_id]\n"
+        )
+    };
+    // A type beside ours removed: our Accept is still listed.
+    assert_eq!(
+        diff(
+            &[(RESPONSE_JSON, &two("application/json", "text/csv"))],
+            &[("            text/csv: {}\n", "")],
+            &[]
+        ),
+        "info     POST /v1/messages/send response 200: Hero removed media type `text/csv` (our client sends `Accept: application/json`, which Hero still lists)\n\
+         0 breaking, 0 warning, 1 info; 0 touch our corrections\n"
+    );
+    // Where Hero never listed our Accept, a change of the others changes nothing for it.
+    assert_eq!(
+        diff(
+            &[(RESPONSE_JSON, &two("application/vnd.herohealth.v2+json", "text/csv"))],
+            &[("            text/csv: {}\n", "")],
+            &[]
+        ),
+        "info     POST /v1/messages/send response 200: Hero removed media type `text/csv` (Hero listed no `application/json` before either)\n\
+         0 breaking, 0 warning, 1 info; 0 touch our corrections\n"
+    );
+    // An error answer's media types: info, whatever our Accept.
+    let error = "        '400':\n          description: Bad\n          content:\n            application/json: {schema: {type: object}}\n";
+    let both = [(
+        "                  link: {type: string, enum: [no_link, booking]}\n",
+        &*format!("                  link: {{type: string, enum: [no_link, booking]}}\n{error}"),
+    )];
+    assert_eq!(
+        diff(
+            &both,
+            &[(
+                "            application/json: {schema: {type: object}}\n",
+                "            text/html: {schema: {type: object}}\n"
+            )],
+            &[]
+        ),
+        "info     POST /v1/messages/send response 400: Hero changed the media type from `application/json` to `text/html`\n\
+         0 breaking, 0 warning, 1 info; 0 touch our corrections\n"
+    );
+}
+
+#[test]
+fn the_schema_compared_is_the_one_our_client_sends_or_reads() {
+    // A response under a `+json` type beside another: the `+json` one's schema is compared.
+    let response = "          content:\n            application/octet-stream: {schema: {type: string}}\n            application/problem+json:\n              schema:\n                type: object\n                required: [message_id]\n";
+    let message_id = (
+        "                  message_id: {type: string}\n",
+        "                  message_id: {type: integer}\n",
+    );
+    assert_eq!(
+        diff(&[(RESPONSE_JSON, response)], &[message_id], &[]),
+        "breaking POST /v1/messages/send response 200 message_id: Hero changed the type from string to integer (our `String` refuses an integer)\n\
+         1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+    );
+    // A request body under JSON and text: the JSON one (what our client sends) is compared.
+    let request = "      requestBody:\n        required: true\n        content:\n          text/plain: {schema: {type: string}}\n          application/json:\n";
+    assert_eq!(
+        diff(
+            &[(REQUEST_JSON, request)],
+            &[(PATIENT_ID, "                patient_id: {type: integer}\n")],
+            &[]
+        ),
+        "breaking POST /v1/messages/send request body patient_id: Hero changed the type from string to integer\n\
+         1 breaking, 0 warning, 0 info; 0 touch our corrections\n"
+    );
+}
+
+#[test]
 fn header_names_compare_case_insensitively() {
     let security = "security:\n  - apiKeyAuth: []\ncomponents:\n  securitySchemes:\n    apiKeyAuth: {type: apiKey, in: header, name: x-api-key}\n  schemas:\n";
     let both = [
