@@ -3,41 +3,11 @@
 //! reported as nothing. Each case edits the fixtures in code: `both` edits go into the old and the
 //! new description, `new` edits then into the new one only, `ours` edits into `ours.yaml`.
 
-use xtask::{Correction, Format, parse, report, sync};
+use xtask::{Format, parse, report, sync};
 
 mod common;
 
-use common::{fixture, workspace};
-
-type Edits<'a> = &'a [(&'a str, &'a str)];
-
-/// The empty report.
-const NOTHING: &str = "0 breaking, 0 warning, 0 info; 0 touch our corrections\n";
-
-/// `text` with each `(from, to)` replaced; each `from` must occur exactly once.
-fn edit(text: &str, edits: Edits) -> String {
-    let mut out = text.to_owned();
-    for (from, to) in edits {
-        assert_eq!(out.matches(from).count(), 1, "{from:?} must occur once");
-        out = out.replace(from, to);
-    }
-    out
-}
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(fixture(name)).unwrap()
-}
-
-/// The report from `base.yaml` + `both` to `base.yaml` + `both` + `new`, judged by `ours.yaml` +
-/// `ours`.
-fn diff(both: Edits, new: Edits, ours: Edits) -> String {
-    let old = edit(&read("base.yaml"), both);
-    let new = edit(&old, new);
-    let ours = parse(&edit(&read("ours.yaml"), ours)).unwrap().1;
-    let corrections: Vec<Correction> = serde_yaml::from_str(&read("corrections.yaml")).unwrap();
-    let (old, new) = (parse(&old).unwrap().0, parse(&new).unwrap().0);
-    report(&sync(&old, &new, &ours, &corrections).changes, Format::Text)
-}
+use common::{Edits, NOTHING, diff, edit, workspace};
 
 /// Lines of base.yaml and ours.yaml that cases edit.
 const PATIENT_ID: &str = "                patient_id: {type: string}\n";
@@ -307,7 +277,10 @@ fn media_types_judged_only_where_our_client_negotiates() {
     // Where Hero never listed our Accept, a change of the others changes nothing for it.
     assert_eq!(
         diff(
-            &[(RESPONSE_JSON, &two("application/vnd.herohealth.v2+json", "text/csv"))],
+            &[(
+                RESPONSE_JSON,
+                &two("application/vnd.herohealth.v2+json", "text/csv")
+            )],
             &[("            text/csv: {}\n", "")],
             &[]
         ),

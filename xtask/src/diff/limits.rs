@@ -65,6 +65,10 @@ impl Differ<'_> {
                 Class::Info,
                 format!(" (our `{}` holds every such value)", rt.name),
             ),
+            // Narrowed: no value our type cannot hold comes that could not come before.
+            Dir::Response if new.0 >= old.0 && new.1 <= old.1 => {
+                (Class::Info, " (fewer values than before)".to_owned())
+            }
             Dir::Response => (
                 Class::Breaking,
                 format!(" (our `{}` holds {} only)", rt.name, shown_range(held)),
@@ -152,11 +156,17 @@ impl Differ<'_> {
             Dir::Response => {
                 if let Some((min, max)) = checked {
                     let held = (min.unwrap_or(0) as f64, max.map_or(f64::MAX, |m| m as f64));
+                    let before = (
+                        num(a, key.replace("max", "min").as_str()).unwrap_or(0.0),
+                        num(a, key.replace("min", "max").as_str()).unwrap_or(f64::MAX),
+                    );
                     if within(held, b) {
                         (
                             Class::Info,
                             format!(" (our `{}` reads every such text)", rt.name),
                         )
+                    } else if within(before, b) {
+                        (Class::Info, " (fewer values than before)".to_owned())
                     } else {
                         let limits = [("at least", min), ("at most", max)]
                             .iter()

@@ -96,8 +96,6 @@ pub enum Text {
 pub enum Shape {
     /// `serde_json::Value`: any JSON.
     Any,
-    /// `()`: `null` only.
-    Null,
     /// `bool`.
     Bool,
     /// An integer type, and the values it holds.
@@ -207,8 +205,7 @@ fn of_at(doc: &Value, v: &Value, field: Field, depth: usize) -> Rust {
         None => shape(doc, &n, depth),
     };
     // An inline array or map (not a named type of its own) is `#[serde(default)]`, not an `Option`.
-    let intrinsic =
-        n.refs.is_empty() && matches!(shape, Shape::Array { .. } | Shape::Map | Shape::Null);
+    let intrinsic = n.refs.is_empty() && matches!(shape, Shape::Array { .. } | Shape::Map);
     let optional = field == Field::Optional && n.default.is_none() && !intrinsic;
     Rust {
         name,
@@ -275,7 +272,6 @@ fn one_type(t: &str, n: &Norm) -> (String, Shape) {
         "number" if n.format.as_deref() == Some("float") => ("f32".to_owned(), Shape::Number),
         "number" => ("f64".to_owned(), Shape::Number),
         "boolean" => ("bool".to_owned(), Shape::Bool),
-        "null" => ("()".to_owned(), Shape::Null),
         "array" => {
             let (min, max) = (limit(n, "minItems"), limit(n, "maxItems"));
             let unique = n.assertions.get("uniqueItems") == Some(&Value::Bool(true));
@@ -310,7 +306,6 @@ fn json_types(shape: &Shape) -> Option<BTreeSet<&'static str>> {
     let set = |ts: &[&'static str]| Some(ts.iter().copied().collect());
     match shape {
         Shape::Any => None,
-        Shape::Null => set(&[]),
         Shape::Bool => set(&["boolean"]),
         Shape::Integer { .. } => set(&["integer"]),
         Shape::Number => set(&["integer", "number"]),
@@ -439,57 +434,4 @@ impl Rust {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ty(v: Value) -> Rust {
-        of(&json!({}), &v, Field::Not)
-    }
-
-    #[test]
-    fn strings_nulls_and_maps() {
-        let t = ty(json!({"type": "string", "format": "date-time", "nullable": true}));
-        assert_eq!(t.name, "DateTime<Utc>");
-        assert!(t.reads_null && t.sends_null);
-        assert_eq!(
-            t.reads_format(Some("date")),
-            Err("DateTime<Utc>".to_owned())
-        );
-        assert_eq!(t.reads_format(Some("date-time")), Ok(()));
-        assert_eq!(
-            ty(json!({"type": "string"})).reads_format(Some("date")),
-            Ok(())
-        );
-        let optional = of(&json!({}), &json!({"type": "string"}), Field::Optional);
-        assert!(optional.reads_null && !optional.sends_null);
-        let list = of(
-            &json!({}),
-            &json!({"type": "array", "items": {}}),
-            Field::Optional,
-        );
-        assert!(
-            !list.reads_null,
-            "an optional Vec is `#[serde(default)]`, not an Option"
-        );
-        assert_eq!(
-            ty(json!({"type": "object", "additionalProperties": {"type": "string"}})).shape,
-            Shape::Map
-        );
-        assert_eq!(
-            ty(json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false}))
-                .unknown(),
-            Some(Unknown::Refused)
-        );
-        let doc = json!({"components": {"schemas": {"S": {
-            "x-herohealth-rust-type": "crate::enums::S", "type": "string", "enum": ["a"]
-        }}}});
-        let open = of(
-            &doc,
-            &json!({"allOf": [{"$ref": "#/components/schemas/S"}]}),
-            Field::Not,
-        );
-        assert!(open.open());
-        assert_eq!(open.name, "crate::enums::S");
-    }
-}
+mod tests;
