@@ -21,10 +21,11 @@ pub(crate) enum Exit {
     WaitDeadline = 12,
     NotDelivered = 13,
     SentWaitFailed = 14,
+    JournalUnreachable = 15,
 }
 
 impl Exit {
-    pub(crate) const ALL: [Exit; 15] = [
+    pub(crate) const ALL: [Exit; 16] = [
         Exit::Ok,
         Exit::Other,
         Exit::Usage,
@@ -40,6 +41,7 @@ impl Exit {
         Exit::WaitDeadline,
         Exit::NotDelivered,
         Exit::SentWaitFailed,
+        Exit::JournalUnreachable,
     ];
 
     pub(crate) fn meaning(self) -> &'static str {
@@ -59,6 +61,9 @@ impl Exit {
             Exit::WaitDeadline => "still not final at --timeout (nothing failed)",
             Exit::NotDelivered => "not delivered (declined or fatal), or a batch with failed sends",
             Exit::SentWaitFailed => "sent, but waiting for its status failed (do not send again)",
+            Exit::JournalUnreachable => {
+                "the journal's database could not be reached (nothing is lost: start again once it is back)"
+            }
         }
     }
 

@@ -4,7 +4,9 @@ use std::{num::NonZeroU32, path::Path, time::Duration};
 
 use clap::{Args, Subcommand};
 use herohealth::{FindOptions, HeroClient};
-use herohealth_outbox::{Entry, Options, Outbox, OutboxError, PgJournal, RunStatus, SqliteJournal};
+use herohealth_outbox::{
+    Entry, Journal, JournalError, Options, Outbox, OutboxError, PgJournal, RunStatus, SqliteJournal,
+};
 
 use crate::{
     exit::{Exit, Failure, Outcome},
@@ -41,6 +43,11 @@ pub(crate) struct WorkerArgs {
     /// their sends before anything is sent again.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub(crate) lease: f64,
+    /// With a PostgreSQL journal: how long the database may stay out of reach (a restart, a
+    /// failover, a cut connection) before the worker stops, exit 15, in seconds. Meanwhile it
+    /// connects again with backoff; nothing is sent that is not recorded.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub(crate) reconnect_for: f64,
 }
 
 impl WorkerArgs {
@@ -53,6 +60,11 @@ impl WorkerArgs {
 
     pub(crate) fn lease(&self) -> Duration {
         Duration::try_from_secs_f64(self.lease.max(0.1)).unwrap_or(PgJournal::DEFAULT_LEASE)
+    }
+
+    pub(crate) fn reconnect_for(&self) -> Duration {
+        Duration::try_from_secs_f64(self.reconnect_for.max(0.0))
+            .unwrap_or(PgJournal::DEFAULT_RECONNECT_FOR)
     }
 }
 
@@ -81,22 +93,44 @@ pub(crate) fn is_postgres(journal: &str) -> bool {
     journal.starts_with("postgres://") || journal.starts_with("postgresql://")
 }
 
-/// Opens a PostgreSQL journal, off the async threads. The URL is never shown.
-pub(crate) async fn connect(url: &str, lease: Duration) -> Result<PgJournal, Failure> {
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || PgJournal::connect(&url).map(|j| j.lease(lease)))
+/// Opens a PostgreSQL journal. The URL is never shown.
+pub(crate) async fn connect(url: &str, worker: &WorkerArgs) -> Result<PgJournal, Failure> {
+    PgJournal::connect(url)
         .await
-        .map_err(|_| Failure::new(Exit::Other, "the journal task panicked", None))?
-        .map_err(|e| {
-            Failure::new(
-                Exit::Usage,
-                format!("--journal (PostgreSQL): {e}"),
-                Some(
-                    "check the URL, that the server runs and that the role may create tables"
-                        .to_owned(),
-                ),
-            )
+        .map(|j| {
+            j.lease(worker.lease())
+                .reconnect_for(worker.reconnect_for())
         })
+        .map_err(pg_failure)
+}
+
+/// A PostgreSQL journal's failure: the database out of reach (exit 15), its configuration
+/// (exit 2), or another (exit 1); never the URL.
+pub(crate) fn pg_failure(e: JournalError) -> Failure {
+    let (code, hint) = match &e {
+        JournalError::Unreachable { .. } => (
+            Exit::JournalUnreachable,
+            "nothing is lost: every request written was recorded first; start the worker again once the database is back (other workers take this one's rows when its leases run out), or give it longer with --reconnect-for",
+        ),
+        JournalError::Config(_) => (
+            Exit::Usage,
+            "check the URL (host, database, user, password), its sslmode and sslrootcert, and that the role may create tables",
+        ),
+        _ => (
+            Exit::Other,
+            "nothing is lost: start the worker again to resume",
+        ),
+    };
+    Failure::new(
+        code,
+        format!("--journal (PostgreSQL): {e}"),
+        Some(hint.to_owned()),
+    )
+}
+
+/// Each run's counts and the rows to decide, from any journal.
+async fn report(journal: &impl Journal) -> Result<(Vec<RunStatus>, Vec<Entry>), JournalError> {
+    Ok((journal.runs().await?, journal.to_decide().await?))
 }
 
 pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {
@@ -127,18 +161,14 @@ const DECIDE: &[Column] = &[
 async fn status(format: Format, a: &StatusArgs) -> Outcome {
     let journal = a.journal.clone();
     let (runs, decide): (Vec<RunStatus>, Vec<Entry>) = if is_postgres(&journal) {
-        let mut j = connect(&journal, PgJournal::DEFAULT_LEASE).await?;
-        tokio::task::spawn_blocking(move || {
-            Ok::<_, herohealth_outbox::JournalError>((j.runs()?, j.to_decide()?))
-        })
-        .await
-        .map_err(|_| Failure::new(Exit::Other, "the journal task panicked", None))?
-        .map_err(|e| Failure::new(Exit::Other, format!("--journal (PostgreSQL): {e}"), None))?
+        let j = PgJournal::connect(&journal).await.map_err(pg_failure)?;
+        report(&j).await.map_err(pg_failure)?
     } else {
         let shown = Path::new(&journal).display().to_string();
-        let mut j = SqliteJournal::open_read_only(&journal)
+        let j = SqliteJournal::open_read_only(&journal)
             .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
-        (|| Ok::<_, herohealth_outbox::JournalError>((j.runs()?, j.to_decide()?)))()
+        report(&j)
+            .await
             .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None))?
     };
     let runs: Vec<serde_json::Value> = runs
@@ -236,7 +266,7 @@ async fn work(a: &WorkArgs) -> Outcome {
             b = b.practice_group_id(g);
         }
         let hero = b.build().map_err(Failure::from)?;
-        let journal = connect(&a.journal, a.worker.lease()).await?;
+        let journal = connect(&a.journal, &a.worker).await?;
         let options = a.worker.options();
         workers.push(tokio::spawn(async move {
             let outbox = Outbox::new(hero, journal, options);
@@ -274,11 +304,15 @@ async fn work(a: &WorkArgs) -> Outcome {
             e @ OutboxError::WaitTooLong { .. } => {
                 Failure::new(Exit::RateLimited, e.to_string(), None)
             }
-            other => Failure::new(
-                Exit::Other,
-                format!("--journal (PostgreSQL): {other}"),
-                None,
+            OutboxError::Journal(e) => pg_failure(e),
+            e @ OutboxError::Pace(_) => Failure::new(
+                Exit::JournalUnreachable,
+                e.to_string(),
+                Some(
+                    "nothing is lost: start the worker again once the database is back".to_owned(),
+                ),
             ),
+            other => Failure::new(Exit::Other, other.to_string(), None),
         });
     }
     if ambiguous > 0 {

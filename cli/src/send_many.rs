@@ -69,7 +69,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
     }
     let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
     if let Some(url) = url {
-        let journal = crate::outbox::connect(url, a.worker.lease()).await?;
+        let journal = crate::outbox::connect(url, &a.worker).await?;
         return send(hero, format, a, &input, journal).await;
     }
     let journal = SqliteJournal::open(&a.journal).map_err(|e| journal_failure(&a.journal, e))?;
@@ -183,7 +183,15 @@ async fn send<J: Journal>(
 fn journal_failure(path: &std::path::Path, e: JournalError) -> Failure {
     // A URL may hold a password: a PostgreSQL journal is never shown by it.
     let shown = match path.to_str() {
-        Some(url) if crate::outbox::is_postgres(url) => "(PostgreSQL)".to_owned(),
+        Some(url) if crate::outbox::is_postgres(url) => {
+            if matches!(
+                e,
+                JournalError::Unreachable { .. } | JournalError::Config(_)
+            ) {
+                return crate::outbox::pg_failure(e);
+            }
+            "(PostgreSQL)".to_owned()
+        }
         _ => path.display().to_string(),
     };
     let (code, hint) = match &e {
@@ -236,6 +244,13 @@ fn outbox_failure(path: &std::path::Path, e: OutboxError) -> Failure {
             );
             f
         }
+        e @ OutboxError::Pace(_) => Failure::new(
+            Exit::JournalUnreachable,
+            e.to_string(),
+            Some(
+                "nothing is lost: run the same command again once the database is back".to_owned(),
+            ),
+        ),
         other => Failure::new(Exit::Other, other.to_string(), None),
     }
 }

@@ -66,14 +66,9 @@ async fn enqueue(mock: &MockServer, url: &str, groups: &[&str], rows: usize) -> 
             texts.push(text);
         }
         let input = Input::from_rows(list);
-        let url = url.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut j = PgJournal::connect(&url).unwrap();
-            j.bind(&key).unwrap();
-            j.open(&input).unwrap();
-        })
-        .await
-        .unwrap();
+        let j = PgJournal::connect(url).await.unwrap();
+        j.bind(&key).await.unwrap();
+        j.open(&input).await.unwrap();
     }
     texts
 }

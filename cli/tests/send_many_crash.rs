@@ -122,9 +122,9 @@ async fn kill_9_at_random_points_then_resume_sends_every_row_exactly_once() {
                 }
             }
             // What the kill left for the next run to resolve.
-            if let Ok(mut j) = herohealth_outbox::SqliteJournal::open(&journal) {
+            if let Ok(j) = herohealth_outbox::SqliteJournal::open(&journal) {
                 use herohealth_outbox::{Journal, Status};
-                let left = j.entries().unwrap_or_default();
+                let left = j.entries().await.unwrap_or_default();
                 left_unresolved += left
                     .iter()
                     .filter(|e| matches!(e.state.status(), Status::InFlight | Status::Unknown))

@@ -38,12 +38,23 @@ fn rows(n: usize) -> Vec<Row> {
 
 /// The same bookkeeping without storage: what the outbox costs without a journal on disk.
 #[derive(Default)]
-struct MemoryJournal(Vec<Entry>);
+struct MemoryJournal(std::sync::Mutex<Vec<Entry>>);
+
+impl MemoryJournal {
+    fn rows(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.0.lock().unwrap()
+    }
+}
 
 impl Journal for MemoryJournal {
-    fn open(&mut self, input: &Input) -> Result<(), JournalError> {
-        if self.0.is_empty() {
-            self.0 = input
+    async fn bind(&self, _group_key: &str) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    async fn open(&self, input: &Input) -> Result<(), JournalError> {
+        let mut rows = self.rows();
+        if rows.is_empty() {
+            *rows = input
                 .rows()
                 .iter()
                 .enumerate()
@@ -59,12 +70,19 @@ impl Journal for MemoryJournal {
         Ok(())
     }
 
-    fn entries(&mut self) -> Result<Vec<Entry>, JournalError> {
-        Ok(self.0.clone())
+    async fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        Ok(self.rows().clone())
     }
 
-    fn transition(&mut self, index: u64, from: Status, to: &RowState) -> Result<(), JournalError> {
-        let e = &mut self.0[index as usize];
+    async fn transition(
+        &self,
+        _run: u64,
+        index: u64,
+        from: Status,
+        to: &RowState,
+    ) -> Result<(), JournalError> {
+        let mut rows = self.rows();
+        let e = &mut rows[index as usize];
         if e.state.status() != from {
             return Err(JournalError::Storage("conflict".into()));
         }
@@ -73,6 +91,51 @@ impl Journal for MemoryJournal {
         }
         e.state = to.clone();
         Ok(())
+    }
+
+    async fn claim(&self, _max: usize) -> Result<Vec<Entry>, JournalError> {
+        let rows = self.rows();
+        Ok(rows
+            .iter()
+            .filter(|e| !e.state.status().is_final())
+            .cloned()
+            .collect())
+    }
+
+    async fn release(&self) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    async fn unfinished(&self) -> Result<usize, JournalError> {
+        Ok(self
+            .rows()
+            .iter()
+            .filter(|e| !e.state.status().is_final())
+            .count())
+    }
+
+    async fn known_ids(&self) -> Result<Vec<String>, JournalError> {
+        Ok(Vec::new())
+    }
+
+    async fn shared_pace(
+        &self,
+        _group: &str,
+        _rate: NonZeroU32,
+    ) -> Result<Option<herohealth::Pace>, JournalError> {
+        Ok(None)
+    }
+
+    async fn runs(&self) -> Result<Vec<herohealth_outbox::RunStatus>, JournalError> {
+        Ok(Vec::new())
+    }
+
+    async fn to_decide(&self) -> Result<Vec<Entry>, JournalError> {
+        Ok(Vec::new())
+    }
+
+    async fn workers(&self) -> Result<Vec<herohealth_outbox::WorkerStatus>, JournalError> {
+        Ok(Vec::new())
     }
 }
 
@@ -174,7 +237,7 @@ async fn main() {
         #[cfg(feature = "postgres")]
         if let Some(pg) = &pg {
             let url = pg.database(&format!("cost{concurrency}"));
-            let journal = herohealth_outbox::PgJournal::connect(&url).unwrap();
+            let journal = herohealth_outbox::PgJournal::connect(&url).await.unwrap();
             let mock = MockServer::start().await;
             let (secs, sent) = outbox_run(&mock, journal, options()).await;
             postgres = format!("PostgreSQL journal {:.0} rows/s, ", sent as f64 / secs);
@@ -239,13 +302,9 @@ async fn aggregate(pg: &herohealth_outbox::testing::TempPostgres, workers: usize
                 .collect(),
         );
         let (url, key) = (url.clone(), client(g).practice_group_key());
-        tokio::task::spawn_blocking(move || {
-            let mut j = PgJournal::connect(&url).unwrap();
-            j.bind(&key).unwrap();
-            j.open(&input).unwrap();
-        })
-        .await
-        .unwrap();
+        let j = PgJournal::connect(&url).await.unwrap();
+        j.bind(&key).await.unwrap();
+        j.open(&input).await.unwrap();
     }
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -253,10 +312,7 @@ async fn aggregate(pg: &herohealth_outbox::testing::TempPostgres, workers: usize
         for g in GROUPS {
             let (url, hero) = (url.clone(), client(g));
             tasks.push(tokio::spawn(async move {
-                let journal =
-                    tokio::task::spawn_blocking(move || PgJournal::connect(&url).unwrap())
-                        .await
-                        .unwrap();
+                let journal = PgJournal::connect(&url).await.unwrap();
                 let options = Options::default()
                     .concurrency(4)
                     .rate(NonZeroU32::new(GROUP_LIMIT));

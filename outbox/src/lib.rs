@@ -16,7 +16,8 @@
 //!
 //! - [`Row`] and [`Input`]: what to send, every value checked before anything is sent (a CSV is
 //!   refused whole, line by line).
-//! - [`Journal`] (small, a compare-and-set per row) and [`SqliteJournal`], the embedded default.
+//! - [`Journal`] (async, a compare-and-set per row) and [`SqliteJournal`], the embedded default;
+//!   `PgJournal` (feature `postgres`) for several workers on one PostgreSQL database.
 //! - [`Outbox::run`]: resolve, then send, with [`Event`]s for a progress bar and a [`Summary`].
 //!
 //! The journal holds the rows (patient ids, contact details, message text): it is patient data,
@@ -52,6 +53,7 @@ pub mod testing;
 
 pub use journal::{
     Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus, SqliteJournal, Status,
+    WorkerStatus,
 };
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
 #[cfg(feature = "postgres")]

@@ -23,6 +23,19 @@ pub struct TempPostgres {
     bin: PathBuf,
     port: u16,
     runas: Option<String>,
+    /// The server's `-o` options.
+    options: String,
+}
+
+/// How a [`TempPostgres`] is started.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// `fsync` on (for measuring what a durable commit costs).
+    pub durable: bool,
+    /// TLS with this certificate and key (PEM files, copied into the cluster's directory).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// With TLS: connections without it are refused (`hostnossl ... reject`).
+    pub tls_only: bool,
 }
 
 impl std::fmt::Debug for TempPostgres {
@@ -78,6 +91,17 @@ impl TempPostgres {
 
     /// [`start`](Self::start), with `fsync` on (for measuring what a durable commit costs).
     pub fn start_with(what: &str, durable: bool) -> Option<TempPostgres> {
+        Self::start_setup(
+            what,
+            Setup {
+                durable,
+                ..Setup::default()
+            },
+        )
+    }
+
+    /// [`start`](Self::start), set up as `setup` says.
+    pub fn start_setup(what: &str, setup: Setup) -> Option<TempPostgres> {
         let Some(bin) = binaries() else {
             let line = format!(
                 "!!!!! SKIPPED: {what}: the PostgreSQL server binaries (Debian package `postgresql`) are not installed, so this was NOT run !!!!!"
@@ -111,11 +135,12 @@ impl TempPostgres {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let pg = TempPostgres {
+        let mut pg = TempPostgres {
             dir,
             bin,
             port,
             runas,
+            options: String::new(),
         };
         let data = pg.data();
         pg.run(
@@ -132,28 +157,118 @@ impl TempPostgres {
                 "UTF8",
             ],
         );
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync={} -c max_connections=200",
             pg.dir.path().to_str().expect("a UTF-8 path"),
-            if durable { "on" } else { "off" }
+            if setup.durable { "on" } else { "off" }
         );
-        let log = pg.dir.path().join("log");
-        pg.run(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().expect("a UTF-8 path"),
-                "-l",
-                log.to_str().expect("a UTF-8 path"),
-                "-o",
-                &options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        );
+        if let Some((cert, key)) = &setup.tls {
+            let (to_cert, to_key) = (
+                pg.dir.path().join("server.crt"),
+                pg.dir.path().join("server.key"),
+            );
+            std::fs::copy(cert, &to_cert).expect("copy the certificate");
+            std::fs::copy(key, &to_key).expect("copy the key");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&to_key, std::fs::Permissions::from_mode(0o600))
+                    .expect("chmod the key");
+            }
+            if let Some(user) = &pg.runas {
+                let status = Command::new("chown")
+                    .arg(user)
+                    .args([&to_cert, &to_key])
+                    .status()
+                    .expect("chown");
+                assert!(status.success(), "chown of the certificate failed");
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                to_cert.display(),
+                to_key.display()
+            ));
+            if setup.tls_only {
+                let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n";
+                std::fs::write(data.join("pg_hba.conf"), hba).expect("write pg_hba.conf");
+            }
+        }
+        pg.options = options;
+        pg.pg_ctl("start");
         Some(pg)
+    }
+
+    /// Runs `pg_ctl ACTION` on the cluster (waiting for it), with the cluster's options.
+    fn pg_ctl(&self, action: &str) {
+        let data = self.data();
+        let log = self.dir.path().join("log");
+        let mut args = vec![
+            "-D",
+            data.to_str().expect("a UTF-8 path"),
+            "-l",
+            log.to_str().expect("a UTF-8 path"),
+            "-o",
+            &self.options,
+            "-w",
+            "-t",
+            "60",
+        ];
+        if action == "restart" || action == "stop" {
+            args.extend(["-m", "immediate"]);
+        }
+        args.push(action);
+        self.run("pg_ctl", &args);
+    }
+
+    /// Stops the server at once (`pg_ctl restart -m immediate`: as a crash would) and starts it
+    /// again; every connection is cut.
+    pub fn restart_immediately(&self) {
+        self.pg_ctl("restart");
+    }
+
+    /// Stops the server at once (`-m immediate`), until [`start_again`](Self::start_again).
+    pub fn stop(&self) {
+        self.pg_ctl("stop");
+    }
+
+    /// Starts the server stopped by [`stop`](Self::stop).
+    pub fn start_again(&self) {
+        self.pg_ctl("start");
+    }
+
+    /// Runs `sql` in database `db` with `psql` (as the superuser, over TCP without TLS unless the
+    /// server requires it) and returns its output (unaligned, tuples only).
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                db,
+            ])
+            .args(["-p", &self.port.to_string(), "-c", sql])
+            .env("LC_ALL", "C")
+            .env("PGSSLMODE", "prefer")
+            .output()
+            .unwrap_or_else(|e| panic!("psql did not start: {e}"));
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Ends the server process `pid` as an administrator would (`pg_terminate_backend`): its
+    /// client's connection is cut.
+    pub fn terminate(&self, pid: i32) {
+        let ended = self.psql("postgres", &format!("SELECT pg_terminate_backend({pid})"));
+        assert_eq!(ended, "t", "the backend {pid} was not there to end");
     }
 
     fn data(&self) -> PathBuf {
@@ -184,19 +299,28 @@ impl TempPostgres {
         );
     }
 
-    /// A connection URL for a new, empty database of the cluster (each test its own).
+    /// A connection URL for a new, empty database of the cluster (each test its own), made
+    /// with the installed `createdb`.
     pub fn database(&self, name: &str) -> String {
-        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
-        let config: postgres::Config = admin.parse().expect("a URL");
-        let create = format!("CREATE DATABASE \"{name}\"");
-        std::thread::spawn(move || {
-            let mut c = config
-                .connect(postgres::NoTls)
-                .expect("connect to the cluster");
-            c.batch_execute(&create).expect("create the database");
-        })
-        .join()
-        .expect("the setup thread");
+        let out = Command::new(self.bin.join("createdb"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+                &self.port.to_string(),
+                name,
+            ])
+            .env("LC_ALL", "C")
+            .env("PGSSLMODE", "prefer")
+            .output()
+            .unwrap_or_else(|e| panic!("createdb did not start: {e}"));
+        assert!(
+            out.status.success(),
+            "createdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 

@@ -271,34 +271,40 @@ async fn a_resume_resolves_rows_left_in_flight_before_sending_anything_new() {
         SendAttempt::new(&body, started, started + chrono::Duration::seconds(2))
     };
     {
-        let mut journal = SqliteJournal::open(&path).unwrap();
-        journal.open(&input).unwrap();
+        let journal = SqliteJournal::open(&path).unwrap();
+        journal.open(&input).await.unwrap();
         journal
             .transition(
+                0,
                 0,
                 Status::Pending,
                 &RowState::InFlight {
                     attempt: attempt("1001"),
                 },
             )
+            .await
             .unwrap();
         journal
             .transition(
+                0,
                 1,
                 Status::Pending,
                 &RowState::InFlight {
                     attempt: attempt("1002"),
                 },
             )
+            .await
             .unwrap();
         journal
             .transition(
+                0,
                 2,
                 Status::Pending,
                 &RowState::InFlight {
                     attempt: attempt("1003"),
                 },
             )
+            .await
             .unwrap();
         // The crashed process's request for row 0 reached Hero; the ones for rows 1 and 2 did not.
         mock.client()

@@ -44,30 +44,34 @@ mod with_postgres {
     /// still there): another worker takes the row with a new fencing token, and the slow worker's
     /// late change is refused (`Fenced`), changing nothing. Meanwhile rows to one patient are held
     /// one at a time, and a second worker never gets a row the first holds.
-    #[test]
-    fn a_slow_workers_late_change_is_refused_by_the_fencing_token() {
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_slow_workers_late_change_is_refused_by_the_fencing_token() {
         let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs fencing") else {
             return;
         };
         let url = pg.database("fencing");
-        let mut slow = PgJournal::connect(&url)
+        let slow = PgJournal::connect(&url)
+            .await
             .unwrap()
             .lease(Duration::from_millis(300))
             .without_heartbeat();
-        slow.bind(GROUP).unwrap();
+        slow.bind(GROUP).await.unwrap();
         // Rows 0 and 1 are to one patient.
-        slow.open(&input(&["101", "101", "102"])).unwrap();
-        let held = slow.claim(10).unwrap();
+        slow.open(&input(&["101", "101", "102"])).await.unwrap();
+        let held = slow.claim(10).await.unwrap();
         let rows: Vec<u64> = held.iter().map(|e| e.index).collect();
         assert_eq!(rows, [0, 2], "one row per patient");
 
-        let mut other = PgJournal::connect(&url).unwrap();
-        other.bind(GROUP).unwrap();
-        assert!(other.claim(10).unwrap().is_empty(), "every row is held");
+        let other = PgJournal::connect(&url).await.unwrap();
+        other.bind(GROUP).await.unwrap();
+        assert!(
+            other.claim(10).await.unwrap().is_empty(),
+            "every row is held"
+        );
 
         // The slow worker's leases run out.
-        std::thread::sleep(Duration::from_millis(600));
-        let taken = other.claim(10).unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let taken = other.claim(10).await.unwrap();
         let rows: Vec<u64> = taken.iter().map(|e| e.index).collect();
         assert_eq!(
             rows,
@@ -79,42 +83,44 @@ mod with_postgres {
             message_id: "m-1".into(),
         };
         let err = slow
-            .update(held[0].run, 0, Status::Pending, &sent)
+            .transition(held[0].run, 0, Status::Pending, &sent)
+            .await
             .unwrap_err();
         assert!(matches!(err, JournalError::Fenced { index: 0 }), "{err:?}");
         assert_eq!(
-            other.entries().unwrap()[0].state,
+            other.entries().await.unwrap()[0].state,
             RowState::Pending,
             "nothing changed"
         );
         other
-            .update(taken[0].run, 0, Status::Pending, &sent)
+            .transition(taken[0].run, 0, Status::Pending, &sent)
+            .await
             .unwrap();
         // Row 0 is final: its patient's next row can be claimed now.
-        let next = other.claim(10).unwrap();
+        let next = other.claim(10).await.unwrap();
         assert!(next.iter().any(|e| e.index == 1), "{next:?}");
         drop(pg);
     }
 
     /// The same input queued twice is one run; another input is another run of the same database.
-    #[test]
-    fn an_input_is_queued_once_by_its_fingerprint() {
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_input_is_queued_once_by_its_fingerprint() {
         let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs runs") else {
             return;
         };
         let url = pg.database("runs");
-        let mut j = PgJournal::connect(&url).unwrap();
-        j.bind(GROUP).unwrap();
-        j.open(&input(&["1", "2"])).unwrap();
-        j.open(&input(&["1", "2"])).unwrap();
-        assert_eq!(j.entries().unwrap().len(), 2);
-        j.open(&input(&["3"])).unwrap();
-        assert_eq!(j.entries().unwrap().len(), 1);
-        let runs = j.runs().unwrap();
+        let j = PgJournal::connect(&url).await.unwrap();
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(&["1", "2"])).await.unwrap();
+        j.open(&input(&["1", "2"])).await.unwrap();
+        assert_eq!(j.entries().await.unwrap().len(), 2);
+        j.open(&input(&["3"])).await.unwrap();
+        assert_eq!(j.entries().await.unwrap().len(), 1);
+        let runs = j.runs().await.unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!((runs[0].pending, runs[1].pending), (2, 1));
         // A second connection migrates nothing twice.
-        PgJournal::connect(&url).unwrap();
+        PgJournal::connect(&url).await.unwrap();
     }
 
     /// Four outboxes (workers) on one Postgres journal and one practice group, with a rate limit
@@ -143,10 +149,7 @@ mod with_postgres {
             let hero = mock.client();
             let input = input.clone();
             workers.push(tokio::spawn(async move {
-                let journal =
-                    tokio::task::spawn_blocking(move || PgJournal::connect(&url).unwrap())
-                        .await
-                        .unwrap();
+                let journal = PgJournal::connect(&url).await.unwrap();
                 let options = Options::default()
                     .concurrency(4)
                     .rate(std::num::NonZeroU32::new(LIMIT));

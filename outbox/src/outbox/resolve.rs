@@ -11,11 +11,12 @@ impl<J: Journal> Outbox<J> {
     /// Returns whether there was anything to resolve.
     pub(super) async fn resolve(
         &self,
+        hero: &HeroClient,
         entries: Vec<Entry>,
         progress: &mut Progress,
         on_event: &mut impl FnMut(Event),
     ) -> Result<bool, OutboxError> {
-        let known = self.journal(|j| j.known_ids()).await?;
+        let known = self.journal.known_ids().await?;
         // A crash (or a worker that stopped): the request was written just after the row went in
         // flight, and Hero may carry it out until the attempt's deadline, which the attempt
         // recorded; the lookup waits that out. (A row goes back to pending only from unknown, so
@@ -62,7 +63,7 @@ impl<J: Journal> Outbox<J> {
         // Owned clusters and a plain method: the run's future stays `Send`.
         let clusters: Vec<Vec<(Entry, SendAttempt, bool)>> = by_patient.into_values().collect();
         let mut looks = futures::stream::iter(clusters)
-            .map(|cluster| self.look(cluster, find.clone()))
+            .map(|cluster| look(hero, cluster, find.clone()))
             .buffer_unordered(self.options.concurrency);
         let mut failure = None;
         while let Some(result) = looks.next().await {
@@ -135,18 +136,18 @@ impl<J: Journal> Outbox<J> {
             None => Ok(true),
         }
     }
+}
 
-    /// Looks for each send of one patient's unresolved rows.
-    async fn look(
-        &self,
-        cluster: Vec<(Entry, SendAttempt, bool)>,
-        find: FindOptions,
-    ) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
-        let mut found = Vec::new();
-        for (e, attempt, accepted) in cluster {
-            let answer = self.hero.find_attempt(&attempt, find.clone()).await?;
-            found.push((e, accepted, answer));
-        }
-        Ok(found)
+/// Looks for each send of one patient's unresolved rows.
+async fn look(
+    hero: &HeroClient,
+    cluster: Vec<(Entry, SendAttempt, bool)>,
+    find: FindOptions,
+) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
+    let mut found = Vec::new();
+    for (e, attempt, accepted) in cluster {
+        let answer = hero.find_attempt(&attempt, find.clone()).await?;
+        found.push((e, accepted, answer));
     }
+    Ok(found)
 }

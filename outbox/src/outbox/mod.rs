@@ -3,7 +3,7 @@
 use std::{
     collections::{BTreeMap, HashSet, VecDeque},
     num::NonZeroU32,
-    sync::{Arc, Mutex},
+    sync::Mutex,
     time::Duration,
 };
 
@@ -16,6 +16,7 @@ use crate::{
 };
 
 mod resolve;
+mod send;
 
 /// How an [`Outbox`] sends.
 ///
@@ -66,7 +67,8 @@ impl Options {
     /// jitter stays under the limit in any sliding second). `None`: the client's own pace
     /// ([`herohealth::HeroClientBuilder::rate_limit`]) if it has one, else no limit until Hero
     /// answers 429. A journal that shares a pace between processes ([`Journal::shared_pace`])
-    /// keeps this rate for all of them together.
+    /// keeps this rate (or the client's) for all of them together; when it cannot, the run stops
+    /// ([`OutboxError::Journal`]) rather than pace alone.
     pub fn rate(mut self, per_second: Option<NonZeroU32>) -> Self {
         self.rate = per_second;
         self
@@ -193,6 +195,13 @@ pub enum OutboxError {
     /// Hero could not be reached or looked up (the `herohealth` error's safe text).
     #[error("stopped, re-run to resume: {0}")]
     Hero(#[from] herohealth::Error),
+    /// The pace shared by the journal's workers failed (its database could not be reached):
+    /// sending stopped, never to go on at a pace of this process alone (N workers would send at
+    /// N times the limit). Nothing was sent without its slot; every row is kept.
+    #[error(
+        "stopped sending: the pace the workers share failed, and a worker never paces alone: {0}"
+    )]
+    Pace(herohealth::Error),
     /// Hero answered 429 with a `Retry-After` longer than [`Options::max_wait`]: the run stopped
     /// rather than wait (nothing was sent by that request; every row is kept for a re-run).
     #[error(
@@ -238,17 +247,24 @@ pub enum OutboxError {
 /// # Ok(()) }
 /// ```
 pub struct Outbox<J: Journal> {
-    /// The client for lookups: paced by `pace`.
+    /// The client, as given.
     hero: HeroClient,
-    journal: Arc<Mutex<J>>,
+    journal: J,
     options: Options,
-    /// The one pace of the outbox's requests (the client's, the options', or the journal's
-    /// shared one).
-    pace: Pace,
+    /// The pace and the client paced by it, set up on the first run (a shared pace is the
+    /// journal's: it may need a connection).
+    paced: tokio::sync::OnceCell<Paced>,
     /// The rate last reported in an [`Event::Rate`].
     rate_shown: Mutex<Option<f64>>,
     /// The client's practice group, as a key ([`HeroClient::practice_group_key`]).
     group: String,
+}
+
+/// The one pace of the outbox's requests (the journal's shared one, the options', or the
+/// client's), and the client for lookups, paced by it.
+struct Paced {
+    pace: Pace,
+    hero: HeroClient,
 }
 
 impl<J: Journal> std::fmt::Debug for Outbox<J> {
@@ -273,7 +289,8 @@ enum Sent {
     Final(Status),
     Unknown,
     Retry(Box<Entry>, herohealth::Error),
-    /// Hero asked to wait longer than allowed: the run stops (the row is pending again).
+    /// Hero asked to wait longer than allowed, or the shared pace failed: the run stops (the
+    /// row is pending again).
     Stop(OutboxError),
     /// Not written (its deadline passed before it could be): it goes round again.
     Again(Box<Entry>),
@@ -281,53 +298,66 @@ enum Sent {
 
 impl<J: Journal> Outbox<J> {
     /// An outbox sending with `hero` (its own retries are turned off for sends: the outbox
-    /// retries what is safe to retry). Its pace: the journal's shared one when it has one
-    /// ([`Journal::shared_pace`]), else [`Options::rate`]'s, else the client's.
-    pub fn new(hero: HeroClient, mut journal: J, options: Options) -> Self {
-        let group = hero.practice_group_key();
-        let pace = match (journal.shared_pace(&group, options.rate), options.rate) {
-            (Some(shared), _) => shared,
-            (None, Some(rate)) => Pace::new(rate.get()),
-            (None, None) => hero.pace().cloned().unwrap_or_else(Pace::unlimited),
-        };
-        let pace = if pace.get_max_pause() > options.max_wait {
-            pace.max_pause(options.max_wait)
-        } else {
-            pace
-        };
+    /// retries what is safe to retry). Its pace, set up when it first runs: the journal's shared
+    /// one when it has one ([`Journal::shared_pace`]), else [`Options::rate`]'s, else the
+    /// client's.
+    pub fn new(hero: HeroClient, journal: J, options: Options) -> Self {
         Self {
-            rate_shown: Mutex::new(pace.per_second()),
-            hero: hero.with_pace(Some(pace.clone())),
-            pace,
-            journal: Arc::new(Mutex::new(journal)),
+            group: hero.practice_group_key(),
+            rate_shown: Mutex::new(None),
+            hero,
+            journal,
             options,
-            group,
+            paced: tokio::sync::OnceCell::new(),
         }
     }
 
+    /// The journal.
+    pub fn journal(&self) -> &J {
+        &self.journal
+    }
+
+    /// The pace (set up once): a journal that shares one and fails to stops the run.
+    async fn paced(&self) -> Result<&Paced, OutboxError> {
+        self.paced
+            .get_or_try_init(|| async {
+                let rate = self.options.rate.or_else(|| {
+                    self.hero
+                        .pace()
+                        .and_then(|p| p.limit())
+                        .and_then(|l| NonZeroU32::new(l as u32))
+                });
+                let shared = match rate {
+                    Some(rate) => self.journal.shared_pace(&self.group, rate).await?,
+                    None => None,
+                };
+                let pace = match (shared, self.options.rate) {
+                    (Some(shared), _) => shared,
+                    (None, Some(rate)) => Pace::new(rate.get()),
+                    (None, None) => self.hero.pace().cloned().unwrap_or_else(Pace::unlimited),
+                };
+                let pace = if pace.get_max_pause() > self.options.max_wait {
+                    pace.max_pause(self.options.max_wait)
+                } else {
+                    pace
+                };
+                *self.rate_shown.lock().expect("rate lock") = pace.per_second();
+                Ok(Paced {
+                    hero: self.hero.with_pace(Some(pace.clone())),
+                    pace,
+                })
+            })
+            .await
+    }
+
     /// The rate, when it changed since it was last reported.
-    fn rate_change(&self) -> Option<Option<f64>> {
-        let now = self.pace.per_second();
+    fn rate_change(&self, pace: &Pace) -> Option<Option<f64>> {
+        let now = pace.per_second();
         let mut shown = self.rate_shown.lock().expect("rate lock");
         (*shown != now).then(|| {
             *shown = now;
             now
         })
-    }
-
-    async fn journal<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut J) -> Result<R, JournalError> + Send + 'static,
-    ) -> Result<R, JournalError> {
-        let journal = self.journal.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut j = journal
-                .lock()
-                .map_err(|_| JournalError::Storage("an earlier journal call panicked".into()))?;
-            f(&mut j)
-        })
-        .await
-        .map_err(|_| JournalError::Storage("the journal task panicked".into()))?
     }
 
     async fn transition(
@@ -337,13 +367,13 @@ impl<J: Journal> Outbox<J> {
         from: Status,
         to: RowState,
     ) -> Result<(), JournalError> {
-        self.journal(move |j| j.update(run, index, from, &to)).await
+        self.journal.transition(run, index, from, &to).await
     }
 
     /// Every row with its state, in input order (of the run [`run`](Self::run) opened, or of the
     /// journal's scope).
     pub async fn entries(&self) -> Result<Vec<Entry>, OutboxError> {
-        Ok(self.journal(|j| j.entries()).await?)
+        Ok(self.journal.entries().await?)
     }
 
     /// Sends every row of `input` that is not final yet, resolving first whatever an earlier run
@@ -360,12 +390,8 @@ impl<J: Journal> Outbox<J> {
         input: &Input,
         on_event: impl FnMut(Event),
     ) -> Result<Summary, OutboxError> {
-        let (opened, group) = (input.clone(), self.group.clone());
-        self.journal(move |j| {
-            j.bind(&group)?;
-            j.open(&opened)
-        })
-        .await?;
+        self.journal.bind(&self.group).await?;
+        self.journal.open(input).await?;
         self.work(on_event).await
     }
 
@@ -379,8 +405,8 @@ impl<J: Journal> Outbox<J> {
     /// # Ok(()) }
     /// ```
     pub async fn work(&self, mut on_event: impl FnMut(Event)) -> Result<Summary, OutboxError> {
-        let group = self.group.clone();
-        self.journal(move |j| j.bind(&group)).await?;
+        self.journal.bind(&self.group).await?;
+        let paced = self.paced().await?;
         let entries = self.entries().await?;
         let count = |entries: &[Entry], pick: fn(Status) -> bool| {
             entries.iter().filter(|e| pick(e.state.status())).count()
@@ -396,9 +422,9 @@ impl<J: Journal> Outbox<J> {
                 matches!(s, Status::InFlight | Status::Unknown)
             }),
         });
-        let worked = self.work_loop(&mut progress, &mut on_event).await;
+        let worked = self.work_loop(paced, &mut progress, &mut on_event).await;
         // Whatever happened, rows held and not started go back to the queue.
-        let released = self.journal(|j| j.release()).await;
+        let released = self.journal.release().await;
         let summary = worked?;
         released?;
         Ok(summary)
@@ -406,15 +432,16 @@ impl<J: Journal> Outbox<J> {
 
     async fn work_loop(
         &self,
+        paced: &Paced,
         progress: &mut Progress,
         on_event: &mut impl FnMut(Event),
     ) -> Result<Summary, OutboxError> {
         let mut retries = 0u32;
         let batch = self.options.concurrency.saturating_mul(4).max(8);
         loop {
-            let claimed = self.journal(move |j| j.claim(batch)).await?;
+            let claimed = self.journal.claim(batch).await?;
             if claimed.is_empty() {
-                if self.journal(|j| j.unfinished()).await? == 0 {
+                if self.journal.unfinished().await? == 0 {
                     return Ok(Summary::of(&self.entries().await?));
                 }
                 // Rows other workers hold (or that wait for another row of their patient).
@@ -426,273 +453,17 @@ impl<J: Journal> Outbox<J> {
                 .filter(|e| !e.state.status().is_final())
                 .partition(|e| matches!(e.state.status(), Status::InFlight | Status::Unknown));
             if !unresolved.is_empty() {
-                self.resolve(unresolved, progress, on_event).await?;
+                self.resolve(&paced.hero, unresolved, progress, on_event)
+                    .await?;
                 on_event(Event::Progress {
                     done: progress.done,
                     total: progress.total,
                 });
             }
             if !pending.is_empty() {
-                self.send_round(pending, &mut retries, progress, on_event)
+                self.send_round(&paced.pace, pending, &mut retries, progress, on_event)
                     .await?;
             }
         }
-    }
-
-    /// Sends the pending rows: up to `concurrency` at once, one at a time per patient, none for a
-    /// patient with an unresolved row.
-    async fn send_round(
-        &self,
-        entries: Vec<Entry>,
-        retries: &mut u32,
-        progress: &mut Progress,
-        on_event: &mut impl FnMut(Event),
-    ) -> Result<(), OutboxError> {
-        // The outbox takes each send's slot itself, before it records the send in flight.
-        let sender = self
-            .hero
-            .with_retry_policy(RetryPolicy::disabled())
-            .with_pace(None);
-        let mut queue: VecDeque<Entry> = entries
-            .into_iter()
-            .filter(|e| e.state.status() == Status::Pending)
-            .collect();
-        let mut patients: BTreeMap<(u64, u64), String> = BTreeMap::new();
-        let mut busy: HashSet<String> = HashSet::new();
-        let mut blocked: HashSet<String> = HashSet::new();
-        let mut running = FuturesUnordered::new();
-        let mut failure: Option<OutboxError> = None;
-        loop {
-            while failure.is_none() && running.len() < self.options.concurrency {
-                let Some(pos) = queue.iter().position(|e| {
-                    !busy.contains(e.row.patient_id()) && !blocked.contains(e.row.patient_id())
-                }) else {
-                    break;
-                };
-                let entry = queue.remove(pos).expect("a queued row");
-                busy.insert(entry.row.patient_id().to_owned());
-                patients.insert((entry.run, entry.index), entry.row.patient_id().to_owned());
-                running.push(self.send_one(&sender, entry));
-            }
-            let Some((key, line, result)) = running.next().await else {
-                break;
-            };
-            let patient = patients.remove(&key).unwrap_or_default();
-            busy.remove(&patient);
-            let outcome = match result {
-                Ok(outcome) => outcome,
-                Err(JournalError::Fenced { .. }) => {
-                    // Another worker took the row over (this one was too slow): it is theirs.
-                    tracing::warn!(
-                        row = key.1,
-                        "outbox: a row was taken over by another worker"
-                    );
-                    blocked.insert(patient);
-                    continue;
-                }
-                Err(e) => {
-                    failure.get_or_insert(e.into());
-                    continue;
-                }
-            };
-            let (run, index) = key;
-            let status = match outcome {
-                Sent::Final(status) => {
-                    *retries = 0;
-                    progress.done += 1;
-                    status
-                }
-                Sent::Unknown => {
-                    *retries = 0;
-                    blocked.insert(patient);
-                    Status::Unknown
-                }
-                Sent::Again(entry) => {
-                    *retries += 1;
-                    if *retries > self.options.max_retries {
-                        failure.get_or_insert(OutboxError::Journal(JournalError::Storage(
-                            "a row's in-flight commit outlasted the request's whole timeout, again and again: the journal is too slow for this timeout (raise it)".into(),
-                        )));
-                    } else {
-                        queue.push_front(*entry);
-                    }
-                    Status::Pending
-                }
-                Sent::Stop(e) => {
-                    failure.get_or_insert(e);
-                    Status::Pending
-                }
-                Sent::Retry(entry, err) => {
-                    *retries += 1;
-                    if *retries > self.options.max_retries {
-                        failure.get_or_insert(err.into());
-                    } else {
-                        // Nothing was carried out: it goes round again (its patient is free).
-                        queue.push_front(*entry);
-                    }
-                    Status::Pending
-                }
-            };
-            tracing::debug!(row = index, status = status.as_str(), "outbox: sent");
-            let _ = run;
-            on_event(Event::Row {
-                index,
-                line,
-                status,
-            });
-            if status.is_final() {
-                on_event(Event::Progress {
-                    done: progress.done,
-                    total: progress.total,
-                });
-            }
-            if let Some(rate) = self.rate_change() {
-                on_event(Event::Rate { per_second: rate });
-            }
-        }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes one row's request, with its state on disk before and after.
-    async fn send_one(
-        &self,
-        sender: &HeroClient,
-        entry: Entry,
-    ) -> ((u64, u64), Option<u64>, Result<Sent, JournalError>) {
-        let (run, index, line) = (entry.run, entry.index, entry.row.line());
-        let result = self.send_entry(sender, entry).await;
-        ((run, index), line, result)
-    }
-
-    async fn send_entry(&self, sender: &HeroClient, entry: Entry) -> Result<Sent, JournalError> {
-        let (run, index) = (entry.run, entry.index);
-        // The next slot of the pace, taken now and waited for after the in-flight commit: the
-        // commit overlaps the wait instead of making the request late for its slot.
-        let slot = match self.pace.reserve().await {
-            Ok(slot) => slot,
-            Err(e) => {
-                let again = Entry {
-                    state: RowState::Pending,
-                    ..entry
-                };
-                return Ok(Sent::Retry(Box::new(again), e));
-            }
-        };
-        let request = entry
-            .row
-            .request()
-            .map_err(|e| JournalError::Storage(format!("a journal row is no longer valid: {e}")))?;
-        // Its window: from now (before the commit) to the slot plus the sender's timeout: until
-        // then Hero may be carrying it out, whatever happens to this process.
-        let started = chrono::Utc::now();
-        let wait = slot.saturating_duration_since(tokio::time::Instant::now());
-        let deadline = started
-            + chrono::Duration::from_std(wait.saturating_add(sender.timeout()))
-                .unwrap_or(chrono::Duration::MAX / 4);
-        let attempt = SendAttempt::new(&request, started, deadline).with_clock(sender.hero_clock());
-        self.transition(
-            run,
-            index,
-            Status::Pending,
-            RowState::InFlight {
-                attempt: attempt.clone(),
-            },
-        )
-        .await?;
-        tokio::time::sleep_until(slot).await;
-        // The commit outlasted the wait and made it late for its slot: a fresh one (the row is
-        // in flight meanwhile; the time left below shrinks accordingly). A failure here is the
-        // pace's; the row, not written, goes back to pending.
-        if let Err(e) = self.pace.acquire_again_if_late(slot).await {
-            self.transition(run, index, Status::InFlight, RowState::Pending)
-                .await?;
-            let again = Entry {
-                state: RowState::Pending,
-                ..entry
-            };
-            return Ok(Sent::Retry(Box::new(again), e));
-        }
-        // The request must be over by the deadline just recorded: the time the commit took comes
-        // off its timeout. Past the deadline already (the process was stopped meanwhile), it is
-        // not written at all: a resolver may have decided on the recorded deadline.
-        let left = (attempt.deadline() - chrono::Utc::now())
-            .to_std()
-            .unwrap_or_default();
-        if left.is_zero() {
-            self.transition(run, index, Status::InFlight, RowState::Pending)
-                .await?;
-            let again = Entry {
-                state: RowState::Pending,
-                ..entry
-            };
-            return Ok(Sent::Again(Box::new(again)));
-        }
-        let result = sender
-            .with_timeout(left)
-            .send_message()
-            .body(request)
-            .send()
-            .await;
-        let (to, outcome) = match result {
-            Ok(sent) => {
-                self.pace.succeeded();
-                let message_id = sent.into_inner().message_id;
-                (RowState::Sent { message_id }, Sent::Final(Status::Sent))
-            }
-            Err(e) if e.may_have_been_sent() => {
-                let attempt = e.send_attempt().cloned().unwrap_or(attempt);
-                (
-                    RowState::Unknown {
-                        attempt,
-                        accepted: e.accepted(),
-                    },
-                    Sent::Unknown,
-                )
-            }
-            Err(e) if e.is_retryable() => {
-                let again = Entry {
-                    state: RowState::Pending,
-                    ..entry.clone()
-                };
-                let asked = e.retry_after().unwrap_or_default();
-                if e.kind() == ErrorKind::RateLimited && asked > self.options.max_wait {
-                    tracing::warn!(
-                        asked_s = asked.as_secs(),
-                        "outbox: Hero asked to wait longer than allowed, stopping"
-                    );
-                    let stop = OutboxError::WaitTooLong {
-                        asked,
-                        allowed: self.options.max_wait,
-                    };
-                    (RowState::Pending, Sent::Stop(stop))
-                } else {
-                    if e.kind() == ErrorKind::RateLimited {
-                        let rate = self.pace.rate_limited(e.retry_after()).await;
-                        tracing::warn!(
-                            per_second = rate,
-                            "outbox: Hero answered 429, slowing down"
-                        );
-                    } else {
-                        // Nothing was carried out (the connection could not be made): a short
-                        // pause for everyone.
-                        self.pace
-                            .pause(e.retry_after().unwrap_or(Duration::from_millis(500)))
-                            .await;
-                    }
-                    (RowState::Pending, Sent::Retry(Box::new(again), e))
-                }
-            }
-            Err(e) => (
-                RowState::Failed {
-                    reason: e.to_string(),
-                },
-                Sent::Final(Status::Failed),
-            ),
-        };
-        self.transition(run, index, Status::InFlight, to).await?;
-        Ok(outcome)
     }
 }

@@ -1,0 +1,119 @@
+//! [`JournalError`]: what went wrong with a journal, built from structure (what was being done,
+//! which row, which column), never from a lower layer's text about a value.
+
+use crate::journal::{JOURNAL_SCHEMA, Status};
+
+/// What went wrong with a journal. Its texts hold no patient data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// The journal was made from another input (its rows differ from this input's): resuming
+    /// would send the wrong rows. `went` of its rows were sent or may have been: a new journal
+    /// for this input would know nothing of them.
+    #[error(
+        "the journal was made from a different input file: it holds {rows} row(s), {went} of them sent or possibly sent (fingerprint {journal}; this file's is {input})"
+    )]
+    DifferentInput {
+        /// The journal's input fingerprint.
+        journal: String,
+        /// This input's fingerprint.
+        input: String,
+        /// The rows the journal holds.
+        rows: usize,
+        /// Of them, the rows sent, in flight, unknown or ambiguous: rows that went, or may have.
+        went: usize,
+    },
+    /// Another run holds the journal (a lock the operating system releases when that process
+    /// ends, however it ends): nothing was sent and nothing changed.
+    #[error(
+        "the journal is in use by another run (another process, or another journal in this one, holds it): nothing was sent and nothing changed"
+    )]
+    InUse,
+    /// A journal an earlier run saved beside this path (when its file was replaced under it)
+    /// is still there: it may hold rows that went, which a journal opened here would not know.
+    /// Nothing was read, sent or changed.
+    #[error(
+        "a journal saved by an earlier run is beside this one ({saved}): it may hold rows that went, which this journal does not know; nothing was sent"
+    )]
+    SavedBeside {
+        /// The saved journal.
+        saved_at: std::path::PathBuf,
+        /// The same, as text.
+        saved: String,
+    },
+    /// The journal's file was deleted or replaced while this run held it: the run stopped.
+    /// What the run had journaled was saved at `saved_at` (the journal's own path when the file
+    /// was deleted; a sibling when another file took its place), so no row that went is
+    /// forgotten.
+    #[error(
+        "the journal file was {what} while this run held it: stopped; what this run journaled ({went} row(s) sent or possibly sent) is saved at {saved}"
+    )]
+    Moved {
+        /// `deleted` or `replaced`.
+        what: &'static str,
+        /// Where the journal was saved (`None`: it could not be; see the text).
+        saved_at: Option<std::path::PathBuf>,
+        /// The same, as text.
+        saved: String,
+        /// Rows that went, or may have.
+        went: usize,
+    },
+    /// The journal was written by a newer version of herohealth-outbox.
+    #[error(
+        "the journal has schema version {0}, newer than this version of herohealth-outbox reads ({JOURNAL_SCHEMA})"
+    )]
+    NewerSchema(u32),
+    /// Another worker holds the row now (this worker's lease on it ran out): the change was
+    /// refused by the row's fencing token, and nothing changed.
+    #[error("row {index} was taken over by another worker (this worker's lease on it ran out)")]
+    Fenced {
+        /// The row.
+        index: u64,
+    },
+    /// A row was not in the state an update expected (another worker moved it).
+    #[error("row {index} is {found}, not {expected}")]
+    Conflict {
+        /// The row.
+        index: u64,
+        /// The state the update expected.
+        expected: Status,
+        /// The state it is in.
+        found: Status,
+    },
+    /// A stored row this version cannot read (written by another version, or edited): the run,
+    /// the row and the column, never the value. Nothing was sent for it.
+    #[error(
+        "row {index} of run {run}{}: its {column} column is not readable by this version of herohealth-outbox",
+        .line.map(|l| format!(" (line {l})")).unwrap_or_default()
+    )]
+    Unreadable {
+        /// The run (0 in a journal of one input).
+        run: u64,
+        /// The row's position in its input, from 0.
+        index: u64,
+        /// Its line in the input file, when the row itself could be read.
+        line: Option<u64>,
+        /// The column: `row` or `state`.
+        column: &'static str,
+    },
+    /// The database could not be reached for longer than the journal allows
+    /// ([`PgJournal::reconnect_for`](crate::PgJournal)): the worker stopped. Every request it
+    /// wrote was recorded in flight first; rows it held go to other workers once their leases
+    /// run out, and a worker started again resumes.
+    #[error(
+        "the journal's database could not be reached for {secs} s ({what}): stopped; nothing was sent that is not recorded, and a worker started again resumes"
+    )]
+    Unreachable {
+        /// How long it tried, in seconds.
+        secs: u64,
+        /// What failed last, without values: `connection refused`, `postgres error 57P01`...
+        what: String,
+    },
+    /// The journal's configuration cannot be used (a connection string that does not parse, an
+    /// `sslmode` or CA file that cannot be used): nothing was connected to.
+    #[error("the journal's configuration: {0}")]
+    Config(String),
+    /// The storage failed.
+    #[error("journal storage: {0}")]
+    Storage(String),
+}

@@ -1,0 +1,700 @@
+//! [`SqliteJournal`]: the embedded journal, one SQLite file held by one run. Its calls block on
+//! the file (every commit is fsynced), so each runs on tokio's blocking pool, inside this
+//! implementation: callers only `.await`.
+
+use std::{
+    fmt,
+    num::NonZeroU32,
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus, Status, WorkerStatus,
+    decode, to_json, went,
+};
+use crate::row::{Input, Row};
+
+mod file;
+
+use file::FileLock;
+
+/// The embedded journal: one SQLite file in WAL mode with `synchronous=FULL` (every commit is on
+/// disk before the call returns, so a row is `InFlight` on disk before its request is written).
+/// Its blocking work runs on tokio's blocking pool: every method is `async` and safe to call from
+/// any tokio runtime.
+///
+/// **One writer.** [`SqliteJournal::open`] takes an exclusive lock on the file itself (an
+/// operating-system lock, `flock`, held until the journal is dropped and released by the
+/// operating system however the process ends): a second `open` of the same file, from another
+/// process or this one, fails with [`JournalError::InUse`] before anything is read or written.
+/// Before each change of a row the journal checks that its path still names the file it holds;
+/// a file deleted or replaced stops the run ([`JournalError::Moved`]) and what the run journaled
+/// is written back (to the path when the file was deleted, to a sibling when another file took
+/// its place), so a re-run never starts afresh for rows that went.
+///
+/// The file holds patient data (the rows); keep it where the input file is kept.
+pub struct SqliteJournal {
+    db: Arc<Mutex<Db>>,
+}
+
+/// The connection and the file it holds, used on the blocking pool one call at a time.
+struct Db {
+    // Dropped first: SQLite closes its descriptors before the lock's goes (closing any
+    // descriptor of the file would drop SQLite's own POSIX locks on it).
+    conn: Connection,
+    lock: Option<FileLock>,
+    /// Set once the file was found deleted or replaced: every later call fails the same way.
+    moved: Option<(&'static str, Option<std::path::PathBuf>, usize)>,
+}
+
+impl fmt::Debug for SqliteJournal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteJournal").finish_non_exhaustive()
+    }
+}
+
+/// A SQLite error built from its kind: SQLite's own code (`DatabaseBusy`, `DiskFull`...), never
+/// its message.
+impl From<rusqlite::Error> for JournalError {
+    fn from(e: rusqlite::Error) -> Self {
+        match (&e, e.sqlite_error_code()) {
+            (_, Some(code)) => JournalError::Storage(format!("SQLite: {code:?}")),
+            (rusqlite::Error::QueryReturnedNoRows, None) => {
+                JournalError::Storage("SQLite: no such row".into())
+            }
+            _ => JournalError::Storage("SQLite: an answer this version cannot use".into()),
+        }
+    }
+}
+
+impl SqliteJournal {
+    /// Opens (or creates) the journal file at `path`, and holds it for this journal's life: a
+    /// journal another run holds is refused ([`JournalError::InUse`]) with nothing read or
+    /// written. It opens the file at once (a short blocking call, like `std::fs::File::open`).
+    ///
+    /// ```no_run
+    /// let journal = herohealth_outbox::SqliteJournal::open("reminders.db")?;
+    /// # let _ = journal; Ok::<(), herohealth_outbox::JournalError>(())
+    /// ```
+    ///
+    /// A new file is created readable by its owner only (mode 0600 on Unix; SQLite gives its
+    /// `-wal` and `-shm` files the same mode): it holds patient data.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        let lock = FileLock::take(path)?;
+        let conn = Connection::open(path)?;
+        let mut db = Db::setup(conn)?;
+        db.lock = Some(lock);
+        Ok(Self::of(db))
+    }
+
+    /// Opens the journal at `path` to read it only (for a status report): no lock is taken, so a
+    /// run may hold it meanwhile; nothing is written.
+    ///
+    /// ```no_run
+    /// let journal = herohealth_outbox::SqliteJournal::open_read_only("reminders.db")?;
+    /// # let _ = journal; Ok::<(), herohealth_outbox::JournalError>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(JournalError::Storage("no journal file there".into()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Self::of(Db {
+            conn,
+            lock: None,
+            moved: None,
+        }))
+    }
+
+    /// A journal in memory (for tests and examples: it does not survive the process).
+    pub fn in_memory() -> Result<Self, JournalError> {
+        Ok(Self::of(Db::setup(Connection::open_in_memory()?)?))
+    }
+
+    fn of(db: Db) -> Self {
+        SqliteJournal {
+            db: Arc::new(Mutex::new(db)),
+        }
+    }
+
+    /// Runs `f` on the database, on tokio's blocking pool (the file's calls block on fsync).
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Db) -> Result<R, JournalError> + Send + 'static,
+    ) -> Result<R, JournalError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut db = db
+                .lock()
+                .map_err(|_| JournalError::Storage("an earlier journal call panicked".into()))?;
+            f(&mut db)
+        })
+        .await
+        .map_err(|_| JournalError::Storage("the journal call panicked".into()))?
+    }
+}
+
+impl Db {
+    fn setup(conn: Connection) -> Result<Db, JournalError> {
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        // An in-memory database answers `memory`: it has nothing to make durable.
+        if mode != "wal" && mode != "memory" {
+            return Err(JournalError::Storage(format!(
+                "the journal file cannot use WAL mode (it is in {mode} mode)"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS outbox_rows (
+                 idx INTEGER PRIMARY KEY,
+                 row TEXT NOT NULL,
+                 status TEXT NOT NULL,
+                 state TEXT NOT NULL,
+                 sends INTEGER NOT NULL DEFAULT 0,
+                 updated_at TEXT NOT NULL
+             );",
+        )?;
+        Ok(Db {
+            conn,
+            lock: None,
+            moved: None,
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, JournalError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn rows(&mut self) -> Result<Vec<Entry>, JournalError> {
+        let mut q = self
+            .conn
+            .prepare("SELECT idx, row, state, sends FROM outbox_rows ORDER BY idx")?;
+        let raw = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter()
+            .map(|(idx, row, state, sends)| decode(0, idx as u64, &row, &state, sends))
+            .collect()
+    }
+
+    /// The schema version the file holds (1: a journal from before versions were recorded), or
+    /// `None` for a journal no input was recorded in yet.
+    fn schema(&self) -> Result<Option<u32>, JournalError> {
+        match (self.meta("schema")?, self.meta("input")?) {
+            (Some(v), _) => v.parse().map(Some).map_err(|_| {
+                JournalError::Storage("the journal's schema version is not a number".into())
+            }),
+            (None, Some(_)) => Ok(Some(1)),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn open(&mut self, input: &Input) -> Result<(), JournalError> {
+        self.check_file()?;
+        match self.schema()? {
+            Some(v) if v > JOURNAL_SCHEMA => return Err(JournalError::NewerSchema(v)),
+            Some(1) => {
+                // Schema 1 recorded the file's bytes: the rows it holds give the fingerprint of
+                // today's schema (the same rows, whatever file they came from).
+                let rows: Vec<Row> = self.rows()?.into_iter().map(|e| e.row).collect();
+                let tx = self.conn.transaction()?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'input'",
+                    [crate::row::fingerprint(&rows)],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                    [JOURNAL_SCHEMA.to_string()],
+                )?;
+                tx.commit()?;
+            }
+            _ => {}
+        }
+        let tx = self.conn.transaction()?;
+        let stored: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'input'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match stored {
+            Some(fp) if fp == input.fingerprint() => {}
+            Some(fp) => {
+                drop(tx);
+                let entries = self.rows()?;
+                return Err(JournalError::DifferentInput {
+                    journal: fp,
+                    input: input.fingerprint().to_owned(),
+                    rows: entries.len(),
+                    went: went(&entries),
+                });
+            }
+            None => {
+                let now = Utc::now().to_rfc3339();
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('input', ?1), ('schema', ?2), ('created_at', ?3)",
+                    [input.fingerprint(), &JOURNAL_SCHEMA.to_string(), &now],
+                )?;
+                let pending = to_json(&RowState::Pending)?;
+                let mut insert = tx.prepare(
+                    "INSERT INTO outbox_rows (idx, row, status, state, updated_at) VALUES (?1, ?2, 'pending', ?3, ?4)",
+                )?;
+                for (i, row) in input.rows().iter().enumerate() {
+                    insert.execute(params![i as i64, to_json(row)?, pending, now])?;
+                }
+                drop(insert);
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn transition(
+        &mut self,
+        run: u64,
+        index: u64,
+        from: Status,
+        to: &RowState,
+    ) -> Result<(), JournalError> {
+        self.check_file()?;
+        if run != 0 {
+            return Err(JournalError::Storage(format!(
+                "no run {run}: this journal holds one input (run 0)"
+            )));
+        }
+        let sent = match (from, to.status()) {
+            (_, Status::InFlight) => 1,
+            (Status::InFlight, Status::Pending) => -1,
+            _ => 0,
+        };
+        let changed = self.conn.execute(
+            "UPDATE outbox_rows SET status = ?1, state = ?2, sends = sends + ?3, updated_at = ?4
+             WHERE idx = ?5 AND status = ?6",
+            params![
+                to.status().as_str(),
+                to_json(to)?,
+                sent,
+                Utc::now().to_rfc3339(),
+                index as i64,
+                from.as_str()
+            ],
+        )?;
+        if changed == 1 {
+            return Ok(());
+        }
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT status FROM outbox_rows WHERE idx = ?1",
+                [index as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match found {
+            Some(status) => Err(JournalError::Conflict {
+                index,
+                expected: from,
+                found: Status::parse(&status).ok_or(JournalError::Unreadable {
+                    run,
+                    index,
+                    line: None,
+                    column: "status",
+                })?,
+            }),
+            None => Err(JournalError::Storage(format!("no row {index}"))),
+        }
+    }
+
+    /// The journal's run (one input) with its counts.
+    fn runs(&mut self) -> Result<Vec<RunStatus>, JournalError> {
+        let Some(fingerprint) = self.meta("input")? else {
+            return Ok(Vec::new());
+        };
+        let time = |t: Option<String>| {
+            t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let mut run = RunStatus::of(0, fingerprint, &[]);
+        run.created_at = time(self.meta("created_at")?);
+        let mut q = self
+            .conn
+            .prepare("SELECT status, count(*), max(updated_at) FROM outbox_rows GROUP BY status")?;
+        let counts = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        for (status, n, last) in counts {
+            let status = Status::parse(&status).ok_or(JournalError::Storage(
+                "a row's status is not readable by this version of herohealth-outbox".into(),
+            ))?;
+            run.count(status, n as usize);
+            run.last_activity = run.last_activity.max(time(last));
+        }
+        Ok(vec![run])
+    }
+}
+
+impl Journal for SqliteJournal {
+    /// A journal of one input has no practice group to bind to: its group is the client's.
+    async fn bind(&self, _group_key: &str) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    async fn open(&self, input: &Input) -> Result<(), JournalError> {
+        let input = input.clone();
+        self.call(move |db| db.open(&input)).await
+    }
+
+    async fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        self.call(|db| {
+            db.check_file()?;
+            db.rows()
+        })
+        .await
+    }
+
+    async fn transition(
+        &self,
+        run: u64,
+        index: u64,
+        from: Status,
+        to: &RowState,
+    ) -> Result<(), JournalError> {
+        let to = to.clone();
+        self.call(move |db| db.transition(run, index, from, &to))
+            .await
+    }
+
+    /// Every row that is not final: one process holds this journal.
+    async fn claim(&self, _max: usize) -> Result<Vec<Entry>, JournalError> {
+        let mut entries = self.entries().await?;
+        entries.retain(|e| !e.state.status().is_final());
+        Ok(entries)
+    }
+
+    /// Nothing to give back: one process holds this journal.
+    async fn release(&self) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    async fn unfinished(&self) -> Result<usize, JournalError> {
+        Ok(self
+            .entries()
+            .await?
+            .iter()
+            .filter(|e| !e.state.status().is_final())
+            .count())
+    }
+
+    async fn known_ids(&self) -> Result<Vec<String>, JournalError> {
+        Ok(self
+            .entries()
+            .await?
+            .into_iter()
+            .flat_map(|e| match e.state {
+                RowState::Sent { message_id } => vec![message_id],
+                RowState::Ambiguous { message_ids, .. } => message_ids,
+                _ => Vec::new(),
+            })
+            .collect())
+    }
+
+    /// None: one process holds this journal, and paces alone.
+    async fn shared_pace(
+        &self,
+        _group: &str,
+        _rate: NonZeroU32,
+    ) -> Result<Option<herohealth::Pace>, JournalError> {
+        Ok(None)
+    }
+
+    /// The journal's run (one input) with its counts, for a status report: no patient data.
+    ///
+    /// ```
+    /// use herohealth::MessageType;
+    /// use herohealth_outbox::{Input, Journal, Row, SqliteJournal};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), herohealth_outbox::JournalError> {
+    /// let journal = SqliteJournal::in_memory()?;
+    /// assert!(journal.runs().await?.is_empty());
+    /// journal.open(&Input::from_rows(vec![Row::new("98765", MessageType::Sms, "Hi").unwrap()])).await?;
+    /// let runs = journal.runs().await?;
+    /// assert_eq!((runs[0].pending, runs[0].sent), (1, 0));
+    /// assert!(journal.to_decide().await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    async fn runs(&self) -> Result<Vec<RunStatus>, JournalError> {
+        self.call(|db| db.runs()).await
+    }
+
+    async fn to_decide(&self) -> Result<Vec<Entry>, JournalError> {
+        let mut entries = self.call(|db| db.rows()).await?;
+        entries.retain(|e| e.state.status() == Status::Ambiguous);
+        Ok(entries)
+    }
+
+    /// None: one process holds this journal.
+    async fn workers(&self) -> Result<Vec<WorkerStatus>, JournalError> {
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Db {
+        Db::setup(Connection::open_in_memory().unwrap()).unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_journal_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        drop(SqliteJournal::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // Opening it again keeps it (and its mode).
+        drop(SqliteJournal::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_transition_is_a_compare_and_set() {
+        let mut j = db();
+        let row = Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap();
+        j.open(&Input::from_rows(vec![row])).unwrap();
+        let done = RowState::Sent {
+            message_id: "9".into(),
+        };
+        j.transition(0, 0, Status::Pending, &done).unwrap();
+        let err = j.transition(0, 0, Status::Pending, &done).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Conflict {
+                    index: 0,
+                    expected: Status::Pending,
+                    found: Status::Sent
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(j.transition(0, 7, Status::Pending, &done).is_err());
+        assert!(j.transition(1, 0, Status::Sent, &done).is_err(), "no run 1");
+        assert_eq!(j.rows().unwrap()[0].state, done);
+    }
+
+    /// A send is counted when a row goes in flight, and uncounted when it comes back to pending
+    /// from in flight (Hero provably did not carry it out); other moves leave the count.
+    #[test]
+    fn sends_are_counted_going_in_flight_and_uncounted_coming_back() {
+        let mut j = db();
+        let row = Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap();
+        j.open(&Input::from_rows(vec![row])).unwrap();
+        let attempt = |j: &mut Db| match &j.rows().unwrap()[0].state {
+            RowState::InFlight { attempt } => attempt.clone(),
+            other => panic!("{other:?}"),
+        };
+        let body: herohealth::types::SendMessageRequest =
+            herohealth::types::SendMessageRequest::builder()
+                .patient_id("1")
+                .message_type(herohealth::MessageType::Sms)
+                .message_string("Hi")
+                .try_into()
+                .unwrap();
+        let now = Utc::now();
+        let flight = RowState::InFlight {
+            attempt: herohealth::SendAttempt::new(&body, now, now),
+        };
+        j.transition(0, 0, Status::Pending, &flight).unwrap();
+        assert_eq!(j.rows().unwrap()[0].sends, 1);
+        j.transition(0, 0, Status::InFlight, &RowState::Pending)
+            .unwrap();
+        assert_eq!(j.rows().unwrap()[0].sends, 0);
+        j.transition(0, 0, Status::Pending, &flight).unwrap();
+        let unknown = RowState::Unknown {
+            attempt: attempt(&mut j),
+            accepted: false,
+        };
+        j.transition(0, 0, Status::InFlight, &unknown).unwrap();
+        j.transition(0, 0, Status::Unknown, &RowState::Pending)
+            .unwrap();
+        assert_eq!(j.rows().unwrap()[0].sends, 1, "unknown -> pending keeps it");
+    }
+
+    /// A row this version cannot read (another version's state, an edit) is named by its run,
+    /// row, line and column, and none of its values is in the error.
+    #[test]
+    fn an_unreadable_row_is_named_without_its_values() {
+        let mut j = db();
+        let row = Row::new("9434765919", herohealth::MessageType::Sms, "Dear Zebedee").unwrap();
+        j.open(&Input::from_rows(vec![row])).unwrap();
+        j.conn
+            .execute(
+                "UPDATE outbox_rows SET state = '{\"status\":\"held_for_Zebedee_Quenby_9434765919\"}'",
+                [],
+            )
+            .unwrap();
+        let err = j.rows().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Unreadable {
+                    run: 0,
+                    index: 0,
+                    line: None,
+                    column: "state"
+                }
+            ),
+            "{err:?}"
+        );
+        j.conn
+            .execute(
+                "UPDATE outbox_rows SET row = '{\"patient_id\":\"Zebedee Quenby 9434765919\"}'",
+                [],
+            )
+            .unwrap();
+        let err = j.rows().unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(
+                shown.contains("row") && !shown.contains("Zebedee") && !shown.contains("9434"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            err.to_string(),
+            "row 0 of run 0: its row column is not readable by this version of herohealth-outbox"
+        );
+    }
+
+    /// A journal written before schema versions (schema 1: the input's bytes as its
+    /// fingerprint) is still read, and the same rows resume it; other rows are refused.
+    #[test]
+    fn a_schema_1_journal_is_migrated_and_resumed_by_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let rows = vec![Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap()];
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE outbox_rows (idx INTEGER PRIMARY KEY, row TEXT NOT NULL,
+                     status TEXT NOT NULL, state TEXT NOT NULL, sends INTEGER NOT NULL DEFAULT 0,
+                     updated_at TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('input', 'sha-256-of-the-old-files-bytes');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO outbox_rows VALUES (0, ?1, 'sent', '{\"status\":\"sent\",\"message_id\":\"7\"}', 1, 'x')",
+                [serde_json::to_string(&rows[0]).unwrap()],
+            )
+            .unwrap();
+        }
+        let journal = SqliteJournal::open(&path).unwrap();
+        let mut j = journal.db.lock().unwrap();
+        let other = Input::from_rows(vec![
+            Row::new("2", herohealth::MessageType::Sms, "Hi").unwrap(),
+        ]);
+        let err = j.open(&other).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::DifferentInput {
+                    rows: 1,
+                    went: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        j.open(&Input::from_rows(rows)).unwrap();
+        assert_eq!(j.rows().unwrap()[0].state.message_id(), Some("7"));
+        assert_eq!(j.schema().unwrap(), Some(JOURNAL_SCHEMA));
+    }
+
+    /// One writer: a second open of a held journal, in this process or another, is refused
+    /// before anything is read or written; dropping the first frees it.
+    #[test]
+    fn a_held_journal_is_in_use_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let first = SqliteJournal::open(&path).unwrap();
+        assert!(matches!(
+            SqliteJournal::open(&path),
+            Err(JournalError::InUse)
+        ));
+        // Through another name of the same file too.
+        let link = dir.path().join("link.db");
+        std::fs::hard_link(&path, &link).unwrap();
+        assert!(matches!(
+            SqliteJournal::open(&link),
+            Err(JournalError::InUse)
+        ));
+        drop(first);
+        SqliteJournal::open(&path).unwrap();
+    }
+
+    /// Every method runs from inside a runtime, a current-thread one too, without blocking it
+    /// into a panic.
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_method_is_called_from_async_code() {
+        let j = SqliteJournal::in_memory().unwrap();
+        let input = Input::from_rows(vec![
+            Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap(),
+        ]);
+        j.bind("group").await.unwrap();
+        j.open(&input).await.unwrap();
+        assert_eq!(j.claim(10).await.unwrap().len(), 1);
+        assert_eq!(j.unfinished().await.unwrap(), 1);
+        let sent = RowState::Sent {
+            message_id: "7".into(),
+        };
+        j.transition(0, 0, Status::Pending, &sent).await.unwrap();
+        j.release().await.unwrap();
+        assert_eq!(j.known_ids().await.unwrap(), ["7"]);
+        assert!(
+            j.shared_pace("group", NonZeroU32::MIN)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let runs = j.runs().await.unwrap();
+        assert_eq!((runs[0].sent, runs[0].pending), (1, 0));
+        assert!(runs[0].created_at.is_some() && runs[0].last_activity.is_some());
+        assert!(j.to_decide().await.unwrap().is_empty());
+        assert!(j.workers().await.unwrap().is_empty());
+        assert_eq!(j.entries().await.unwrap()[0].state, sent);
+    }
+}

@@ -1,0 +1,550 @@
+//! One connection to PostgreSQL that heals: [`Link`] runs each statement, and when the
+//! connection is lost (a restart, a failover, `pg_terminate_backend`, a statement without an
+//! answer) connects again with backoff and runs the statement again, for at most the journal's
+//! bound ([`JournalError::Unreachable`] past it). Every value handed to the driver is a
+//! [`Param`], whose `Debug` (what the driver logs) shows its kind only.
+//!
+//! A statement run again after its connection was lost may have committed the first time: each
+//! of the journal's statements is written so that a second run does no harm (see `super`).
+
+use std::{
+    error::Error as StdError,
+    fmt,
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::BytesMut;
+use tokio::{sync::Mutex, task::AbortHandle, time::Instant};
+use tokio_postgres::{
+    Client, NoTls, Row,
+    error::SqlState,
+    types::{IsNull, ToSql, Type},
+};
+
+use super::tls::{SslMode, Target, tls_reason};
+use crate::journal::JournalError;
+
+/// A value handed to the driver. Its `Debug` shows the kind only: the driver logs a
+/// statement's parameters with it (`tokio_postgres` at DEBUG), and they are rows' values.
+#[derive(Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int8(i64),
+    Int4(i32),
+    Float8(f64),
+    Bool(bool),
+    TextArray(Vec<String>),
+    Int8Array(Vec<i64>),
+}
+
+impl fmt::Debug for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            Param::Text(_) => "text",
+            Param::Int8(_) => "int8",
+            Param::Int4(_) => "int4",
+            Param::Float8(_) => "float8",
+            Param::Bool(_) => "bool",
+            Param::TextArray(_) => "text[]",
+            Param::Int8Array(_) => "int8[]",
+        };
+        write!(f, "<{kind}, masked>")
+    }
+}
+
+/// `params` with their types, as the driver takes them (statements are sent with their types:
+/// one round trip, no preparing).
+pub(crate) fn typed(params: &[Param]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|p| (p as &(dyn ToSql + Sync), p.ty()))
+        .collect()
+}
+
+impl Param {
+    /// The type the statement declares for it.
+    fn ty(&self) -> Type {
+        match self {
+            Param::Text(_) => Type::TEXT,
+            Param::Int8(_) => Type::INT8,
+            Param::Int4(_) => Type::INT4,
+            Param::Float8(_) => Type::FLOAT8,
+            Param::Bool(_) => Type::BOOL,
+            Param::TextArray(_) => Type::TEXT_ARRAY,
+            Param::Int8Array(_) => Type::INT8_ARRAY,
+        }
+    }
+}
+
+impl ToSql for Param {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Param::Text(v) => v.to_sql(ty, out),
+            Param::Int8(v) => v.to_sql(ty, out),
+            Param::Int4(v) => v.to_sql(ty, out),
+            Param::Float8(v) => v.to_sql(ty, out),
+            Param::Bool(v) => v.to_sql(ty, out),
+            Param::TextArray(v) => v.to_sql(ty, out),
+            Param::Int8Array(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Checked per value, by the value's own type, in `to_sql_checked`.
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Param::Text(v) => v.to_sql_checked(ty, out),
+            Param::Int8(v) => v.to_sql_checked(ty, out),
+            Param::Int4(v) => v.to_sql_checked(ty, out),
+            Param::Float8(v) => v.to_sql_checked(ty, out),
+            Param::Bool(v) => v.to_sql_checked(ty, out),
+            Param::TextArray(v) => v.to_sql_checked(ty, out),
+            Param::Int8Array(v) => v.to_sql_checked(ty, out),
+        }
+    }
+}
+
+/// How long a statement may go without an answer before its connection counts as lost.
+pub(crate) const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A PostgreSQL error as text that holds no value: what was being done and the SQLSTATE (a
+/// database's own message can quote a row's values, such as a patient id in a key that
+/// conflicts), or the kind of failure.
+pub(crate) fn pg_error(what: &str, e: &tokio_postgres::Error) -> JournalError {
+    JournalError::Storage(format!("{what}: {}", reason(e)))
+}
+
+/// What went wrong, from the error's structure: the SQLSTATE, the I/O error's kind, or the
+/// closed connection.
+fn reason(e: &tokio_postgres::Error) -> String {
+    if let Some(code) = e.code() {
+        return format!("postgres error {}", code.code());
+    }
+    if let Some(io) = io_source(e) {
+        return io_reason(io);
+    }
+    if e.is_closed() {
+        return "the connection was closed".into();
+    }
+    "the server's answer could not be used".into()
+}
+
+fn io_source(e: &tokio_postgres::Error) -> Option<&std::io::Error> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = s.source();
+    }
+    None
+}
+
+fn io_reason(io: &std::io::Error) -> String {
+    if let Some(tls) = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return tls_reason(tls).to_owned();
+    }
+    // The kind's name (`connection refused`), never the OS's text (it can name a path).
+    let kind = format!("{:?}", io.kind());
+    let mut words = String::new();
+    for c in kind.chars() {
+        if c.is_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
+}
+
+/// Whether a statement's failure means the connection is gone (run it again on a new one).
+fn is_lost(e: &tokio_postgres::Error) -> bool {
+    if let Some(code) = e.code() {
+        let c = code.code();
+        return c.starts_with("08")
+            || c.starts_with("53")
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(code);
+    }
+    e.is_closed() || io_source(e).is_some()
+}
+
+/// Whether a failure to connect may pass (the server is restarting, the network is down)
+/// rather than being the configuration's (a password, a database that does not exist, TLS).
+fn may_pass(e: &tokio_postgres::Error) -> bool {
+    if e.code().is_some() {
+        return is_lost(e);
+    }
+    match io_source(e) {
+        Some(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .is_none(),
+        None => e.is_closed(),
+    }
+}
+
+/// A failure to connect, described from its structure.
+fn connect_failure(e: &tokio_postgres::Error, mode: SslMode) -> String {
+    if let Some(code) = e.code() {
+        let meaning = match code.code() {
+            "28P01" => ": the password was refused",
+            "28000" => ": the server does not let this role connect from here (pg_hba.conf)",
+            "3D000" => ": the database does not exist",
+            "42501" => ": the role may not connect",
+            "57P03" => ": the server is starting or stopping",
+            "53300" => ": the server has too many connections",
+            _ => "",
+        };
+        return format!("postgres error {}{meaning}", code.code());
+    }
+    if io_source(e).is_some() || e.is_closed() {
+        return reason(e);
+    }
+    if mode.requires_tls() {
+        "TLS could not be set up (does the server offer TLS? sslmode requires it)".into()
+    } else {
+        "the server's answer to connecting could not be used (its authentication method?)".into()
+    }
+}
+
+/// A connection's driving task, aborted when the connection is replaced or dropped.
+struct Conn {
+    client: Arc<Client>,
+    task: AbortHandle,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn connect(target: &Target) -> Result<Conn, (bool, String)> {
+    let attempt = async {
+        match &target.tls {
+            None => {
+                let (client, connection) = target.config.connect(NoTls).await?;
+                Ok((client, tokio::spawn(drive(connection)).abort_handle()))
+            }
+            Some(tls) => {
+                let (client, connection) = target.config.connect(tls.clone()).await?;
+                Ok((client, tokio::spawn(drive(connection)).abort_handle()))
+            }
+        }
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+        Ok(Ok((client, task))) => Ok(Conn {
+            client: Arc::new(client),
+            task,
+        }),
+        Ok(Err(e)) => Err((may_pass(&e), connect_failure(&e, target.mode))),
+        Err(_) => Err((true, "connecting timed out".into())),
+    }
+}
+
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    // Its error reaches the client's calls (a closed connection); its text is not kept.
+    if connection.await.is_err() {
+        tracing::debug!("outbox: a PostgreSQL connection ended");
+    }
+}
+
+/// The current connection and, while there is none, since when and why.
+struct State {
+    conn: Option<Conn>,
+    down_since: Option<Instant>,
+    last: String,
+}
+
+/// One connection to the journal's database that connects again when lost (see the module).
+pub(crate) struct Link {
+    target: Target,
+    /// `rows` or `pace`: named in the logs.
+    name: &'static str,
+    /// How long the connection may stay lost, in milliseconds.
+    bound_ms: AtomicU64,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Link {
+    /// A link that connects on first use.
+    pub(crate) fn new(target: Target, name: &'static str, bound: Duration) -> Link {
+        Link {
+            target,
+            name,
+            bound_ms: AtomicU64::new(u64::try_from(bound.as_millis()).unwrap_or(u64::MAX)),
+            state: Mutex::new(State {
+                conn: None,
+                down_since: None,
+                last: String::new(),
+            }),
+        }
+    }
+
+    /// Connects now: a failure that may pass (the server restarting) is tried again with backoff
+    /// within the bound; one that will not (a password, TLS) fails at once.
+    pub(crate) async fn open(&self) -> Result<(), JournalError> {
+        self.client().await.map(drop)
+    }
+
+    /// Where it connects.
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Sets how long the connection may stay lost before every call fails.
+    pub(crate) fn set_bound(&self, bound: Duration) {
+        self.bound_ms.store(
+            u64::try_from(bound.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn bound(&self) -> Duration {
+        Duration::from_millis(self.bound_ms.load(Ordering::Relaxed))
+    }
+
+    /// The connection, connecting (again) first when there is none: with backoff, for at most
+    /// the bound since it was lost.
+    async fn client(&self) -> Result<Arc<Client>, JournalError> {
+        let mut st = self.state.lock().await;
+        if let Some(c) = &st.conn {
+            if !c.client.is_closed() {
+                return Ok(c.client.clone());
+            }
+            st.conn = None;
+            st.last = "the connection was closed".into();
+        }
+        let since = *st.down_since.get_or_insert_with(Instant::now);
+        let mut delay = Duration::from_millis(50);
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            match connect(&self.target).await {
+                Ok(conn) => {
+                    if tries > 1 || since.elapsed() > Duration::from_millis(500) {
+                        tracing::warn!(
+                            link = self.name,
+                            after_ms = since.elapsed().as_millis() as u64,
+                            "outbox: connected to the journal's database again"
+                        );
+                    }
+                    let client = conn.client.clone();
+                    st.conn = Some(conn);
+                    return Ok(client);
+                }
+                Err((false, why)) => {
+                    return Err(JournalError::Config(format!(
+                        "connecting to PostgreSQL: {why}"
+                    )));
+                }
+                Err((true, why)) => {
+                    let bound = self.bound();
+                    let elapsed = since.elapsed();
+                    if elapsed >= bound {
+                        tracing::error!(
+                            link = self.name,
+                            secs = elapsed.as_secs(),
+                            reason = why.as_str(),
+                            "outbox: the journal's database could not be reached: giving up"
+                        );
+                        st.last = why.clone();
+                        return Err(JournalError::Unreachable {
+                            secs: elapsed.as_secs(),
+                            what: why,
+                        });
+                    }
+                    if tries == 1 {
+                        tracing::warn!(
+                            link = self.name,
+                            reason = why.as_str(),
+                            "outbox: cannot reach the journal's database: trying again"
+                        );
+                    }
+                    st.last = why;
+                    let jitter = 0.75 + fastrand::f64() / 2.0;
+                    let wait = delay.mul_f64(jitter).min(bound - elapsed);
+                    tokio::time::sleep(wait).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    /// The connection `client` was lost: the next call connects again.
+    async fn lost(&self, client: &Arc<Client>, why: String) {
+        let mut st = self.state.lock().await;
+        if st
+            .conn
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(&c.client, client))
+        {
+            tracing::warn!(
+                link = self.name,
+                reason = why.as_str(),
+                "outbox: the connection to the journal's database was lost: connecting again"
+            );
+            st.conn = None;
+            st.down_since.get_or_insert_with(Instant::now);
+            st.last = why;
+        }
+    }
+
+    /// A statement succeeded: the connection is up.
+    async fn up(&self) {
+        let mut st = self.state.lock().await;
+        st.down_since = None;
+    }
+
+    /// Runs `f` on the connection (again on a new one when it is lost, within the bound); each
+    /// attempt may take `timeout` at most before its connection counts as lost.
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        what: &'static str,
+        timeout: Duration,
+        f: F,
+    ) -> Result<T, JournalError>
+    where
+        F: Fn(Arc<Client>) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        loop {
+            let client = self.client().await?;
+            match tokio::time::timeout(timeout, f(client.clone())).await {
+                Ok(Ok(v)) => {
+                    self.up().await;
+                    return Ok(v);
+                }
+                Ok(Err(e)) if is_lost(&e) => self.lost(&client, reason(&e)).await,
+                Ok(Err(e)) => return Err(pg_error(what, &e)),
+                Err(_) => {
+                    self.lost(&client, format!("no answer within {} s", timeout.as_secs()))
+                        .await
+                }
+            }
+        }
+    }
+
+    /// Runs one statement with `params` (masked), returning its rows.
+    pub(crate) async fn query(
+        &self,
+        what: &'static str,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<Vec<Row>, JournalError> {
+        self.query_within(what, STATEMENT_TIMEOUT, sql, params)
+            .await
+    }
+
+    /// [`query`](Self::query) with its own timeout.
+    pub(crate) async fn query_within(
+        &self,
+        what: &'static str,
+        timeout: Duration,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<Vec<Row>, JournalError> {
+        self.run(what, timeout, |client| {
+            let params = params.to_vec();
+            async move { client.query_typed(sql, &typed(&params)).await }
+        })
+        .await
+    }
+
+    /// Runs one statement with `params` (masked), returning how many rows it changed.
+    pub(crate) async fn execute(
+        &self,
+        what: &'static str,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<u64, JournalError> {
+        self.run(what, STATEMENT_TIMEOUT, |client| {
+            let params = params.to_vec();
+            async move { client.execute_typed(sql, &typed(&params)).await }
+        })
+        .await
+    }
+
+    /// The server process of the current connection (for tests that end it as the server
+    /// would).
+    pub(crate) async fn backend_pid(&self) -> Result<i32, JournalError> {
+        let rows = self
+            .query(
+                "reading the connection's process id",
+                "SELECT pg_backend_pid()",
+                &[],
+            )
+            .await?;
+        rows.first()
+            .and_then(|r| r.try_get::<_, i32>(0).ok())
+            .ok_or_else(|| JournalError::Storage("no process id".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_param_shows_its_kind_only() {
+        let shown = format!(
+            "{:?}",
+            [
+                Param::Text("Zebedee Quenby 9434765919".into()),
+                Param::Int8(9_434_765_919),
+                Param::TextArray(vec!["+447700900123".into()]),
+                Param::Int8Array(vec![9_434_765_919]),
+                Param::Float8(1.5),
+                Param::Int4(7),
+                Param::Bool(true),
+            ]
+        );
+        assert_eq!(
+            shown,
+            "[<text, masked>, <int8, masked>, <text[], masked>, <int8[], masked>, <float8, masked>, <int4, masked>, <bool, masked>]"
+        );
+    }
+
+    #[test]
+    fn an_io_error_is_named_by_its_kind() {
+        let e = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "/secret/path");
+        assert_eq!(io_reason(&e), "connection refused");
+    }
+}
