@@ -97,7 +97,7 @@ pub enum JournalError {
         column: &'static str,
     },
     /// The database could not be reached for longer than the journal allows
-    /// ([`PgJournal::reconnect_for`](crate::PgJournal)): the worker stopped. Every request it
+    /// (`PgJournal::reconnect_for`, feature `postgres`): the worker stopped. Every request it
     /// wrote was recorded in flight first; rows it held go to other workers once their leases
     /// run out, and a worker started again resumes.
     #[error(

@@ -131,7 +131,7 @@ impl RowState {
 /// One row of the journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The run (input) the row belongs to: 0 in a journal of one input ([`SqliteJournal`]); a
+    /// The run (input) the row belongs to: 0 in a journal of one input ([`SqliteJournal`](crate::SqliteJournal)); a
     /// shared journal's run id otherwise.
     pub run: u64,
     /// The row's position in the input, from 0.
@@ -236,7 +236,7 @@ impl RunStatus {
     }
 }
 
-/// One worker of a shared journal (a [`PgJournal`](crate::PgJournal) handle that claimed rows):
+/// One worker of a shared journal (a `PgJournal` handle, feature `postgres`, that claimed rows):
 /// who it is, when it last renewed its leases, and what it holds. No patient data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

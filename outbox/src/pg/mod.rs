@@ -169,11 +169,11 @@ impl PgJournal {
     /// [`DEFAULT_RECONNECT_FOR`](Self::DEFAULT_RECONNECT_FOR); a password, a database or TLS that
     /// is refused fails at once ([`JournalError::Config`]). The URL is never shown in an error.
     pub async fn connect(url: &str) -> Result<PgJournal, JournalError> {
-        let target = tls::Target::parse(url)?;
+        let owner = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
+        let target = tls::Target::parse(url)?.named("rows", &owner);
         let link = Link::new(target, "rows", Self::DEFAULT_RECONNECT_FOR);
         link.open().await?;
         schema::migrate(&link).await?;
-        let owner = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
         Ok(PgJournal {
             link: Arc::new(link),
             owner,
@@ -671,7 +671,7 @@ impl Journal for PgJournal {
 
 impl PgJournal {
     fn link_target(&self) -> tls::Target {
-        self.link.target().clone()
+        self.link.target().clone().named("pace", &self.owner)
     }
 }
 

@@ -66,7 +66,7 @@ pub(super) async fn migrate(link: &Link) -> Result<(), JournalError> {
     link.run(
         "creating the journal's tables",
         STATEMENT_TIMEOUT,
-        |client| migrate_on(client),
+        migrate_on,
     )
     .await?
 }

@@ -67,6 +67,8 @@ pub(crate) struct Target {
     pub(crate) mode: SslMode,
     /// The rustls connector (`None`: `sslmode=disable`).
     pub(crate) tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    /// Whether the application name is ours (not the connection string's).
+    named: bool,
 }
 
 impl fmt::Debug for Target {
@@ -102,7 +104,25 @@ impl Target {
                 client_config(mode, root.as_deref())?,
             )),
         };
-        Ok(Target { config, mode, tls })
+        Ok(Target {
+            config,
+            mode,
+            tls,
+            named: false,
+        })
+    }
+}
+
+impl Target {
+    /// The same target, its connections named `herohealth-outbox LINK WORKER` in
+    /// `pg_stat_activity` (unless the connection string names them).
+    pub(crate) fn named(mut self, link: &str, worker: &str) -> Target {
+        if self.config.get_application_name().is_none() || self.named {
+            self.config
+                .application_name(format!("herohealth-outbox {link} {worker}"));
+            self.named = true;
+        }
+        self
     }
 }
 
