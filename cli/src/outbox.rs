@@ -1,6 +1,11 @@
-//! `hero outbox`: workers on a shared (PostgreSQL) journal, and the status of any journal.
+//! `hero outbox`: workers on a shared (PostgreSQL) journal, the files they work queued, the
+//! status of any journal, and a local PostgreSQL to try workers with.
 
-use std::{num::NonZeroU32, path::Path, time::Duration};
+use std::{
+    num::NonZeroU32,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use clap::{Args, Subcommand};
 use herohealth::{FindOptions, HeroClient};
@@ -22,6 +27,45 @@ pub(crate) enum OutboxCmd {
     /// must decide; no patient data. For a PostgreSQL journal or an SQLite file (read only:
     /// a run may be going on).
     Status(StatusArgs),
+    /// Queue a CSV file's rows in a PostgreSQL journal (once, by its rows: queuing it again
+    /// queues nothing) for `hero outbox work` to send; nothing is sent by this command.
+    Queue(QueueArgs),
+    /// A PostgreSQL of your own for trying workers out: `start` sets one up in --dir (initdb the
+    /// first time, then pg_ctl start; loopback only, no password: never for patient data) and
+    /// prints `export HERO_OUTBOX_JOURNAL=postgres://...`; `stop` stops it. Needs the server's
+    /// binaries (Debian and Ubuntu: apt-get install postgresql).
+    #[command(subcommand)]
+    LocalDb(LocalDbCmd),
+}
+
+#[derive(Args)]
+pub(crate) struct QueueArgs {
+    /// The CSV file (as `hero messages send-many --from` reads it). Every row is checked before
+    /// anything is queued.
+    #[arg(long, value_name = "FILE.csv")]
+    from: PathBuf,
+    /// The journal: a PostgreSQL URL (postgres://user@host/db). It holds patient data.
+    #[arg(long, value_name = "postgres://...")]
+    journal: String,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum LocalDbCmd {
+    /// Set up (the first time) and start a PostgreSQL in --dir; prints the variable to export:
+    /// `eval "$(hero outbox local-db start --dir outbox-db)"`.
+    Start(LocalDbArgs),
+    /// Stop the PostgreSQL running in --dir.
+    Stop(LocalDbArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct LocalDbArgs {
+    /// Its directory (created when missing).
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The port on 127.0.0.1 (default: the one it had, else a free one).
+    #[arg(long)]
+    port: Option<u16>,
 }
 
 /// How a worker sends (shared by `send-many`).
@@ -137,6 +181,8 @@ pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {
     match cmd {
         OutboxCmd::Status(a) => status(format, &a).await,
         OutboxCmd::Work(a) => work(&a).await,
+        OutboxCmd::Queue(a) => queue(&a).await,
+        OutboxCmd::LocalDb(cmd) => local_db(cmd).await,
     }
 }
 
@@ -238,6 +284,82 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
         printer.finish()?;
     }
     Ok(())
+}
+
+/// The client of the environment (HERO_API_KEY, HERO_PRACTICE_GROUP_ID, ...): its practice group
+/// names the queue.
+fn client_of_env() -> Result<HeroClient, Failure> {
+    HeroClient::builder()
+        .from_lookup(|name| std::env::var(name).ok())
+        .map_err(Failure::from)?
+        .build()
+        .map_err(Failure::from)
+}
+
+async fn queue(a: &QueueArgs) -> Outcome {
+    if !is_postgres(&a.journal) {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--journal: `hero outbox queue` needs a PostgreSQL journal (postgres://...)",
+            Some(
+                "an SQLite journal has one writer: run `hero messages send-many` on it".to_owned(),
+            ),
+        ));
+    }
+    let input = crate::send_many::read_input(&a.from)?;
+    let hero = client_of_env()?;
+    let journal = PgJournal::connect(&a.journal).await.map_err(pg_failure)?;
+    journal
+        .bind(&hero.practice_group_key())
+        .await
+        .map_err(pg_failure)?;
+    journal.open(&input).await.map_err(pg_failure)?;
+    let entries = journal.entries().await.map_err(pg_failure)?;
+    let done = entries
+        .iter()
+        .filter(|e| e.state.status().is_final())
+        .count();
+    eprintln!(
+        "{} rows queued ({done} of them final already): `hero outbox work --journal ...` sends them, with any number of workers",
+        entries.len()
+    );
+    Ok(())
+}
+
+async fn local_db(cmd: LocalDbCmd) -> Outcome {
+    let failed = |what: &str, e: String| {
+        Failure::new(
+            Exit::Other,
+            format!("hero outbox local-db {what}: {e}"),
+            Some("it needs PostgreSQL's server binaries (Debian and Ubuntu: apt-get install postgresql); as root it runs them as `nobody`, so --dir must be a directory `nobody` can reach (under /tmp)".to_owned()),
+        )
+    };
+    // pg_ctl and initdb block: off the async threads.
+    let done = tokio::task::spawn_blocking(move || match cmd {
+        LocalDbCmd::Start(a) => {
+            let setup = herohealth_outbox::testing::Setup {
+                durable: true,
+                ..Default::default()
+            };
+            herohealth_outbox::testing::LocalPostgres::start(&a.dir, a.port, &setup)
+                .map(|pg| {
+                    println!("export HERO_OUTBOX_JOURNAL={}", pg.url());
+                    eprintln!(
+                        "PostgreSQL runs in {} at {} (loopback only, no password: for trying workers, never for patient data); `hero outbox local-db stop --dir {}` stops it",
+                        a.dir.display(),
+                        pg.url(),
+                        a.dir.display()
+                    );
+                })
+                .map_err(|e| failed("start", e))
+        }
+        LocalDbCmd::Stop(a) => {
+            herohealth_outbox::testing::LocalPostgres::stop(&a.dir).map_err(|e| failed("stop", e))
+        }
+    })
+    .await
+    .map_err(|_| Failure::new(Exit::Other, "the local-db task panicked", None))?;
+    done
 }
 
 async fn work(a: &WorkArgs) -> Outcome {

@@ -44,7 +44,20 @@ const ROW: &[Column] = &[
 /// Exit 0 when every row ended sent; 9 when some may have gone but are ambiguous (a person
 /// decides; never send them again); 13 when Hero refused some.
 pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> Outcome {
-    let bytes = std::fs::read(&a.from).map_err(|e| {
+    let input = read_input(&a.from)?;
+    let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
+    if let Some(url) = url {
+        let journal = crate::outbox::connect(url, &a.worker).await?;
+        return send(hero, format, a, &input, journal).await;
+    }
+    let journal = SqliteJournal::open(&a.journal).map_err(|e| journal_failure(&a.journal, e))?;
+    send(hero, format, a, &input, journal).await
+}
+
+/// Reads and checks the CSV file given to --from, whole (nothing is sent when a row is refused),
+/// and warns, naming both lines, of a row that repeats an earlier one.
+pub(crate) fn read_input(from: &std::path::Path) -> Result<Input, Failure> {
+    let bytes = std::fs::read(from).map_err(|e| {
         Failure::new(
             Exit::Usage,
             format!("--from: cannot read the file: {e}"),
@@ -67,13 +80,7 @@ pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> 
             line(earlier)
         );
     }
-    let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
-    if let Some(url) = url {
-        let journal = crate::outbox::connect(url, &a.worker).await?;
-        return send(hero, format, a, &input, journal).await;
-    }
-    let journal = SqliteJournal::open(&a.journal).map_err(|e| journal_failure(&a.journal, e))?;
-    send(hero, format, a, &input, journal).await
+    Ok(input)
 }
 
 async fn send<J: Journal>(
