@@ -335,7 +335,7 @@ async fn local_db(cmd: LocalDbCmd) -> Outcome {
         )
     };
     // pg_ctl and initdb block: off the async threads.
-    let done = tokio::task::spawn_blocking(move || match cmd {
+    tokio::task::spawn_blocking(move || match cmd {
         LocalDbCmd::Start(a) => {
             let setup = herohealth_outbox::testing::Setup {
                 durable: true,
@@ -358,8 +358,7 @@ async fn local_db(cmd: LocalDbCmd) -> Outcome {
         }
     })
     .await
-    .map_err(|_| Failure::new(Exit::Other, "the local-db task panicked", None))?;
-    done
+    .map_err(|_| Failure::new(Exit::Other, "the local-db task panicked", None))?
 }
 
 async fn work(a: &WorkArgs) -> Outcome {
