@@ -23,6 +23,6 @@ fn filter(verbosity: u8) -> tracing_subscriber::EnvFilter {
         _ => "herohealth=trace,herohealth_outbox=debug,herohealth_mock=info",
     };
     tracing_subscriber::EnvFilter::new(format!(
-        "{ours},h2=off,hyper=off,hyper_util=off,reqwest=off,rustls=off,tower=off"
+        "{ours},h2=off,hyper=off,hyper_util=off,reqwest=off,rustls=off,tower=off,tokio_postgres=off,postgres=off"
     ))
 }

@@ -320,3 +320,181 @@ async fn send_many_on_postgres_queues_a_file_once() {
         );
     }
 }
+
+/// Waits (bounded by a count, not asserted on time) until `check` holds.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..1_200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
+/// A fault of the database, by name.
+type Named<'a> = (&'a str, Box<dyn Fn() + 'a>);
+
+/// Workers that heal (issue 37): three `hero outbox work` processes on one journal while the
+/// database is restarted (`pg_ctl restart -m immediate`), stopped for several seconds, and one of
+/// each worker's connections (rows, then pace) is ended by the server (`pg_terminate_backend`).
+/// After each fault sends go on, every worker still runs, and every worker's heartbeat (its
+/// leases) is renewed again; at the end each exits 0 and every row went exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_heal_after_a_restart_a_stop_and_cut_connections() {
+    let Some(pg) = TempPostgres::start("cli/tests/outbox_pg.rs: workers that heal") else {
+        return;
+    };
+    const RATE: u32 = 40;
+    let url = pg.database("heal");
+    let mock = MockServer::builder()
+        .api_key(KEY, GROUPS[0])
+        .rate_limit(RATE)
+        .fault(FaultRule::new(
+            "send_message",
+            Fault::Latency(Duration::from_millis(3)),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let texts = enqueue(&mock, &url, &GROUPS[..1], 700).await;
+    let mut workers: Vec<Child> = (0..3)
+        .map(|_| worker(&mock, &url, &GROUPS[..1], RATE, "3"))
+        .collect();
+    let pids = |kind: &str| -> Vec<i32> {
+        let listed = pg.psql(
+            "heal",
+            &format!(
+                "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name LIKE 'herohealth-outbox {kind} %'"
+            ),
+        );
+        listed.split(' ').filter_map(|p| p.parse().ok()).collect()
+    };
+    let faults: [Named<'_>; 4] = [
+        ("restart", Box::new(|| pg.restart_immediately())),
+        (
+            "stop",
+            Box::new(|| {
+                pg.stop();
+                std::thread::sleep(Duration::from_secs(4));
+                pg.start_again();
+            }),
+        ),
+        (
+            "cut rows",
+            Box::new(|| {
+                for pid in pids("rows") {
+                    pg.terminate(pid);
+                }
+            }),
+        ),
+        (
+            "cut pace",
+            Box::new(|| {
+                for pid in pids("pace") {
+                    pg.terminate(pid);
+                }
+            }),
+        ),
+    ];
+    for (i, (fault, act)) in faults.iter().enumerate() {
+        let at = 60 + i * 120;
+        until("sends going on", || mock.processed("send_message") >= at).await;
+        let before = pg.psql("heal", "SELECT clock_timestamp()");
+        act();
+        until(&format!("sends going on after {fault}"), || {
+            mock.processed("send_message") >= at + 40
+        })
+        .await;
+        for w in &mut workers {
+            assert!(
+                w.try_wait().unwrap().is_none(),
+                "a worker ended after {fault}"
+            );
+        }
+        until(
+            &format!("every worker's leases renewed after {fault}"),
+            || {
+                pg.psql(
+                    "heal",
+                    &format!("SELECT count(*) FROM outbox_workers WHERE heartbeat_at > '{before}'"),
+                ) == "3"
+            },
+        )
+        .await;
+    }
+    let outs = tokio::task::spawn_blocking(move || {
+        workers
+            .into_iter()
+            .map(|w| w.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for out in outs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("postgres://"), "{stderr}");
+    }
+    exactly_once(&mock, &texts, "workers that heal");
+}
+
+/// A worker whose database stays away longer than `--reconnect-for` says so and exits 15 with a
+/// hint, having sent nothing it did not record; a worker started once the database is back
+/// finishes the rows, each sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_database_stays_away_exits_15_and_a_new_one_resumes() {
+    let Some(pg) = TempPostgres::start("cli/tests/outbox_pg.rs: the database stays away") else {
+        return;
+    };
+    let url = pg.database("away");
+    let mock = MockServer::builder()
+        .api_key(KEY, GROUPS[0])
+        .start()
+        .await
+        .unwrap();
+    let texts = enqueue(&mock, &url, &GROUPS[..1], 200).await;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
+    cmd.env_clear()
+        .env("HERO_API_KEY", KEY)
+        .env("HERO_PRACTICE_GROUP_ID", GROUPS[0])
+        .env("HERO_BASE_URL", mock.base_url())
+        .args([
+            "outbox",
+            "work",
+            "--journal",
+            &url,
+            "--rate",
+            "20",
+            "--reconnect-for",
+            "2",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    until("some sends", || mock.processed("send_message") >= 10).await;
+    pg.stop();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(15), "{stderr}");
+    assert!(stderr.contains("could not be reached"), "{stderr}");
+    assert!(stderr.contains("hint: nothing is lost"), "{stderr}");
+    assert!(!stderr.contains("postgres://"), "{stderr}");
+    let sent = mock.processed("send_message");
+    assert!(sent < texts.len(), "{sent}");
+    pg.start_again();
+    let again = worker(&mock, &url, &GROUPS[..1], 40, "1");
+    let out = tokio::task::spawn_blocking(move || again.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exactly_once(&mock, &texts, "after the database came back");
+}

@@ -57,5 +57,5 @@ pub use journal::{
 };
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
 #[cfg(feature = "postgres")]
-pub use pg::{PG_SCHEMA, PgJournal};
+pub use pg::{CONNECTIONS, PG_SCHEMA, PgJournal};
 pub use row::{COLUMNS, Input, InputError, InvalidRow, Row};

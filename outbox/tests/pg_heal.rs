@@ -144,7 +144,18 @@ mod with_postgres {
         assert_eq!(held.len(), 3);
         for _ in 0..2 {
             let before = pg.psql("terminate", "SELECT clock_timestamp()");
-            pg.terminate(j.backend_pid().await.unwrap());
+            // Every connection of the worker's rows (each is made again on its next use).
+            let pids = pg.psql(
+                "terminate",
+                &format!(
+                    "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity
+                     WHERE application_name = 'herohealth-outbox rows {}'",
+                    j.worker_id()
+                ),
+            );
+            for pid in pids.split(' ') {
+                pg.terminate(pid.parse().unwrap());
+            }
             // Renewed after the cut (the heartbeat shares the rows' connection, made again):
             // every lease now runs to well after the cut.
             until("leases renewed after the cut", async || {

@@ -292,6 +292,8 @@ pub(crate) struct Link {
     name: &'static str,
     /// How long the connection may stay lost, in milliseconds.
     bound_ms: AtomicU64,
+    /// Run on each new connection before anything else (its session's settings).
+    on_connect: &'static str,
     state: Mutex<State>,
 }
 
@@ -304,12 +306,19 @@ impl fmt::Debug for Link {
 }
 
 impl Link {
-    /// A link that connects on first use.
-    pub(crate) fn new(target: Target, name: &'static str, bound: Duration) -> Link {
+    /// A link that connects on first use, and runs `on_connect` (SQL without values) on each
+    /// new connection first.
+    pub(crate) fn new(
+        target: Target,
+        name: &'static str,
+        bound: Duration,
+        on_connect: &'static str,
+    ) -> Link {
         Link {
             target,
             name,
             bound_ms: AtomicU64::new(u64::try_from(bound.as_millis()).unwrap_or(u64::MAX)),
+            on_connect,
             state: Mutex::new(State {
                 conn: None,
                 down_since: None,
@@ -357,7 +366,15 @@ impl Link {
         let mut tries = 0u32;
         loop {
             tries += 1;
-            match connect(&self.target).await {
+            let connected = match connect(&self.target).await {
+                Ok(conn) if self.on_connect.is_empty() => Ok(conn),
+                Ok(conn) => match conn.client.batch_execute(self.on_connect).await {
+                    Ok(()) => Ok(conn),
+                    Err(e) => Err((is_lost(&e), reason(&e))),
+                },
+                Err(e) => Err(e),
+            };
+            match connected {
                 Ok(conn) => {
                     if tries > 1 || since.elapsed() > Duration::from_millis(500) {
                         tracing::warn!(
@@ -500,21 +517,6 @@ impl Link {
             async move { client.execute_typed(sql, &typed(&params)).await }
         })
         .await
-    }
-
-    /// The server process of the current connection (for tests that end it as the server
-    /// would).
-    pub(crate) async fn backend_pid(&self) -> Result<i32, JournalError> {
-        let rows = self
-            .query(
-                "reading the connection's process id",
-                "SELECT pg_backend_pid()",
-                &[],
-            )
-            .await?;
-        rows.first()
-            .and_then(|r| r.try_get::<_, i32>(0).ok())
-            .ok_or_else(|| JournalError::Storage("no process id".into()))
     }
 }
 

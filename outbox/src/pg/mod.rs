@@ -16,7 +16,10 @@ use std::{
     collections::HashMap,
     fmt,
     num::NonZeroU32,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -79,8 +82,10 @@ pub use schema::PG_SCHEMA;
 /// # let _ = summary; Ok(()) }
 /// ```
 pub struct PgJournal {
-    /// The rows' connection: every statement of the journal but the pace's.
-    link: Arc<Link>,
+    /// The rows' connections ([`CONNECTIONS`]), each statement on the next: every commit is on
+    /// disk before its call returns, and the commits of several connections share the database's
+    /// flushes of its log (one connection would wait for one flush per statement).
+    link: Arc<Pool>,
     /// This worker's id in the journal (`owner` of the rows it claims).
     owner: String,
     lease: Duration,
@@ -171,9 +176,14 @@ impl PgJournal {
     pub async fn connect(url: &str) -> Result<PgJournal, JournalError> {
         let owner = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
         let target = tls::Target::parse(url)?.named("rows", &owner);
-        let link = Link::new(target, "rows", Self::DEFAULT_RECONNECT_FOR);
-        link.open().await?;
-        schema::migrate(&link).await?;
+        let link = Pool {
+            links: (0..CONNECTIONS)
+                .map(|_| Link::new(target.clone(), "rows", Self::DEFAULT_RECONNECT_FOR, DURABLE))
+                .collect(),
+            next: AtomicUsize::new(0),
+        };
+        link.links[0].open().await?;
+        schema::migrate(&link.links[0]).await?;
         Ok(PgJournal {
             link: Arc::new(link),
             owner,
@@ -209,7 +219,31 @@ impl PgJournal {
     /// ```
     pub fn reconnect_for(mut self, bound: Duration) -> PgJournal {
         self.reconnect_for = bound;
-        self.link.set_bound(bound);
+        for link in &self.link.links {
+            link.set_bound(bound);
+        }
+        self
+    }
+
+    /// How many connections this worker's rows go over (default [`CONNECTIONS`], at least 1;
+    /// its pace has one more): concurrent changes of rows share the database's flushes of its
+    /// log across connections. Set it before the journal is used.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), herohealth_outbox::JournalError> {
+    /// let journal = herohealth_outbox::PgJournal::connect("postgres://outbox@127.0.0.1/outbox")
+    ///     .await?
+    ///     .connections(2);
+    /// # let _ = journal; Ok(()) }
+    /// ```
+    pub fn connections(mut self, n: usize) -> PgJournal {
+        if let Some(pool) = Arc::get_mut(&mut self.link) {
+            let first = &pool.links[0];
+            let (target, bound) = (first.target().clone(), self.reconnect_for);
+            pool.links.resize_with(n.max(1), || {
+                Link::new(target.clone(), "rows", bound, DURABLE)
+            });
+        }
         self
     }
 
@@ -219,13 +253,6 @@ impl PgJournal {
     pub fn without_heartbeat(self) -> PgJournal {
         *self.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Heartbeat::Disabled;
         self
-    }
-
-    /// The server process of this worker's rows connection (for tests that end it as a server
-    /// would, with `pg_terminate_backend`).
-    #[doc(hidden)]
-    pub async fn backend_pid(&self) -> Result<i32, JournalError> {
-        self.link.backend_pid().await
     }
 
     /// This worker's id in the journal ([`WorkerStatus::id`]).
@@ -400,7 +427,7 @@ impl Journal for PgJournal {
         let claimed = !to.status().is_final();
         let state = crate::journal::to_json(to)?;
         // The change, and the row as it was before it: one statement. A row goes in flight only
-        // while this worker's lease on it runs.
+        // while this worker's lease on it runs, durably.
         let rows = self
             .link
             .query(
@@ -469,6 +496,7 @@ impl Journal for PgJournal {
         for _ in 0..5 {
             let taken = self
                 .link
+                .pick()
                 .run("claiming rows", link::STATEMENT_TIMEOUT, |client| {
                     let params = [
                         Param::Text(group.clone()),
@@ -577,7 +605,7 @@ impl Journal for PgJournal {
         group: &str,
         rate: NonZeroU32,
     ) -> Result<Option<Pace>, JournalError> {
-        let link = Link::new(self.link_target(), "pace", self.reconnect_for);
+        let link = Link::new(self.link_target(), "pace", self.reconnect_for, DURABLE);
         link.open().await?;
         Ok(Some(Pace::with_store(
             rate.get(),
@@ -671,9 +699,61 @@ impl Journal for PgJournal {
 
 impl PgJournal {
     fn link_target(&self) -> tls::Target {
-        self.link.target().clone().named("pace", &self.owner)
+        self.link.links[0]
+            .target()
+            .clone()
+            .named("pace", &self.owner)
     }
 }
+
+/// How many connections a worker's rows go over (and one more for its pace). Measured: one
+/// connection waits for one flush of the database's log per statement; four let a worker's
+/// concurrent changes share flushes (BENCHMARKS.md).
+pub const CONNECTIONS: usize = 4;
+
+/// A worker's rows' connections, each statement on the next.
+struct Pool {
+    links: Vec<Link>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn pick(&self) -> &Link {
+        &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()]
+    }
+
+    async fn query(
+        &self,
+        what: &'static str,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<Vec<Row>, JournalError> {
+        self.pick().query(what, sql, params).await
+    }
+
+    async fn query_within(
+        &self,
+        what: &'static str,
+        timeout: Duration,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<Vec<Row>, JournalError> {
+        self.pick().query_within(what, timeout, sql, params).await
+    }
+
+    async fn execute(
+        &self,
+        what: &'static str,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<u64, JournalError> {
+        self.pick().execute(what, sql, params).await
+    }
+}
+
+/// A connection whose commits are on disk before they return, whatever the server's default.
+const DURABLE: &str = "SELECT set_config('synchronous_commit', 'on', false)
+     WHERE current_setting('synchronous_commit') = 'off'";
 
 /// The claim: candidates locked (`SKIP LOCKED`), one per patient, marked with this worker, a new
 /// fencing token each and a lease; `$1` group, `$2` owner, `$3` candidates, `$4` rows, `$5`
