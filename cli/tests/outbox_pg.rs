@@ -459,16 +459,9 @@ async fn a_worker_whose_database_stays_away_exits_15_and_a_new_one_resumes() {
         .env("HERO_API_KEY", KEY)
         .env("HERO_PRACTICE_GROUP_ID", GROUPS[0])
         .env("HERO_BASE_URL", mock.base_url())
-        .args([
-            "outbox",
-            "work",
-            "--journal",
-            &url,
-            "--rate",
-            "20",
-            "--reconnect-for",
-            "2",
-        ])
+        .env("HERO_TIMEOUT", "1")
+        .args(["outbox", "work", "--journal", &url, "--rate", "20"])
+        .args(["--reconnect-for", "2", "--lease", "1", "--find-delay", "50"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
