@@ -53,7 +53,7 @@ fn client(mock: &MockServer) -> HeroClient {
         .unwrap()
 }
 
-/// 1. `workers` outboxes on one journal, no rate limit, 5 ms per send: rows per second.
+/// Section 1: `workers` outboxes on one journal, no rate limit, 5 ms per send: rows per second.
 async fn ceiling(pg: &TempPostgres, workers: usize, n: usize, connections: usize) -> f64 {
     let url = pg.database(&format!("ceiling{workers}x{connections}"));
     let mock = MockServer::builder()
@@ -171,8 +171,8 @@ async fn worker_process(url: &str, base_url: &str, limit: u32) {
         .unwrap();
 }
 
-/// 3. `workers` workers sharing the pace of a group limited to `limit` a second: tasks of this
-/// process, or processes of their own.
+/// Section 3: `workers` workers sharing the pace of a group limited to `limit` a second, as
+/// tasks of this process or as processes of their own.
 async fn shared_pace(pg: &TempPostgres, workers: usize, limit: u32, n: usize, processes: bool) {
     let url = pg.database(&format!("pace{workers}x{limit}{processes}"));
     let mock = MockServer::builder()
