@@ -97,6 +97,62 @@ async fn ceiling(pg: &TempPostgres, workers: usize, n: usize, connections: usize
     n as f64 / secs
 }
 
+/// The machine's CPU time so far, busy and in all (`/proc/stat`, in ticks): what share of both
+/// cores a run kept busy.
+fn cpu() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let total: u64 = ticks.iter().sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
+/// The share of the machine's CPU kept busy since `from` (a [`cpu`] reading).
+fn busy_since(from: (u64, u64)) -> f64 {
+    let now = cpu();
+    (now.0 - from.0) as f64 / (now.1 - from.1).max(1) as f64
+}
+
+/// The plainest alternative to section 1: the same rows split between `workers` outboxes that
+/// share nothing (each its own SQLite journal in memory, no fsync): what the mock, the HTTP and
+/// the outbox cost on this machine without a shared journal.
+async fn unshared(workers: usize, n: usize) -> f64 {
+    let mock = MockServer::builder()
+        .api_key(KEY, GROUP)
+        .fault(FaultRule::new(
+            "send_message",
+            Fault::Latency(Duration::from_millis(5)),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let hero = client(&mock);
+        let input = rows(n / workers, &format!("unshared {w}"));
+        tasks.push(tokio::spawn(async move {
+            let options = Options::default().concurrency(8).rate(None);
+            Outbox::new(hero, SqliteJournal::in_memory().unwrap(), options)
+                .run(&input, |_| {})
+                .await
+                .unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    mock.processed("send_message") as f64 / secs
+}
+
 /// A send attempt for row `i` (what an in-flight state records).
 fn attempt(i: usize) -> SendAttempt {
     let body: herohealth::types::SendMessageRequest =
@@ -280,10 +336,14 @@ async fn main() {
     println!("1. the ceiling: rows/s, one PostgreSQL journal, mock without limit, 5 ms a send");
     for workers in [1, 2, 4, 8] {
         let one = ceiling(&pg, workers, 3_000, 1).await;
+        let at = cpu();
         let pool = ceiling(&pg, workers, 3_000, herohealth_outbox::CONNECTIONS).await;
+        let busy = busy_since(at);
+        let alone = unshared(workers, 3_000).await;
         println!(
-            "   {workers} worker(s): {pool:.0} rows/s ({} connections a worker), {one:.0} rows/s (1)",
-            herohealth_outbox::CONNECTIONS
+            "   {workers} worker(s): {pool:.0} rows/s ({} connections a worker; CPU {:.0}% busy), {one:.0} rows/s (1); sharing nothing (in-memory journals): {alone:.0} rows/s",
+            herohealth_outbox::CONNECTIONS,
+            busy * 100.0
         );
     }
 
