@@ -45,7 +45,8 @@ async fn a_configured_http_client_keeps_the_safety_settings() {
     assert!(target.received_requests().await.unwrap().is_empty());
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the timeouts and the latency are the test's own time.
+#[tokio::test(start_paused = true)]
 async fn per_call_overrides_keep_the_outcome_unknown_guarantee() {
     let mock = MockServer::builder()
         .fault(FaultRule::new("send_message", Fault::Latency(Duration::from_millis(800))).nth(1))
@@ -191,7 +192,8 @@ fn a_deadline_cuts_each_attempt_and_the_retries_to_fit_whatever_the_order_it_is_
     );
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the timeouts and the latency are the test's own time.
+#[tokio::test(start_paused = true)]
 async fn a_send_cut_off_by_the_deadline_may_have_arrived_and_is_never_dropped() {
     let mock = MockServer::builder()
         .fault(FaultRule::new(
@@ -221,7 +223,8 @@ async fn a_send_cut_off_by_the_deadline_may_have_arrived_and_is_never_dropped() 
     );
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the timeouts and the latency are the test's own time.
+#[tokio::test(start_paused = true)]
 async fn a_deadline_no_longer_than_an_attempt_leaves_no_room_for_a_retry() {
     let mock = MockServer::builder()
         .fault(FaultRule::new(

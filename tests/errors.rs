@@ -13,11 +13,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 const KEY: &str = "hero-error-test-key-91d3";
 const PRACTICE: &str = "practice-error-3a8f";
 
+/// A client for `uri`: attempts of 5 s, so that no answer a server gives times out on a busy
+/// machine (a timeout is provoked on the test's own clock, in `a_timeout_is_a_timeout`).
 fn client(uri: &str, retry: RetryPolicy) -> HeroClient {
-    support::builder_for(uri, KEY, PRACTICE, retry)
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap()
+    support::client_for(uri, KEY, PRACTICE, retry)
 }
 
 async fn status_error(template: ResponseTemplate) -> Error {
@@ -265,10 +264,19 @@ async fn connection_refused_is_a_connection_error_without_the_url() {
     assert_no_secret(&err);
 }
 
-#[tokio::test]
+/// A server that takes the request and never answers: the attempt's timeout ends it, on tokio's
+/// paused clock (the test's own time, however busy the machine is).
+#[tokio::test(start_paused = true)]
 async fn a_timeout_is_a_timeout() {
-    let err = status_error(ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).await;
+    let server = RawServer::answering(|_head| std::future::pending::<String>()).await;
+    let err = client(server.url(), RetryPolicy::disabled())
+        .get_message()
+        .id("1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_no_secret(&err);
 }
 
 #[tokio::test]

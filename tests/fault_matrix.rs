@@ -1,7 +1,8 @@
 //! The fault matrix around a send: every fault herohealth-mock can inject, on the first call of every
 //! operation that changes state, with the default retry policy. Nothing is processed twice, and
 //! every case where the mock processed the send ends as success, outcome unknown or accepted:
-//! never as a plain failure a caller would retry.
+//! never as a plain failure a caller would retry. On tokio's paused clock: the attempt timeout, the
+//! latency fault, the backoffs and the wait for a held request are the test's own time.
 
 mod support;
 
@@ -64,7 +65,7 @@ async fn send(hero: &HeroClient, operation: &str, batch: Option<&str>) -> Result
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn no_fault_sends_twice_and_no_processed_send_is_a_plain_failure() {
     let mut rows = Vec::new();
     for operation in ["send_message", "create_batch_message", "send_batch_message"] {

@@ -260,7 +260,9 @@ fn rst_stream(stream: u32) -> Vec<u8> {
 /// Issue 23: a lower layer's error text (h2's GOAWAY debug data, a reason phrase, a body cut
 /// off) never reaches an error or the crate's logs: the error says, in the crate's own words,
 /// what happened (HTTP/2 GOAWAY from the server with its code, a reset stream, a cut answer).
-#[tokio::test]
+/// On tokio's paused clock: a cut answer ends the call at the attempt's timeout, the test's own
+/// time (no real seconds waited, however busy the machine is).
+#[tokio::test(start_paused = true)]
 async fn the_network_on_the_path_cannot_put_text_into_an_error() {
     let (logs, _guard) = crate_trace();
     let h2 = |url: &str| {

@@ -1,5 +1,7 @@
 //! The retry policy on the wire (herohealth-mock's fault injection): GETs survive rate limits,
 //! 5xx and broken connections; a send is never made twice unless it provably never arrived.
+//! Every test whose servers run on its own runtime runs on tokio's paused clock: the attempt
+//! timeouts and backoffs it provokes are the test's own time, however busy the machine is.
 
 mod support;
 
@@ -21,7 +23,7 @@ async fn mock_with(rules: Vec<FaultRule>) -> (MockServer, HeroClient) {
     support::mock_with(rules, retrying()).await
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn gets_survive_a_rate_limit_storm_and_server_errors() {
     let (mock, hero) = mock_with(vec![
         FaultRule::new(
@@ -55,7 +57,7 @@ async fn gets_survive_a_rate_limit_storm_and_server_errors() {
     hero.list_assignee_collection().send().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn gets_give_up_after_max_attempts_with_the_last_error() {
     let (mock, hero) = mock_with(vec![FaultRule::new(
         "list_sent_messages",
@@ -70,7 +72,7 @@ async fn gets_give_up_after_max_attempts_with_the_last_error() {
     assert_eq!(mock.calls("list_sent_messages"), 6);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
     let (mock, hero) = mock_with(vec![FaultRule::new(
         "list_sent_messages",
@@ -87,7 +89,7 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
     assert_eq!(mock.calls("list_sent_messages"), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rate_limited_send_is_retried_because_hero_refused_it() {
     let (mock, hero) = mock_with(vec![
         FaultRule::new(
@@ -104,7 +106,7 @@ async fn a_rate_limited_send_is_retried_because_hero_refused_it() {
     assert_eq!(mock.processed("send_message"), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn sends_are_never_repeated_after_they_may_have_arrived() {
     for fault in [
         Fault::Status(500),
@@ -134,7 +136,7 @@ async fn sends_are_never_repeated_after_they_may_have_arrived() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_send_that_could_not_connect_is_retried() {
     // Nothing listens on this port: the request is provably never written.
     let hero = support::client_for(
@@ -153,7 +155,7 @@ async fn a_send_that_could_not_connect_is_retried() {
     assert!(!err.outcome_unknown());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retries_can_be_turned_off() {
     let (mock, _) = mock_with(vec![
         FaultRule::new("list_sent_messages", Fault::Status(503)).first(1),
@@ -169,7 +171,7 @@ async fn retries_can_be_turned_off() {
     assert_eq!(mock.calls("list_sent_messages"), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cross_field_rules_refuse_before_sending() {
     let (mock, hero) = mock_with(vec![]).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(5);
@@ -227,7 +229,7 @@ async fn cross_field_rules_refuse_before_sending() {
     assert!(mock.journal().is_empty(), "nothing reached the server");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
     use tokio::io::AsyncWriteExt;
     // Hero answers 200 and the connection breaks halfway through the body.
@@ -256,7 +258,7 @@ async fn a_send_whose_answer_breaks_off_is_outcome_unknown_not_retryable() {
 
 /// Promise 58: a GET is retried on 504. Breaking it (`502..=504` narrowed to `502..=503`) makes
 /// the first 504 the answer: the call fails and the mock sees one call, not two.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn p58_a_get_is_retried_on_504() {
     let (mock, hero) = support::mock_with(
         vec![FaultRule::new("get_message", Fault::HtmlError(504)).nth(1)],
@@ -269,7 +271,7 @@ async fn p58_a_get_is_retried_on_504() {
 
 /// Promise 59: a GET is not retried on 500 (Hero's own failure, not a gateway's). Breaking it
 /// (500 made retryable) shows as a second call and the GET succeeding.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn p59_a_get_is_not_retried_on_500() {
     let (mock, hero) = support::mock_with(
         vec![FaultRule::new("get_message", Fault::Status(500)).nth(1)],
@@ -285,7 +287,7 @@ async fn p59_a_get_is_not_retried_on_500() {
 
 /// Promise 36: `is_retryable()` is true for a GET that failed with 503, 504 or a timeout. Breaking
 /// it (one of them dropped from the retryable set) makes that assertion fail.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn p36_503_504_and_timeouts_on_a_get_are_retryable() {
     let (_mock, hero) = support::mock_with(
         vec![
@@ -307,7 +309,7 @@ async fn p36_503_504_and_timeouts_on_a_get_are_retryable() {
 /// Promise 55: all attempts fit in the total deadline; no retry starts later. With a backoff far
 /// longer than the deadline, a 503 on a GET is returned at once, after one call. Breaking it (the
 /// deadline ignored for backoff waits) makes the call wait and retry: a second call on the mock.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn p55_no_retry_starts_after_the_total_deadline() {
     let policy = RetryPolicy::default()
         .max_attempts(5)

@@ -403,8 +403,9 @@ async fn the_journal_over_http_needs_a_key_and_shows_only_that_groups_requests()
 }
 
 /// `calls()` counts every request received, also one the client gave up on while a latency
-/// fault held it: journaled with status 0 (found by a new-user trial: it counted 0).
-#[tokio::test]
+/// fault held it: journaled with status 0 (found by a new-user trial: it counted 0). On tokio's
+/// paused clock: the client's timeout and the latency are the test's own time.
+#[tokio::test(start_paused = true)]
 async fn a_request_the_client_gave_up_on_is_counted() {
     let mock = MockServer::builder()
         .fault(FaultRule::new(

@@ -44,7 +44,9 @@ pub fn quick_retries() -> RetryPolicy {
 }
 
 /// herohealth-mock with 5 sent messages seeded and `rules` injected, and a client for it with
-/// `retry` and a 400 ms attempt timeout.
+/// `retry` and a 400 ms attempt timeout. The mock serves on the test's runtime: a test that
+/// counts on that timeout runs on tokio's paused clock (`start_paused`), where it is the test's
+/// own time and a busy machine cannot make an answer late.
 pub async fn mock_with(
     rules: Vec<herohealth_mock::FaultRule>,
     retry: RetryPolicy,
