@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    MessageType, Sensitive, api::types::SendMessageRequest, clock::ClockOffset,
+    MessageType, Sensitive,
+    api::types::SendMessageRequest,
+    clock::{ClockOffset, add},
     validate::canonical_contact,
 };
 
@@ -112,9 +114,9 @@ impl<'de> serde::Deserialize<'de> for SendAttempt {
         }
         let (written_by, deadline) = match (s.written_by, s.deadline) {
             (Some(w), Some(d)) => (w.max(s.started), d.max(w)),
-            (Some(w), None) => (w.max(s.started), w + OLD_PROCESSING),
-            (None, Some(d)) => (d.max(s.started), d.max(s.started) + OLD_PROCESSING),
-            (None, None) => (s.started, s.started + OLD_PROCESSING),
+            (Some(w), None) => (w.max(s.started), add(w, OLD_PROCESSING)),
+            (None, Some(d)) => (d.max(s.started), add(d.max(s.started), OLD_PROCESSING)),
+            (None, None) => (s.started, add(s.started, OLD_PROCESSING)),
         };
         Ok(Self {
             operation: SEND_MESSAGE,
@@ -180,7 +182,7 @@ impl SendAttempt {
         // Nothing seen of it yet: it "ended" at its deadline, wherever that moves.
         let unseen = self.ended == self.deadline;
         self.written_by = at.max(self.started);
-        self.deadline = self.written_by + processing;
+        self.deadline = add(self.written_by, processing);
         if unseen {
             self.ended = self.deadline;
         }
@@ -370,6 +372,11 @@ mod tests {
         assert_eq!(b.deadline(), t + s(14));
         let c = a.clone().written_by(t - s(10));
         assert_eq!((c.latest_write(), c.deadline()), (t, t + s(4)));
+        // The end of time saturates instead of overflowing.
+        let end = SendAttempt::new(&body(), t, DateTime::<Utc>::MAX_UTC).written_by(t + s(1));
+        assert_eq!(end.deadline(), DateTime::<Utc>::MAX_UTC);
+        let end = a.clone().written_by(DateTime::<Utc>::MAX_UTC);
+        assert_eq!(end.deadline(), DateTime::<Utc>::MAX_UTC);
         // What was seen stays seen.
         let failed = SendAttempt::new(&body(), t, t + s(4)).failed_at(t + s(1));
         assert_eq!(failed.written_by(t + s(2)).ended(), t + s(1));

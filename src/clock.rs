@@ -39,6 +39,21 @@ pub fn now() -> DateTime<Utc> {
     utc + moved
 }
 
+/// `t + d`, saturating at the ends of chrono's range: a duration from outside (a setting, a stored
+/// attempt) never overflows a moment into a panic.
+pub(crate) fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// A duration of the standard library's as chrono's, saturating (past 292 million years).
+pub(crate) fn duration(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
 /// A `Date` header further than this from this machine's clock is not believed: a proxy's broken
 /// clock or a hostile value would otherwise move every window by years.
 const PLAUSIBLE: Duration = Duration::hours(24);
@@ -199,6 +214,20 @@ mod tests {
 
     fn at(s: u32, ms: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 5, 10, 0, s).unwrap() + Duration::milliseconds(ms)
+    }
+
+    #[test]
+    fn moments_and_durations_from_outside_saturate() {
+        let huge = duration(std::time::Duration::MAX);
+        assert_eq!(huge, Duration::MAX);
+        assert_eq!(
+            duration(std::time::Duration::from_secs(3)),
+            Duration::seconds(3)
+        );
+        assert_eq!(add(at(0, 0), huge), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(add(at(0, 0), -huge), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(add(at(0, 0), Duration::seconds(2)), at(2, 0));
+        assert_eq!(add(at(2, 0), Duration::seconds(-2)), at(0, 0));
     }
 
     #[test]

@@ -392,6 +392,27 @@ async fn an_attempt_started_ahead_of_its_write_gives_hero_its_time_after_the_las
     );
 }
 
+/// A processing time of "forever" (a setting from outside) saturates: the attempt's deadline is
+/// the end of time, and nothing panics.
+#[tokio::test(start_paused = true)]
+async fn a_processing_time_of_forever_saturates() {
+    let mock = MockServer::start().await;
+    let hero = mock
+        .client_builder()
+        .hero_processing_time(Duration::MAX)
+        .build()
+        .unwrap();
+    let err = lost_answer(&mock, &hero).await;
+    assert_eq!(
+        err.send_attempt().unwrap().deadline(),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC
+    );
+    assert_eq!(
+        hero.start_attempt(&the_body()).deadline(),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_message_hero_lists_late_is_found_by_looking_again() {
     // Hero lists a new message 3.5 s after it is created; looks 0.5 s apart from the deadline

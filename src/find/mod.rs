@@ -141,7 +141,12 @@ impl HeroClient {
         let known = |id: &str| options.exclude.contains(id) || own.contains(id);
         let mut compared = HashMap::new();
         let last = options.looks.max(1);
-        let due = |look: u32| attempt.deadline() + scaled(options.list_delay, look);
+        let due = |look: u32| {
+            clock::add(
+                attempt.deadline(),
+                clock::duration(options.list_delay.saturating_mul(look)),
+            )
+        };
         let mut look = 0;
         loop {
             look += 1;
@@ -209,10 +214,9 @@ impl HeroClient {
         } else {
             std::time::Duration::ZERO
         };
-        let processing = chrono::Duration::from_std(self.hero_processing_time())
-            .unwrap_or(chrono::Duration::MAX / 4);
-        SendAttempt::new(body, started, started + processing)
-            .written_by(started + scaled(retries, 1))
+        let processing = clock::duration(self.hero_processing_time());
+        SendAttempt::new(body, started, clock::add(started, processing))
+            .written_by(clock::add(started, clock::duration(retries)))
             .with_clock(self.hero_clock())
     }
 
@@ -274,8 +278,3 @@ impl HeroClient {
 
 /// The most reads [`HeroClient::calibrate`] makes.
 const PROBES: usize = 6;
-
-/// `d × n`, saturating.
-fn scaled(d: std::time::Duration, n: u32) -> chrono::Duration {
-    chrono::Duration::from_std(d.saturating_mul(n)).unwrap_or(chrono::Duration::MAX / 4)
-}

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
 use crate::{
     api::types,
     attempt::SendAttempt,
-    clock::{ClockOffset, Reading},
+    clock::{ClockOffset, Reading, add},
 };
 
 /// Where a listed message's `created_at` falls, against an attempt's window.
@@ -86,10 +86,10 @@ impl Window {
                 t
             }
         };
-        let start_lo = self.started + self.offset.lo();
-        let start_hi = self.started + self.offset.hi();
-        let end_lo = self.deadline + self.offset.lo();
-        let end_hi = self.deadline + self.offset.hi();
+        let start_lo = add(self.started, self.offset.lo());
+        let start_hi = add(self.started, self.offset.hi());
+        let end_lo = add(self.deadline, self.offset.lo());
+        let end_hi = add(self.deadline, self.offset.hi());
         // Read to within CALIBRATED, the start's second is taken as the earliest it can be (a
         // message in it is inside); read more loosely, only a second after every possible start
         // is.
@@ -99,13 +99,14 @@ impl Window {
             (start_hi, end_lo)
         };
         // [c, c + precision) against [from, to].
-        let overlaps =
-            |from: DateTime<Utc>, to: DateTime<Utc>| (c + precision > from || c >= from) && c <= to;
+        let overlaps = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            (add(c, precision) > from || c >= from) && c <= to
+        };
         if c >= floor(first) && c <= floor(last) {
             Place::Inside
         } else if overlaps(start_lo, end_hi) {
             Place::Edge
-        } else if overlaps(start_lo - self.guard, end_hi + self.guard) {
+        } else if overlaps(add(start_lo, -self.guard), add(end_hi, self.guard)) {
             Place::Near
         } else {
             Place::Away
@@ -115,7 +116,7 @@ impl Window {
     /// The earliest moment on Hero's clock a send of the attempt could be stamped, less the guard
     /// band: what a person is shown from when the clocks disagree.
     pub(crate) fn earliest(&self) -> DateTime<Utc> {
-        self.started + self.offset.lo() - self.guard
+        add(add(self.started, self.offset.lo()), -self.guard)
     }
 }
 
@@ -179,7 +180,7 @@ impl Clocks {
         if reading.lo() < -guard || reading.hi() > guard {
             return Err(Disagreement::FarFromOurs);
         }
-        let hero_now = self.now + reading.hi() + STAMP_SLACK;
+        let hero_now = add(add(self.now, reading.hi()), STAMP_SLACK);
         if listed
             .iter()
             .any(|m| m.created_at.is_some_and(|c| c > hero_now))

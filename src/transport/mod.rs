@@ -176,9 +176,8 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
     let attempt = if err.may_have_been_sent() {
         // Hero may create the message up to its longest processing time after the last write,
         // whatever timeout this request was given; only its 2xx says it is done.
-        let processing =
-            chrono::Duration::from_std(state.processing).unwrap_or(chrono::Duration::MAX / 4);
-        body.attempt(call.started, call.started + processing)
+        let processing = crate::clock::duration(state.processing);
+        body.attempt(call.started, crate::clock::add(call.started, processing))
             .map(|a| {
                 let a = a
                     .written_by(call.last_started)

@@ -26,17 +26,20 @@ fn offset(lo_ms: i64, hi_ms: i64) -> ClockOffset {
     serde_json::from_value(serde_json::json!({"lo_ms": lo_ms, "hi_ms": hi_ms})).unwrap()
 }
 
-/// Patient 7, an SMS to `TO`, written at t0, Hero able to create it until t0 + 4 s, Hero's clock
-/// read around it within a second of ours.
-fn attempt() -> SendAttempt {
-    let body = types::SendMessageRequest::builder()
+fn the_body() -> types::SendMessageRequest {
+    types::SendMessageRequest::builder()
         .patient_id("7")
         .message_type(MessageType::Sms)
         .message_string("Your results are ready")
         .recipient_contact_detail(TO)
         .try_into()
-        .unwrap();
-    SendAttempt::new(&body, t0(), t0() + s(4)).with_clock(Some(offset(-400, 600)))
+        .unwrap()
+}
+
+/// Patient 7, an SMS to `TO`, written at t0, Hero able to create it until t0 + 4 s, Hero's clock
+/// read around it within a second of ours.
+fn attempt() -> SendAttempt {
+    SendAttempt::new(&the_body(), t0(), t0() + s(4)).with_clock(Some(offset(-400, 600)))
 }
 
 /// A message Hero lists for patient 7, by SMS, created at t0 + `at` seconds (Hero's clock).
@@ -487,4 +490,18 @@ fn same_fields_compares_every_listed_field() {
     let mut scheduled = like("1", 0);
     scheduled.scheduled_at = Some(t0());
     assert!(same_fields(&a, &scheduled), "the attempt had no schedule");
+}
+
+#[test]
+fn durations_and_moments_from_outside_never_overflow() {
+    // A guard band of "forever": everything listed is around the window, nothing panics.
+    let mut case = Case::new(vec![like("1", -86_400 * 365)]).compared(&[("1", Different)]);
+    case.options = FindOptions::default().guard_band(std::time::Duration::MAX);
+    assert_eq!(case.answer(), ambiguous(&["1"]));
+    case.listed.clear();
+    assert_eq!(case.answer(), FoundSend::NotSent);
+    // An attempt whose deadline is the end of time (Hero's processing time of "forever").
+    let mut case = Case::new(vec![like("1", 2)]).compared(&[("1", Same)]);
+    case.attempt = SendAttempt::new(&the_body(), t0(), DateTime::<Utc>::MAX_UTC);
+    assert_eq!(case.answer(), sent("1"));
 }
