@@ -60,8 +60,7 @@ struct Weighed<'a> {
 /// The next step for what one look read (the module's table).
 pub(crate) fn decide(look: &Look<'_>) -> Step {
     let attempt = look.attempt;
-    let guard =
-        chrono::Duration::from_std(look.options.guard_band).unwrap_or(chrono::Duration::MAX / 4);
+    let guard = crate::clock::duration(look.options.guard_band);
     let window = Window::spanning(attempt, &look.clocks, guard);
     let agreed = look.clocks.agreement(look.listed, guard);
 

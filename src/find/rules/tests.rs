@@ -186,6 +186,11 @@ fn an_identified_candidate_needs_every_other_shown_to_be_another_s() {
         Case::new(vec![like("1", 1), like("2", 2)]).compared(&[("1", Same), ("2", Unknown)]);
     case.last = false;
     assert_eq!(case.answer(), ambiguous(&["1", "2"]));
+    case.last = true;
+    assert_eq!(case.answer(), ambiguous(&["1", "2"]), "nor at the last look");
+    // A message without an id around the window could be it too.
+    let case = Case::new(vec![like("1", 1), msg(None, 2, TO)]).compared(&[("1", Same)]);
+    assert_eq!(case.answer(), ambiguous(&["1"]));
     // Two with the attempt's text: at once.
     let mut case =
         Case::new(vec![like("1", 1), like("2", 2)]).compared(&[("1", Same), ("2", Same)]);
