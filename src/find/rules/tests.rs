@@ -187,7 +187,11 @@ fn an_identified_candidate_needs_every_other_shown_to_be_another_s() {
     case.last = false;
     assert_eq!(case.answer(), ambiguous(&["1", "2"]));
     case.last = true;
-    assert_eq!(case.answer(), ambiguous(&["1", "2"]), "nor at the last look");
+    assert_eq!(
+        case.answer(),
+        ambiguous(&["1", "2"]),
+        "nor at the last look"
+    );
     // A message without an id around the window could be it too.
     let case = Case::new(vec![like("1", 1), msg(None, 2, TO)]).compared(&[("1", Same)]);
     assert_eq!(case.answer(), ambiguous(&["1"]));
@@ -223,6 +227,14 @@ fn the_opt_in_takes_a_sole_candidate_certainly_inside_on_agreeing_clocks() {
     };
     assert_eq!(
         with(vec![like("1", 2)], agreeing(), Unknown).answer(),
+        sent("1")
+    );
+    // "Certainly inside" is on the reading every clock agrees on, not on the window spanning
+    // ours too: Hero steadily 30 s ahead, the message 32 s after our start on its clock.
+    let mut ahead = looking(offset(30_000, 31_000));
+    ahead.attempt = Some(offset(29_800, 31_200));
+    assert_eq!(
+        with(vec![like("1", 32)], ahead, Unknown).answer(),
         sent("1")
     );
     let mut early = with(vec![like("1", 2)], agreeing(), Unknown);
