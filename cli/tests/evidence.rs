@@ -1,0 +1,169 @@
+//! Issue 35 through `hero messages send-many`, as a practice runs it: a row ends `sent` only with
+//! its own message, `ambiguous` (exit 9) when the evidence does not settle it, and is never
+//! written twice. Each test waits on what the mock saw, never on a clock.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::Duration,
+};
+
+use herohealth::MessageType;
+use herohealth_mock::{DateHeader, Fault, FaultRule, MockServer};
+
+const KEY: &str = "hero-evidence-test-key";
+const PRACTICE: &str = "practice-evidence-1";
+
+/// One row: patient 5001, an SMS to the number the other sender uses too.
+const CSV: &str = "patient_id,type,text,to\n5001,sms,Your results are ready,+447700900123\n";
+
+fn files(dir: &Path) -> (PathBuf, PathBuf) {
+    let csv = dir.join("rows.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    (csv, dir.join("rows.db"))
+}
+
+fn hero(mock: &MockServer, csv: &Path, journal: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
+    cmd.env_clear()
+        .env("HERO_API_KEY", KEY)
+        .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+        .env("HERO_BASE_URL", mock.base_url())
+        .env("HERO_TIMEOUT", "2")
+        .args(["--format", "ndjson", "messages", "send-many", "--from"])
+        .arg(csv)
+        .arg("--journal")
+        .arg(journal)
+        .args(["--rate", "1000", "--find-delay", "50"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+async fn run(cmd: Command) -> Output {
+    let mut cmd = cmd;
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The one row's line of output.
+fn row(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    lines[0].clone()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+async fn mock(
+    configure: impl FnOnce(herohealth_mock::MockConfig) -> herohealth_mock::MockConfig,
+) -> MockServer {
+    configure(MockServer::builder().api_key(KEY, PRACTICE))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// The practice's appointment system messages the same patient, channel and recipient.
+async fn another_sender(mock: &MockServer) -> String {
+    let hero = herohealth::HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .base_url(mock.base_url())
+        .build()
+        .unwrap();
+    hero.send_message()
+        .body_map(|b| {
+            b.patient_id("5001")
+                .message_type(MessageType::Sms)
+                .message_string("Your appointment is confirmed")
+                .recipient_contact_detail("+447700900123")
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .message_id
+}
+
+/// Starts `hero`, waits until the mock holds its request, then kills it (SIGKILL).
+async fn killed_while_held(mock: &MockServer, cmd: Command) {
+    let mut cmd = cmd;
+    let mut child: Child = cmd.spawn().unwrap();
+    while mock.calls("send_message") == 0 {
+        assert!(child.try_wait().unwrap().is_none(), "hero ended first");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+/// Scenario 1: `send-many` is killed while Hero holds the row's request, and Hero drops it;
+/// another sender then messages the patient. The re-run never reports the row sent with that
+/// message's id: it is ambiguous (exit 9), for a person; nothing is written again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_the_re_run_never_takes_another_sender_s_message_for_the_row() {
+    for give_text in [true, false] {
+        let mock = mock(|c| {
+            c.no_message_content(!give_text).fault(
+                FaultRule::new("send_message", Fault::Latency(Duration::from_secs(60))).nth(1),
+            )
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, journal) = files(dir.path());
+        killed_while_held(&mock, hero(&mock, &csv, &journal)).await;
+        assert_eq!(mock.processed("send_message"), 0, "Hero dropped it");
+        let other = another_sender(&mock).await;
+        let out = run(hero(&mock, &csv, &journal)).await;
+        assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+        let row = row(&out);
+        assert_eq!(row["status"], "ambiguous", "{}", text(&out));
+        assert_ne!(row["message_id"], serde_json::json!(other));
+        assert_eq!(mock.processed("send_message"), 1, "only the other sender's");
+    }
+}
+
+/// Scenario 3: a proxy whose `Date` runs steadily 90 s ahead of Hero's clock. A row whose send
+/// went (its answer lost) ends sent, with its own message, found by its text; one whose send
+/// never arrived is ambiguous, never written again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_3_a_proxy_date_90_s_ahead_never_sends_a_row_twice() {
+    let went = mock(|c| {
+        c.date_header(DateHeader::Skewed(90))
+            .fault(FaultRule::new("send_message", Fault::ResetAfterProcessing).nth(1))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, journal) = files(dir.path());
+    let out = run(hero(&went, &csv, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let ours = went.sent_messages()[0].id.clone();
+    assert_eq!(row(&out)["message_id"], serde_json::json!(ours));
+    assert_eq!(went.processed("send_message"), 1);
+
+    let never = mock(|c| {
+        c.date_header(DateHeader::Skewed(90))
+            .fault(FaultRule::new("send_message", Fault::ResetBeforeProcessing).nth(1))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, journal) = files(dir.path());
+    let out = run(hero(&never, &csv, &journal)).await;
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+    assert_eq!(row(&out)["status"], "ambiguous");
+    assert_eq!(never.calls("send_message"), 1, "never written again");
+}
