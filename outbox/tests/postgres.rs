@@ -102,6 +102,187 @@ mod with_postgres {
         drop(pg);
     }
 
+    /// A change of a row is a compare-and-set on its state and fencing token: a send is counted
+    /// going in flight and uncounted coming back; the same change run again (a reply lost with a
+    /// connection) is done, not a conflict, and counts nothing twice; a final row is no longer
+    /// held, nor this worker's to change; a row whose lease ran out is never put in flight (the
+    /// worker claims it again first); a row in flight stays leased until its attempt's deadline;
+    /// released rows go to the next worker at once.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_change_is_a_fenced_compare_and_set_safe_to_run_twice() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs changes") else {
+            return;
+        };
+        let url = pg.database("changes");
+        let j = PgJournal::connect(&url)
+            .await
+            .unwrap()
+            .lease(Duration::from_millis(1500))
+            .without_heartbeat();
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(&["201", "202", "203"])).await.unwrap();
+        let held = j.claim(10).await.unwrap();
+        let run = held[0].run;
+        let body: herohealth::types::SendMessageRequest =
+            herohealth::types::SendMessageRequest::builder()
+                .patient_id("201")
+                .message_type(MessageType::Sms)
+                .message_string("Reminder 0")
+                .try_into()
+                .unwrap();
+        let now = chrono::Utc::now();
+        let flight = |secs| RowState::InFlight {
+            attempt: herohealth::SendAttempt::new(
+                &body,
+                now,
+                now + chrono::Duration::seconds(secs),
+            ),
+        };
+        let sends = |entries: &[herohealth_outbox::Entry], i: usize| entries[i].sends;
+        // Row 0's attempt is due at once: its lease stays the 1.5 s lease.
+        let to_flight = flight(0);
+        j.transition(run, 0, Status::Pending, &to_flight)
+            .await
+            .unwrap();
+        // Run again, as after a lost reply: done, counted once.
+        j.transition(run, 0, Status::Pending, &to_flight)
+            .await
+            .unwrap();
+        assert_eq!(sends(&j.entries().await.unwrap(), 0), 1);
+        // Another change from a state the row is not in: a conflict naming what it is.
+        let err = j
+            .transition(run, 0, Status::Unknown, &RowState::Pending)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JournalError::Conflict {
+                    index: 0,
+                    expected: Status::Unknown,
+                    found: Status::InFlight
+                }
+            ),
+            "{err:?}"
+        );
+        // Back to pending from in flight (Hero provably did not carry it out): uncounted.
+        j.transition(run, 0, Status::InFlight, &RowState::Pending)
+            .await
+            .unwrap();
+        assert_eq!(sends(&j.entries().await.unwrap(), 0), 0);
+        // Row 1 goes in flight with an attempt due in 30 s: its lease outlasts the 1.5 s lease.
+        j.transition(run, 1, Status::Pending, &flight(30))
+            .await
+            .unwrap();
+        // Row 2 is final: no longer held by anyone.
+        let sent = RowState::Sent {
+            message_id: "m-2".into(),
+        };
+        j.transition(run, 2, Status::Pending, &sent).await.unwrap();
+        // This worker holds it no more: a second change of it is refused, changing nothing.
+        let err = j
+            .transition(run, 2, Status::Pending, &RowState::Pending)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Fenced { index: 2 }), "{err:?}");
+        assert_eq!(sends(&j.entries().await.unwrap(), 2), 0);
+        assert_eq!(j.entries().await.unwrap()[2].state, sent);
+        assert_eq!(
+            pg.psql("changes", "SELECT claimed FROM outbox_rows WHERE idx = 2"),
+            "f"
+        );
+        // The 1.5 s lease runs out (no heartbeat): row 0 is not put in flight on it.
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let err = j
+            .transition(run, 0, Status::Pending, &flight(30))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Fenced { index: 0 }), "{err:?}");
+        // Another worker takes row 0 (its lease ran out), not row 1 (in flight, leased to its
+        // deadline).
+        let other = PgJournal::connect(&url).await.unwrap();
+        other.bind(GROUP).await.unwrap();
+        let taken: Vec<u64> = other
+            .claim(10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(taken, [0]);
+        other.release().await.unwrap();
+        // Released: the first worker claims row 0 again at once, with a new token (and its own
+        // row in flight again, first).
+        let again = j.claim(10).await.unwrap();
+        assert_eq!(again.iter().map(|e| e.index).collect::<Vec<_>>(), [1, 0]);
+        j.transition(run, 0, Status::Pending, &flight(30))
+            .await
+            .unwrap();
+    }
+
+    /// A database error that is not a lost connection (here, a table that is gone) is the
+    /// claim's error, named by its SQLSTATE, never an empty claim.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_claim_that_fails_says_so() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs claim fails") else {
+            return;
+        };
+        let url = pg.database("claimfails");
+        let j = PgJournal::connect(&url).await.unwrap();
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(&["401"])).await.unwrap();
+        pg.psql(
+            "claimfails",
+            "ALTER TABLE outbox_rows RENAME TO outbox_rows_gone",
+        );
+        let err = j.claim(10).await.unwrap_err();
+        assert!(err.to_string().contains("42P01"), "{err}");
+    }
+
+    /// Rows to resolve (in flight, unknown) come before pending ones in a claim.
+    #[tokio::test(flavor = "current_thread")]
+    async fn rows_to_resolve_are_claimed_first() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs resolve first") else {
+            return;
+        };
+        let url = pg.database("resolvefirst");
+        let j = PgJournal::connect(&url)
+            .await
+            .unwrap()
+            .lease(Duration::from_millis(200))
+            .without_heartbeat();
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(&["501", "502", "503"])).await.unwrap();
+        let held = j.claim(10).await.unwrap();
+        // Row 2 goes in flight with an attempt already due: its lease is the 0.2 s lease.
+        let body: herohealth::types::SendMessageRequest =
+            herohealth::types::SendMessageRequest::builder()
+                .patient_id("503")
+                .message_type(MessageType::Sms)
+                .message_string("Reminder 2")
+                .try_into()
+                .unwrap();
+        let now = chrono::Utc::now();
+        let flight = RowState::InFlight {
+            attempt: herohealth::SendAttempt::new(&body, now, now),
+        };
+        j.transition(held[0].run, 2, Status::Pending, &flight)
+            .await
+            .unwrap();
+        j.release().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let other = PgJournal::connect(&url).await.unwrap();
+        other.bind(GROUP).await.unwrap();
+        let order: Vec<u64> = other
+            .claim(10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(order, [2, 0, 1]);
+    }
+
     /// The same input queued twice is one run; another input is another run of the same database.
     #[tokio::test(flavor = "current_thread")]
     async fn an_input_is_queued_once_by_its_fingerprint() {
