@@ -48,6 +48,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::WebhookObject;
 
+mod repeats;
+pub use repeats::{DEFAULT_REPEAT_CAPACITY, DEFAULT_REPEAT_WINDOW, Occurrence, Repeats};
+
 pub use crate::enums::WebhookEventType;
 
 /// The header with the time Hero signed the delivery at (`X-Herohealth-Timestamp`).
@@ -205,7 +208,8 @@ impl WebhookError {
     }
 }
 
-/// Checks deliveries signed with one key: the signature, then the timestamp against now
+/// Checks deliveries signed with one key, or with any of several (a key being rotated: see
+/// [`add_key`](Self::add_key)): the signature, then the timestamp against now
 /// (± [`DEFAULT_TOLERANCE`] unless set), then reads the event.
 ///
 /// ```
@@ -235,32 +239,82 @@ impl WebhookError {
 /// let changed = String::from_utf8_lossy(body).replace("\"42\"", "\"43\"");
 /// assert_eq!(verifier.verify(&headers, changed.as_bytes()), Err(WebhookError::BadSignature));
 /// ```
+///
+/// During a key rotation both webhooks deliver, one signed with each key: give the verifier both,
+/// and a delivery signed with either is accepted ([`signed_by`](Self::signed_by) says which).
+///
+/// ```
+/// use herohealth::webhooks::{SIGNATURE_HEADER, SignatureEncoding, SigningKey, TIMESTAMP_HEADER, Verifier, sign};
+///
+/// let old: SigningKey = "whsec-old".parse().unwrap();
+/// let new: SigningKey = "whsec-new".parse().unwrap();
+/// let verifier = Verifier::new(old.clone()).add_key(new.clone());
+/// let body = br#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.failed"}"#;
+/// let ts = chrono::Utc::now().timestamp().to_string();
+/// for (key, index) in [(&old, 0), (&new, 1)] {
+///     let mut headers = http::HeaderMap::new();
+///     headers.insert(TIMESTAMP_HEADER, ts.parse().unwrap());
+///     headers.insert(SIGNATURE_HEADER, sign(key, &ts, body, SignatureEncoding::Hex).parse().unwrap());
+///     assert_eq!(verifier.signed_by(&headers, body), Ok(index));
+/// }
+/// ```
 #[derive(Clone)]
 pub struct Verifier {
-    key: SigningKey,
+    /// Never empty: `new` takes one, `add_key` adds.
+    keys: Vec<SigningKey>,
     tolerance: Duration,
     now: Option<DateTime<Utc>>,
+    repeats: Repeats,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("key", &self.key)
+            .field("keys", &self.keys)
             .field("tolerance", &self.tolerance)
             .field("now", &self.now)
+            .field("repeats", &self.repeats)
             .finish()
     }
 }
 
 impl Verifier {
-    /// A verifier for deliveries signed with `key`, with the default tolerance and the system
-    /// clock.
+    /// A verifier for deliveries signed with `key`, with the default tolerance, the system
+    /// clock and a default [`Repeats`] (used by [`receive`](Self::receive) and the extractor).
     pub fn new(key: SigningKey) -> Self {
         Self {
-            key,
+            keys: vec![key],
             tolerance: DEFAULT_TOLERANCE,
             now: None,
+            repeats: Repeats::default(),
         }
+    }
+
+    /// A verifier for deliveries signed with any one of `keys`; `None` when there is none.
+    ///
+    /// ```
+    /// use herohealth::webhooks::{SigningKey, Verifier};
+    /// let keys: Vec<SigningKey> = vec!["whsec-old".parse().unwrap(), "whsec-new".parse().unwrap()];
+    /// assert_eq!(Verifier::with_keys(keys).unwrap().key_count(), 2);
+    /// assert!(Verifier::with_keys(Vec::new()).is_none());
+    /// ```
+    pub fn with_keys(keys: impl IntoIterator<Item = SigningKey>) -> Option<Self> {
+        let mut keys = keys.into_iter();
+        let first = keys.next()?;
+        Some(keys.fold(Self::new(first), Self::add_key))
+    }
+
+    /// Accept deliveries signed with `key` too (any one key verifying is enough; each is checked
+    /// in constant time, and every key is always checked, so the time taken does not say which
+    /// one came close).
+    pub fn add_key(mut self, key: SigningKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// How many keys it accepts.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
     }
 
     /// How far from now a timestamp may be, either side (default [`DEFAULT_TOLERANCE`]).
@@ -275,14 +329,49 @@ impl Verifier {
         self
     }
 
+    /// Remember verified events in `repeats` (shared by every clone of this verifier) instead of
+    /// a default [`Repeats`]: see [`receive`](Self::receive).
+    pub fn repeats(mut self, repeats: Repeats) -> Self {
+        self.repeats = repeats;
+        self
+    }
+
     /// Verifies the delivery's signature and timestamp, then reads its event.
     pub fn verify(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, WebhookError> {
-        self.verify_signature(headers, body)?;
+        self.signed_by(headers, body)?;
         WebhookEvent::parse(body)
+    }
+
+    /// As [`verify`](Self::verify), and then says whether the event was received before (see
+    /// [`Repeats`]): only a verified event is remembered, so a forged delivery can never make a
+    /// real one look like a repeat.
+    ///
+    /// ```
+    /// use herohealth::webhooks::{SIGNATURE_HEADER, SignatureEncoding, SigningKey, TIMESTAMP_HEADER, Verifier, sign};
+    ///
+    /// let key: SigningKey = "whsec-example".parse().unwrap();
+    /// let verifier = Verifier::new(key.clone());
+    /// let body = br#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.succeeded"}"#;
+    /// let ts = chrono::Utc::now().timestamp().to_string();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(TIMESTAMP_HEADER, ts.parse().unwrap());
+    /// headers.insert(SIGNATURE_HEADER, sign(&key, &ts, body, SignatureEncoding::Hex).parse().unwrap());
+    /// assert!(!verifier.receive(&headers, body).unwrap().repeat);
+    /// assert!(verifier.receive(&headers, body).unwrap().repeat); // act on it once only
+    /// ```
+    pub fn receive(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Received, WebhookError> {
+        let key = self.signed_by(headers, body)?;
+        let event = WebhookEvent::parse(body)?;
+        let repeat = self.repeats.seen(&event).is_repeat();
+        Ok(Received { event, key, repeat })
     }
 
     /// Verifies the delivery's signature and timestamp only (the body need not be an event).
@@ -291,16 +380,42 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        let text = |name: &'static str| -> Result<&str, WebhookError> {
-            let value = headers.get(name).ok_or(WebhookError::MissingHeader(name))?;
+        self.signed_by(headers, body).map(|_| ())
+    }
+
+    /// As [`verify_signature`](Self::verify_signature), and says which key signed it: its index
+    /// in the order the keys were given (`new`'s is 0, then each `add_key` in turn). Every
+    /// signature header is read (a proxy may have split one into several), and each may hold
+    /// several signatures separated by commas or spaces: one matching one key is enough.
+    pub fn signed_by(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<usize, WebhookError> {
+        fn text<'a>(
+            value: &'a http::HeaderValue,
+            name: &'static str,
+        ) -> Result<&'a str, WebhookError> {
             value.to_str().map_err(|_| WebhookError::MalformedHeader {
                 header: name,
                 reason: "is not visible ASCII text",
             })
-        };
-        let timestamp = text(TIMESTAMP_HEADER)?;
-        let signature = text(SIGNATURE_HEADER)?;
-        self.verify_parts(timestamp, signature, body)
+        }
+        let mut timestamps = headers.get_all(TIMESTAMP_HEADER).iter();
+        let timestamp = timestamps
+            .next()
+            .ok_or(WebhookError::MissingHeader(TIMESTAMP_HEADER))?;
+        if timestamps.any(|other| other != timestamp) {
+            return Err(WebhookError::MalformedHeader {
+                header: TIMESTAMP_HEADER,
+                reason: "is given more than once, with different values",
+            });
+        }
+        let timestamp = text(timestamp, TIMESTAMP_HEADER)?;
+        let mut signatures = Vec::new();
+        for value in headers.get_all(SIGNATURE_HEADER) {
+            signatures.push(text(value, SIGNATURE_HEADER)?);
+        }
+        if signatures.is_empty() {
+            return Err(WebhookError::MissingHeader(SIGNATURE_HEADER));
+        }
+        self.check(timestamp, &signatures, body)
     }
 
     /// As [`verify_signature`](Self::verify_signature), from the two headers' text.
@@ -310,12 +425,24 @@ impl Verifier {
         signature: &str,
         body: &[u8],
     ) -> Result<(), WebhookError> {
+        self.check(timestamp, &[signature], body).map(|_| ())
+    }
+
+    /// The index of the key that signed `body` at `timestamp` with one of `signatures`, if the
+    /// timestamp is within the tolerance.
+    fn check(
+        &self,
+        timestamp: &str,
+        signatures: &[&str],
+        body: &[u8],
+    ) -> Result<usize, WebhookError> {
         let signed_at = parse_timestamp(timestamp).ok_or(WebhookError::MalformedHeader {
             header: TIMESTAMP_HEADER,
             reason: "is not a timestamp in Unix seconds, Unix milliseconds or RFC 3339",
         })?;
-        let candidates: Vec<Vec<u8>> = signature
-            .split([',', ' ', '\t'])
+        let candidates: Vec<Vec<u8>> = signatures
+            .iter()
+            .flat_map(|header| header.split([',', ' ', '\t']))
             .filter(|s| !s.is_empty())
             .filter_map(decode_signature)
             .collect();
@@ -325,31 +452,50 @@ impl Verifier {
                 reason: "holds no HMAC-SHA256 signature in hex or base64",
             });
         }
-        let mut mac = mac(&self.key);
-        mac.update(timestamp.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        // Every candidate is checked (in constant time each), so the time taken does not say
-        // which one came close.
-        let matched = candidates
-            .iter()
-            .fold(false, |ok, c| mac.clone().verify_slice(c).is_ok() | ok);
-        if !matched {
-            return Err(WebhookError::BadSignature);
+        // Every key against every candidate (in constant time each), so the time taken does not
+        // say which one came close; the first key that matches is the answer.
+        let mut matched = None;
+        for (index, key) in self.keys.iter().enumerate() {
+            let mut mac = mac(key);
+            mac.update(timestamp.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            let ok = candidates
+                .iter()
+                .fold(false, |ok, c| mac.clone().verify_slice(c).is_ok() | ok);
+            if ok && matched.is_none() {
+                matched = Some(index);
+            }
         }
+        let Some(index) = matched else {
+            return Err(WebhookError::BadSignature);
+        };
         let now = self.now.unwrap_or_else(Utc::now);
         let tolerance = self.tolerance;
         match (now - signed_at).to_std() {
             Ok(age) if age > tolerance => Err(WebhookError::TooOld { age, tolerance }),
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(index),
             Err(_) => match (signed_at - now).to_std() {
                 Ok(ahead) if ahead > tolerance => {
                     Err(WebhookError::InTheFuture { ahead, tolerance })
                 }
-                _ => Ok(()),
+                _ => Ok(index),
             },
         }
     }
+}
+
+/// A delivery [`Verifier::receive`] accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Received {
+    /// Its event.
+    pub event: WebhookEvent,
+    /// Which of the verifier's keys signed it (0 for `new`'s, then each `add_key` in turn).
+    pub key: usize,
+    /// The same envelope (event, object, id) was received before, within the window of the
+    /// verifier's [`Repeats`]: act on it once, answer 2xx all the same.
+    pub repeat: bool,
 }
 
 /// Verifies a delivery with the default tolerance and the system clock, and reads its event:
@@ -506,15 +652,19 @@ mod extract {
     use http::StatusCode;
 
     /// An axum extractor (feature `axum`): a delivery whose signature and timestamp the state's
-    /// [`Verifier`] accepted, and its event. A refused delivery is answered 401 (signature,
-    /// headers, time) or 400 (not an event) with the error's text, which holds no value of the
-    /// request.
+    /// [`Verifier`] accepted, its event, and whether that event was received before
+    /// ([`is_repeat`](Self::is_repeat), from the verifier's [`Repeats`]). A refused delivery is
+    /// answered 401 (signature, headers, time) or 400 (not an event) with the error's text, which
+    /// holds no value of the request.
     ///
     /// ```
     /// use axum::{Router, http::StatusCode, routing::post};
     /// use herohealth::webhooks::{VerifiedEvent, Verifier};
     ///
     /// async fn on_hero_event(delivery: VerifiedEvent) -> StatusCode {
+    ///     if delivery.is_repeat() {
+    ///         return StatusCode::NO_CONTENT; // acted on already: a retry, or a rotation's overlap
+    ///     }
     ///     if let Some(message_id) = delivery.event.message_id() {
     ///         // write-to-record.succeeded or .failed: hero.get_message_status().id(message_id)
     ///         let _ = message_id;
@@ -532,6 +682,8 @@ mod extract {
     pub struct VerifiedEvent {
         /// The event.
         pub event: WebhookEvent,
+        key: usize,
+        repeat: bool,
         body: Bytes,
     }
 
@@ -545,20 +697,50 @@ mod extract {
         pub fn into_event(self) -> WebhookEvent {
             self.event
         }
+
+        /// `true` when the same event was received before within the window of the verifier's
+        /// [`Repeats`] (a retry, or the other webhook of a key rotation): act on it once.
+        pub fn is_repeat(&self) -> bool {
+            self.repeat
+        }
+
+        /// Which of the verifier's keys signed it (0 for `Verifier::new`'s, then each
+        /// `add_key` in turn).
+        pub fn key_index(&self) -> usize {
+            self.key
+        }
     }
 
     impl fmt::Debug for VerifiedEvent {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("VerifiedEvent")
                 .field("event", &self.event)
+                .field("key", &self.key)
+                .field("repeat", &self.repeat)
                 .field("body", &format_args!("({} bytes)", self.body.len()))
                 .finish()
         }
     }
 
     /// Why [`VerifiedEvent`] refused a request: a [`WebhookError`], or a body that could not be
-    /// read (too large, or cut off). Answered 401, 400 or 413 with a text that holds no value of
-    /// the request.
+    /// read (too large, or cut off). Answered 401, 400 or 413 with its `Display`, a text that
+    /// holds no value of the request.
+    ///
+    /// ```
+    /// use herohealth::webhooks::{VerifiedEvent, WebhookRejection};
+    ///
+    /// // The obvious handler: `?`-style with the rejection as an error.
+    /// async fn on_hero_event(
+    ///     delivery: Result<VerifiedEvent, WebhookRejection>,
+    /// ) -> Result<(), Box<dyn std::error::Error>> {
+    ///     let delivery = delivery.map_err(|e| {
+    ///         eprintln!("refused ({}): {e}", e.status());
+    ///         e
+    ///     })?;
+    ///     let _ = delivery.event;
+    ///     Ok(())
+    /// }
+    /// ```
     #[derive(Debug)]
     pub struct WebhookRejection {
         status: StatusCode,
@@ -577,13 +759,24 @@ mod extract {
         }
     }
 
+    impl fmt::Display for WebhookRejection {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match &self.error {
+                Some(e) => fmt::Display::fmt(e, f),
+                None => f.write_str("webhook delivery refused: the body could not be read"),
+            }
+        }
+    }
+
+    impl std::error::Error for WebhookRejection {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.error.as_ref().map(|e| e as _)
+        }
+    }
+
     impl IntoResponse for WebhookRejection {
         fn into_response(self) -> Response {
-            let text = match &self.error {
-                Some(e) => e.to_string(),
-                None => "webhook delivery refused: the body could not be read".to_owned(),
-            };
-            (self.status, text).into_response()
+            (self.status, self.to_string()).into_response()
         }
     }
 
@@ -603,8 +796,13 @@ mod extract {
                     status: e.status(),
                     error: None,
                 })?;
-            match verifier.verify(&headers, &body) {
-                Ok(event) => Ok(Self { event, body }),
+            match verifier.receive(&headers, &body) {
+                Ok(Received { event, key, repeat }) => Ok(Self {
+                    event,
+                    key,
+                    repeat,
+                    body,
+                }),
                 Err(error) => Err(WebhookRejection {
                     status: if error.is_unauthorised() {
                         StatusCode::UNAUTHORIZED

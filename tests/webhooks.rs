@@ -291,6 +291,215 @@ fn the_event_is_read_leniently_and_a_broken_one_is_refused_by_path() {
     }
 }
 
+/// A key rotation's overlap: a verifier of two keys accepts a delivery signed with either, says
+/// which, and refuses one signed with neither; a third key added later works too; the one-key
+/// constructor is unchanged.
+#[test]
+fn a_verifier_of_several_keys_accepts_any_one_and_says_which() {
+    let old: SigningKey = "whsec-rotation-old-5b1e".parse().unwrap();
+    let new: SigningKey = "whsec-rotation-new-77c2".parse().unwrap();
+    let other: SigningKey = "whsec-rotation-other-0aa9".parse().unwrap();
+    let now = Utc::now();
+    let ts = now.timestamp().to_string();
+    let body = br#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.succeeded"}"#;
+    let signed = |key: &SigningKey, encoding| headers(&ts, &sign(key, &ts, body, encoding));
+    let both = Verifier::new(old.clone()).add_key(new.clone()).now(now);
+    assert_eq!(both.key_count(), 2);
+    assert_eq!(
+        both.signed_by(&signed(&old, SignatureEncoding::Hex), body),
+        Ok(0)
+    );
+    assert_eq!(
+        both.signed_by(&signed(&new, SignatureEncoding::Base64), body),
+        Ok(1)
+    );
+    assert_eq!(
+        both.verify(&signed(&new, SignatureEncoding::Hex), body)
+            .unwrap()
+            .id,
+        "42"
+    );
+    assert_eq!(
+        both.verify(&signed(&other, SignatureEncoding::Hex), body),
+        Err(WebhookError::BadSignature)
+    );
+    // Order matters only for the index: the same keys the other way round.
+    let reversed = Verifier::with_keys([new.clone(), old.clone()])
+        .unwrap()
+        .now(now);
+    assert_eq!(
+        reversed.signed_by(&signed(&old, SignatureEncoding::Hex), body),
+        Ok(1)
+    );
+    assert!(Verifier::with_keys(Vec::new()).is_none());
+    // A third key.
+    let three = both.clone().add_key(other.clone());
+    assert_eq!(
+        three.signed_by(&signed(&other, SignatureEncoding::Hex), body),
+        Ok(2)
+    );
+    // One key: only that one.
+    let only_new = Verifier::new(new.clone()).now(now);
+    assert_eq!(
+        only_new.verify(&signed(&old, SignatureEncoding::Hex), body),
+        Err(WebhookError::BadSignature)
+    );
+    assert!(
+        only_new
+            .verify(&signed(&new, SignatureEncoding::Hex), body)
+            .is_ok()
+    );
+    // Stale is stale whichever key signed it.
+    let later = both.clone().now(now + chrono::Duration::minutes(10));
+    assert!(matches!(
+        later.verify(&signed(&new, SignatureEncoding::Hex), body),
+        Err(WebhookError::TooOld { .. })
+    ));
+    // No key shows in its Debug.
+    let debug = format!("{three:?}");
+    for key in [&old, &new, &other] {
+        assert!(!debug.contains(key.expose()), "{debug}");
+    }
+}
+
+/// Several signature headers: every one is read (a proxy may split or repeat a header), so a
+/// good signature in the second counts; several timestamps must agree.
+#[test]
+fn every_signature_header_is_read() {
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    let other: SigningKey = "whsec-some-other-key-9f3a".parse().unwrap();
+    let now = Utc::now();
+    let ts = now.timestamp().to_string();
+    let body = br#"{"object":"Message","id":"7","practice_group_id":"p-1","event":"write-to-record.failed"}"#;
+    let good = sign(&key, &ts, body, SignatureEncoding::Hex);
+    let wrong = sign(&other, &ts, body, SignatureEncoding::Hex);
+    let verifier = Verifier::new(key.clone()).now(now);
+    for (first, second) in [(&wrong, &good), (&good, &wrong)] {
+        let mut h = headers(&ts, first);
+        h.append(SIGNATURE_HEADER, HeaderValue::from_str(second).unwrap());
+        assert_eq!(verifier.signed_by(&h, body), Ok(0), "{first} then {second}");
+    }
+    // A malformed first header does not hide a good second one.
+    let mut h = headers(&ts, "not a signature");
+    h.append(SIGNATURE_HEADER, HeaderValue::from_str(&good).unwrap());
+    assert!(verifier.verify(&h, body).is_ok());
+    // Neither matches: a bad signature.
+    let mut h = headers(&ts, &wrong);
+    h.append(SIGNATURE_HEADER, HeaderValue::from_str(&wrong).unwrap());
+    assert_eq!(verifier.verify(&h, body), Err(WebhookError::BadSignature));
+    // Two timestamps: the same twice is one; two different ones are refused, naming the header.
+    let mut h = headers(&ts, &good);
+    h.append(TIMESTAMP_HEADER, HeaderValue::from_str(&ts).unwrap());
+    assert!(verifier.verify(&h, body).is_ok());
+    let mut h = headers(&ts, &good);
+    h.append(TIMESTAMP_HEADER, HeaderValue::from_static("1700000000"));
+    assert!(matches!(
+        verifier.verify(&h, body),
+        Err(WebhookError::MalformedHeader {
+            header: TIMESTAMP_HEADER,
+            ..
+        })
+    ));
+}
+
+/// Repeats: the same envelope received again within the window is a repeat, outside it a first
+/// again; a different event, object, id or practice group is another event; memory is bounded
+/// by the capacity; only verified deliveries are remembered by `receive`.
+#[test]
+fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
+    use herohealth::webhooks::{Occurrence, Repeats};
+    use std::time::Instant;
+
+    let event = |event: &str, object: &str, id: &str, group: &str| {
+        WebhookEvent::parse(
+            serde_json::json!({"event": event, "object": object, "id": id, "practice_group_id": group})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    };
+    let e = event("write-to-record.succeeded", "Message", "42", "p-1");
+    let repeats = Repeats::new(Duration::from_secs(600), 3);
+    let t0 = Instant::now();
+    assert_eq!(repeats.seen_at(&e, t0), Occurrence::First);
+    assert_eq!(
+        repeats.seen_at(&e, t0 + Duration::from_secs(1)),
+        Occurrence::Repeat
+    );
+    assert_eq!(
+        repeats.seen_at(&e, t0 + Duration::from_secs(600)),
+        Occurrence::Repeat
+    );
+    // The window counts from the first receipt: retries do not extend it.
+    assert_eq!(
+        repeats.seen_at(&e, t0 + Duration::from_secs(601)),
+        Occurrence::First
+    );
+    assert_eq!(
+        repeats.seen_at(&e, t0 + Duration::from_secs(602)),
+        Occurrence::Repeat
+    );
+    let t1 = t0 + Duration::from_secs(700);
+    for other in [
+        event("write-to-record.failed", "Message", "42", "p-1"),
+        event("write-to-record.succeeded", "Appointment", "42", "p-1"),
+        event("write-to-record.succeeded", "Message", "43", "p-1"),
+    ] {
+        assert_eq!(repeats.seen_at(&other, t1), Occurrence::First, "{other:?}");
+        assert!(repeats.seen_at(&other, t1).is_repeat());
+    }
+    // Capacity 3: the first of the three plus `e` made four; the oldest (`e`, at 601 s) is gone.
+    assert_eq!(repeats.len(), 3);
+    assert_eq!(repeats.seen_at(&e, t1), Occurrence::First);
+    // Another practice group's event with the same fields is another event.
+    let fresh = Repeats::new(Duration::from_secs(600), 100);
+    assert_eq!(fresh.seen_at(&e, t0), Occurrence::First);
+    assert_eq!(
+        fresh.seen_at(
+            &event("write-to-record.succeeded", "Message", "42", "p-2"),
+            t0
+        ),
+        Occurrence::First
+    );
+    // Bounded: ten thousand events in a capacity of 100.
+    for i in 0..10_000 {
+        fresh.seen_at(
+            &event("appointment.confirmed", "Appointment", &i.to_string(), "p"),
+            t0,
+        );
+    }
+    assert_eq!(fresh.len(), 100);
+    // Debug shows the window and counts, never an event.
+    let debug = format!("{fresh:?}");
+    assert!(
+        debug.contains("remembered: 100") && !debug.contains("9999"),
+        "{debug}"
+    );
+
+    // Through `receive`: a forged delivery is refused and not remembered; clones share memory.
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    let verifier = Verifier::new(key.clone()).repeats(Repeats::new(Duration::from_secs(60), 10));
+    let ts = Utc::now().timestamp().to_string();
+    let body = br#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.succeeded"}"#;
+    let forged = headers(
+        &ts,
+        &sign(
+            &"whsec-forger".parse().unwrap(),
+            &ts,
+            body,
+            SignatureEncoding::Hex,
+        ),
+    );
+    assert_eq!(
+        verifier.receive(&forged, body),
+        Err(WebhookError::BadSignature)
+    );
+    let good = headers(&ts, &sign(&key, &ts, body, SignatureEncoding::Hex));
+    let first = verifier.receive(&good, body).unwrap();
+    assert!(!first.repeat && first.key == 0);
+    assert!(verifier.clone().receive(&good, body).unwrap().repeat);
+}
+
 /// Everything a user prints of a verifier, a key, an event or an error.
 fn printed(verifier: &Verifier, result: &Result<WebhookEvent, WebhookError>) -> String {
     let mut out = format!("{verifier:?} {:?}", verifier.clone());
@@ -422,8 +631,16 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
         }
     }
     async fn handler(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
+        let repeat = if delivery.is_repeat() {
+            " (repeat)"
+        } else {
+            ""
+        };
         let e = delivery.event;
-        app.seen.lock().unwrap().push((e.event.to_string(), e.id));
+        app.seen
+            .lock()
+            .unwrap()
+            .push((format!("{}{repeat}", e.event), e.id));
         StatusCode::NO_CONTENT
     }
 
@@ -457,6 +674,8 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
     let ts = now.timestamp().to_string();
     let good = sign(&key, &ts, body.as_bytes(), SignatureEncoding::Base64);
     assert_eq!(post(ts.clone(), good.clone(), body).await.0, 204);
+    // The same delivery again: the handler is told it is a repeat.
+    assert_eq!(post(ts.clone(), good.clone(), body).await.0, 204);
     // Tampered: 401, and the answer names the rule, not the request's values.
     let mut tampered = good.clone().into_bytes();
     tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
@@ -481,7 +700,52 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
     assert_eq!(post(ts, sig, junk).await.0, 400);
     assert_eq!(
         *seen.lock().unwrap(),
-        vec![("write-to-record.succeeded".to_owned(), "42".to_owned())],
+        vec![
+            ("write-to-record.succeeded".to_owned(), "42".to_owned()),
+            (
+                "write-to-record.succeeded (repeat)".to_owned(),
+                "42".to_owned()
+            )
+        ],
         "only the verified event reached the handler"
+    );
+}
+
+/// `WebhookRejection` is an error like any other: `Display`, `std::error::Error` with the
+/// verification error as its source, `?` into `Box<dyn Error>` and `anyhow`.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn a_rejection_is_an_error_with_display_and_source() {
+    use axum::{extract::FromRequest, http::Request};
+    use herohealth::webhooks::{VerifiedEvent, WebhookRejection};
+
+    let key: SigningKey = SIGNING_KEY.parse().unwrap();
+    let verifier = Verifier::new(key);
+    let req = Request::builder()
+        .method("POST")
+        .header(TIMESTAMP_HEADER, Utc::now().timestamp().to_string())
+        .header(SIGNATURE_HEADER, "0".repeat(64))
+        .body(axum::body::Body::from(r#"{"id":"Ada Lovelace"}"#))
+        .unwrap();
+    let rejection: WebhookRejection = VerifiedEvent::from_request(req, &verifier)
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status().as_u16(), 401);
+    assert_eq!(
+        rejection.to_string(),
+        WebhookError::BadSignature.to_string()
+    );
+    let source = std::error::Error::source(&rejection).unwrap().to_string();
+    assert_eq!(source, WebhookError::BadSignature.to_string());
+    fn handler(r: Result<(), WebhookRejection>) -> Result<(), Box<dyn std::error::Error>> {
+        r?;
+        Ok(())
+    }
+    let boxed = handler(Err(rejection)).unwrap_err();
+    let any = anyhow::anyhow!(boxed.to_string());
+    let text = format!("{boxed} {boxed:?} {any:#}");
+    assert!(
+        text.contains("signature does not match") && !text.contains("Ada"),
+        "{text}"
     );
 }
