@@ -42,6 +42,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "console")]
+pub mod console;
 mod journal;
 mod outbox;
 #[cfg(feature = "postgres")]

@@ -1,0 +1,137 @@
+//! What the console's tests share: a journal with rows in every state (whose patient data no page
+//! may show), the console served on loopback, and a user to log in as.
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc};
+
+use herohealth::SendAttempt;
+use herohealth_outbox::{
+    Input, Journal, RowState, SqliteJournal, Status,
+    console::{self, Config, Users},
+};
+
+/// The user the tests log in as.
+pub const USER: &str = "Ada Lovelace";
+/// Their password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The input: six rows (lines 2 to 7), each a patient whose id, contact and text no page may show.
+pub const CSV: &str = "patient_id,type,text,to\n\
+77001001,sms,Zebedee Quenby your smear test is normal,07700900101\n\
+77001002,sms,Florence Nightjar please book your review,07700900102\n\
+77001003,email,Mavis Pennywhistle your results are ready,mavis.pennywhistle@example.org\n\
+77001004,sms,Ignatius Cromwell-Bott your repeat prescription,07700900104\n\
+77001005,sms,Philippa Thistlewood your flu jab,07700900105\n\
+77001006,sms,Ottoline Marchbanks your blood test,07700900106\n";
+
+/// Texts of the input no page may show (each row's patient id, name, contact and text).
+pub fn patient_data() -> Vec<String> {
+    let mut out = Vec::new();
+    for line in CSV.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        out.push(fields[0].to_owned());
+        out.push(fields[2].to_owned());
+        out.push(fields[2].split(' ').next().unwrap().to_owned());
+        out.push(fields[3].to_owned());
+    }
+    out
+}
+
+/// A candidate id with a message id's declared form, and one without (shaped like an NHS
+/// number: it is shown masked).
+pub const CANDIDATE: &str = "4821337";
+pub const ODD_CANDIDATE: &str = "9434765919";
+
+fn attempt(input: &Input, index: usize) -> SendAttempt {
+    let request = input.rows()[index].request().unwrap();
+    let now = chrono::Utc::now();
+    SendAttempt::new(&request, now, now + chrono::Duration::seconds(2))
+}
+
+/// Opens `journal` on the input and puts its rows in every state: line 2 sent, 3 failed, 4 and 5
+/// ambiguous (to decide), 6 in flight, 7 pending.
+pub async fn every_state(journal: &impl Journal) {
+    let input = Input::from_csv(CSV.as_bytes()).unwrap();
+    journal.open(&input).await.unwrap();
+    let go = |i: u64, to: RowState| async move {
+        let attempt = attempt(&Input::from_csv(CSV.as_bytes()).unwrap(), i as usize);
+        journal
+            .transition(0, i, Status::Pending, &RowState::InFlight { attempt })
+            .await
+            .unwrap();
+        if to.status() != Status::InFlight {
+            journal
+                .transition(0, i, Status::InFlight, &to)
+                .await
+                .unwrap();
+        }
+    };
+    go(
+        0,
+        RowState::Sent {
+            message_id: "4821001".into(),
+        },
+    )
+    .await;
+    journal
+        .transition(
+            0,
+            1,
+            Status::Pending,
+            &RowState::Failed {
+                reason: "Hero refused it: the patient has no mobile number (422)".into(),
+            },
+        )
+        .await
+        .unwrap();
+    go(
+        2,
+        RowState::Ambiguous {
+            message_ids: vec![CANDIDATE.into(), "4821338".into()],
+            reason: "two messages to the patient in the window".into(),
+        },
+    )
+    .await;
+    go(
+        3,
+        RowState::Ambiguous {
+            message_ids: vec![ODD_CANDIDATE.into()],
+            reason: "a candidate whose text Hero did not give".into(),
+        },
+    )
+    .await;
+    let attempt = attempt(&input, 4);
+    journal
+        .transition(0, 4, Status::Pending, &RowState::InFlight { attempt })
+        .await
+        .unwrap();
+}
+
+/// An SQLite journal in `dir` with rows in every state ([`every_state`]).
+pub async fn sqlite_in_every_state(dir: &std::path::Path) -> SqliteJournal {
+    let journal = SqliteJournal::open(dir.join("journal.db")).unwrap();
+    every_state(&journal).await;
+    journal
+}
+
+/// The users: [`USER`] with [`PASSWORD`].
+pub fn users() -> Users {
+    Users::new().with_password(USER, PASSWORD).unwrap()
+}
+
+/// The console over `journal`, served on 127.0.0.1 (a free port) with its clients' addresses:
+/// its base URL (`http://127.0.0.1:PORT/`).
+pub async fn serve<J: Journal>(journal: impl Into<Arc<J>>, config: Config) -> String {
+    let app = console::router::<J>(journal, config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    format!("http://{addr}/")
+}
