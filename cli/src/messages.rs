@@ -129,34 +129,79 @@ pub(crate) const SENT_RESPONSE: &[Column] = &[
 pub(crate) const ATTACH_MAX_BYTES: u64 = 10 * 1024 * 1024;
 
 /// The file of `--attach`, read whole (at most [`ATTACH_MAX_BYTES`]), and its name; a usage error
-/// (exit 2) naming the option, never the contents, when it is missing, unreadable or too large.
+/// (exit 2) naming the option, never the contents nor the path (patient names live in file
+/// names), when it is missing, not a regular file (a directory, a FIFO, a device: refused before
+/// it is opened, as a FIFO with no writer would wait forever), unreadable or too large.
 pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>), Failure> {
     use std::io::Read as _;
     let usage = |why: String| {
         Failure::new(
             Exit::Usage,
-            format!("--attach {}: {why}; nothing was sent", path.display()),
+            format!("--attach: the file given {why}; nothing was sent"),
             Some(format!(
-                "attach a readable file of at most {} MiB",
+                "attach a readable regular file of at most {} MiB",
                 ATTACH_MAX_BYTES >> 20
             )),
         )
     };
-    let file =
-        std::fs::File::open(path).map_err(|e| usage(format!("cannot open it ({})", e.kind())))?;
+    let not_regular = |t: std::fs::FileType| usage(format!("is not a regular file ({})", kind(t)));
+    let meta =
+        std::fs::metadata(path).map_err(|e| usage(format!("cannot be opened ({})", e.kind())))?;
+    if !meta.is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Never blocks: a file swapped for a FIFO since the check opens at once, and is refused below.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options
+        .open(path)
+        .map_err(|e| usage(format!("cannot be opened ({})", e.kind())))?;
+    let opened = file
+        .metadata()
+        .map_err(|e| usage(format!("cannot be read ({})", e.kind())))?;
+    if !opened.is_file() {
+        return Err(not_regular(opened.file_type()));
+    }
     let mut bytes = Vec::new();
     file.take(ATTACH_MAX_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| usage(format!("cannot read it ({})", e.kind())))?;
+        .map_err(|e| usage(format!("cannot be read ({})", e.kind())))?;
     if bytes.len() as u64 > ATTACH_MAX_BYTES {
-        return Err(usage(format!("larger than {} MiB", ATTACH_MAX_BYTES >> 20)));
+        return Err(usage(format!(
+            "is larger than {} MiB",
+            ATTACH_MAX_BYTES >> 20
+        )));
     }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| usage("not a file name".to_owned()))?;
+        .ok_or_else(|| usage("has no file name".to_owned()))?;
     Ok((name, bytes))
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
 }
 
 pub(crate) async fn watch_status(

@@ -164,6 +164,11 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     let listed = hero(&mock, &["--format", "ndjson", "webhooks", "list"]).await;
     assert_eq!(support::ok(&listed).lines().count(), 2);
     assert!(!all(&listed).contains(SIGNING_KEY));
+    // Signed as Hero's answer says: created with a key a moment ago, listed as signed.
+    for line in support::ok(&listed).lines() {
+        let hook: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(hook["signed"], true, "{line}");
+    }
 
     let send = |snomed: &'static str| {
         let mock_url = mock.base_url();
@@ -484,22 +489,36 @@ async fn send_attach_creates_the_link_then_sends_with_its_uuid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
     let mock = mock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.pdf");
+    let top = tempfile::tempdir().unwrap();
+    // Patient names live in file names: no part of the path is ever printed.
+    let dir = top.path().join("Ada-Lovelace-9434765919");
+    std::fs::create_dir(&dir).unwrap();
+    let big = dir.join("big.pdf");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(10 * 1024 * 1024 + 1).unwrap();
-    let exact = dir.path().join("exact.pdf");
+    let exact = dir.join("exact.pdf");
     std::fs::File::create(&exact)
         .unwrap()
         .set_len(10 * 1024 * 1024)
         .unwrap();
-    let missing = dir.path().join("missing.pdf");
-    let a_dir = dir.path().join("a-directory");
+    let missing = dir.join("missing.pdf");
+    let a_dir = dir.join("a-directory");
     std::fs::create_dir(&a_dir).unwrap();
+    // A FIFO with no writer: opening it to read would wait forever.
+    let fifo = dir.join("results-fifo.pdf");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // A link to it is no better.
+    let link = dir.join("link-to-fifo.pdf");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let device = std::path::PathBuf::from("/dev/null");
     for (path, why) in [
-        (&big, "larger than 10 MiB"),
-        (&missing, "cannot open it"),
-        (&a_dir, "cannot read it"),
+        (&big, "is larger than 10 MiB"),
+        (&missing, "cannot be opened (entity not found)"),
+        (&a_dir, "is not a regular file (a directory)"),
+        (&fifo, "is not a regular file (a FIFO)"),
+        (&link, "is not a regular file (a FIFO)"),
+        (&device, "is not a regular file (a device)"),
     ] {
         let out = hero(
             &mock,
@@ -517,15 +536,20 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
             ],
         )
         .await;
-        assert_eq!(out.status.code(), Some(2), "{}", all(&out));
+        let text = all(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
-            all(&out).contains(why) && all(&out).contains("nothing was sent"),
-            "{}",
-            all(&out)
+            text.contains(&format!("--attach: the file given {why}; nothing was sent")),
+            "{text}"
         );
+        assert!(
+            !text.contains("Ada") && !text.contains("9434765919") && !text.contains(".pdf"),
+            "the path is never printed: {text}"
+        );
+        assert!(mock.journal().is_empty(), "nothing reached the mock");
     }
     // A message the rules refuse (an sms to an email address): no link is made either.
-    let ok_file = dir.path().join("ok.pdf");
+    let ok_file = dir.join("ok.pdf");
     std::fs::write(&ok_file, b"%PDF").unwrap();
     let out = hero(
         &mock,
@@ -569,4 +593,42 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
         mock.attachment_links()[0].contents.as_ref().map(Vec::len),
         Some(10 * 1024 * 1024)
     );
+}
+
+/// `hero webhooks list` shows `signed` as Hero's answer says, as `create` does: a webhook created
+/// with a key a moment before is listed signed, one without unsigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_shows_signed_as_the_answer_says() {
+    let mock = mock().await;
+    let mut created = Vec::new();
+    for key in [Some(SIGNING_KEY), None] {
+        let mut args = vec![
+            "--format",
+            "json",
+            "webhooks",
+            "create",
+            "--url",
+            "https://partner.example/hero",
+            "--event-type",
+            "appointment.confirmed",
+        ];
+        if let Some(k) = key {
+            args.extend(["--signing-key", k]);
+        }
+        let out = hero(&mock, &args).await;
+        let hook: Value = serde_json::from_str(&support::ok(&out)).unwrap();
+        assert_eq!(hook["signed"], key.is_some(), "{hook}");
+        created.push((hook["id"].as_str().unwrap().to_owned(), key.is_some()));
+    }
+    let listed = hero(&mock, &["--format", "ndjson", "webhooks", "list"]).await;
+    assert!(!all(&listed).contains(SIGNING_KEY), "{}", all(&listed));
+    let listed: Vec<Value> = support::ok(&listed)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    for (id, signed) in created {
+        let hook = listed.iter().find(|h| h["id"] == id.as_str()).unwrap();
+        assert_eq!(hook["signed"], signed, "{hook}");
+    }
 }

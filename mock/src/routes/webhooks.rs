@@ -17,8 +17,10 @@ use crate::{
     validation::{Issues, Query, json_object, wire},
 };
 
-/// A webhook as Hero answers it; the signing key only in the create answer (`with_key`).
-fn webhook_json(w: &Webhook, with_key: bool) -> Value {
+/// A webhook as Hero answers it, in the create and the list answers alike: the `Webhook` schema,
+/// its `signing_key` when it has one (Hero's create answer echoes it; its list answer is
+/// unpublished and is taken to be the same schema), so `signed` reads the same in both.
+fn webhook_json(w: &Webhook) -> Value {
     let mut v = json!({
         "id": w.id,
         "event_type": w.event_type,
@@ -33,7 +35,7 @@ fn webhook_json(w: &Webhook, with_key: bool) -> Value {
     if !w.headers.is_empty() {
         obj.insert("headers".into(), json!(w.headers));
     }
-    if with_key && let Some(k) = &w.signing_key {
+    if let Some(k) = &w.signing_key {
         obj.insert("signing_key".into(), json!(k));
     }
     v
@@ -88,7 +90,7 @@ pub(super) async fn create_webhook(
             .collect(),
         created_at: app.clock.now(),
     };
-    let answer = webhook_json(&hook, true);
+    let answer = webhook_json(&hook);
     with_group(&app, &group, |g| g.webhooks.push(hook));
     Ok(axum::Json(answer).into_response())
 }
@@ -110,7 +112,7 @@ pub(super) async fn list_webhooks(
         g.webhooks
             .iter()
             .filter(|w| only.is_empty() || only.contains(&w.event_type))
-            .map(|w| webhook_json(w, false))
+            .map(webhook_json)
             .collect()
     });
     let count = data.len();
