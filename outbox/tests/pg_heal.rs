@@ -1,7 +1,8 @@
 //! `PgJournal` heals (issue 37): every method is async and runs inside any tokio runtime; a
 //! connection ended by the server, a restart and a stop of several seconds are connected again
 //! and the statement run again (leases renewed again afterwards); past its bound the journal says
-//! the database is unreachable; the pace's connection cut sends no row above the limit; a row
+//! the database is unreachable; the pace's connection cut sends no row above the limit, and a
+//! shared pace that fails stops the run (never a pace of its own); a row
 //! this version cannot read is named without its values. On a throwaway cluster of the installed
 //! binaries (loopback only); without them each test prints a loud line (and fails under
 //! `HEROHEALTH_REQUIRE_POSTGRES`).
@@ -380,6 +381,58 @@ mod with_postgres {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(mock.processed("send_message"), sent);
         pg.start_again();
+    }
+
+    /// The shared pace failing while the rows' journal is fine (here its table is gone: not a
+    /// lost connection, nothing to wait out) stops the run with the pace's error, named by its
+    /// SQLSTATE: no request goes without a slot of the shared schedule (never a pace of this
+    /// process alone), and every row is sent or still pending, none left in flight.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_pace_that_fails_is_an_error_never_a_pace_of_its_own() {
+        let Some(pg) = TempPostgres::start("outbox/tests/pg_heal.rs pace fails") else {
+            return;
+        };
+        let url = pg.database("pacefails");
+        let mock = MockServer::builder()
+            .api_key("hero-heal-test-key", "practice-heal")
+            .start()
+            .await
+            .unwrap();
+        let journal = PgJournal::connect(&url).await.unwrap();
+        let outbox = Outbox::new(
+            mock.client(),
+            journal,
+            Options::default().rate(NonZeroU32::new(5)),
+        );
+        let rows = input(40, 8000);
+        let run = outbox.run(&rows, |_| {});
+        let gone = async {
+            until("a few sends", async || mock.processed("send_message") >= 3).await;
+            pg.psql(
+                "pacefails",
+                "ALTER TABLE outbox_pace RENAME TO outbox_pace_gone",
+            );
+        };
+        let (result, ()) = tokio::join!(run, gone);
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, herohealth_outbox::OutboxError::Pace(_)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("42P01"), "{err}");
+        let sent = mock.processed("send_message");
+        assert!(sent < 40, "{sent}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(mock.processed("send_message"), sent, "nothing more went");
+        let entries = outbox.journal().entries().await.unwrap();
+        let by = |status| {
+            entries
+                .iter()
+                .filter(|e| e.state.status() == status)
+                .count()
+        };
+        assert_eq!(by(Status::Sent), sent);
+        assert_eq!(by(Status::Pending), 40 - sent);
     }
 
     /// A row this version cannot read (another version's, or edited) is named by its run, row

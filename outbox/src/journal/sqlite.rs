@@ -185,18 +185,34 @@ impl Db {
         let mut q = self
             .conn
             .prepare("SELECT idx, row, state, sends FROM outbox_rows ORDER BY idx")?;
+        // A column of another type (another version's, an edit) is named, never shown.
         let raw = q
             .query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(1).map_err(|_| "row"),
+                    r.get::<_, String>(2).map_err(|_| "state"),
+                    r.get::<_, i64>(3).map_err(|_| "sends"),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         raw.into_iter()
-            .map(|(idx, row, state, sends)| decode(0, idx as u64, &row, &state, sends))
+            .map(|(idx, row, state, sends)| {
+                let index = idx as u64;
+                let unreadable = |column| JournalError::Unreadable {
+                    run: 0,
+                    index,
+                    line: None,
+                    column,
+                };
+                decode(
+                    0,
+                    index,
+                    &row.map_err(unreadable)?,
+                    &state.map_err(unreadable)?,
+                    sends.map_err(unreadable)?,
+                )
+            })
             .collect()
     }
 
@@ -597,6 +613,33 @@ mod tests {
             err.to_string(),
             "row 0 of run 0: its row column is not readable by this version of herohealth-outbox"
         );
+        // A column of another type, or none: named by its column, its value not shown.
+        for (column, set) in [
+            ("row", "row = x'5a656265646565'"),
+            ("state", "state = 9434765919"),
+            ("sends", "sends = 'Zebedee'"),
+        ] {
+            j.conn
+                .execute_batch(&format!(
+                    "DROP TABLE outbox_rows;
+                     CREATE TABLE outbox_rows (idx INTEGER PRIMARY KEY, row, status TEXT,
+                         state, sends, updated_at TEXT);
+                     INSERT INTO outbox_rows VALUES (0, '{{}}', 'pending', '{{}}', 0, 'x');
+                     UPDATE outbox_rows SET {set};"
+                ))
+                .unwrap();
+            let err = j.rows().unwrap_err();
+            assert!(
+                matches!(err, JournalError::Unreadable { run: 0, index: 0, column: c, .. } if c == column),
+                "{column}: {err:?}"
+            );
+            for shown in [err.to_string(), format!("{err:?}")] {
+                assert!(
+                    !shown.contains("Zebedee") && !shown.contains("9434"),
+                    "{shown}"
+                );
+            }
+        }
     }
 
     /// A journal written before schema versions (schema 1: the input's bytes as its
