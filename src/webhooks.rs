@@ -140,6 +140,25 @@ pub fn sign(key: &SigningKey, timestamp: &str, body: &[u8], encoding: SignatureE
     }
 }
 
+/// A short public name for a signing key: 16 hex digits, the start of HMAC-SHA256 keyed with the
+/// key over a fixed text. It tells keys apart in a log (which key verified a delivery, as
+/// `hero webhooks listen --seen-log` records) without the key: it says no more about the key than
+/// any signed delivery already does.
+///
+/// ```
+/// use herohealth::webhooks::{SigningKey, key_tag};
+/// let key: SigningKey = "whsec-example".parse().unwrap();
+/// let tag = key_tag(&key);
+/// assert_eq!(tag.len(), 16);
+/// assert_ne!(tag, key_tag(&"whsec-other".parse().unwrap()));
+/// assert!(!tag.contains("whsec"));
+/// ```
+pub fn key_tag(key: &SigningKey) -> String {
+    let mut mac = mac(key);
+    mac.update(b"herohealth webhook signing key tag v1");
+    hex::encode(&mac.finalize().into_bytes()[..8])
+}
+
 /// Why a delivery was refused. Its `Display` names the header or the rule broken, never a value
 /// (the key, the signature, the timestamp or the body).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -48,7 +48,12 @@ pub(crate) enum WebhooksCmd {
     },
     /// Run a local server that verifies each delivery and prints each verified event as NDJSON.
     Listen(ListenArgs),
+    /// Replace a webhook's signing key without a gap: create one with the new key, wait until a
+    /// delivery signed with it is seen, delete the old (safe to run again if it stops).
+    Rotate(rotate::RotateArgs),
 }
+
+mod rotate;
 
 #[derive(Args)]
 pub(crate) struct CreateArgs {
@@ -74,9 +79,19 @@ pub(crate) struct ListenArgs {
     /// The port to listen on, on 127.0.0.1 (0: any free one; the address is printed on stderr).
     #[arg(long, default_value_t = 4343)]
     port: u16,
-    /// The webhook's signing key (default: $HERO_WEBHOOK_SIGNING_KEY). Never printed.
-    #[arg(long, env = SIGNING_KEY_ENV, hide_env_values = true)]
-    signing_key: String,
+    /// A signing key to accept (repeatable: during a key rotation, the old and the new). Keys
+    /// are also read from $HERO_WEBHOOK_SIGNING_KEY and --signing-key-file, which other users of
+    /// the machine cannot see as they can a command line. Never printed.
+    #[arg(long = "signing-key", value_name = "KEY")]
+    signing_keys: Vec<String>,
+    /// A file holding a signing key to accept (repeatable; surrounding whitespace ignored).
+    #[arg(long = "signing-key-file", value_name = "PATH")]
+    signing_key_files: Vec<std::path::PathBuf>,
+    /// Append a line to FILE for each verified delivery: when, and the tag of the key that
+    /// verified it (`herohealth::webhooks::key_tag`, never the key nor the event). `hero webhooks
+    /// rotate --seen-log FILE` waits on it.
+    #[arg(long, value_name = "FILE")]
+    seen_log: Option<std::path::PathBuf>,
     /// Forward each verified delivery, its body and signature headers as received, to this URL
     /// (e.g. your application's handler); Hero gets its answer.
     #[arg(long, value_name = "URL")]
@@ -186,6 +201,7 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: WebhooksCmd) -> Outco
                 serde_json::json!({"id": id, "deleted": true}),
             )
         }
+        WebhooksCmd::Rotate(a) => rotate::rotate(hero, f, a).await,
         // Handled in main: it needs no Hero credentials.
         WebhooksCmd::Listen(_) => Ok(()),
     }
@@ -196,6 +212,54 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: WebhooksCmd) -> Outco
 struct Listener {
     verifier: Verifier,
     forward: Option<Arc<(String, herohealth::reqwest::Client)>>,
+    /// Each key's tag, in the verifier's order.
+    tags: Arc<Vec<String>>,
+    seen_log: Option<Arc<std::sync::Mutex<std::fs::File>>>,
+}
+
+/// The keys of `$HERO_WEBHOOK_SIGNING_KEY`, `--signing-key` and `--signing-key-file`, in that
+/// order, each once; a usage error naming the option (never the key) for an empty or unreadable
+/// one.
+pub(crate) fn signing_keys(
+    literals: &[String],
+    files: &[std::path::PathBuf],
+) -> Result<Vec<SigningKey>, Failure> {
+    let usage = |message: String| Failure::new(Exit::Usage, message, None);
+    let mut keys: Vec<SigningKey> = Vec::new();
+    let mut add = |key: SigningKey| {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    };
+    if let Some(text) = std::env::var_os(SIGNING_KEY_ENV) {
+        let text = text
+            .into_string()
+            .map_err(|_| usage(format!("${SIGNING_KEY_ENV}: not UTF-8 text")))?;
+        add(SigningKey::parse(text.trim())
+            .map_err(|e| usage(format!("${SIGNING_KEY_ENV}: {e}")))?);
+    }
+    for text in literals {
+        add(SigningKey::parse(text).map_err(|e| usage(format!("--signing-key: {e}")))?);
+    }
+    for path in files {
+        add(read_key_file(path, "--signing-key-file")?);
+    }
+    Ok(keys)
+}
+
+/// The key a file holds (surrounding whitespace ignored); a usage error naming `option` and the
+/// file, never its contents.
+pub(crate) fn read_key_file(path: &std::path::Path, option: &str) -> Result<SigningKey, Failure> {
+    let usage = |why: String| {
+        Failure::new(
+            Exit::Usage,
+            format!("{option} {}: {why}", path.display()),
+            None,
+        )
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read it ({})", e.kind())))?;
+    SigningKey::parse(text.trim()).map_err(|e| usage(e.to_string()))
 }
 
 impl FromRef<Listener> for Verifier {
@@ -207,8 +271,28 @@ impl FromRef<Listener> for Verifier {
 /// `hero webhooks listen`: serves until Ctrl-C (or until its stdout is closed).
 pub(crate) async fn listen(a: ListenArgs) -> Outcome {
     let usage = |message: String| Failure::new(Exit::Usage, message, None);
-    let key =
-        SigningKey::parse(&a.signing_key).map_err(|e| usage(format!("--signing-key: {e}")))?;
+    let keys = signing_keys(&a.signing_keys, &a.signing_key_files)?;
+    let tags = keys.iter().map(herohealth::webhooks::key_tag).collect();
+    let verifier = Verifier::with_keys(keys).ok_or_else(|| {
+        Failure::new(
+            Exit::Usage,
+            "no signing key given",
+            Some(format!(
+                "give the webhook's key in ${SIGNING_KEY_ENV} or --signing-key-file PATH (both, or the file twice, during a rotation)"
+            )),
+        )
+    })?;
+    let seen_log = match a.seen_log {
+        None => None,
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| usage(format!("--seen-log: cannot open it ({})", e.kind())))?;
+            Some(Arc::new(std::sync::Mutex::new(file)))
+        }
+    };
     let forward = match a.forward_to {
         None => None,
         Some(url) => {
@@ -228,8 +312,10 @@ pub(crate) async fn listen(a: ListenArgs) -> Outcome {
         }
     };
     let state = Listener {
-        verifier: Verifier::new(key).tolerance(Duration::from_secs(a.tolerance)),
+        verifier: verifier.tolerance(Duration::from_secs(a.tolerance)),
         forward,
+        tags: Arc::new(tags),
+        seen_log,
     };
     let app = Router::new().fallback(deliver).with_state(state);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], a.port)))
@@ -268,6 +354,14 @@ async fn deliver(
             return refused.into_response();
         }
     };
+    if let Some(log) = &l.seen_log {
+        let tag = l.tags.get(delivery.key_index()).map_or("", String::as_str);
+        let entry = serde_json::json!({"at": chrono::Utc::now().to_rfc3339(), "key": tag});
+        let mut file = log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = writeln!(file, "{entry}").and_then(|()| file.flush()) {
+            eprintln!("--seen-log: cannot write to it ({})", e.kind());
+        }
+    }
     let e = &delivery.event;
     let line = serde_json::json!({"event": e.event, "object": e.object, "id": e.id});
     {

@@ -1,0 +1,482 @@
+//! `hero webhooks rotate` and `hero webhooks listen` with several keys, end to end on
+//! herohealth-mock: during the overlap both keys verify and each event comes twice; after the
+//! delete only the new webhook delivers; a rotation stopped at each step (the create's answer lost,
+//! the wait's timeout, the delete failing) says where it stopped and finishes when run again,
+//! never making a second new webhook. No key is ever printed.
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use herohealth::webhooks::{SigningKey, key_tag};
+use herohealth_mock::{Fault, FaultRule, MockServer};
+use serde_json::Value;
+
+const KEY: &str = "hero-webhooks-rotate-test-key-77b1";
+const PRACTICE: &str = "practice-webhooks-rotate-2c";
+const OLD: &str = "whsec-rotate-old-key-0d5e";
+const NEW: &str = "whsec-rotate-new-key-91fa";
+
+async fn mock() -> MockServer {
+    MockServer::builder()
+        .api_key(KEY, PRACTICE)
+        .time_scale(0.0)
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn hero(mock: &MockServer, args: &[&str]) -> std::process::Output {
+    support::hero_at(mock.base_url(), KEY, PRACTICE, args).await
+}
+
+fn all(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn no_key(text: &str) {
+    assert!(!text.contains(OLD) && !text.contains(NEW), "{text}");
+}
+
+/// The key files.
+struct Keys {
+    dir: tempfile::TempDir,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.key"), format!("{OLD}\n")).unwrap();
+        std::fs::write(dir.path().join("new.key"), format!("  {NEW}\n")).unwrap();
+        Keys { dir }
+    }
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().unwrap().to_owned()
+    }
+}
+
+/// `hero webhooks listen` with `args`, its stdout lines as they come. Killed when dropped.
+struct Listener {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Listener {
+    fn start(env: &[(&str, &str)], args: &[&str]) -> Listener {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("hero"))
+            .env_clear()
+            .envs(env.iter().copied())
+            .args(["webhooks", "listen", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        err.read_line(&mut first).unwrap();
+        std::thread::spawn(move || for _ in err.lines() {});
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .map(|w| w.trim_end_matches(':').to_owned())
+            .unwrap_or_else(|| panic!("{first}"));
+        Listener { child, url, lines }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("an event line")
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends a message written to the record and moves the mock clock on: its
+/// write-to-record.succeeded event is delivered to every webhook of that event.
+async fn written(mock: &MockServer) {
+    let out = hero(
+        mock,
+        &[
+            "--format",
+            "json",
+            "messages",
+            "send",
+            "--patient-id",
+            "42",
+            "--type",
+            "sms",
+            "--text",
+            "Your results are ready",
+            "--write-to-record",
+            "--snomed-code",
+            "1240751000000100",
+        ],
+    )
+    .await;
+    support::ok(&out);
+    mock.advance(Duration::from_secs(5));
+}
+
+async fn listed(mock: &MockServer) -> Vec<Value> {
+    let out = hero(mock, &["--format", "ndjson", "webhooks", "list"]).await;
+    no_key(&all(&out));
+    support::ok(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn create(mock: &MockServer, url: &str) -> String {
+    let out = hero(
+        mock,
+        &[
+            "--format",
+            "json",
+            "webhooks",
+            "create",
+            "--url",
+            url,
+            "--event-type",
+            "write-to-record.succeeded",
+            "--description",
+            "Record outcomes",
+            "--signing-key",
+            OLD,
+        ],
+    )
+    .await;
+    let hook: Value = serde_json::from_str(&support::ok(&out)).unwrap();
+    hook["id"].as_str().unwrap().to_owned()
+}
+
+fn seen_tags(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["key"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// The whole rotation: the listener takes both keys (one from the environment, one from a file),
+/// rotate creates the new webhook and waits; an event during the overlap comes twice, once signed
+/// with each key, both verified; rotate sees the new key verified and deletes the old; after that
+/// only the new webhook delivers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_end_to_end_has_no_gap() {
+    let mock = mock().await;
+    let keys = Keys::new();
+    let log = keys.dir.path().join("seen.log");
+    let listener = Listener::start(
+        &[("HERO_WEBHOOK_SIGNING_KEY", OLD)],
+        &[
+            "--signing-key-file",
+            &keys.path("new.key"),
+            "--seen-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let old_id = create(&mock, &listener.url).await;
+    written(&mock).await;
+    no_key(&listener.next_line());
+    let old_tag = key_tag(&OLD.parse::<SigningKey>().unwrap());
+    let new_tag = key_tag(&NEW.parse::<SigningKey>().unwrap());
+    assert_eq!(seen_tags(&log), vec![old_tag.clone()]);
+
+    // rotate, in the background: it creates the new webhook, then waits.
+    let rotate = {
+        let url = mock.base_url();
+        let args = vec![
+            "--format".to_owned(),
+            "json".to_owned(),
+            "webhooks".to_owned(),
+            "rotate".to_owned(),
+            old_id.clone(),
+            "--signing-key-file".to_owned(),
+            keys.path("new.key"),
+            "--seen-log".to_owned(),
+            log.to_str().unwrap().to_owned(),
+            "--wait".to_owned(),
+            "60".to_owned(),
+        ];
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            support::hero_at(url, KEY, PRACTICE, &args).await
+        })
+    };
+    let mut hooks = Vec::new();
+    for _ in 0..600 {
+        hooks = listed(&mock).await;
+        if hooks.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    let new_id = hooks
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .find(|id| *id != old_id)
+        .unwrap();
+    let new = hooks.iter().find(|h| h["id"] == new_id.as_str()).unwrap();
+    assert_eq!(new["signed"], true);
+    assert_eq!(new["event_type"], "write-to-record.succeeded");
+    assert_eq!(new["description"], "Record outcomes");
+
+    // The overlap: one event, two deliveries, one signed with each key, both verified.
+    written(&mock).await;
+    no_key(&listener.next_line());
+    no_key(&listener.next_line());
+    let out = rotate.await.unwrap();
+    let text = all(&out);
+    no_key(&text);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for said in [
+        "step 1 of 3: created webhook",
+        "step 2 of 3: a delivery signed with the new key",
+        "step 3 of 3: deleted webhook",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    let done: Value = serde_json::from_str(&support::ok(&out)).unwrap();
+    assert_eq!(done["old_id"], old_id.as_str());
+    assert_eq!(done["new_id"], new_id.as_str());
+    let tags = seen_tags(&log);
+    assert_eq!(tags.len(), 3);
+    assert!(
+        tags[1..].contains(&old_tag) && tags[1..].contains(&new_tag),
+        "{tags:?}"
+    );
+    let overlap: Vec<_> = mock.deliveries();
+    assert_eq!(overlap.len(), 3);
+    assert!(overlap.iter().all(|d| d.delivered && d.signed));
+
+    // After the delete: only the new webhook, only the new key.
+    let hooks = listed(&mock).await;
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0]["id"], new_id.as_str());
+    written(&mock).await;
+    no_key(&listener.next_line());
+    let after: Vec<_> = mock.deliveries().into_iter().skip(3).collect();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].webhook_id, new_id);
+    assert_eq!(seen_tags(&log).last(), Some(&new_tag));
+
+    // Run again once done: it says so, changes nothing.
+    let again = hero(
+        &mock,
+        &[
+            "webhooks",
+            "rotate",
+            &old_id,
+            "--signing-key-file",
+            &keys.path("new.key"),
+            "--confirmed",
+        ],
+    )
+    .await;
+    assert_eq!(again.status.code(), Some(0), "{}", all(&again));
+    assert!(
+        all(&again).contains("the rotation is done"),
+        "{}",
+        all(&again)
+    );
+    assert_eq!(listed(&mock).await.len(), 1);
+}
+
+async fn rotate(
+    mock: &MockServer,
+    keys: &Keys,
+    old_id: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let file = keys.path("new.key");
+    let mut args = vec!["webhooks", "rotate", old_id, "--signing-key-file", &file];
+    args.extend(extra);
+    let out = hero(mock, &args).await;
+    no_key(&all(&out));
+    out
+}
+
+/// After a rotation run to its end: the old webhook gone, exactly one other, signed.
+async fn rotated(mock: &MockServer, old_id: &str) {
+    let hooks = listed(mock).await;
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_ne!(hooks[0]["id"], old_id);
+    assert_eq!(hooks[0]["signed"], true);
+}
+
+/// Stopped at step 1: Hero made the new webhook but its answer was lost. Run again: it finds
+/// that webhook by its key and goes on; never a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_stopped_at_step_1_goes_on_when_run_again() {
+    let mock = mock().await;
+    let keys = Keys::new();
+    let old_id = create(&mock, "http://127.0.0.1:9/hero").await;
+    mock.inject(FaultRule::new(
+        "create_webhook",
+        Fault::ResetAfterProcessing,
+    ));
+    let out = rotate(&mock, &keys, &old_id, &["--confirmed"]).await;
+    assert_ne!(out.status.code(), Some(0), "{}", all(&out));
+    assert!(
+        all(&out).contains("stopped at step 1 of 3 (create the new webhook)"),
+        "{}",
+        all(&out)
+    );
+    assert!(
+        all(&out).contains("run the same command again"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(listed(&mock).await.len(), 2, "Hero made it");
+    mock.clear_faults();
+    let out = rotate(&mock, &keys, &old_id, &["--confirmed"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    assert!(
+        all(&out).contains("step 1 of 3: done before"),
+        "{}",
+        all(&out)
+    );
+    rotated(&mock, &old_id).await;
+}
+
+/// Stopped at step 2: no delivery with the new key within --wait: exit 12, both webhooks kept,
+/// saying what to do. Run again once one is seen: it goes on from step 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_stopped_at_step_2_goes_on_when_run_again() {
+    let mock = mock().await;
+    let keys = Keys::new();
+    let log = keys.path("seen.log");
+    let old_id = create(&mock, "http://127.0.0.1:9/hero").await;
+    // A log holding only the old key's deliveries.
+    let old_tag = key_tag(&OLD.parse::<SigningKey>().unwrap());
+    std::fs::write(&log, format!("{{\"at\":\"t\",\"key\":\"{old_tag}\"}}\n")).unwrap();
+    let out = rotate(&mock, &keys, &old_id, &["--seen-log", &log, "--wait", "1"]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", all(&out));
+    assert!(all(&out).contains("step 2 of 3 stopped"), "{}", all(&out));
+    assert!(all(&out).contains("both deliver"), "{}", all(&out));
+    assert_eq!(listed(&mock).await.len(), 2);
+    // The listener verified one with the new key meanwhile.
+    let new_tag = key_tag(&NEW.parse::<SigningKey>().unwrap());
+    std::fs::write(&log, format!("{{\"at\":\"t\",\"key\":\"{new_tag}\"}}\n")).unwrap();
+    let out = rotate(&mock, &keys, &old_id, &["--seen-log", &log, "--wait", "1"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    assert!(
+        all(&out).contains("step 1 of 3: done before"),
+        "{}",
+        all(&out)
+    );
+    rotated(&mock, &old_id).await;
+}
+
+/// Stopped at step 3: the delete failed. Run again: it deletes the old one (the new one found,
+/// not made again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_stopped_at_step_3_goes_on_when_run_again() {
+    let mock = mock().await;
+    let keys = Keys::new();
+    let old_id = create(&mock, "http://127.0.0.1:9/hero").await;
+    mock.inject(FaultRule::new("delete_webhook", Fault::Status(403)));
+    let out = rotate(&mock, &keys, &old_id, &["--confirmed"]).await;
+    assert_ne!(out.status.code(), Some(0), "{}", all(&out));
+    assert!(
+        all(&out).contains("stopped at step 3 of 3 (delete the old webhook)"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(listed(&mock).await.len(), 2);
+    mock.clear_faults();
+    let out = rotate(&mock, &keys, &old_id, &["--confirmed"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    rotated(&mock, &old_id).await;
+}
+
+/// Without a key, or with an empty key file: exit 2, nothing done.
+#[tokio::test]
+async fn listen_and_rotate_refuse_missing_keys_with_exit_2() {
+    let keys = Keys::new();
+    let empty = keys.path("empty.key");
+    std::fs::write(&empty, "\n").unwrap();
+    for args in [
+        vec!["webhooks", "listen", "--port", "0"],
+        vec![
+            "webhooks",
+            "listen",
+            "--port",
+            "0",
+            "--signing-key-file",
+            &empty,
+        ],
+        vec![
+            "webhooks",
+            "listen",
+            "--port",
+            "0",
+            "--signing-key-file",
+            "/nonexistent/key",
+        ],
+    ] {
+        let out = support::hero_offline(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", all(&out));
+    }
+    let mock = mock().await;
+    let old_id = create(&mock, "http://127.0.0.1:9/hero").await;
+    let out = hero(
+        &mock,
+        &[
+            "webhooks",
+            "rotate",
+            &old_id,
+            "--signing-key-file",
+            &empty,
+            "--confirmed",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", all(&out));
+    // Neither --seen-log nor --confirmed: a usage error before anything is made.
+    let out = hero(
+        &mock,
+        &[
+            "webhooks",
+            "rotate",
+            &old_id,
+            "--signing-key-file",
+            &keys.path("new.key"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", all(&out));
+    assert_eq!(listed(&mock).await.len(), 1);
+}
