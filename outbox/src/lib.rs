@@ -54,8 +54,8 @@ mod row;
 pub mod testing;
 
 pub use journal::{
-    Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus, SqliteJournal, Status,
-    WorkerStatus,
+    Choice, Decision, DecisionRecord, Entry, InvalidDecision, JOURNAL_SCHEMA, Journal,
+    JournalError, RowState, RunStatus, SqliteJournal, Status, WorkerStatus,
 };
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
 #[cfg(feature = "postgres")]

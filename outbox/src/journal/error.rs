@@ -80,6 +80,22 @@ pub enum JournalError {
         /// The state it is in.
         found: Status,
     },
+    /// The row cannot be decided ([`Journal::decide`](crate::Journal::decide)): only a row a
+    /// person must decide (ambiguous) is, and only once; a row in flight or held by a worker
+    /// never. Nothing changed and nothing was recorded.
+    #[error("{}", not_decidable(*.run, *.index, *.found, *.decided, *.held))]
+    NotDecidable {
+        /// The run (0 in a journal of one input).
+        run: u64,
+        /// The row's position in its input, from 0.
+        index: u64,
+        /// Its status.
+        found: Status,
+        /// The decision already made on it, by its id, when there is one.
+        decided: Option<u64>,
+        /// A worker holds it (its lease runs).
+        held: bool,
+    },
     /// A stored row this version cannot read (written by another version, or edited): the run,
     /// the row and the column, never the value. Nothing was sent for it.
     #[error(
@@ -116,4 +132,20 @@ pub enum JournalError {
     /// The storage failed.
     #[error("journal storage: {0}")]
     Storage(String),
+}
+
+/// The text of [`JournalError::NotDecidable`].
+fn not_decidable(run: u64, index: u64, found: Status, decided: Option<u64>, held: bool) -> String {
+    let row = format!("row {index} of run {run}");
+    match (decided, held) {
+        (_, true) => format!(
+            "{row} is {found} and held by a worker: a row in flight or leased cannot be decided; nothing changed"
+        ),
+        (Some(id), false) => format!(
+            "{row} was decided already (decision {id}; it is {found} now): a decision is never changed; nothing changed"
+        ),
+        (None, false) => format!(
+            "{row} is {found}: only a row a person must decide (ambiguous) can be decided; nothing changed"
+        ),
+    }
 }

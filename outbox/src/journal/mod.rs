@@ -11,10 +11,13 @@ use herohealth::Pace;
 
 use crate::row::{Input, Row};
 
+mod decision;
 mod error;
 mod sqlite;
 mod state;
 
+pub use decision::{Choice, Decision, DecisionRecord, InvalidDecision};
+pub(crate) use decision::{Stored, decidable, token as decision_token};
 pub use error::JournalError;
 pub use sqlite::SqliteJournal;
 pub use state::{Entry, RowState, RunStatus, Status, WorkerStatus};
@@ -160,4 +163,64 @@ pub trait Journal: Send + Sync + 'static {
     /// The workers of a shared journal, their last heartbeat and what they hold (empty for a
     /// journal one process holds).
     fn workers(&self) -> impl Future<Output = Result<Vec<WorkerStatus>, JournalError>> + Send;
+
+    /// Records a person's `decision` on row `index` of run `run` ([`Entry::run`], any practice
+    /// group's) and applies it, in one durable step: a [`Choice::Sent`] row ends sent with the
+    /// message id; a [`Choice::SendAgain`] row goes back to pending, for the outbox's normal path
+    /// (paced, journaled, written once); a [`Choice::Abandon`] row ends failed. Only a row a
+    /// person must decide (ambiguous, [`to_decide`](Self::to_decide)) is decided, and only
+    /// once: any other row, a row decided already, and a row in flight or held by a worker are
+    /// refused ([`JournalError::NotDecidable`]) with nothing changed. The record
+    /// ([`decisions`](Self::decisions)) keeps who, when (the journal's clock), the choice, the
+    /// row's candidates and reason, and the note, for good: nothing in this crate deletes it.
+    /// The candidates stay known as sends of this journal ([`known_ids`](Self::known_ids)).
+    ///
+    /// A journal that keeps no decisions refuses (the default, for journals written outside
+    /// this crate); [`SqliteJournal`] and `PgJournal` keep them.
+    ///
+    /// ```
+    /// use herohealth::MessageType;
+    /// use herohealth_outbox::{
+    ///     Choice, Decision, Input, Journal, JournalError, Row, RowState, SqliteJournal, Status,
+    /// };
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let journal = SqliteJournal::in_memory()?;
+    /// journal.open(&Input::from_rows(vec![Row::new("98765", MessageType::Sms, "Hello")?])).await?;
+    /// // The outbox could not tell its send from another message:
+    /// let ambiguous = RowState::Ambiguous { message_ids: vec!["41".into()], reason: "example".into() };
+    /// journal.transition(0, 0, Status::Pending, &ambiguous).await?;
+    ///
+    /// let row = &journal.to_decide().await?[0];
+    /// let decision = Decision::new(Choice::SendAgain, "A. Example", "41 is the recall letter")?;
+    /// let record = journal.decide(row.run, row.index, &decision).await?;
+    /// assert_eq!((record.candidates.as_slice(), record.decision.by()), (&["41".to_owned()][..], "A. Example"));
+    /// assert_eq!(journal.entries().await?[0].state, RowState::Pending); // sent again by the outbox
+    ///
+    /// // Decided once: a second decision is refused, and the record stays.
+    /// let again = journal.decide(0, 0, &decision).await.unwrap_err();
+    /// assert!(matches!(again, JournalError::NotDecidable { decided: Some(_), .. }));
+    /// assert_eq!(journal.decisions().await?, [record]);
+    /// # Ok(()) }
+    /// ```
+    fn decide(
+        &self,
+        run: u64,
+        index: u64,
+        decision: &Decision,
+    ) -> impl Future<Output = Result<DecisionRecord, JournalError>> + Send {
+        let _ = (run, index, decision);
+        async {
+            Err(JournalError::Storage(
+                "this journal keeps no decisions".into(),
+            ))
+        }
+    }
+
+    /// Every decision recorded in the journal (every run, every practice group), oldest
+    /// first. Empty for a journal that keeps none.
+    fn decisions(&self) -> impl Future<Output = Result<Vec<DecisionRecord>, JournalError>> + Send {
+        async { Ok(Vec::new()) }
+    }
 }

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus, Status, WorkerStatus,
-    decode, to_json, went,
+    Decision, DecisionRecord, Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus,
+    Status, Stored, WorkerStatus, decidable, decision_token, decode, to_json, went,
 };
 use crate::row::{Input, Row};
 
@@ -165,6 +165,13 @@ impl Db {
                  state TEXT NOT NULL,
                  sends INTEGER NOT NULL DEFAULT 0,
                  updated_at TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS outbox_decisions (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 idx INTEGER NOT NULL,
+                 line INTEGER,
+                 decision TEXT NOT NULL,
+                 decided_at TEXT NOT NULL
              );",
         )?;
         Ok(Db {
@@ -343,6 +350,118 @@ impl Db {
         }
     }
 
+    /// Applies and records `decision` on row `index`, in one transaction.
+    fn decide(
+        &mut self,
+        run: u64,
+        index: u64,
+        decision: &Decision,
+    ) -> Result<DecisionRecord, JournalError> {
+        self.check_file()?;
+        if run != 0 {
+            return Err(JournalError::Storage(format!(
+                "no run {run}: this journal holds one input (run 0)"
+            )));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: Option<(String, String, i64)> = tx
+            .query_row(
+                "SELECT row, state, sends FROM outbox_rows WHERE idx = ?1",
+                [index as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((row, state, sends)) = found else {
+            return Err(JournalError::Storage(format!("no row {index}")));
+        };
+        let entry = decode(run, index, &row, &state, sends)?;
+        let status = entry.state.status();
+        if !decidable(status) {
+            let decided: Option<i64> = tx.query_row(
+                "SELECT max(id) FROM outbox_decisions WHERE idx = ?1",
+                [index as i64],
+                |r| r.get(0),
+            )?;
+            return Err(JournalError::NotDecidable {
+                run,
+                index,
+                found: status,
+                decided: decided.map(|id| id as u64),
+                held: false,
+            });
+        }
+        let now = Utc::now();
+        let to = decision.choice().state();
+        tx.execute(
+            "UPDATE outbox_rows SET status = ?1, state = ?2, updated_at = ?3 WHERE idx = ?4",
+            params![
+                to.status().as_str(),
+                to_json(&to)?,
+                now.to_rfc3339(),
+                index as i64
+            ],
+        )?;
+        let stored = Stored::of(decision, &entry.state, decision_token());
+        let line = entry.row.line();
+        tx.execute(
+            "INSERT INTO outbox_decisions (idx, line, decision, decided_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                index as i64,
+                line.map(|l| l as i64),
+                to_json(&stored)?,
+                now.to_rfc3339()
+            ],
+        )?;
+        let id = tx.last_insert_rowid() as u64;
+        tx.commit()?;
+        Ok(stored.record(id, run, index, line, now))
+    }
+
+    /// Every decision, oldest first (none in a journal written before decisions were kept and
+    /// opened read only).
+    fn decisions(&self) -> Result<Vec<DecisionRecord>, JournalError> {
+        let kept: bool = self.conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_decisions'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !kept {
+            return Ok(Vec::new());
+        }
+        let mut q = self.conn.prepare(
+            "SELECT id, idx, line, decision, decided_at FROM outbox_decisions ORDER BY id",
+        )?;
+        let raw = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter()
+            .map(|(id, idx, line, stored, at)| {
+                let unreadable = |column| JournalError::Unreadable {
+                    run: 0,
+                    index: idx as u64,
+                    line: line.map(|l| l as u64),
+                    column,
+                };
+                let stored: Stored =
+                    serde_json::from_str(&stored).map_err(|_| unreadable("decision"))?;
+                let at = DateTime::parse_from_rfc3339(&at)
+                    .map_err(|_| unreadable("decided_at"))?
+                    .with_timezone(&Utc);
+                Ok(stored.record(id as u64, 0, idx as u64, line.map(|l| l as u64), at))
+            })
+            .collect()
+    }
+
     /// The journal's run (one input) with its counts.
     fn runs(&mut self) -> Result<Vec<RunStatus>, JournalError> {
         let Some(fingerprint) = self.meta("input")? else {
@@ -429,8 +548,9 @@ impl Journal for SqliteJournal {
             .count())
     }
 
+    /// Sent rows' ids, ambiguous rows' candidates, and the candidates of every decision.
     async fn known_ids(&self) -> Result<Vec<String>, JournalError> {
-        Ok(self
+        let mut ids: Vec<String> = self
             .entries()
             .await?
             .into_iter()
@@ -439,7 +559,11 @@ impl Journal for SqliteJournal {
                 RowState::Ambiguous { message_ids, .. } => message_ids,
                 _ => Vec::new(),
             })
-            .collect())
+            .collect();
+        for d in self.decisions().await? {
+            ids.extend(d.candidates);
+        }
+        Ok(ids)
     }
 
     /// None: one process holds this journal, and paces alone.
@@ -480,6 +604,23 @@ impl Journal for SqliteJournal {
     /// None: one process holds this journal.
     async fn workers(&self) -> Result<Vec<WorkerStatus>, JournalError> {
         Ok(Vec::new())
+    }
+
+    /// Decides in one transaction. A run holds the journal's file while it sends, so a journal
+    /// opened for a decision ([`SqliteJournal::open`]) is never deciding a row a run holds: the
+    /// open is refused ([`JournalError::InUse`]).
+    async fn decide(
+        &self,
+        run: u64,
+        index: u64,
+        decision: &Decision,
+    ) -> Result<DecisionRecord, JournalError> {
+        let decision = decision.clone();
+        self.call(move |db| db.decide(run, index, &decision)).await
+    }
+
+    async fn decisions(&self) -> Result<Vec<DecisionRecord>, JournalError> {
+        self.call(|db| db.decisions()).await
     }
 }
 

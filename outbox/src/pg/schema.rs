@@ -10,8 +10,9 @@ use crate::journal::JournalError;
 
 /// The schema this version creates and reads (`herohealth_outbox_meta.schema`): 1 the runs, rows,
 /// fencing sequence and pace; 2 the workers (their heartbeats, for a status page) and an index of
-/// each worker's claimed rows (the heartbeat's renewal).
-pub const PG_SCHEMA: u32 = 2;
+/// each worker's claimed rows (the heartbeat's renewal); 3 the decisions people made on rows
+/// (kept for good).
+pub const PG_SCHEMA: u32 = 3;
 
 /// Each migration, by the version it brings the schema to.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -57,6 +58,20 @@ const MIGRATIONS: &[(u32, &str)] = &[
              heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp()
          );
          CREATE INDEX outbox_rows_owner ON outbox_rows (owner) WHERE claimed;",
+    ),
+    (
+        3,
+        "CREATE TABLE outbox_decisions (
+             id bigserial PRIMARY KEY,
+             run_id bigint NOT NULL,
+             idx bigint NOT NULL,
+             line bigint,
+             decision text NOT NULL,
+             token text NOT NULL UNIQUE,
+             decided_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+             FOREIGN KEY (run_id, idx) REFERENCES outbox_rows (run_id, idx)
+         );
+         CREATE INDEX outbox_decisions_row ON outbox_decisions (run_id, idx);",
     ),
 ];
 
