@@ -219,9 +219,12 @@ include!(concat!(env!("OUT_DIR"), "/enums.rs"));
 
 open_enum! {
     /// What a webhook event is about: the `object` of a delivery ([`crate::webhooks::WebhookEvent`]).
-    /// Hero's AsyncAPI description lists these four; the write-to-record events' payload is
-    /// unpublished, so their `object` may well be a value this version reads as `Unknown`.
+    /// Hero's AsyncAPI description lists the first four. The write-to-record events' payload is
+    /// unpublished: they are about a message, read here as `Message` (what herohealth-mock sends);
+    /// should Hero send another value, it is read as `Unknown`, never refused.
     WebhookObject {
+        /// `Message` on the wire: the write-to-record events' object (inferred, see above).
+        Message = "Message",
         /// `Appointment` on the wire.
         Appointment = "Appointment",
         /// `FormSubmission` on the wire.

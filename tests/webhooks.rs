@@ -259,8 +259,14 @@ fn the_event_is_read_leniently_and_a_broken_one_is_refused_by_path() {
     .unwrap();
     assert_eq!(e.event, WebhookEventType::WriteToRecordFailed);
     assert_eq!(e.message_id(), Some("42"));
-    assert!(!e.object.is_known());
+    assert_eq!(e.object, herohealth::WebhookObject::Message);
     assert_eq!(e.object.as_str(), "Message");
+    // An object Hero adds later is read, as Unknown.
+    let later = WebhookEvent::parse(
+        br#"{"object":"Invoice","id":"42","practice_group_id":"practice-x","event":"write-to-record.failed"}"#,
+    )
+    .unwrap();
+    assert!(!later.object.is_known());
     // Every documented event type reads as itself.
     for t in WebhookEventType::KNOWN {
         let body = format!(

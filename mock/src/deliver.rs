@@ -19,9 +19,25 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use herohealth::webhooks::{SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, sign};
+use herohealth::{
+    WebhookEventType, WebhookObject,
+    webhooks::{SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, sign},
+};
 
 use crate::{App, journal::DeliveryEntry, routes::with_group, state::Webhook};
+
+/// Every event the mock delivers, with the `object` of its envelope: each a value the client
+/// declares (`WebhookEventType`, `WebhookObject`), so the two agree by construction.
+pub static WEBHOOK_EVENTS: [(WebhookEventType, WebhookObject); 2] = [
+    (
+        WebhookEventType::WriteToRecordSucceeded,
+        WebhookObject::Message,
+    ),
+    (
+        WebhookEventType::WriteToRecordFailed,
+        WebhookObject::Message,
+    ),
+];
 
 /// How often the dispatcher looks for writes that happened and attempts that are due (real time).
 const TICK: Duration = Duration::from_millis(20);
@@ -109,16 +125,23 @@ fn tick(app: &Arc<App>, http: &herohealth::reqwest::Client) {
                     .and_then(|i| groups.get(group)?.messages.get(i.checked_sub(1)?));
                 let Some(m) = message else { return false };
                 let state = m.state(now);
-                let event = match state.wtr_status {
-                    Some("success") => "write-to-record.succeeded",
-                    Some("failed") => "write-to-record.failed",
+                let (event, object) = match state.wtr_status {
+                    Some("success") => &WEBHOOK_EVENTS[0],
+                    Some("failed") => &WEBHOOK_EVENTS[1],
                     _ => return true,
                 };
-                written.push((group.clone(), *id, event, state.wtr_at.unwrap_or(now)));
+                let (event, object) = (event.as_str(), object.as_str());
+                written.push((
+                    group.clone(),
+                    *id,
+                    event,
+                    object,
+                    state.wtr_at.unwrap_or(now),
+                ));
                 false
             });
     }
-    for (group, id, event, at) in written {
+    for (group, id, event, object, at) in written {
         let hooks: Vec<Webhook> = with_group(app, &group, |g| {
             g.webhooks
                 .iter()
@@ -127,7 +150,7 @@ fn tick(app: &Arc<App>, http: &herohealth::reqwest::Client) {
                 .collect()
         });
         let body = serde_json::json!({
-            "object": "Message",
+            "object": object,
             "id": id.to_string(),
             "practice_group_id": group,
             "event": event,

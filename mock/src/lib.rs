@@ -73,6 +73,7 @@ mod stored;
 mod validation;
 
 pub use config::{CountMode, MockConfig};
+pub use deliver::WEBHOOK_EVENTS;
 pub use faults::{DateHeader, Fault, FaultRule, When};
 pub use journal::{DeliveryEntry, JournalEntry};
 pub use state::{Outcome, RecipientOutcome};

@@ -418,3 +418,48 @@ async fn attachment_links_are_stored_with_the_file_and_a_message_carries_the_uui
         Some(link.attachment_uuid.as_str())
     );
 }
+
+/// The mock and the client agree on every envelope value: every event the mock can deliver
+/// (`WEBHOOK_EVENTS`), made to happen and delivered, is read by the client's parser with its
+/// `event` and `object` as declared values, never `Unknown`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_the_mock_delivers_is_read_as_declared() {
+    let mock = still_mock(MockServer::builder()).await;
+    let hero = mock.client();
+    let (url, got) = receiver(vec![]).await;
+    for (event, _) in herohealth_mock::WEBHOOK_EVENTS.iter() {
+        create_hook(&hero, event.clone(), &url, Some(SIGNING_KEY)).await;
+    }
+    // One write that succeeds, one that fails: every event of the list happens.
+    for snomed in [herohealth_mock::DEFAULT_SNOMED_CODE, FAILING_SNOMED_CODE] {
+        support::send_with(&hero, |b| {
+            b.message_string("Results")
+                .write_to_record(true)
+                .snomed_code(snomed)
+        })
+        .await
+        .unwrap();
+    }
+    mock.advance(Duration::from_secs(5));
+    let n = herohealth_mock::WEBHOOK_EVENTS.len();
+    deliveries_until(&mock, |d| d.len() == n).await;
+    let verifier = Verifier::new(SIGNING_KEY.parse().unwrap());
+    let mut read: Vec<(String, String)> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(headers, body)| {
+            let e: WebhookEvent = verifier.verify(headers, body).unwrap();
+            assert!(e.event.is_known(), "{e:?}");
+            assert!(e.object.is_known(), "{e:?}");
+            (e.event.as_str().to_owned(), e.object.as_str().to_owned())
+        })
+        .collect();
+    read.sort();
+    let mut expected: Vec<(String, String)> = herohealth_mock::WEBHOOK_EVENTS
+        .iter()
+        .map(|(e, o)| (e.as_str().to_owned(), o.as_str().to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(read, expected);
+}
