@@ -81,30 +81,44 @@ validated_string!(ContactDetail, redacted = true);
 
 /// [`ContactDetail::canonical`] of any text (Hero's `recipient_contact_detail` as listed, which
 /// was never parsed).
+///
+/// Built in one buffer (`find_send` canonicalises every listed recipient, a thousand or more for
+/// one answer): `+` and the digits, then the prefix rewritten in place.
 pub(crate) fn canonical_contact(text: &str) -> String {
     let text = text.trim();
     if text.contains('@') {
         return text.to_lowercase();
     }
     let plus = text.starts_with('+');
-    // A `(0)` after the country code is the trunk prefix, written but never dialled.
-    let text = text.replace("(0)", "");
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let international = if plus {
-        digits
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest.to_owned()
-    } else if let Some(rest) = digits.strip_prefix('0') {
-        format!("44{rest}")
-    } else if digits.starts_with("44") && digits.len() == 12 {
-        digits
-    } else {
-        return digits;
-    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('+');
+    let mut rest = text.as_bytes();
+    while let Some((&b, after)) = rest.split_first() {
+        if let Some(after) = rest.strip_prefix(b"(0)") {
+            // A `(0)` after the country code is the trunk prefix, written but never dialled.
+            rest = after;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            out.push(char::from(b));
+        }
+        rest = after;
+    }
+    // `out` is `+` and the digits; the digits' own prefix decides the international form.
+    if !plus {
+        let digits = &out[1..];
+        if digits.starts_with("00") {
+            out.replace_range(1..3, "");
+        } else if digits.starts_with('0') {
+            out.replace_range(1..2, "44");
+        } else if !(digits.starts_with("44") && digits.len() == 12) {
+            out.remove(0);
+            return out;
+        }
+    }
     // `+44 0 7700...`: the trunk 0 written after the country code.
-    let international = match international.strip_prefix("440") {
-        Some(rest) => format!("44{rest}"),
-        None => international,
-    };
-    format!("+{international}")
+    if out[1..].starts_with("440") {
+        out.remove(3);
+    }
+    out
 }

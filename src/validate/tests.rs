@@ -1,6 +1,8 @@
 //! The checked values' rules, value by value.
 
-use super::{ContactDetail, NhsNumber, SnomedCode};
+use proptest::prelude::*;
+
+use super::{ContactDetail, NhsNumber, SnomedCode, canonical_contact};
 
 #[test]
 fn nhs_number_forms_and_check_digit() {
@@ -144,4 +146,71 @@ fn contact_details() {
     assert!(ContactDetail::parse("a@@b.com").is_err());
     assert!(ContactDetail::parse("0778+8123456").is_err());
     assert!(ContactDetail::parse("+44 (0)7700 900123").is_ok());
+}
+
+/// The canonical form as it was first written (three allocations, `replace` then `filter` then
+/// `format!`): the one-buffer `canonical_contact` must agree with it on every text.
+fn canonical_written_plainly(text: &str) -> String {
+    let text = text.trim();
+    if text.contains('@') {
+        return text.to_lowercase();
+    }
+    let plus = text.starts_with('+');
+    let text = text.replace("(0)", "");
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("44{rest}")
+    } else if digits.starts_with("44") && digits.len() == 12 {
+        digits
+    } else {
+        return digits;
+    };
+    let international = match international.strip_prefix("440") {
+        Some(rest) => format!("44{rest}"),
+        None => international,
+    };
+    format!("+{international}")
+}
+
+#[test]
+fn canonical_contact_forms() {
+    for (text, canonical) in [
+        ("07700 900123", "+447700900123"),
+        ("+44 (0)7700 900123", "+447700900123"),
+        ("0044 7700 900123", "+447700900123"),
+        ("447700900123", "+447700900123"),
+        ("+44-7700-900-123", "+447700900123"),
+        ("+44 07700 900123", "+447700900123"),
+        ("00 440 7700 900123", "+447700900123"),
+        (" +1 (555) 010-0199 ", "+15550100199"),
+        ("4477009001234", "4477009001234"),
+        ("7700900123", "7700900123"),
+        ("((0)0))", "+44"),
+        ("+", "+"),
+        ("", ""),
+        ("Ada@Example.ORG ", "ada@example.org"),
+    ] {
+        assert_eq!(canonical_contact(text), canonical, "{text:?}");
+        assert_eq!(canonical_written_plainly(text), canonical, "{text:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn canonical_contact_agrees_with_the_form_written_plainly(
+        text in "[ +()0-9@a-zA-Z\\-\u{a0}é]{0,24}",
+    ) {
+        prop_assert_eq!(canonical_contact(&text), canonical_written_plainly(&text));
+    }
+
+    #[test]
+    fn canonical_contact_agrees_on_phone_shapes(
+        text in "[ ]?[+]?(00|0|44|440|\\(0\\))?[ (0)4-]{0,6}[0-9 ]{0,14}",
+    ) {
+        prop_assert_eq!(canonical_contact(&text), canonical_written_plainly(&text));
+    }
 }
