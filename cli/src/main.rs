@@ -14,6 +14,7 @@
 mod args;
 mod batch;
 mod completions;
+mod console;
 mod exit;
 mod logging;
 mod messages;

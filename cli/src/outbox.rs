@@ -36,6 +36,13 @@ pub(crate) enum OutboxCmd {
     /// binaries (Debian and Ubuntu: apt-get install postgresql).
     #[command(subcommand)]
     LocalDb(LocalDbCmd),
+    /// The outbox console: a web page of the runs, the workers and the rows a person must
+    /// decide, on loopback (http://127.0.0.1:8080/ by default). Who may log in comes from
+    /// HERO_CONSOLE_USER and HERO_CONSOLE_PASSWORD, or --users FILE; never from an argument.
+    Serve(crate::console::ServeArgs),
+    /// Reads a password from standard input and prints its Argon2id hash, for the console's
+    /// users file (`name:$argon2id$...`).
+    HashPassword,
 }
 
 #[derive(Args)]
@@ -183,6 +190,8 @@ pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {
         OutboxCmd::Work(a) => work(&a).await,
         OutboxCmd::Queue(a) => queue(&a).await,
         OutboxCmd::LocalDb(cmd) => local_db(cmd).await,
+        OutboxCmd::Serve(a) => crate::console::serve(a).await,
+        OutboxCmd::HashPassword => crate::console::hash_password(),
     }
 }
 

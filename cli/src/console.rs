@@ -1,0 +1,161 @@
+//! `hero outbox serve`: the outbox console (herohealth_outbox::console) on a journal, on loopback
+//! unless given TLS or the risk named; users from the environment or a file, never an argument.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+use herohealth_outbox::{
+    Journal, PgJournal, SqliteJournal,
+    console::{self, Config, Users},
+};
+
+use crate::exit::{Exit, Failure, Outcome};
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// The journal: a PostgreSQL URL, or an SQLite file (a run may hold it meanwhile).
+    #[arg(long, value_name = "postgres://... or FILE.db")]
+    journal: String,
+    /// Where to listen. Loopback by default; any other address needs --tls-cert and --tls-key,
+    /// or --insecure-plain-http.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS:PORT")]
+    bind: SocketAddr,
+    /// Who may log in: a file of `name:password` or `name:$argon2id$...` lines (hash one with
+    /// `hero outbox hash-password`). Default: HERO_CONSOLE_USER and HERO_CONSOLE_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    users: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Listen on a non-loopback address over plain HTTP: anyone on the network path can read
+    /// the passwords and sessions. Prefer --tls-cert/--tls-key, or a TLS proxy in front.
+    #[arg(long)]
+    insecure_plain_http: bool,
+    /// Show everything, change nothing (no decision can be made).
+    #[arg(long)]
+    read_only: bool,
+    /// Minutes a session lasts unused.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..=1440))]
+    session_minutes: u64,
+}
+
+/// The users of the file, else of the environment.
+fn users(a: &ServeArgs) -> Result<Users, Failure> {
+    let usage = |e: console::ConsoleError| Failure::new(Exit::Usage, e.to_string(), None);
+    if let Some(path) = &a.users {
+        return Users::from_file(path).map_err(usage);
+    }
+    Users::from_env(|n| std::env::var(n).ok())
+        .map_err(usage)?
+        .ok_or_else(|| {
+            Failure::new(
+                Exit::Usage,
+                "hero outbox serve: nobody may log in",
+                Some("set HERO_CONSOLE_USER and HERO_CONSOLE_PASSWORD (at least 12 characters), or give --users FILE".to_owned()),
+            )
+        })
+}
+
+pub(crate) async fn serve(a: ServeArgs) -> Outcome {
+    let tls = a.tls_cert.is_some();
+    console::check_bind(a.bind, tls, a.insecure_plain_http)
+        .map_err(|e| Failure::new(Exit::Usage, e.to_string(), None))?;
+    let users = users(&a)?;
+    let config = Config::new(users)
+        .read_only(a.read_only)
+        .secure_cookies(tls)
+        .session_idle(Duration::from_secs(a.session_minutes * 60));
+    if crate::outbox::is_postgres(&a.journal) {
+        let journal = PgJournal::connect(&a.journal)
+            .await
+            .map_err(crate::outbox::pg_failure)?;
+        run(journal, config, &a).await
+    } else {
+        let shown = std::path::Path::new(&a.journal).display().to_string();
+        let journal = SqliteJournal::open_read_only(&a.journal)
+            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+        run(journal, config, &a).await
+    }
+}
+
+async fn run<J: Journal>(journal: J, config: Config, a: &ServeArgs) -> Outcome {
+    let app = console::router::<J>(journal, config)
+        .map_err(|e| Failure::new(Exit::Usage, e.to_string(), None))?
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let failed = |what: &str, e: std::io::Error| {
+        Failure::new(
+            Exit::Other,
+            format!("hero outbox serve: {what} ({})", e.kind()),
+            None,
+        )
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match (&a.tls_cert, &a.tls_key) {
+        (Some(cert), Some(key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| failed("the TLS certificate or key could not be read", e))?;
+            let listener = std::net::TcpListener::bind(a.bind)
+                .map_err(|e| failed(&format!("cannot listen on {}", a.bind), e))?;
+            listener
+                .set_nonblocking(true)
+                .map_err(|e| failed("the listener", e))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| failed("the listener", e))?;
+            announce("https", addr, a.read_only);
+            let server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(|e| failed("the listener", e))?
+                .serve(app);
+            tokio::select! {
+                r = server => r.map_err(|e| failed("the server stopped", e))?,
+                () = stop => {}
+            }
+        }
+        _ => {
+            let listener = tokio::net::TcpListener::bind(a.bind)
+                .await
+                .map_err(|e| failed(&format!("cannot listen on {}", a.bind), e))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| failed("the listener", e))?;
+            announce("http", addr, a.read_only);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+                .map_err(|e| failed("the server stopped", e))?;
+        }
+    }
+    Ok(())
+}
+
+fn announce(scheme: &str, addr: SocketAddr, read_only: bool) {
+    eprintln!(
+        "hero outbox console listening on {scheme}://{addr}/{}; Ctrl-C stops it",
+        if read_only { " (read only)" } else { "" }
+    );
+}
+
+/// `hero outbox hash-password`: reads a password from standard input (one line) and prints its
+/// Argon2id hash, for a users file.
+pub(crate) fn hash_password() -> Outcome {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        Failure::new(
+            Exit::Other,
+            format!("reading standard input ({})", e.kind()),
+            None,
+        )
+    })?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let hash = console::hash_password(password)
+        .map_err(|e| Failure::new(Exit::Usage, e.to_string(), None))?;
+    println!("{hash}");
+    Ok(())
+}
