@@ -302,9 +302,9 @@ fn the_event_is_read_leniently_and_a_broken_one_is_refused_by_path() {
 /// constructor is unchanged.
 #[test]
 fn a_verifier_of_several_keys_accepts_any_one_and_says_which() {
-    let old: SigningKey = "whsec-rotation-old-5b1e".parse().unwrap();
-    let new: SigningKey = "whsec-rotation-new-77c2".parse().unwrap();
-    let other: SigningKey = "whsec-rotation-other-0aa9".parse().unwrap();
+    let old: SigningKey = "rotation-old-test-signing-key-5b1e".parse().unwrap();
+    let new: SigningKey = "rotation-new-test-signing-key-77c2".parse().unwrap();
+    let other: SigningKey = "rotation-other-test-signing-key-0aa9".parse().unwrap();
     let now = Utc::now();
     let ts = now.timestamp().to_string();
     let body = br#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.succeeded"}"#;
@@ -373,7 +373,7 @@ fn a_verifier_of_several_keys_accepts_any_one_and_says_which() {
 #[test]
 fn every_signature_header_is_read() {
     let key: SigningKey = SIGNING_KEY.parse().unwrap();
-    let other: SigningKey = "whsec-some-other-key-9f3a".parse().unwrap();
+    let other: SigningKey = "other-test-signing-key-9f3a".parse().unwrap();
     let now = Utc::now();
     let ts = now.timestamp().to_string();
     let body = br#"{"object":"Message","id":"7","practice_group_id":"p-1","event":"write-to-record.failed"}"#;
@@ -490,7 +490,7 @@ fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
     let forged = headers(
         &ts,
         &sign(
-            &"whsec-forger".parse().unwrap(),
+            &"forger-test-signing-key".parse().unwrap(),
             &ts,
             body,
             SignatureEncoding::Hex,

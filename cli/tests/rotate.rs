@@ -20,8 +20,8 @@ use serde_json::Value;
 
 const KEY: &str = "hero-webhooks-rotate-test-key-77b1";
 const PRACTICE: &str = "practice-webhooks-rotate-2c";
-const OLD: &str = "whsec-rotate-old-key-0d5e";
-const NEW: &str = "whsec-rotate-new-key-91fa";
+const OLD: &str = "rotate-old-test-signing-key-0d5e";
+const NEW: &str = "rotate-new-test-signing-key-91fa";
 
 async fn mock() -> MockServer {
     MockServer::builder()
