@@ -12,7 +12,9 @@
 //!
 //! Named schemas with an `x-herohealth-rust-type` extension are replaced by that handwritten type:
 //! forward-compatible enums (`crate::enums`: an enum value Hero adds later decodes as `Unknown`),
-//! validated request values (`crate::validate`) and redacted patient data (`crate::redact`).
+//! validated request values (`crate::validate`) and redacted patient data (`crate::Sensitive`).
+//! An id schema (`x-herohealth-id`) becomes `String`, and its declared form a `crate::ids` static
+//! that every `Debug`, error and `hero` shows that kind of id through.
 //! `cargo xtask diff` reads the same extension to judge whether a new enum value breaks our users.
 //!
 //! After generation, the seam (`build/seam.rs`): every builder's `send()` is cut at the statement
@@ -43,6 +45,8 @@ mod model;
 mod operations;
 #[path = "build/prepare.rs"]
 mod prepare;
+#[path = "build/refusal.rs"]
+mod refusal;
 #[path = "build/reshape.rs"]
 mod reshape;
 #[path = "build/seam.rs"]
@@ -87,9 +91,10 @@ fn main() {
     reshape::document_setters(&mut file, &model.operations);
     reshape::operation_examples(&mut file, &model.operations);
     seam::private_builder_constructors(&mut file, model.operations.len());
-    reshape::name_setter_errors(&mut file);
+    refusal::typed_refusals(&mut file);
     reshape::document_type_builders(&mut file);
-    debug::masked_debug(&mut file, &model.patient_data());
+    debug::shown_json(&mut file, &model.patient_data(), &model.id_fields());
+    debug::masked_debug(&mut file, &model.patient_data(), &model.id_fields());
     assert!(
         seam::rename_client(&mut file) > 0,
         "progenitor's `Client` renamed"
@@ -99,4 +104,5 @@ fn main() {
     let out = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).to_owned();
     fs::write(out.join("codegen.rs"), code).expect("write codegen.rs");
     fs::write(out.join("enums.rs"), facts::open_enums(&model)).expect("write enums.rs");
+    fs::write(out.join("ids.rs"), facts::id_forms(&model)).expect("write ids.rs");
 }

@@ -1,8 +1,8 @@
 //! `Debug` by structure for every generated type: what a struct or enum prints is decided by each
 //! field's type and the spec, never by what the value looks like.
 //!
-//! - Text is masked (`<redacted>`) unless the field holds an id (named `id`, `…_id` or `…_uuid`,
-//!   or a newtype named `…Id`/`…Uuid`), and an id is shown only when it has an identifier's shape
+//! - Text is masked (`<redacted>`) unless the spec declares the field an id (the property refers
+//!   to a schema with `x-herohealth-id`), and an id is shown only in its kind's declared form
 //!   (`…` otherwise): a name, a URL, a message, a token or an unknown value never prints.
 //! - A property the spec marks `x-herohealth-patient-data` (a date of birth) is masked whatever
 //!   its type; other timestamps, numbers, booleans and the crate's own types print as they are
@@ -13,7 +13,7 @@
 //! The derived `Debug` is removed from each of these types and an impl written in its place;
 //! the counts are checked, so a type progenitor emits in another shape fails the build.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use quote::quote;
 
@@ -25,13 +25,32 @@ enum Policy {
     Shown,
     /// `<redacted>`, keeping only the shape (`None`, `Some(..)`, a list's length).
     Masked,
-    /// The id when it has an identifier's shape, else `…`.
-    Id,
+    /// The id when it has the declared form of its kind (the `crate::ids` static named), else `…`.
+    Id(syn::Ident),
+}
+
+/// `(type, field) -> id schema` of every field that holds an id (`Model::id_fields`).
+pub(super) type IdFields = BTreeMap<(String, String), String>;
+
+/// The schema a generated struct is of: its own name, less the `Inner` typify adds to the object
+/// of a nullable schema (`Campaign(Option<CampaignInner>)`).
+fn schema_of(name: &str) -> String {
+    name.strip_suffix("Inner").unwrap_or(name).to_owned()
+}
+
+/// The `crate::ids` static of an id schema (`MessageId` -> `MESSAGE_ID`).
+pub(super) fn id_static(schema: &str) -> syn::Ident {
+    use heck::ToShoutySnakeCase;
+    quote::format_ident!("{}", schema.to_shouty_snake_case())
 }
 
 /// Replaces the derived `Debug` of every generated type (see the module docs). `patient_data`
 /// are the property names the spec marks as patient data. Returns how many impls were written.
-pub(super) fn masked_debug(file: &mut syn::File, patient_data: &BTreeSet<String>) -> usize {
+pub(super) fn masked_debug(
+    file: &mut syn::File,
+    patient_data: &BTreeSet<String>,
+    id_fields: &IdFields,
+) -> usize {
     let mut written = 0;
     {
         let types = module(&mut file.items, "types");
@@ -42,7 +61,7 @@ pub(super) fn masked_debug(file: &mut syn::File, patient_data: &BTreeSet<String>
                     if !drop_derived_debug(&mut s.attrs) {
                         continue;
                     }
-                    impls.push(struct_debug(s, patient_data));
+                    impls.push(struct_debug(s, patient_data, id_fields));
                 }
                 syn::Item::Enum(e) => {
                     // A closed enum of unit variants prints a value the spec lists.
@@ -131,20 +150,16 @@ fn type_name(ty: &syn::Type) -> String {
     }
 }
 
-fn id_named(name: &str) -> bool {
-    name == "id" || name.ends_with("_id") || name.ends_with("_uuid")
-}
-
-/// How a field named `name` (empty for a newtype's) of type `ty` prints.
-fn policy(ty: &syn::Type, name: &str, patient: bool, newtype_id: bool) -> Policy {
+/// How a field of type `ty` prints: `id`, the id schema the spec declares it holds.
+fn policy(ty: &syn::Type, patient: bool, id: Option<&String>) -> Policy {
     let (leaf, map) = leaf(ty);
     if map {
         return Policy::Masked;
     }
     let leaf = type_name(leaf);
-    match leaf.as_str() {
-        "String" if !patient && (id_named(name) || newtype_id) => Policy::Id,
-        "String" | "Value" => Policy::Masked,
+    match (leaf.as_str(), id) {
+        ("String", Some(schema)) if !patient => Policy::Id(id_static(schema)),
+        ("String" | "Value", _) => Policy::Masked,
         _ if patient => Policy::Masked,
         _ => Policy::Shown,
     }
@@ -153,12 +168,16 @@ fn policy(ty: &syn::Type, name: &str, patient: bool, newtype_id: bool) -> Policy
 fn wrap(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     match policy {
         Policy::Shown => quote!(&#value),
-        Policy::Masked => quote!(&crate::redact::Masked(&#value)),
-        Policy::Id => quote!(&crate::redact::Id(&#value)),
+        Policy::Masked => quote!(&crate::shown::debug::Masked(&#value)),
+        Policy::Id(form) => quote!(&crate::shown::debug::Id(&#value, &crate::ids::#form)),
     }
 }
 
-fn struct_debug(s: &syn::ItemStruct, patient_data: &BTreeSet<String>) -> syn::Item {
+fn struct_debug(
+    s: &syn::ItemStruct,
+    patient_data: &BTreeSet<String>,
+    id_fields: &IdFields,
+) -> syn::Item {
     let ident = &s.ident;
     let name = ident.to_string();
     let (impl_generics, ty_generics, where_clause) = s.generics.split_for_impl();
@@ -167,17 +186,17 @@ fn struct_debug(s: &syn::ItemStruct, patient_data: &BTreeSet<String>) -> syn::It
             let entries = fields.named.iter().map(|f| {
                 let field = f.ident.as_ref().expect("a named field");
                 let label = field.to_string();
-                let p = policy(&f.ty, &label, patient_data.contains(&label), false);
+                let id = id_fields.get(&(schema_of(&name), label.clone()));
+                let p = policy(&f.ty, patient_data.contains(&label), id);
                 let value = wrap(&p, quote!(self.#field));
                 quote!(.field(#label, #value))
             });
             quote!(f.debug_struct(#name) #(#entries)* .finish())
         }
         syn::Fields::Unnamed(fields) => {
-            let newtype_id = name.ends_with("Id") || name.ends_with("Uuid");
             let entries = fields.unnamed.iter().enumerate().map(|(i, f)| {
                 let index = syn::Index::from(i);
-                let p = policy(&f.ty, "", false, newtype_id);
+                let p = policy(&f.ty, false, None);
                 let value = wrap(&p, quote!(self.#index));
                 quote!(.field(#value))
             });
@@ -206,7 +225,7 @@ fn enum_debug(e: &syn::ItemEnum) -> syn::Item {
                     .map(|i| quote::format_ident!("v{i}"))
                     .collect();
                 let entries = fields.unnamed.iter().zip(&bindings).map(|(f, b)| {
-                    let p = policy(&f.ty, "", false, false);
+                    let p = policy(&f.ty, false, None);
                     let value = wrap(&p, quote!(*#b));
                     quote!(.field(#value))
                 });
@@ -217,7 +236,7 @@ fn enum_debug(e: &syn::ItemEnum) -> syn::Item {
                     fields.named.iter().map(|f| f.ident.as_ref().unwrap()).collect();
                 let entries = fields.named.iter().map(|f| {
                     let field = f.ident.as_ref().unwrap();
-                    let p = policy(&f.ty, &field.to_string(), false, false);
+                    let p = policy(&f.ty, false, None);
                     let value = wrap(&p, quote!(*#field));
                     let label = field.to_string();
                     quote!(.field(#label, #value))
@@ -260,5 +279,120 @@ fn builders_print_their_name(items: &mut Vec<syn::Item>) -> usize {
     assert!(!impls.is_empty(), "a builders' module has builders");
     let n = impls.len();
     items.extend(impls);
+    n
+}
+
+/// The name a field has in JSON: its `#[serde(rename = "..")]`, else its own (`r#type` -> `type`).
+fn json_name(f: &syn::Field) -> String {
+    for attr in &f.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let mut renamed = None;
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                renamed = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        });
+        if let Some(name) = renamed {
+            return name;
+        }
+    }
+    let name = f.ident.as_ref().expect("a named field").to_string();
+    name.trim_start_matches("r#").to_owned()
+}
+
+/// `value` as `crate::Shown` renders it under `policy`.
+fn shown_value(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    match policy {
+        Policy::Shown => quote!(crate::shown::json::Shown::shown(&#value)),
+        Policy::Masked => quote!(crate::shown::json::MaskedJson::masked_json(&#value, None)),
+        Policy::Id(form) => {
+            quote!(crate::shown::json::MaskedJson::masked_json(&#value, Some(&crate::ids::#form)))
+        }
+    }
+}
+
+/// `impl crate::Shown` for every generated type of `types` (what `hero` prints): the same policy
+/// per field as its `Debug`, as JSON with the field names serde gives them. Returns how many.
+pub(super) fn shown_json(
+    file: &mut syn::File,
+    patient_data: &BTreeSet<String>,
+    id_fields: &IdFields,
+) -> usize {
+    let types = module(&mut file.items, "types");
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for item in types.iter() {
+        let (ident, body) = match item {
+            syn::Item::Struct(s) => {
+                let name = s.ident.to_string();
+                let body = match &s.fields {
+                    syn::Fields::Named(fields) => {
+                        let entries = fields.named.iter().map(|f| {
+                            let field = f.ident.as_ref().expect("a named field");
+                            let label = field.to_string();
+                            let id = id_fields.get(&(schema_of(&name), label.clone()));
+                            let p = policy(&f.ty, patient_data.contains(&label), id);
+                            let key = json_name(f);
+                            let value = shown_value(&p, quote!(self.#field));
+                            quote!(m.insert(#key.to_owned(), #value);)
+                        });
+                        quote! {
+                            let mut m = ::serde_json::Map::new();
+                            #(#entries)*
+                            ::serde_json::Value::Object(m)
+                        }
+                    }
+                    syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                        let p = policy(&fields.unnamed[0].ty, false, None);
+                        shown_value(&p, quote!(self.0))
+                    }
+                    _ => continue,
+                };
+                (&s.ident, body)
+            }
+            syn::Item::Enum(e) => {
+                let body = if e.variants.iter().all(|v| v.fields.is_empty()) {
+                    // A closed enum: a value the spec lists.
+                    quote!(::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null))
+                } else {
+                    let arms = e.variants.iter().map(|v| {
+                        let variant = &v.ident;
+                        match &v.fields {
+                            syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                                let p = policy(&f.unnamed[0].ty, false, None);
+                                let value = shown_value(&p, quote!(*v0));
+                                quote!(Self::#variant(v0) => #value,)
+                            }
+                            syn::Fields::Unit => {
+                                quote!(Self::#variant => ::serde_json::Value::Null,)
+                            }
+                            _ => panic!("{}::{variant}: an enum variant of another shape", e.ident),
+                        }
+                    });
+                    quote!(match self { #(#arms)* })
+                };
+                (&e.ident, body)
+            }
+            _ => continue,
+        };
+        impls.push(syn::parse_quote! {
+            impl crate::shown::json::Shown for #ident {
+                fn shown(&self) -> ::serde_json::Value {
+                    #body
+                }
+            }
+        });
+    }
+    assert!(
+        impls.len() > 40,
+        "the generated types' Shown impls ({})",
+        impls.len()
+    );
+    let n = impls.len();
+    types.extend(impls);
     n
 }

@@ -3,11 +3,12 @@
 //!
 //! | key | where | meaning |
 //! | --- | --- | --- |
-//! | `x-herohealth-rust-type` | a component schema | replaced by this handwritten type (`crate::enums::X`: a forward-compatible enum generated from the schema's `enum:`; `crate::validate::X`: a checked request value; `crate::redact::Sensitive`: patient data) |
+//! | `x-herohealth-rust-type` | a component schema | replaced by this handwritten type (`crate::enums::X`: a forward-compatible enum generated from the schema's `enum:`; `crate::validate::X`: a checked request value; `crate::Sensitive`: patient data) |
 //! | `x-herohealth-paged` | an operation | a paged list: `{items, count}` name the page's array and total, or `{item, into_page: handwritten}` |
 //! | `x-herohealth-words` | anywhere | extra words of the API (parameter spellings Hero's messages use) a masked text may keep |
 //! | `x-herohealth-messages` | a response | the messages Hero's error body carries: the only texts of Hero's an error shows (`{}` a masked slot) |
 //! | `x-herohealth-patient-data` | a property | holds patient data its type does not say (a date of birth): masked in `Debug` |
+//! | `x-herohealth-id` | a component schema of an id (`MessageId`) | the id's declared form, an anchored pattern: an id is shown (`Debug`, errors, logs, `hero`) only when its whole text matches it, else masked; a property that refers to the schema holds such an id |
 //! | `x-herohealth-not-carried` | `spec/upstream.yaml`'s root | operations under our tags that the client does not carry (read by `xtask`) |
 //! | `x-herohealth-ours-alone` | `spec/upstream.yaml`'s root | operations `openapi.yaml` carries that Hero's description lacks, each with why (read by `xtask`) |
 //!
@@ -26,6 +27,8 @@ pub const WORDS: &str = "x-herohealth-words";
 pub const MESSAGES: &str = "x-herohealth-messages";
 /// `x-herohealth-patient-data`: a property whose value is patient data its type does not say.
 pub const PATIENT_DATA: &str = "x-herohealth-patient-data";
+/// `x-herohealth-id`: the declared form (an anchored pattern) in which an id of a kind is shown.
+pub const ID: &str = "x-herohealth-id";
 /// `x-herohealth-not-carried`: operations under our tags the client does not carry.
 pub const NOT_CARRIED: &str = "x-herohealth-not-carried";
 /// `x-herohealth-ours-alone`: operations of `openapi.yaml` that Hero's description lacks, with why.

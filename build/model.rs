@@ -180,6 +180,72 @@ impl Model {
         out
     }
 
+    /// Every id form the spec declares: `(schema name, pattern)` of each component schema with
+    /// `x-herohealth-id`, by name.
+    pub(super) fn id_forms(&self) -> BTreeMap<String, String> {
+        self.schemas()
+            .filter_map(|(name, schema)| {
+                let form = schema.schema_data.extensions.get(dialect::ID)?;
+                let form = form
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: `{}` is a pattern", dialect::ID));
+                assert!(
+                    form.starts_with('^') && form.ends_with('$'),
+                    "{name}: an id form is anchored (`^...$`): {form}"
+                );
+                Some((name.clone(), form.to_owned()))
+            })
+            .collect()
+    }
+
+    /// `(schema, property) -> id schema` for every property of a component schema that refers to
+    /// an id schema (`$ref`, or `allOf` with one `$ref`): the fields whose `Debug` shows the id in
+    /// its declared form.
+    pub(super) fn id_fields(&self) -> BTreeMap<(String, String), String> {
+        let forms = self.id_forms();
+        let mut out = BTreeMap::new();
+        let Some(schemas) = self.doc["components"]["schemas"].as_mapping() else {
+            return out;
+        };
+        let id_ref = |v: &Value| -> Option<String> {
+            let refs = std::iter::once(v).chain(v["allOf"].as_sequence().into_iter().flatten());
+            refs.filter_map(|r| r["$ref"].as_str())
+                .filter_map(|r| r.strip_prefix("#/components/schemas/"))
+                .find(|name| forms.contains_key(*name))
+                .map(str::to_owned)
+        };
+        for (schema, body) in schemas {
+            let (Some(schema), Some(props)) = (schema.as_str(), body["properties"].as_mapping())
+            else {
+                continue;
+            };
+            for (prop, value) in props {
+                if let (Some(prop), Some(form)) = (prop.as_str(), id_ref(value)) {
+                    out.insert((schema.to_owned(), prop.to_owned()), form);
+                }
+            }
+        }
+        assert!(!out.is_empty(), "no property refers to an id schema");
+        out
+    }
+
+    /// The response headers `components.headers` declares as a request id (their schema is
+    /// `RequestId`), in the spec's order: the headers an answer's request id is read from.
+    pub(super) fn request_id_headers(&self) -> Vec<String> {
+        let headers = self.doc["components"]["headers"].as_mapping();
+        let found: Vec<String> = headers
+            .into_iter()
+            .flatten()
+            .filter(|(_, h)| h["schema"]["$ref"].as_str() == Some("#/components/schemas/RequestId"))
+            .filter_map(|(name, _)| name.as_str().map(str::to_ascii_lowercase))
+            .collect();
+        assert!(
+            !found.is_empty(),
+            "components.headers declares no request id header"
+        );
+        found
+    }
+
     /// The names of the properties the spec marks `x-herohealth-patient-data`.
     pub(super) fn patient_data(&self) -> BTreeSet<String> {
         let mut names = BTreeSet::new();

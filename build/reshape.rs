@@ -1,5 +1,5 @@
 //! What build.rs does to progenitor's output besides the seam (`seam.rs`): one client type, setter
-//! docs, setter errors that name their field, and the setters of optional checked fields. Every
+//! docs, and the setters of optional checked fields. Every
 //! pass works on typed syntax nodes and counts what it rewrote: one that finds nothing fails the
 //! build.
 
@@ -109,7 +109,7 @@ fn optional_try_into(pred: &syn::WherePredicate) -> Option<syn::Type> {
         segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
         ["crate", "validate", _]
             | ["crate", "enums", _]
-            | ["crate", "redact", "Sensitive"]
+            | ["crate", "shown", "Sensitive"]
             | ["std", "string", "String"]
     );
     checked.then(|| syn::Type::Path(inner.clone()))
@@ -215,71 +215,6 @@ pub(super) fn document_setters(file: &mut syn::File, operations: &[OperationFact
         operations.len(),
         "every operation's builder is documented"
     );
-}
-
-/// Gives every operation setter's error its reason. progenitor's setters drop the conversion's
-/// error (`conversion to `…` for sent_at failed`); here each keeps it, after the field's name
-/// (`sent_at: the range ends before it starts`, `page_size: …`), and the setter requires the error
-/// to be `Display` (every checked type's error is, and none holds the refused value).
-pub(super) fn name_setter_errors(file: &mut syn::File) {
-    /// Rewrites `|_| "conversion to `T` for FIELD failed".to_string()` into
-    /// `|e| format!("{}: {}", "FIELD", e)`; counts.
-    struct Name(usize);
-    impl VisitMut for Name {
-        fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
-            if let syn::Expr::Closure(c) = e
-                && c.inputs.len() == 1
-                && matches!(c.inputs[0], syn::Pat::Wild(_))
-                && let syn::Expr::MethodCall(m) = &*c.body
-                && m.method == "to_string"
-                && let syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(text),
-                    ..
-                }) = &*m.receiver
-                && let Some(field) = text
-                    .value()
-                    .strip_prefix("conversion to `")
-                    .and_then(|t| t.rsplit_once(" for "))
-                    .and_then(|(_, rest)| rest.strip_suffix(" failed"))
-                    .map(str::to_owned)
-            {
-                *e = syn::parse_quote!(|e| format!("{}: {}", #field, e));
-                self.0 += 1;
-                return;
-            }
-            syn::visit_mut::visit_expr_mut(self, e);
-        }
-    }
-    let builder = module(&mut file.items, "builder");
-    let mut named = 0;
-    for item in builder.iter_mut() {
-        let syn::Item::Impl(imp) = item else { continue };
-        for f in imp.items.iter_mut() {
-            let syn::ImplItem::Fn(f) = f else { continue };
-            let mut name = Name(0);
-            name.visit_block_mut(&mut f.block);
-            match name.0 {
-                0 => continue,
-                1 => {}
-                n => panic!("{}: {n} setter errors in one setter", f.sig.ident),
-            }
-            let param = f
-                .sig
-                .generics
-                .type_params()
-                .next()
-                .expect("a setter generic over its value")
-                .ident
-                .clone();
-            f.sig
-                .generics
-                .make_where_clause()
-                .predicates
-                .push(syn::parse_quote!(#param::Error: std::fmt::Display));
-            named += 1;
-        }
-    }
-    assert!(named > 0, "no operation setter's error was found to name");
 }
 
 /// Documents every setter of the body types' builders (`types::builder::SendMessageRequest`,

@@ -62,8 +62,8 @@ fn header_value(field: &str, value: &str) -> Result<HeaderValue, Error> {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("api_key", &crate::redact::REDACTED)
-            .field("practice_group_id", &crate::redact::REDACTED)
+            .field("api_key", &crate::REDACTED)
+            .field("practice_group_id", &crate::REDACTED)
             .finish()
     }
 }

@@ -182,7 +182,7 @@ impl fmt::Debug for HeroClient {
         f.debug_struct("HeroClient")
             .field(
                 "base_url",
-                &crate::redact::shown_url(self.base_url()).unwrap_or_default(),
+                &crate::shown::debug::shown_url(self.base_url()).unwrap_or_default(),
             )
             .field("environment", &self.inner.environment)
             .field("credentials", &self.inner.credentials)

@@ -10,29 +10,40 @@
 //! what it reads and strict in what code can make up: the only value outside the documented ones it
 //! can send is one Hero itself sent (an `Unknown` read from a response and passed back, e.g. as a
 //! list filter), which Hero knows.
+//!
+//! A value the spec declares prints as it is; an unknown one prints as `unknown(17 chars)`, in
+//! `Display` and `Debug` alike: a server can put anything in an enum field (a name, an NHS
+//! number). Its text is for programs only, through [`UnknownValue::as_str`] (or `as_str()` of the
+//! enum, the wire value).
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An enum value the server sent that this version of the crate does not know. Its `Debug`
-/// shows it only when it has an identifier's shape (a value from outside could be anything);
+/// An enum value the server sent that this version of the crate does not know. Its `Debug` and
+/// `Display` show its length only (`unknown(17 chars)`: a value from outside could be anything);
 /// [`as_str`](Self::as_str) gives it.
 ///
 /// ```
 /// use herohealth::DeliveryStatus;
-/// let s: DeliveryStatus = serde_json::from_str("\"bounced\"").unwrap();
+/// let s: DeliveryStatus = serde_json::from_str("\"held_for_Zebedee\"").unwrap();
 /// if let DeliveryStatus::Unknown(v) = &s {
-///     assert_eq!(v.as_str(), "bounced");
+///     assert_eq!(v.as_str(), "held_for_Zebedee");
 /// }
-/// assert_eq!(format!("{s:?}"), "Unknown(UnknownValue(…))");
+/// assert_eq!(format!("{s} {s:?}"), "unknown(16 chars) Unknown(unknown(16 chars))");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UnknownValue(String);
 
 impl fmt::Debug for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UnknownValue({})", crate::shown_id(&self.0))
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown({} chars)", self.0.chars().count())
     }
 }
 
@@ -131,16 +142,6 @@ macro_rules! open_enum {
                 !matches!(self, $name::Unknown(_))
             }
 
-            /// The value for a message of the crate's own: a value the spec lists as it is, any
-            /// other as `…` (unless it has an identifier's shape).
-            #[allow(dead_code)]
-            pub(crate) fn shown(&self) -> &str {
-                match self {
-                    $name::Unknown(v) => crate::shown_id(v.as_str()),
-                    known => known.as_str(),
-                }
-            }
-
             fn from_wire(s: &str) -> Option<Self> {
                 match s {
                     $($wire => Some($name::$variant),)+
@@ -149,9 +150,20 @@ macro_rules! open_enum {
             }
         }
 
+        /// A value the spec declares as it is; an unknown one as `unknown(N chars)`.
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                match self {
+                    $name::Unknown(v) => fmt::Display::fmt(v, f),
+                    known => f.write_str(known.as_str()),
+                }
+            }
+        }
+
+        /// As its `Display`: a declared value, or `unknown(N chars)`.
+        impl crate::shown::Shown for $name {
+            fn shown(&self) -> serde_json::Value {
+                serde_json::Value::from(self.to_string())
             }
         }
 
@@ -205,8 +217,9 @@ macro_rules! open_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                Ok(Self::from_wire(&s).unwrap_or($name::Unknown(UnknownValue(s))))
+                // A value that is not text is refused in the crate's words (serde's would quote it).
+                let s = crate::shown::text(deserializer)?;
+                Ok(Self::from_wire(&s).unwrap_or_else(|| $name::Unknown(UnknownValue(s.into_owned()))))
             }
         }
     };
@@ -254,7 +267,11 @@ mod tests {
         assert_eq!(s.as_str(), "bounced");
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"bounced\"");
         let t: PatientTitle = serde_json::from_str("\"Mx\"").unwrap();
-        assert_eq!(t.to_string(), "Mx");
+        assert_eq!(
+            (t.as_str(), t.to_string()),
+            ("Mx", "unknown(2 chars)".to_owned())
+        );
+        assert_eq!(PatientTitle::Dr.to_string(), "Dr");
     }
 
     #[test]

@@ -5,16 +5,17 @@
 //! the crate-private setters below.
 //!
 //! Nothing here shows an API key, a practice group id or patient data. Every text an `Error`
-//! holds was masked where it was made (`src/mask.rs`): no URL (whose query may hold a patient's
-//! name), no lower layer's error text (the crate's own classification instead), serde messages
-//! without the values they quote, body excerpts with only the JSON structure and the spec's own
-//! key names, Hero's own message only as a phrase the spec declares, and ids only when they have
-//! an identifier's shape.
+//! holds is built from structure where it was made (`src/shown/`): no URL (whose query may hold a
+//! patient's name), no lower layer's error text (the crate's own classification instead: a JSON
+//! path and a category for a body that did not decode), body excerpts with only the JSON
+//! structure and the spec's own key names, Hero's own message only as a phrase the spec declares,
+//! and the request id only in the form the spec declares for it.
 
 use std::{fmt, time::Duration};
 
 use reqwest::StatusCode;
 
+use crate::validate::Refusal;
 use crate::{
     api::types::{ApiError, ApiErrorMessage, ValidationIssue},
     attempt::SendAttempt,
@@ -123,81 +124,9 @@ pub enum WasSent {
     Accepted,
 }
 
-/// A value the client refused before sending anything: the field and the rule it broke, never the
-/// value ([`Error::refusal`]).
-///
-/// ```
-/// use herohealth::{HeroClient, MessageType};
-/// # async fn run(hero: HeroClient) {
-/// let err = hero
-///     .send_message()
-///     .body_map(|b| b.patient_id("98a").message_type(MessageType::Sms).message_string("Hi"))
-///     .send()
-///     .await
-///     .unwrap_err();
-/// let refusal = err.refusal().expect("refused before sending");
-/// assert_eq!(refusal.field(), "patient_id");
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    field: String,
-    rule: String,
-}
-
-impl Refusal {
-    /// A refusal of `field` for breaking `rule`.
-    pub(crate) fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-        }
-    }
-
-    /// A refusal read from a builder's text, which this crate's generated setters and typify's
-    /// body builders write as `field: rule`, `error converting supplied value for field: rule`,
-    /// `no value supplied for field` or (a parameter) `field was not initialized`. Text of another shape is a refusal of the whole `request`.
-    pub(crate) fn from_builder_text(text: &str) -> Self {
-        if let Some(field) = text.strip_prefix("no value supplied for ") {
-            return Self::new(field.trim(), "is required");
-        }
-        // progenitor's operation builders: a path or query parameter never set.
-        if let Some(field) = text
-            .strip_suffix(" was not initialized")
-            .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
-            return Self::new(field, "is required");
-        }
-        let text = text
-            .strip_prefix("error converting supplied value for ")
-            .unwrap_or(text);
-        match text.split_once(": ") {
-            Some((field, rule))
-                if !field.is_empty()
-                    && field
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)) =>
-            {
-                Self::new(field, rule)
-            }
-            _ => Self::new("request", text),
-        }
-    }
-
-    /// The refused field, as the API names it (`patient_id`, `sent_at`, `recipients`).
-    pub fn field(&self) -> &str {
-        &self.field
-    }
-
-    /// The rule it broke (`a patient id must be digits only`), never the value.
-    pub fn rule(&self) -> &str {
-        &self.rule
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.rule)
+impl crate::validate::Rule for crate::api::types::error::ConversionError {
+    fn rule(&self) -> String {
+        self.refusal().rule().to_owned()
     }
 }
 
@@ -278,9 +207,10 @@ impl Error {
         self.inner.status
     }
 
-    /// Hero's request id (`x-request-id`, or the AWS ids), when the response carried one: the id
-    /// itself when it has an identifier's shape (a UUID, hex, a token without separators), else
-    /// `…` (a header that could hold anything is never shown).
+    /// Hero's request id (the first of the headers `openapi.yaml` declares as one: `x-request-id`,
+    /// `x-amzn-requestid`), when the response carried one: the id itself when it has the form
+    /// the spec declares for a request id ([`ids::REQUEST_ID`](crate::ids::REQUEST_ID), a UUID),
+    /// else `…` (a header that could hold anything is never shown).
     pub fn request_id(&self) -> Option<&str> {
         self.inner.request_id.as_deref()
     }
@@ -301,7 +231,7 @@ impl Error {
                 self.inner.hero_message.clone().map(ApiErrorMessage::String)
             }
             Some(ApiErrorMessage::Array(issues)) => Some(ApiErrorMessage::Array(
-                issues.iter().map(crate::mask::mask_issue).collect(),
+                issues.iter().map(crate::shown::hero::mask_issue).collect(),
             )),
             None => None,
         };
@@ -322,7 +252,7 @@ impl Error {
     pub fn validation_issues(&self) -> Vec<ValidationIssue> {
         self.validation_issues_unmasked()
             .iter()
-            .map(crate::mask::mask_issue)
+            .map(crate::shown::hero::mask_issue)
             .collect()
     }
 
@@ -429,9 +359,9 @@ impl Error {
         self.inner.status = Some(status);
         self
     }
-    /// Hero's request id, shown only when it has an identifier's shape.
+    /// Hero's request id, kept only in the form the spec declares for it (else `…`).
     pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
-        self.inner.request_id = id.map(|id| crate::shown_id(id).to_owned());
+        self.inner.request_id = id.map(|id| crate::ids::REQUEST_ID.shown(id).to_string());
         self
     }
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
@@ -458,12 +388,12 @@ impl Error {
     }
     pub(crate) fn with_api_error(mut self, api: ApiError) -> Self {
         if let Some(ApiErrorMessage::String(m)) = &api.message {
-            self.inner.hero_message = Some(crate::mask::mask_hero_message(m));
+            self.inner.hero_message = Some(crate::shown::hero::mask_hero_message(m));
         }
         self.inner.api_error = Some(api);
         self
     }
-    /// An excerpt made by `mask::mask_body`.
+    /// An excerpt made by `shown::body::mask_body`.
     pub(crate) fn with_excerpt(mut self, excerpt: String) -> Self {
         self.inner.body_excerpt = Some(excerpt);
         self
@@ -519,7 +449,7 @@ impl fmt::Display for Error {
                 if n > 0 {
                     f.write_str("; ")?;
                 }
-                f.write_str(&crate::mask::describe_issue(issue))?;
+                f.write_str(&crate::shown::hero::describe_issue(issue))?;
             }
         }
         if let Some(m) = &i.hero_message {
@@ -546,7 +476,7 @@ impl fmt::Debug for Error {
         let issues: Vec<String> = self
             .validation_issues_unmasked()
             .iter()
-            .map(crate::mask::describe_issue)
+            .map(crate::shown::hero::describe_issue)
             .collect();
         f.debug_struct("Error")
             .field("kind", &i.kind)
@@ -595,7 +525,7 @@ impl From<crate::api::types::error::ConversionError> for Error {
     /// assert_eq!(err.refusal().map(|r| r.field()), Some("message_string"));
     /// ```
     fn from(e: crate::api::types::error::ConversionError) -> Self {
-        Error::refused(Refusal::from_builder_text(&e.to_string()))
+        Error::refused(e.into_refusal())
     }
 }
 
@@ -610,25 +540,8 @@ impl From<crate::enums::UnknownVariant> for Error {
 /// classification of it, in the message.
 impl std::error::Error for Error {}
 
-/// `e` and its sources, joined by `: `.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::Refusal;
-
     /// `?` from a request type's builder names the field a refusal at `.send()` would.
     #[test]
     fn a_request_type_built_short_is_a_refusal_of_its_field() {
@@ -644,52 +557,5 @@ mod tests {
             (refusal.field(), refusal.rule()),
             ("message_string", "is required")
         );
-    }
-
-    /// Each shape of builder text names its field, and text of another shape (a parameter whose
-    /// name is not an identifier, an empty one) is a refusal of the whole request, never a
-    /// field made from the text.
-    #[test]
-    fn builder_text_names_the_field_only_in_the_shapes_builders_write() {
-        for (text, field, rule) in [
-            (
-                "no value supplied for message_type",
-                "message_type",
-                "is required",
-            ),
-            ("id was not initialized", "id", "is required"),
-            (
-                "page_index was not initialized",
-                "page_index",
-                "is required",
-            ),
-            (
-                "error converting supplied value for patient_id: must be digits",
-                "patient_id",
-                "must be digits",
-            ),
-            (
-                "subject: is required when channel is EMAIL",
-                "subject",
-                "is required when channel is EMAIL",
-            ),
-            (
-                "Ada Lovelace was not initialized",
-                "request",
-                "Ada Lovelace was not initialized",
-            ),
-            (" was not initialized", "request", " was not initialized"),
-            ("something else", "request", "something else"),
-            // `: ` after text that is not a field name: the whole request.
-            (
-                "the body: could not be read",
-                "request",
-                "the body: could not be read",
-            ),
-            (": empty", "request", ": empty"),
-        ] {
-            let r = Refusal::from_builder_text(text);
-            assert_eq!((r.field(), r.rule()), (field, rule), "{text:?}");
-        }
     }
 }

@@ -209,7 +209,7 @@ impl HeroClient {
     /// ```no_run
     /// use herohealth::Traced;
     /// # async fn run(hero: herohealth::HeroClient) -> herohealth::Result<()> {
-    /// let failures = hero.batch_failures("bm_42").await?;
+    /// let failures = hero.batch_failures("42").await?;
     /// for failed in &failures.failed {
     ///     match &failed.traced {
     ///         Traced::Recipient(patient) => {

@@ -99,17 +99,16 @@ mod find;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guide;
-mod mask;
 mod pace;
 mod paginate;
 mod ranges;
 mod recipient;
-mod redact;
 mod register;
 mod response;
 mod retry;
 mod rules;
 mod shapes;
+mod shown;
 mod state;
 mod transport;
 mod validate;
@@ -146,22 +145,23 @@ pub use enums::{
     PatientTitle, TemplateLink, TemplateType, UnknownValue, UnknownVariant, WebhookEventType,
     WebhookObject, WriteToRecordStatus,
 };
-pub use error::{Error, ErrorKind, Refusal, Result, WasSent};
+pub use error::{Error, ErrorKind, Result, WasSent};
 pub use failures::{BatchFailures, FailedSend, Traced};
 pub use find::{Candidate, FindOptions, Finding, FoundSend, TextCheck};
 pub use pace::{LocalPaceStore, Pace, PaceFuture, PaceStore, PaceStoreError};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};
-pub use redact::{REDACTED, Sensitive, shown_id};
 pub use register::Registration;
 /// The HTTP client this crate is built on (0.13), for [`HeroClientBuilder::configure_http`].
 pub use reqwest;
 pub use response::Response;
 pub use retry::RetryPolicy;
 pub use rules::{check_batch_message, check_send_message};
+pub use shown::{CAPPED_LOG_TARGETS, REDACTED, Sensitive, Shown, ids, log_directives};
 pub use state::{ENV_ENVIRONMENT, Environment};
 pub use validate::{
-    ContactDetail, IntoOptional, InvalidValue, MessageText, NhsNumber, PatientId, SnomedCode,
+    ContactDetail, IntoOptional, InvalidValue, MessageText, NhsNumber, PatientId, Refusal, Rule,
+    SnomedCode,
 };
 pub use wait::{BatchOutcome, Delivery, Recording, WaitOptions};
 

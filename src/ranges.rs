@@ -43,6 +43,12 @@ impl TimeRange {
 #[error("the range ends before it starts")]
 pub struct BackwardsRange;
 
+impl crate::Rule for BackwardsRange {
+    fn rule(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl TryFrom<TimeRange> for Vec<DateTime<Utc>> {
     type Error = BackwardsRange;
     fn try_from(r: TimeRange) -> Result<Self, BackwardsRange> {

@@ -11,7 +11,18 @@ use crate::{
 };
 
 /// How a registration ended: [`HeroClient::register_patient`]'s answer.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` shows the patient id and the `MustVerify` fields masked: `login_url` is a link
+/// made for one patient, and Hero's message is Hero's own text.
+///
+/// ```
+/// let r = herohealth::Registration::MustVerify {
+///     login_url: Some("https://login.example/zebedee.quenby".into()),
+///     message: Some("Zebedee Quenby must verify".into()),
+/// };
+/// assert_eq!(format!("{r:?}"), "MustVerify { login_url: Some(<redacted>), message: Some(<redacted>) }");
+/// ```
+#[derive(Clone, PartialEq)]
 #[must_use = "a patient may have to verify their identity before they can be messaged"]
 #[non_exhaustive]
 pub enum Registration {
@@ -28,6 +39,23 @@ pub enum Registration {
         /// Hero's message, when it gave one.
         message: Option<String>,
     },
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::shown::debug::Masked;
+        match self {
+            Registration::Registered { patient_id } => f
+                .debug_struct("Registered")
+                .field("patient_id", patient_id)
+                .finish(),
+            Registration::MustVerify { login_url, message } => f
+                .debug_struct("MustVerify")
+                .field("login_url", &Masked(login_url))
+                .field("message", &Masked(message))
+                .finish(),
+        }
+    }
 }
 
 impl Registration {

@@ -46,10 +46,11 @@ impl<T> Response<T> {
         &self.headers
     }
 
-    /// Hero's request id (`x-request-id`, or the AWS ids), for a support ticket: the id itself
-    /// when it has an identifier's shape, else `…` (as [`crate::Error::request_id`]).
+    /// Hero's request id (the first of the headers `openapi.yaml` declares as one), for a
+    /// support ticket: the id itself when it has the form the spec declares for a request id
+    /// ([`crate::ids::REQUEST_ID`]), else `…` (as [`crate::Error::request_id`]).
     pub fn request_id(&self) -> Option<&str> {
-        request_id_of(&self.headers).map(crate::shown_id)
+        request_id_of(&self.headers).map(|id| crate::ids::REQUEST_ID.shown(id).as_str())
     }
 }
 
@@ -81,7 +82,7 @@ impl<T: fmt::Debug> fmt::Debug for Response<T> {
 
 /// The request id header of an answer, as sent (mask it before showing it).
 pub(crate) fn request_id_of(headers: &HeaderMap) -> Option<&str> {
-    ["x-request-id", "x-amzn-requestid", "x-amz-cf-id"]
+    crate::ids::REQUEST_ID_HEADERS
         .iter()
         .find_map(|h| headers.get(*h))
         .and_then(|v| v.to_str().ok())

@@ -12,8 +12,9 @@ use crate::{
         RegisterPatientPdsRequest, SendMessageRequest, ValidateSnomedRequest,
     },
     attempt::SendAttempt,
-    error::{Error, Refusal},
+    error::Error,
     validate::ContactDetail,
+    validate::Refusal,
 };
 
 /// The typed body of a request, as the executor sees it: the rules across its fields, and what

@@ -185,7 +185,7 @@ impl std::fmt::Debug for Environment {
         match self {
             Environment::Production => f.write_str("Production"),
             Environment::Staging => f.write_str("Staging"),
-            Environment::Custom(url) => match crate::redact::shown_url(url) {
+            Environment::Custom(url) => match crate::shown::debug::shown_url(url) {
                 Some(shown) => f.debug_tuple("Custom").field(&shown).finish(),
                 None => f.write_str("Custom(<not a URL>)"),
             },

@@ -278,8 +278,8 @@ impl Delivery {
                 ErrorKind::DeliveryFailed,
                 format!(
                     "message {} ended `{}`",
-                    crate::shown_id(&other.status().id),
-                    other.status().status.response.shown()
+                    crate::ids::MESSAGE_ID.shown(&other.status().id),
+                    other.status().status.response
                 ),
             )),
         }
@@ -388,14 +388,14 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::MessageStatus, Error>> + Send + Unpin + 'a {
         let id: String = message_id.into();
         watch(
-            format!("message {}", crate::shown_id(&id)),
+            format!("message {}", crate::ids::MESSAGE_ID.shown(&id)),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
                 Box::pin(async move { Ok(request.send().await?.into_inner()) })
             }),
             |s| s.status.response.is_terminal(),
-            |s| s.status.response.shown().to_owned(),
+            |s| s.status.response.to_string(),
         )
     }
 
@@ -446,7 +446,10 @@ impl HeroClient {
     ) -> Result<Recording, Error> {
         let id: String = message_id.into();
         let updates = watch(
-            format!("the record write of message {}", crate::shown_id(&id)),
+            format!(
+                "the record write of message {}",
+                crate::ids::MESSAGE_ID.shown(&id)
+            ),
             options,
             Box::new(move || {
                 let request = self.get_message_status().id(id.clone());
@@ -457,7 +460,7 @@ impl HeroClient {
                 format!(
                     "{}, not written to the record yet (unless sent with auto_write_to_record, \
                      it may be awaiting approval)",
-                    s.status.response.shown()
+                    s.status.response
                 )
             },
         );
@@ -479,7 +482,7 @@ impl HeroClient {
     ) -> impl Stream<Item = Result<types::BatchMessage, Error>> + Send + Unpin + 'a {
         let id: String = batch_id.into();
         watch(
-            format!("batch {}", crate::shown_id(&id)),
+            format!("batch {}", crate::ids::BATCH_ID.shown(&id)),
             options,
             Box::new(move || {
                 let request = self.get_batch_message().id(id.clone());
@@ -493,7 +496,7 @@ impl HeroClient {
                      for whoever will"
                         .to_owned()
                 }
-                ref other => other.shown().to_owned(),
+                ref other => other.to_string(),
             },
         )
     }

@@ -36,8 +36,10 @@
 //!   id ([`WebhookEvent::message_id`]), which leads to `get_message_status`;
 //! - Hero's retries: unpublished. Answer 2xx quickly and make handling an event twice harmless.
 //!
-//! Nothing here prints the signing key, the signature or the body: the errors name the header or
-//! the rule, and [`WebhookEvent`]'s `Debug` masks the practice group.
+//! Nothing here prints the signing key, the signature or the body: the errors name the header, the
+//! rule or the JSON path, and [`WebhookEvent`]'s `Debug` masks the `id` and the practice group
+//! (no form is declared for them) and shows `object` and `event` only as values the spec
+//! declares (`unknown(N chars)` otherwise).
 
 use std::{fmt, time::Duration};
 
@@ -580,7 +582,16 @@ fn decode_signature(text: &str) -> Option<Vec<u8>> {
 /// `{object, id, practice_group_id, event}` (all required; other fields are ignored).
 ///
 /// Unknown `object` and `event` values decode (as `Unknown`), so an event Hero adds later is read,
-/// not refused. `Debug` masks the practice group.
+/// not refused. `Debug` shows `object` and `event` when the spec declares them and masks the rest:
+///
+/// ```
+/// # use herohealth::webhooks::WebhookEvent;
+/// let e = WebhookEvent::parse(br#"{"object":"Patient","id":"Zebedee_Quenby","practice_group_id":"p-1","event":"zebedee.quenby@example.org"}"#).unwrap();
+/// assert_eq!(
+///     format!("{e:?}"),
+///     "WebhookEvent { object: Patient, id: …(14 chars), practice_group_id: <redacted>, event: Unknown(unknown(26 chars)) }"
+/// );
+/// ```
 ///
 /// ```
 /// use herohealth::webhooks::{WebhookEvent, WebhookEventType};
@@ -591,7 +602,7 @@ fn decode_signature(text: &str) -> Option<Vec<u8>> {
 /// let err = WebhookEvent::parse(br#"{"object":"Patient","id":"9"}"#).unwrap_err();
 /// assert_eq!(err.to_string(), "webhook delivery refused: the body is not a Hero event: `practice_group_id` is missing");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WebhookEvent {
     /// What the event is about (`Appointment`, `Prescription`, ...).
@@ -604,12 +615,28 @@ pub struct WebhookEvent {
     pub event: WebhookEventType,
 }
 
+impl fmt::Debug for WebhookEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookEvent")
+            .field("object", &self.object)
+            .field("id", &format_args!("{}", crate::shown::by_length(&self.id)))
+            .field("practice_group_id", &self.practice_group_id)
+            .field("event", &self.event)
+            .finish()
+    }
+}
+
 impl WebhookEvent {
-    /// Reads an event from a delivery's body (already verified: see [`Verifier`]).
+    /// Reads an event from a delivery's body (already verified: see [`Verifier`]). A refusal
+    /// names the field or the JSON category, never what the body holds.
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
         let invalid = |why: String| WebhookError::InvalidEvent(why);
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| invalid(format!("not JSON ({})", crate::mask::serde_message(&e))))?;
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+            invalid(format!(
+                "not JSON ({})",
+                crate::shown::body::decode_failure(None, &e, "WebhookEvent")
+            ))
+        })?;
         let Some(object) = value.as_object() else {
             return Err(invalid("not a JSON object".to_owned()));
         };
@@ -624,7 +651,8 @@ impl WebhookEvent {
                 Some(_) => {}
             }
         }
-        serde_json::from_value(value).map_err(|e| invalid(crate::mask::serde_message(&e)))
+        serde_json::from_value(value)
+            .map_err(|e| invalid(crate::shown::body::decode_failure(None, &e, "WebhookEvent")))
     }
 
     /// `true` for `write-to-record.succeeded` and `write-to-record.failed`.

@@ -489,7 +489,7 @@ fn a_patient_value_of_the_wrong_type_is_not_quoted_by_serde() {
                 r#"{{"nhs_number": "9434765919", "enrichment_status": "ENRICHED", "mobile": {json}}}"#
             )),
         ] {
-            assert!(shown.contains("invalid type"), "{shown}");
+            assert!(shown.contains("what came is not shown"), "{shown}");
             for digits in ["9434765", "7700900", "434765919", "4.3"] {
                 assert!(!shown.contains(digits), "{json}: {shown}");
             }
@@ -502,14 +502,11 @@ fn a_patient_value_of_the_wrong_type_is_not_quoted_by_serde() {
     assert_eq!(n.as_str(), "9434765919");
     let n: NhsNumber = serde_json::from_value(serde_json::json!("9434765919")).unwrap();
     assert_eq!(n.as_str(), "9434765919");
-    // A refused string is not quoted either, and a syntax error keeps serde's own words.
+    // A refused string is not quoted either, and a string cut off is refused in the same words.
     let e = serde_json::from_str::<NhsNumber>(r#""943 476 5918""#).unwrap_err();
     assert!(!e.to_string().contains("943"), "{e}");
     let e = serde_json::from_str::<NhsNumber>(r#""9434765919"#).unwrap_err();
-    assert!(
-        e.to_string().starts_with("EOF while parsing a string"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("what came is not shown"), "{e}");
 }
 
 /// Promises 63 and 64: every attempt is logged with its operation, attempt, status and delay, and

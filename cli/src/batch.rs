@@ -11,7 +11,7 @@ use herohealth::{
 use crate::{
     args::{ListOpts, WaitArgs, api_enum, closed_enum, wait_options},
     exit::{Exit, Failure, Outcome, look_first},
-    output::{Column, Format, print_one, print_stream, progress},
+    output::{Column, Format, Row, print_one, print_stream, progress},
     recipients,
 };
 
@@ -141,6 +141,7 @@ pub(crate) const FAILURE: &[Column] = &[
 
 /// Sends batch `id` (once): a failure that may have sent it names the command that shows it.
 async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
+    let sid = herohealth::ids::BATCH_ID.shown(id);
     hero.send_batch_message().id(id).send().await.map_err(|e| {
         let failure = Failure::from(e);
         match failure.code {
@@ -148,7 +149,7 @@ async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
             Exit::OutcomeUnknown | Exit::Accepted => Failure {
                 hint: Some(look_first(
                     failure.code == Exit::Accepted,
-                    &format!("hero batch get {id} (its status shows whether it was sent)"),
+                    &format!("hero batch get {sid} (its status shows whether it was sent)"),
                 )),
                 ..failure
             },
@@ -160,6 +161,7 @@ async fn send_batch(hero: &HeroClient, id: &str) -> Outcome {
 
 /// Waits for batch `id` to complete, prints it, and fails with exit 13 when sends failed.
 async fn wait_batch(hero: &HeroClient, f: Format, id: &str, wait_for: &WaitArgs) -> Outcome {
+    let sid = herohealth::ids::BATCH_ID.shown(id);
     let bar = progress("waiting for the batch");
     let mut updates = std::pin::pin!(hero.watch_batch(id, wait_options(wait_for)));
     let mut last = None;
@@ -172,7 +174,7 @@ async fn wait_batch(hero: &HeroClient, f: Format, id: &str, wait_for: &WaitArgs)
             let failure = Failure::from(e);
             if never_sent {
                 // Waiting longer will not help a batch nobody has sent.
-                let hint = format!("send it first: hero batch send {id}");
+                let hint = format!("send it first: hero batch send {sid}");
                 return Failure {
                     hint: Some(hint),
                     ..failure
@@ -181,7 +183,7 @@ async fn wait_batch(hero: &HeroClient, f: Format, id: &str, wait_for: &WaitArgs)
             failure
         })?;
         if let Some(bar) = &bar {
-            bar.set_message(format!("batch {id}: {}", b.status));
+            bar.set_message(format!("batch {sid}: {}", b.status));
         }
         last = Some(b);
     }
@@ -197,67 +199,57 @@ async fn wait_batch(hero: &HeroClient, f: Format, id: &str, wait_for: &WaitArgs)
     if failed > 0 {
         return Err(Failure::new(
             Exit::NotDelivered,
-            format!("batch {id} completed, but {failed} of {sends} sends failed"),
+            format!("batch {sid} completed, but {failed} of {sends} sends failed"),
             Some(format!(
-                "`hero batch failures {id}` lists the patients they were for: contact them another way"
+                "`hero batch failures {sid}` lists the patients they were for: contact them another way"
             )),
         ));
     }
     Ok(())
 }
 
-/// One row per patient not reached (see [`FAILURE`]).
-fn failure_rows(failures: &herohealth::BatchFailures) -> Vec<serde_json::Value> {
+/// One row per patient not reached (see [`FAILURE`]): the send and the recipient as their
+/// declared types let them be shown (the NHS number, names and contact detail are patient data:
+/// `<redacted>`; a program that must contact them reads `HeroClient::batch_failures`).
+fn failure_rows(failures: &herohealth::BatchFailures) -> Vec<Row> {
     use herohealth::Traced;
-    use serde_json::json;
-    let person = |r: &types::BatchRecipientRow| {
-        json!({
-            "nhs_number": r.nhs_number, "first_name": r.first_name, "last_name": r.last_name,
-        })
+    let person = |row: Row, r: &types::BatchRecipientRow| {
+        row.field("nhs_number", &r.nhs_number)
+            .field("first_name", &r.first_name)
+            .field("last_name", &r.last_name)
     };
     let mut rows = Vec::new();
     for failed in &failures.failed {
-        let send = json!({"send_id": failed.send.id, "to": failed.send.recipient, "problem": "send failed"});
-        let mut with = |who: serde_json::Value, matched: String| {
-            let mut row = send.clone();
-            if let (Some(row), Some(who)) = (row.as_object_mut(), who.as_object()) {
-                row.extend(who.clone());
-                row.insert("match".to_owned(), json!(matched));
-            }
-            rows.push(row);
+        let send = || {
+            Row::new()
+                .id("send_id", &herohealth::ids::NUMERIC_ID, &failed.send.id)
+                .field("to", &failed.send.recipient)
+                .words("problem", "send failed")
         };
         match &failed.traced {
-            Traced::Recipient(r) => with(person(r), "exact".to_owned()),
+            Traced::Recipient(r) => rows.push(person(send(), r).words("match", "exact")),
             Traced::Ambiguous(rs) => {
+                let matched = format!(
+                    "ambiguous: {} recipients share this contact detail",
+                    rs.len()
+                );
                 for r in rs {
-                    with(
-                        person(r),
-                        format!(
-                            "ambiguous: {} recipients share this contact detail",
-                            rs.len()
-                        ),
-                    );
+                    rows.push(person(send(), r).words("match", &matched));
                 }
             }
-            _ => with(
-                json!({}),
-                "none: no recipient has this contact detail".to_owned(),
-            ),
+            _ => rows.push(send().words("match", "none: no recipient has this contact detail")),
         }
     }
     for r in &failures.not_enriched {
-        let mut row = person(r);
-        if let Some(row) = row.as_object_mut() {
-            row.insert(
-                "problem".to_owned(),
-                json!(format!(
-                    "not traced on the Spine ({}): nothing was sent",
-                    r.enrichment_status
-                )),
-            );
-            row.insert("match".to_owned(), json!("exact"));
-        }
-        rows.push(row);
+        let problem = format!(
+            "not traced on the Spine ({}): nothing was sent",
+            r.enrichment_status
+        );
+        rows.push(
+            person(Row::new(), r)
+                .words("problem", &problem)
+                .words("match", "exact"),
+        );
     }
     rows
 }
@@ -297,7 +289,11 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
                     recipients.len()
                 );
                 let rows = recipients.iter().map(|r| {
-                    Ok(serde_json::json!({"nhs_number": r.nhs_number.as_str(), "dob": r.dob}))
+                    Ok::<_, Error>(
+                        Row::new()
+                            .field("nhs_number", &r.nhs_number)
+                            .words("dob", herohealth::REDACTED),
+                    )
                 });
                 return print_stream(
                     f,
@@ -323,7 +319,8 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
                 return print_one(f, BATCH, batch);
             }
             let id = batch.id;
-            eprintln!("created batch {id}");
+            let sid = herohealth::ids::BATCH_ID.shown(&id);
+            eprintln!("created batch {sid}");
             send_batch(hero, &id).await.map_err(|failure| {
                 if failure.code == Exit::OutcomeUnknown || failure.code == Exit::Accepted {
                     return failure;
@@ -331,14 +328,14 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
                 // Created, and provably not sent: sending it is the next step, not creating it
                 // again.
                 Failure {
-                    message: format!("batch {id} was created but not sent: {}", failure.message),
+                    message: format!("batch {sid} was created but not sent: {}", failure.message),
                     hint: Some(format!(
-                        "send it with `hero batch send {id}` (do not create it again)"
+                        "send it with `hero batch send {sid}` (do not create it again)"
                     )),
                     ..failure
                 }
             })?;
-            eprintln!("sent batch {id}");
+            eprintln!("sent batch {sid}");
             if wait {
                 return wait_batch(hero, f, &id, &wait_for)
                     .await
@@ -386,6 +383,7 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
         }
         BatchCmd::Wait { id, wait_for } => wait_batch(hero, f, &id, &wait_for).await,
         BatchCmd::Failures { id } => {
+            let sid = herohealth::ids::BATCH_ID.shown(&id);
             let bar = progress("reading the batch's recipients and sends");
             let failures = hero.batch_failures(id.as_str()).await?;
             if let Some(bar) = bar {
@@ -393,8 +391,8 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
             }
             if failures.batch.status != herohealth::BatchMessageStatus::Completed {
                 eprintln!(
-                    "batch {id} is {}, not COMPLETED: sends still under way are not failures yet; \
-                     run this again after `hero batch wait {id}`",
+                    "batch {sid} is {}, not COMPLETED: sends still under way are not failures yet; \
+                     run this again after `hero batch wait {sid}`",
                     failures.batch.status
                 );
             }
@@ -420,16 +418,17 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: BatchCmd) -> Outcome 
 
 /// A failure after this command sent the batch: never "try again" (which would be "send again").
 fn after_batch_send(failure: Failure, id: &str) -> Failure {
+    let sid = herohealth::ids::BATCH_ID.shown(id);
     match failure.code {
         Exit::NotDelivered | Exit::WaitDeadline => failure,
         _ => Failure::new(
             Exit::SentWaitFailed,
             format!(
-                "batch {id} was sent; waiting for it failed: {}",
+                "batch {sid} was sent; waiting for it failed: {}",
                 failure.message
             ),
             Some(format!(
-                "batch {id} WAS sent: do not send it again; follow it with `hero batch wait {id}`"
+                "batch {sid} WAS sent: do not send it again; follow it with `hero batch wait {sid}`"
             )),
         ),
     }

@@ -100,6 +100,8 @@ impl Failure {
     /// message that ended declined or fatal keeps its hint (it is final: contact the patient
     /// another way).
     pub(crate) fn after_send(self, message_id: &str) -> Self {
+        // Hero's id, shown only in a message id's declared form.
+        let message_id = herohealth::ids::MESSAGE_ID.shown(message_id);
         let hint = Some(format!(
             "message {message_id} WAS sent: do not send it again; check it later with `hero messages status {message_id}`"
         ));

@@ -15,14 +15,14 @@ pub(crate) fn init(verbosity: u8) {
         .init();
 }
 
-/// The log filter of `-v` (1) and `-vv` (2): the crate's own targets only, with the HTTP stack's
-/// capped off, so that no frame, header or URL it would log reaches stderr whatever else is on.
+/// The log filter of `-v` (1) and `-vv` (2): the crate's own targets, with every library below
+/// that logs what passes through it (the HTTP stack, the PostgreSQL driver) capped as
+/// `herohealth::log_directives` caps it: no frame, header, URL or statement parameter reaches
+/// stderr.
 fn filter(verbosity: u8) -> tracing_subscriber::EnvFilter {
     let ours = match verbosity {
         0 | 1 => "herohealth=debug,herohealth_outbox=info",
         _ => "herohealth=trace,herohealth_outbox=debug,herohealth_mock=info",
     };
-    tracing_subscriber::EnvFilter::new(format!(
-        "{ours},h2=off,hyper=off,hyper_util=off,reqwest=off,rustls=off,tower=off,tokio_postgres=off,postgres=off"
-    ))
+    tracing_subscriber::EnvFilter::new(herohealth::log_directives(ours))
 }

@@ -137,7 +137,8 @@ pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>
     let usage = |why: String| {
         Failure::new(
             Exit::Usage,
-            format!("--attach: the file given {why}; nothing was sent"),
+            // The path is what the user typed (it may name the patient): named by its option.
+            format!("the file given to --attach {why}; nothing was sent"),
             Some(format!(
                 "attach a readable regular file of at most {} MiB",
                 ATTACH_MAX_BYTES >> 20
@@ -212,11 +213,12 @@ pub(crate) async fn watch_status(
 ) -> Outcome {
     let bar = progress("waiting for delivery");
     let mut updates = std::pin::pin!(hero.watch_delivery(id, wait_options(wait)));
+    let sid = herohealth::ids::MESSAGE_ID.shown(id);
     let mut last = None;
     while let Some(update) = updates.next().await {
         let s = update?;
         if let Some(bar) = &bar {
-            bar.set_message(format!("message {id}: {}", s.status.response));
+            bar.set_message(format!("message {sid}: {}", s.status.response));
         }
         last = Some(s);
     }
@@ -228,7 +230,7 @@ pub(crate) async fn watch_status(
     match final_state {
         Some(s @ (DeliveryStatus::Declined | DeliveryStatus::Fatal)) => Err(Failure::new(
             Exit::NotDelivered,
-            format!("message {id} was not delivered: it ended `{s}`"),
+            format!("message {sid} was not delivered: it ended `{s}`"),
             Some(not_delivered_hint(&s)),
         )),
         _ => Ok(()),
@@ -316,7 +318,7 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                     })?;
                     eprintln!(
                         "attachment link created (attachment_uuid {})",
-                        link.attachment_uuid
+                        herohealth::ids::ATTACHMENT_UUID.shown(&link.attachment_uuid)
                     );
                     hero.send_message().body(body)
                 }
@@ -330,10 +332,10 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                     if !may_have_gone {
                         return failure;
                     }
-                    // The command that finds it, ready to run (the patient id is the caller's own).
+                    // The command that finds it, ready to run (the patient id in its declared form).
                     let command = format!(
                         "hero sent list --patient-id {} --order-by created_at --descending",
-                        a.patient_id
+                        herohealth::ids::PATIENT_ID.shown(&a.patient_id)
                     );
                     Failure {
                         hint: Some(look_first(accepted, &command)),
@@ -342,14 +344,14 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: MessagesCmd) -> Outco
                 })?
                 .into_inner();
             if a.wait {
-                eprintln!("sent message {}", herohealth::shown_id(&sent.message_id));
+                eprintln!(
+                    "sent message {}",
+                    herohealth::ids::MESSAGE_ID.shown(&sent.message_id)
+                );
                 return watch_status(hero, f, &sent.message_id, &a.wait_for)
                     .await
                     .map_err(|e| e.after_send(&sent.message_id));
             }
-            // Hero's id is printed only in an id's shape (a server may put anything there).
-            let mut sent = sent;
-            sent.message_id = herohealth::shown_id(&sent.message_id).to_owned();
             print_one(f, SENT_RESPONSE, sent)
         }
         MessagesCmd::SendMany(a) => send_many::run(hero, f, &a).await,

@@ -1,11 +1,7 @@
 //! `hero outbox`: workers on a shared (PostgreSQL) journal, the files they work queued, the
 //! status of any journal, and a local PostgreSQL to try workers with.
 
-use std::{
-    num::NonZeroU32,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{num::NonZeroU32, path::PathBuf, time::Duration};
 
 use clap::{Args, Subcommand};
 use herohealth::{FindOptions, HeroClient};
@@ -15,7 +11,7 @@ use herohealth_outbox::{
 
 use crate::{
     exit::{Exit, Failure, Outcome},
-    output::{Column, Format, Printer},
+    output::{Column, Format, Printer, Row},
 };
 
 #[derive(Subcommand)]
@@ -219,28 +215,29 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
         let j = PgJournal::connect(&journal).await.map_err(pg_failure)?;
         report(&j).await.map_err(pg_failure)?
     } else {
-        let shown = Path::new(&journal).display().to_string();
+        // The path is what the user typed: named by its option.
+        let shown = "the file given to --journal";
         let j = SqliteJournal::open_read_only(&journal)
-            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+            .map_err(|e| Failure::new(Exit::Usage, format!("{shown}: {e}"), None))?;
         report(&j)
             .await
-            .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None))?
+            .map_err(|e| Failure::new(Exit::Other, format!("{shown}: {e}"), None))?
     };
-    let runs: Vec<serde_json::Value> = runs
+    let runs: Vec<Row> = runs
         .iter()
         .map(|r| {
-            serde_json::json!({
-                "run": r.run,
-                "input": r.fingerprint.get(..12).unwrap_or(&r.fingerprint),
-                "pending": r.pending,
-                "in_flight": r.in_flight,
-                "sent": r.sent,
-                "failed": r.failed,
-                "ambiguous": r.ambiguous,
-            })
+            Row::new()
+                .number("run", r.run)
+                // The input's fingerprint: the crate's own hash of it, hex.
+                .words("input", r.fingerprint.get(..12).unwrap_or(&r.fingerprint))
+                .number("pending", r.pending)
+                .number("in_flight", r.in_flight)
+                .number("sent", r.sent)
+                .number("failed", r.failed)
+                .number("ambiguous", r.ambiguous)
         })
         .collect();
-    let decide: Vec<serde_json::Value> = decide
+    let decide: Vec<Row> = decide
         .iter()
         .map(|e| {
             let (ids, reason) = match &e.state {
@@ -250,20 +247,19 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
                 } => (
                     message_ids
                         .iter()
-                        .map(|id| herohealth::shown_id(id))
+                        .map(|id| herohealth::ids::MESSAGE_ID.shown(id).as_str())
                         .collect::<Vec<_>>()
                         .join(" "),
                     reason.clone(),
                 ),
                 other => (String::new(), other.reason().unwrap_or_default().to_owned()),
             };
-            serde_json::json!({
-                "run": e.run,
-                "row": e.index + 1,
-                "line": e.row.line(),
-                "candidates": ids,
-                "reason": reason,
-            })
+            Row::new()
+                .number("run", e.run)
+                .number("row", e.index + 1)
+                .field("line", &e.row.line())
+                .words("candidates", &ids)
+                .words("reason", &reason)
         })
         .collect();
     if !decide.is_empty() {
@@ -274,20 +270,20 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
     }
     // JSON is one document; the other formats print the runs, then the rows to decide.
     if format == Format::Json {
-        let doc = serde_json::json!({ "runs": runs, "to_decide": decide });
+        let doc = Row::new().rows("runs", runs).rows("to_decide", decide);
         let mut printer = Printer::single(format, &[]);
-        printer.push(doc)?;
+        printer.push(&doc)?;
         printer.finish()?;
         return Ok(());
     }
     let mut printer = Printer::list(format, RUN);
-    for r in runs {
+    for r in &runs {
         printer.push(r)?;
     }
     printer.finish()?;
     if !decide.is_empty() {
         let mut printer = Printer::list(format, DECIDE);
-        for e in decide {
+        for e in &decide {
             printer.push(e)?;
         }
         printer.finish()?;

@@ -2,6 +2,12 @@
 //! written item by item as a listing streams in; tables and JSON are written at the end. Every
 //! command prints through here: one item (`print_one`), a stream of them (`print_stream`,
 //! `print_rows`), and a spinner on stderr while it waits (`progress`).
+//!
+//! What is printed is only ever a [`Shown`] value: Hero's types as their declared types let them
+//! be shown (patient data `<redacted>`, an id only in its kind's declared form, an enum value the
+//! spec does not declare as `unknown(N chars)`), or a [`Row`] the command builds of such values
+//! and its own words. No function here takes a `String` or a JSON value, so a command cannot
+//! print a value of Hero's (or a patient's, or a path typed) as it came.
 
 use std::{
     io::{IsTerminal as _, Write},
@@ -9,8 +15,7 @@ use std::{
 };
 
 use futures::{Stream, StreamExt as _};
-use herohealth::Error;
-use serde::Serialize;
+use herohealth::{Error, Shown, ids::IdForm};
 use serde_json::Value;
 
 use crate::exit::Outcome;
@@ -110,7 +115,11 @@ impl Printer {
     }
 
     /// One item.
-    pub fn push(&mut self, item: Value) -> std::io::Result<()> {
+    pub fn push(&mut self, item: &impl Shown) -> std::io::Result<()> {
+        self.push_value(item.shown())
+    }
+
+    fn push_value(&mut self, item: Value) -> std::io::Result<()> {
         let item = if self.projected {
             Value::Object(
                 self.columns
@@ -200,8 +209,61 @@ impl Printer {
     }
 }
 
-pub(crate) fn value(v: impl Serialize) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+/// A row a command builds for output, of values that may be shown only: Hero's types (as
+/// [`Shown`]), ids in their kind's declared form, numbers, and the command's own words.
+#[derive(Default)]
+pub(crate) struct Row(serde_json::Map<String, Value>);
+
+impl Row {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// The fields of one of Hero's types, as [`Shown`] gives them.
+    pub(crate) fn of(item: &impl Shown) -> Self {
+        match item.shown() {
+            Value::Object(m) => Self(m),
+            _ => Self::default(),
+        }
+    }
+
+    /// A value of one of Hero's (or the crate's) types, as its declared type lets it be shown.
+    pub(crate) fn field(mut self, name: &str, value: &impl Shown) -> Self {
+        self.0.insert(name.to_owned(), value.shown());
+        self
+    }
+
+    /// An id, shown only in the declared form of its kind.
+    pub(crate) fn id(self, name: &str, form: &'static IdForm, id: &str) -> Self {
+        self.words(name, form.shown(id).as_str())
+    }
+
+    /// The command's own words (not a value from outside).
+    pub(crate) fn words(mut self, name: &str, words: &str) -> Self {
+        self.0.insert(name.to_owned(), Value::from(words));
+        self
+    }
+
+    /// A count, or any number the command computed.
+    pub(crate) fn number(mut self, name: &str, n: impl Into<serde_json::Number>) -> Self {
+        self.0.insert(name.to_owned(), Value::Number(n.into()));
+        self
+    }
+
+    /// A nested list of rows.
+    pub(crate) fn rows(mut self, name: &str, rows: Vec<Row>) -> Self {
+        self.0.insert(
+            name.to_owned(),
+            Value::Array(rows.into_iter().map(|r| Value::Object(r.0)).collect()),
+        );
+        self
+    }
+}
+
+impl Shown for Row {
+    fn shown(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
 }
 
 /// A spinner on stderr, only when stderr is a terminal.
@@ -215,7 +277,7 @@ pub(crate) fn progress(what: &str) -> Option<indicatif::ProgressBar> {
     })
 }
 
-pub(crate) async fn print_stream<T: Serialize>(
+pub(crate) async fn print_stream<T: Shown>(
     format: Format,
     columns: &'static [Column],
     stream: impl Stream<Item = Result<T, Error>>,
@@ -225,7 +287,7 @@ pub(crate) async fn print_stream<T: Serialize>(
 }
 
 /// Prints a stream of items with `printer` (a spinner on a terminal when `show_progress`).
-pub(crate) async fn print_rows<T: Serialize>(
+pub(crate) async fn print_rows<T: Shown>(
     mut printer: Printer,
     stream: impl Stream<Item = Result<T, Error>>,
     show_progress: bool,
@@ -238,7 +300,7 @@ pub(crate) async fn print_rows<T: Serialize>(
     let mut stream = std::pin::pin!(stream);
     let mut n = 0u64;
     while let Some(item) = stream.next().await {
-        printer.push(value(item?))?;
+        printer.push(&item?)?;
         n += 1;
         if let Some(bar) = &bar {
             bar.set_message(format!("{n} item(s)"));
@@ -251,13 +313,9 @@ pub(crate) async fn print_rows<T: Serialize>(
     Ok(())
 }
 
-pub(crate) fn print_one(
-    format: Format,
-    columns: &'static [Column],
-    item: impl Serialize,
-) -> Outcome {
+pub(crate) fn print_one(format: Format, columns: &'static [Column], item: impl Shown) -> Outcome {
     let mut p = Printer::single(format, columns);
-    p.push(value(item))?;
+    p.push(&item)?;
     p.finish()?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use herohealth::{HeroClient, SnomedCode};
 use crate::{
     args::{ListOnly, NoArgs},
     exit::Outcome,
-    output::{Column, Format, print_one, print_stream},
+    output::{Column, Format, Row, print_one, print_stream},
 };
 
 #[derive(Args)]
@@ -100,10 +100,15 @@ pub(crate) async fn snomed(hero: &HeroClient, f: Format, cmd: SnomedCmd) -> Outc
                 .await?
                 .into_inner()
                 .valid;
+            // The code typed, shown only as a SNOMED code (`…` when it is not one).
+            let row = match SnomedCode::parse(&code) {
+                Ok(c) => Row::new().field("code", &c),
+                Err(_) => Row::new().words("code", "…"),
+            };
             print_one(
                 f,
                 SNOMED,
-                serde_json::json!({"code": code, "offline_check": offline, "valid": valid}),
+                row.words("offline_check", &offline).field("valid", &valid),
             )
         }
     }

@@ -11,7 +11,7 @@ use herohealth_outbox::{
 
 use crate::{
     exit::{Exit, Failure, Outcome},
-    output::{Column, Format, Printer},
+    output::{Column, Format, Printer, Row},
 };
 
 /// Send one message per row of a CSV file, with a journal that makes re-runs resume.
@@ -146,13 +146,19 @@ async fn send<J: Journal>(
     let entries = outbox.entries().await.map_err(outbox_failure)?;
     let mut printer = Printer::list(format, ROW);
     for e in &entries {
-        printer.push(serde_json::json!({
-            "line": e.row.line(),
-            "row": e.index + 1,
-            "status": e.state.status().as_str(),
-            "message_id": e.state.message_id().map(herohealth::shown_id),
-            "reason": e.state.reason(),
-        }))?;
+        let row = Row::new()
+            .field("line", &e.row.line())
+            .number("row", e.index + 1)
+            .words("status", e.state.status().as_str());
+        let row = match e.state.message_id() {
+            Some(id) => row.id("message_id", &herohealth::ids::MESSAGE_ID, id),
+            None => row,
+        };
+        let row = match e.state.reason() {
+            Some(reason) => row.words("reason", reason),
+            None => row,
+        };
+        printer.push(&row)?;
     }
     printer.finish()?;
     let count = |s: Status| entries.iter().filter(|e| e.state.status() == s).count();

@@ -25,7 +25,7 @@ use herohealth::{
 use crate::{
     args::api_enum,
     exit::{Exit, Failure, Outcome},
-    output::{Column, Format, print_one, print_stream},
+    output::{Column, Format, Row, print_one, print_stream},
 };
 
 /// The environment variable `--signing-key` falls back to (kept out of `--help`'s output).
@@ -121,25 +121,12 @@ pub(crate) const WEBHOOK: &[Column] = &[
     ("updated_at", "/updated_at"),
 ];
 
-/// What is printed of a webhook: never its signing key, nor its header values (only their names).
-fn shown(w: &types::Webhook) -> serde_json::Value {
-    let mut headers: Vec<&str> = w
-        .headers
-        .iter()
-        .flat_map(|h| h.keys())
-        .map(String::as_str)
-        .collect();
-    headers.sort_unstable();
-    serde_json::json!({
-        "id": w.id,
-        "event_type": w.event_type,
-        "url": w.url,
-        "description": w.description,
-        "signed": w.signing_key.is_some(),
-        "headers": headers.join(","),
-        "created_at": w.created_at,
-        "updated_at": w.updated_at,
-    })
+/// What is printed of a webhook: its fields as their declared types let them be shown (the URL,
+/// description, header names and texts masked), whether it is signed, and how many headers.
+fn shown(w: &types::Webhook) -> Row {
+    Row::of(w)
+        .field("signed", &w.signing_key.is_some())
+        .number("headers", w.headers.as_ref().map_or(0, |h| h.len()))
 }
 
 pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: WebhooksCmd) -> Outcome {
@@ -198,7 +185,9 @@ pub(crate) async fn run(hero: &HeroClient, f: Format, cmd: WebhooksCmd) -> Outco
             print_one(
                 f,
                 &[("id", "/id"), ("deleted", "/deleted")],
-                serde_json::json!({"id": id, "deleted": true}),
+                Row::new()
+                    .id("id", &herohealth::ids::WEBHOOK_ID, &id)
+                    .field("deleted", &true),
             )
         }
         WebhooksCmd::Rotate(a) => rotate::rotate(hero, f, a).await,
@@ -362,8 +351,15 @@ async fn deliver(
             eprintln!("--seen-log: cannot write to it ({})", e.kind());
         }
     }
+    // The envelope's fields as declared: `event` and `object` when the spec lists them
+    // (`unknown(N chars)` otherwise); `id` and the practice group have no declared form.
     let e = &delivery.event;
-    let line = serde_json::json!({"event": e.event, "object": e.object, "id": e.id});
+    let line = herohealth::Shown::shown(
+        &Row::new()
+            .field("event", &e.event)
+            .field("object", &e.object)
+            .field("id", &herohealth::Sensitive::from(e.id.as_str())),
+    );
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());

@@ -88,7 +88,7 @@ fn mock_start_keeps_state_across_commands_until_mock_stop() {
         &["--format", "json", "batch", "failures", batch_id],
     ));
     assert_eq!(rows.as_array().unwrap().len(), 1);
-    assert_eq!(rows[0]["nhs_number"], SET_TO_FAIL);
+    assert_eq!(rows[0]["nhs_number"], herohealth::REDACTED);
 
     let stop = support::hero_env(&started.0, &["mock", "stop"]);
     assert_eq!(code(&stop), 0, "{}", stderr(&stop));

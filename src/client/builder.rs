@@ -97,7 +97,7 @@ pub struct HeroClientBuilder {
 
 impl fmt::Debug for HeroClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redact = |o: &Option<String>| o.as_ref().map(|_| crate::redact::REDACTED);
+        let redact = |o: &Option<String>| o.as_ref().map(|_| crate::REDACTED);
         f.debug_struct("HeroClientBuilder")
             .field("api_key", &redact(&self.api_key))
             .field("practice_group_id", &redact(&self.practice_group_id))
@@ -341,11 +341,11 @@ impl HeroClientBuilder {
         if !loopback {
             http = http.https_only(true);
         }
-        let http = http.build().map_err(|e| {
-            Error::config(format!(
-                "cannot build the HTTP client: {}",
-                crate::error::error_chain(&e)
-            ))
+        // reqwest's own words are not shown (the crate shows no lower layer's text).
+        let http = http.build().map_err(|_| {
+            Error::config(
+                "cannot build the HTTP client (its TLS backend, or a setting made with configure_http, was refused)",
+            )
         })?;
         let limits = Limits {
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),

@@ -37,12 +37,13 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     api::{spec::Operation, types::ApiError},
-    error::{Error, ErrorKind, Refusal, WasSent},
-    mask::{json_path, mask_body, serde_message},
+    error::{Error, ErrorKind, WasSent},
     response::{Response, request_id_of},
     retry::{self, Verdict},
     rules::Body,
+    shown::body::{decode_failure, mask_body},
     state::ClientState,
+    validate::Refusal,
 };
 
 /// What one call went through, kept as a local of [`execute`].
@@ -73,10 +74,10 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
     http: &reqwest::Client,
     state: &ClientState,
     op: &'static Operation,
-    built: Result<(reqwest::Request, B), progenitor_client::Error>,
+    built: Result<(reqwest::Request, B), Refusal>,
     decode: fn(&[u8]) -> crate::Result<T>,
 ) -> crate::Result<Response<T>> {
-    let (mut request, body) = built.map_err(|e| builder_error(e).with_operation(op.id))?;
+    let (mut request, body) = built.map_err(|r| Error::refused(r).with_operation(op.id))?;
     body.check(Utc::now())
         .map_err(|r| Error::refused(r).with_operation(op.id))?;
     state.credentials.apply(request.headers_mut());
@@ -325,20 +326,6 @@ async fn attempts(
     }
 }
 
-/// A setter's or a body builder's failure: the field and rule it names.
-fn builder_error(e: progenitor_client::Error) -> Error {
-    match e {
-        progenitor_client::Error::InvalidRequest(text) => {
-            Error::refused(Refusal::from_builder_text(&text))
-        }
-        // `RequestBuilder::build` failed: a URL or header the builder could not make.
-        _ => Error::refused(Refusal::new(
-            "request",
-            "could not be built (a value does not fit in a URL or header)",
-        )),
-    }
-}
-
 /// An error status, with Hero's body decoded (or masked) when it was read whole.
 fn from_status(status: StatusCode, headers: &HeaderMap, body: Option<&[u8]>) -> Error {
     let mut err = Error::new(Error::kind_of_status(status.as_u16()), String::new())
@@ -356,16 +343,18 @@ fn from_status(status: StatusCode, headers: &HeaderMap, body: Option<&[u8]>) -> 
 }
 
 /// Decodes a success body as `T`: one pass of serde_json; only a body that does not decode is
-/// read again, to name the JSON path (masked) and serde's message (masked).
+/// read again, to name the JSON path (keys masked) and the kind of failure, from structure only
+/// (serde's message, which quotes what it read, is dropped unread).
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> crate::Result<T> {
     if let Ok(value) = serde_json::from_slice(bytes) {
         return Ok(value);
     }
+    let expected = std::any::type_name::<T>();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let detail = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => format!("at {}: {}", json_path(e.path()), serde_message(e.inner())),
+        Err(e) => decode_failure(Some(e.path()), e.inner(), expected),
         Ok(_) => match de.end() {
-            Err(e) => format!("after the value: {}", serde_message(&e)),
+            Err(e) => format!("after the value: {}", decode_failure(None, &e, expected)),
             Ok(()) => "the body did not decode".to_owned(),
         },
     };

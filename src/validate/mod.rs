@@ -12,6 +12,9 @@
 
 use std::fmt;
 
+mod refusal;
+pub use refusal::{Refusal, Rule};
+
 /// A value for an optional checked request field: the value itself, `None`/`Some(value)`, or text
 /// to check (`&str`, `String`; `Some("text")` is not taken, so that `Some(text.parse()?)` infers), so that `.snomed_code("1240751000000100")` works as
 /// `.patient_id("98765")` does. A bad text fails the request with an error naming the field.
@@ -24,7 +27,7 @@ use std::fmt;
 /// ```
 pub trait IntoOptional<T> {
     /// Why a text was refused.
-    type Error: fmt::Display;
+    type Error: Rule;
     /// The checked value, or `None`.
     fn into_optional(self) -> Result<Option<T>, Self::Error>;
 }
@@ -94,11 +97,11 @@ macro_rules! into_optional_text {
         }
     )+};
 }
-into_optional_text!(String, crate::redact::Sensitive);
+into_optional_text!(String, crate::shown::Sensitive);
 
-impl IntoOptional<crate::redact::Sensitive> for String {
+impl IntoOptional<crate::shown::Sensitive> for String {
     type Error = std::convert::Infallible;
-    fn into_optional(self) -> Result<Option<crate::redact::Sensitive>, Self::Error> {
+    fn into_optional(self) -> Result<Option<crate::shown::Sensitive>, Self::Error> {
         Ok(Some(self.into()))
     }
 }
@@ -183,32 +186,66 @@ macro_rules! validated_string {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                let s = $crate::redact::text(deserializer)?;
+                let s = $crate::shown::text(deserializer)?;
                 Self::parse(&s).map_err(::serde::de::Error::custom)
+            }
+        }
+
+        impl $ty {
+            /// What `Debug`, `Display` and `Shown` print: nothing of patient data, an id only in
+            /// its kind's declared form.
+            fn shown_text(&self) -> &str {
+                if $redacted {
+                    return $crate::shown::REDACTED;
+                }
+                match <Self as $crate::validate::ShownForm>::form() {
+                    Some(form) => form.shown(self.as_str()).as_str(),
+                    None => self.as_str(),
+                }
             }
         }
 
         impl ::std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 if $redacted {
-                    write!(f, "{}({})", stringify!($ty), $crate::redact::REDACTED)
+                    write!(f, "{}({})", stringify!($ty), $crate::shown::REDACTED)
                 } else {
-                    write!(f, "{}({:?})", stringify!($ty), self.as_str())
+                    write!(f, "{}({:?})", stringify!($ty), self.shown_text())
                 }
+            }
+        }
+
+        impl $crate::shown::Shown for $ty {
+            fn shown(&self) -> ::serde_json::Value {
+                ::serde_json::Value::from(self.shown_text())
             }
         }
 
         impl ::std::fmt::Display for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                if $redacted {
-                    f.write_str($crate::redact::REDACTED)
-                } else {
-                    f.write_str(self.as_str())
-                }
+                f.write_str(self.shown_text())
             }
         }
     };
 }
+
+/// The declared form a checked value that is not redacted shows in (`None`: as it is, a SNOMED
+/// code of 6 to 18 digits).
+trait ShownForm {
+    fn form() -> Option<&'static crate::ids::IdForm> {
+        None
+    }
+}
+
+impl ShownForm for PatientId {
+    fn form() -> Option<&'static crate::ids::IdForm> {
+        Some(&crate::ids::PATIENT_ID)
+    }
+}
+impl ShownForm for NhsNumber {}
+impl ShownForm for MessageText {}
+impl ShownForm for ContactDetail {}
+impl ShownForm for SnomedCode {}
 
 mod contact;
 mod message;

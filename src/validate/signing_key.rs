@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::InvalidValue;
-use crate::redact::REDACTED;
+use crate::shown::REDACTED;
 
 /// A webhook's signing key: the secret Hero signs each delivery with. Its `Debug` and `Display`
 /// never show it; [`expose`](Self::expose) does.
@@ -32,6 +32,12 @@ impl SigningKey {
     /// The key itself. Call it only where the key is meant to be sent or stored.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl crate::shown::Shown for SigningKey {
+    fn shown(&self) -> serde_json::Value {
+        serde_json::Value::from(REDACTED)
     }
 }
 

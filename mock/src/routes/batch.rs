@@ -90,7 +90,8 @@ pub(super) async fn create_batch_message(
     }
     issues.finish()?;
     let now = app.clock.now();
-    let id = format!("bm_{:06}", app.next_id());
+    // A batch id of the form openapi.yaml declares (`BatchId`: digits).
+    let id = app.next_id().to_string();
     let set = app.batch_outcomes.lock().expect("outcomes lock").clone();
     let batch = with_group(&app, &group, |g| {
         let recipients = recipients
@@ -282,7 +283,8 @@ pub(super) async fn list_batch_message_sends(
                 let (st, sent_at) = b.send_state(r, now)?;
                 let p = r.enriched.as_ref()?;
                 status.iter().all(|s| s == st).then(|| {
-                    let mut v = json!({"id": format!("{}_{}", b.id, i + 1), "status": st, "recipient": b.contact_of(p),
+                    // Digits, as `NumericId` declares: the batch id, then the recipient's place in six.
+                    let mut v = json!({"id": format!("{}{:06}", b.id, i + 1), "status": st, "recipient": b.contact_of(p),
                         "channel": b.channel, "content": b.content, "sent_at": opt_ts(sent_at), "created_at": opt_ts(b.sent_at)});
                     if let Some(s) = &b.subject {
                         v["subject"] = json!(s);

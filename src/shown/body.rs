@@ -1,24 +1,23 @@
-//! The masks every text from outside goes through before it reaches an error, a log or a
-//! `Debug`.
-//!
-//! The masks work by structure, not by guessing what looks sensitive. A body excerpt keeps JSON
-//! punctuation, `true`/`false`/`null`, and the keys the API description declares
-//! (`api::spec::STRUCTURAL_WORDS`); every value, every other key and every other run of
-//! text becomes `…` (numbers `#`), whether or not the body parses: a truncated string, an HTML page
-//! or a text error are masked the same way. Hero's own message keeps only the words the API
-//! description's responses use. serde's messages lose everything they quote.
+//! Texts from outside, by structure: a body excerpt keeps JSON punctuation, `true`/`false`/
+//! `null` and the keys the API description declares (`api::spec::STRUCTURAL_WORDS`); every value,
+//! every other key and every other run of text becomes `…` (numbers `#`), whether or not the body
+//! parses. A JSON path keeps declared keys and indices. A decode failure is described by its path
+//! and serde_json's category, never by serde's text.
+
+use std::fmt::Write as _;
+
+/// Whether the API description declares `word` (a property name, an enum value, a listed word).
+pub(crate) fn structural(word: &str) -> bool {
+    crate::api::spec::STRUCTURAL_WORDS
+        .binary_search(&word)
+        .is_ok()
+}
 
 /// At most this many characters of a masked body go into an error.
 pub(crate) const EXCERPT_CHARS: usize = 300;
 
 /// At most this many bytes of a body are looked at for an excerpt.
 const EXCERPT_INPUT: usize = 16 * 1024;
-
-fn structural(word: &str) -> bool {
-    crate::api::spec::STRUCTURAL_WORDS
-        .binary_search(&word)
-        .is_ok()
-}
 
 /// A bounded excerpt of a body with every value masked (see the module docs), and its length.
 ///
@@ -111,61 +110,6 @@ pub(crate) fn mask_body(bytes: &[u8]) -> String {
     format!("{out} ({} bytes)", bytes.len())
 }
 
-/// Hero's own error message, shown only when it is, whole, one of the messages the spec declares
-/// (`api::spec::HERO_MESSAGES`; case, surrounding white space and a final full stop aside), or one
-/// with slots whose text becomes `…`: `"No patient found: Ada Lovelace"` -> `"No patient found:
-/// …"`. Anything else is `…`: a message is never shown word by word, so a name that happens to be
-/// a word of the API does not slip through.
-pub(crate) fn mask_hero_message(message: &str) -> String {
-    let m = message.trim().trim_end_matches('.').trim_end();
-    for phrase in crate::api::spec::HERO_MESSAGES {
-        match phrase.split_once("{}") {
-            None if m.eq_ignore_ascii_case(phrase) => return (*phrase).to_owned(),
-            Some((before, after))
-                if m.len() > before.len() + after.len()
-                    && m.is_char_boundary(before.len())
-                    && m.is_char_boundary(m.len() - after.len())
-                    && m[..before.len()].eq_ignore_ascii_case(before)
-                    && m[m.len() - after.len()..].eq_ignore_ascii_case(after) =>
-            {
-                return format!("{before}…{after}");
-            }
-            _ => {}
-        }
-    }
-    "…".to_owned()
-}
-
-/// `text` with every word `keep` refuses replaced by `…` (runs of them by one).
-fn mask_words(text: &str, keep: impl Fn(&str) -> bool) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.is_empty() {
-            return;
-        }
-        if keep(word) {
-            out.push_str(word);
-        } else if !out.trim_end().ends_with('…') {
-            out.push('…');
-        }
-        word.clear();
-    };
-    for c in text.chars().take(4 * EXCERPT_CHARS) {
-        if c.is_whitespace() || "()[].,;:/!?|'\"`=<>".contains(c) {
-            flush(&mut word, &mut out);
-            let c = if c.is_whitespace() { ' ' } else { c };
-            if !(c == ' ' && (out.ends_with(' ') || out.trim_end().ends_with('…'))) {
-                out.push(c);
-            }
-        } else {
-            word.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out.trim().chars().take(EXCERPT_CHARS).collect()
-}
-
 /// A key of a JSON path or an issue path: kept when the API description declares it, else `…`.
 pub(crate) fn mask_key(key: &str) -> &str {
     if structural(key) { key } else { "…" }
@@ -188,69 +132,33 @@ pub(crate) fn json_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-impl crate::api::types::ValidationIssue {
-    /// The field Hero refused, as a dotted path (`recipients.0.dob`): names the API description
-    /// declares and indices; any other text Hero put in the path is masked (`…`).
-    ///
-    /// ```
-    /// # fn show(err: &herohealth::Error) {
-    /// for issue in err.validation_issues() {
-    ///     eprintln!("Hero refused {}", issue.field());
-    /// }
-    /// # }
-    /// ```
-    pub fn field(&self) -> String {
-        use crate::api::types::ValidationIssuePathItem as P;
-        let path: Vec<String> = self
-            .path
-            .iter()
-            .map(|p| match p {
-                P::String(s) => mask_key(s).to_owned(),
-                P::Integer(i) => i.to_string(),
-            })
-            .collect();
-        path.join(".")
+/// What went wrong decoding a body as `T`, from structure only: where (the JSON path, keys
+/// masked), what kind of failure (serde_json's category), and what was expected (the crate's
+/// own type). serde's message, which quotes what it read, is never looked at.
+pub(crate) fn decode_failure(
+    path: Option<&serde_path_to_error::Path>,
+    error: &serde_json::Error,
+    expected: &str,
+) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Data => "a value does not fit",
+        Category::Syntax => "not valid JSON",
+        Category::Eof => "the body ends early",
+        Category::Io => "the body could not be read",
+    };
+    let mut out = String::new();
+    if let Some(path) = path {
+        let _ = write!(out, "at {}: ", json_path(path));
     }
-}
-
-/// One of Hero's validation issues with everything outside the spec's words masked: path strings
-/// the API does not declare, and any word of `code` or `expected` it does not list, become `…`.
-pub(crate) fn mask_issue(
-    issue: &crate::api::types::ValidationIssue,
-) -> crate::api::types::ValidationIssue {
-    use crate::api::types::ValidationIssuePathItem as P;
-    let word = |s: &str| mask_words(s, structural);
-    crate::api::types::ValidationIssue {
-        code: word(&issue.code),
-        expected: word(&issue.expected),
-        path: issue
-            .path
-            .iter()
-            .map(|p| match p {
-                P::String(s) => P::String(mask_key(s).to_owned()),
-                P::Integer(i) => P::Integer(*i),
-            })
-            .collect(),
-    }
-}
-
-/// One of Hero's validation issues, masked: `recipients.0.dob (invalid_date, expected date)`.
-pub(crate) fn describe_issue(issue: &crate::api::types::ValidationIssue) -> String {
-    // Zod's codes and expected types: the words `openapi.yaml` declares for them, and enum values.
-    let word = |s: &str| mask_words(s, structural);
-    format!(
-        "{} ({}, expected {})",
-        issue.field(),
-        word(&issue.code),
-        word(&issue.expected)
-    )
-}
-
-/// serde_json's message without the values it quotes: "invalid type: string \"Ada\", expected a
-/// boolean at line 1 column 9" becomes "invalid type: string \"…\", expected a boolean"; a
-/// backquoted name is kept only when the API description declares it.
-pub(crate) fn serde_message(e: &serde_json::Error) -> String {
-    crate::redact::unquoted(&e.to_string(), structural, EXCERPT_CHARS)
+    let expected = expected.rsplit("::").next().unwrap_or(expected);
+    let _ = write!(
+        out,
+        "{what} (line {} column {}; expected {expected})",
+        error.line(),
+        error.column()
+    );
+    out
 }
 
 #[cfg(test)]
@@ -327,57 +235,28 @@ mod tests {
             mask_body(padded.as_bytes()),
             format!(r#"{{"count":#… ({} bytes)"#, padded.len())
         );
-        // A Hero message is shown only whole: a long one that ends in a declared phrase is not.
-        let long = format!("{}not found", "Ada ".repeat(200));
-        assert_eq!(mask_hero_message(&long), "…");
     }
 
     #[test]
-    fn serde_messages_lose_their_values() {
-        let e = serde_json::from_str::<bool>("\"Ada Lovelace\"").unwrap_err();
-        assert_eq!(
-            serde_message(&e),
-            "invalid type: string \"…\", expected a boolean"
-        );
+    fn a_decode_failure_is_told_by_its_path_and_category_never_its_text() {
         #[derive(serde::Deserialize, Debug)]
         #[allow(dead_code)]
-        struct S {
-            created_at: String,
+        struct Row {
+            count: u32,
         }
-        let e = serde_json::from_str::<S>("{}").unwrap_err();
-        assert_eq!(serde_message(&e), "missing field `created_at`");
-        #[derive(serde::Deserialize, Debug)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct T {}
-        let e = serde_json::from_str::<T>(r#"{"Ada":1}"#).unwrap_err();
-        assert!(!serde_message(&e).contains("Ada"), "{}", serde_message(&e));
-    }
-
-    #[test]
-    fn hero_messages_show_only_as_declared_phrases() {
-        assert_eq!(mask_hero_message("Unauthorised"), "Unauthorised");
-        assert_eq!(mask_hero_message("  not FOUND. "), "Not found");
+        let bytes = br#"{"count":"Zebedee Quenby 9434765919"}"#;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let e = serde_path_to_error::deserialize::<_, Row>(&mut de).unwrap_err();
         assert_eq!(
-            mask_hero_message("No patient found: Ada Lovelace (9434765919)"),
-            "No patient found: …"
+            decode_failure(Some(e.path()), e.inner(), "herohealth::types::Row"),
+            "at $.count: a value does not fit (line 1 column 36; expected Row)"
         );
+        let e = serde_json::from_slice::<Row>(b"{\"count\":").unwrap_err();
         assert_eq!(
-            mask_hero_message("Batch 12 already sent"),
-            "Batch … already sent"
+            decode_failure(None, &e, "Row"),
+            "the body ends early (line 1 column 9; expected Row)"
         );
-        // A surname that is also a word of the API never shows: the message is not a phrase.
-        assert_eq!(
-            mask_hero_message("No patient found for Page, Hero Key"),
-            "…"
-        );
-        assert_eq!(
-            mask_hero_message("Not found: Ada Lovelace (9434765919)"),
-            "…"
-        );
-        // An empty slot is not a match.
-        assert_eq!(mask_hero_message("No patient found: "), "…");
-        assert_eq!(mask_hero_message("Batch  already sent"), "…");
-        assert_eq!(mask_hero_message(""), "…");
+        let e = serde_json::from_slice::<Row>(b"{Zebedee}").unwrap_err();
+        assert!(decode_failure(None, &e, "Row").starts_with("not valid JSON (line 1 column 2"));
     }
 }
