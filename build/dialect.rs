@@ -55,7 +55,7 @@ pub enum Family {
 pub const FAMILIES: [(&str, Family); 4] = [
     (OPEN_ENUMS, Family::OpenEnum),
     ("crate::validate::", Family::Checked),
-    ("crate::redact::Sensitive", Family::Text),
+    ("crate::shown::Sensitive", Family::Text),
     ("::std::string::String", Family::Text),
 ];
 
