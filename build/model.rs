@@ -1,7 +1,7 @@
 //! `openapi.yaml`, read once into one model: every fact build.rs derives comes from here. The
 //! operations' facts (paths, parameters, statuses, paging) are read in `operations.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{ReferenceOr, SchemaKind, Type};
 use serde_yaml::Value;
