@@ -10,7 +10,6 @@
 //! SNOMED code), `contact.rs` (where a message goes), `signing_key.rs`. This file holds what they
 //! share: [`InvalidValue`], [`IntoOptional`] and the conversions every checked string has.
 
-
 mod refusal;
 pub use refusal::{Refusal, Rule};
 
