@@ -86,10 +86,10 @@ impl<'a> Seeder<'a> {
                     other => scalar = Some(other),
                 }
             }
-            if let Some(props) = s.get("properties") {
-                if let Value::Object(m) = self.object(props) {
-                    merged.extend(m);
-                }
+            if let Some(props) = s.get("properties")
+                && let Value::Object(m) = self.object(props)
+            {
+                merged.extend(m);
             }
             return scalar.unwrap_or(Value::Object(merged));
         }
