@@ -204,6 +204,7 @@ fn webhooks_listen_prints_no_envelope_field_it_does_not_declare() {
         );
     }
     let _ = child.kill();
+    let _ = child.wait();
     let text = printed.join("\n");
     assert!(
         corpus::leak(&text).is_none(),
