@@ -36,13 +36,13 @@ pub(super) async fn list_templates(RawQuery(raw): RawQuery) -> Result<Response, 
     let follow_up = q.boolean("has_follow_up", &mut issues);
     issues.finish()?;
     let all = [
-        json!({"id": "tpl_1", "name": "Test results ready", "content": "Your test results are ready. Please call the surgery.",
+        json!({"id": "1", "name": "Test results ready", "content": "Your test results are ready. Please call the surgery.",
                "link": "no_link", "type": "hero", "sms_snomed_code": "1240751000000100", "send_follow_up_one": false,
                "send_follow_up_two": false, "reminder_time": null}),
-        json!({"id": "tpl_2", "name": "Flu clinic", "content": "Your flu vaccination is due. Book here:", "link": "booking",
+        json!({"id": "2", "name": "Flu clinic", "content": "Your flu vaccination is due. Book here:", "link": "booking",
                "type": "user", "sms_snomed_code": null, "sms_follow_up_1_snomed_code": null, "send_follow_up_one": true,
                "send_follow_up_two": false, "reminder_time": 72}),
-        json!({"id": "tpl_3", "name": "Asthma review", "content": "Please complete your asthma review form:", "link": "form",
+        json!({"id": "3", "name": "Asthma review", "content": "Please complete your asthma review form:", "link": "form",
                "type": "external", "send_follow_up_one": true, "send_follow_up_two": true, "reminder_time": 48}),
     ];
     let data: Vec<Value> = all
