@@ -207,7 +207,7 @@ fn replacements_by_their_family() {
             "x-herohealth-rust-type": "crate::validate::Code",
             "type": "string", "pattern": "^\\d+$", "format": "uuid", "minLength": 6, "maxLength": 18
         },
-        "Secret": {"x-herohealth-rust-type": "crate::redact::Sensitive", "type": "string", "maxLength": 3},
+        "Secret": {"x-herohealth-rust-type": "crate::shown::Sensitive", "type": "string", "maxLength": 3},
         "Id": {"x-herohealth-rust-type": "::std::string::String", "type": "string", "format": "date"},
         "Other": {"x-herohealth-rust-type": "crate::other::Thing", "type": "string", "minLength": 2},
         "NullableStatus": {
