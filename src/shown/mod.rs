@@ -38,8 +38,7 @@ pub const REDACTED: &str = "<redacted>";
 pub const MASKED_ID: &str = "…";
 
 /// The log targets below this crate that can log what passes through them (headers, URLs, frames,
-/// statement parameters: an API key, a patient's name), each capped at `warn` by
-/// [`log_directives`].
+/// statement parameters: an API key, a patient's name), each turned off by [`log_directives`].
 pub const CAPPED_LOG_TARGETS: &[&str] = &[
     "hyper",
     "hyper_util",
@@ -54,15 +53,16 @@ pub const CAPPED_LOG_TARGETS: &[&str] = &[
 ];
 
 /// `tracing_subscriber::EnvFilter` directives: `default` (for example `info`, or
-/// `herohealth=trace`), then every target of [`CAPPED_LOG_TARGETS`] at `warn`. The crate's own
+/// `herohealth=trace`), then every target of [`CAPPED_LOG_TARGETS`] turned off. The crate's own
 /// events never carry patient data; the libraries below it log what passes through them at
 /// `debug` and `trace` (tokio_postgres every statement's parameters, h2 and hyper headers and
-/// frames), so a filter that lets those through shows patient data.
+/// frames), and even their warnings quote what a server sent (hyper an illegal `Content-Length`
+/// value, h2 a `PING` payload), so a filter that lets any of those through shows what it holds.
 ///
 /// ```
 /// let directives = herohealth::log_directives("herohealth=trace");
 /// assert!(directives.starts_with("herohealth=trace,"));
-/// assert!(directives.contains("tokio_postgres=warn"));
+/// assert!(directives.contains("tokio_postgres=off"));
 /// // tracing_subscriber::EnvFilter::new(directives)
 /// ```
 pub fn log_directives(default: &str) -> String {
@@ -72,7 +72,7 @@ pub fn log_directives(default: &str) -> String {
             out.push(',');
         }
         out.push_str(target);
-        out.push_str("=warn");
+        out.push_str("=off");
     }
     out
 }
@@ -87,11 +87,11 @@ mod tests {
     #[test]
     fn directives_cap_every_target_after_the_default() {
         let d = super::log_directives(" info ");
-        assert!(d.starts_with("info,hyper=warn,"), "{d}");
-        assert_eq!(d.matches("=warn").count(), super::CAPPED_LOG_TARGETS.len());
+        assert!(d.starts_with("info,hyper=off,"), "{d}");
+        assert_eq!(d.matches("=off").count(), super::CAPPED_LOG_TARGETS.len());
         assert_eq!(
             super::log_directives("").split(',').next(),
-            Some("hyper=warn")
+            Some("hyper=off")
         );
         assert_eq!(super::by_length("Ada Lové"), "…(8 chars)");
     }
