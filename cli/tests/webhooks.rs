@@ -546,7 +546,9 @@ async fn a_missing_unreadable_or_oversized_attachment_sends_nothing() {
         let text = all(&out);
         assert_eq!(out.status.code(), Some(2), "{text}");
         assert!(
-            text.contains(&format!("the file given to --attach {why}; nothing was sent")),
+            text.contains(&format!(
+                "the file given to --attach {why}; nothing was sent"
+            )),
             "{text}"
         );
         assert!(

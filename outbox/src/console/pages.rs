@@ -34,7 +34,7 @@ button{padding:.3em 1em}
 
 /// A message id as the crate may show it: in its declared form, else masked.
 pub(crate) fn message_id(id: &str) -> &str {
-    herohealth::shown_id(id)
+    herohealth::ids::MESSAGE_ID.shown(id).as_str()
 }
 
 /// A moment, to the second, in UTC.
