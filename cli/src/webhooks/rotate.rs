@@ -28,8 +28,9 @@ use herohealth::{
 use super::read_key_file;
 use crate::{
     exit::{Exit, Failure, Outcome},
-    output::{Format, print_one},
+    output::{Format, Row, print_one},
 };
+use herohealth::ids::{ShownId, WEBHOOK_ID};
 
 #[derive(Args)]
 pub(crate) struct RotateArgs {
@@ -79,7 +80,7 @@ pub(crate) async fn rotate(hero: &HeroClient, f: Format, a: RotateArgs) -> Outco
     let progress = Progress(AtomicU8::new(0));
     let again = format!(
         "run the same command again (hero webhooks rotate {} --signing-key-file ...): it goes on from where it stopped",
-        a.id
+        shown(&a.id)
     );
     let result = tokio::select! {
         r = steps(hero, &a, &new_key, &progress) => r,
@@ -110,7 +111,10 @@ pub(crate) async fn rotate(hero: &HeroClient, f: Format, a: RotateArgs) -> Outco
             ("new_id", "/new_id"),
             ("rotated", "/rotated"),
         ],
-        serde_json::json!({"old_id": old, "new_id": new, "rotated": true}),
+        Row::new()
+            .id("old_id", &WEBHOOK_ID, &old)
+            .id("new_id", &WEBHOOK_ID, &new)
+            .field("rotated", &true),
     )
 }
 
@@ -135,7 +139,8 @@ async fn steps(
             Some(new) => {
                 eprintln!(
                     "webhook {} is deleted and {} signs with the new key: the rotation is done",
-                    a.id, new.id
+                    shown(&a.id),
+                    shown(&new.id)
                 );
                 Ok((a.id.clone(), new.id.clone()))
             }
@@ -143,7 +148,7 @@ async fn steps(
                 Exit::NotFound,
                 format!(
                     "no webhook {} in the practice group, and none signed with the new key",
-                    a.id
+                    shown(&a.id)
                 ),
                 Some("check the id with hero webhooks list".to_owned()),
             )),
@@ -152,7 +157,7 @@ async fn steps(
     if old.signing_key.as_ref() == Some(new_key) {
         return Err(Failure::new(
             Exit::Usage,
-            format!("webhook {} is signed with that key already", a.id),
+            format!("webhook {} is signed with that key already", shown(&a.id)),
             Some("give the new key's file".to_owned()),
         ));
     }
@@ -167,7 +172,8 @@ async fn steps(
         Some(new) => {
             eprintln!(
                 "step 1 of 3: done before: webhook {} (new key) delivers beside {}",
-                new.id, a.id
+                shown(&new.id),
+                shown(&a.id)
             );
             new.id.clone()
         }
@@ -179,11 +185,12 @@ async fn steps(
                     Exit::Conflict,
                     format!(
                         "webhook {} has the same URL and event as {} and Hero's answer does not say its key: it may be the new webhook of an earlier run",
-                        unknown.id, a.id
+                        shown(&unknown.id),
+                        shown(&a.id)
                     ),
                     Some(format!(
                         "if it is not yours to keep, delete it (hero webhooks delete {})",
-                        unknown.id
+                        shown(&unknown.id)
                     )),
                 ));
             }
@@ -207,7 +214,8 @@ async fn steps(
                 .into_inner();
             eprintln!(
                 "step 1 of 3: created webhook {} (new key) beside {} (old key): each event is delivered to both until step 3",
-                created.id, a.id
+                shown(&created.id),
+                shown(&a.id)
             );
             created.id
         }
@@ -225,7 +233,8 @@ async fn steps(
     }
     eprintln!(
         "step 3 of 3: deleted webhook {}: only the new key signs now (webhook {})",
-        a.id, new_id
+        shown(&a.id),
+        shown(&new_id)
     );
     Ok((a.id.clone(), new_id))
 }
@@ -233,9 +242,8 @@ async fn steps(
 /// Waits until `log` has a line for the key tagged `tag`, up to `--wait`.
 async fn wait_for(log: &PathBuf, tag: &str, a: &RotateArgs, new_id: &str) -> Result<(), Failure> {
     eprintln!(
-        "step 2 of 3: waiting up to {} s for a delivery verified with the new key (in {})",
-        a.wait,
-        log.display()
+        "step 2 of 3: waiting up to {} s for a delivery verified with the new key (in the file given to --seen-log)",
+        a.wait
     );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(a.wait);
     loop {
@@ -247,13 +255,15 @@ async fn wait_for(log: &PathBuf, tag: &str, a: &RotateArgs, new_id: &str) -> Res
             return Err(Failure::new(
                 Exit::WaitDeadline,
                 format!(
-                    "step 2 of 3 stopped: no delivery verified with the new key within {} s; webhooks {} (old key) and {new_id} (new key) both deliver, so nothing is lost",
-                    a.wait, a.id
+                    "step 2 of 3 stopped: no delivery verified with the new key within {} s; webhooks {} (old key) and {} (new key) both deliver, so nothing is lost",
+                    a.wait,
+                    shown(&a.id),
+                    shown(new_id)
                 ),
-                Some(format!(
-                    "check that your receiver accepts the new key (hero webhooks listen --signing-key-file NEW --seen-log {}), wait for an event, then run the same command again: it goes on from step 2",
-                    log.display()
-                )),
+                Some(
+                    "check that your receiver accepts the new key (hero webhooks listen --signing-key-file NEW --seen-log FILE), wait for an event, then run the same command again: it goes on from step 2"
+                        .to_owned(),
+                ),
             ));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -268,4 +278,9 @@ fn seen(log: &PathBuf, tag: &str) -> bool {
                 .is_ok_and(|v| v["key"].as_str() == Some(tag))
         })
     })
+}
+
+/// A webhook id as it may be shown: in its declared form (`openapi.yaml`), else `…`.
+fn shown(id: &str) -> ShownId<'_> {
+    WEBHOOK_ID.shown(id)
 }
