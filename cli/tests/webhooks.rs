@@ -204,8 +204,8 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     let event = listener.next_event();
     assert_eq!(
         event,
-        // `Message` is no object the spec declares; the envelope's id has no declared form.
-        serde_json::json!({"event": "write-to-record.succeeded", "object": "unknown(7 chars)", "id": herohealth::REDACTED})
+        // `Message` is an object the crate declares (WebhookObject); the envelope's id has no declared form.
+        serde_json::json!({"event": "write-to-record.succeeded", "object": "Message", "id": herohealth::REDACTED})
     );
     assert!(!ok.is_empty());
     let failed = send(FAILING_SNOMED_CODE).await;
@@ -213,8 +213,8 @@ async fn a_webhook_pointing_at_listen_gets_verified_write_to_record_events() {
     let event = listener.next_event();
     assert_eq!(
         event,
-        // `Message` is no object the spec declares; the envelope's id has no declared form.
-        serde_json::json!({"event": "write-to-record.failed", "object": "unknown(7 chars)", "id": herohealth::REDACTED})
+        // `Message` is an object the crate declares (WebhookObject); the envelope's id has no declared form.
+        serde_json::json!({"event": "write-to-record.failed", "object": "Message", "id": herohealth::REDACTED})
     );
     assert!(!failed.is_empty());
     assert!(mock.deliveries().iter().all(|d| d.delivered && d.signed));
@@ -344,7 +344,7 @@ async fn listen_answers_401_to_a_bad_or_stale_signature_and_prints_only_declared
         .unwrap();
     assert_eq!(
         line,
-        r#"{"event":"write-to-record.succeeded","id":"<redacted>","object":"unknown(7 chars)"}"#
+        r#"{"event":"write-to-record.succeeded","id":"<redacted>","object":"Message"}"#
     );
     assert!(
         listener.lines.try_recv().is_err(),
