@@ -1,6 +1,7 @@
 //! `PgJournal` heals (issue 37): every method is async and runs inside any tokio runtime; a
 //! connection ended by the server, a restart and a stop of several seconds are connected again
-//! and the statement run again (leases renewed again afterwards); past its bound the journal says
+//! and the statement run again (leases renewed again afterwards, and the heartbeat says so once);
+//! past its bound the journal says
 //! the database is unreachable; the pace's connection cut sends no row above the limit, and a
 //! shared pace that fails stops the run (never a pace of its own); a row
 //! this version cannot read is named without its values. On a throwaway cluster of the installed
@@ -389,6 +390,90 @@ mod with_postgres {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(mock.processed("send_message"), sent);
         pg.start_again();
+    }
+
+    /// Everything this process logs, as text (a `tracing_subscriber` writer).
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    /// The heartbeat says when it cannot renew the leases (the database away past the bound)
+    /// and, once, when it renews them again, with how many renewals it missed; while all is
+    /// well it says nothing.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_heartbeat_says_when_it_fails_and_when_it_renews_again() {
+        let Some(pg) = TempPostgres::start("outbox/tests/pg_heal.rs heartbeat") else {
+            return;
+        };
+        let url = pg.database("heartbeat");
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // A callsite first hit by another test's thread (no subscriber there) must not be
+        // cached as "never": with a second dispatcher alive each event asks this thread's.
+        let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // The heartbeat runs on this (current-thread) runtime, under this thread's subscriber.
+        let j = PgJournal::connect(&url)
+            .await
+            .unwrap()
+            .lease(Duration::from_millis(600))
+            .reconnect_for(Duration::from_millis(300));
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(2, 900)).await.unwrap();
+        assert_eq!(j.claim(10).await.unwrap().len(), 2);
+        until("three heartbeats", async || {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            j.workers()
+                .await
+                .unwrap()
+                .iter()
+                .any(|w| w.id == j.worker_id())
+        })
+        .await;
+        let quiet = logs.text();
+        assert!(
+            !quiet.contains("renewed again") && !quiet.contains("could not be renewed"),
+            "{quiet}"
+        );
+        pg.stop();
+        until("a renewal that failed", async || {
+            logs.text().contains("the leases could not be renewed")
+        })
+        .await;
+        pg.start_again();
+        until("the leases renewed again", async || {
+            logs.text().contains("the leases are renewed again")
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let shown = logs.text();
+        assert_eq!(shown.matches("renewed again").count(), 1, "{shown}");
+        assert!(!shown.contains("missed=0"), "{shown}");
+        // Logged from structure only: no URL, no row value.
+        assert!(
+            !shown.contains("postgres://") && !shown.contains("Reminder"),
+            "{shown}"
+        );
     }
 
     /// The shared pace failing while the rows' journal is fine (here its table is gone: not a
