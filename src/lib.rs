@@ -111,6 +111,7 @@ mod retry;
 mod rules;
 mod shapes;
 mod state;
+mod telemetry;
 mod transport;
 mod validate;
 mod wait;

@@ -16,7 +16,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("errors", &["mask", "attempt", "error"]),
     (
         "call parts",
-        &["retry", "auth", "response", "rules", "pace", "state"],
+        &[
+            "retry",
+            "auth",
+            "response",
+            "rules",
+            "pace",
+            "state",
+            "telemetry",
+        ],
     ),
     ("executor", &["transport", "paginate"]),
     ("generated client", &["api"]),
