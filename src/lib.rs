@@ -110,6 +110,7 @@ mod rules;
 mod shapes;
 mod shown;
 mod state;
+mod telemetry;
 mod transport;
 mod validate;
 mod wait;

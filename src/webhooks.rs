@@ -214,6 +214,21 @@ pub enum WebhookError {
     InvalidEvent(String),
 }
 
+/// A verification's result, counted by its name (`herohealth.webhook.verifications`, feature
+/// `metrics`).
+fn counted<T>(result: Result<T, WebhookError>) -> Result<T, WebhookError> {
+    crate::telemetry::webhook_verified(match &result {
+        Ok(_) => "verified",
+        Err(WebhookError::MissingHeader(_)) => "missing_header",
+        Err(WebhookError::MalformedHeader { .. }) => "malformed_header",
+        Err(WebhookError::BadSignature) => "bad_signature",
+        Err(WebhookError::TooOld { .. }) => "too_old",
+        Err(WebhookError::InTheFuture { .. }) => "in_the_future",
+        Err(WebhookError::InvalidEvent(_)) => "invalid_event",
+    });
+    result
+}
+
 impl WebhookError {
     /// `true` for a refusal of who sent it or when (a missing or malformed header, a bad
     /// signature, a timestamp out of tolerance): answer 401. `false` for a body that is not an
@@ -363,8 +378,10 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<WebhookEvent, WebhookError> {
-        self.signed_by(headers, body)?;
-        WebhookEvent::parse(body)
+        counted(
+            self.key_of(headers, body)
+                .and_then(|_| WebhookEvent::parse(body)),
+        )
     }
 
     /// As [`verify`](Self::verify), and then says whether the event was received before (see
@@ -389,8 +406,10 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Received, WebhookError> {
-        let key = self.signed_by(headers, body)?;
-        let event = WebhookEvent::parse(body)?;
+        let (key, event) = counted(
+            self.key_of(headers, body)
+                .and_then(|key| Ok((key, WebhookEvent::parse(body)?))),
+        )?;
         let repeat = self.repeats.seen(&event).is_repeat();
         Ok(Received { event, key, repeat })
     }
@@ -401,7 +420,7 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        self.signed_by(headers, body).map(|_| ())
+        counted(self.key_of(headers, body)).map(|_| ())
     }
 
     /// As [`verify_signature`](Self::verify_signature), and says which key signed it: its index
@@ -409,6 +428,11 @@ impl Verifier {
     /// signature header is read (a proxy may have split one into several), and each may hold
     /// several signatures separated by commas or spaces: one matching one key is enough.
     pub fn signed_by(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<usize, WebhookError> {
+        counted(self.key_of(headers, body))
+    }
+
+    /// As [`signed_by`](Self::signed_by), not counted (`herohealth.webhook.verifications`).
+    fn key_of(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<usize, WebhookError> {
         fn text<'a>(
             value: &'a http::HeaderValue,
             name: &'static str,
@@ -446,7 +470,7 @@ impl Verifier {
         signature: &str,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        self.check(timestamp, &[signature], body).map(|_| ())
+        counted(self.check(timestamp, &[signature], body)).map(|_| ())
     }
 
     /// The index of the key that signed `body` at `timestamp` with one of `signatures`, if the

@@ -19,7 +19,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "call parts",
-        &["retry", "auth", "response", "rules", "pace", "state"],
+        &[
+            "retry",
+            "auth",
+            "response",
+            "rules",
+            "pace",
+            "state",
+            "telemetry",
+        ],
     ),
     ("executor", &["transport", "paginate"]),
     ("generated client", &["api"]),

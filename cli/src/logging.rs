@@ -2,17 +2,23 @@
 
 use std::io::IsTerminal;
 
-/// Logs at `verbosity` (the count of `-v`) to stderr; nothing when it is 0.
-pub(crate) fn init(verbosity: u8) {
-    if verbosity == 0 {
+use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// Logs at `verbosity` (the count of `-v`) to stderr, nothing when it is 0; and the spans to
+/// `otel`'s exporter when there is one.
+pub(crate) fn init(verbosity: u8, otel: Option<&crate::telemetry::Otel>) {
+    let spans = otel.and_then(|o| o.layer());
+    if verbosity == 0 && spans.is_none() {
         return;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter(verbosity))
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: not into a log file or a pipe.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let logs = (verbosity > 0).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            // Colour only on a terminal: not into a log file or a pipe.
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_filter(filter(verbosity))
+    });
+    tracing_subscriber::registry().with(logs).with(spans).init();
 }
 
 /// The log filter of `-v` (1) and `-vv` (2): the crate's own targets, with every library below

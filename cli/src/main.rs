@@ -26,6 +26,7 @@ mod recipients;
 mod reference;
 mod send_many;
 mod sent;
+mod telemetry;
 mod usage;
 mod webhooks;
 
@@ -159,7 +160,18 @@ async fn main() -> ExitCode {
         Command::Mock(cmd) => return finish(mock::run(cmd).await),
         _ => {}
     }
-    logging::init(cli.verbose);
+    // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT (or a signal's own) is set; else none.
+    let otel = telemetry::Otel::from_env();
+    logging::init(cli.verbose, otel.as_ref());
+    let code = run_with_client(cli).await;
+    if let Some(otel) = otel {
+        otel.shutdown();
+    }
+    code
+}
+
+/// The commands that build a client (or, for the outbox's, clients).
+async fn run_with_client(cli: Cli) -> ExitCode {
     if let Command::Outbox(cmd) = cli.command {
         // Its workers build their own clients (one per practice group); status needs none.
         return finish(outbox::run(cli.format, cmd).await);

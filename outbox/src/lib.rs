@@ -49,6 +49,7 @@ mod outbox;
 #[cfg(feature = "postgres")]
 mod pg;
 mod row;
+mod telemetry;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub mod testing;

@@ -13,6 +13,7 @@
 //! | [`finding_a_send`] | `find_send`: resolving a send whose outcome is unknown, and its bounds |
 //! | [`streams_and_waiting`] | paged lists as streams, waiting for delivery, the record or a batch |
 //! | [`privacy`] | what is never printed or logged, and how to keep the HTTP stack's logs out of yours |
+//! | [`telemetry`] | OpenTelemetry traces and metrics: wiring them to a collector, every span and metric, what is never recorded |
 //! | [`webhooks`] | Hero's events verified and read; what is Hero's and what is inferred |
 //! | [`attachments`] | a file sent with a message |
 //! | [`bulk_sending`] | `herohealth-outbox` and `hero messages send-many`: one message per row, never twice |
@@ -42,6 +43,9 @@ pub mod streams_and_waiting {}
 
 #[doc = include_str!("privacy.md")]
 pub mod privacy {}
+
+#[doc = include_str!("telemetry.md")]
+pub mod telemetry {}
 
 #[doc = include_str!("webhooks.md")]
 pub mod webhooks {}

@@ -43,8 +43,10 @@ use crate::{
     rules::Body,
     shown::body::{decode_failure, mask_body},
     state::ClientState,
+    telemetry,
     validate::Refusal,
 };
+use tracing::Instrument;
 
 /// What one call went through, kept as a local of [`execute`].
 #[derive(Debug)]
@@ -69,8 +71,24 @@ enum Answer {
     Paced(Error),
 }
 
-/// Runs one operation's request (see the module docs): every builder's `send()` is this call.
+/// Runs one operation's request (see the module docs): every builder's `send()` is this call,
+/// in its span ([`crate::telemetry`]).
 pub(crate) async fn execute<T: Send + 'static, B: Body>(
+    http: &reqwest::Client,
+    state: &ClientState,
+    op: &'static Operation,
+    built: Result<(reqwest::Request, B), Refusal>,
+    decode: fn(&[u8]) -> crate::Result<T>,
+) -> crate::Result<Response<T>> {
+    let span = telemetry::call_span(op, built.as_ref().ok().map(|(r, _)| r.url()));
+    let result = call(http, state, op, built, decode)
+        .instrument(span.clone())
+        .await;
+    telemetry::call_ended(&span, op, &result);
+    result
+}
+
+async fn call<T: Send + 'static, B: Body>(
     http: &reqwest::Client,
     state: &ClientState,
     op: &'static Operation,
@@ -92,6 +110,7 @@ pub(crate) async fn execute<T: Send + 'static, B: Body>(
         wait_too_long: false,
     };
     let answer = attempts(http, state, op, request, &mut call).await;
+    telemetry::attempts(call.attempts);
     let changes_state = op.changes_state();
     // Whether Hero accepted the send (a 2xx whose answer could not be used).
     let (err, accepted) = match answer {
@@ -233,7 +252,7 @@ fn refused(op: &Operation, status: StatusCode) -> bool {
 async fn attempts(
     http: &reqwest::Client,
     state: &ClientState,
-    op: &Operation,
+    op: &'static Operation,
     request: reqwest::Request,
     call: &mut Call,
 ) -> Answer {
@@ -243,10 +262,13 @@ async fn attempts(
     let mut pending = request;
     loop {
         // The client's pace: every attempt waits for its slot (a retry too: it is a request).
-        if let Some(pace) = &state.pace
-            && let Err(e) = pace.acquire().await
-        {
-            return Answer::Paced(e);
+        if let Some(pace) = &state.pace {
+            let waiting = tokio::time::Instant::now();
+            let acquired = pace.acquire().await;
+            telemetry::paced(op, waiting.elapsed());
+            if let Err(e) = acquired {
+                return Answer::Paced(e);
+            }
         }
         call.attempts += 1;
         let attempt = call.attempts;
@@ -261,7 +283,14 @@ async fn attempts(
             call.started = sent_at;
         }
         call.last_started = sent_at;
-        let result = http.execute(pending).await;
+        let span = telemetry::attempt_span(op, pending.url(), attempt);
+        let took = tokio::time::Instant::now();
+        let result = http.execute(pending).instrument(span.clone()).await;
+        let ended = match &result {
+            Ok(resp) => Ok(resp.status()),
+            Err(e) => Err(failure::classify(e).0),
+        };
+        telemetry::attempt_ended(&span, op, ended, took.elapsed());
         call.ended = crate::clock::now();
         let (verdict, retry_after, status) = match &result {
             Ok(resp) => {
@@ -307,6 +336,7 @@ async fn attempts(
                     delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     "retrying hero request"
                 );
+                telemetry::retried(op);
                 // A zero wait (no backoff configured, a jitter of 0) is none: tokio's timer
                 // would still round it up to its next tick (a millisecond).
                 if !delay.is_zero() {

@@ -9,6 +9,7 @@ use std::{
 
 use futures::{StreamExt, stream::FuturesUnordered};
 use herohealth::{ErrorKind, FindOptions, FoundSend, HeroClient, Pace, RetryPolicy, SendAttempt};
+use tracing::Instrument;
 
 use crate::{
     journal::{Entry, Journal, JournalError, RowState, Status},
@@ -258,6 +259,8 @@ pub struct Outbox<J: Journal> {
     rate_shown: Mutex<Option<f64>>,
     /// The client's practice group, as a key ([`HeroClient::practice_group_key`]).
     group: String,
+    /// Rows by status as this process sees them (the `herohealth.outbox.rows` gauge).
+    tally: crate::telemetry::Tally,
 }
 
 /// The one pace of the outbox's requests (the journal's shared one, the options', or the
@@ -309,6 +312,7 @@ impl<J: Journal> Outbox<J> {
             journal,
             options,
             paced: tokio::sync::OnceCell::new(),
+            tally: crate::telemetry::Tally::default(),
         }
     }
 
@@ -367,7 +371,9 @@ impl<J: Journal> Outbox<J> {
         from: Status,
         to: RowState,
     ) -> Result<(), JournalError> {
-        self.journal.transition(run, index, from, &to).await
+        self.journal.transition(run, index, from, &to).await?;
+        self.tally.moved(from, to.status());
+        Ok(())
     }
 
     /// Every row with its state, in input order (of the run [`run`](Self::run) opened, or of the
@@ -422,7 +428,12 @@ impl<J: Journal> Outbox<J> {
                 matches!(s, Status::InFlight | Status::Unknown)
             }),
         });
-        let worked = self.work_loop(paced, &mut progress, &mut on_event).await;
+        self.tally.reset(&entries);
+        let span = crate::telemetry::run_span(progress.total, progress.done);
+        let worked = self
+            .work_loop(paced, &mut progress, &mut on_event)
+            .instrument(span)
+            .await;
         // Whatever happened, rows held and not started go back to the queue.
         let released = self.journal.release().await;
         let summary = worked?;

@@ -3,6 +3,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use tracing::Instrument;
 
 impl<J: Journal> Outbox<J> {
     /// Resolves every row in flight or unknown. One patient's unresolved rows (only a journal
@@ -34,7 +35,10 @@ impl<J: Journal> Outbox<J> {
                 {
                     Ok(()) => {}
                     // Taken over meanwhile: the other worker resolves it.
-                    Err(JournalError::Fenced { .. }) => continue,
+                    Err(JournalError::Fenced { .. }) => {
+                        crate::telemetry::lease_lost();
+                        continue;
+                    }
                     Err(err) => return Err(err.into()),
                 }
                 e.state = to;
@@ -113,6 +117,7 @@ impl<J: Journal> Outbox<J> {
                 match self.transition(e.run, e.index, e.state.status(), to).await {
                     Ok(()) => {}
                     Err(JournalError::Fenced { .. }) => {
+                        crate::telemetry::lease_lost();
                         tracing::warn!(
                             row = e.index,
                             "outbox: a row was taken over by another worker"
@@ -146,7 +151,12 @@ async fn look(
 ) -> Result<Vec<(Entry, bool, FoundSend)>, herohealth::Error> {
     let mut found = Vec::new();
     for (e, attempt, accepted) in cluster {
-        let answer = hero.find_attempt(&attempt, find.clone()).await?;
+        let span = crate::telemetry::resolve_span(&e);
+        let answer = hero
+            .find_attempt(&attempt, find.clone())
+            .instrument(span.clone())
+            .await?;
+        crate::telemetry::found(&span, &answer);
         found.push((e, accepted, answer));
     }
     Ok(found)

@@ -38,7 +38,8 @@ impl<J: Journal> Outbox<J> {
                 let entry = queue.remove(pos).expect("a queued row");
                 busy.insert(entry.row.patient_id().to_owned());
                 patients.insert((entry.run, entry.index), entry.row.patient_id().to_owned());
-                running.push(self.send_one(pace, &sender, entry));
+                let span = crate::telemetry::row_span(&entry);
+                running.push(self.send_one(pace, &sender, entry).instrument(span));
             }
             let Some((key, line, result)) = running.next().await else {
                 break;
@@ -49,6 +50,7 @@ impl<J: Journal> Outbox<J> {
                 Ok(outcome) => outcome,
                 Err(JournalError::Fenced { .. }) => {
                     // Another worker took the row over (this one was too slow): it is theirs.
+                    crate::telemetry::lease_lost();
                     tracing::warn!(
                         row = key.1,
                         "outbox: a row was taken over by another worker"
@@ -131,6 +133,13 @@ impl<J: Journal> Outbox<J> {
     ) -> ((u64, u64), Option<u64>, Result<Sent, JournalError>) {
         let (run, index, line) = (entry.run, entry.index, entry.row.line());
         let result = self.send_entry(pace, sender, entry).await;
+        let status = match &result {
+            Ok(Sent::Final(status)) => Some(*status),
+            Ok(Sent::Unknown) => Some(Status::Unknown),
+            Ok(_) => Some(Status::Pending),
+            Err(_) => None,
+        };
+        crate::telemetry::row_ended(&tracing::Span::current(), status);
         ((run, index), line, result)
     }
 
