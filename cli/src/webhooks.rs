@@ -363,7 +363,12 @@ async fn deliver(
         }
     }
     let e = &delivery.event;
-    let line = serde_json::json!({"event": e.event, "object": e.object, "id": e.id});
+    let mut line = serde_json::json!({"event": e.event, "object": e.object, "id": e.id});
+    // The same event verified again within the hour (Hero retrying, or the rotation's second
+    // webhook): said, so a reader acts on it once.
+    if delivery.is_repeat() {
+        line["repeat"] = serde_json::Value::Bool(true);
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());

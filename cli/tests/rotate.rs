@@ -269,8 +269,17 @@ async fn a_rotation_end_to_end_has_no_gap() {
 
     // The overlap: one event, two deliveries, one signed with each key, both verified.
     written(&mock).await;
-    no_key(&listener.next_line());
-    no_key(&listener.next_line());
+    let (first, second) = (listener.next_line(), listener.next_line());
+    no_key(&first);
+    no_key(&second);
+    // The second copy is printed as a repeat, the first not.
+    let (first, second): (Value, Value) = (
+        serde_json::from_str(&first).unwrap(),
+        serde_json::from_str(&second).unwrap(),
+    );
+    assert_eq!(first.get("repeat"), None, "{first}");
+    assert_eq!(second["repeat"], true, "{second}");
+    assert_eq!(first["event"], second["event"]);
     let out = rotate.await.unwrap();
     let text = all(&out);
     no_key(&text);
