@@ -354,12 +354,16 @@ async fn deliver(
     // The envelope's fields as declared: `event` and `object` when the spec lists them
     // (`unknown(N chars)` otherwise); `id` and the practice group have no declared form.
     let e = &delivery.event;
-    let line = herohealth::Shown::shown(
-        &Row::new()
-            .field("event", &e.event)
-            .field("object", &e.object)
-            .field("id", &herohealth::Sensitive::from(e.id.as_str())),
-    );
+    let mut row = Row::new()
+        .field("event", &e.event)
+        .field("object", &e.object)
+        .field("id", &herohealth::Sensitive::from(e.id.as_str()));
+    // The same event verified again within the hour (Hero retrying, or the rotation's second
+    // webhook): said, so a reader acts on it once.
+    if delivery.is_repeat() {
+        row = row.field("repeat", &true);
+    }
+    let line = herohealth::Shown::shown(&row);
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
