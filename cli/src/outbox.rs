@@ -6,7 +6,8 @@ use std::{num::NonZeroU32, path::PathBuf, time::Duration};
 use clap::{Args, Subcommand};
 use herohealth::{FindOptions, HeroClient};
 use herohealth_outbox::{
-    Entry, Journal, JournalError, Options, Outbox, OutboxError, PgJournal, RunStatus, SqliteJournal,
+    Choice, Decision, DecisionRecord, Entry, Journal, JournalError, Options, Outbox, OutboxError,
+    PgJournal, RunStatus, SqliteJournal,
 };
 
 use crate::{
@@ -23,6 +24,15 @@ pub(crate) enum OutboxCmd {
     /// must decide; no patient data. For a PostgreSQL journal or an SQLite file (read only:
     /// a run may be going on).
     Status(StatusArgs),
+    /// Record a person's decision on a row the outbox could not settle (ambiguous: it may have
+    /// gone, and the evidence cannot say): --sent MESSAGE_ID (it went, as that message),
+    /// --send-again (the outbox sends it, once, on its next run or worker), or --abandon (never
+    /// sent by the outbox). Only an ambiguous row, only once; a row in flight or held by a
+    /// worker never. Kept in the journal for good, with --by and --note.
+    Decide(DecideArgs),
+    /// Every decision recorded in the journal (who, when, the choice, the row's candidates and
+    /// the note), oldest first: `--format json` or `--format csv` for the record.
+    Decisions(StatusArgs),
     /// Queue a CSV file's rows in a PostgreSQL journal (once, by its rows: queuing it again
     /// queues nothing) for `hero outbox work` to send; nothing is sent by this command.
     Queue(QueueArgs),
@@ -50,6 +60,37 @@ pub(crate) struct QueueArgs {
     /// The journal: a PostgreSQL URL (postgres://user@host/db). It holds patient data.
     #[arg(long, value_name = "postgres://...")]
     journal: String,
+}
+
+#[derive(Args)]
+#[command(group(
+    clap::ArgGroup::new("choice").required(true).args(["sent", "send_again", "abandon"])
+))]
+pub(crate) struct DecideArgs {
+    /// The journal: a PostgreSQL URL, or an SQLite file (not while a run holds it).
+    #[arg(long, value_name = "postgres://... or FILE.db")]
+    journal: String,
+    /// The row's run, as `hero outbox status` shows it (0 for an SQLite journal).
+    #[arg(long, value_name = "R", default_value_t = 0)]
+    run: u64,
+    /// The row's line in its input file, as `hero outbox status` shows it.
+    #[arg(long, value_name = "N")]
+    line: u64,
+    /// It went, as this message: one of the row's candidates, or a message you found.
+    #[arg(long, value_name = "MESSAGE_ID")]
+    sent: Option<String>,
+    /// It did not go: the outbox sends it again, once, through its normal path.
+    #[arg(long)]
+    send_again: bool,
+    /// Never send it from this journal: the row ends failed.
+    #[arg(long)]
+    abandon: bool,
+    /// Who decides (kept in the record).
+    #[arg(long, value_name = "NAME")]
+    by: String,
+    /// Why: what you checked (kept in the record).
+    #[arg(long, value_name = "TEXT")]
+    note: String,
 }
 
 #[derive(Subcommand)]
@@ -175,14 +216,243 @@ pub(crate) fn pg_failure(e: JournalError) -> Failure {
     )
 }
 
-/// Each run's counts and the rows to decide, from any journal.
-async fn report(journal: &impl Journal) -> Result<(Vec<RunStatus>, Vec<Entry>), JournalError> {
-    Ok((journal.runs().await?, journal.to_decide().await?))
+/// What `hero outbox status` reports.
+type Report = (Vec<RunStatus>, Vec<Entry>, Vec<DecisionRecord>);
+
+/// Each run's counts, the rows to decide and the rows decided, from any journal.
+async fn report(journal: &impl Journal) -> Result<Report, JournalError> {
+    Ok((
+        journal.runs().await?,
+        journal.to_decide().await?,
+        journal.decisions().await?,
+    ))
+}
+
+/// A journal to read (a run may hold it meanwhile), its failures as the command's.
+enum Reader {
+    Pg(PgJournal),
+    Sqlite(SqliteJournal, String),
+}
+
+impl Reader {
+    async fn open(journal: &str) -> Result<Reader, Failure> {
+        if is_postgres(journal) {
+            return Ok(Reader::Pg(
+                PgJournal::connect(journal).await.map_err(pg_failure)?,
+            ));
+        }
+        let shown = Path::new(journal).display().to_string();
+        let j = SqliteJournal::open_read_only(journal)
+            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+        Ok(Reader::Sqlite(j, shown))
+    }
+
+    async fn report(&self) -> Result<Report, Failure> {
+        match self {
+            Reader::Pg(j) => report(j).await.map_err(pg_failure),
+            Reader::Sqlite(j, shown) => report(j)
+                .await
+                .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None)),
+        }
+    }
+}
+
+/// The candidates' ids as they may be shown: each in the declared form of a message id.
+fn shown_ids(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| herohealth::ids::MESSAGE_ID.shown(id).as_str().to_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A decision as `decide`, `decisions` and `status` show it; the note only where asked. The
+/// decider's name and the note are the operator's own words, typed to `hero outbox decide`.
+fn decision_row(d: &DecisionRecord, with_note: bool) -> Row {
+    let mut row = Row::new()
+        .number("decision", d.id)
+        .number("run", d.run)
+        .number("row", d.index + 1)
+        .number("line", d.line)
+        .words("choice", d.decision.choice().as_str());
+    if let Some(id) = d.decision.choice().message_id() {
+        row = row.id("message_id", &herohealth::ids::MESSAGE_ID, id);
+    }
+    row = row
+        .words("by", d.decision.by())
+        .words(
+            "decided_at",
+            &d.decided_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+        .words("candidates", &shown_ids(&d.candidates))
+        .words("reason", &d.reason);
+    if with_note {
+        row = row.words("note", d.decision.note());
+    }
+    row
+}
+
+const DECISION: &[Column] = &[
+    ("decision", "/decision"),
+    ("run", "/run"),
+    ("row", "/row"),
+    ("line", "/line"),
+    ("choice", "/choice"),
+    ("message_id", "/message_id"),
+    ("by", "/by"),
+    ("decided_at", "/decided_at"),
+    ("candidates", "/candidates"),
+    ("reason", "/reason"),
+    ("note", "/note"),
+];
+
+const DECIDED: &[Column] = &[
+    ("decision", "/decision"),
+    ("run", "/run"),
+    ("row", "/row"),
+    ("line", "/line"),
+    ("choice", "/choice"),
+    ("message_id", "/message_id"),
+    ("by", "/by"),
+    ("decided_at", "/decided_at"),
+];
+
+/// `hero outbox decisions`: the record.
+async fn decisions(format: Format, a: &StatusArgs) -> Outcome {
+    let (_, _, decided) = Reader::open(&a.journal).await?.report().await?;
+    let mut printer = Printer::list(format, DECISION);
+    for d in &decided {
+        printer.push(&decision_row(d, true))?;
+    }
+    printer.finish()?;
+    Ok(())
+}
+
+/// `hero outbox decide`: one decision, applied and recorded.
+async fn decide(format: Format, a: &DecideArgs) -> Outcome {
+    let choice = match (&a.sent, a.send_again, a.abandon) {
+        (Some(id), false, false) => Choice::Sent {
+            message_id: id.clone(),
+        },
+        (None, true, false) => Choice::SendAgain,
+        (None, false, true) => Choice::Abandon,
+        _ => {
+            return Err(Failure::new(
+                Exit::Usage,
+                "exactly one of --sent MESSAGE_ID, --send-again, --abandon",
+                None,
+            ));
+        }
+    };
+    let decision = Decision::new(choice, &a.by, &a.note).map_err(|e| {
+        let flag = match e.field() {
+            "message_id" => "--sent",
+            "by" => "--by",
+            _ => "--note",
+        };
+        Failure::new(
+            Exit::Usage,
+            format!("{flag}: {}; nothing was decided", e.rule()),
+            None,
+        )
+    })?;
+    let record = if is_postgres(&a.journal) {
+        let j = PgJournal::connect(&a.journal).await.map_err(pg_failure)?;
+        decide_on(&j, a, &decision).await
+    } else {
+        let shown = Path::new(&a.journal).display().to_string();
+        if !Path::new(&a.journal).is_file() {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!("--journal {shown}: no journal file there"),
+                None,
+            ));
+        }
+        let j = SqliteJournal::open(&a.journal).map_err(|e| {
+            let hint = matches!(e, JournalError::InUse).then(|| {
+                "a run holds the journal while it sends: decide once it has stopped".to_owned()
+            });
+            Failure::new(Exit::Conflict, format!("--journal {shown}: {e}"), hint)
+        })?;
+        decide_on(&j, a, &decision).await
+    }?;
+    let next = match record.decision.choice() {
+        Choice::SendAgain => {
+            "the outbox sends it, once, on its next run (`hero messages send-many` with the same file and journal, or `hero outbox work`)"
+        }
+        Choice::Sent { .. } => "it stays sent with that message; never sent again",
+        Choice::Abandon => "it stays failed; never sent from this journal",
+        _ => "",
+    };
+    eprintln!(
+        "decided (decision {}): run {} line {}: {}; {next}",
+        record.id,
+        record.run,
+        a.line,
+        record.decision.choice().as_str()
+    );
+    let mut printer = Printer::single(format, DECISION);
+    printer.push(&decision_row(&record, true))?;
+    printer.finish()?;
+    Ok(())
+}
+
+/// Finds the row at `--line` of `--run` among the rows to decide (or decided) and decides it.
+async fn decide_on(
+    journal: &impl Journal,
+    a: &DecideArgs,
+    decision: &Decision,
+) -> Result<DecisionRecord, Failure> {
+    let failed = |e: JournalError| match e {
+        e @ JournalError::NotDecidable { .. } => Failure::new(
+            Exit::Conflict,
+            format!("run {} line {}: {e}", a.run, a.line),
+            Some(
+                "`hero outbox status --journal ...` lists the rows to decide and those decided"
+                    .to_owned(),
+            ),
+        ),
+        e @ (JournalError::Unreachable { .. } | JournalError::Config(_)) => pg_failure(e),
+        e => Failure::new(Exit::Other, format!("--journal: {e}"), None),
+    };
+    let at = |run: u64, line: Option<u64>| run == a.run && line == Some(a.line);
+    let index = match journal
+        .to_decide()
+        .await
+        .map_err(failed)?
+        .iter()
+        .find(|e| at(e.run, e.row.line()))
+    {
+        Some(e) => Some(e.index),
+        None => journal
+            .decisions()
+            .await
+            .map_err(failed)?
+            .iter()
+            .rev()
+            .find(|d| at(d.run, d.line))
+            .map(|d| d.index),
+    };
+    let Some(index) = index else {
+        return Err(Failure::new(
+            Exit::Conflict,
+            format!(
+                "run {} has no row at line {} waiting for a person: only an ambiguous row can be decided (not one pending, in flight, held by a worker, sent or failed); nothing was decided",
+                a.run, a.line
+            ),
+            Some(
+                "`hero outbox status --journal ...` lists the rows to decide, by run and line"
+                    .to_owned(),
+            ),
+        ));
+    };
+    journal.decide(a.run, index, decision).await.map_err(failed)
 }
 
 pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {
     match cmd {
         OutboxCmd::Status(a) => status(format, &a).await,
+        OutboxCmd::Decide(a) => decide(format, &a).await,
+        OutboxCmd::Decisions(a) => decisions(format, &a).await,
         OutboxCmd::Work(a) => work(&a).await,
         OutboxCmd::Queue(a) => queue(&a).await,
         OutboxCmd::LocalDb(cmd) => local_db(cmd).await,
@@ -210,19 +480,7 @@ const DECIDE: &[Column] = &[
 ];
 
 async fn status(format: Format, a: &StatusArgs) -> Outcome {
-    let journal = a.journal.clone();
-    let (runs, decide): (Vec<RunStatus>, Vec<Entry>) = if is_postgres(&journal) {
-        let j = PgJournal::connect(&journal).await.map_err(pg_failure)?;
-        report(&j).await.map_err(pg_failure)?
-    } else {
-        // The path is what the user typed: named by its option.
-        let shown = "the file given to --journal";
-        let j = SqliteJournal::open_read_only(&journal)
-            .map_err(|e| Failure::new(Exit::Usage, format!("{shown}: {e}"), None))?;
-        report(&j)
-            .await
-            .map_err(|e| Failure::new(Exit::Other, format!("{shown}: {e}"), None))?
-    };
+    let (runs, decide, decided) = Reader::open(&a.journal).await?.report().await?;
     let runs: Vec<Row> = runs
         .iter()
         .map(|r| {
@@ -244,14 +502,7 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
                 herohealth_outbox::RowState::Ambiguous {
                     message_ids,
                     reason,
-                } => (
-                    message_ids
-                        .iter()
-                        .map(|id| herohealth::ids::MESSAGE_ID.shown(id).as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    reason.clone(),
-                ),
+                } => (shown_ids(message_ids), reason.clone()),
                 other => (String::new(), other.reason().unwrap_or_default().to_owned()),
             };
             Row::new()
@@ -264,13 +515,25 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
         .collect();
     if !decide.is_empty() {
         eprintln!(
-            "{} row(s) a person must decide (never send them again from this journal):",
+            "{} row(s) a person must decide (`hero outbox decide`; never send them again by hand):",
             decide.len()
         );
     }
-    // JSON is one document; the other formats print the runs, then the rows to decide.
+    // The rows a person decided (the note is in `hero outbox decisions`).
+    let decided: Vec<Row> = decided.iter().map(|d| decision_row(d, false)).collect();
+    if !decided.is_empty() {
+        eprintln!(
+            "{} row(s) decided by a person (`hero outbox decisions` lists the record)",
+            decided.len()
+        );
+    }
+    // JSON is one document; the other formats print the runs, the rows to decide, then the
+    // rows decided.
     if format == Format::Json {
-        let doc = Row::new().rows("runs", runs).rows("to_decide", decide);
+        let doc = Row::new()
+            .rows("runs", runs)
+            .rows("to_decide", decide)
+            .rows("decided", decided);
         let mut printer = Printer::single(format, &[]);
         printer.push(&doc)?;
         printer.finish()?;
@@ -285,6 +548,13 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
         let mut printer = Printer::list(format, DECIDE);
         for e in &decide {
             printer.push(e)?;
+        }
+        printer.finish()?;
+    }
+    if !decided.is_empty() {
+        let mut printer = Printer::list(format, DECIDED);
+        for d in &decided {
+            printer.push(d)?;
         }
         printer.finish()?;
     }
@@ -447,7 +717,7 @@ async fn work(a: &WorkArgs) -> Outcome {
             format!(
                 "{ambiguous} row(s) may have been sent but cannot be told apart from other messages"
             ),
-            Some("a person decides: `hero outbox status --journal ...` lists them".to_owned()),
+            Some("a person decides: `hero outbox status --journal ...` lists them, `hero outbox decide` records the decision".to_owned()),
         ));
     }
     if failed > 0 {

@@ -177,7 +177,7 @@ async fn send<J: Journal>(
         return Err(Failure::new(
             Exit::OutcomeUnknown,
             format!("{ambiguous} row(s) may have been sent but cannot be told apart from other messages"),
-            Some("a person decides (the reason and candidate ids are in the journal): never send them again with this journal".to_owned()),
+            Some("a person decides: `hero outbox status --journal ...` lists them with their candidates, `hero outbox decide` records the decision (only a send-again decision sends a row again)".to_owned()),
         ));
     }
     if failed > 0 {

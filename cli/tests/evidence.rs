@@ -167,3 +167,143 @@ async fn scenario_3_a_proxy_date_90_s_ahead_never_sends_a_row_twice() {
     assert_eq!(row(&out)["status"], "ambiguous");
     assert_eq!(never.calls("send_message"), 1, "never written again");
 }
+
+/// `hero outbox ...` on a journal, with nothing else in the environment.
+fn outbox(format: &str, args: &[&str], journal: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
+    cmd.env_clear()
+        .args(["--format", format, "outbox"])
+        .args(args)
+        .arg("--journal")
+        .arg(journal)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// A person decides the ambiguous row of scenario 1 with `hero outbox decide`: a decision needs
+/// exactly one choice, a name and a note; it is made once (a second is refused, exit 10), kept
+/// (`hero outbox decisions` as JSON and CSV, `hero outbox status` shows the row decided), and a
+/// send-again goes back through `send-many`: sent once, with its own message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_decides_the_ambiguous_row_once_and_on_the_record() {
+    let mock = mock(|c| {
+        c.fault(FaultRule::new("send_message", Fault::Latency(Duration::from_secs(60))).nth(1))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, journal) = files(dir.path());
+    killed_while_held(&mock, hero(&mock, &csv, &journal)).await;
+    let other = another_sender(&mock).await;
+    let out = run(hero(&mock, &csv, &journal)).await;
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+
+    let decide = |extra: &[&str]| {
+        let mut args = vec!["decide", "--run", "0", "--line", "2"];
+        args.extend_from_slice(extra);
+        outbox("json", &args, &journal)
+    };
+    let note = "phoned the patient: not received";
+    // Exactly one choice, a name and a note, or nothing is decided (exit 2).
+    for bad in [
+        &["--by", "Dr Ada Example", "--note", note][..],
+        &[
+            "--send-again",
+            "--abandon",
+            "--by",
+            "Dr Ada Example",
+            "--note",
+            note,
+        ],
+        &["--send-again", "--note", note],
+        &["--send-again", "--by", "Dr Ada Example"],
+        &["--send-again", "--by", " ", "--note", note],
+    ] {
+        let out = run(decide(bad)).await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out));
+    }
+    // No row waiting at another line.
+    let out = run(outbox(
+        "json",
+        &[
+            "decide",
+            "--line",
+            "3",
+            "--abandon",
+            "--by",
+            "A",
+            "--note",
+            "n",
+        ],
+        &journal,
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out));
+
+    let out = run(decide(&[
+        "--send-again",
+        "--by",
+        "Dr Ada Example",
+        "--note",
+        note,
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["choice"], "send_again");
+    assert_eq!(record["line"], 2);
+    assert_eq!(record["by"], "Dr Ada Example");
+    assert!(
+        record["candidates"].as_str().unwrap().contains(&other),
+        "{record}"
+    );
+
+    // Once: a second decision is refused, whatever it is.
+    let out = run(decide(&[
+        "--sent",
+        &other,
+        "--by",
+        "Someone Else",
+        "--note",
+        "x",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out));
+    assert!(text(&out).contains("decided already"), "{}", text(&out));
+
+    let status = run(outbox("json", &["status"], &journal)).await;
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(doc["decided"][0]["choice"], "send_again", "{doc}");
+    assert_eq!(doc["to_decide"].as_array().unwrap().len(), 0, "{doc}");
+    assert!(
+        !text(&status).contains("phoned"),
+        "the note only in the record"
+    );
+
+    // The send-again goes through send-many: written once, sent with its own message.
+    let processed = mock.processed("send_message");
+    let out = run(hero(&mock, &csv, &journal)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(mock.processed("send_message"), processed + 1);
+    let row = row(&out);
+    assert_eq!(row["status"], "sent", "{}", text(&out));
+    assert_ne!(row["message_id"], serde_json::json!(other));
+    let out = run(decide(&["--abandon", "--by", "A", "--note", "n"])).await;
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out));
+
+    let json = run(outbox("json", &["decisions"], &journal)).await;
+    let kept: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(kept[0]["note"], note);
+    let csv_out = run(outbox("csv", &["decisions"], &journal)).await;
+    let csv_text = String::from_utf8(csv_out.stdout).unwrap();
+    let lines: Vec<&str> = csv_text.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv_text}");
+    assert!(
+        lines[0].starts_with("decision,run,row,line,choice"),
+        "{csv_text}"
+    );
+    assert!(lines[1].contains("send_again") && lines[1].contains("Dr Ada Example"));
+}
