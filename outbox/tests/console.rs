@@ -379,11 +379,11 @@ async fn the_pages_show_each_run_and_the_rows_to_decide() {
     let mut c = Client::new(&base);
     c.login().await;
     let runs = c.get("").await.body;
-    // One run: 6 rows, 1 sent, 1 failed, 2 ambiguous, 2 to decide, 2 unfinished; live.
+    // One run: 7 rows, 1 sent, 1 failed, 3 ambiguous, 3 to decide, 2 unfinished; live.
     for cell in [
         "<td class=\"n sent\">1</td>",
         "<td class=\"n failed\">1</td>",
-        "<td class=\"n ambiguous\">2</td>",
+        "<td class=\"n ambiguous\">3</td>",
         "<td class=\"n unfinished\">2</td>",
     ] {
         assert!(runs.contains(cell), "{cell} in {runs}");
@@ -410,4 +410,154 @@ fn a_console_needs_a_user() {
     let journal = SqliteJournal::in_memory().unwrap();
     let err = console::router::<SqliteJournal>(journal, Config::new(Users::new())).unwrap_err();
     assert!(err.to_string().contains("no user"));
+}
+
+/// The form of a decision on `line` (`choice`), with `extra` fields.
+fn decision<'a>(
+    csrf: &'a str,
+    line: &'a str,
+    choice: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("csrf", csrf),
+        ("run", "0"),
+        ("line", line),
+        ("choice", choice),
+        ("note", "rang the patient"),
+        ("confirm", "yes"),
+    ];
+    form.extend_from_slice(extra);
+    form
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decision_is_recorded_once_with_who_made_it() {
+    let (_dir, base) = console(|c| c).await;
+    let mut c = Client::new(&base);
+    c.login().await;
+    let page = c.get("decide?run=0&line=4").await;
+    assert!(
+        page.body.contains("id=\"decide-sent\"") && page.body.contains("id=\"decide-abandon\"")
+    );
+    let csrf = page.csrf();
+    // Without the CSRF token, unconfirmed, or without a message: refused, nothing recorded.
+    let mut no_csrf = decision("", "4", "abandon", &[]);
+    no_csrf.remove(0);
+    assert_eq!(
+        c.post("decide", &no_csrf).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut unconfirmed = decision(&csrf, "4", "abandon", &[]);
+    unconfirmed.pop();
+    assert_eq!(
+        c.post("decide", &unconfirmed).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        c.post("decide", &decision(&csrf, "4", "sent", &[]))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let mut no_note = decision(&csrf, "4", "abandon", &[]);
+    no_note.retain(|(k, _)| *k != "note");
+    assert_eq!(
+        c.post("decide", &no_note).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    // Another session's request, without a session at all.
+    let mut stranger = Client::new(&base);
+    assert_eq!(
+        stranger
+            .post("decide", &decision(&csrf, "4", "abandon", &[]))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        c.get("decisions")
+            .await
+            .body
+            .contains("No decision recorded")
+    );
+
+    // Each way.
+    let r = c
+        .post(
+            "decide",
+            &decision(&csrf, "4", "sent", &[("candidate", "1")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "decisions?recorded=1");
+    let r = c
+        .post("decide", &decision(&csrf, "5", "send_again", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = c
+        .post("decide", &decision(&csrf, "8", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Once: the row is decided.
+    let r = c
+        .post("decide", &decision(&csrf, "4", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    let record = c.get("decisions").await.body;
+    for choice in ["sent", "send_again", "abandon"] {
+        assert!(
+            record.contains(&format!("<td class=\"choice\">{choice}</td>")),
+            "{record}"
+        );
+    }
+    assert_eq!(
+        record
+            .matches(&format!("<td class=\"by\">{USER}</td>"))
+            .count(),
+        3
+    );
+    assert!(record.contains("4821338"), "the chosen candidate");
+    assert!(
+        !record.contains("rang the patient"),
+        "a note is kept, not shown"
+    );
+    let only = c.get("decisions?choice=abandon").await.body;
+    assert_eq!(only.matches("<td class=\"choice\">").count(), 1);
+    let csv = c.get("decisions.csv?choice=sent").await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,run,row,line,decided_at,choice,message_id,by,candidates,reason"
+    );
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(
+        lines[1].contains(",sent,4821338,Ada Lovelace,4821337 4821338,"),
+        "{}",
+        lines[1]
+    );
+    assert!(c.get("decide").await.body.contains("No row to decide"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_console_decides_nothing() {
+    let (_dir, base) = console(|c| c.read_only(true)).await;
+    let mut c = Client::new(&base);
+    c.login().await;
+    let page = c.get("decide?run=0&line=4").await;
+    assert!(!page.body.contains("id=\"decide-sent\""));
+    assert!(page.body.contains("Read-only"));
+    let csrf = c.get("").await.csrf();
+    let r = c
+        .post("decide", &decision(&csrf, "4", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        c.get("decisions")
+            .await
+            .body
+            .contains("No decision recorded")
+    );
 }

@@ -18,6 +18,7 @@
 //! | [`attachments`] | a file sent with a message |
 //! | [`bulk_sending`] | `herohealth-outbox` and `hero messages send-many`: one message per row, never twice |
 //! | [`workers`] | several workers on one PostgreSQL journal |
+//! | [`console`] | `hero outbox serve`: watch the sends and decide the rows a person must, in a browser |
 //! | [`mock`] | herohealth-mock, a local Hero for your tests |
 //! | [`cli`] | `hero`, the command line |
 //! | [`maintainers`] | re-syncing with Hero's API, the commands, what CI checks, the pinned generator |
@@ -58,6 +59,9 @@ pub mod bulk_sending {}
 
 #[doc = include_str!("workers.md")]
 pub mod workers {}
+
+#[doc = include_str!("console.md")]
+pub mod console {}
 
 #[doc = include_str!("mock.md")]
 pub mod mock {}

@@ -52,6 +52,7 @@ use serde::Deserialize;
 use crate::{Journal, JournalError};
 
 mod auth;
+mod decisions;
 mod headers;
 mod pages;
 
@@ -189,7 +190,8 @@ pub(crate) struct Console<J> {
 type Shared<J> = Arc<Console<J>>;
 
 /// The console over `journal` (owned, or an `Arc` shared with an outbox): an axum [`Router`] with
-/// its pages at `/` (runs), `/workers`, `/decide`, `/login`, `/logout` and `/console.css`. Fails
+/// its pages at `/` (runs), `/workers`, `/decide` (rows to decide, one row's evidence and its
+/// decisions), `/decisions` (the record, `/decisions.csv`), `/login`, `/logout` and `/console.css`. Fails
 /// when `config` has no user.
 ///
 /// See the [module](self) for how to serve it.
@@ -209,7 +211,12 @@ pub fn router<J: Journal>(
     Ok(Router::new()
         .route("/", get(pages::runs::<J>))
         .route("/workers", get(pages::workers::<J>))
-        .route("/decide", get(pages::decide::<J>))
+        .route(
+            "/decide",
+            get(pages::decide::<J>).post(decisions::decide::<J>),
+        )
+        .route("/decisions", get(decisions::page::<J>))
+        .route("/decisions.csv", get(decisions::csv::<J>))
         .route("/login", get(login_form::<J>).post(login::<J>))
         .route("/logout", post(logout::<J>))
         .route("/console.css", get(stylesheet))

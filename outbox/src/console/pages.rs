@@ -71,6 +71,7 @@ fn layout(title: &str, authed: Option<&Authed>, refresh: Option<u32>, body: Mark
                         a href="./" { "Runs" }
                         a href="decide" { "To decide" }
                         a href="workers" { "Workers" }
+                        a href="decisions" { "Decisions" }
                         span.who {
                             "Logged in as " strong { (a.user) } " "
                             form method="post" action="logout" {
@@ -87,6 +88,11 @@ fn layout(title: &str, authed: Option<&Authed>, refresh: Option<u32>, body: Mark
             }
         }
     }
+}
+
+/// A page for a logged-in person.
+pub(crate) fn page(title: &str, authed: &Authed, body: Markup) -> Markup {
+    layout(title, Some(authed), None, body)
 }
 
 pub(crate) fn login(csrf: &str, problem: Option<&str>) -> Markup {
@@ -255,7 +261,10 @@ pub(crate) async fn decide<J: Journal>(
             &format!("Run {run}, line {l}"),
             Some(&authed),
             None,
-            evidence(entry),
+            html! {
+                (evidence(entry))
+                (super::decisions::forms(entry, candidates(entry), &authed.csrf, state.config.read_only))
+            },
         )
         .into_response();
     }
@@ -284,7 +293,7 @@ pub(crate) async fn decide<J: Journal>(
     layout("Rows to decide", Some(&authed), None, body).into_response()
 }
 
-fn candidates(e: &Entry) -> &[String] {
+pub(crate) fn candidates(e: &Entry) -> &[String] {
     match &e.state {
         RowState::Ambiguous { message_ids, .. } => message_ids,
         _ => &[],

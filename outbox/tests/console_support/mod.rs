@@ -15,14 +15,15 @@ pub const USER: &str = "Ada Lovelace";
 /// Their password.
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// The input: six rows (lines 2 to 7), each a patient whose id, contact and text no page may show.
+/// The input: seven rows (lines 2 to 8), each a patient whose id, contact and text no page may show.
 pub const CSV: &str = "patient_id,type,text,to\n\
 77001001,sms,Zebedee Quenby your smear test is normal,07700900101\n\
 77001002,sms,Florence Nightjar please book your review,07700900102\n\
 77001003,email,Mavis Pennywhistle your results are ready,mavis.pennywhistle@example.org\n\
 77001004,sms,Ignatius Cromwell-Bott your repeat prescription,07700900104\n\
 77001005,sms,Philippa Thistlewood your flu jab,07700900105\n\
-77001006,sms,Ottoline Marchbanks your blood test,07700900106\n";
+77001006,sms,Ottoline Marchbanks your blood test,07700900106\n\
+77001007,sms,Cuthbert Applebottom your scan,07700900107\n";
 
 /// Texts of the input no page may show (each row's patient id, name, contact and text).
 pub fn patient_data() -> Vec<String> {
@@ -39,6 +40,9 @@ pub fn patient_data() -> Vec<String> {
 
 /// A candidate id with a message id's declared form, and one without (shaped like an NHS
 /// number: it is shown masked).
+/// Rows to decide in the journal of [`every_state`].
+pub const AMBIGUOUS: usize = 3;
+
 pub const CANDIDATE: &str = "4821337";
 pub const ODD_CANDIDATE: &str = "9434765919";
 
@@ -49,7 +53,7 @@ fn attempt(input: &Input, index: usize) -> SendAttempt {
 }
 
 /// Opens `journal` on the input and puts its rows in every state: line 2 sent, 3 failed, 4 and 5
-/// ambiguous (to decide), 6 in flight, 7 pending.
+/// ambiguous (to decide), 6 in flight, 7 pending, 8 ambiguous.
 pub async fn every_state(journal: &impl Journal) {
     let input = Input::from_csv(CSV.as_bytes()).unwrap();
     journal.open(&input).await.unwrap();
@@ -97,6 +101,14 @@ pub async fn every_state(journal: &impl Journal) {
         RowState::Ambiguous {
             message_ids: vec![ODD_CANDIDATE.into()],
             reason: "a candidate whose text Hero did not give".into(),
+        },
+    )
+    .await;
+    go(
+        6,
+        RowState::Ambiguous {
+            message_ids: vec![],
+            reason: "Hero accepted it but never listed it".into(),
         },
     )
     .await;
