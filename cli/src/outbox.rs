@@ -241,9 +241,10 @@ impl Reader {
                 PgJournal::connect(journal).await.map_err(pg_failure)?,
             ));
         }
-        let shown = Path::new(journal).display().to_string();
+        // The path is what the user typed (it may name a person): named by its option.
+        let shown = "the file given to --journal".to_owned();
         let j = SqliteJournal::open_read_only(journal)
-            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+            .map_err(|e| Failure::new(Exit::Usage, format!("{shown}: {e}"), None))?;
         Ok(Reader::Sqlite(j, shown))
     }
 
@@ -252,7 +253,7 @@ impl Reader {
             Reader::Pg(j) => report(j).await.map_err(pg_failure),
             Reader::Sqlite(j, shown) => report(j)
                 .await
-                .map_err(|e| Failure::new(Exit::Other, format!("--journal {shown}: {e}"), None)),
+                .map_err(|e| Failure::new(Exit::Other, format!("{shown}: {e}"), None)),
         }
     }
 }
@@ -272,8 +273,10 @@ fn decision_row(d: &DecisionRecord, with_note: bool) -> Row {
         .number("decision", d.id)
         .number("run", d.run)
         .number("row", d.index + 1)
-        .number("line", d.line)
         .words("choice", d.decision.choice().as_str());
+    if let Some(line) = d.line {
+        row = row.number("line", line);
+    }
     if let Some(id) = d.decision.choice().message_id() {
         row = row.id("message_id", &herohealth::ids::MESSAGE_ID, id);
     }
@@ -281,7 +284,8 @@ fn decision_row(d: &DecisionRecord, with_note: bool) -> Row {
         .words("by", d.decision.by())
         .words(
             "decided_at",
-            &d.decided_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            &d.decided_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         )
         .words("candidates", &shown_ids(&d.candidates))
         .words("reason", &d.reason);
@@ -359,11 +363,11 @@ async fn decide(format: Format, a: &DecideArgs) -> Outcome {
         let j = PgJournal::connect(&a.journal).await.map_err(pg_failure)?;
         decide_on(&j, a, &decision).await
     } else {
-        let shown = Path::new(&a.journal).display().to_string();
-        if !Path::new(&a.journal).is_file() {
+        let shown = "the file given to --journal";
+        if !std::path::Path::new(&a.journal).is_file() {
             return Err(Failure::new(
                 Exit::Usage,
-                format!("--journal {shown}: no journal file there"),
+                format!("{shown}: no journal file there"),
                 None,
             ));
         }
@@ -371,7 +375,7 @@ async fn decide(format: Format, a: &DecideArgs) -> Outcome {
             let hint = matches!(e, JournalError::InUse).then(|| {
                 "a run holds the journal while it sends: decide once it has stopped".to_owned()
             });
-            Failure::new(Exit::Conflict, format!("--journal {shown}: {e}"), hint)
+            Failure::new(Exit::Conflict, format!("{shown}: {e}"), hint)
         })?;
         decide_on(&j, a, &decision).await
     }?;
