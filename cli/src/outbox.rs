@@ -176,9 +176,15 @@ pub(crate) struct StatusArgs {
     journal: String,
 }
 
-/// Whether `journal` names a PostgreSQL database rather than a file.
+/// Whether `journal` names a PostgreSQL database rather than a file. The scheme is read as URL
+/// schemes are, whatever its case: a `POSTGRESQL://user:password@...` is a database (never shown),
+/// not a file name to open and print.
 pub(crate) fn is_postgres(journal: &str) -> bool {
-    journal.starts_with("postgres://") || journal.starts_with("postgresql://")
+    ["postgres://", "postgresql://"].iter().any(|scheme| {
+        journal
+            .get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    })
 }
 
 /// Opens a PostgreSQL journal. The URL is never shown.

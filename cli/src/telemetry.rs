@@ -68,8 +68,9 @@ impl Otel {
                         .with_resource(resource())
                         .build(),
                 ),
-                Err(e) => {
-                    eprintln!("hero: traces are not exported: {e}");
+                Err(_) => {
+                    // The exporter's error quotes the endpoint, which may hold credentials.
+                    eprintln!("hero: traces are not exported: the OTEL_EXPORTER_OTLP_* settings could not be used");
                     None
                 }
             })
@@ -84,8 +85,9 @@ impl Otel {
                     opentelemetry::global::set_meter_provider(provider.clone());
                     Some(provider)
                 }
-                Err(e) => {
-                    eprintln!("hero: metrics are not exported: {e}");
+                Err(_) => {
+                    // The exporter's error quotes the endpoint, which may hold credentials.
+                    eprintln!("hero: metrics are not exported: the OTEL_EXPORTER_OTLP_* settings could not be used");
                     None
                 }
             })

@@ -237,3 +237,39 @@ fn reqwest_blocking(url: &str) -> impl Fn(String, String, String) {
         });
     }
 }
+
+/// A PostgreSQL URL is a database whatever its scheme's case: its password is never printed, and
+/// it is never read as a file name (was: `POSTGRESQL://...` opened as a file and shown in the
+/// error, password included).
+#[test]
+fn a_journal_url_with_its_scheme_in_capitals_is_never_shown() {
+    for scheme in ["POSTGRESQL", "Postgres", "postgreSQL"] {
+        let url = format!("{scheme}://hero:pw-zq81-never-shown@127.0.0.1:1/hero?sslmode=bogus");
+        for args in [
+            vec!["outbox", "status", "--journal", url.as_str()],
+            vec!["outbox", "decisions", "--journal", url.as_str()],
+        ] {
+            let out = support::hero_offline(&args);
+            let printed = all(&out);
+            assert_ne!(support::code(&out), 0, "{printed}");
+            assert!(!printed.contains("pw-zq81"), "{args:?}: {printed}");
+        }
+        // send-many opens a file journal at a path it may create: a URL must not be one.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("rows.csv");
+        std::fs::write(&csv, "patient_id,type,text\n3001,sms,Hi\n").unwrap();
+        let env = support::env_for("http://127.0.0.1:1", KEY, PRACTICE);
+        let args = [
+            "messages",
+            "send-many",
+            "--from",
+            csv.to_str().unwrap(),
+            "--journal",
+            &url,
+        ];
+        let out = support::hero_env(&env, &args);
+        let printed = all(&out);
+        assert_ne!(support::code(&out), 0, "{printed}");
+        assert!(!printed.contains("pw-zq81"), "send-many: {printed}");
+    }
+}

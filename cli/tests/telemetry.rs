@@ -173,7 +173,14 @@ async fn with_the_endpoint_set_a_local_collector_gets_traces_and_metrics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_endpoint_nothing_is_attempted() {
     // The default OTLP/HTTP port on loopback: an exporter built with no endpoint would send here.
-    let listener = TcpListener::bind("127.0.0.1:4318")
+    // Another copy of this suite (CI runs two at once) may hold the port for a moment: wait for
+    // it, a bounded number of tries.
+    let listener = (0..600)
+        .find_map(|_| {
+            TcpListener::bind("127.0.0.1:4318")
+                .inspect_err(|_| thread::sleep(Duration::from_millis(100)))
+                .ok()
+        })
         .expect("the default OTLP/HTTP port 4318 must be free on loopback for this test");
     let received = receiver(listener);
     let mock = mock().await;
@@ -192,4 +199,30 @@ async fn without_the_endpoint_nothing_is_attempted() {
     support::ok(&out);
     // Not a connection, let alone a request.
     assert!(received.lock().unwrap().is_empty());
+}
+
+/// An endpoint the exporter cannot use is said so, without the endpoint: it may hold
+/// credentials (`user:token@`), and the exporter's own error quotes it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_endpoint_is_said_without_its_credentials() {
+    let mock = mock().await;
+    let out = support::hero_at_with(
+        mock.base_url(),
+        KEY,
+        PRACTICE,
+        &[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://collector:tok-7qx-never-shown@bad host:4318",
+        )],
+        LIST,
+    )
+    .await;
+    support::ok(&out);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!printed.contains("tok-7qx"), "{printed}");
+    assert!(printed.contains("are not exported"), "{printed}");
 }
