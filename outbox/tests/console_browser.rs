@@ -77,6 +77,9 @@ async fn browser(profile: &std::path::Path) -> Option<(Driver, Client)> {
     // chromedriver takes a moment to listen: try until it answers (bounded).
     let mut last = None;
     for _ in 0..300 {
+        // With several rustls providers in one build (the workspace's tests: ring and aws-lc-rs),
+        // rustls picks none by itself: the process names one (an error: one is there already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         match ClientBuilder::rustls()
             .unwrap()
             .capabilities(caps.clone())

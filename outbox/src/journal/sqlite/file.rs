@@ -144,7 +144,15 @@ impl Db {
                 }
             }
             let went = self.rows().map(|e| went(&e)).unwrap_or(0);
-            let saved = self.save_to(&target).ok().map(|()| target);
+            let saved = match self.save_to(&target) {
+                Ok(()) => Some(target),
+                Err(e) => {
+                    // Said (the crate's own words and the storage's kind), so that a copy that
+                    // could not be written can be looked into.
+                    tracing::error!(what, error = %e, "outbox: the journal could not be saved");
+                    None
+                }
+            };
             tracing::error!(what, "outbox: the journal file changed under the run");
             self.moved = Some((what, saved, went));
         }
