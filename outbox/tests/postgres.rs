@@ -239,6 +239,88 @@ mod with_postgres {
         assert!(err.to_string().contains("42P01"), "{err}");
     }
 
+    /// A row that becomes ambiguous records since when it waits for a person (the database's
+    /// clock), until decided; a run's `waiting_since` is its oldest. A journal of schema 3 gets
+    /// the column when a worker connects, its ambiguous rows waiting since their last change.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_ambiguous_row_records_since_when_it_waits_and_schema_3_is_migrated() {
+        let Some(pg) = TempPostgres::start("outbox/tests/postgres.rs waiting since") else {
+            return;
+        };
+        let url = pg.database("waiting");
+        let j = PgJournal::connect(&url).await.unwrap();
+        j.bind(GROUP).await.unwrap();
+        j.open(&input(&["601", "602", "603"])).await.unwrap();
+        let run = j.claim(10).await.unwrap()[0].run;
+        let ambiguous = RowState::Ambiguous {
+            message_ids: vec!["41".into()],
+            reason: "example".into(),
+        };
+        assert_eq!(j.runs().await.unwrap()[0].waiting_since, None);
+        j.transition(run, 0, Status::Pending, &ambiguous)
+            .await
+            .unwrap();
+        j.transition(run, 1, Status::Pending, &ambiguous)
+            .await
+            .unwrap();
+        let at = |idx: u64| {
+            pg.psql(
+                "waiting",
+                &format!(
+                    "SELECT coalesce(to_char(waiting_since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '-'),
+                            waiting_since = updated_at
+                     FROM outbox_rows WHERE idx = {idx}"
+                ),
+            )
+        };
+        let first = at(0);
+        assert!(first.ends_with("|t"), "{first}");
+        let since = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text.split('|').next().unwrap())
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(
+            j.runs().await.unwrap()[0].waiting_since,
+            Some(since(&first))
+        );
+        assert_eq!(at(2), "-|", "a pending row waits for no one");
+        let decision =
+            herohealth_outbox::Decision::new(herohealth_outbox::Choice::Abandon, "A. Person", "x")
+                .unwrap();
+        j.decide(run, 0, &decision).await.unwrap();
+        assert_eq!(at(0), "-|", "a decided row waits no more");
+        let second = at(1);
+        assert_eq!(
+            j.runs().await.unwrap()[0].waiting_since,
+            Some(since(&second))
+        );
+        j.release().await.unwrap();
+        drop(j);
+
+        // The journal as version 3 left it: no column, row 1 ambiguous since its last change.
+        pg.psql(
+            "waiting",
+            "ALTER TABLE outbox_rows DROP COLUMN waiting_since;
+             UPDATE outbox_rows SET updated_at = '2026-01-02T03:04:05.000006Z' WHERE idx = 1;
+             UPDATE herohealth_outbox_meta SET value = '3' WHERE key = 'schema'",
+        );
+        let j = PgJournal::connect(&url).await.unwrap();
+        assert_eq!(
+            pg.psql(
+                "waiting",
+                "SELECT value FROM herohealth_outbox_meta WHERE key = 'schema'"
+            ),
+            herohealth_outbox::PG_SCHEMA.to_string()
+        );
+        assert_eq!(at(1), "2026-01-02T03:04:05.000006Z|t");
+        assert_eq!(at(2), "-|");
+        assert_eq!(
+            j.runs().await.unwrap()[0].waiting_since,
+            Some(since("2026-01-02T03:04:05.000006Z"))
+        );
+    }
+
     /// Rows to resolve (in flight, unknown) come before pending ones in a claim.
     #[tokio::test(flavor = "current_thread")]
     async fn rows_to_resolve_are_claimed_first() {

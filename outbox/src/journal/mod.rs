@@ -22,10 +22,11 @@ pub use error::JournalError;
 pub use sqlite::SqliteJournal;
 pub use state::{Entry, RowState, RunStatus, Status, WorkerStatus};
 
-/// The journal schema [`SqliteJournal`] writes: 2 identifies an input by its rows
-/// ([`Input::fingerprint`]); 1 (no `schema` in `meta`) by the file's bytes, and is migrated on
-/// open.
-pub const JOURNAL_SCHEMA: u32 = 2;
+/// The journal schema [`SqliteJournal`] writes: 3 records when each ambiguous row began to
+/// wait for a person ([`RunStatus::waiting_since`]); 2 identifies an input by its rows
+/// ([`Input::fingerprint`]); 1 (no `schema` in `meta`) by the file's bytes. Older schemas are
+/// migrated when the journal is opened to write.
+pub const JOURNAL_SCHEMA: u32 = 3;
 
 /// A row's or a state's JSON, written by this version: it always encodes.
 pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, JournalError> {

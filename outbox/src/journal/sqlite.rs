@@ -144,6 +144,12 @@ impl SqliteJournal {
     }
 }
 
+/// A moment as the journal writes it: RFC 3339 in UTC with nanoseconds, so that the text sorts
+/// as the time does (`min` in SQL).
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
 impl Db {
     fn setup(conn: Connection) -> Result<Db, JournalError> {
         let mode: String =
@@ -164,7 +170,8 @@ impl Db {
                  status TEXT NOT NULL,
                  state TEXT NOT NULL,
                  sends INTEGER NOT NULL DEFAULT 0,
-                 updated_at TEXT NOT NULL
+                 updated_at TEXT NOT NULL,
+                 waiting_since TEXT
              );
              CREATE TABLE IF NOT EXISTS outbox_decisions (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -174,11 +181,39 @@ impl Db {
                  decided_at TEXT NOT NULL
              );",
         )?;
-        Ok(Db {
+        let mut db = Db {
             conn,
             lock: None,
             moved: None,
-        })
+        };
+        db.migrate_waiting_since()?;
+        Ok(db)
+    }
+
+    /// Schema 3: a journal of schema 2 or 1 gets the `waiting_since` column, set for the rows
+    /// ambiguous already to the time they last changed (the latest they can have begun to wait).
+    fn migrate_waiting_since(&mut self) -> Result<(), JournalError> {
+        if self.has_waiting_since()? {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "ALTER TABLE outbox_rows ADD COLUMN waiting_since TEXT;
+             UPDATE outbox_rows SET waiting_since = updated_at WHERE status = 'ambiguous';
+             UPDATE meta SET value = '3' WHERE key = 'schema' AND value = '2';",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether the rows have their `waiting_since` column (a journal opened read only may be of
+    /// an older schema).
+    fn has_waiting_since(&self) -> Result<bool, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('outbox_rows') WHERE name = 'waiting_since'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, JournalError> {
@@ -275,7 +310,7 @@ impl Db {
                 });
             }
             None => {
-                let now = Utc::now().to_rfc3339();
+                let now = stamp(herohealth::now());
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('input', ?1), ('schema', ?2), ('created_at', ?3)",
                     [input.fingerprint(), &JOURNAL_SCHEMA.to_string(), &now],
@@ -312,14 +347,16 @@ impl Db {
             (Status::InFlight, Status::Pending) => -1,
             _ => 0,
         };
+        // A row keeps the time it began to wait for a person while it stays ambiguous.
         let changed = self.conn.execute(
-            "UPDATE outbox_rows SET status = ?1, state = ?2, sends = sends + ?3, updated_at = ?4
+            "UPDATE outbox_rows SET status = ?1, state = ?2, sends = sends + ?3, updated_at = ?4,
+                 waiting_since = CASE WHEN ?1 = 'ambiguous' THEN coalesce(waiting_since, ?4) END
              WHERE idx = ?5 AND status = ?6",
             params![
                 to.status().as_str(),
                 to_json(to)?,
                 sent,
-                Utc::now().to_rfc3339(),
+                stamp(herohealth::now()),
                 index as i64,
                 from.as_str()
             ],
@@ -395,11 +432,12 @@ impl Db {
         let now = Utc::now();
         let to = decision.choice().state();
         tx.execute(
-            "UPDATE outbox_rows SET status = ?1, state = ?2, updated_at = ?3 WHERE idx = ?4",
+            "UPDATE outbox_rows SET status = ?1, state = ?2, updated_at = ?3, waiting_since = NULL
+             WHERE idx = ?4",
             params![
                 to.status().as_str(),
                 to_json(&to)?,
-                now.to_rfc3339(),
+                stamp(now),
                 index as i64
             ],
         )?;
@@ -473,24 +511,34 @@ impl Db {
         };
         let mut run = RunStatus::of(0, fingerprint, &[]);
         run.created_at = time(self.meta("created_at")?);
-        let mut q = self
-            .conn
-            .prepare("SELECT status, count(*), max(updated_at) FROM outbox_rows GROUP BY status")?;
+        // A journal of an older schema opened read only: its ambiguous rows' last change.
+        let since = if self.has_waiting_since()? {
+            "min(waiting_since)"
+        } else {
+            "min(updated_at)"
+        };
+        let mut q = self.conn.prepare(&format!(
+            "SELECT status, count(*), max(updated_at), {since} FROM outbox_rows GROUP BY status"
+        ))?;
         let counts = q
             .query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        for (status, n, last) in counts {
+        for (status, n, last, since) in counts {
             let status = Status::parse(&status).ok_or(JournalError::Storage(
                 "a row's status is not readable by this version of herohealth-outbox".into(),
             ))?;
             run.count(status, n as usize);
             run.last_activity = run.last_activity.max(time(last));
+            if status == Status::Ambiguous {
+                run.waiting_since = time(since);
+            }
         }
         Ok(vec![run])
     }
@@ -826,6 +874,127 @@ mod tests {
         j.open(&Input::from_rows(rows)).unwrap();
         assert_eq!(j.rows().unwrap()[0].state.message_id(), Some("7"));
         assert_eq!(j.schema().unwrap(), Some(JOURNAL_SCHEMA));
+    }
+
+    /// A row that becomes ambiguous records when (the client's clock); it keeps that time while
+    /// it stays ambiguous, and loses it when decided; the run's oldest such time is its
+    /// `waiting_since`.
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn an_ambiguous_row_records_since_when_it_waits() {
+        let j = SqliteJournal::in_memory().unwrap();
+        let rows =
+            ["1", "2", "3"].map(|p| Row::new(p, herohealth::MessageType::Sms, "Hi").unwrap());
+        j.open(&Input::from_rows(rows.to_vec())).await.unwrap();
+        let ambiguous = |id: &str| RowState::Ambiguous {
+            message_ids: vec![id.into()],
+            reason: "example".into(),
+        };
+        assert_eq!(j.runs().await.unwrap()[0].waiting_since, None);
+        let first = herohealth::now();
+        j.transition(0, 1, Status::Pending, &ambiguous("41"))
+            .await
+            .unwrap();
+        tokio::time::advance(std::time::Duration::from_secs(60)).await;
+        j.transition(0, 2, Status::Pending, &ambiguous("42"))
+            .await
+            .unwrap();
+        // Still ambiguous, with other candidates: it has waited since the first time.
+        j.transition(0, 1, Status::Ambiguous, &ambiguous("43"))
+            .await
+            .unwrap();
+        let since = j.runs().await.unwrap()[0].waiting_since.unwrap();
+        assert!(
+            (since - first).num_milliseconds().abs() < 5,
+            "{since} {first}"
+        );
+        let decision = Decision::new(crate::Choice::Abandon, "A. Person", "checked").unwrap();
+        j.decide(0, 1, &decision).await.unwrap();
+        let since = j.runs().await.unwrap()[0].waiting_since.unwrap();
+        let second = first + chrono::Duration::seconds(60);
+        assert!(
+            (since - second).num_milliseconds().abs() < 5,
+            "{since} {second}"
+        );
+        j.transition(0, 2, Status::Ambiguous, &RowState::Pending)
+            .await
+            .unwrap();
+        assert_eq!(j.runs().await.unwrap()[0].waiting_since, None);
+        let db = j.db.lock().unwrap();
+        let kept: i64 = db
+            .conn
+            .query_row(
+                "SELECT count(*) FROM outbox_rows WHERE waiting_since IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, 0, "no row but an ambiguous one has a time");
+    }
+
+    /// A journal of schema 2 is migrated to 3 when opened to write: its ambiguous rows wait
+    /// since their last change. Opened read only it is not changed, and reads the same.
+    #[test]
+    fn a_schema_2_journal_gets_the_time_its_ambiguous_rows_wait_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.db");
+        let rows = vec![
+            Row::new("1", herohealth::MessageType::Sms, "Hi").unwrap(),
+            Row::new("2", herohealth::MessageType::Sms, "Hi").unwrap(),
+        ];
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE outbox_rows (idx INTEGER PRIMARY KEY, row TEXT NOT NULL,
+                     status TEXT NOT NULL, state TEXT NOT NULL, sends INTEGER NOT NULL DEFAULT 0,
+                     updated_at TEXT NOT NULL);",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO meta VALUES ('input', ?1), ('schema', '2')",
+                [crate::row::fingerprint(&rows)],
+            )
+            .unwrap();
+            let ambiguous = to_json(&RowState::Ambiguous {
+                message_ids: vec!["41".into()],
+                reason: "example".into(),
+            })
+            .unwrap();
+            conn.execute(
+                "INSERT INTO outbox_rows VALUES
+                     (0, ?1, 'ambiguous', ?2, 1, '2026-01-02T03:04:05.000000006Z'),
+                     (1, ?3, 'failed', '{\"status\":\"failed\",\"reason\":\"x\"}', 0, '2026-01-01T00:00:00Z')",
+                [to_json(&rows[0]).unwrap(), ambiguous, to_json(&rows[1]).unwrap()],
+            )
+            .unwrap();
+        }
+        let expected = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.000000006Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        {
+            let read = SqliteJournal::open_read_only(&path).unwrap();
+            let db = read.db.lock().unwrap();
+            let mut db = db;
+            assert!(!db.has_waiting_since().unwrap());
+            assert_eq!(db.runs().unwrap()[0].waiting_since, Some(expected));
+        }
+        let journal = SqliteJournal::open(&path).unwrap();
+        let mut j = journal.db.lock().unwrap();
+        assert!(j.has_waiting_since().unwrap());
+        assert_eq!(j.schema().unwrap(), Some(JOURNAL_SCHEMA));
+        assert_eq!(j.runs().unwrap()[0].waiting_since, Some(expected));
+        j.open(&Input::from_rows(rows)).unwrap();
+        let (ambiguous, failed): (Option<String>, Option<String>) = j
+            .conn
+            .query_row(
+                "SELECT (SELECT waiting_since FROM outbox_rows WHERE idx = 0),
+                        (SELECT waiting_since FROM outbox_rows WHERE idx = 1)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(ambiguous.as_deref(), Some("2026-01-02T03:04:05.000000006Z"));
+        assert_eq!(failed, None);
     }
 
     /// One writer: a second open of a held journal, in this process or another, is refused

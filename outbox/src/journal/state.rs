@@ -195,6 +195,10 @@ pub struct RunStatus {
     pub failed: usize,
     /// Ambiguous: a person decides.
     pub ambiguous: usize,
+    /// Since when the run's oldest ambiguous row has waited for a person (the journal's clock
+    /// when the row became ambiguous); `None` when no row waits. For a row that was ambiguous
+    /// before the journal recorded this (an older version's journal), the time it last changed.
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 impl RunStatus {
@@ -216,6 +220,7 @@ impl RunStatus {
             sent: 0,
             failed: 0,
             ambiguous: 0,
+            waiting_since: None,
         };
         for e in entries {
             s.count(e.state.status(), 1);

@@ -438,6 +438,7 @@ impl Journal for PgJournal {
                 "WITH changed AS (
                      UPDATE outbox_rows SET status = $1, state = $2, sends = sends + $3,
                          updated_at = clock_timestamp(), claimed = $4,
+                         waiting_since = CASE WHEN $1 = 'ambiguous' THEN coalesce(waiting_since, clock_timestamp()) END,
                          owner = CASE WHEN $4 THEN owner END,
                          lease_until = CASE WHEN $4 THEN GREATEST(lease_until, clock_timestamp() + make_interval(secs => $5)) END
                      WHERE run_id = $6 AND idx = $7 AND status = $8 AND fence = $9
@@ -643,7 +644,8 @@ impl Journal for PgJournal {
                         count(*) FILTER (WHERE o.status IN ('in_flight', 'unknown')),
                         count(*) FILTER (WHERE o.status = 'sent'),
                         count(*) FILTER (WHERE o.status = 'failed'),
-                        count(*) FILTER (WHERE o.status = 'ambiguous')
+                        count(*) FILTER (WHERE o.status = 'ambiguous'),
+                        min(o.waiting_since) FILTER (WHERE o.status = 'ambiguous')
                  FROM outbox_runs r JOIN outbox_rows o ON o.run_id = r.id
                  GROUP BY r.id ORDER BY r.id",
                 &[],
@@ -663,6 +665,7 @@ impl Journal for PgJournal {
                     sent: count(7)?,
                     failed: count(8)?,
                     ambiguous: count(9)?,
+                    waiting_since: column(r, 10, "waiting_since")?,
                 })
             })
             .collect()
@@ -773,7 +776,7 @@ impl Journal for PgJournal {
                     "recording the decision",
                     "WITH changed AS (
                          UPDATE outbox_rows SET status = $3, state = $4, updated_at = clock_timestamp(),
-                             claimed = false, owner = NULL, lease_until = NULL
+                             waiting_since = NULL, claimed = false, owner = NULL, lease_until = NULL
                          WHERE run_id = $1 AND idx = $2 AND status = 'ambiguous' AND state = $5
                            AND NOT (claimed AND lease_until > clock_timestamp())
                            AND NOT EXISTS (SELECT 1 FROM outbox_decisions WHERE token = $8)

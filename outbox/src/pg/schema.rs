@@ -11,8 +11,9 @@ use crate::journal::JournalError;
 /// The schema this version creates and reads (`herohealth_outbox_meta.schema`): 1 the runs, rows,
 /// fencing sequence and pace; 2 the workers (their heartbeats, for a status page) and an index of
 /// each worker's claimed rows (the heartbeat's renewal); 3 the decisions people made on rows
-/// (kept for good).
-pub const PG_SCHEMA: u32 = 3;
+/// (kept for good); 4 since when each ambiguous row waits for a person (`waiting_since`, set to
+/// their last change for the rows ambiguous already).
+pub const PG_SCHEMA: u32 = 4;
 
 /// Each migration, by the version it brings the schema to.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -72,6 +73,11 @@ const MIGRATIONS: &[(u32, &str)] = &[
              FOREIGN KEY (run_id, idx) REFERENCES outbox_rows (run_id, idx)
          );
          CREATE INDEX outbox_decisions_row ON outbox_decisions (run_id, idx);",
+    ),
+    (
+        4,
+        "ALTER TABLE outbox_rows ADD COLUMN waiting_since timestamptz;
+         UPDATE outbox_rows SET waiting_since = updated_at WHERE status = 'ambiguous';",
     ),
 ];
 
