@@ -268,7 +268,7 @@ mod with_postgres {
                 "waiting",
                 &format!(
                     "SELECT coalesce(to_char(waiting_since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '-'),
-                            waiting_since = updated_at
+                            abs(extract(epoch FROM waiting_since - updated_at)) < 1
                      FROM outbox_rows WHERE idx = {idx}"
                 ),
             )
