@@ -8,9 +8,12 @@
 //! Hero has no idempotency key. So each row is `InFlight` on disk (committed with
 //! `synchronous=FULL`) before its request is written; a send whose answer was lost is `Unknown`;
 //! and before anything new is sent, every such row is looked for with
-//! [`herohealth::HeroClient::find_attempt`] and ends **sent** (exactly one listed message matches),
-//! goes back to **pending** (none matched after the lookups' delays: it did not reach Hero), or
-//! ends **ambiguous** (more than one candidate: left for a person, never guessed). Hero's refusals
+//! [`herohealth::HeroClient::find_attempt`] and ends **sent** (its own message, identified: Hero's
+//! copy of the text is the row's and every other candidate is shown to be another's), goes back to
+//! **pending** (nothing like it around the attempt once it could no longer appear, and every clock
+//! agrees: it did not reach Hero), or ends **ambiguous** (anything the evidence does not settle:
+//! two candidates, one whose text cannot be compared, clocks that disagree; left for a person to
+//! decide with [`Journal::decide`], never guessed). Hero's refusals
 //! end **failed** with Hero's reason. A 429 halves the client-side rate (after its `Retry-After`)
 //! and successes bring it back in steps.
 //!

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herohealth::FindOptions;
 use herohealth_mock::{Fault, FaultRule, MockServer};
-use herohealth_outbox::{Input, Options, Outbox, SqliteJournal, Status};
+use herohealth_outbox::{Input, Options, Outbox, SqliteJournal};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_subscriber::{Layer as _, filter::Targets, layer::SubscriberExt};
@@ -193,7 +193,10 @@ fn an_outbox_run_is_a_run_span_with_row_and_resolution_spans() {
                     };
                     for p in g.data_points() {
                         let status = p.attributes().next().unwrap().value.as_str().into_owned();
-                        assert!(Status::parse(&status).is_some(), "{status}");
+                        assert!(
+                            herohealth_outbox::Status::parse(&status).is_some(),
+                            "{status}"
+                        );
                         rows_by_status.insert(status, p.value());
                     }
                 }

@@ -6,7 +6,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use herohealth::MessageType;
 
-use super::{InvalidRow, Row, fingerprint};
+use herohealth::{ContactDetail, MessageText, PatientId, SnomedCode};
+
+use super::{InvalidRow, Row, check, fingerprint};
 
 /// Every row of one run and the fingerprint that ties a journal to it.
 ///
@@ -44,7 +46,10 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
+        // Rows, not problems: a row with two bad cells is one row refused, both named below.
+        let mut lines: Vec<Option<u64>> = self.problems.iter().map(InvalidRow::line).collect();
+        lines.dedup();
+        let n = lines.len();
         write!(
             f,
             "{n} row{} refused, nothing was sent:",
@@ -151,7 +156,7 @@ impl Input {
                     row.line = Some(line);
                     rows.push(row);
                 }
-                Err(e) => problems.push(e.at(line)),
+                Err(refused) => problems.extend(refused.into_iter().map(|e| e.at(line))),
             }
         }
         if !problems.is_empty() {
@@ -222,53 +227,83 @@ impl Input {
     }
 }
 
-fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, InvalidRow> {
-    let message_type: MessageType = cell(1)
-        .ok_or_else(|| InvalidRow::new("type", "must not be empty"))?
-        .parse()
-        .map_err(|e: herohealth::UnknownVariant| InvalidRow::new("type", e.to_string()))?;
-    let mut row = Row::new(cell(0).unwrap_or(""), message_type, cell(2).unwrap_or(""))?;
+/// A row from its cells, or every cell it refuses: each cell is checked on its own first (a
+/// row with three bad cells names all three), then the row whole, by herohealth's rules across
+/// fields.
+fn row_of<'a>(cell: impl Fn(usize) -> Option<&'a str>) -> Result<Row, Vec<InvalidRow>> {
+    let mut problems = Vec::new();
+    let mut keep = |r: Result<(), InvalidRow>| {
+        if let Err(e) = r {
+            problems.push(e);
+        }
+    };
+    keep(check("patient_id", PatientId::parse(cell(0).unwrap_or(""))).map(drop));
+    let message_type = match cell(1).map(str::parse::<MessageType>) {
+        None => Err(InvalidRow::new("type", "must not be empty")),
+        Some(Err(e)) => Err(InvalidRow::new("type", e.to_string())),
+        Some(Ok(t)) => Ok(t),
+    };
+    keep(message_type.as_ref().map(drop).map_err(Clone::clone));
+    keep(check("text", MessageText::parse(cell(2).unwrap_or(""))).map(drop));
     if let Some(to) = cell(3) {
-        row = row.contact(to)?;
+        keep(check("to", ContactDetail::parse(to)).map(drop));
     }
     let write = match cell(4).map(str::to_ascii_lowercase).as_deref() {
         None => None,
         Some("true" | "yes" | "1") => Some(true),
         Some("false" | "no" | "0") => Some(false),
         Some(_) => {
-            return Err(InvalidRow::new(
+            keep(Err(InvalidRow::new(
                 "write_to_record",
                 "must be true or false (yes/no, 1/0)",
-            ));
+            )));
+            None
         }
     };
     let (code, term) = (cell(5), cell(6));
-    match write {
-        Some(false) if code.is_some() || term.is_some() => {
-            return Err(InvalidRow::new(
-                if code.is_some() {
-                    "snomed_code"
-                } else {
-                    "snomed_term"
-                },
-                "needs write_to_record (it is false)",
-            ));
+    if write == Some(false) && (code.is_some() || term.is_some()) {
+        for (field, value) in [("snomed_code", code), ("snomed_term", term)] {
+            if value.is_some() {
+                keep(Err(InvalidRow::new(
+                    field,
+                    "needs write_to_record (it is false)",
+                )));
+            }
         }
-        Some(true) => row = row.write_to_record(code, term)?,
-        None if code.is_some() || term.is_some() => row = row.write_to_record(code, term)?,
-        _ => {}
+    } else if let Some(code) = code {
+        keep(check("snomed_code", SnomedCode::parse(code)).map(drop));
     }
-    if let Some(at) = cell(7) {
-        let at = DateTime::parse_from_rfc3339(at).map_err(|_| {
+    let send_at = cell(7).map(|at| {
+        DateTime::parse_from_rfc3339(at).map_err(|_| {
             InvalidRow::new(
                 "send_at",
                 "must be an RFC 3339 date-time (2026-01-31T09:00:00Z)",
             )
-        })?;
-        row = row.send_at(at.with_timezone(&Utc));
+        })
+    });
+    if let Some(Err(e)) = &send_at {
+        keep(Err(e.clone()));
     }
-    row.check_across()?;
-    Ok(row)
+    let (Ok(message_type), true) = (message_type, problems.is_empty()) else {
+        return Err(problems);
+    };
+    // Every cell passed on its own: the row is made of them (the same checks again, by the
+    // builder every row goes through), then checked whole.
+    let whole = || -> Result<Row, InvalidRow> {
+        let mut row = Row::new(cell(0).unwrap_or(""), message_type, cell(2).unwrap_or(""))?;
+        if let Some(to) = cell(3) {
+            row = row.contact(to)?;
+        }
+        if write == Some(true) || (write.is_none() && (code.is_some() || term.is_some())) {
+            row = row.write_to_record(code, term)?;
+        }
+        if let Some(Ok(at)) = send_at {
+            row = row.send_at(at.with_timezone(&Utc));
+        }
+        row.check_across()?;
+        Ok(row)
+    };
+    whole().map_err(|e| vec![e])
 }
 
 #[cfg(test)]
@@ -332,6 +367,28 @@ mod tests {
                 "line 5: field `record`: has 2 fields, the header has 6",
                 "line 6: field `snomed_code`: a SNOMED code must be 6 to 18 digits long",
             ]
+        );
+        // Every bad cell of a row is named, in the file's column order, under one row refused.
+        let err = Input::from_csv(
+            b"patient_id,type,text,to,send_at\n12a,fax,,,soon\n1,sms,Hi,,\n3,,Hi,,\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.problems()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "line 2: field `patient_id`: a patient id must be digits only",
+                "line 2: field `type`: not a known MessageType; expected one of: hero, sms, email, nhs_app",
+                "line 2: field `text`: message text must not be empty",
+                "line 2: field `send_at`: must be an RFC 3339 date-time (2026-01-31T09:00:00Z)",
+                "line 4: field `type`: must not be empty",
+            ]
+        );
+        assert!(
+            err.to_string()
+                .starts_with("2 rows refused, nothing was sent:\n")
         );
         assert_eq!(
             refused("patient_id,type,text\n"),
