@@ -93,8 +93,7 @@ fn main() {
     seam::private_builder_constructors(&mut file, model.operations.len());
     refusal::typed_refusals(&mut file);
     reshape::document_type_builders(&mut file);
-    debug::shown_json(&mut file, &model.patient_data(), &model.id_fields());
-    debug::masked_debug(&mut file, &model.patient_data(), &model.id_fields());
+    debug::shown_and_debug(&mut file, &model.patient_data(), &model.id_fields());
     assert!(
         seam::rename_client(&mut file) > 0,
         "progenitor's `Client` renamed"

@@ -1,13 +1,14 @@
-//! `Debug` by structure for every generated type: what a struct or enum prints is decided by each
-//! field's type and the spec, never by what the value looks like.
+//! What every generated type shows, by structure: one policy per field, decided by the field's
+//! type and the spec, never by what the value looks like, written once as `crate::Shown` (the JSON
+//! `hero` prints); the type's `Debug` prints that same value (`crate::shown::debug::fmt_shown`).
 //!
 //! - Text is masked (`<redacted>`) unless the spec declares the field an id (the property refers
 //!   to a schema with `x-herohealth-id`), and an id is shown only in its kind's declared form
 //!   (`…` otherwise): a name, a URL, a message, a token or an unknown value never prints.
 //! - A property the spec marks `x-herohealth-patient-data` (a date of birth) is masked whatever
-//!   its type; other timestamps, numbers, booleans and the crate's own types print as they are
-//!   (the checked values, `Sensitive` and the open enums mask themselves).
-//! - JSON values and maps of text are masked whole.
+//!   its type; other timestamps, numbers, booleans and the crate's own types show as their own
+//!   `Shown` says (the checked values, `Sensitive` and the open enums mask themselves).
+//! - JSON values and maps are masked whole.
 //! - Builders (the operation builders and the body types' builders) print their name only.
 //!
 //! The derived `Debug` is removed from each of these types and an impl written in its place;
@@ -19,14 +20,14 @@ use quote::quote;
 
 use super::model::module;
 
-/// How one field prints.
+/// How one field shows.
 enum Policy {
-    /// Its own `Debug`.
+    /// As its own type's `Shown` says.
     Shown,
-    /// `<redacted>`, keeping only the shape (`None`, `Some(..)`, a list's length).
-    Masked,
-    /// The id when it has the declared form of its kind (the `crate::ids` static named), else `…`.
-    Id(syn::Ident),
+    /// `<redacted>`, keeping only the shape (`null`, a list item by item); or, given the
+    /// `crate::ids` static of the id the field holds, the id when it has its kind's declared form,
+    /// else `…`.
+    Masked(Option<syn::Ident>),
 }
 
 /// `(type, field) -> id schema` of every field that holds an id (`Model::id_fields`).
@@ -44,51 +45,128 @@ pub(super) fn id_static(schema: &str) -> syn::Ident {
     quote::format_ident!("{}", schema.to_shouty_snake_case())
 }
 
-/// Replaces the derived `Debug` of every generated type (see the module docs). `patient_data`
-/// are the property names the spec marks as patient data. Returns how many impls were written.
-pub(super) fn masked_debug(
+/// Writes `impl crate::Shown` for every generated type of `types` and, in place of its derived
+/// `Debug`, one that prints that same value; the builders print their name only (see the module
+/// docs). `patient_data` are the property names the spec marks as patient data. Returns how many
+/// impls were written.
+pub(super) fn shown_and_debug(
     file: &mut syn::File,
     patient_data: &BTreeSet<String>,
     id_fields: &IdFields,
 ) -> usize {
-    let mut written = 0;
-    {
-        let types = module(&mut file.items, "types");
-        let mut impls: Vec<syn::Item> = Vec::new();
-        for item in types.iter_mut() {
-            match item {
-                syn::Item::Struct(s) => {
-                    if !drop_derived_debug(&mut s.attrs) {
-                        continue;
-                    }
-                    impls.push(struct_debug(s, patient_data, id_fields));
+    let types = module(&mut file.items, "types");
+    let mut impls: Vec<syn::Item> = Vec::new();
+    let mut debug = 0;
+    for item in types.iter_mut() {
+        let (ident, shown, attrs, derived_kept) = match item {
+            syn::Item::Struct(s) => (
+                s.ident.clone(),
+                struct_shown(s, patient_data, id_fields),
+                &mut s.attrs,
+                false,
+            ),
+            // A closed enum of unit variants keeps its derived `Debug`: a value the spec lists.
+            syn::Item::Enum(e) => (
+                e.ident.clone(),
+                enum_shown(e),
+                &mut e.attrs,
+                e.variants.iter().all(|v| v.fields.is_empty()),
+            ),
+            _ => continue,
+        };
+        impls.push(syn::parse_quote! {
+            impl crate::shown::json::Shown for #ident {
+                fn shown(&self) -> ::serde_json::Value {
+                    #shown
                 }
-                syn::Item::Enum(e) => {
-                    // A closed enum of unit variants prints a value the spec lists.
-                    if e.variants.iter().all(|v| v.fields.is_empty()) {
-                        continue;
+            }
+        });
+        if !derived_kept && drop_derived_debug(attrs) {
+            let name = ident.to_string();
+            impls.push(syn::parse_quote! {
+                impl ::std::fmt::Debug for #ident {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        crate::shown::debug::fmt_shown(f, #name, &crate::shown::json::Shown::shown(self))
                     }
-                    if !drop_derived_debug(&mut e.attrs) {
-                        continue;
-                    }
-                    impls.push(enum_debug(e));
                 }
-                _ => {}
+            });
+            debug += 1;
+        }
+    }
+    let shown = impls.len() - debug;
+    assert!(
+        shown > 40 && debug > 40,
+        "the generated types' Shown ({shown}) and Debug ({debug}) impls"
+    );
+    types.extend(impls);
+    let body_builders = builders_print_their_name(module(types, "builder"));
+    let builders = builders_print_their_name(module(&mut file.items, "builder"));
+    shown + debug + body_builders + builders
+}
+
+/// What a struct shows: its named fields as a JSON object, each by its [`Policy`], under the
+/// names serde gives them; a newtype as its one field.
+fn struct_shown(
+    s: &syn::ItemStruct,
+    patient_data: &BTreeSet<String>,
+    id_fields: &IdFields,
+) -> proc_macro2::TokenStream {
+    match &s.fields {
+        syn::Fields::Named(fields) => {
+            let schema = schema_of(&s.ident.to_string());
+            let entries = fields.named.iter().map(|f| {
+                let field = f.ident.as_ref().expect("a named field");
+                let label = field.to_string();
+                let id = id_fields.get(&(schema.clone(), label.clone()));
+                let value = shown_value(
+                    &policy(&f.ty, patient_data.contains(&label), id),
+                    quote!(self.#field),
+                );
+                let key = json_name(f);
+                quote!(m.insert(#key.to_owned(), #value);)
+            });
+            quote! {
+                let mut m = ::serde_json::Map::new();
+                #(#entries)*
+                ::serde_json::Value::Object(m)
             }
         }
-        assert!(
-            impls.len() > 40,
-            "the generated types' Debug impls ({} found)",
-            impls.len()
-        );
-        written += impls.len();
-        types.extend(impls);
-        let body_builders = module(types, "builder");
-        written += builders_print_their_name(body_builders);
+        syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+            shown_value(&policy(&fields.unnamed[0].ty, false, None), quote!(self.0))
+        }
+        _ => panic!("{}: a struct of another shape", s.ident),
     }
-    let builders = module(&mut file.items, "builder");
-    written += builders_print_their_name(builders);
-    written
+}
+
+/// What an enum shows: a closed enum the value the spec lists; an untagged one (`oneOf`) its
+/// variant's value, each by its [`Policy`].
+fn enum_shown(e: &syn::ItemEnum) -> proc_macro2::TokenStream {
+    if e.variants.iter().all(|v| v.fields.is_empty()) {
+        return quote!(::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null));
+    }
+    let arms = e.variants.iter().map(|v| {
+        let variant = &v.ident;
+        match &v.fields {
+            syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                let value = shown_value(&policy(&f.unnamed[0].ty, false, None), quote!(*v0));
+                quote!(Self::#variant(v0) => #value,)
+            }
+            syn::Fields::Unit => quote!(Self::#variant => ::serde_json::Value::Null,),
+            _ => panic!("{}::{variant}: an enum variant of another shape", e.ident),
+        }
+    });
+    quote!(match self { #(#arms)* })
+}
+
+/// `value` as `crate::Shown` renders it under `policy`.
+fn shown_value(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    match policy {
+        Policy::Shown => quote!(crate::shown::json::Shown::shown(&#value)),
+        Policy::Masked(None) => quote!(crate::shown::json::MaskedJson::masked_json(&#value, None)),
+        Policy::Masked(Some(form)) => {
+            quote!(crate::shown::json::MaskedJson::masked_json(&#value, Some(&crate::ids::#form)))
+        }
+    }
 }
 
 /// Removes `Debug` from a `#[derive(..)]`; whether it was there.
@@ -150,109 +228,18 @@ fn type_name(ty: &syn::Type) -> String {
     }
 }
 
-/// How a field of type `ty` prints: `id`, the id schema the spec declares it holds.
+/// How a field of type `ty` shows: `id`, the id schema the spec declares it holds.
 fn policy(ty: &syn::Type, patient: bool, id: Option<&String>) -> Policy {
     let (leaf, map) = leaf(ty);
     if map {
-        return Policy::Masked;
+        return Policy::Masked(None);
     }
     let leaf = type_name(leaf);
     match (leaf.as_str(), id) {
-        ("String", Some(schema)) if !patient => Policy::Id(id_static(schema)),
-        ("String" | "Value", _) => Policy::Masked,
-        _ if patient => Policy::Masked,
+        ("String", Some(schema)) if !patient => Policy::Masked(Some(id_static(schema))),
+        ("String" | "Value", _) => Policy::Masked(None),
+        _ if patient => Policy::Masked(None),
         _ => Policy::Shown,
-    }
-}
-
-fn wrap(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    match policy {
-        Policy::Shown => quote!(&#value),
-        Policy::Masked => quote!(&crate::shown::debug::Masked(&#value)),
-        Policy::Id(form) => quote!(&crate::shown::debug::Id(&#value, &crate::ids::#form)),
-    }
-}
-
-fn struct_debug(
-    s: &syn::ItemStruct,
-    patient_data: &BTreeSet<String>,
-    id_fields: &IdFields,
-) -> syn::Item {
-    let ident = &s.ident;
-    let name = ident.to_string();
-    let (impl_generics, ty_generics, where_clause) = s.generics.split_for_impl();
-    let body = match &s.fields {
-        syn::Fields::Named(fields) => {
-            let entries = fields.named.iter().map(|f| {
-                let field = f.ident.as_ref().expect("a named field");
-                let label = field.to_string();
-                let id = id_fields.get(&(schema_of(&name), label.clone()));
-                let p = policy(&f.ty, patient_data.contains(&label), id);
-                let value = wrap(&p, quote!(self.#field));
-                quote!(.field(#label, #value))
-            });
-            quote!(f.debug_struct(#name) #(#entries)* .finish())
-        }
-        syn::Fields::Unnamed(fields) => {
-            let entries = fields.unnamed.iter().enumerate().map(|(i, f)| {
-                let index = syn::Index::from(i);
-                let p = policy(&f.ty, false, None);
-                let value = wrap(&p, quote!(self.#index));
-                quote!(.field(#value))
-            });
-            quote!(f.debug_tuple(#name) #(#entries)* .finish())
-        }
-        syn::Fields::Unit => quote!(f.write_str(#name)),
-    };
-    syn::parse_quote! {
-        impl #impl_generics ::std::fmt::Debug for #ident #ty_generics #where_clause {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                #body
-            }
-        }
-    }
-}
-
-fn enum_debug(e: &syn::ItemEnum) -> syn::Item {
-    let ident = &e.ident;
-    let arms = e.variants.iter().map(|v| {
-        let variant = &v.ident;
-        let label = variant.to_string();
-        match &v.fields {
-            syn::Fields::Unit => quote!(Self::#variant => f.write_str(#label),),
-            syn::Fields::Unnamed(fields) => {
-                let bindings: Vec<syn::Ident> = (0..fields.unnamed.len())
-                    .map(|i| quote::format_ident!("v{i}"))
-                    .collect();
-                let entries = fields.unnamed.iter().zip(&bindings).map(|(f, b)| {
-                    let p = policy(&f.ty, false, None);
-                    let value = wrap(&p, quote!(*#b));
-                    quote!(.field(#value))
-                });
-                quote!(Self::#variant(#(#bindings),*) => f.debug_tuple(#label) #(#entries)* .finish(),)
-            }
-            syn::Fields::Named(fields) => {
-                let names: Vec<&syn::Ident> =
-                    fields.named.iter().map(|f| f.ident.as_ref().unwrap()).collect();
-                let entries = fields.named.iter().map(|f| {
-                    let field = f.ident.as_ref().unwrap();
-                    let p = policy(&f.ty, false, None);
-                    let value = wrap(&p, quote!(*#field));
-                    let label = field.to_string();
-                    quote!(.field(#label, #value))
-                });
-                quote!(Self::#variant { #(#names),* } => f.debug_struct(#label) #(#entries)* .finish(),)
-            }
-        }
-    });
-    syn::parse_quote! {
-        impl ::std::fmt::Debug for #ident {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    #(#arms)*
-                }
-            }
-        }
     }
 }
 
@@ -305,94 +292,3 @@ fn json_name(f: &syn::Field) -> String {
     name.trim_start_matches("r#").to_owned()
 }
 
-/// `value` as `crate::Shown` renders it under `policy`.
-fn shown_value(policy: &Policy, value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    match policy {
-        Policy::Shown => quote!(crate::shown::json::Shown::shown(&#value)),
-        Policy::Masked => quote!(crate::shown::json::MaskedJson::masked_json(&#value, None)),
-        Policy::Id(form) => {
-            quote!(crate::shown::json::MaskedJson::masked_json(&#value, Some(&crate::ids::#form)))
-        }
-    }
-}
-
-/// `impl crate::Shown` for every generated type of `types` (what `hero` prints): the same policy
-/// per field as its `Debug`, as JSON with the field names serde gives them. Returns how many.
-pub(super) fn shown_json(
-    file: &mut syn::File,
-    patient_data: &BTreeSet<String>,
-    id_fields: &IdFields,
-) -> usize {
-    let types = module(&mut file.items, "types");
-    let mut impls: Vec<syn::Item> = Vec::new();
-    for item in types.iter() {
-        let (ident, body) = match item {
-            syn::Item::Struct(s) => {
-                let name = s.ident.to_string();
-                let body = match &s.fields {
-                    syn::Fields::Named(fields) => {
-                        let entries = fields.named.iter().map(|f| {
-                            let field = f.ident.as_ref().expect("a named field");
-                            let label = field.to_string();
-                            let id = id_fields.get(&(schema_of(&name), label.clone()));
-                            let p = policy(&f.ty, patient_data.contains(&label), id);
-                            let key = json_name(f);
-                            let value = shown_value(&p, quote!(self.#field));
-                            quote!(m.insert(#key.to_owned(), #value);)
-                        });
-                        quote! {
-                            let mut m = ::serde_json::Map::new();
-                            #(#entries)*
-                            ::serde_json::Value::Object(m)
-                        }
-                    }
-                    syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
-                        let p = policy(&fields.unnamed[0].ty, false, None);
-                        shown_value(&p, quote!(self.0))
-                    }
-                    _ => continue,
-                };
-                (&s.ident, body)
-            }
-            syn::Item::Enum(e) => {
-                let body = if e.variants.iter().all(|v| v.fields.is_empty()) {
-                    // A closed enum: a value the spec lists.
-                    quote!(::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null))
-                } else {
-                    let arms = e.variants.iter().map(|v| {
-                        let variant = &v.ident;
-                        match &v.fields {
-                            syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-                                let p = policy(&f.unnamed[0].ty, false, None);
-                                let value = shown_value(&p, quote!(*v0));
-                                quote!(Self::#variant(v0) => #value,)
-                            }
-                            syn::Fields::Unit => {
-                                quote!(Self::#variant => ::serde_json::Value::Null,)
-                            }
-                            _ => panic!("{}::{variant}: an enum variant of another shape", e.ident),
-                        }
-                    });
-                    quote!(match self { #(#arms)* })
-                };
-                (&e.ident, body)
-            }
-            _ => continue,
-        };
-        impls.push(syn::parse_quote! {
-            impl crate::shown::json::Shown for #ident {
-                fn shown(&self) -> ::serde_json::Value {
-                    #body
-                }
-            }
-        });
-    }
-    assert!(
-        impls.len() > 40,
-        "the generated types' Shown impls ({})",
-        impls.len()
-    );
-    let n = impls.len();
-    types.extend(impls);
-    n
-}

@@ -239,12 +239,12 @@ fn conversion_error(items: &mut Vec<syn::Item>) {
         before - items.len() >= 5,
         "typify's ConversionError and its impls"
     );
-    items.push(syn::parse_quote! {
+    let ours: syn::File = syn::parse_quote! {
         /// A value refused while building a type: the field and the rule (a
         /// [`Refusal`](crate::Refusal)), never the value.
+        #[derive(Debug)]
         pub struct ConversionError(crate::validate::Refusal);
-    });
-    items.push(syn::parse_quote! {
+
         impl ConversionError {
             /// The field and the rule.
             pub fn refusal(&self) -> &crate::validate::Refusal {
@@ -255,36 +255,26 @@ fn conversion_error(items: &mut Vec<syn::Item>) {
                 self.0
             }
         }
-    });
-    items.push(syn::parse_quote! {
+
         impl ::std::error::Error for ConversionError {}
-    });
-    items.push(syn::parse_quote! {
+
         impl ::std::fmt::Display for ConversionError {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
-    });
-    items.push(syn::parse_quote! {
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-    });
-    items.push(syn::parse_quote! {
+
         impl From<&'static str> for ConversionError {
             fn from(rule: &'static str) -> Self {
                 Self(crate::validate::Refusal::of("value", &rule))
             }
         }
-    });
-    items.push(syn::parse_quote! {
+
         impl From<crate::validate::Refusal> for ConversionError {
             fn from(refusal: crate::validate::Refusal) -> Self {
                 Self(refusal)
             }
         }
-    });
+    };
+    items.extend(ours.items);
 }

@@ -43,7 +43,8 @@ pub enum Registration {
 
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::shown::debug::Masked;
+        // Present or not (`Some(<redacted>)`), never the text.
+        let masked = |v: &Option<String>| v.as_ref().map(|_| crate::Sensitive::default());
         match self {
             Registration::Registered { patient_id } => f
                 .debug_struct("Registered")
@@ -51,8 +52,8 @@ impl std::fmt::Debug for Registration {
                 .finish(),
             Registration::MustVerify { login_url, message } => f
                 .debug_struct("MustVerify")
-                .field("login_url", &Masked(login_url))
-                .field("message", &Masked(message))
+                .field("login_url", &masked(login_url))
+                .field("message", &masked(message))
                 .finish(),
         }
     }

@@ -26,10 +26,26 @@ pub(crate) enum ListOnly<A: Args> {
 #[derive(Args)]
 pub(crate) struct NoArgs {}
 
+/// Why a value typed on the command line was refused, in the CLI's own words (a `&'static str`
+/// cannot hold what was typed): the only refusal of a value parser that `usage` shows. Any other
+/// (clap's own, a library's) may quote the value, and is not shown.
+#[derive(Debug)]
+pub(crate) struct Refused(pub(crate) &'static str);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// A date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 date-time. The refusal never quotes the
 /// text (it may be a date of birth typed in the wrong place).
-pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    absolute_time(s).ok_or_else(|| "not a date (YYYY-MM-DD) or an RFC 3339 date-time".to_owned())
+pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>, Refused> {
+    absolute_time(s).ok_or(Refused(
+        "not a date (YYYY-MM-DD) or an RFC 3339 date-time",
+    ))
 }
 
 fn absolute_time(s: &str) -> Option<DateTime<Utc>> {
@@ -47,13 +63,12 @@ fn absolute_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// A time for a filter: as [`parse_time`], or a time ago: a number and a unit, `30m`, `12h`, `7d`
 /// or `2w` (minutes, hours, days, weeks before now).
-pub(crate) fn parse_time_or_ago(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time_or_ago(s: &str) -> Result<DateTime<Utc>, Refused> {
     absolute_time(s)
         .or_else(|| ago(s, Utc::now()))
-        .ok_or_else(|| {
-            "not a date (YYYY-MM-DD), an RFC 3339 date-time or a time ago (30m, 12h, 7d, 2w)"
-                .to_owned()
-        })
+        .ok_or(Refused(
+            "not a date (YYYY-MM-DD), an RFC 3339 date-time or a time ago (30m, 12h, 7d, 2w)",
+        ))
 }
 
 /// `now` less a time ago (`7d`), or `None` when `s` is not one.
@@ -135,7 +150,7 @@ pub(crate) fn api_enum<T: herohealth::OpenEnum>() -> ApiEnum<T> {
 }
 
 /// The value parser of a closed enum progenitor generates (request-only filters): no list of
-/// values to show, but still accepted in any case, and refused with the enum's own message.
+/// values to show, but still accepted in any case, and refused naming the option.
 pub(crate) fn closed_enum<T>() -> ApiEnum<T> {
     ApiEnum {
         values: Vec::new(),
@@ -153,30 +168,23 @@ pub(crate) struct ApiEnum<T> {
 impl<T> TypedValueParser for ApiEnum<T>
 where
     T: FromStr + Clone + Send + Sync + 'static,
-    T::Err: std::fmt::Display,
 {
     type Value = T;
 
     fn parse_ref(&self, cmd: &Command, arg: Option<&Arg>, value: &OsStr) -> Result<T, clap::Error> {
         let name = arg.map_or_else(|| "the value".to_owned(), |a| a.to_string());
-        let refuse = |why: String| {
+        let refuse = || {
             // The refused text is not put in the error: it may be patient data typed in the wrong
             // place. The option and the values it takes are (the CLI's `usage` renders them).
             let mut err = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
             err.insert(ContextKind::InvalidArg, ContextValue::String(name.clone()));
-            let valid = why
-                .split_once("expected one of")
-                .map(|(_, list)| list.trim_start_matches(':').trim())
-                .unwrap_or_default();
-            if !valid.is_empty() {
-                let valid = valid.split(", ").map(str::to_owned).collect();
+            if !self.values.is_empty() {
+                let valid = self.values.iter().map(|v| (*v).to_owned()).collect();
                 err.insert(ContextKind::ValidValue, ContextValue::Strings(valid));
             }
             err
         };
-        let text = value
-            .to_str()
-            .ok_or_else(|| refuse("not UTF-8".to_owned()))?;
+        let text = value.to_str().ok_or_else(refuse)?;
         let listed = self.values.iter().find(|v| v.eq_ignore_ascii_case(text));
         let candidates = match listed {
             Some(wire) => vec![(*wire).to_owned()],
@@ -186,17 +194,10 @@ where
                 text.to_ascii_uppercase(),
             ],
         };
-        let mut last = None;
-        for c in candidates {
-            match c.parse::<T>() {
-                Ok(v) => return Ok(v),
-                Err(e) => last = Some(e.to_string()),
-            }
-        }
-        Err(refuse(match self.values.is_empty() {
-            true => last.unwrap_or_default(),
-            false => format!("expected one of {}", self.values.join(", ")),
-        }))
+        candidates
+            .iter()
+            .find_map(|c| c.parse::<T>().ok())
+            .ok_or_else(refuse)
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
@@ -233,7 +234,7 @@ mod tests {
             assert_eq!(at(bad), None, "{bad}");
         }
         assert!(parse_time_or_ago("1955-06-02").is_ok());
-        let err = parse_time_or_ago("02/06/1955").unwrap_err();
+        let err = parse_time_or_ago("02/06/1955").unwrap_err().to_string();
         assert!(!err.contains("1955"), "{err}");
     }
 }

@@ -12,7 +12,10 @@ use clap::{Args, Subcommand};
 use herohealth::HeroClient;
 use herohealth_mock::{DEMO_API_KEY, DEMO_PRACTICE_GROUP_ID, MockServer, RecipientOutcome};
 
-use crate::exit::{Exit, Failure, Outcome};
+use crate::{
+    args::Refused,
+    exit::{Exit, Failure, Outcome},
+};
 
 /// The variable naming a mock started by `hero mock start`: `hero --mock` uses it instead of a
 /// fresh embedded mock.
@@ -53,12 +56,14 @@ pub(crate) struct MockArgs {
     write_approval: bool,
 }
 
-fn parse_batch_outcome(s: &str) -> Result<(String, RecipientOutcome), String> {
-    let (nhs, status) = s
-        .split_once('=')
-        .ok_or_else(|| "expected NHS=STATUS".to_owned())?;
-    let nhs = herohealth::NhsNumber::parse(nhs).map_err(|e| e.to_string())?;
-    Ok((nhs.as_str().to_owned(), status.parse()?))
+fn parse_batch_outcome(s: &str) -> Result<(String, RecipientOutcome), Refused> {
+    let (nhs, status) = s.split_once('=').ok_or(Refused("expected NHS=STATUS"))?;
+    let nhs = herohealth::NhsNumber::parse(nhs)
+        .map_err(|_| Refused("NHS: not an NHS number (ten digits, a valid check digit)"))?;
+    let status = status
+        .parse()
+        .map_err(|_| Refused("STATUS: expected SUCCESS, ERROR or ENRICHMENT_ERROR"))?;
+    Ok((nhs.as_str().to_owned(), status))
 }
 
 impl MockArgs {

@@ -33,9 +33,9 @@ pub(crate) enum PatientsCmd {
 }
 
 /// A date of birth, `YYYY-MM-DD`; the refusal never quotes it.
-fn parse_dob(s: &str) -> Result<NaiveDate, String> {
+fn parse_dob(s: &str) -> Result<NaiveDate, crate::args::Refused> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| "not a date (YYYY-MM-DD)".to_owned())
+        .map_err(|_| crate::args::Refused("not a date (YYYY-MM-DD)"))
 }
 
 /// Without an NHS number, all three of forename, surname and postcode: the refusal names the

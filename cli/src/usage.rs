@@ -2,8 +2,8 @@
 //! (`invalid value '02/06/1955' for '--dob'`, `unexpected argument 'Jane' found`), and what was typed
 //! is often patient data (a name, an NHS number, a phone number, a date of birth) in the wrong place.
 //! So an error is rendered here from its kind and context: the option's name (safe: the CLI's own
-//! text), the rule it broke, the values it takes, the position of an unexpected word; never the
-//! value itself.
+//! text), the rule it broke (only in the CLI's own words, `args::Refused`), the values it takes,
+//! the position of an unexpected word or an unknown option; never what was typed.
 
 use std::ffi::OsString;
 
@@ -25,18 +25,13 @@ pub(crate) fn render(e: &clap::Error, typed: &[OsString]) -> String {
     let message = match e.kind() {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let what = name.unwrap_or_else(|| "an argument".to_owned());
-            let value = match e.get(ContextKind::InvalidValue) {
-                Some(ContextValue::String(v)) => v.clone(),
-                _ => String::new(),
-            };
             let reason = list(ContextKind::ValidValue)
                 .map(|v| format!("expected one of: {v}"))
                 .or_else(|| {
-                    // The value parser's own reason, when it does not quote the value (the
-                    // CLI's parsers never do; a library's might).
-                    let source = std::error::Error::source(e)?.to_string();
-                    let echoes = !value.trim().is_empty() && source.contains(value.trim());
-                    (!echoes && !source.trim().is_empty()).then_some(source)
+                    // The reason of one of the CLI's own value parsers (`Refused`, which cannot
+                    // hold what was typed); any other's (clap's, a library's) may quote it.
+                    let source = std::error::Error::source(e)?;
+                    Some(source.downcast_ref::<crate::args::Refused>()?.to_string())
                 })
                 .unwrap_or_else(|| "not a valid value (see --help)".to_owned());
             // clap's own "a value is required" has an empty value; a value parser's refusal
@@ -49,14 +44,17 @@ pub(crate) fn render(e: &clap::Error, typed: &[OsString]) -> String {
             }
         }
         ErrorKind::UnknownArgument => {
+            // What was typed is not shown, option or not (`--Jane-Lovelace` is text typed too):
+            // its place on the command line, and clap's suggestion of an option it has, are.
             let typed_arg = name.unwrap_or_default();
-            match flag_name(&typed_arg) {
-                Some(flag) => format!("unknown option {flag}"),
-                None => format!(
+            if typed_arg.starts_with('-') {
+                format!("unknown option {}", position(typed, &typed_arg))
+            } else {
+                format!(
                     "unexpected argument {}: a value with spaces must be in quotes \
                      (--text \"Your results are ready\")",
                     position(typed, &typed_arg)
-                ),
+                )
             }
         }
         ErrorKind::InvalidSubcommand => {
@@ -108,19 +106,6 @@ pub(crate) fn render(e: &clap::Error, typed: &[OsString]) -> String {
     out
 }
 
-/// The option's name when `typed` is an option (`--frobnicate`, `--to=...` gives `--to`, `-x`);
-/// `None` for anything else, which is a value typed where none is expected.
-fn flag_name(typed: &str) -> Option<String> {
-    let name = typed.split('=').next().unwrap_or_default();
-    let long = name
-        .strip_prefix("--")
-        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    let short = name.len() == 2
-        && name.starts_with('-')
-        && name[1..].chars().all(|c| c.is_ascii_alphabetic());
-    (long || short).then(|| name.to_owned())
-}
-
 /// Where `word` is on the command line: `(word 7 of the command line)`, or nothing when it is not
 /// found as typed.
 fn position(typed: &[OsString], word: &str) -> String {
@@ -132,26 +117,4 @@ fn position(typed: &[OsString], word: &str) -> String {
             || "on the command line".to_owned(),
             |i| format!("at word {} of the command line", i + 1),
         )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::flag_name;
-
-    #[test]
-    fn only_option_shaped_words_are_named() {
-        assert_eq!(flag_name("--frobnicate").as_deref(), Some("--frobnicate"));
-        assert_eq!(flag_name("--to=07700900123").as_deref(), Some("--to"));
-        assert_eq!(flag_name("-x").as_deref(), Some("-x"));
-        for value in [
-            "Jane",
-            "-07700900123",
-            "--",
-            "--Jane Doe",
-            "943-476-5919",
-            "-1",
-        ] {
-            assert_eq!(flag_name(value), None, "{value}");
-        }
-    }
 }

@@ -101,12 +101,12 @@ pub(crate) struct ListenArgs {
     tolerance: u64,
 }
 
-fn parse_header(s: &str) -> Result<(String, String), String> {
+fn parse_header(s: &str) -> Result<(String, String), crate::args::Refused> {
     match s.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
         }
-        _ => Err("expected NAME=VALUE".to_owned()),
+        _ => Err(crate::args::Refused("expected NAME=VALUE")),
     }
 }
 

@@ -1,8 +1,11 @@
-//! `Debug` by declared type for the generated types (the impls `build.rs` writes): text is
-//! masked unless the spec declares the field an id, and an id is shown only in its kind's
-//! declared form; a base URL by its scheme and host.
+//! `Debug` of what may be shown: the generated types' (their [`Shown`](super::Shown) value), and
+//! a base URL's (its scheme and host).
 
-use super::{REDACTED, ids::IdForm};
+use std::fmt;
+
+use serde_json::Value;
+
+use super::REDACTED;
 
 /// A base URL as `Debug` may show it: an `http(s)` URL with a host, by its scheme, host and port,
 /// every part that may hold a secret (user info, a path other than `/`, a query, a fragment)
@@ -37,125 +40,66 @@ pub(crate) fn shown_url(text: &str) -> Option<String> {
     Some(shown)
 }
 
-/// How a value of a generated type prints in a masked `Debug` (the impls `build.rs` writes):
-/// its shape only (`None`, `Some(<redacted>)`, a list of masked items), or, for an id, the id
-/// when it has its kind's declared form.
-pub(crate) trait MaskedDebug {
-    /// Prints the value masked; `as_id`: the declared form of the id it holds.
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: AsId) -> std::fmt::Result;
-}
-
-/// The declared form of the id a field holds, or `None` for a field that holds no id.
-pub(crate) type AsId = Option<&'static IdForm>;
-
-impl MaskedDebug for String {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: AsId) -> std::fmt::Result {
-        match as_id {
-            Some(form) => write!(f, "{:?}", form.shown(self)),
-            None => f.write_str(REDACTED),
+/// The `Debug` of a generated type (the impls `build.rs` writes): its [`Shown`](super::Shown)
+/// value, as Rust prints a struct (`MessageStatus { id: "123", status: {response: "delivered"},
+/// .. }`), so that `Debug` and `hero` show one policy, written once. `null` prints as `None`.
+pub(crate) fn fmt_shown(f: &mut fmt::Formatter<'_>, name: &str, shown: &Value) -> fmt::Result {
+    match shown {
+        Value::Object(fields) => {
+            let mut s = f.debug_struct(name);
+            for (key, value) in fields {
+                s.field(key, &AsDebug(value));
+            }
+            s.finish()
         }
+        other => f.debug_tuple(name).field(&AsDebug(other)).finish(),
     }
 }
 
-impl<T: MaskedDebug> MaskedDebug for Option<T> {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: AsId) -> std::fmt::Result {
-        match self {
-            None => f.write_str("None"),
-            Some(v) => f.debug_tuple("Some").field(&Shape(v, as_id)).finish(),
-        }
-    }
-}
+/// A shown JSON value in `Debug`'s notation.
+struct AsDebug<'a>(&'a Value);
 
-impl<T: MaskedDebug> MaskedDebug for Vec<T> {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: AsId) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.iter().map(|v| Shape(v, as_id)))
-            .finish()
-    }
-}
-
-impl<T: MaskedDebug> MaskedDebug for Box<T> {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, as_id: AsId) -> std::fmt::Result {
-        (**self).fmt_masked(f, as_id)
-    }
-}
-
-/// Values that are masked whole, whatever `as_id` says.
-macro_rules! masked_whole {
-    ($($t:ty),+) => {$(
-        impl MaskedDebug for $t {
-            fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: AsId) -> std::fmt::Result {
-                f.write_str(REDACTED)
+impl fmt::Debug for AsDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Null => f.write_str("None"),
+            Value::Bool(b) => fmt::Debug::fmt(b, f),
+            Value::Number(n) => fmt::Display::fmt(n, f),
+            Value::String(s) => fmt::Debug::fmt(s, f),
+            Value::Array(items) => f.debug_list().entries(items.iter().map(AsDebug)).finish(),
+            Value::Object(fields) => {
+                let mut map = f.debug_map();
+                for (key, value) in fields {
+                    map.key(&format_args!("{key}")).value(&AsDebug(value));
+                }
+                map.finish()
             }
         }
-    )+};
-}
-masked_whole!(
-    chrono::DateTime<chrono::Utc>,
-    chrono::NaiveDate,
-    serde_json::Value,
-    serde_json::Map<String, serde_json::Value>
-);
-
-impl<K, V> MaskedDebug for std::collections::HashMap<K, V> {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: AsId) -> std::fmt::Result {
-        write!(f, "{{{} entries: {}}}", self.len(), REDACTED)
-    }
-}
-
-impl<K, V> MaskedDebug for std::collections::BTreeMap<K, V> {
-    fn fmt_masked(&self, f: &mut std::fmt::Formatter<'_>, _: AsId) -> std::fmt::Result {
-        write!(f, "{{{} entries: {}}}", self.len(), REDACTED)
-    }
-}
-
-struct Shape<'a, T: ?Sized>(&'a T, AsId);
-
-impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Shape<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt_masked(f, self.1)
-    }
-}
-
-/// A field of a generated type printed masked (see [`MaskedDebug`]).
-pub(crate) struct Masked<'a, T: ?Sized>(pub(crate) &'a T);
-
-impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Masked<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt_masked(f, None)
-    }
-}
-
-/// An id field of a generated type: the id when it has its kind's declared form, else `…`.
-pub(crate) struct Id<'a, T: ?Sized>(pub(crate) &'a T, pub(crate) &'static IdForm);
-
-impl<T: MaskedDebug + ?Sized> std::fmt::Debug for Id<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt_masked(f, Some(self.1))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::MESSAGE_ID;
 
     #[test]
-    fn fields_print_by_their_declared_type() {
-        let id = String::from("123");
-        let odd = String::from("Zebedee_Quenby_19550602");
-        assert_eq!(format!("{:?}", Id(&id, &MESSAGE_ID)), "\"123\"");
-        assert_eq!(format!("{:?}", Id(&odd, &MESSAGE_ID)), "…");
-        assert_eq!(format!("{:?}", Masked(&id)), REDACTED);
+    fn debug_prints_the_shown_value_as_rust_prints_a_struct() {
+        struct T(Value);
+        impl fmt::Debug for T {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_shown(f, "T", &self.0)
+            }
+        }
+        let shown = serde_json::json!({
+            "id": "123", "n": 7, "name": REDACTED, "ok": true, "sent": null,
+            "status": {"response": "delivered"}, "to": ["…"],
+        });
         assert_eq!(
-            format!("{:?}", Id(&Some(id.clone()), &MESSAGE_ID)),
-            "Some(\"123\")"
+            format!("{:?}", T(shown.clone())),
+            r#"T { id: "123", n: 7, name: "<redacted>", ok: true, sent: None, status: {response: "delivered"}, to: ["…"] }"#
         );
-        assert_eq!(format!("{:?}", Id(&vec![odd.clone()], &MESSAGE_ID)), "[…]");
-        assert_eq!(format!("{:?}", Masked(&Box::new(odd.clone()))), REDACTED);
-        assert_eq!(format!("{:?}", Masked(&None::<String>)), "None");
-        let map: std::collections::HashMap<String, String> = [(odd.clone(), odd)].into();
-        assert_eq!(format!("{:?}", Masked(&map)), "{1 entries: <redacted>}");
+        assert!(format!("{:#?}", T(shown)).contains("\n    status: {\n        response: \"delivered\",\n"));
+        assert_eq!(format!("{:?}", T(Value::from(REDACTED))), r#"T("<redacted>")"#);
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! [`Shown`]: a value as JSON of what its declared type lets be shown, the one rendering path of
-//! `hero`'s output. Every generated type implements it (`build.rs`, by the same policy per field
-//! as its `Debug`): patient data is `"<redacted>"`, an id is itself only in its kind's declared
-//! form (`"…"` otherwise), an enum value as the spec declares it (`"unknown(N chars)"`
-//! otherwise); numbers, booleans and times as they are.
+//! `hero`'s output and of the generated types' `Debug`. Every generated type implements it
+//! (`build.rs`, by each field's declared type): patient data is `"<redacted>"`, an id is itself
+//! only in its kind's declared form (`"…"` otherwise), an enum value as the spec declares it
+//! (`"unknown(N chars)"` otherwise); numbers, booleans and times as they are.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::{REDACTED, debug::AsId};
+use super::{REDACTED, ids::IdForm};
 
 /// A value as it may be shown, as JSON (see the module docs). `hero` prints only what implements
 /// it, so a command cannot print a value of Hero's its declared type does not let through.
@@ -79,8 +79,11 @@ impl Shown for super::Sensitive {
     }
 }
 
-/// A value of a generated type's field that its `Debug` masks, as JSON: `None` as `null`, a list
-/// item by item, text as [`REDACTED`] unless the field holds an id (shown in its declared form).
+/// The declared form of the id a field holds, or `None` for a field that holds no id.
+pub(crate) type AsId = Option<&'static IdForm>;
+
+/// A value of a generated type's field that is masked, as JSON: `None` as `null`, a list item by
+/// item, text as [`REDACTED`] unless the field holds an id (shown in its declared form).
 pub(crate) trait MaskedJson {
     /// The value masked; `as_id`: the declared form of the id it holds.
     fn masked_json(&self, as_id: AsId) -> Value;

@@ -13,8 +13,8 @@
 //!   (`crate::enums`);
 //! - a body excerpt keeps JSON punctuation and the keys the spec declares ([`body`]); Hero's own
 //!   message is shown only as a phrase the spec declares ([`hero`]);
-//! - the generated types' `Debug` follows each field's declared type ([`debug`]), and so does
-//!   [`Shown`], the JSON `hero` prints;
+//! - the generated types show each field by its declared type as [`Shown`], the JSON `hero`
+//!   prints, and their `Debug` prints that same value ([`debug`]);
 //! - a lower layer's error (serde, reqwest, h2) is never parsed, rewritten or shown: errors are
 //!   built from structure (JSON path, category, operation, status).
 //!

@@ -77,7 +77,7 @@ impl ContactDetail {
         self.0.contains('@')
     }
 }
-validated_string!(ContactDetail, redacted = true);
+validated_string!(ContactDetail, shown = redacted);
 
 /// [`ContactDetail::canonical`] of any text (Hero's `recipient_contact_detail` as listed, which
 /// was never parsed).

@@ -22,7 +22,7 @@ impl MessageText {
         Ok(Self(s.to_owned()))
     }
 }
-validated_string!(MessageText, redacted = true);
+validated_string!(MessageText, shown = redacted);
 
 /// A SNOMED CT concept id: 6 to 18 digits, no leading zero, and a valid Verhoeff check digit.
 ///
@@ -62,4 +62,4 @@ impl SnomedCode {
         Ok(Self(s.to_owned()))
     }
 }
-validated_string!(SnomedCode, redacted = false);
+validated_string!(SnomedCode, shown = as_is);

@@ -130,16 +130,16 @@ impl InvalidValue {
 
 /// Implements the string conversions, serde and `Debug` for a validated string newtype.
 macro_rules! validated_string {
-    ($ty:ident, redacted = $redacted:expr) => {
+    ($ty:ident, shown = $shown:ident) => {
         impl $ty {
             /// The value as it is sent.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
-        validated_string!($ty, redacted = $redacted, as_str = defined);
+        validated_string!($ty, shown = $shown, as_str = defined);
     };
-    ($ty:ident, redacted = $redacted:expr, as_str = defined) => {
+    ($ty:ident, shown = $shown:ident, as_str = defined) => {
         impl ::std::str::FromStr for $ty {
             type Err = $crate::validate::InvalidValue;
             #[inline]
@@ -193,22 +193,15 @@ macro_rules! validated_string {
             /// What `Debug`, `Display` and `Shown` print: nothing of patient data, an id only in
             /// its kind's declared form.
             fn shown_text(&self) -> &str {
-                if $redacted {
-                    return $crate::shown::REDACTED;
-                }
-                match <Self as $crate::validate::ShownForm>::form() {
-                    Some(form) => form.shown(self.as_str()).as_str(),
-                    None => self.as_str(),
-                }
+                validated_string!(@shown self, $shown)
             }
         }
 
         impl ::std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                if $redacted {
-                    write!(f, "{}({})", stringify!($ty), $crate::shown::REDACTED)
-                } else {
-                    write!(f, "{}({:?})", stringify!($ty), self.shown_text())
+                match self.shown_text() {
+                    $crate::shown::REDACTED => write!(f, "{}({})", stringify!($ty), $crate::shown::REDACTED),
+                    shown => write!(f, "{}({:?})", stringify!($ty), shown),
                 }
             }
         }
@@ -225,25 +218,10 @@ macro_rules! validated_string {
             }
         }
     };
+    (@shown $self:ident, redacted) => { $crate::shown::REDACTED };
+    (@shown $self:ident, as_is) => { $self.as_str() };
+    (@shown $self:ident, $form:ident) => { $crate::ids::$form.shown($self.as_str()).as_str() };
 }
-
-/// The declared form a checked value that is not redacted shows in (`None`: as it is, a SNOMED
-/// code of 6 to 18 digits).
-trait ShownForm {
-    fn form() -> Option<&'static crate::ids::IdForm> {
-        None
-    }
-}
-
-impl ShownForm for PatientId {
-    fn form() -> Option<&'static crate::ids::IdForm> {
-        Some(&crate::ids::PATIENT_ID)
-    }
-}
-impl ShownForm for NhsNumber {}
-impl ShownForm for MessageText {}
-impl ShownForm for ContactDetail {}
-impl ShownForm for SnomedCode {}
 
 mod contact;
 mod message;

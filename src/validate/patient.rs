@@ -28,7 +28,7 @@ impl PatientId {
         Ok(Self(s.to_owned()))
     }
 }
-validated_string!(PatientId, redacted = false);
+validated_string!(PatientId, shown = PATIENT_ID);
 
 // A patient id held as a number: `.patient_id(98765)` works as `.patient_id("98765")` does; a
 // negative number is refused as text with a `-` would be (see `PatientId`'s example).
@@ -169,4 +169,4 @@ impl NhsNumber {
         self.0.as_str()
     }
 }
-validated_string!(NhsNumber, redacted = true, as_str = defined);
+validated_string!(NhsNumber, shown = redacted, as_str = defined);
