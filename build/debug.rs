@@ -291,4 +291,3 @@ fn json_name(f: &syn::Field) -> String {
     let name = f.ident.as_ref().expect("a named field").to_string();
     name.trim_start_matches("r#").to_owned()
 }
-

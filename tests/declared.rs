@@ -330,7 +330,7 @@ async fn no_seeded_patient_data_is_printed_and_declared_values_are() {
     assert_eq!(status.request_id(), Some(uuid));
     let debug = format!("{status:?}");
     assert!(
-        debug.contains("\"123456\"") && debug.contains("Delivered"),
+        debug.contains("\"123456\"") && debug.contains("\"delivered\""),
         "{debug}"
     );
     assert_eq!(status.shown()["id"], "123456");

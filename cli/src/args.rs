@@ -43,9 +43,7 @@ impl std::error::Error for Refused {}
 /// A date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 date-time. The refusal never quotes the
 /// text (it may be a date of birth typed in the wrong place).
 pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>, Refused> {
-    absolute_time(s).ok_or(Refused(
-        "not a date (YYYY-MM-DD) or an RFC 3339 date-time",
-    ))
+    absolute_time(s).ok_or(Refused("not a date (YYYY-MM-DD) or an RFC 3339 date-time"))
 }
 
 fn absolute_time(s: &str) -> Option<DateTime<Utc>> {

@@ -106,13 +106,20 @@ pub(crate) fn render(e: &clap::Error, typed: &[OsString]) -> String {
     out
 }
 
-/// Where `word` is on the command line: `(word 7 of the command line)`, or nothing when it is not
-/// found as typed.
+/// Where `word` is on the command line: `at word 7 of the command line` (an option typed with its
+/// value, `--frob=x`, is found by its name as clap read it), or `on the command line` when it is
+/// not found as typed.
 fn position(typed: &[OsString], word: &str) -> String {
+    let is_word = |a: &str| {
+        a == word
+            || (word.starts_with('-')
+                && a.strip_prefix(word)
+                    .is_some_and(|rest| rest.starts_with('=')))
+    };
     typed
         .iter()
         .skip(1)
-        .position(|a| a.to_str() == Some(word))
+        .position(|a| a.to_str().is_some_and(is_word))
         .map_or_else(
             || "on the command line".to_owned(),
             |i| format!("at word {} of the command line", i + 1),

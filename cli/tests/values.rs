@@ -349,7 +349,12 @@ fn usage_errors_name_the_option_and_never_show_the_value() {
         (&["completions", "Lovelace"], "Lovelace-free"),
         (
             &["sent", "list", "--to=07700900123", "--frob=07700900123"],
-            "--frob",
+            "unknown option at word 5 of the command line",
+        ),
+        // An unknown option is text typed too: named by its place, never by what was typed.
+        (
+            &["sent", "list", "--Jane-Lovelace-9434765919"],
+            "unknown option at word 4 of the command line",
         ),
     ];
     let secrets = [

@@ -98,8 +98,14 @@ mod tests {
             format!("{:?}", T(shown.clone())),
             r#"T { id: "123", n: 7, name: "<redacted>", ok: true, sent: None, status: {response: "delivered"}, to: ["…"] }"#
         );
-        assert!(format!("{:#?}", T(shown)).contains("\n    status: {\n        response: \"delivered\",\n"));
-        assert_eq!(format!("{:?}", T(Value::from(REDACTED))), r#"T("<redacted>")"#);
+        assert!(
+            format!("{:#?}", T(shown))
+                .contains("\n    status: {\n        response: \"delivered\",\n")
+        );
+        assert_eq!(
+            format!("{:?}", T(Value::from(REDACTED))),
+            r#"T("<redacted>")"#
+        );
     }
 
     #[test]
