@@ -268,14 +268,20 @@ async fn a_resaved_file_is_the_same_file_and_a_different_one_is_refused_without_
 /// journal is written back where it was, and the re-run resumes from it: no row is sent twice.
 /// One replaced by another file stops the run too, and what the run journaled is saved beside
 /// it, named in the error.
+///
+/// On a busy machine: the replacement is one step (a rename over the journal), as a delete and
+/// then a write would leave a moment when the run sees the journal deleted and writes it back,
+/// and the write then lands on the journal written back; and the run has twenty rows at 200 ms
+/// each, so a test thread held up for seconds still deletes the journal mid-run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent_twice() {
+    const ROWS: usize = 20;
     for replace in [false, true] {
         let mock = MockServer::builder()
             .api_key(KEY, PRACTICE)
             .fault(FaultRule::new(
                 "send_message",
-                Fault::Latency(std::time::Duration::from_millis(150)),
+                Fault::Latency(std::time::Duration::from_millis(200)),
             ))
             .start()
             .await
@@ -283,7 +289,7 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
         let dir = tempfile::tempdir().unwrap();
         let (file, journal) = (dir.path().join("a.csv"), dir.path().join("j.db"));
         let mut csv = String::from("patient_id,type,text\n");
-        for i in 0..6 {
+        for i in 0..ROWS {
             csv.push_str(&format!("{},sms,Reminder {i}\n", 5001 + i));
         }
         std::fs::write(&file, &csv).unwrap();
@@ -296,17 +302,21 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
         while mock.processed("send_message") < 1 && started.elapsed().as_secs() < 30 {
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
-        std::fs::remove_file(&journal).unwrap();
         if replace {
-            std::fs::write(&journal, b"another file").unwrap();
+            let another = dir.path().join("another");
+            std::fs::write(&another, b"another file").unwrap();
+            std::fs::rename(&another, &journal).unwrap();
+        } else {
+            std::fs::remove_file(&journal).unwrap();
         }
         let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
             .await
             .unwrap();
+        mock.clear_faults();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         let sent_before = mock.processed("send_message");
-        assert!(sent_before < 6, "the run stopped: {sent_before}");
+        assert!(sent_before < ROWS, "the run stopped: {sent_before}");
         if replace {
             assert!(
                 stderr.contains("was replaced while this run held it"),
@@ -349,12 +359,12 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
         }
         let again = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
         assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-        assert_eq!(mock.processed("send_message"), 6, "each row once");
+        assert_eq!(mock.processed("send_message"), ROWS, "each row once");
         let all: Vec<_> = mock.sent_messages();
         let mut patients: Vec<_> = all.iter().map(|m| m.patient_id.clone()).collect();
         patients.sort();
         patients.dedup();
-        assert_eq!(patients.len(), 6);
+        assert_eq!(patients.len(), ROWS);
         no_patient_data(&out);
     }
 }

@@ -114,38 +114,52 @@ impl Db {
         if self.moved.is_none()
             && let Some(lock) = &self.lock
         {
-            let what = match std::fs::metadata(&lock.path) {
+            let mut what = match std::fs::metadata(&lock.path) {
                 Ok(m) if file_id(&m) == lock.id => return Ok(()),
                 Ok(_) => "replaced",
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => "deleted",
                 Err(e) => return Err(io_error("cannot read the journal's path", e)),
             };
-            let target = if what == "deleted" {
-                lock.path.clone()
-            } else {
-                let name = lock
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "journal".into());
-                lock.path.with_file_name(format!(
-                    "{name}.saved-{}-{}",
-                    Utc::now().format("%Y%m%dT%H%M%SZ"),
-                    std::process::id()
-                ))
-            };
+            let path = lock.path.clone();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "journal".into());
+            // The copy is written under a new name beside the path, which no one else writes
+            // (created new, then filled): a file that takes the journal's path meanwhile (a
+            // replacement made as a delete and then a write) can neither make the copy fail nor
+            // be written into, and no run can open a half-written copy at the journal's path.
+            let beside = path.with_file_name(format!(
+                "{name}.saved-{}-{}",
+                Utc::now().format("%Y%m%dT%H%M%SZ"),
+                std::process::id()
+            ));
             if what == "deleted" {
                 // The journal's own -wal and -shm, if left: beside the copy written back they
                 // would be replayed into it.
                 for suffix in ["-wal", "-shm"] {
-                    let mut side = lock.path.clone().into_os_string();
+                    let mut side = path.clone().into_os_string();
                     side.push(suffix);
                     let _ = std::fs::remove_file(side);
                 }
             }
             let went = self.rows().map(|e| went(&e)).unwrap_or(0);
-            let saved = match self.save_to(&target) {
-                Ok(()) => Some(target),
+            let saved = match self.save_to(&beside) {
+                Ok(()) if what == "deleted" => match put_back(&beside, &path) {
+                    Ok(()) => Some(path),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        // Another file took the path after it was found deleted: it was
+                        // replaced, and the copy stays beside it.
+                        what = "replaced";
+                        Some(beside)
+                    }
+                    Err(e) => {
+                        let error = io_error("cannot put the copy back at its path", e);
+                        tracing::error!(what, %error, "outbox: the journal was saved beside its path");
+                        Some(beside)
+                    }
+                },
+                Ok(()) => Some(beside),
                 Err(e) => {
                     // Said (the crate's own words and the storage's kind), so that a copy that
                     // could not be written can be looked into.
@@ -191,6 +205,17 @@ impl Db {
     }
 }
 
+/// Puts the copy at `copy` back at the journal's `path` (found deleted) in one step: linked there
+/// only if the path is still free (`AlreadyExists` when another file took it), then its other
+/// name removed.
+fn put_back(copy: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::hard_link(copy, path)?;
+    // Should this fail, both names hold the same journal, and the name left beside it keeps
+    // every run from starting afresh at the path until a person looks ([`saved_beside`]).
+    let _ = std::fs::remove_file(copy);
+    Ok(())
+}
+
 /// A journal an earlier run saved beside `path` (`NAME.saved-*`, see [`JournalError::Moved`]),
 /// if one is there.
 fn saved_beside(path: &Path) -> Option<PathBuf> {
@@ -212,4 +237,28 @@ fn saved_beside(path: &Path) -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::put_back;
+
+    /// A copy is put back only at a free path: a file that took the path meanwhile is left as
+    /// it is, and the copy stays beside it.
+    #[test]
+    fn a_copy_is_put_back_only_where_no_file_took_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (copy, path) = (dir.path().join("j.db.saved-1"), dir.path().join("j.db"));
+        std::fs::write(&copy, b"the journal").unwrap();
+        std::fs::write(&path, b"another file").unwrap();
+        let e = put_back(&copy, &path).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"another file");
+        assert_eq!(std::fs::read(&copy).unwrap(), b"the journal");
+
+        std::fs::remove_file(&path).unwrap();
+        put_back(&copy, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"the journal");
+        assert!(!copy.exists(), "one name left");
+    }
 }
