@@ -8,7 +8,6 @@
 //! of the journal's statements is written so that a second run does no harm (see `super`).
 
 use std::{
-    error::Error as StdError,
     fmt,
     future::Future,
     sync::{
@@ -18,219 +17,23 @@ use std::{
     time::Duration,
 };
 
-use bytes::BytesMut;
 use tokio::{sync::Mutex, task::AbortHandle, time::Instant};
-use tokio_postgres::{
-    Client, NoTls, Row,
-    error::SqlState,
-    types::{IsNull, ToSql, Type},
-};
+use tokio_postgres::{Client, NoTls, Row};
 
-use super::tls::{SslMode, Target, tls_reason};
+use super::tls::Target;
 use crate::journal::JournalError;
 
-/// A value handed to the driver. Its `Debug` shows the kind only: the driver logs a
-/// statement's parameters with it (`tokio_postgres` at DEBUG), and they are rows' values.
-#[derive(Clone)]
-pub(crate) enum Param {
-    Text(String),
-    Int8(i64),
-    Int4(i32),
-    Float8(f64),
-    Bool(bool),
-    TextArray(Vec<String>),
-    Int8Array(Vec<i64>),
-}
+mod failure;
+mod param;
 
-impl fmt::Debug for Param {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self {
-            Param::Text(_) => "text",
-            Param::Int8(_) => "int8",
-            Param::Int4(_) => "int4",
-            Param::Float8(_) => "float8",
-            Param::Bool(_) => "bool",
-            Param::TextArray(_) => "text[]",
-            Param::Int8Array(_) => "int8[]",
-        };
-        write!(f, "<{kind}, masked>")
-    }
-}
-
-/// `params` with their types, as the driver takes them (statements are sent with their types:
-/// one round trip, no preparing).
-pub(crate) fn typed(params: &[Param]) -> Vec<(&(dyn ToSql + Sync), Type)> {
-    params
-        .iter()
-        .map(|p| (p as &(dyn ToSql + Sync), p.ty()))
-        .collect()
-}
-
-impl Param {
-    /// The type the statement declares for it.
-    fn ty(&self) -> Type {
-        match self {
-            Param::Text(_) => Type::TEXT,
-            Param::Int8(_) => Type::INT8,
-            Param::Int4(_) => Type::INT4,
-            Param::Float8(_) => Type::FLOAT8,
-            Param::Bool(_) => Type::BOOL,
-            Param::TextArray(_) => Type::TEXT_ARRAY,
-            Param::Int8Array(_) => Type::INT8_ARRAY,
-        }
-    }
-}
-
-impl ToSql for Param {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-        match self {
-            Param::Text(v) => v.to_sql(ty, out),
-            Param::Int8(v) => v.to_sql(ty, out),
-            Param::Int4(v) => v.to_sql(ty, out),
-            Param::Float8(v) => v.to_sql(ty, out),
-            Param::Bool(v) => v.to_sql(ty, out),
-            Param::TextArray(v) => v.to_sql(ty, out),
-            Param::Int8Array(v) => v.to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_: &Type) -> bool {
-        // Checked per value, by the value's own type, in `to_sql_checked`.
-        true
-    }
-
-    fn to_sql_checked(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-        match self {
-            Param::Text(v) => v.to_sql_checked(ty, out),
-            Param::Int8(v) => v.to_sql_checked(ty, out),
-            Param::Int4(v) => v.to_sql_checked(ty, out),
-            Param::Float8(v) => v.to_sql_checked(ty, out),
-            Param::Bool(v) => v.to_sql_checked(ty, out),
-            Param::TextArray(v) => v.to_sql_checked(ty, out),
-            Param::Int8Array(v) => v.to_sql_checked(ty, out),
-        }
-    }
-}
+pub(crate) use failure::pg_error;
+use failure::{connect_failure, is_lost, may_pass, reason};
+pub(crate) use param::{Param, typed};
 
 /// How long a statement may go without an answer before its connection counts as lost.
 pub(crate) const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A PostgreSQL error as text that holds no value: what was being done and the SQLSTATE (a
-/// database's own message can quote a row's values, such as a patient id in a key that
-/// conflicts), or the kind of failure.
-pub(crate) fn pg_error(what: &str, e: &tokio_postgres::Error) -> JournalError {
-    JournalError::Storage(format!("{what}: {}", reason(e)))
-}
-
-/// What went wrong, from the error's structure: the SQLSTATE, the I/O error's kind, or the
-/// closed connection.
-fn reason(e: &tokio_postgres::Error) -> String {
-    if let Some(code) = e.code() {
-        return format!("postgres error {}", code.code());
-    }
-    if let Some(io) = io_source(e) {
-        return io_reason(io);
-    }
-    if e.is_closed() {
-        return "the connection was closed".into();
-    }
-    "the server's answer could not be used".into()
-}
-
-fn io_source(e: &tokio_postgres::Error) -> Option<&std::io::Error> {
-    let mut source = e.source();
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        source = s.source();
-    }
-    None
-}
-
-fn io_reason(io: &std::io::Error) -> String {
-    if let Some(tls) = io
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        return tls_reason(tls).to_owned();
-    }
-    // The kind's name (`connection refused`), never the OS's text (it can name a path).
-    let kind = format!("{:?}", io.kind());
-    let mut words = String::new();
-    for c in kind.chars() {
-        if c.is_uppercase() && !words.is_empty() {
-            words.push(' ');
-        }
-        words.push(c.to_ascii_lowercase());
-    }
-    words
-}
-
-/// Whether a statement's failure means the connection is gone (run it again on a new one).
-fn is_lost(e: &tokio_postgres::Error) -> bool {
-    if let Some(code) = e.code() {
-        let c = code.code();
-        return c.starts_with("08")
-            || c.starts_with("53")
-            || [
-                SqlState::ADMIN_SHUTDOWN,
-                SqlState::CRASH_SHUTDOWN,
-                SqlState::CANNOT_CONNECT_NOW,
-            ]
-            .contains(code);
-    }
-    e.is_closed() || io_source(e).is_some()
-}
-
-/// Whether a failure to connect may pass (the server is restarting, the network is down)
-/// rather than being the configuration's (a password, a database that does not exist, TLS).
-fn may_pass(e: &tokio_postgres::Error) -> bool {
-    if e.code().is_some() {
-        return is_lost(e);
-    }
-    match io_source(e) {
-        Some(io) => io
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .is_none(),
-        None => e.is_closed(),
-    }
-}
-
-/// A failure to connect, described from its structure.
-fn connect_failure(e: &tokio_postgres::Error, mode: SslMode) -> String {
-    if let Some(code) = e.code() {
-        let meaning = match code.code() {
-            "28P01" => ": the password was refused",
-            "28000" => ": the server does not let this role connect from here (pg_hba.conf)",
-            "3D000" => ": the database does not exist",
-            "42501" => ": the role may not connect",
-            "57P03" => ": the server is starting or stopping",
-            "53300" => ": the server has too many connections",
-            _ => "",
-        };
-        return format!("postgres error {}{meaning}", code.code());
-    }
-    if io_source(e).is_some() || e.is_closed() {
-        return reason(e);
-    }
-    if mode.requires_tls() {
-        "TLS could not be set up (does the server offer TLS? sslmode requires it)".into()
-    } else {
-        "the server's answer to connecting could not be used (its authentication method?)".into()
-    }
-}
 
 /// A connection's driving task, aborted when the connection is replaced or dropped.
 struct Conn {
@@ -517,36 +320,5 @@ impl Link {
             async move { client.execute_typed(sql, &typed(&params)).await }
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_param_shows_its_kind_only() {
-        let shown = format!(
-            "{:?}",
-            [
-                Param::Text("Zebedee Quenby 9434765919".into()),
-                Param::Int8(9_434_765_919),
-                Param::TextArray(vec!["+447700900123".into()]),
-                Param::Int8Array(vec![9_434_765_919]),
-                Param::Float8(1.5),
-                Param::Int4(7),
-                Param::Bool(true),
-            ]
-        );
-        assert_eq!(
-            shown,
-            "[<text, masked>, <int8, masked>, <text[], masked>, <int8[], masked>, <float8, masked>, <int4, masked>, <bool, masked>]"
-        );
-    }
-
-    #[test]
-    fn an_io_error_is_named_by_its_kind() {
-        let e = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "/secret/path");
-        assert_eq!(io_reason(&e), "connection refused");
     }
 }
