@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use crate::enums::WebhookObject;
 
 mod repeats;
-pub use repeats::{DEFAULT_REPEAT_CAPACITY, DEFAULT_REPEAT_WINDOW, Occurrence, Repeats};
+pub use repeats::{Claim, DEFAULT_REPEAT_CAPACITY, DEFAULT_REPEAT_WINDOW, Occurrence, Repeats};
 
 pub use crate::enums::WebhookEventType;
 
@@ -212,6 +212,13 @@ pub enum WebhookError {
     /// the wrong type. The message names the JSON path and the rule, not the values.
     #[error("webhook delivery refused: the body is not a Hero event: {0}")]
     InvalidEvent(String),
+    /// Verified, but the same event is being handled now (its other copy arrived a moment
+    /// before, see [`Repeats`]): answer 503, so that it is delivered again once that handler has
+    /// finished (then a repeat, or, that handler having failed, a first to act on).
+    #[error(
+        "webhook delivery deferred: the same event is being handled now; answered 503 so that it is delivered again"
+    )]
+    InFlight,
 }
 
 /// A verification's result, counted by its name (`herohealth.webhook.verifications`, feature
@@ -225,6 +232,7 @@ fn counted<T>(result: Result<T, WebhookError>) -> Result<T, WebhookError> {
         Err(WebhookError::TooOld { .. }) => "too_old",
         Err(WebhookError::InTheFuture { .. }) => "in_the_future",
         Err(WebhookError::InvalidEvent(_)) => "invalid_event",
+        Err(WebhookError::InFlight) => "in_flight",
     });
     result
 }
@@ -232,15 +240,33 @@ fn counted<T>(result: Result<T, WebhookError>) -> Result<T, WebhookError> {
 impl WebhookError {
     /// `true` for a refusal of who sent it or when (a missing or malformed header, a bad
     /// signature, a timestamp out of tolerance): answer 401. `false` for a body that is not an
-    /// event: answer 400.
+    /// event (answer 400) and for [`InFlight`](Self::InFlight) (answer 503).
     ///
     /// ```
     /// use herohealth::webhooks::WebhookError;
     /// assert!(WebhookError::BadSignature.is_unauthorised());
     /// assert!(!WebhookError::InvalidEvent("missing field `id`".into()).is_unauthorised());
+    /// assert!(!WebhookError::InFlight.is_unauthorised());
     /// ```
     pub fn is_unauthorised(&self) -> bool {
-        !matches!(self, Self::InvalidEvent(_))
+        !matches!(self, Self::InvalidEvent(_) | Self::InFlight)
+    }
+
+    /// The HTTP status to answer the delivery with: 401 (who or when), 400 (not an event) or 503
+    /// (the same event is being handled now: deliver it again).
+    ///
+    /// ```
+    /// use herohealth::webhooks::WebhookError;
+    /// assert_eq!(WebhookError::BadSignature.status(), 401);
+    /// assert_eq!(WebhookError::InvalidEvent("`id` is missing".into()).status(), 400);
+    /// assert_eq!(WebhookError::InFlight.status(), 503);
+    /// ```
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidEvent(_) => 400,
+            Self::InFlight => 503,
+            _ => 401,
+        }
     }
 }
 
@@ -384,9 +410,12 @@ impl Verifier {
         )
     }
 
-    /// As [`verify`](Self::verify), and then says whether the event was received before (see
-    /// [`Repeats`]): only a verified event is remembered, so a forged delivery can never make a
-    /// real one look like a repeat.
+    /// As [`verify`](Self::verify), and then says whether the event was acted on before (see
+    /// [`Repeats`]): only a verified delivery is claimed, so a forged one can never make a real
+    /// one look like a repeat. Act on a first, then call [`Received::done`]: until then another
+    /// copy of the event is refused as [`WebhookError::InFlight`] (answer 503), and if the
+    /// [`Received`] is dropped without `done` (your handling failed) the event is not
+    /// remembered, so Hero's retry is a first again.
     ///
     /// ```
     /// use herohealth::webhooks::{SIGNATURE_HEADER, SignatureEncoding, SigningKey, TIMESTAMP_HEADER, Verifier, sign};
@@ -398,7 +427,10 @@ impl Verifier {
     /// let mut headers = http::HeaderMap::new();
     /// headers.insert(TIMESTAMP_HEADER, ts.parse().unwrap());
     /// headers.insert(SIGNATURE_HEADER, sign(&key, &ts, body, SignatureEncoding::Hex).parse().unwrap());
-    /// assert!(!verifier.receive(&headers, body).unwrap().repeat);
+    /// let first = verifier.receive(&headers, body).unwrap();
+    /// assert!(!first.repeat);
+    /// // ... act on first.event; only then:
+    /// first.done();
     /// assert!(verifier.receive(&headers, body).unwrap().repeat); // act on it once only
     /// ```
     pub fn receive(
@@ -406,12 +438,33 @@ impl Verifier {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Received, WebhookError> {
-        let (key, event) = counted(
-            self.key_of(headers, body)
-                .and_then(|key| Ok((key, WebhookEvent::parse(body)?))),
-        )?;
-        let repeat = self.repeats.seen(&event).is_repeat();
-        Ok(Received { event, key, repeat })
+        counted(self.received(headers, body).1)
+    }
+
+    /// As [`receive`](Self::receive), not counted, with the index of the key that verified the
+    /// delivery when one did (a copy refused as in flight was verified).
+    fn received(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> (Option<usize>, Result<Received, WebhookError>) {
+        let key = match self.key_of(headers, body) {
+            Ok(key) => key,
+            Err(e) => return (None, Err(e)),
+        };
+        let result = WebhookEvent::parse(body).and_then(|event| {
+            let claim = self.repeats.claim(body);
+            if claim.occurrence() == Occurrence::InFlight {
+                return Err(WebhookError::InFlight);
+            }
+            Ok(Received {
+                event,
+                key,
+                repeat: claim.is_repeat(),
+                claim,
+            })
+        });
+        (Some(key), result)
     }
 
     /// Verifies the delivery's signature and timestamp only (the body need not be an event).
@@ -530,17 +583,28 @@ impl Verifier {
     }
 }
 
-/// A delivery [`Verifier::receive`] accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A delivery [`Verifier::receive`] accepted. Once you have acted on its event, call
+/// [`done`](Self::done); dropped without it, the event is not remembered (Hero's retry is acted
+/// on).
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Received {
     /// Its event.
     pub event: WebhookEvent,
     /// Which of the verifier's keys signed it (0 for `new`'s, then each `add_key` in turn).
     pub key: usize,
-    /// The same envelope (event, object, id) was received before, within the window of the
-    /// verifier's [`Repeats`]: act on it once, answer 2xx all the same.
+    /// The same event (the same body, see [`Repeats`]) was acted on before, within the window of
+    /// the verifier's [`Repeats`]: act on it no further, answer 2xx all the same.
     pub repeat: bool,
+    claim: Claim,
+}
+
+impl Received {
+    /// The event was acted on: a later copy of it, within the window, is a repeat. Call it once
+    /// your handling succeeded (for a repeat it does nothing).
+    pub fn done(&self) {
+        self.claim.done();
+    }
 }
 
 /// Verifies a delivery with the default tolerance and the system clock, and reads its event:
@@ -723,23 +787,35 @@ mod extract {
     use http::StatusCode;
 
     /// An axum extractor (feature `axum`): a delivery whose signature and timestamp the state's
-    /// [`Verifier`] accepted, its event, and whether that event was received before
+    /// [`Verifier`] accepted, its event, and whether that event was acted on before
     /// ([`is_repeat`](Self::is_repeat), from the verifier's [`Repeats`]). A refused delivery is
-    /// answered 401 (signature, headers, time) or 400 (not an event) with the error's text, which
-    /// holds no value of the request.
+    /// answered 401 (signature, headers, time), 400 (not an event) or 503 (the same event is
+    /// being handled now: delivered again later) with the error's text, which holds no value of
+    /// the request.
+    ///
+    /// **Act once:** skip a repeat; act on a first, then call [`done`](Self::done). An event is
+    /// remembered only by `done`: a handler that fails before it (an error answered 5xx, an early
+    /// `?`, a panic) leaves it unremembered, so Hero's retry reaches the handler as a first again.
     ///
     /// ```
     /// use axum::{Router, http::StatusCode, routing::post};
     /// use herohealth::webhooks::{VerifiedEvent, Verifier};
+    ///
+    /// async fn act_on(message_id: &str) -> Result<(), std::io::Error> {
+    ///     // write-to-record.succeeded or .failed: hero.get_message_status().id(message_id), ...
+    ///     Ok(())
+    /// }
     ///
     /// async fn on_hero_event(delivery: VerifiedEvent) -> StatusCode {
     ///     if delivery.is_repeat() {
     ///         return StatusCode::NO_CONTENT; // acted on already: a retry, or a rotation's overlap
     ///     }
     ///     if let Some(message_id) = delivery.event.message_id() {
-    ///         // write-to-record.succeeded or .failed: hero.get_message_status().id(message_id)
-    ///         let _ = message_id;
+    ///         if act_on(message_id).await.is_err() {
+    ///             return StatusCode::INTERNAL_SERVER_ERROR; // not remembered: Hero's retry is acted on
+    ///         }
     ///     }
+    ///     delivery.done(); // acted on: a later copy is a repeat
     ///     StatusCode::NO_CONTENT
     /// }
     ///
@@ -754,7 +830,7 @@ mod extract {
         /// The event.
         pub event: WebhookEvent,
         key: usize,
-        repeat: bool,
+        claim: Claim,
         body: Bytes,
     }
 
@@ -769,10 +845,18 @@ mod extract {
             self.event
         }
 
-        /// `true` when the same event was received before within the window of the verifier's
-        /// [`Repeats`] (a retry, or the other webhook of a key rotation): act on it once.
+        /// `true` when the same event was acted on (its handler called [`done`](Self::done))
+        /// within the window of the verifier's [`Repeats`]: a retry, or the other webhook's copy
+        /// during a key rotation. Answer 2xx, act on it no further.
         pub fn is_repeat(&self) -> bool {
-            self.repeat
+            self.claim.is_repeat()
+        }
+
+        /// The event was acted on: from now, within the window, a copy of it is a repeat. Call
+        /// it once the handler has succeeded; a handler that returns without it (an error, a
+        /// 5xx) leaves the event unremembered, so Hero's retry is acted on.
+        pub fn done(&self) {
+            self.claim.done();
         }
 
         /// Which of the verifier's keys signed it (0 for `Verifier::new`'s, then each
@@ -787,15 +871,15 @@ mod extract {
             f.debug_struct("VerifiedEvent")
                 .field("event", &self.event)
                 .field("key", &self.key)
-                .field("repeat", &self.repeat)
+                .field("repeat", &self.is_repeat())
                 .field("body", &format_args!("({} bytes)", self.body.len()))
                 .finish()
         }
     }
 
     /// Why [`VerifiedEvent`] refused a request: a [`WebhookError`], or a body that could not be
-    /// read (too large, or cut off). Answered 401, 400 or 413 with its `Display`, a text that
-    /// holds no value of the request.
+    /// read (too large, or cut off). Answered 401, 400, 503 ([`WebhookError::InFlight`]) or 413
+    /// with its `Display`, a text that holds no value of the request.
     ///
     /// ```
     /// use herohealth::webhooks::{VerifiedEvent, WebhookRejection};
@@ -816,12 +900,20 @@ mod extract {
     pub struct WebhookRejection {
         status: StatusCode,
         error: Option<WebhookError>,
+        key: Option<usize>,
     }
 
     impl WebhookRejection {
         /// The verification error, when it got that far.
         pub fn error(&self) -> Option<&WebhookError> {
             self.error.as_ref()
+        }
+
+        /// Which of the verifier's keys signed the delivery, when its signature was verified
+        /// and it was refused after that (a body that is not an event, or a copy of an event
+        /// being handled now, [`WebhookError::InFlight`]).
+        pub fn key_index(&self) -> Option<usize> {
+            self.key
         }
 
         /// The status it is answered with.
@@ -866,21 +958,22 @@ mod extract {
                 .map_err(|e| WebhookRejection {
                     status: e.status(),
                     error: None,
+                    key: None,
                 })?;
-            match verifier.receive(&headers, &body) {
-                Ok(Received { event, key, repeat }) => Ok(Self {
+            let (signed_by, result) = verifier.received(&headers, &body);
+            match counted(result) {
+                Ok(Received {
+                    event, key, claim, ..
+                }) => Ok(Self {
                     event,
                     key,
-                    repeat,
+                    claim,
                     body,
                 }),
                 Err(error) => Err(WebhookRejection {
-                    status: if error.is_unauthorised() {
-                        StatusCode::UNAUTHORIZED
-                    } else {
-                        StatusCode::BAD_REQUEST
-                    },
+                    status: StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
                     error: Some(error),
+                    key: signed_by,
                 }),
             }
         }

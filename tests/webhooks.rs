@@ -408,75 +408,86 @@ fn every_signature_header_is_read() {
     ));
 }
 
-/// Repeats: the same envelope received again within the window is a repeat, outside it a first
-/// again; a different event, object, id or practice group is another event; memory is bounded
-/// by the capacity; only verified deliveries are remembered by `receive`.
+/// Repeats: an event acted on (`done`) is a repeat when delivered again within the window, a
+/// first again outside it; a claim dropped without `done` (the handler failed) leaves nothing
+/// remembered; a copy arriving while the first is handled is in flight; memory is bounded by the
+/// capacity; only verified deliveries are claimed by `receive`.
 #[test]
 fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
     use herohealth::webhooks::{Occurrence, Repeats};
     use std::time::Instant;
 
-    let event = |event: &str, object: &str, id: &str, group: &str| {
-        WebhookEvent::parse(
-            serde_json::json!({"event": event, "object": object, "id": id, "practice_group_id": group})
-                .to_string()
-                .as_bytes(),
-        )
-        .unwrap()
+    let body = |event: &str, object: &str, id: &str, group: &str| {
+        serde_json::json!({"event": event, "object": object, "id": id, "practice_group_id": group})
+            .to_string()
     };
-    let e = event("write-to-record.succeeded", "Message", "42", "p-1");
+    let e = body("write-to-record.succeeded", "Message", "42", "p-1");
+    let e = e.as_bytes();
     let repeats = Repeats::new(Duration::from_secs(600), 3);
     let t0 = Instant::now();
-    assert_eq!(repeats.seen_at(&e, t0), Occurrence::First);
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    // Claimed and dropped (the handler failed): not remembered.
+    let failed = repeats.claim_at(e, t0);
+    assert_eq!(failed.occurrence(), Occurrence::First);
+    drop(failed);
+    assert!(repeats.is_empty());
+    let first = repeats.claim_at(e, at(1));
+    assert_eq!(first.occurrence(), Occurrence::First);
+    // A copy while the first is handled: in flight, neither first nor repeat.
+    let copy = repeats.claim_at(e, at(1));
+    assert_eq!(copy.occurrence(), Occurrence::InFlight);
+    assert!(!copy.is_repeat());
+    drop(copy);
     assert_eq!(
-        repeats.seen_at(&e, t0 + Duration::from_secs(1)),
-        Occurrence::Repeat
+        repeats.claim_at(e, at(1)).occurrence(),
+        Occurrence::InFlight
     );
-    assert_eq!(
-        repeats.seen_at(&e, t0 + Duration::from_secs(600)),
-        Occurrence::Repeat
-    );
-    // The window counts from the first receipt: retries do not extend it.
-    assert_eq!(
-        repeats.seen_at(&e, t0 + Duration::from_secs(601)),
-        Occurrence::First
-    );
-    assert_eq!(
-        repeats.seen_at(&e, t0 + Duration::from_secs(602)),
-        Occurrence::Repeat
-    );
-    let t1 = t0 + Duration::from_secs(700);
+    first.done_at(at(2));
+    first.done_at(at(3)); // twice changes nothing
+    assert_eq!(repeats.len(), 1);
+    assert_eq!(repeats.claim_at(e, at(3)).occurrence(), Occurrence::Repeat);
+    let repeat = repeats.claim_at(e, at(602));
+    assert!(repeat.is_repeat());
+    // A repeat's `done` does not extend the window: it counts from when it was acted on.
+    repeat.done_at(at(602));
+    drop(repeat);
+    assert_eq!(repeats.claim_at(e, at(603)).occurrence(), Occurrence::First);
+    let t1 = at(700);
     for other in [
-        event("write-to-record.failed", "Message", "42", "p-1"),
-        event("write-to-record.succeeded", "Appointment", "42", "p-1"),
-        event("write-to-record.succeeded", "Message", "43", "p-1"),
+        body("write-to-record.failed", "Message", "42", "p-1"),
+        body("write-to-record.succeeded", "Appointment", "42", "p-1"),
+        body("write-to-record.succeeded", "Message", "43", "p-1"),
     ] {
-        assert_eq!(repeats.seen_at(&other, t1), Occurrence::First, "{other:?}");
-        assert!(repeats.seen_at(&other, t1).is_repeat());
+        let claim = repeats.claim_at(other.as_bytes(), t1);
+        assert_eq!(claim.occurrence(), Occurrence::First, "{other}");
+        claim.done_at(t1);
+        assert!(repeats.claim_at(other.as_bytes(), t1).is_repeat());
     }
-    // Capacity 3: the first of the three plus `e` made four; the oldest (`e`, at 601 s) is gone.
+    // Capacity 3: the three above; `e` (dropped at 603 s without done) was never remembered.
     assert_eq!(repeats.len(), 3);
-    assert_eq!(repeats.seen_at(&e, t1), Occurrence::First);
     // Another practice group's event with the same fields is another event.
     let fresh = Repeats::new(Duration::from_secs(600), 100);
-    assert_eq!(fresh.seen_at(&e, t0), Occurrence::First);
+    fresh.claim_at(e, t0).done_at(t0);
+    let p2 = body("write-to-record.succeeded", "Message", "42", "p-2");
     assert_eq!(
-        fresh.seen_at(
-            &event("write-to-record.succeeded", "Message", "42", "p-2"),
-            t0
-        ),
+        fresh.claim_at(p2.as_bytes(), t0).occurrence(),
         Occurrence::First
     );
-    // Bounded: ten thousand events in a capacity of 100.
+    // Bounded: ten thousand events in a capacity of 100; the oldest are forgotten first.
     for i in 0..10_000 {
-        fresh.seen_at(
-            &event("appointment.confirmed", "Appointment", &i.to_string(), "p"),
-            t0,
-        );
+        let b = body("appointment.confirmed", "Appointment", &i.to_string(), "p");
+        fresh.claim_at(b.as_bytes(), t0).done_at(t0);
     }
     assert_eq!(fresh.len(), 100);
+    let oldest = body("appointment.confirmed", "Appointment", "0", "p");
+    let newest = body("appointment.confirmed", "Appointment", "9999", "p");
+    assert_eq!(
+        fresh.claim_at(oldest.as_bytes(), t0).occurrence(),
+        Occurrence::First
+    );
+    assert!(fresh.claim_at(newest.as_bytes(), t0).is_repeat());
     // Debug shows the window and counts, never an event.
-    let debug = format!("{fresh:?}");
+    let debug = format!("{fresh:?} {:?}", fresh.claim_at(newest.as_bytes(), t0));
     assert!(
         debug.contains("remembered: 100") && !debug.contains("9999"),
         "{debug}"
@@ -497,13 +508,72 @@ fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
         ),
     );
     assert_eq!(
-        verifier.receive(&forged, body),
-        Err(WebhookError::BadSignature)
+        verifier.receive(&forged, body).unwrap_err(),
+        WebhookError::BadSignature
     );
     let good = headers(&ts, &sign(&key, &ts, body, SignatureEncoding::Hex));
     let first = verifier.receive(&good, body).unwrap();
     assert!(!first.repeat && first.key == 0);
+    // While it is handled, a copy is refused as in flight (503), not handed over.
+    let busy = verifier.clone().receive(&good, body).unwrap_err();
+    assert_eq!((busy.clone(), busy.status()), (WebhookError::InFlight, 503));
+    first.done();
     assert!(verifier.clone().receive(&good, body).unwrap().repeat);
+}
+
+/// What makes two deliveries the same event: the body's JSON, whatever its spacing or key order,
+/// whichever key signed it and whenever. Two real events about one object in the same hour
+/// (the same event name, a value differing) are both acted on; the same event re-sent, under the
+/// other key of a rotation and with a later timestamp, is a repeat.
+#[test]
+fn a_repeat_is_the_same_body_not_merely_the_same_object_and_event() {
+    use herohealth::webhooks::Repeats;
+
+    let old: SigningKey = "whsec-rotation-old-test-signing-key-5b1e".parse().unwrap();
+    let new: SigningKey = "whsec-rotation-new-test-signing-key-a07c".parse().unwrap();
+    let verifier = Verifier::new(old.clone())
+        .add_key(new.clone())
+        .repeats(Repeats::new(Duration::from_secs(3600), 100));
+    let deliver = |key: &SigningKey, at: DateTime<Utc>, body: &str| {
+        let ts = at.timestamp().to_string();
+        let h = headers(
+            &ts,
+            &sign(key, &ts, body.as_bytes(), SignatureEncoding::Hex),
+        );
+        verifier.receive(&h, body.as_bytes())
+    };
+    let now = Utc::now();
+    // Two status changes of one message, one event name, a minute apart: two events.
+    let queued = r#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.failed","status":"queued"}"#;
+    let rejected = r#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.failed","status":"rejected"}"#;
+    let a = deliver(&old, now, queued).unwrap();
+    assert!(!a.repeat);
+    a.done();
+    let b = deliver(&old, now + chrono::Duration::seconds(60), rejected).unwrap();
+    assert!(
+        !b.repeat,
+        "another status of the same message is another event"
+    );
+    b.done();
+    // The first re-sent: by the new webhook of a rotation (other key, later timestamp), and by
+    // Hero's retry with its keys in another order and other spacing: repeats.
+    let again = deliver(&new, now + chrono::Duration::seconds(90), queued).unwrap();
+    assert!(again.repeat && again.key == 1);
+    let respaced = r#"{ "status": "queued", "event": "write-to-record.failed",
+        "practice_group_id": "p-1", "id": "42", "object": "Message" }"#;
+    assert!(
+        deliver(&old, now + chrono::Duration::seconds(120), respaced)
+            .unwrap()
+            .repeat
+    );
+    // The envelope alone: the same four fields are one event however they are sent.
+    let plain = r#"{"object":"Message","id":"42","practice_group_id":"p-1","event":"write-to-record.succeeded"}"#;
+    deliver(&old, now, plain).unwrap().done();
+    assert!(
+        deliver(&new, now + chrono::Duration::seconds(1), plain)
+            .unwrap()
+            .repeat
+    );
 }
 
 /// Everything a user prints of a verifier, a key, an event or an error.
@@ -642,6 +712,7 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
         } else {
             ""
         };
+        delivery.done();
         let e = delivery.event;
         app.seen
             .lock()
@@ -715,6 +786,121 @@ async fn the_axum_extractor_verifies_before_the_handler_runs() {
         ],
         "only the verified event reached the handler"
     );
+}
+
+/// Act once, on the wire: a handler that fails (500) leaves the event unremembered, so Hero's
+/// retry reaches it as a first; once it has succeeded and called `done`, the next copy (here the
+/// rotation's other webhook, another key and timestamp) is a repeat. A copy arriving while the
+/// first is still being handled is answered 503 and never reaches the handler.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
+    use axum::{Router, extract::State, http::StatusCode, routing::post};
+    use futures::channel::oneshot;
+    use herohealth::webhooks::VerifiedEvent;
+    use std::sync::{Arc, Mutex};
+
+    /// Says the handler has a first, then waits to be released.
+    type Hold = (oneshot::Sender<()>, oneshot::Receiver<()>);
+    #[derive(Clone)]
+    struct App {
+        verifier: Verifier,
+        /// What each call of the handler saw: (repeat?, answered).
+        calls: Arc<Mutex<Vec<(bool, u16)>>>,
+        /// The answers the handler gives in turn to firsts (500 = its work failed).
+        answers: Arc<Mutex<Vec<u16>>>,
+        /// When set, the handler says it has a first, then waits before answering (to hold the
+        /// first in flight).
+        hold: Arc<Mutex<Option<Hold>>>,
+    }
+    impl axum::extract::FromRef<App> for Verifier {
+        fn from_ref(app: &App) -> Verifier {
+            app.verifier.clone()
+        }
+    }
+    async fn handler(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
+        if delivery.is_repeat() {
+            app.calls.lock().unwrap().push((true, 204));
+            return StatusCode::NO_CONTENT;
+        }
+        let hold = app.hold.lock().unwrap().take();
+        if let Some((entered, release)) = hold {
+            entered.send(()).unwrap();
+            release.await.unwrap();
+        }
+        let answer = app.answers.lock().unwrap().remove(0);
+        app.calls.lock().unwrap().push((false, answer));
+        if answer >= 500 {
+            return StatusCode::from_u16(answer).unwrap(); // not done: not remembered
+        }
+        delivery.done();
+        StatusCode::from_u16(answer).unwrap()
+    }
+
+    let old: SigningKey = SIGNING_KEY.parse().unwrap();
+    let new: SigningKey = "whsec-test-signing-key-rust-new-7d20".parse().unwrap();
+    let app = App {
+        verifier: Verifier::new(old.clone()).add_key(new.clone()),
+        calls: Default::default(),
+        answers: Arc::new(Mutex::new(vec![500, 204, 204])),
+        hold: Default::default(),
+    };
+    let router = Router::new()
+        .route("/hero", post(handler))
+        .with_state(app.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hero", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let http = reqwest::Client::new();
+    let post = |key: SigningKey, at: DateTime<Utc>, body: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let ts = at.timestamp().to_string();
+            let sig = sign(&key, &ts, body.as_bytes(), SignatureEncoding::Hex);
+            let resp = http
+                .post(url)
+                .header(TIMESTAMP_HEADER, ts)
+                .header(SIGNATURE_HEADER, sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    let body = r#"{"object":"Message","id":"42","practice_group_id":"practice-once-1","event":"write-to-record.succeeded"}"#;
+    let now = Utc::now();
+    // The first delivery: the handler's work fails, 500.
+    assert_eq!(post(old.clone(), now, body).await.0, 500);
+    // Hero's retry (signed anew): not a repeat, acted on, 204.
+    let later = now + chrono::Duration::seconds(30);
+    assert_eq!(post(old.clone(), later, body).await.0, 204);
+    // The rotation's other webhook delivers the same event: a repeat now.
+    assert_eq!(post(new.clone(), later, body).await.0, 204);
+    assert_eq!(
+        *app.calls.lock().unwrap(),
+        vec![(false, 500), (false, 204), (true, 204)]
+    );
+
+    // Another event, its first copy held in the handler: the second copy is answered 503 and
+    // never reaches the handler; once the first is done, a third copy is a repeat.
+    let other = r#"{"object":"Message","id":"43","practice_group_id":"practice-once-1","event":"write-to-record.succeeded"}"#;
+    let (entered, has_entered) = oneshot::channel();
+    let (release, released) = oneshot::channel();
+    *app.hold.lock().unwrap() = Some((entered, released));
+    let held = tokio::spawn(post(old.clone(), now, other));
+    has_entered.await.unwrap();
+    let (status, text) = post(new.clone(), now, other).await;
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.contains("being handled now") && !text.contains("43"),
+        "{text}"
+    );
+    release.send(()).unwrap();
+    assert_eq!(held.await.unwrap().0, 204);
+    assert_eq!(post(new.clone(), now, other).await.0, 204);
+    assert_eq!(app.calls.lock().unwrap()[3..], [(false, 204), (true, 204)]);
 }
 
 /// `WebhookRejection` is an error like any other: `Display`, `std::error::Error` with the

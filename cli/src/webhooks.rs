@@ -322,8 +322,24 @@ pub(crate) async fn listen(a: ListenArgs) -> Outcome {
         .map_err(|e| Failure::new(Exit::Other, e.to_string(), None))
 }
 
+/// A line in `--seen-log` (when given): a delivery verified with the key at `index`, now.
+fn seen(l: &Listener, index: usize) {
+    if let Some(log) = &l.seen_log {
+        let tag = l.tags.get(index).map_or("", String::as_str);
+        let entry = serde_json::json!({"at": chrono::Utc::now().to_rfc3339(), "key": tag});
+        // One write, so that it never interleaves with the line `rotate` appends.
+        let line = format!("{entry}\n");
+        let mut file = log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+            eprintln!("--seen-log: cannot write to it ({})", e.kind());
+        }
+    }
+}
+
 /// One delivery: verified (else 401/400, said on stderr without any of its values), printed as
-/// one NDJSON line of its declared fields, and forwarded when asked.
+/// one NDJSON line of its declared fields, and forwarded when asked. A copy of an event being
+/// handled now is answered 503 (delivered again later), and still logged in `--seen-log`: its
+/// key was verified.
 async fn deliver(
     State(l): State<Listener>,
     headers: HeaderMap,
@@ -332,6 +348,9 @@ async fn deliver(
     let delivery = match delivery {
         Ok(d) => d,
         Err(refused) => {
+            if let Some(index) = refused.key_index() {
+                seen(&l, index);
+            }
             eprintln!(
                 "refused a delivery ({}): {}",
                 refused.status().as_u16(),
@@ -343,14 +362,7 @@ async fn deliver(
             return refused.into_response();
         }
     };
-    if let Some(log) = &l.seen_log {
-        let tag = l.tags.get(delivery.key_index()).map_or("", String::as_str);
-        let entry = serde_json::json!({"at": chrono::Utc::now().to_rfc3339(), "key": tag});
-        let mut file = log.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = writeln!(file, "{entry}").and_then(|()| file.flush()) {
-            eprintln!("--seen-log: cannot write to it ({})", e.kind());
-        }
-    }
+    seen(&l, delivery.key_index());
     // The envelope's fields as declared: `event` and `object` when the spec lists them
     // (`unknown(N chars)` otherwise); `id` and the practice group have no declared form.
     let e = &delivery.event;
@@ -358,8 +370,8 @@ async fn deliver(
         .field("event", &e.event)
         .field("object", &e.object)
         .field("id", &herohealth::Sensitive::from(e.id.as_str()));
-    // The same event verified again within the hour (Hero retrying, or the rotation's second
-    // webhook): said, so a reader acts on it once.
+    // The same event verified again within the hour of its being printed (Hero retrying, or the
+    // rotation's second webhook): said, so a reader acts on it once.
     if delivery.is_repeat() {
         row = row.field("repeat", &true);
     }
@@ -369,6 +381,8 @@ async fn deliver(
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
     }
     let Some(forward) = &l.forward else {
+        // Printed: acted on.
+        delivery.done();
         return StatusCode::NO_CONTENT.into_response();
     };
     let (url, http) = (&forward.0, &forward.1);
@@ -382,9 +396,16 @@ async fn deliver(
         }
     }
     match request.send().await {
-        Ok(resp) => StatusCode::from_u16(resp.status().as_u16())
-            .unwrap_or(StatusCode::BAD_GATEWAY)
-            .into_response(),
+        Ok(resp) => {
+            // Acted on only when the receiver it was forwarded to says so: after its 5xx, Hero's
+            // retry is forwarded again, not dropped as a repeat.
+            if resp.status().is_success() {
+                delivery.done();
+            }
+            StatusCode::from_u16(resp.status().as_u16())
+                .unwrap_or(StatusCode::BAD_GATEWAY)
+                .into_response()
+        }
         Err(e) => {
             let why = if e.is_timeout() {
                 "timed out"

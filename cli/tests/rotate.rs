@@ -17,6 +17,7 @@ use std::{
 use herohealth::webhooks::{SigningKey, key_tag};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 use serde_json::Value;
+use support::all;
 
 const KEY: &str = "hero-webhooks-rotate-test-key-77b1";
 const PRACTICE: &str = "practice-webhooks-rotate-2c";
@@ -24,24 +25,11 @@ const OLD: &str = "rotate-old-test-signing-key-0d5e";
 const NEW: &str = "rotate-new-test-signing-key-91fa";
 
 async fn mock() -> MockServer {
-    MockServer::builder()
-        .api_key(KEY, PRACTICE)
-        .time_scale(0.0)
-        .start()
-        .await
-        .unwrap()
+    support::mock_for(KEY, PRACTICE).await
 }
 
 async fn hero(mock: &MockServer, args: &[&str]) -> std::process::Output {
-    support::hero_at(mock.base_url(), KEY, PRACTICE, args).await
-}
-
-fn all(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::hero_on(mock, KEY, PRACTICE, args).await
 }
 
 fn no_key(text: &str) {
@@ -191,15 +179,34 @@ async fn deliveries(mock: &MockServer, n: usize) -> Vec<herohealth_mock::Deliver
     panic!("{:?}", mock.deliveries());
 }
 
+/// The tags of the keys the log's deliveries were verified with (not the lines `rotate` adds to
+/// mark where a rotation began).
 fn seen_tags(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
-        .map(|l| {
+        .filter_map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            v["key"].as_str().unwrap().to_owned()
+            v["key"].as_str().map(str::to_owned)
         })
         .collect()
+}
+
+/// Appends a line as `hero webhooks listen --seen-log` writes it: a delivery verified with the
+/// key tagged `tag`.
+fn log_seen(log: &str, tag: &str) {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    writeln!(
+        f,
+        "{{\"at\":\"{}\",\"key\":\"{tag}\"}}",
+        chrono::Utc::now().to_rfc3339()
+    )
+    .unwrap();
 }
 
 /// The whole rotation: the listener takes both keys (one from the environment, one from a file),
@@ -394,24 +401,48 @@ async fn a_rotation_stopped_at_step_1_goes_on_when_run_again() {
 }
 
 /// Stopped at step 2: no delivery with the new key within --wait: exit 12, both webhooks kept,
-/// saying what to do. Run again once one is seen: it goes on from step 2.
+/// saying what to do. A line of the new key from before the rotation began (listen tried with
+/// the new key beforehand) is stale: it does not count, in the first run nor in a run again.
+/// Run again once one is seen after the rotation began: it goes on from step 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_stopped_at_step_2_goes_on_when_run_again() {
     let mock = mock().await;
     let keys = Keys::new();
     let log = keys.path("seen.log");
     let old_id = create(&mock, "http://127.0.0.1:9/hero").await;
-    // A log holding only the old key's deliveries.
+    // A log holding the old key's deliveries, and a stale one of the new key.
     let old_tag = key_tag(&OLD.parse::<SigningKey>().unwrap());
-    std::fs::write(&log, format!("{{\"at\":\"t\",\"key\":\"{old_tag}\"}}\n")).unwrap();
+    let new_tag = key_tag(&NEW.parse::<SigningKey>().unwrap());
+    log_seen(&log, &old_tag);
+    log_seen(&log, &new_tag);
     let out = rotate(&mock, &keys, &old_id, &["--seen-log", &log, "--wait", "1"]).await;
     assert_eq!(out.status.code(), Some(12), "{}", all(&out));
     assert!(all(&out).contains("step 2 of 3 stopped"), "{}", all(&out));
     assert!(all(&out).contains("both deliver"), "{}", all(&out));
     assert_eq!(listed(&mock).await.len(), 2);
-    // The listener verified one with the new key meanwhile.
-    let new_tag = key_tag(&NEW.parse::<SigningKey>().unwrap());
-    std::fs::write(&log, format!("{{\"at\":\"t\",\"key\":\"{new_tag}\"}}\n")).unwrap();
+    // Run again, nothing new seen: still stopped at step 2.
+    let out = rotate(&mock, &keys, &old_id, &["--seen-log", &log, "--wait", "1"]).await;
+    assert_eq!(out.status.code(), Some(12), "{}", all(&out));
+    assert!(
+        all(&out).contains("step 1 of 3: done before"),
+        "{}",
+        all(&out)
+    );
+    // A log that lost the rotation's mark (replaced): its line of the new key cannot be told
+    // from a stale one, so a run again waits for a new one.
+    let other_log = keys.path("other.log");
+    log_seen(&other_log, &new_tag);
+    let out = rotate(
+        &mock,
+        &keys,
+        &old_id,
+        &["--seen-log", &other_log, "--wait", "1"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(12), "{}", all(&out));
+    assert_eq!(listed(&mock).await.len(), 2);
+    // The listener verified one with the new key since the rotation began.
+    log_seen(&log, &new_tag);
     let out = rotate(&mock, &keys, &old_id, &["--seen-log", &log, "--wait", "1"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", all(&out));
     assert!(

@@ -16,31 +16,18 @@ use std::{
 use herohealth::webhooks::{SignatureEncoding, SigningKey, sign};
 use herohealth_mock::{FAILING_SNOMED_CODE, MockServer};
 use serde_json::Value;
+use support::all;
 
 const KEY: &str = "hero-webhooks-cli-test-key-3a9c";
 const PRACTICE: &str = "practice-webhooks-cli-5d";
 const SIGNING_KEY: &str = "whsec-test-signing-key-cli-8b2f";
 
 async fn mock() -> MockServer {
-    MockServer::builder()
-        .api_key(KEY, PRACTICE)
-        .time_scale(0.0)
-        .start()
-        .await
-        .unwrap()
+    support::mock_for(KEY, PRACTICE).await
 }
 
 async fn hero(mock: &MockServer, args: &[&str]) -> std::process::Output {
-    support::hero_at(mock.base_url(), KEY, PRACTICE, args).await
-}
-
-/// Everything a command printed.
-fn all(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::hero_on(mock, KEY, PRACTICE, args).await
 }
 
 /// `hero webhooks listen --port 0` as a child process, its stdout lines and stderr lines as they
@@ -357,14 +344,21 @@ async fn listen_answers_401_to_a_bad_or_stale_signature_and_prints_only_declared
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_forwards_verified_deliveries() {
     use std::sync::{Arc, Mutex};
-    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>> = Default::default();
+    type Got = Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>;
+    let got: Got = Default::default();
     let seen = got.clone();
+    // The application behind listen: its first answer is a failure (500), then 202.
     let app = axum::Router::new().fallback(
         move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
             let seen = seen.clone();
             async move {
-                seen.lock().unwrap().push((headers, body));
-                axum::http::StatusCode::ACCEPTED
+                let mut seen = seen.lock().unwrap();
+                seen.push((headers, body));
+                if seen.len() == 1 {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::ACCEPTED
+                }
             }
         },
     );
@@ -374,24 +368,44 @@ async fn listen_forwards_verified_deliveries() {
     let listener = Listener::start(&["--forward-to", &forward]);
     let key: SigningKey = SIGNING_KEY.parse().unwrap();
     let body = r#"{"object":"Message","id":"5","practice_group_id":"practice-webhooks-cli-5d","event":"write-to-record.failed"}"#;
-    let ts = chrono::Utc::now().timestamp_millis().to_string();
-    let sig = sign(&key, &ts, body.as_bytes(), SignatureEncoding::Base64);
-    let resp = herohealth::reqwest::Client::new()
-        .post(&listener.url)
-        .header("x-herohealth-timestamp", &ts)
-        .header("x-herohealth-signature", &sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202, "the forward's answer");
-    assert_eq!(listener.next_event()["id"], herohealth::REDACTED);
+    let deliver = |at: chrono::DateTime<chrono::Utc>| {
+        let (url, key) = (listener.url.clone(), key.clone());
+        async move {
+            let ts = at.timestamp_millis().to_string();
+            let sig = sign(&key, &ts, body.as_bytes(), SignatureEncoding::Base64);
+            herohealth::reqwest::Client::new()
+                .post(&url)
+                .header("x-herohealth-timestamp", &ts)
+                .header("x-herohealth-signature", &sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let now = chrono::Utc::now();
+    // The application failed: its 500 is Hero's answer, and the event is not remembered.
+    assert_eq!(deliver(now).await, 500, "the forward's answer");
+    let first = listener.next_event();
+    assert_eq!(first["id"], herohealth::REDACTED);
+    assert_eq!(first.get("repeat"), None, "{first}");
+    // Hero's retry, signed anew: not a repeat, forwarded, accepted.
+    assert_eq!(deliver(now + chrono::Duration::seconds(20)).await, 202);
+    let retry = listener.next_event();
+    assert_eq!(retry.get("repeat"), None, "{retry}");
+    // Once accepted, the same event again is a repeat (and still forwarded).
+    assert_eq!(deliver(now + chrono::Duration::seconds(40)).await, 202);
+    assert_eq!(listener.next_event()["repeat"], true);
     let got = got.lock().unwrap();
-    assert_eq!(got.len(), 1);
-    assert_eq!(&got[0].1[..], body.as_bytes());
-    herohealth::webhooks::Verifier::new(key)
-        .verify(&got[0].0, &got[0].1)
-        .unwrap();
+    assert_eq!(got.len(), 3);
+    for (headers, forwarded) in got.iter() {
+        assert_eq!(&forwarded[..], body.as_bytes());
+        herohealth::webhooks::Verifier::new(key.clone())
+            .verify(headers, forwarded)
+            .unwrap();
+    }
 }
 
 #[tokio::test]

@@ -5,7 +5,13 @@
 //! 1. create a webhook like ID (URL, event, description, headers) signed with the new key: from
 //!    now on each event is delivered twice, once signed with each key;
 //! 2. wait until a delivery verified with the new key is seen (`--seen-log`, written by
-//!    `hero webhooks listen --seen-log`), or go on at once (`--confirmed`);
+//!    `hero webhooks listen --seen-log`), or go on at once (`--confirmed`). Only a delivery seen
+//!    after this rotation began counts: before it creates the new webhook, rotate appends a line
+//!    `{"at": ..., "rotation_began": TAG}` to the log (TAG: the new key's [`key_tag`]), and
+//!    waits for a line `{"key": TAG}` after the last such line; a line of the new key from
+//!    before (listen tried with the key beforehand, an earlier rotation to it) is stale. A run
+//!    that finds the new webhook made already goes on from the last such line, or appends one
+//!    when there is none (then it waits for a delivery from now on);
 //! 3. delete ID: only the new key signs.
 //!
 //! Safe to run again at any point: it reads the practice group's webhooks first, finds the new
@@ -14,7 +20,7 @@
 //! stopped at, what exists now and what to do.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::atomic::{AtomicU8, Ordering},
     time::Duration,
 };
@@ -40,7 +46,8 @@ pub(crate) struct RotateArgs {
     #[arg(long, value_name = "PATH")]
     signing_key_file: PathBuf,
     /// The log `hero webhooks listen --seen-log FILE` writes: step 2 waits there for a delivery
-    /// verified with the new key.
+    /// verified with the new key after this rotation began (rotate appends a line marking
+    /// that; an earlier line of the new key does not count).
     #[arg(long, value_name = "FILE", required_unless_present = "confirmed")]
     seen_log: Option<PathBuf>,
     /// Your receiver has verified a delivery signed with the new key already: step 2 does not
@@ -165,11 +172,17 @@ async fn steps(
         .iter()
         .filter(|w| w.id != a.id && w.url == old.url && w.event_type == old.event_type)
         .collect();
+    let tag = key_tag(new_key);
     let new_id = match twins
         .iter()
         .find(|w| w.signing_key.as_ref() == Some(new_key))
     {
         Some(new) => {
+            if let Some(log) = &a.seen_log
+                && !began(log, &tag)
+            {
+                mark(log, &tag)?;
+            }
             eprintln!(
                 "step 1 of 3: done before: webhook {} (new key) delivers beside {}",
                 shown(&new.id),
@@ -195,6 +208,11 @@ async fn steps(
                 ));
             }
             progress.at(1);
+            // Before the new webhook exists, so that no delivery signed with its key can come
+            // before the mark.
+            if let Some(log) = &a.seen_log {
+                mark(log, &tag)?;
+            }
             let headers = old.headers.clone();
             let created = hero
                 .create_webhook()
@@ -223,7 +241,7 @@ async fn steps(
     progress.at(2);
     match &a.seen_log {
         None => eprintln!("step 2 of 3: skipped (--confirmed)"),
-        Some(log) => wait_for(log, &key_tag(new_key), a, &new_id).await?,
+        Some(log) => wait_for(log, &tag, a, &new_id).await?,
     }
     progress.at(3);
     match hero.delete_webhook().id(a.id.as_str()).send().await {
@@ -240,7 +258,7 @@ async fn steps(
 }
 
 /// Waits until `log` has a line for the key tagged `tag`, up to `--wait`.
-async fn wait_for(log: &PathBuf, tag: &str, a: &RotateArgs, new_id: &str) -> Result<(), Failure> {
+async fn wait_for(log: &Path, tag: &str, a: &RotateArgs, new_id: &str) -> Result<(), Failure> {
     eprintln!(
         "step 2 of 3: waiting up to {} s for a delivery verified with the new key (in the file given to --seen-log)",
         a.wait
@@ -270,14 +288,61 @@ async fn wait_for(log: &PathBuf, tag: &str, a: &RotateArgs, new_id: &str) -> Res
     }
 }
 
-/// `true` when the log (a missing one is empty) has a line for `tag`.
-fn seen(log: &PathBuf, tag: &str) -> bool {
-    std::fs::read_to_string(log).is_ok_and(|text| {
-        text.lines().any(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .is_ok_and(|v| v["key"].as_str() == Some(tag))
+/// The log's lines as JSON (a missing log is empty; a line that is not JSON is skipped).
+fn lines(log: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// `true` when the log has a delivery verified with the key tagged `tag` after the last line
+/// saying a rotation to that key began (none before such a line counts: it is stale).
+fn seen(log: &Path, tag: &str) -> bool {
+    let mut seen = None;
+    for v in lines(log) {
+        if v["rotation_began"].as_str() == Some(tag) {
+            seen = Some(false);
+        } else if v["key"].as_str() == Some(tag)
+            && let Some(seen) = seen.as_mut()
+        {
+            *seen = true;
+        }
+    }
+    seen == Some(true)
+}
+
+/// `true` when the log says a rotation to the key tagged `tag` began.
+fn began(log: &Path, tag: &str) -> bool {
+    lines(log)
+        .iter()
+        .any(|v| v["rotation_began"].as_str() == Some(tag))
+}
+
+/// Appends to the log that a rotation to the key tagged `tag` begins now (one write, so that it
+/// never interleaves with a line `listen` writes).
+fn mark(log: &Path, tag: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let line = format!(
+        "{}\n",
+        serde_json::json!({"at": chrono::Utc::now().to_rfc3339(), "rotation_began": tag})
+    );
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .map_err(|e| {
+            Failure::new(
+                Exit::Usage,
+                format!(
+                    "--seen-log: cannot write to it ({}): rotate marks there where the rotation began",
+                    e.kind()
+                ),
+                None,
+            )
         })
-    })
 }
 
 /// A webhook id as it may be shown: in its declared form (`openapi.yaml`), else `…`.

@@ -34,6 +34,32 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Everything a command printed: its stdout, then its stderr.
+pub fn all(out: &Output) -> String {
+    format!("{}{}", stdout(out), stderr(out))
+}
+
+/// A herohealth-mock that knows the API key `key` of `practice`, its clock stopped (it moves
+/// only when the test advances it).
+pub async fn mock_for(key: &str, practice: &str) -> herohealth_mock::MockServer {
+    herohealth_mock::MockServer::builder()
+        .api_key(key, practice)
+        .time_scale(0.0)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// `hero args` against `mock`, as [`hero_at`].
+pub async fn hero_on(
+    mock: &herohealth_mock::MockServer,
+    key: &str,
+    practice: &str,
+    args: &[&str],
+) -> Output {
+    hero_at(mock.base_url(), key, practice, args).await
+}
+
 /// The stdout of a command that must have succeeded (else the exit code and stderr, as the
 /// failure).
 pub fn ok(out: &Output) -> String {
