@@ -148,7 +148,7 @@ pub use enums::{
 };
 pub use error::{Error, ErrorKind, Result, WasSent};
 pub use failures::{BatchFailures, FailedSend, Traced};
-pub use find::{Candidate, FindOptions, Finding, FoundSend, TextCheck};
+pub use find::{Candidate, FindOptions, Finding, FoundSend, Identified, TextCheck};
 pub use pace::{LocalPaceStore, Pace, PaceFuture, PaceStore, PaceStoreError};
 pub use paginate::{PageOptions, Paginate};
 pub use ranges::{BackwardsRange, TimeRange};

@@ -6,8 +6,8 @@ use std::{num::NonZeroU32, path::PathBuf, time::Duration};
 use clap::{Args, Subcommand};
 use herohealth::{FindOptions, HeroClient};
 use herohealth_outbox::{
-    Choice, Decision, DecisionRecord, Entry, Journal, JournalError, Options, Outbox, OutboxError,
-    PgJournal, RunStatus, SqliteJournal,
+    Choice, Decision, DecisionRecord, Entry, IdentifyError, Journal, JournalError, Options, Outbox,
+    OutboxError, PgJournal, RunStatus, SqliteJournal,
 };
 
 use crate::{
@@ -413,6 +413,16 @@ async fn decide_on(
     decision: &Decision,
 ) -> Result<DecisionRecord, Failure> {
     let failed = |e: JournalError| match e {
+        JournalError::Refused { why, .. } => Failure::new(
+            Exit::Usage,
+            format!(
+                "--sent (run {} line {}): {}; nothing was decided",
+                a.run,
+                a.line,
+                why.rule()
+            ),
+            Some("`hero outbox status --journal ...` lists the row's candidates".to_owned()),
+        ),
         e @ JournalError::NotDecidable { .. } => Failure::new(
             Exit::Conflict,
             format!("run {} line {}: {e}", a.run, a.line),
@@ -425,13 +435,9 @@ async fn decide_on(
         e => Failure::new(Exit::Other, format!("--journal: {e}"), None),
     };
     let at = |run: u64, line: Option<u64>| run == a.run && line == Some(a.line);
-    let index = match journal
-        .to_decide()
-        .await
-        .map_err(failed)?
-        .iter()
-        .find(|e| at(e.run, e.row.line()))
-    {
+    let rows = journal.to_decide().await.map_err(failed)?;
+    let entry = rows.iter().find(|e| at(e.run, e.row.line()));
+    let index = match entry {
         Some(e) => Some(e.index),
         None => journal
             .decisions()
@@ -455,7 +461,61 @@ async fn decide_on(
             ),
         ));
     };
+    // A message that is not one of the row's candidates (one the person found) is taken only
+    // on Hero's evidence that it is the row's: asked here, checked again by the journal.
+    let checked;
+    let decision = match entry {
+        Some(e)
+            if decision
+                .choice()
+                .message_id()
+                .is_some_and(|id| !candidate(e, id)) =>
+        {
+            let hero = client_of_env().map_err(|f| {
+                Failure::new(
+                    Exit::Usage,
+                    "--sent: that message is not one of the row's candidates; a message you found is checked with Hero first (set HERO_API_KEY and HERO_PRACTICE_GROUP_ID); nothing was decided",
+                    Some(format!("without Hero: {}", f.message)),
+                )
+            })?;
+            checked = decision.clone().identified_with(&hero, e).await.map_err(
+                |err| match err {
+                    IdentifyError::Refused(why) => Failure::new(
+                        Exit::Usage,
+                        format!("--sent: {}; nothing was decided", why.rule()),
+                        Some(
+                            "`hero outbox status --journal ...` lists the row's candidates"
+                                .to_owned(),
+                        ),
+                    ),
+                    IdentifyError::Hero(e) => {
+                        let f = Failure::from(e);
+                        Failure::new(
+                            f.code,
+                            format!(
+                                "--sent: Hero could not show that message: {}; nothing was decided",
+                                f.message
+                            ),
+                            f.hint,
+                        )
+                    }
+                    other => Failure::new(
+                        Exit::Other,
+                        format!("--sent: {other}; nothing was decided"),
+                        None,
+                    ),
+                },
+            )?;
+            &checked
+        }
+        _ => decision,
+    };
     journal.decide(a.run, index, decision).await.map_err(failed)
+}
+
+/// Whether `id` is one of the candidates of the row in `e`.
+fn candidate(e: &Entry, id: &str) -> bool {
+    matches!(&e.state, herohealth_outbox::RowState::Ambiguous { message_ids, .. } if message_ids.iter().any(|c| c == id))
 }
 
 pub(crate) async fn run(format: Format, cmd: OutboxCmd) -> Outcome {

@@ -307,3 +307,146 @@ async fn a_person_decides_the_ambiguous_row_once_and_on_the_record() {
     );
     assert!(lines[1].contains("send_again") && lines[1].contains("Dr Ada Example"));
 }
+
+/// Two rows, patients 5001 and 5002, lines 2 and 3.
+const TWO: &str = "patient_id,type,text,to\n5001,sms,Your results are ready,+447700900123\n5002,sms,Your results are ready,+447700900456\n";
+
+/// A message in Hero to `patient` at `to`, as another sender (or a send whose answer was lost)
+/// makes it.
+async fn message(mock: &MockServer, patient: &str, text: &str, to: &str) -> String {
+    let hero = herohealth::HeroClient::builder()
+        .api_key(KEY)
+        .practice_group_id(PRACTICE)
+        .base_url(mock.base_url())
+        .build()
+        .unwrap();
+    hero.send_message()
+        .body_map(|b| {
+            b.patient_id(patient)
+                .message_type(MessageType::Sms)
+                .message_string(text)
+                .recipient_contact_detail(to)
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .message_id
+}
+
+/// The clinical-safety hole of a decision: `hero outbox decide --sent ID` with the message of
+/// another patient's unresolved row is refused (exit 2, naming --sent; nothing recorded), with
+/// Hero's records asked too; the run then resolves that row as sent with its own message, never
+/// sending it twice. A message the person found that Hero shows to be the row's is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decide_sent_refuses_another_row_s_message() {
+    use herohealth_outbox::{Input, Journal, RowState, SqliteJournal, Status};
+
+    let mock = mock(|c| c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, TWO).unwrap();
+    let journal = dir.path().join("rows.db");
+    // Row 3 (patient 5002) went, its answer lost: in flight, its message in Hero. Row 2 is
+    // ambiguous, another sender's message its candidate.
+    let other = another_sender(&mock).await;
+    let theirs = {
+        let j = SqliteJournal::open(&journal).unwrap();
+        j.open(&Input::from_csv(TWO.as_bytes()).unwrap())
+            .await
+            .unwrap();
+        let rows = j.claim(2).await.unwrap();
+        let now = chrono::Utc::now();
+        let attempt = herohealth::SendAttempt::new(
+            &rows[1].row.request().unwrap(),
+            now,
+            now + chrono::Duration::seconds(2),
+        );
+        j.transition(0, 1, Status::Pending, &RowState::InFlight { attempt })
+            .await
+            .unwrap();
+        let theirs = message(&mock, "5002", "Your results are ready", "+447700900456").await;
+        let ambiguous = RowState::Ambiguous {
+            message_ids: vec![other.clone()],
+            reason: "example".into(),
+        };
+        j.transition(0, 0, Status::Pending, &ambiguous)
+            .await
+            .unwrap();
+        theirs
+    };
+    let decide = |id: &str, with_hero: bool| {
+        let mut cmd = outbox(
+            "json",
+            &[
+                "decide",
+                "--line",
+                "2",
+                "--sent",
+                id,
+                "--by",
+                "Dr Ada Example",
+                "--note",
+                "found it",
+            ],
+            &journal,
+        );
+        if with_hero {
+            cmd.env("HERO_API_KEY", KEY)
+                .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+                .env("HERO_BASE_URL", mock.base_url());
+        }
+        cmd
+    };
+    for with_hero in [false, true] {
+        let out = run(decide(&theirs, with_hero)).await;
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            said.contains("--sent") && said.contains("nothing was decided"),
+            "{said}"
+        );
+        if with_hero {
+            assert!(said.contains("patient_id"), "{said}");
+        }
+    }
+    let kept = run(outbox("json", &["decisions"], &journal)).await;
+    assert_eq!(
+        String::from_utf8_lossy(&kept.stdout).trim(),
+        "[]",
+        "{}",
+        text(&kept)
+    );
+
+    // The re-run resolves row 3: sent, with its own message; nothing written again.
+    let processed = mock.processed("send_message");
+    let out = run(hero(&mock, &csv, &journal)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "row 2 still to decide: {}",
+        text(&out)
+    );
+    assert_eq!(
+        mock.processed("send_message"),
+        processed,
+        "never sent twice"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r["status"] == "sent" && r["message_id"] == serde_json::json!(theirs)),
+        "{stdout}"
+    );
+
+    // A message the person found: Hero's records show it is row 2's.
+    let found = message(&mock, "5001", "Your results are ready", "+447700900123").await;
+    let out = run(decide(&found, true)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["message_id"], serde_json::json!(found), "{record}");
+}

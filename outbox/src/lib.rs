@@ -58,8 +58,8 @@ mod telemetry;
 pub mod testing;
 
 pub use journal::{
-    Choice, Decision, DecisionRecord, Entry, InvalidDecision, JOURNAL_SCHEMA, Journal,
-    JournalError, RowState, RunStatus, SqliteJournal, Status, WorkerStatus,
+    Choice, Decision, DecisionRecord, Entry, IdentifyError, InvalidDecision, JOURNAL_SCHEMA,
+    Journal, JournalError, RowState, RunStatus, SqliteJournal, Status, WorkerStatus,
 };
 pub use outbox::{Event, Options, Outbox, OutboxError, Summary};
 #[cfg(feature = "postgres")]

@@ -8,8 +8,8 @@ use std::time::Duration;
 use herohealth::{FindOptions, MessageType};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 use herohealth_outbox::{
-    Choice, Decision, Input, Journal, JournalError, Options, Outbox, RowState, SqliteJournal,
-    Status,
+    Choice, Decision, IdentifyError, Input, Journal, JournalError, Options, Outbox, RowState,
+    SqliteJournal, Status,
 };
 
 /// Three rows, patients 1001 to 1003, lines 2 to 4 of their file.
@@ -326,6 +326,145 @@ async fn a_send_again_killed_mid_send_is_resumed_and_sent_once() {
     assert_eq!(calls + 1, mock.calls("send_message"), "never written again");
 }
 
+/// A message in Hero to `patient` by SMS, as another sender (or a send whose answer was lost)
+/// makes it.
+async fn message(mock: &MockServer, patient: &str, text: &str) -> String {
+    mock.client()
+        .send_message()
+        .body_map(|b| {
+            b.patient_id(patient)
+                .message_type(MessageType::Sms)
+                .message_string(text)
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .message_id
+}
+
+/// The field and the rule of a refused decision.
+fn refused(err: JournalError) -> String {
+    match err {
+        JournalError::Refused { why, .. } => {
+            assert_eq!(why.field(), "message_id");
+            why.rule().to_owned()
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+/// A person may decide a row sent only with one of its own candidates, or with a message Hero's
+/// records show to be its own: never with another row's message. Row 2 (patient 1002) is
+/// unresolved, its message already in Hero; a decision "row 1 was sent as that message" is
+/// refused (with Hero's evidence too: another patient), and so is row 3's sent message, though
+/// it is one of row 1's candidates, and an id nobody knows. Then the run resolves row 2 as sent
+/// with its own message: never sent twice. A message the person found that Hero shows to be
+/// row 1's is taken, with that evidence only.
+async fn another_row_s_message_is_refused<J: Journal>(mock: &MockServer, journal: J) {
+    let hero = client(mock);
+    journal.bind(&hero.practice_group_key()).await.unwrap();
+    journal.open(&input()).await.unwrap();
+    let rows = journal.claim(3).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    let run = rows[0].run;
+    // Its request written now, Hero able to create the message for 2 s.
+    let now = chrono::Utc::now();
+    let attempt = herohealth::SendAttempt::new(
+        &rows[1].row.request().unwrap(),
+        now,
+        now + chrono::Duration::seconds(2),
+    );
+    journal
+        .transition(run, 1, Status::Pending, &RowState::InFlight { attempt })
+        .await
+        .unwrap();
+    let theirs = message(mock, "1002", "Your results are ready").await;
+    let other = message(mock, "1001", "Your appointment is confirmed").await;
+    let row_3s = message(mock, "1001", "Your results are ready").await;
+    let ambiguous = RowState::Ambiguous {
+        message_ids: vec![other.clone(), row_3s.clone()],
+        reason: "example".into(),
+    };
+    journal
+        .transition(run, 0, Status::Pending, &ambiguous)
+        .await
+        .unwrap();
+    let sent = RowState::Sent {
+        message_id: row_3s.clone(),
+    };
+    journal
+        .transition(run, 2, Status::Pending, &sent)
+        .await
+        .unwrap();
+
+    let sent_as = |id: &str| {
+        decision(Choice::Sent {
+            message_id: id.to_owned(),
+        })
+    };
+    for (id, rule) in [
+        (&theirs, "not one of the row's candidates"),
+        (&row_3s, "another row's message"),
+        (&"999999".to_owned(), "not one of the row's candidates"),
+    ] {
+        let err = journal.decide(run, 0, &sent_as(id)).await.unwrap_err();
+        let text = err.to_string();
+        assert!(refused(err).contains(rule), "{id}: {text}");
+        assert!(text.contains("nothing was decided"), "{text}");
+    }
+    let row = journal.to_decide().await.unwrap().remove(0);
+    assert_eq!(row.index, 0);
+    match sent_as(&theirs).identified_with(&hero, &row).await {
+        Err(IdentifyError::Refused(why)) => {
+            assert_eq!(why.field(), "message_id");
+            assert!(why.rule().contains("patient_id"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(journal.decisions().await.unwrap().is_empty());
+    assert_eq!(journal.entries().await.unwrap()[0].state, ambiguous);
+
+    // A message the person found, Hero's evidence that it is row 1's: taken, and only with it.
+    let found = message(mock, "1001", "Your results are ready").await;
+    let err = journal.decide(run, 0, &sent_as(&found)).await.unwrap_err();
+    assert!(refused(err).contains("Hero's records"));
+    let checked = sent_as(&found).identified_with(&hero, &row).await.unwrap();
+    let record = journal.decide(run, 0, &checked).await.unwrap();
+    assert_eq!(record.decision.choice().message_id(), Some(found.as_str()));
+
+    // The run resolves row 2: sent, with its own message; nothing written again.
+    let processed = mock.processed("send_message");
+    let outbox = Outbox::new(hero, journal, options());
+    let summary = outbox.run(&input(), |_| {}).await.unwrap();
+    assert_eq!(summary.sent, 3, "{summary:?}");
+    assert_eq!(
+        mock.processed("send_message"),
+        processed,
+        "never sent twice"
+    );
+    let entries = outbox.entries().await.unwrap();
+    let states: Vec<_> = entries
+        .iter()
+        .filter(|e| e.run == run)
+        .map(|e| e.state.clone())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            RowState::Sent { message_id: found },
+            RowState::Sent { message_id: theirs },
+            sent
+        ]
+    );
+}
+
+#[tokio::test]
+async fn another_row_s_message_is_refused_sqlite() {
+    let mock = mock().await;
+    another_row_s_message_is_refused(&mock, SqliteJournal::in_memory().unwrap()).await;
+}
+
 /// Built without the `postgres` feature, the PostgreSQL half is not run: say so loudly (and
 /// fail where it must run).
 #[cfg(not(feature = "postgres"))]
@@ -387,6 +526,17 @@ mod with_postgres {
         let kept = journal.decisions().await.unwrap();
         assert_eq!(kept.len(), 3, "never deleted");
         assert!(kept.iter().all(|d| d.decision.note().contains("phoned")));
+        drop(pg);
+    }
+
+    #[tokio::test]
+    async fn another_row_s_message_is_refused_postgres() {
+        let Some(pg) = TempPostgres::start("outbox/tests/decisions.rs") else {
+            return;
+        };
+        let url = pg.database("refused");
+        let mock = mock().await;
+        another_row_s_message_is_refused(&mock, PgJournal::connect(&url).await.unwrap()).await;
         drop(pg);
     }
 }

@@ -44,7 +44,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 
-pub use options::{Candidate, FindOptions, Finding, FoundSend, TextCheck};
+pub use options::{Candidate, FindOptions, Finding, FoundSend, Identified, TextCheck};
 
 use crate::{
     HeroClient, PageOptions, Paginate,
@@ -191,6 +191,52 @@ impl HeroClient {
                 }
             }
         }
+    }
+
+    /// Whether message `message_id` is a send of `body`, on Hero's own records: Hero's copy of
+    /// it (`getMessage`) is for `body`'s patient with its text (and SNOMED code) byte for byte,
+    /// and Hero lists it for that patient on `body`'s channel, to its recipient, at its
+    /// schedule. For a person who found a message and says it is a send's: anything but
+    /// [`Identified::Same`] is no evidence. Fails with Hero's error when the message cannot be
+    /// read (not found, or not the practice group's).
+    ///
+    /// ```no_run
+    /// # async fn run(hero: herohealth::HeroClient, body: herohealth::types::SendMessageRequest) -> herohealth::Result<()> {
+    /// match hero.identify_message(&body, "251").await? {
+    ///     herohealth::Identified::Same => println!("it went, as message 251"),
+    ///     other => println!("not shown to be this send's: {other}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn identify_message(
+        &self,
+        body: &types::SendMessageRequest,
+        message_id: &str,
+    ) -> crate::Result<Identified> {
+        let now = clock::now();
+        let attempt = SendAttempt::new(body, now, now);
+        let patient_id = body.patient_id.as_str();
+        let copy = self.get_message().id(message_id.to_owned()).send().await?;
+        if copy.patient.as_ref().map(|p| p.id.as_str()) != Some(patient_id) {
+            return Ok(Identified::Different {
+                field: "patient_id",
+            });
+        }
+        match rules::check(&attempt, &copy) {
+            TextCheck::Same => {}
+            TextCheck::Different => return Ok(Identified::Different { field: "content" }),
+            _ => return Ok(Identified::Unknown { field: "content" }),
+        }
+        let listed = self.listed(patient_id, &attempt).await?;
+        let Some(m) = listed.iter().find(|m| m.id.as_deref() == Some(message_id)) else {
+            return Ok(Identified::Unknown {
+                field: "message_type",
+            });
+        };
+        Ok(match rules::differing_field(&attempt, m) {
+            Some(field) => Identified::Different { field },
+            None => Identified::Same,
+        })
     }
 
     /// A [`SendAttempt`] for `body` starting now, as this client would make it: its request

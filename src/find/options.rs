@@ -216,3 +216,55 @@ pub enum TextCheck {
     /// message was not read.
     Unknown,
 }
+
+/// What Hero's own records say of one message against a send
+/// ([`HeroClient::identify_message`](crate::HeroClient::identify_message)): for a person who
+/// found a message and says it is a send's. Only [`Identified::Same`] is evidence.
+///
+/// ```
+/// use herohealth::Identified;
+/// assert!(Identified::Same.is_same());
+/// let other = Identified::Different { field: "patient_id" };
+/// assert!(!other.is_same());
+/// assert_eq!(other.to_string(), "differs in `patient_id`");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Identified {
+    /// Hero lists it for the send's patient on its channel, to its recipient, at its schedule,
+    /// and Hero's copy of its text (and SNOMED code, when the send has one) is the send's, byte
+    /// for byte.
+    Same,
+    /// It is not the send's: it differs in `field` (`patient_id`, `message_type`,
+    /// `recipient_contact_detail`, `send_at`, or `content`: its text or SNOMED code).
+    Different {
+        /// The field that differs.
+        field: &'static str,
+    },
+    /// It cannot be shown to be the send's: Hero gives no `field` to compare (`content`: no
+    /// text back; `message_type`: the message is not listed for the patient on the send's
+    /// channel).
+    Unknown {
+        /// The field that could not be compared.
+        field: &'static str,
+    },
+}
+
+impl Identified {
+    /// Whether it is the send's, on Hero's evidence.
+    pub fn is_same(self) -> bool {
+        self == Identified::Same
+    }
+}
+
+impl std::fmt::Display for Identified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identified::Same => f.write_str("the send's own message"),
+            Identified::Different { field } => write!(f, "differs in `{field}`"),
+            Identified::Unknown { field } => {
+                write!(f, "cannot be compared: Hero gives no `{field}` to compare")
+            }
+        }
+    }
+}

@@ -256,15 +256,31 @@ pub(crate) fn check(attempt: &SendAttempt, message: &types::Message) -> TextChec
 
 /// Whether a listed message agrees with every field of the attempt Hero lists.
 pub(crate) fn same_fields(attempt: &SendAttempt, m: &types::SentMessage) -> bool {
-    let same_patient = attempt.patient_id() == Some(m.patient.id.as_str());
-    let same_type = attempt.message_type().is_none_or(|t| *t == m.message_type);
-    let same_recipient = attempt.same_recipient(m.recipient_contact_detail.expose());
+    differing_field(attempt, m).is_none()
+}
+
+/// The first field Hero lists in which a message differs from the attempt (`patient_id`,
+/// `message_type`, `recipient_contact_detail`, `send_at`), if any.
+pub(crate) fn differing_field(
+    attempt: &SendAttempt,
+    m: &types::SentMessage,
+) -> Option<&'static str> {
     let same_schedule = match (attempt.send_at(), m.scheduled_at) {
         (Some(a), Some(b)) => (a - b).num_seconds().abs() <= 1,
         (Some(_), None) => false,
         (None, _) => true,
     };
-    same_patient && same_type && same_recipient && same_schedule
+    if attempt.patient_id() != Some(m.patient.id.as_str()) {
+        Some("patient_id")
+    } else if attempt.message_type().is_some_and(|t| *t != m.message_type) {
+        Some("message_type")
+    } else if !attempt.same_recipient(m.recipient_contact_detail.expose()) {
+        Some("recipient_contact_detail")
+    } else if !same_schedule {
+        Some("send_at")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

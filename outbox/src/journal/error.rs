@@ -96,6 +96,20 @@ pub enum JournalError {
         /// A worker holds it (its lease runs).
         held: bool,
     },
+    /// The decision was refused, with nothing changed and nothing recorded: the field and the
+    /// rule ([`InvalidDecision`](crate::InvalidDecision)), never the value. A
+    /// [`Choice::Sent`](crate::Choice::Sent) must name one of the row's candidates, or a message
+    /// Hero showed to be the row's ([`Decision::identified_with`](crate::Decision::identified_with)),
+    /// and never another row's.
+    #[error("row {index} of run {run}: {why}; nothing was decided")]
+    Refused {
+        /// The run (0 in a journal of one input).
+        run: u64,
+        /// The row's position in its input, from 0.
+        index: u64,
+        /// The field and the rule.
+        why: crate::InvalidDecision,
+    },
     /// A stored row this version cannot read (written by another version, or edited): the run,
     /// the row and the column, never the value. Nothing was sent for it.
     #[error(

@@ -16,8 +16,10 @@ mod error;
 mod sqlite;
 mod state;
 
-pub use decision::{Choice, Decision, DecisionRecord, InvalidDecision};
-pub(crate) use decision::{Stored, decidable, token as decision_token};
+pub use decision::{Choice, Decision, DecisionRecord, IdentifyError, InvalidDecision};
+pub(crate) use decision::{
+    Stored, admissible, decidable, id_needle, names, token as decision_token,
+};
 pub use error::JournalError;
 pub use sqlite::SqliteJournal;
 pub use state::{Entry, RowState, RunStatus, Status, WorkerStatus};

@@ -14,7 +14,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     Decision, DecisionRecord, Entry, JOURNAL_SCHEMA, Journal, JournalError, RowState, RunStatus,
-    Status, Stored, WorkerStatus, decidable, decision_token, decode, to_json, went,
+    Status, Stored, WorkerStatus, admissible, decidable, decision_token, decode, id_needle, names,
+    to_json, went,
 };
 use crate::row::{Input, Row};
 
@@ -428,6 +429,42 @@ impl Db {
                 decided: decided.map(|id| id as u64),
                 held: false,
             });
+        }
+        if let Some(id) = decision.choice().message_id() {
+            // The rows and decisions that may name the message, and the unresolved rows: read
+            // and checked.
+            let needle = id_needle(id);
+            let others = tx
+                .prepare(
+                    "SELECT idx, row, state, sends FROM outbox_rows
+                     WHERE idx <> ?1 AND (instr(state, ?2) > 0 OR status IN ('in_flight', 'unknown'))",
+                )?
+                .query_map(params![index as i64, needle], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|(i, row, state, sends)| decode(run, i as u64, &row, &state, sends))
+                .collect::<Result<Vec<_>, _>>()?;
+            let stored = tx
+                .prepare("SELECT idx, decision FROM outbox_decisions WHERE idx <> ?1 AND instr(decision, ?2) > 0")?
+                .query_map(params![index as i64, needle], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut elsewhere = false;
+            for (i, text) in stored {
+                let stored: Stored =
+                    serde_json::from_str(&text).map_err(|_| JournalError::Unreadable {
+                        run,
+                        index: i as u64,
+                        line: None,
+                        column: "decision",
+                    })?;
+                elsewhere |= names(&stored.choice, &stored.candidates, id);
+            }
+            admissible(decision, &entry, &others, elsewhere)
+                .map_err(|why| JournalError::Refused { run, index, why })?;
         }
         let now = Utc::now();
         let to = decision.choice().state();

@@ -768,6 +768,9 @@ impl Journal for PgJournal {
                     held,
                 });
             }
+            if let Some(id) = decision.choice().message_id() {
+                self.admissible(&entry, decision, id).await?;
+            }
             let to = decision.choice().state();
             let stored = Stored::of(decision, &entry.state, token.clone());
             let recorded = self
@@ -780,6 +783,7 @@ impl Journal for PgJournal {
                          WHERE run_id = $1 AND idx = $2 AND status = 'ambiguous' AND state = $5
                            AND NOT (claimed AND lease_until > clock_timestamp())
                            AND NOT EXISTS (SELECT 1 FROM outbox_decisions WHERE token = $8)
+                           AND NOT EXISTS (SELECT 1 FROM outbox_rows s WHERE s.status = 'sent' AND s.state = $4)
                          RETURNING run_id),
                      recorded AS (
                          INSERT INTO outbox_decisions (run_id, idx, line, decision, token)
@@ -843,6 +847,55 @@ fn decision_of(r: &Row) -> Result<DecisionRecord, JournalError> {
 }
 
 impl PgJournal {
+    /// Refuses a decision of message `id` on `entry` that [`crate::journal::admissible`] does
+    /// not allow, by the rows and decisions that may name it and the patient's unresolved rows.
+    async fn admissible(
+        &self,
+        entry: &Entry,
+        decision: &Decision,
+        id: &str,
+    ) -> Result<(), JournalError> {
+        let (run, index) = (entry.run, entry.index);
+        let params = [
+            Param::Int8(run as i64),
+            Param::Int8(index as i64),
+            Param::Text(crate::journal::id_needle(id)),
+        ];
+        let others = self
+            .link
+            .query(
+                "reading the rows that may name the message",
+                "SELECT run_id, idx, row, state, sends FROM outbox_rows o
+                 WHERE NOT (o.run_id = $1 AND o.idx = $2)
+                   AND (strpos(o.state, $3) > 0
+                        OR (o.status IN ('in_flight', 'unknown') AND EXISTS (
+                            SELECT 1 FROM outbox_rows d WHERE d.run_id = $1 AND d.idx = $2
+                              AND d.group_key = o.group_key AND d.patient_id = o.patient_id)))",
+                &params,
+            )
+            .await?
+            .iter()
+            .map(entry_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut elsewhere = false;
+        for r in self
+            .link
+            .query(
+                "reading the decisions that may name the message",
+                "SELECT id, run_id, idx, line, decision, decided_at FROM outbox_decisions
+                 WHERE NOT (run_id = $1 AND idx = $2) AND strpos(decision, $3) > 0",
+                &params,
+            )
+            .await?
+            .iter()
+        {
+            let record = decision_of(r)?;
+            elsewhere |= crate::journal::names(record.decision.choice(), &record.candidates, id);
+        }
+        crate::journal::admissible(decision, entry, &others, elsewhere)
+            .map_err(|why| JournalError::Refused { run, index, why })
+    }
+
     /// The decision recorded with `token`.
     async fn decision(&self, token: &str) -> Result<DecisionRecord, JournalError> {
         let rows = self
