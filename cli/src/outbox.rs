@@ -30,8 +30,9 @@ pub(crate) enum OutboxCmd {
     /// sent by the outbox). Only an ambiguous row, only once; a row in flight or held by a
     /// worker never. Kept in the journal for good, with --by and --note.
     Decide(DecideArgs),
-    /// Every decision recorded in the journal (who, when, the choice, the row's candidates and
-    /// the note), oldest first: `--format json` or `--format csv` for the record.
+    /// Every decision recorded in the journal (who, when, the choice, the row's candidates, and
+    /// the note by its length: a person's free text is kept in the journal, never printed),
+    /// oldest first: `--format json` or `--format csv` for the record.
     Decisions(StatusArgs),
     /// Queue a CSV file's rows in a PostgreSQL journal (once, by its rows: queuing it again
     /// queues nothing) for `hero outbox work` to send; nothing is sent by this command.
@@ -272,8 +273,9 @@ fn shown_ids(ids: &[String]) -> String {
         .join(" ")
 }
 
-/// A decision as `decide`, `decisions` and `status` show it; the note only where asked. The
-/// decider's name and the note are the operator's own words, typed to `hero outbox decide`.
+/// A decision as `decide`, `decisions` and `status` show it; the note (by its length only:
+/// [`Decision::shown_note`], the console's rule too) only where asked. The decider's name is the
+/// operator's own words, typed to `hero outbox decide`.
 fn decision_row(d: &DecisionRecord, with_note: bool) -> Row {
     let mut row = Row::new()
         .number("decision", d.id)
@@ -296,7 +298,7 @@ fn decision_row(d: &DecisionRecord, with_note: bool) -> Row {
         .words("candidates", &shown_ids(&d.candidates))
         .words("reason", &d.reason);
     if with_note {
-        row = row.words("note", d.decision.note());
+        row = row.words("note", &d.decision.shown_note());
     }
     row
 }
@@ -589,7 +591,7 @@ async fn status(format: Format, a: &StatusArgs) -> Outcome {
             decide.len()
         );
     }
-    // The rows a person decided (the note is in `hero outbox decisions`).
+    // The rows a person decided (`hero outbox decisions` lists the record).
     let decided: Vec<Row> = decided.iter().map(|d| decision_row(d, false)).collect();
     if !decided.is_empty() {
         eprintln!(

@@ -271,9 +271,25 @@ impl Decision {
         &self.by
     }
 
-    /// Why.
+    /// Why: the person's own text, whole, as the journal keeps it. Never printed: see
+    /// [`shown_note`](Self::shown_note).
     pub fn note(&self) -> &str {
         &self.note
+    }
+
+    /// The note as `hero` and the console show it, the one rule for both: its length, never its
+    /// text. A note is free text a person wrote; its declared type (text) says nothing of what it
+    /// holds, and it may name a patient, so it is shown nowhere; it stays whole in the journal
+    /// ([`note`](Self::note), [`DecisionRecord`]).
+    ///
+    /// ```
+    /// use herohealth_outbox::{Choice, Decision};
+    /// let d = Decision::new(Choice::Abandon, "A. Example", "phoned Zebedee Quenby")?;
+    /// assert_eq!(d.shown_note(), "kept in the journal (21 chars)");
+    /// # Ok::<(), herohealth_outbox::InvalidDecision>(())
+    /// ```
+    pub fn shown_note(&self) -> String {
+        format!("kept in the journal ({} chars)", self.note.chars().count())
     }
 }
 
