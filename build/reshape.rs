@@ -9,11 +9,28 @@ use syn::visit_mut::VisitMut;
 use super::{model::module, operations::OperationFact};
 
 /// Lets the setter of an optional checked field (`Option<SnomedCode>`, `Option<ContactDetail>`,
-/// an optional enum) or optional text (`Option<String>`, `Option<Sensitive>`) take the same inputs
-/// as a required one (`"1240751000000100"`, a value, or `None`/`Some(value)`), through
-/// `crate::validate::IntoOptional`.
+/// an optional enum, an optional constrained string such as `ehr_file_id`'s
+/// `CreateAttachmentLinkRequestEhrFileId`) or optional text (`Option<String>`, `Option<Sensitive>`)
+/// take the same inputs as a required one (`"1240751000000100"`, `"f-1"`, a `String`, a value, or
+/// `None`/`Some(value)`), through `crate::validate::IntoOptional`. A constrained string's
+/// `IntoOptional` impls are emitted beside it (`crate::validate::into_optional!`): its text is
+/// checked by its own `FromStr` (the spec's `minLength`, `pattern`), a refusal naming the field.
 pub(super) fn optional_checked_setters(file: &mut syn::File) {
     let types = module(&mut file.items, "types");
+    // progenitor's newtypes of a constrained string: `pub struct X(::std::string::String);`.
+    let strings: Vec<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s)
+                if matches!(&s.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1
+                    && quote!(#f).to_string().replace(' ', "") == "(::std::string::String)") =>
+            {
+                Some(s.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut taken: Vec<String> = Vec::new();
     let builder = module(types, "builder");
     let mut rewritten = 0;
     for item in builder.iter_mut() {
@@ -25,9 +42,15 @@ pub(super) fn optional_checked_setters(file: &mut syn::File) {
             };
             let mut this = false;
             for pred in wc.predicates.iter_mut() {
-                let Some(inner) = optional_try_into(pred) else {
+                let Some(inner) = optional_try_into(pred, &strings) else {
                     continue;
                 };
+                if let syn::Type::Path(p) = &inner
+                    && p.path.segments.len() == 2
+                    && p.path.segments[0].ident == "super"
+                {
+                    taken.push(p.path.segments[1].ident.to_string());
+                }
                 *pred = syn::parse_quote!(T: crate::validate::IntoOptional<#inner>);
                 this = true;
             }
@@ -65,11 +88,24 @@ pub(super) fn optional_checked_setters(file: &mut syn::File) {
         rewritten > 0,
         "no optional checked setter was found to rewrite"
     );
+    assert!(
+        taken
+            .iter()
+            .any(|t| t == "CreateAttachmentLinkRequestEhrFileId"),
+        "ehr_file_id's setter takes text (issue 40)"
+    );
+    taken.sort();
+    taken.dedup();
+    for name in taken {
+        let ident = syn::Ident::new(&name, proc_macro2::Span::call_site());
+        types.push(syn::parse_quote!(crate::validate::into_optional!(#ident);));
+    }
 }
 
 /// `X` of a predicate `T: ::std::convert::TryInto<::std::option::Option<X>>` where `X` is a
-/// checked value (`crate::validate::*`), an open enum (`crate::enums::*`), `Sensitive` or `String`.
-fn optional_try_into(pred: &syn::WherePredicate) -> Option<syn::Type> {
+/// checked value (`crate::validate::*`), an open enum (`crate::enums::*`), `Sensitive`, `String`
+/// or one of `strings`, the generated newtypes of a constrained string (`super::X`).
+fn optional_try_into(pred: &syn::WherePredicate, strings: &[String]) -> Option<syn::Type> {
     let syn::WherePredicate::Type(p) = pred else {
         return None;
     };
@@ -105,13 +141,14 @@ fn optional_try_into(pred: &syn::WherePredicate) -> Option<syn::Type> {
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    let checked = matches!(
-        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+    let checked = match segments.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["crate", "validate", _]
-            | ["crate", "enums", _]
-            | ["crate", "shown", "Sensitive"]
-            | ["std", "string", "String"]
-    );
+        | ["crate", "enums", _]
+        | ["crate", "shown", "Sensitive"]
+        | ["std", "string", "String"] => true,
+        ["super", name] => strings.iter().any(|s| s == name),
+        _ => false,
+    };
     checked.then(|| syn::Type::Path(inner.clone()))
 }
 

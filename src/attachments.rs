@@ -30,6 +30,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A file of the patient's record is given by its id as text: `.ehr_file_id("f-1")` (a `String`
+//! too; an empty one is refused, naming the field, before anything is sent).
+//!
 //! The file's bytes, its name and the link (`attachment_link`, which opens the document) are
 //! patient data: they are held in [`Sensitive`], which never prints them, and
 //! the client sends nothing unless the body has either `ehr_file_id` or both `file_data` and
@@ -88,5 +91,15 @@ impl TryFrom<&types::AttachmentLink> for Option<types::SendMessageRequestAttachm
             .parse()
             .map(Some)
             .map_err(|_| "the attachment link's attachment_uuid is empty")
+    }
+}
+
+/// `.attachment_uuid(&link)` on a send's body builder (see the `TryFrom` above).
+impl crate::validate::IntoOptional<types::SendMessageRequestAttachmentUuid>
+    for &types::AttachmentLink
+{
+    type Error = &'static str;
+    fn into_optional(self) -> Result<Option<types::SendMessageRequestAttachmentUuid>, Self::Error> {
+        self.try_into()
     }
 }

@@ -879,18 +879,11 @@ async fn an_attachment_link_without_exactly_one_file_is_refused_and_nothing_is_s
             "file_data",
         ),
         (
-            |b| {
-                b.patient_id("1")
-                    .file("a.pdf", b"x")
-                    .ehr_file_id(Some("f-1".parse().unwrap()))
-            },
+            |b| b.patient_id("1").file("a.pdf", b"x").ehr_file_id("f-1"),
             "ehr_file_id",
         ),
         (|b| b.patient_id("1").file_data("QQ=="), "file_name"),
-        (
-            |b| b.patient_id("x1").ehr_file_id(Some("f-1".parse().unwrap())),
-            "patient_id",
-        ),
+        (|b| b.patient_id("x1").ehr_file_id("f-1"), "patient_id"),
     ] {
         let err = hero
             .create_attachment_link()
@@ -901,6 +894,61 @@ async fn an_attachment_link_without_exactly_one_file_is_refused_and_nothing_is_s
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// `ehr_file_id` (a file of the patient's record) takes its declared type's text form, as
+/// `patient_id` does: `&str`, `String`, `&String`, or `Some(checked)`/`None`; on the wire it is the
+/// text given. An empty one breaks the spec's `minLength: 1`: refused naming the field, nothing
+/// sent.
+#[tokio::test]
+async fn ehr_file_id_takes_text_and_an_empty_one_is_refused_before_sending() {
+    let (server, hero) = support::serve_json(
+        200,
+        json!({"attachment_link": "https://files.example/a/2", "attachment_uuid": "9d1e"}),
+    )
+    .await;
+    let owned = String::from("ehr-file-2");
+    let third = String::from("ehr-file-3");
+    let borrowed: &String = &third;
+    let typed: types::CreateAttachmentLinkRequestEhrFileId = "ehr-file-4".parse().unwrap();
+    let fills: [Box<dyn Fn(types::builder::CreateAttachmentLinkRequest) -> _>; 4] = [
+        Box::new(|b: types::builder::CreateAttachmentLinkRequest| {
+            b.patient_id("98765").ehr_file_id("ehr-file-1")
+        }),
+        Box::new(|b| b.patient_id("98765").ehr_file_id(owned.clone())),
+        Box::new(|b| b.patient_id("98765").ehr_file_id(borrowed)),
+        Box::new(|b| b.patient_id("98765").ehr_file_id(Some(typed.clone()))),
+    ];
+    for fill in &fills {
+        let link = hero
+            .create_attachment_link()
+            .body_map(fill)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(link.attachment_uuid, "9d1e");
+    }
+    let sent: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| body(r)["ehr_file_id"].clone())
+        .collect();
+    assert_eq!(
+        sent,
+        ["ehr-file-1", "ehr-file-2", "ehr-file-3", "ehr-file-4"]
+    );
+    server.reset().await;
+    let err = hero
+        .create_attachment_link()
+        .body_map(|b| b.patient_id("98765").ehr_file_id(""))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    assert!(err.to_string().contains("ehr_file_id"), "{err}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
