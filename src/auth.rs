@@ -21,13 +21,18 @@ pub(crate) struct Credentials {
     practice_group_id: HeaderValue,
 }
 
+/// The SHA-256 (hex) of a practice group id: the one way the crate keys per-group state.
+pub(crate) fn practice_group_key(practice_group_id: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(practice_group_id))
+}
+
 impl Credentials {
     /// Checks both values (non-empty, printable ASCII, no white space) without echoing them.
     /// The SHA-256 (hex) of the practice group id: a key for per-group state that does not
     /// hold the id.
     pub(crate) fn practice_group_key(&self) -> String {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(self.practice_group_id.as_bytes()))
+        practice_group_key(self.practice_group_id.as_bytes())
     }
 
     pub(crate) fn new(api_key: &str, practice_group_id: &str) -> Result<Self, Error> {

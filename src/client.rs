@@ -150,6 +150,20 @@ impl HeroClient {
         self.inner.credentials.practice_group_key()
     }
 
+    /// The [`practice_group_key`](Self::practice_group_key) of the practice group
+    /// `practice_group_id`, without a client (for a tool that reads a journal and sends
+    /// nothing, such as the outbox console).
+    ///
+    /// ```
+    /// # let hero = herohealth::HeroClient::builder().api_key("hero-k-test-key").practice_group_id("practice-p").base_url("http://127.0.0.1:1").build()?;
+    /// use herohealth::HeroClient;
+    /// assert_eq!(HeroClient::practice_group_key_of("practice-p"), hero.practice_group_key());
+    /// # Ok::<(), herohealth::Error>(())
+    /// ```
+    pub fn practice_group_key_of(practice_group_id: &str) -> String {
+        crate::auth::practice_group_key(practice_group_id.as_bytes())
+    }
+
     /// The retry policy this client applies (default [`RetryPolicy::default`]), its total
     /// deadline cut to fit a [`with_deadline`](Self::with_deadline).
     pub fn retry_policy(&self) -> &RetryPolicy {

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Args;
+use herohealth::HeroClient;
 use herohealth_outbox::{
     Journal, PgJournal, SqliteJournal,
     console::{self, Config, Users},
@@ -13,7 +14,8 @@ use crate::exit::{Exit, Failure, Outcome};
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
-    /// The journal: a PostgreSQL URL, or an SQLite file (a run may hold it meanwhile).
+    /// The journal: a PostgreSQL URL, or an SQLite file (a run may hold it meanwhile; a decision
+    /// waits until no run holds it).
     #[arg(long, value_name = "postgres://... or FILE.db")]
     journal: String,
     /// Where to listen. Loopback by default; any other address needs --tls-cert and --tls-key,
@@ -37,6 +39,14 @@ pub(crate) struct ServeArgs {
     /// Show everything, change nothing (no decision can be made).
     #[arg(long)]
     read_only: bool,
+    /// Show every practice group of a shared (PostgreSQL) journal, not only the one of
+    /// HERO_PRACTICE_GROUP_ID.
+    #[arg(long)]
+    all_practice_groups: bool,
+    /// The name the pages give the practice group of HERO_PRACTICE_GROUP_ID (the id is never
+    /// shown).
+    #[arg(long, default_value = "HERO_PRACTICE_GROUP_ID", value_name = "NAME")]
+    practice_group_label: String,
     /// Minutes a session lasts unused.
     #[arg(long, default_value_t = 30, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..=1440))]
     session_minutes: u64,
@@ -59,24 +69,52 @@ fn users(a: &ServeArgs) -> Result<Users, Failure> {
         })
 }
 
+/// The practice group the console shows: HERO_PRACTICE_GROUP_ID's, unless every group was
+/// asked for. A shared journal needs one or the other.
+fn scope(a: &ServeArgs, config: Config, postgres: bool) -> Result<Config, Failure> {
+    if a.all_practice_groups {
+        return Ok(config);
+    }
+    match std::env::var("HERO_PRACTICE_GROUP_ID") {
+        Ok(id) if !id.trim().is_empty() => Ok(config.practice_group(
+            HeroClient::practice_group_key_of(&id),
+            a.practice_group_label.clone(),
+        )),
+        _ if postgres => Err(Failure::new(
+            Exit::Usage,
+            "hero outbox serve: a shared journal holds the runs of every practice group that uses it: which one may the console show?",
+            Some("set HERO_PRACTICE_GROUP_ID (its group only is shown and decided), or give --all-practice-groups".to_owned()),
+        )),
+        // An SQLite journal holds one input of one group.
+        _ => Ok(config),
+    }
+}
+
 pub(crate) async fn serve(a: ServeArgs) -> Outcome {
     let tls = a.tls_cert.is_some();
     console::check_bind(a.bind, tls, a.insecure_plain_http)
         .map_err(|e| Failure::new(Exit::Usage, e.to_string(), None))?;
     let users = users(&a)?;
+    let postgres = crate::outbox::is_postgres(&a.journal);
     let config = Config::new(users)
         .read_only(a.read_only)
         .secure_cookies(tls)
         .session_idle(Duration::from_secs(a.session_minutes * 60));
-    if crate::outbox::is_postgres(&a.journal) {
+    let config = scope(&a, config, postgres)?;
+    if postgres {
         let journal = PgJournal::connect(&a.journal)
             .await
             .map_err(crate::outbox::pg_failure)?;
         run(journal, config, &a).await
     } else {
         let shown = std::path::Path::new(&a.journal).display().to_string();
-        let journal = SqliteJournal::open_read_only(&a.journal)
-            .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
+        // Read without a lock (a run may hold the file); a decision takes the file for itself.
+        let journal = if a.read_only {
+            SqliteJournal::open_read_only(&a.journal)
+        } else {
+            SqliteJournal::open_watching(&a.journal)
+        }
+        .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
         run(journal, config, &a).await
     }
 }

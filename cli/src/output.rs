@@ -65,25 +65,6 @@ fn cell(item: &Value, pointer: &str) -> String {
     }
 }
 
-/// A cell as CSV may hold it for a spreadsheet: text a spreadsheet would run as a formula (it
-/// starts with `=`, `@`, a tab or a carriage return, or with `+` or `-` and is not a number, as
-/// OWASP's "CSV injection" lists) gets a leading `'`, so a value a server sent cannot become a
-/// formula on the practice's computer. Numbers and phone numbers (`+447700900123`) stay as they are.
-fn csv_safe(cell: String) -> String {
-    let number = |rest: &str| {
-        !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
-    };
-    let risky = match cell.chars().next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some(c @ ('+' | '-')) => !number(&cell[c.len_utf8()..]),
-        _ => false,
-    };
-    if risky { format!("'{cell}") } else { cell }
-}
-
 impl Printer {
     /// A printer for a list of items with these columns.
     pub fn list(format: Format, columns: &[Column]) -> Self {
@@ -151,7 +132,7 @@ impl Printer {
                 w.write_record(
                     columns
                         .iter()
-                        .map(|c| csv_safe(cell(&item, &pointer(projected, c)))),
+                        .map(|c| herohealth_outbox::csv_safe(cell(&item, &pointer(projected, c)))),
                 )?;
                 w.flush()
             }
@@ -318,29 +299,4 @@ pub(crate) fn print_one(format: Format, columns: &'static [Column], item: impl S
     p.push(&item)?;
     p.finish()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod csv_tests {
-    use super::csv_safe;
-
-    #[test]
-    fn a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_and_numbers_are_not() {
-        for (given, written) in [
-            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-            ("-2+3", "'-2+3"),
-            ("\t=1", "'\t=1"),
-            ("\r=1", "'\r=1"),
-            ("+", "'+"),
-            ("+447700900123", "+447700900123"),
-            ("-12.5", "-12.5"),
-            ("07700 900123", "07700 900123"),
-            ("delivered", "delivered"),
-            ("", ""),
-        ] {
-            assert_eq!(csv_safe(given.to_owned()), written, "{given:?}");
-        }
-    }
 }

@@ -67,6 +67,26 @@ async fn login(url: &str) -> StatusCode {
         .redirect(Policy::none())
         .build()
         .unwrap();
+    login_with(&http, url).await.status()
+}
+
+/// Logs in: the session's cookie.
+async fn session(http: &reqwest::Client, url: &str) -> String {
+    let r = login_with(http, url).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("hh_console="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn login_with(http: &reqwest::Client, url: &str) -> reqwest::Response {
     let form = http.get(format!("{url}login")).send().await.unwrap();
     assert_eq!(form.status(), StatusCode::OK);
     let csp = form.headers()["content-security-policy"].to_str().unwrap();
@@ -76,8 +96,7 @@ async fn login(url: &str) -> StatusCode {
     let body = form.text().await.unwrap();
     let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
     let csrf = &body[at..at + 64];
-    let r = http
-        .post(format!("{url}login"))
+    http.post(format!("{url}login"))
         .header("cookie", cookie)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
@@ -85,8 +104,7 @@ async fn login(url: &str) -> StatusCode {
         ))
         .send()
         .await
-        .unwrap();
-    r.status()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,4 +253,79 @@ async fn serve_refuses_what_is_not_safe_by_default() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Zebedee") && !stderr(&out).contains("no colon"));
+}
+
+/// A shared journal holds every practice group's runs: the console shows the one of
+/// HERO_PRACTICE_GROUP_ID, or every one when asked; given neither it does not start (before
+/// connecting anywhere).
+#[test]
+fn serve_on_a_shared_journal_needs_its_practice_group() {
+    let out = hero()
+        .env_remove("HERO_PRACTICE_GROUP_ID")
+        .env("HERO_CONSOLE_USER", USER)
+        .env("HERO_CONSOLE_PASSWORD", PASSWORD)
+        .args([
+            "outbox",
+            "serve",
+            "--journal",
+            "postgres://console@127.0.0.1:1/journal",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("HERO_PRACTICE_GROUP_ID")
+            && stderr(&out).contains("--all-practice-groups"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Served on an SQLite file without --read-only, the console can decide (the file is taken for
+/// the decision only): the evidence page offers the decisions.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_on_an_sqlite_file_offers_the_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    {
+        let journal = SqliteJournal::open(&path).unwrap();
+        let csv = "patient_id,type,text\n77001001,sms,Zebedee Quenby your results\n";
+        journal
+            .open(&Input::from_csv(csv.as_bytes()).unwrap())
+            .await
+            .unwrap();
+        let ambiguous = herohealth_outbox::RowState::Ambiguous {
+            message_ids: vec!["4821337".into()],
+            reason: "two messages to the patient in the window".into(),
+        };
+        journal
+            .transition(0, 0, herohealth_outbox::Status::Pending, &ambiguous)
+            .await
+            .unwrap();
+    }
+    let mut cmd = hero();
+    cmd.args(["outbox", "serve", "--bind", "127.0.0.1:0", "--journal"])
+        .arg(&path)
+        .env("HERO_CONSOLE_USER", USER)
+        .env("HERO_CONSOLE_PASSWORD", PASSWORD);
+    let served = serve(cmd);
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let session = session(&http, &served.url).await;
+    let page = http
+        .get(format!("{}decide?run=0&line=2", served.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"decide-abandon\""), "{page}");
+    // And a run may still take the file meanwhile.
+    drop(SqliteJournal::open(&path).unwrap());
 }

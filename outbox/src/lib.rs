@@ -47,6 +47,7 @@
 
 #[cfg(feature = "console")]
 pub mod console;
+mod csv_cell;
 mod journal;
 mod outbox;
 #[cfg(feature = "postgres")]
@@ -57,6 +58,7 @@ mod telemetry;
 #[doc(hidden)]
 pub mod testing;
 
+pub use csv_cell::csv_safe;
 pub use journal::{
     Choice, Decision, DecisionRecord, Entry, IdentifyError, InvalidDecision, JOURNAL_SCHEMA,
     Journal, JournalError, RowState, RunStatus, SqliteJournal, Status, WorkerStatus,

@@ -4,147 +4,14 @@
 
 mod console_support;
 
-use std::collections::BTreeMap;
-
-use console_support::{PASSWORD, USER, patient_data, serve, sqlite_in_every_state, users};
-use herohealth::reqwest::{self, StatusCode, header::HeaderMap, redirect::Policy};
-use herohealth_outbox::{
-    SqliteJournal,
-    console::{self, CONTENT_SECURITY_POLICY, Config, LOGIN_COOKIE, SESSION_COOKIE, Users},
+use console_support::{
+    Client, PASSWORD, USER, encode, patient_data, serve, sqlite_in_every_state, users,
 };
-
-/// A client that keeps cookies by hand and never follows a redirect.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or("")
-    }
-
-    /// The first form's CSRF token on the page.
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .expect("a CSRF field")
-            + 19;
-        self.body[at..at + 64].to_owned()
-    }
-}
-
-fn encode(form: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    form.iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-impl Client {
-    fn new(base: &str) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
-        let req = if self.cookies.is_empty() {
-            req
-        } else {
-            req.header("cookie", self.cookie_header())
-        };
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        for v in headers.get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let body = r.text().await.unwrap();
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let req = self.http.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode(form));
-        self.send(req).await
-    }
-
-    async fn try_login(&mut self, name: &str, password: &str) -> Answer {
-        let form = self.get("login").await;
-        assert_eq!(form.status, StatusCode::OK);
-        let csrf = form.csrf();
-        self.post(
-            "login",
-            &[("name", name), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-
-    async fn login(&mut self) {
-        let r = self.try_login(USER, PASSWORD).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert_eq!(r.location(), "./");
-        assert!(self.cookies.contains_key(SESSION_COOKIE));
-        assert!(
-            !self.cookies.contains_key(LOGIN_COOKIE),
-            "the login token is used up"
-        );
-    }
-}
+use herohealth::reqwest::StatusCode;
+use herohealth_outbox::{
+    Journal, SqliteJournal,
+    console::{self, CONTENT_SECURITY_POLICY, Config, SESSION_COOKIE, Users},
+};
 
 async fn console(config: impl FnOnce(Config) -> Config) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -388,7 +255,7 @@ async fn the_pages_show_each_run_and_the_rows_to_decide() {
     ] {
         assert!(runs.contains(cell), "{cell} in {runs}");
     }
-    assert!(runs.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+    assert!(runs.contains("<meta http-equiv=\"refresh\" content=\"5; url=?auto=1\">"));
     let decide = c.get("decide").await.body;
     assert!(
         decide.contains("href=\"decide?run=0&amp;line=4\""),
@@ -559,5 +426,331 @@ async fn a_read_only_console_decides_nothing() {
             .await
             .body
             .contains("No decision recorded")
+    );
+}
+
+/// Guesses made at once (each password check takes a while) cannot pass the limit: each is
+/// counted before its password is checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn logins_made_at_once_cannot_pass_the_limit() {
+    let (_dir, base) = console(|c| c).await;
+    let mut clients = Vec::new();
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let mut c = Client::new(&base);
+        let csrf = c.get("login").await.csrf();
+        forms.push(csrf);
+        clients.push(c);
+    }
+    let forms: Vec<Vec<(&str, &str)>> = forms
+        .iter()
+        .map(|csrf| {
+            vec![
+                ("name", USER),
+                ("password", "a guess made at once"),
+                ("csrf", csrf.as_str()),
+            ]
+        })
+        .collect();
+    let tries = clients
+        .iter_mut()
+        .zip(&forms)
+        .map(|(c, form)| c.post("login", form));
+    let answers = futures::future::join_all(tries).await;
+    let count = |s: StatusCode| answers.iter().filter(|a| a.status == s).count();
+    assert_eq!(count(StatusCode::UNAUTHORIZED), 5, "checked");
+    assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 7, "refused unchecked");
+    // The right password too, now.
+    let mut c = Client::new(&base);
+    assert_eq!(
+        c.try_login(USER, PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// The console as a partner mounts it at `/console` (`Router::nest`, else
+/// `Router::nest_service`), served on loopback.
+async fn nested(as_service: bool) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = sqlite_in_every_state(dir.path()).await;
+    let console = console::router::<SqliteJournal>(journal, Config::new(users())).unwrap();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { "the partner's own app" }),
+    );
+    let app = if as_service {
+        app.nest_service("/console", console)
+    } else {
+        app.nest("/console", console)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    (dir, format!("http://{addr}/"))
+}
+
+/// Every `href` and `action` of a page.
+fn targets(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "action=\""] {
+        for (at, _) in body.match_indices(attr) {
+            let rest = &body[at + attr.len()..];
+            out.push(rest[..rest.find('"').unwrap()].to_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_under_a_path_every_link_and_redirect_stays_under_it() {
+    mounted(false).await;
+    mounted(true).await;
+}
+
+async fn mounted(as_service: bool) {
+    let (_dir, base) = nested(as_service).await;
+    let mut c = Client::new(&base);
+    c.home = "/console".to_owned();
+    for page in ["console", "console/decide", "console/decisions"] {
+        let r = c.get(page).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(r.location(), "/console/login", "{page}");
+    }
+    let form = c.get("console/login").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(
+        targets(&form.body),
+        ["/console/console.css", "/console/login"]
+    );
+    let csrf = form.csrf();
+    let r = c
+        .post(
+            "console/login",
+            &[("name", USER), ("password", PASSWORD), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/console");
+    let runs = c.get("console").await;
+    assert_eq!(runs.status, StatusCode::OK);
+    assert!(runs.body.contains("id=\"runs\""));
+    assert!(
+        runs.body.contains("url=?auto=1"),
+        "refreshes itself where it is"
+    );
+    // As a service, with its slash too (`Router::nest` leaves `/console/` to the outer app).
+    let slash = c.get("console/").await;
+    if as_service {
+        assert_eq!(slash.status, StatusCode::OK);
+        assert!(slash.body.contains("id=\"runs\""));
+    } else {
+        assert_eq!(slash.status, StatusCode::NOT_FOUND);
+    }
+    let mut seen = Vec::new();
+    for page in [
+        "console",
+        "console/decide",
+        "console/decide?run=0&line=4",
+        "console/workers",
+        "console/decisions",
+    ] {
+        let r = c.get(page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        for t in targets(&r.body) {
+            assert!(t.starts_with("/console"), "{page}: {t}");
+            seen.push(t);
+        }
+    }
+    for t in ["/console/decide", "/console/console.css", "/console/logout"] {
+        assert!(seen.iter().any(|s| s == t), "{t}: {seen:?}");
+    }
+    assert_eq!(c.get("console/console.css").await.status, StatusCode::OK);
+    assert_eq!(c.get("").await.body, "the partner's own app");
+
+    // A decision leads to the record, under the mount.
+    let csrf = c.get("console/decide?run=0&line=4").await.csrf();
+    let r = c
+        .post("console/decide", &decision(&csrf, "4", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/console/decisions?recorded=1");
+    let r = c.post("console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.location(), "/console/login");
+}
+
+/// A cell of the export that a spreadsheet would run as a formula (a reason, a name) is written
+/// as text.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_csv_export_holds_no_formula() {
+    let journal = SqliteJournal::in_memory().unwrap();
+    let input = herohealth_outbox::Input::from_csv(console_support::CSV.as_bytes()).unwrap();
+    journal.open(&input).await.unwrap();
+    journal
+        .transition(
+            0,
+            0,
+            herohealth_outbox::Status::Pending,
+            &herohealth_outbox::RowState::Ambiguous {
+                message_ids: vec!["4821337".into()],
+                reason: "=HYPERLINK(\"http://evil.example/\",\"click\")".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let users = Users::new()
+        .with_password("@Ada", "correct horse battery")
+        .unwrap();
+    let base = serve::<SqliteJournal>(journal, Config::new(users)).await;
+    let mut c = Client::new(&base);
+    let r = c.try_login("@Ada", "correct horse battery").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let csrf = c.get("decide?run=0&line=2").await.csrf();
+    let r = c
+        .post("decide", &decision(&csrf, "2", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let csv = c.get("decisions.csv").await.body;
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains(",'@Ada,"), "{row}");
+    assert!(
+        row.ends_with(",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""),
+        "{row}"
+    );
+}
+
+/// Served on an SQLite file (as `hero outbox serve` serves it), the console decides while no
+/// run holds the file, and is refused, with nothing changed, while one does.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqlite_journal_is_decided_only_while_no_run_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(sqlite_in_every_state(dir.path()).await);
+    let path = dir.path().join("journal.db");
+    let journal = SqliteJournal::open_watching(&path).unwrap();
+    let base = serve::<SqliteJournal>(journal, Config::new(users())).await;
+    let mut c = Client::new(&base);
+    c.login().await;
+    let csrf = c.get("decide?run=0&line=4").await.csrf();
+    let r = c
+        .post("decide", &decision(&csrf, "4", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // A run takes the file.
+    let run = SqliteJournal::open(&path).unwrap();
+    let r = c
+        .post("decide", &decision(&csrf, "5", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("decide once it has stopped"), "{}", r.body);
+    let page = c.get("decide").await.body;
+    assert!(page.contains("decide?run=0&amp;line=5"), "still to decide");
+    assert_eq!(run.decisions().await.unwrap().len(), 1);
+    drop(run);
+    let r = c
+        .post("decide", &decision(&csrf, "5", "abandon", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let kept = SqliteJournal::open_read_only(&path)
+        .unwrap()
+        .decisions()
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2);
+}
+
+/// A page's automatic refresh is not a person's activity: a page left open on a run that goes
+/// on ends its session when it has been idle for `session_idle` (the test's own clock: tokio's,
+/// paused and moved by hand).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_automatic_refresh_does_not_keep_a_session_alive() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    let journal = SqliteJournal::in_memory().unwrap();
+    console_support::every_state(&journal).await;
+    let app = console::router::<SqliteJournal>(
+        journal,
+        Config::new(users()).session_idle(std::time::Duration::from_secs(30 * 60)),
+    )
+    .unwrap();
+    let call = |req: axum::http::Request<Body>| {
+        let app = app.clone();
+        async move {
+            let r = app.oneshot(req).await.unwrap();
+            let status = r.status();
+            let headers = r.headers().clone();
+            let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, headers, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let get = |path: &str, cookie: &str| {
+        axum::http::Request::get(path)
+            .header("cookie", cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let login = || async {
+        let (_, headers, body) = call(get("/login", "")).await;
+        let cookie = headers["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let form = encode(&[
+            ("name", USER),
+            ("password", PASSWORD),
+            ("csrf", &body[at..at + 64]),
+        ]);
+        let req = axum::http::Request::post("/login")
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let (status, headers, _) = call(req).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let session = headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with(SESSION_COOKIE))
+            .unwrap();
+        session.split(';').next().unwrap().to_owned()
+    };
+    let minutes = |m: u64| tokio::time::advance(std::time::Duration::from_secs(m * 60));
+
+    let session = login().await;
+    let (status, _, page) = call(get("/", &session)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("content=\"5; url=?auto=1\""), "{page}");
+    // Left open: it refreshes itself every few seconds, for 29 minutes, then for 2 more.
+    minutes(29).await;
+    assert_eq!(call(get("/?auto=1", &session)).await.0, StatusCode::OK);
+    minutes(2).await;
+    let (status, headers, _) = call(get("/?auto=1", &session)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "idle for 31 minutes");
+    assert_eq!(headers["location"], "login");
+    assert_eq!(
+        call(get("/", &session)).await.0,
+        StatusCode::SEE_OTHER,
+        "ended"
+    );
+
+    // A person's click starts the idle time again.
+    let session = login().await;
+    minutes(29).await;
+    assert_eq!(call(get("/workers", &session)).await.0, StatusCode::OK);
+    minutes(29).await;
+    assert_eq!(call(get("/?auto=1", &session)).await.0, StatusCode::OK);
+    minutes(2).await;
+    assert_eq!(
+        call(get("/?auto=1", &session)).await.0,
+        StatusCode::SEE_OTHER
     );
 }

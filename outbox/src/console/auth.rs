@@ -311,8 +311,9 @@ impl Sessions {
     }
 
     /// The session of `token` at `now`, if it has not expired (idle for longer than `idle`, or
-    /// older than `lifetime`); it is used, so its idle time starts again.
-    pub(crate) fn get(&self, token: &str, now: Instant) -> Option<Session> {
+    /// older than `lifetime`). A person's request (`used`) starts its idle time again; a page's
+    /// automatic refresh does not, so a page left open still ends its session.
+    pub(crate) fn get(&self, token: &str, now: Instant, used: bool) -> Option<Session> {
         let mut map = self.map();
         let k = key(token);
         let alive = map.get(&k).map(|s| self.alive(s, now))?;
@@ -321,7 +322,9 @@ impl Sessions {
             return None;
         }
         let s = map.get_mut(&k)?;
-        s.last = now;
+        if used {
+            s.last = now;
+        }
         Some(s.clone())
     }
 
@@ -334,9 +337,19 @@ impl Sessions {
 /// Login attempts: each client may fail [`PER_CLIENT`] times in [`WINDOW`], and all clients
 /// together [`OVERALL`] times; past either, logins are refused (before any password is checked)
 /// until the oldest failure leaves the window.
+///
+/// An attempt counts as a failure from the moment it is let through ([`reserve`](Self::reserve)),
+/// before its password is checked (which takes a while on purpose), and is forgotten only when
+/// the password was right ([`succeeded`](Self::succeeded)): attempts made in parallel cannot all
+/// pass the check before any is counted.
 pub(crate) struct LoginLimit {
-    failures: Mutex<HashMap<Option<IpAddr>, VecDeque<Instant>>>,
-    overall: Mutex<VecDeque<Instant>>,
+    failures: Mutex<Failures>,
+}
+
+#[derive(Default)]
+struct Failures {
+    per_client: HashMap<Option<IpAddr>, VecDeque<Instant>>,
+    overall: VecDeque<Instant>,
 }
 
 /// Failed logins one client may make in [`WINDOW`].
@@ -349,8 +362,7 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(15 * 60);
 impl LoginLimit {
     pub(crate) fn new() -> LoginLimit {
         LoginLimit {
-            failures: Mutex::new(HashMap::new()),
-            overall: Mutex::new(VecDeque::new()),
+            failures: Mutex::new(Failures::default()),
         }
     }
 
@@ -363,47 +375,44 @@ impl LoginLimit {
         }
     }
 
-    /// `Err(wait)`: `client` may not try now, for `wait`.
-    pub(crate) fn check(&self, client: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
+    /// Lets one attempt of `client` through at `now`, counted as a failure until it
+    /// [`succeeded`](Self::succeeded); `Err(wait)`: `client` may not try now, for `wait`.
+    pub(crate) fn reserve(&self, client: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
         let wait = |q: &VecDeque<Instant>| {
             q.front()
                 .map(|t| WINDOW.saturating_sub(now.saturating_duration_since(*t)))
                 .unwrap_or_default()
         };
-        let mut overall = self.overall.lock().unwrap_or_else(|e| e.into_inner());
-        Self::trim(&mut overall, now);
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let Failures {
+            per_client,
+            overall,
+        } = &mut *f;
+        Self::trim(overall, now);
         if overall.len() >= OVERALL {
-            return Err(wait(&overall));
+            return Err(wait(overall));
         }
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(q) = map.get_mut(&client) {
-            Self::trim(q, now);
-            if q.len() >= PER_CLIENT {
-                return Err(wait(q));
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failed login of `client`.
-    pub(crate) fn failed(&self, client: Option<IpAddr>, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, q| {
+        per_client.retain(|_, q| {
             Self::trim(q, now);
             !q.is_empty()
         });
-        map.entry(client).or_default().push_back(now);
-        let mut overall = self.overall.lock().unwrap_or_else(|e| e.into_inner());
-        Self::trim(&mut overall, now);
+        let mine = per_client.entry(client).or_default();
+        if mine.len() >= PER_CLIENT {
+            return Err(wait(mine));
+        }
+        mine.push_back(now);
         overall.push_back(now);
+        Ok(())
     }
 
-    /// Forgets `client`'s failures (it logged in).
-    pub(crate) fn succeeded(&self, client: Option<IpAddr>) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&client);
+    /// The attempt `client` made at `at` was right: its failures are forgotten, and that
+    /// attempt no longer counts overall.
+    pub(crate) fn succeeded(&self, client: Option<IpAddr>, at: Instant) {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        f.per_client.remove(&client);
+        if let Some(i) = f.overall.iter().rposition(|t| *t == at) {
+            f.overall.remove(i);
+        }
     }
 }
 
@@ -418,7 +427,7 @@ mod tests {
         let token = sessions.start("ada".into(), t0);
         assert_eq!(
             sessions
-                .get(&token, t0 + Duration::from_secs(59))
+                .get(&token, t0 + Duration::from_secs(59), true)
                 .unwrap()
                 .user,
             "ada"
@@ -426,31 +435,37 @@ mod tests {
         // Used at 59 s: idle again from there.
         assert!(
             sessions
-                .get(&token, t0 + Duration::from_secs(118))
+                .get(&token, t0 + Duration::from_secs(118), true)
                 .is_some()
         );
         assert!(
             sessions
-                .get(&token, t0 + Duration::from_secs(178))
+                .get(&token, t0 + Duration::from_secs(178), true)
                 .is_none(),
             "idle 60 s"
         );
         assert!(
-            sessions.get(&token, t0 + Duration::from_secs(1)).is_none(),
+            sessions
+                .get(&token, t0 + Duration::from_secs(1), true)
+                .is_none(),
             "removed"
         );
 
         let token = sessions.start("ada".into(), t0);
         for s in (50..300).step_by(50) {
-            assert!(sessions.get(&token, t0 + Duration::from_secs(s)).is_some());
+            assert!(
+                sessions
+                    .get(&token, t0 + Duration::from_secs(s), true)
+                    .is_some()
+            );
         }
         assert!(
             sessions
-                .get(&token, t0 + Duration::from_secs(300))
+                .get(&token, t0 + Duration::from_secs(300), true)
                 .is_none(),
             "5 min old"
         );
-        assert!(sessions.get("not a session", t0).is_none());
+        assert!(sessions.get("not a session", t0, true).is_none());
     }
 
     #[test]
@@ -460,10 +475,10 @@ mod tests {
         let token = sessions.start("ada".into(), t0);
         let other = sessions.start("bob".into(), t0);
         sessions.end(&token);
-        assert!(sessions.get(&token, t0).is_none());
-        assert_eq!(sessions.get(&other, t0).unwrap().user, "bob");
+        assert!(sessions.get(&token, t0, true).is_none());
+        assert_eq!(sessions.get(&other, t0, true).unwrap().user, "bob");
         assert_ne!(
-            sessions.get(&other, t0).unwrap().csrf,
+            sessions.get(&other, t0, true).unwrap().csrf,
             other,
             "its own CSRF token"
         );
@@ -476,31 +491,76 @@ mod tests {
         let a = Some(IpAddr::from([127, 0, 0, 1]));
         let b = Some(IpAddr::from([127, 0, 0, 2]));
         for i in 0..PER_CLIENT {
-            assert!(limit.check(a, t0).is_ok(), "attempt {i}");
-            limit.failed(a, t0 + Duration::from_secs(i as u64));
+            let at = t0 + Duration::from_secs(i as u64);
+            assert!(limit.reserve(a, at).is_ok(), "attempt {i}");
         }
-        let wait = limit.check(a, t0 + Duration::from_secs(10)).unwrap_err();
+        // Five attempts let through and not yet known right: the sixth waits for the first.
+        let wait = limit.reserve(a, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(wait, WINDOW - Duration::from_secs(10));
-        assert!(limit.check(b, t0).is_ok(), "another client");
-        // The first failure leaves the window.
-        assert!(limit.check(a, t0 + WINDOW).is_ok());
-        limit.succeeded(a);
+        assert!(limit.reserve(b, t0).is_ok(), "another client");
+        // The first failure leaves the window: one more try.
+        assert!(limit.reserve(a, t0 + WINDOW).is_ok());
+        assert!(limit.reserve(a, t0 + WINDOW).is_err());
+        limit.succeeded(a, t0 + WINDOW);
         assert!(
-            limit.check(a, t0 + Duration::from_secs(10)).is_ok(),
+            limit.reserve(a, t0 + Duration::from_secs(10)).is_ok(),
             "forgotten"
         );
 
         let limit = LoginLimit::new();
-        for i in 0..OVERALL {
+        for i in 0..OVERALL - 1 {
             let client = Some(IpAddr::from([10, 0, (i / 200) as u8, (i % 200) as u8]));
-            limit.failed(client, t0);
+            assert!(limit.reserve(client, t0).is_ok());
         }
-        assert!(limit.check(Some(IpAddr::from([10, 9, 9, 9])), t0).is_err());
-        assert!(
-            limit
-                .check(Some(IpAddr::from([10, 9, 9, 9])), t0 + WINDOW)
-                .is_ok()
+        let last = Some(IpAddr::from([10, 9, 9, 8]));
+        assert!(limit.reserve(last, t0 + Duration::from_secs(1)).is_ok());
+        let other = Some(IpAddr::from([10, 9, 9, 9]));
+        assert_eq!(
+            limit.reserve(other, t0 + Duration::from_secs(60)),
+            Err(WINDOW - Duration::from_secs(60))
         );
+        // A right password gives back its own attempt (that one only) to the overall count.
+        limit.succeeded(last, t0 + Duration::from_secs(1));
+        assert!(limit.reserve(other, t0 + Duration::from_secs(60)).is_ok());
+        assert!(limit.reserve(other, t0 + Duration::from_secs(60)).is_err());
+        assert!(limit.reserve(other, t0 + WINDOW).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_parallel_cannot_pass_the_limit() {
+        let limit = std::sync::Arc::new(LoginLimit::new());
+        let t0 = Instant::now();
+        let through: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4 * PER_CLIENT)
+                .map(|_| {
+                    let limit = limit.clone();
+                    s.spawn(move || usize::from(limit.reserve(None, t0).is_ok()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(through, PER_CLIENT);
+    }
+
+    #[test]
+    fn an_automatic_refresh_does_not_keep_a_session_alive() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(300));
+        let t0 = Instant::now();
+        let token = sessions.start("ada".into(), t0);
+        let at = |s| t0 + Duration::from_secs(s);
+        assert!(sessions.get(&token, at(40), false).is_some());
+        assert!(sessions.get(&token, at(59), false).is_some());
+        assert!(
+            sessions.get(&token, at(60), false).is_none(),
+            "refreshed only: idle since 0 s"
+        );
+        let token = sessions.start("ada".into(), t0);
+        assert!(sessions.get(&token, at(40), true).is_some());
+        assert!(
+            sessions.get(&token, at(99), false).is_some(),
+            "used at 40 s"
+        );
+        assert!(sessions.get(&token, at(100), false).is_none());
     }
 
     #[test]

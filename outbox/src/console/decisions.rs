@@ -14,10 +14,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Authed, Shared, change_refused, journal_failed, pages, refused};
-use crate::{Choice, Decision, DecisionRecord, Entry, Journal, JournalError};
+use crate::{Choice, Decision, DecisionRecord, Entry, Journal, JournalError, csv_safe};
 
 /// The three decisions on one row, each confirmed (a box to tick); none in read-only mode.
-pub(crate) fn forms(e: &Entry, candidates: &[String], csrf: &str, read_only: bool) -> Markup {
+pub(crate) fn forms(e: &Entry, candidates: &[String], authed: &Authed, read_only: bool) -> Markup {
+    let csrf = &authed.csrf;
+    let action = authed.base.to("decide");
     let Some(line) = e.row.line() else {
         return html! { p { "This row has no line in an input file: decide it with hero outbox decide." } };
     };
@@ -36,7 +38,7 @@ pub(crate) fn forms(e: &Entry, candidates: &[String], csrf: &str, read_only: boo
     };
     html! {
         h2 { "Decide" }
-        form.decision #decide-sent method="post" action="decide" {
+        form.decision #decide-sent method="post" action=(action) {
             h3 { "It was sent" }
             p { "Choose the message that is this row's, or give the id of one you found." }
             @for (i, id) in candidates.iter().enumerate() {
@@ -46,13 +48,13 @@ pub(crate) fn forms(e: &Entry, candidates: &[String], csrf: &str, read_only: boo
             (common("sent"))
             button type="submit" { "Record: sent" }
         }
-        form.decision #decide-send-again method="post" action="decide" {
+        form.decision #decide-send-again method="post" action=(action) {
             h3 { "Send it again" }
             p { "It did not reach the patient: the outbox sends it again (paced, journaled, once)." }
             (common("send_again"))
             button type="submit" { "Record: send again" }
         }
-        form.decision #decide-abandon method="post" action="decide" {
+        form.decision #decide-abandon method="post" action=(action) {
             h3 { "Abandon it" }
             p { "The outbox will not send it (you have dealt with it another way)." }
             (common("abandon"))
@@ -84,7 +86,7 @@ fn problem(status: StatusCode, authed: &Authed, title: &str, what: &str) -> Resp
         pages::page(
             title,
             authed,
-            html! { p.warn role="alert" { (what) } p { "Nothing was changed. " a href="decide" { "Rows to decide" } } },
+            html! { p.warn role="alert" { (what) } p { "Nothing was changed. " a href=(authed.base.to("decide")) { "Rows to decide" } } },
         ),
     )
         .into_response()
@@ -114,8 +116,9 @@ pub(crate) async fn decide<J: Journal>(
             "Tick the box to confirm the decision.",
         );
     }
-    let rows = match state.journal.to_decide().await {
-        Ok(r) => r,
+    // Only a row of this console's practice groups.
+    let rows = match state.to_decide().await {
+        Ok((_, r)) => r,
         Err(e) => return journal_failed(e),
     };
     let Some(entry) = rows
@@ -178,8 +181,19 @@ pub(crate) async fn decide<J: Journal>(
         .decide(entry.run, entry.index, &decision)
         .await
     {
-        Ok(record) => Redirect::to(&format!("decisions?recorded={}", record.id)).into_response(),
-        Err(e @ (JournalError::NotDecidable { .. } | JournalError::InUse)) => {
+        Ok(record) => Redirect::to(&format!(
+            "{}?recorded={}",
+            authed.base.to("decisions"),
+            record.id
+        ))
+        .into_response(),
+        Err(e @ JournalError::InUse) => problem(
+            StatusCode::CONFLICT,
+            &authed,
+            "Refused",
+            &format!("{e}. A run holds the journal while it sends: decide once it has stopped."),
+        ),
+        Err(e @ JournalError::NotDecidable { .. }) => {
             problem(StatusCode::CONFLICT, &authed, "Refused", &e.to_string())
         }
         Err(e) => journal_failed(e),
@@ -245,7 +259,6 @@ async fn records<J: Journal>(
     filter: &Filter,
 ) -> Result<Vec<DecisionRecord>, JournalError> {
     Ok(state
-        .journal
         .decisions()
         .await?
         .into_iter()
@@ -273,11 +286,12 @@ pub(crate) async fn page<J: Journal>(
     };
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let query = filter.query();
+    let base = &authed.base;
     let body = html! {
         @if let Some(id) = filter.recorded {
             p.note role="status" { "Decision " (id) " recorded." }
         }
-        form method="get" action="decisions" {
+        form method="get" action=(base.to("decisions")) {
             label { "Run " input type="text" name="run" value=(value(&filter.run)); }
             label { "Decided by " input type="text" name="by" value=(value(&filter.by)); }
             label { "Choice "
@@ -290,7 +304,7 @@ pub(crate) async fn page<J: Journal>(
             }
             button type="submit" { "Filter" }
         }
-        p { a href={ "decisions.csv" @if !query.is_empty() { "?" (query) } } { "Export as CSV" } }
+        p { a href={ (base.to("decisions.csv")) @if !query.is_empty() { "?" (query) } } { "Export as CSV" } }
         @if rows.is_empty() {
             p { "No decision recorded." }
         } @else {
@@ -321,7 +335,8 @@ pub(crate) async fn page<J: Journal>(
     pages::page("Decisions", &authed, body).into_response()
 }
 
-/// `GET /decisions.csv`: the record (as filtered) as CSV, a row per decision.
+/// `GET /decisions.csv`: the record (as filtered) as CSV, a row per decision, each cell safe to
+/// open in a spreadsheet ([`csv_safe`]: a name or a reason cannot become a formula).
 pub(crate) async fn csv<J: Journal>(
     State(state): State<Shared<J>>,
     _authed: Authed,
@@ -347,20 +362,20 @@ pub(crate) async fn csv<J: Journal>(
     let mut ok = out.write_record(header).is_ok();
     for r in &rows {
         let candidates: Vec<&str> = r.candidates.iter().map(|c| pages::message_id(c)).collect();
-        ok &= out
-            .write_record([
-                r.id.to_string(),
-                r.run.to_string(),
-                (r.index + 1).to_string(),
-                r.line.map(|l| l.to_string()).unwrap_or_default(),
-                r.decided_at.to_rfc3339(),
-                r.decision.choice().as_str().to_owned(),
-                shown_message(r).to_owned(),
-                r.decision.by().to_owned(),
-                candidates.join(" "),
-                r.reason.clone(),
-            ])
-            .is_ok();
+        let record = [
+            r.id.to_string(),
+            r.run.to_string(),
+            (r.index + 1).to_string(),
+            r.line.map(|l| l.to_string()).unwrap_or_default(),
+            r.decided_at.to_rfc3339(),
+            r.decision.choice().as_str().to_owned(),
+            shown_message(r).to_owned(),
+            r.decision.by().to_owned(),
+            candidates.join(" "),
+            r.reason.clone(),
+        ]
+        .map(csv_safe);
+        ok &= out.write_record(record).is_ok();
     }
     let bytes = out.into_inner().unwrap_or_default();
     if !ok {

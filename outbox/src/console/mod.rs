@@ -29,12 +29,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Mounted in another app (`Router::nest("/console", ...)`), its pages link to each other by
-//! relative paths: link to it as `/console/`. Serve it with
+//! Mounted in another app, its pages, links and redirects stay under the mount: with
+//! `Router::nest_service("/console", console)` its runs page is both `/console` and `/console/`;
+//! with `Router::nest("/console", console)` it is `/console` (axum leaves `/console/` to the
+//! outer app). Serve it with
 //! `into_make_service_with_connect_info::<SocketAddr>()` so that logins are limited per client
 //! (without it, all clients share one limit).
 
 use std::{
+    collections::HashMap,
     net::{IpAddr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
@@ -42,14 +45,14 @@ use std::{
 
 use axum::{
     Form, Router,
-    extract::{ConnectInfo, FromRequestParts, Query, State},
+    extract::{ConnectInfo, FromRequestParts, NestedPath, Query, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 
-use crate::{Journal, JournalError};
+use crate::{DecisionRecord, Entry, Journal, JournalError, RunStatus};
 
 mod auth;
 mod decisions;
@@ -124,7 +127,7 @@ pub fn check_bind(
 /// # let _ = config;
 /// # Ok::<(), herohealth_outbox::console::ConsoleError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     users: Users,
     read_only: bool,
@@ -132,6 +135,25 @@ pub struct Config {
     session_lifetime: Duration,
     secure_cookies: bool,
     refresh: u32,
+    groups: Vec<(String, String)>,
+}
+
+/// Its practice groups by label only (a key is derived from a practice group id).
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("users", &self.users)
+            .field("read_only", &self.read_only)
+            .field("session_idle", &self.session_idle)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("refresh", &self.refresh)
+            .field(
+                "practice_groups",
+                &self.groups.iter().map(|(_, l)| l).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Config {
@@ -144,6 +166,7 @@ impl Config {
             session_lifetime: Duration::from_secs(8 * 3600),
             secure_cookies: false,
             refresh: 5,
+            groups: Vec::new(),
         }
     }
 
@@ -173,8 +196,33 @@ impl Config {
     }
 
     /// How often a page refreshes itself while a run goes on, in seconds (default 5; at least 1).
+    /// An automatic refresh is not a person's activity: a page left open still ends its session
+    /// after [`session_idle`](Self::session_idle).
     pub fn refresh_every(mut self, seconds: u32) -> Config {
         self.refresh = seconds.max(1);
+        self
+    }
+
+    /// Shows the runs of the practice group `key` (as the outbox keys it,
+    /// [`HeroClient::practice_group_key`](herohealth::HeroClient::practice_group_key) or
+    /// [`practice_group_key_of`](herohealth::HeroClient::practice_group_key_of)), named `label`
+    /// on the pages (a name the operator chose: the key is never shown). Once one group is given,
+    /// the console shows, and decides, the rows of the groups given only; call again for more.
+    /// Without any, it shows every practice group of the journal, each named by its place in
+    /// the journal (`group 1`, `group 2`, ...). A run the journal keeps no group for (an SQLite
+    /// journal: one input of one group) is always shown.
+    ///
+    /// ```
+    /// use herohealth::HeroClient;
+    /// use herohealth_outbox::console::{Config, Users};
+    /// let users = Users::new().with_password("Ada", "correct horse battery")?;
+    /// let key = HeroClient::practice_group_key_of("the practice group id");
+    /// let config = Config::new(users).practice_group(key, "Riverside Surgery");
+    /// # let _ = config;
+    /// # Ok::<(), herohealth_outbox::console::ConsoleError>(())
+    /// ```
+    pub fn practice_group(mut self, key: impl Into<String>, label: impl Into<String>) -> Config {
+        self.groups.push((key.into(), label.into()));
         self
     }
 }
@@ -188,6 +236,68 @@ pub(crate) struct Console<J> {
 }
 
 type Shared<J> = Arc<Console<J>>;
+
+/// The runs this console shows (its practice groups'), each with the name of its group as the
+/// pages show it.
+pub(crate) struct View {
+    pub(crate) runs: Vec<(RunStatus, String)>,
+}
+
+impl View {
+    /// Whether run `run` is one this console shows.
+    pub(crate) fn has(&self, run: u64) -> bool {
+        self.runs.iter().any(|(r, _)| r.run == run)
+    }
+}
+
+impl<J: Journal> Console<J> {
+    /// The runs of this console's practice groups ([`Config::practice_group`]).
+    pub(crate) async fn view(&self) -> Result<View, JournalError> {
+        let mut all = self.journal.runs().await?;
+        all.sort_by_key(|r| r.run);
+        // A group's place in the journal: by its first run.
+        let mut places: HashMap<String, usize> = HashMap::new();
+        for key in all.iter().filter_map(|r| r.group_key.clone()) {
+            let next = places.len() + 1;
+            places.entry(key).or_insert(next);
+        }
+        let groups = &self.config.groups;
+        let runs = all
+            .into_iter()
+            .filter_map(|r| {
+                let name = match &r.group_key {
+                    None => "—".to_owned(),
+                    Some(key) => match groups.iter().find(|(k, _)| k == key) {
+                        Some((_, label)) => label.clone(),
+                        None if groups.is_empty() => format!("group {}", places[key]),
+                        None => return None,
+                    },
+                };
+                Some((r, name))
+            })
+            .collect();
+        Ok(View { runs })
+    }
+
+    /// The rows to decide of this console's runs, and the runs.
+    pub(crate) async fn to_decide(&self) -> Result<(View, Vec<Entry>), JournalError> {
+        let (view, mut rows) = tokio::try_join!(self.view(), self.journal.to_decide())?;
+        rows.retain(|e| view.has(e.run));
+        Ok((view, rows))
+    }
+
+    /// The decisions on this console's runs.
+    pub(crate) async fn decisions(&self) -> Result<Vec<DecisionRecord>, JournalError> {
+        let (view, mut records) = tokio::try_join!(self.view(), self.journal.decisions())?;
+        records.retain(|r| view.has(r.run));
+        Ok(records)
+    }
+}
+
+/// The time by the runtime's clock (a test's paused clock moves it; else the machine's).
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
 
 /// The console over `journal` (owned, or an `Arc` shared with an outbox): an axum [`Router`] with
 /// its pages at `/` (runs), `/workers`, `/decide` (rows to decide, one row's evidence and its
@@ -225,11 +335,56 @@ pub fn router<J: Journal>(
         .layer(axum::middleware::map_response(headers::secure)))
 }
 
-/// A logged-in request: its session's user and CSRF token.
+/// A logged-in request: its session's user and CSRF token, and where the console is mounted.
 pub(crate) struct Authed {
     pub(crate) user: String,
     pub(crate) csrf: String,
+    pub(crate) base: Base,
     token: String,
+}
+
+/// Where the console is mounted (`Router::nest`): every link and redirect is made from it.
+#[derive(Clone, Default)]
+pub(crate) struct Base(Option<String>);
+
+impl Base {
+    fn of(parts: &Parts) -> Base {
+        Base(
+            parts
+                .extensions
+                .get::<NestedPath>()
+                .map(|n| n.as_str().to_owned()),
+        )
+    }
+
+    /// The address of the console's page `page` (`""`: the runs page): relative when the
+    /// console is not nested, under the mount when it is.
+    pub(crate) fn to(&self, page: &str) -> String {
+        match (&self.0, page) {
+            (None, "") => "./".to_owned(),
+            (None, _) => page.to_owned(),
+            (Some(mount), "") => mount.clone(),
+            (Some(mount), _) => format!("{}/{page}", mount.trim_end_matches('/')),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Base {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Base::of(parts))
+    }
+}
+
+/// The query parameter of a page's automatic refresh (`?auto=1`): not a person's activity.
+pub(crate) const AUTO_REFRESH: &str = "auto=1";
+
+fn automatic(parts: &Parts) -> bool {
+    parts
+        .uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == AUTO_REFRESH))
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -254,15 +409,18 @@ impl<J: Journal> FromRequestParts<Shared<J>> for Authed {
         parts: &mut Parts,
         state: &Shared<J>,
     ) -> Result<Self, Self::Rejection> {
+        let used = !(is_read(&parts.method) && automatic(parts));
         let session = cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|t| state.sessions.get(&t, Instant::now()).map(|s| (t, s)));
+            .and_then(|t| state.sessions.get(&t, now(), used).map(|s| (t, s)));
+        let base = Base::of(parts);
         match session {
             Some((token, s)) => Ok(Authed {
                 user: s.user,
                 csrf: s.csrf,
+                base,
                 token,
             }),
-            None if is_read(&parts.method) => Err(Redirect::to("login").into_response()),
+            None if is_read(&parts.method) => Err(Redirect::to(&base.to("login")).into_response()),
             None => Err(refused(
                 StatusCode::FORBIDDEN,
                 "Refused: not logged in (or the session expired). Nothing was changed.",
@@ -321,11 +479,15 @@ fn set_cookie(config: &Config, name: &str, value: &str, max_age: Option<u64>) ->
     HeaderValue::from_str(&c).expect("tokens are hex")
 }
 
-async fn login_form<J: Journal>(State(state): State<Shared<J>>, headers: HeaderMap) -> Response {
+async fn login_form<J: Journal>(
+    State(state): State<Shared<J>>,
+    base: Base,
+    headers: HeaderMap,
+) -> Response {
     if let Some(t) = cookie(&headers, SESSION_COOKIE)
-        && state.sessions.get(&t, Instant::now()).is_some()
+        && state.sessions.get(&t, now(), true).is_some()
     {
-        return Redirect::to("./").into_response();
+        return Redirect::to(&base.to("")).into_response();
     }
     let token = auth::token();
     (
@@ -333,7 +495,7 @@ async fn login_form<J: Journal>(State(state): State<Shared<J>>, headers: HeaderM
             header::SET_COOKIE,
             set_cookie(&state.config, LOGIN_COOKIE, &token, Some(3600)),
         )],
-        pages::login(&token, None),
+        pages::login(&base, &token, None),
     )
         .into_response()
 }
@@ -348,6 +510,7 @@ pub(crate) struct LoginForm {
 async fn login<J: Journal>(
     State(state): State<Shared<J>>,
     Client(client): Client,
+    base: Base,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -358,11 +521,14 @@ async fn login<J: Journal>(
             "Refused: the login form's CSRF token is missing or wrong (open the login page again).",
         );
     }
-    if let Err(wait) = state.limit.check(client, Instant::now()) {
+    // Counted before the password is checked: attempts in parallel cannot pass the limit.
+    let at = now();
+    if let Err(wait) = state.limit.reserve(client, at) {
         let secs = wait.as_secs().max(1);
         let mut r = (
             StatusCode::TOO_MANY_REQUESTS,
             pages::login(
+                &base,
                 &form.csrf,
                 Some(&format!("Too many failed logins: try again in {secs} s.")),
             ),
@@ -379,16 +545,15 @@ async fn login<J: Journal>(
         .ok()
         .flatten();
     let Some(user) = who else {
-        state.limit.failed(client, Instant::now());
         return (
             StatusCode::UNAUTHORIZED,
-            pages::login(&form.csrf, Some("Wrong name or password.")),
+            pages::login(&base, &form.csrf, Some("Wrong name or password.")),
         )
             .into_response();
     };
-    state.limit.succeeded(client);
-    let token = state.sessions.start(user, Instant::now());
-    let mut r = Redirect::to("./").into_response();
+    state.limit.succeeded(client, at);
+    let token = state.sessions.start(user, now());
+    let mut r = Redirect::to(&base.to("")).into_response();
     let h = r.headers_mut();
     h.append(
         header::SET_COOKIE,
@@ -417,7 +582,7 @@ async fn logout<J: Journal>(
         return r;
     }
     state.sessions.end(&authed.token);
-    let mut r = Redirect::to("login").into_response();
+    let mut r = Redirect::to(&authed.base.to("login")).into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(&state.config, SESSION_COOKIE, "", Some(0)),

@@ -11,7 +11,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Authed, RowQueryOf, Shared, journal_failed};
+use super::{AUTO_REFRESH, Authed, Base, RowQueryOf, Shared, journal_failed};
 use crate::{Entry, Journal, RowState, RunStatus, WorkerStatus};
 
 /// The console's stylesheet (served as `/console.css`: the policy allows no inline style).
@@ -51,7 +51,15 @@ pub(crate) fn line(e: &Entry) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
-fn layout(title: &str, authed: Option<&Authed>, refresh: Option<u32>, body: Markup) -> Markup {
+/// A page: `refresh` reloads it by itself every so many seconds, as an automatic refresh
+/// ([`AUTO_REFRESH`]: it does not keep the session alive).
+fn layout(
+    title: &str,
+    base: &Base,
+    authed: Option<&Authed>,
+    refresh: Option<u32>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -59,22 +67,22 @@ fn layout(title: &str, authed: Option<&Authed>, refresh: Option<u32>, body: Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 @if let Some(secs) = refresh {
-                    meta http-equiv="refresh" content=(secs);
+                    meta http-equiv="refresh" content={ (secs) "; url=?" (AUTO_REFRESH) };
                 }
                 title { (title) " · hero outbox console" }
-                link rel="stylesheet" href="console.css";
+                link rel="stylesheet" href=(base.to("console.css"));
             }
             body {
                 header {
                     strong { "hero outbox console" }
                     @if let Some(a) = authed {
-                        a href="./" { "Runs" }
-                        a href="decide" { "To decide" }
-                        a href="workers" { "Workers" }
-                        a href="decisions" { "Decisions" }
+                        a href=(base.to("")) { "Runs" }
+                        a href=(base.to("decide")) { "To decide" }
+                        a href=(base.to("workers")) { "Workers" }
+                        a href=(base.to("decisions")) { "Decisions" }
                         span.who {
                             "Logged in as " strong { (a.user) } " "
-                            form method="post" action="logout" {
+                            form method="post" action=(base.to("logout")) {
                                 input type="hidden" name="csrf" value=(a.csrf);
                                 button type="submit" { "Log out" }
                             }
@@ -92,17 +100,18 @@ fn layout(title: &str, authed: Option<&Authed>, refresh: Option<u32>, body: Mark
 
 /// A page for a logged-in person.
 pub(crate) fn page(title: &str, authed: &Authed, body: Markup) -> Markup {
-    layout(title, Some(authed), None, body)
+    layout(title, &authed.base, Some(authed), None, body)
 }
 
-pub(crate) fn login(csrf: &str, problem: Option<&str>) -> Markup {
+pub(crate) fn login(base: &Base, csrf: &str, problem: Option<&str>) -> Markup {
     layout(
         "Log in",
+        base,
         None,
         None,
         html! {
             @if let Some(p) = problem { p.warn role="alert" { (p) } }
-            form method="post" action="login" {
+            form method="post" action=(base.to("login")) {
                 input type="hidden" name="csrf" value=(csrf);
                 label { "Name " input type="text" name="name" autocomplete="username" required; }
                 label { "Password " input type="password" name="password" autocomplete="current-password" required; }
@@ -115,6 +124,7 @@ pub(crate) fn login(csrf: &str, problem: Option<&str>) -> Markup {
 pub(crate) fn failure(what: &str) -> Markup {
     layout(
         "The journal could not be read",
+        &Base::default(),
         None,
         None,
         html! { p.warn { (what) } p { "Nothing was changed. Reload the page to try again." } },
@@ -137,11 +147,13 @@ fn rate(r: &RunStatus) -> String {
 
 /// The runs page: each run's counts, live while one goes on.
 pub(crate) async fn runs<J: Journal>(State(state): State<Shared<J>>, authed: Authed) -> Response {
-    let (runs, decide) = match tokio::try_join!(state.journal.runs(), state.journal.to_decide()) {
+    let (view, decide) = match state.to_decide().await {
         Ok(v) => v,
         Err(e) => return journal_failed(e),
     };
-    let going = runs.iter().any(|r| r.pending + r.in_flight > 0);
+    let runs = &view.runs;
+    let going = runs.iter().any(|(r, _)| r.pending + r.in_flight > 0);
+    let base = &authed.base;
     let to_decide = |run: u64| decide.iter().filter(|e| e.run == run).count();
     let body = html! {
         @if runs.is_empty() {
@@ -157,10 +169,10 @@ pub(crate) async fn runs<J: Journal>(State(state): State<Shared<J>>, authed: Aut
                     th { "Unfinished" } th { "Rate" } th { "Started" } th { "Last activity" }
                 } }
                 tbody {
-                    @for r in &runs {
+                    @for (r, group) in runs {
                         tr id={ "run-" (r.run) } {
                             td.n { (r.run) }
-                            td { (r.group_key.as_deref().map(short).unwrap_or("—")) }
+                            td.group { (group) }
                             td { (short(&r.fingerprint)) }
                             td.n { (r.pending + r.in_flight + r.sent + r.failed + r.ambiguous) }
                             td.n.sent { (r.sent) }
@@ -168,7 +180,7 @@ pub(crate) async fn runs<J: Journal>(State(state): State<Shared<J>>, authed: Aut
                             td.n.ambiguous { (r.ambiguous) }
                             td.n.to-decide {
                                 @let n = to_decide(r.run);
-                                @if n > 0 { a href="decide" { (n) } } @else { "0" }
+                                @if n > 0 { a href=(base.to("decide")) { (n) } } @else { "0" }
                             }
                             td.n.unfinished { (r.pending + r.in_flight) }
                             td.n { (rate(r)) }
@@ -178,11 +190,12 @@ pub(crate) async fn runs<J: Journal>(State(state): State<Shared<J>>, authed: Aut
                     }
                 }
             }
-            p.note { "Unfinished: pending, in flight or being looked for. The rate counts sent and failed rows from the run's start to its last activity. No patient data is shown: rows are named by run and line; the input file has the rest." }
+            p.note { "Unfinished: pending, in flight or being looked for. The rate counts sent and failed rows from the run's start to its last activity. The journal records neither Hero's 429 answers nor the pace a run was given, so neither is shown here: the run's log and its telemetry have them. No patient data is shown: rows are named by run and line; the input file has the rest." }
         }
     };
     layout(
         "Runs",
+        base,
         Some(&authed),
         going.then_some(state.config.refresh),
         body,
@@ -190,6 +203,7 @@ pub(crate) async fn runs<J: Journal>(State(state): State<Shared<J>>, authed: Aut
     .into_response()
 }
 
+/// The first 12 characters of a fingerprint.
 fn short(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
@@ -228,7 +242,14 @@ pub(crate) async fn workers<J: Journal>(
             }
         }
     };
-    layout("Workers", Some(&authed), Some(state.config.refresh), body).into_response()
+    layout(
+        "Workers",
+        &authed.base,
+        Some(&authed),
+        Some(state.config.refresh),
+        body,
+    )
+    .into_response()
 }
 
 /// The rows to decide, or one row's evidence (`?run=R&line=N`).
@@ -237,10 +258,11 @@ pub(crate) async fn decide<J: Journal>(
     authed: Authed,
     query: RowQueryOf,
 ) -> Response {
-    let rows = match state.journal.to_decide().await {
-        Ok(r) => r,
+    let rows = match state.to_decide().await {
+        Ok((_, r)) => r,
         Err(e) => return journal_failed(e),
     };
+    let base = &authed.base;
     if let (Some(run), Some(l)) = (query.run, query.line) {
         let Some(entry) = rows
             .iter()
@@ -250,20 +272,22 @@ pub(crate) async fn decide<J: Journal>(
                 StatusCode::NOT_FOUND,
                 layout(
                     "Not a row to decide",
+                    base,
                     Some(&authed),
                     None,
-                    html! { p { "Run " (run) " has no row at line " (l) " to decide (decided already, or never ambiguous)." } a href="decide" { "Rows to decide" } },
+                    html! { p { "Run " (run) " has no row at line " (l) " to decide (decided already, or never ambiguous)." } a href=(base.to("decide")) { "Rows to decide" } },
                 ),
             )
                 .into_response();
         };
         return layout(
             &format!("Run {run}, line {l}"),
+            base,
             Some(&authed),
             None,
             html! {
                 (evidence(entry))
-                (super::decisions::forms(entry, candidates(entry), &authed.csrf, state.config.read_only))
+                (super::decisions::forms(entry, candidates(entry), &authed, state.config.read_only))
             },
         )
         .into_response();
@@ -283,14 +307,14 @@ pub(crate) async fn decide<J: Journal>(
                             td.n { (line(e)) }
                             td.n { (candidates(e).len()) }
                             td { (e.state.reason().unwrap_or("")) }
-                            td { @if let Some(l) = e.row.line() { a href={ "decide?run=" (e.run) "&line=" (l) } { "Evidence" } } }
+                            td { @if let Some(l) = e.row.line() { a href={ (base.to("decide")) "?run=" (e.run) "&line=" (l) } { "Evidence" } } }
                         }
                     }
                 }
             }
         }
     };
-    layout("Rows to decide", Some(&authed), None, body).into_response()
+    layout("Rows to decide", base, Some(&authed), None, body).into_response()
 }
 
 pub(crate) fn candidates(e: &Entry) -> &[String] {

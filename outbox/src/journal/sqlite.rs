@@ -40,6 +40,9 @@ use file::FileLock;
 /// The file holds patient data (the rows); keep it where the input file is kept.
 pub struct SqliteJournal {
     db: Arc<Mutex<Db>>,
+    /// The file a decision opens for writing, for that decision only
+    /// ([`open_watching`](SqliteJournal::open_watching)).
+    decide_at: Option<std::path::PathBuf>,
 }
 
 /// The connection and the file it holds, used on the blocking pool one call at a time.
@@ -117,6 +120,23 @@ impl SqliteJournal {
         }))
     }
 
+    /// Opens the journal at `path` to watch it and decide its rows (the outbox console): it is
+    /// read as [`open_read_only`](Self::open_read_only) reads it, without a lock, so a run may
+    /// hold it meanwhile; a decision ([`Journal::decide`]) opens the file for writing as
+    /// [`open`](Self::open) does, for that decision only, and is refused
+    /// ([`JournalError::InUse`], nothing changed) while a run holds the file.
+    ///
+    /// ```no_run
+    /// let journal = herohealth_outbox::SqliteJournal::open_watching("reminders.db")?;
+    /// # let _ = journal; Ok::<(), herohealth_outbox::JournalError>(())
+    /// ```
+    pub fn open_watching(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref();
+        let mut journal = Self::open_read_only(path)?;
+        journal.decide_at = Some(path.to_owned());
+        Ok(journal)
+    }
+
     /// A journal in memory (for tests and examples: it does not survive the process).
     pub fn in_memory() -> Result<Self, JournalError> {
         Ok(Self::of(Db::setup(Connection::open_in_memory()?)?))
@@ -125,6 +145,7 @@ impl SqliteJournal {
     fn of(db: Db) -> Self {
         SqliteJournal {
             db: Arc::new(Mutex::new(db)),
+            decide_at: None,
         }
     }
 
@@ -693,7 +714,9 @@ impl Journal for SqliteJournal {
 
     /// Decides in one transaction. A run holds the journal's file while it sends, so a journal
     /// opened for a decision ([`SqliteJournal::open`]) is never deciding a row a run holds: the
-    /// open is refused ([`JournalError::InUse`]).
+    /// open is refused ([`JournalError::InUse`]). A journal opened to watch
+    /// ([`SqliteJournal::open_watching`]) takes the file for the decision only, refused the same
+    /// way while a run holds it.
     async fn decide(
         &self,
         run: u64,
@@ -701,7 +724,20 @@ impl Journal for SqliteJournal {
         decision: &Decision,
     ) -> Result<DecisionRecord, JournalError> {
         let decision = decision.clone();
-        self.call(move |db| db.decide(run, index, &decision)).await
+        let Some(path) = self.decide_at.clone() else {
+            return self.call(move |db| db.decide(run, index, &decision)).await;
+        };
+        // Watching: the file, held for this decision only (refused while a run holds it).
+        tokio::task::spawn_blocking(move || {
+            let writer = SqliteJournal::open(&path)?;
+            let mut db = writer
+                .db
+                .lock()
+                .map_err(|_| JournalError::Storage("an earlier journal call panicked".into()))?;
+            db.decide(run, index, &decision)
+        })
+        .await
+        .map_err(|_| JournalError::Storage("the journal call panicked".into()))?
     }
 
     async fn decisions(&self) -> Result<Vec<DecisionRecord>, JournalError> {

@@ -2,12 +2,15 @@
 //! may show), the console served on loopback, and a user to log in as.
 #![allow(dead_code)]
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 
-use herohealth::SendAttempt;
+use herohealth::{
+    SendAttempt,
+    reqwest::{self, StatusCode, header::HeaderMap, redirect::Policy},
+};
 use herohealth_outbox::{
     Input, Journal, RowState, SqliteJournal, Status,
-    console::{self, Config, Users},
+    console::{self, Config, LOGIN_COOKIE, SESSION_COOKIE, Users},
 };
 
 /// The user the tests log in as.
@@ -46,7 +49,7 @@ pub const AMBIGUOUS: usize = 3;
 pub const CANDIDATE: &str = "4821337";
 pub const ODD_CANDIDATE: &str = "9434765919";
 
-fn attempt(input: &Input, index: usize) -> SendAttempt {
+pub fn attempt(input: &Input, index: usize) -> SendAttempt {
     let request = input.rows()[index].request().unwrap();
     let now = chrono::Utc::now();
     SendAttempt::new(&request, now, now + chrono::Duration::seconds(2))
@@ -146,4 +149,140 @@ pub async fn serve<J: Journal>(journal: impl Into<Arc<J>>, config: Config) -> St
         .unwrap();
     });
     format!("http://{addr}/")
+}
+
+/// A client that keeps cookies by hand and never follows a redirect.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: BTreeMap<String, String>,
+    /// Where a login leads (the runs page).
+    pub home: String,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    /// The first form's CSRF token on the page.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field")
+            + 19;
+        self.body[at..at + 64].to_owned()
+    }
+}
+
+pub fn encode(form: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    form.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    pub fn new(base: &str) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: BTreeMap::new(),
+            home: "./".to_owned(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let req = if self.cookies.is_empty() {
+            req
+        } else {
+            req.header("cookie", self.cookie_header())
+        };
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        for v in headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = r.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(form));
+        self.send(req).await
+    }
+
+    pub async fn try_login(&mut self, name: &str, password: &str) -> Answer {
+        let form = self.get("login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post(
+            "login",
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    pub async fn login(&mut self) {
+        let r = self.try_login(USER, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), self.home);
+        assert!(self.cookies.contains_key(SESSION_COOKIE));
+        assert!(
+            !self.cookies.contains_key(LOGIN_COOKIE),
+            "the login token is used up"
+        );
+    }
 }
