@@ -308,6 +308,12 @@ async fn a_decision_is_recorded_once_with_who_made_it() {
         page.body.contains("id=\"decide-sent\"") && page.body.contains("id=\"decide-abandon\"")
     );
     let csrf = page.csrf();
+    // A row without candidates offers no "sent" form (the CLI asks Hero for a found message).
+    let none = c.get("decide?run=0&line=8").await.body;
+    assert!(
+        none.contains("decide-sent-elsewhere") && !none.contains("id=\"decide-sent\""),
+        "{none}"
+    );
     // Without the CSRF token, unconfirmed, or without a message: refused, nothing recorded.
     let mut no_csrf = decision("", "4", "abandon", &[]);
     no_csrf.remove(0);
@@ -753,4 +759,44 @@ async fn an_automatic_refresh_does_not_keep_a_session_alive() {
         call(get("/?auto=1", &session)).await.0,
         StatusCode::SEE_OTHER
     );
+}
+
+/// A candidate that is another row's sent message is refused by the journal's one rule
+/// (`JournalError::Refused`, naming the field): a 400 that changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_rows_message_is_refused_as_this_ones() {
+    use herohealth_outbox::{RowState, Status};
+    let journal = SqliteJournal::in_memory().unwrap();
+    let input = herohealth_outbox::Input::from_csv(console_support::CSV.as_bytes()).unwrap();
+    journal.open(&input).await.unwrap();
+    let sent = RowState::Sent {
+        message_id: "4821001".into(),
+    };
+    journal
+        .transition(0, 0, Status::Pending, &sent)
+        .await
+        .unwrap();
+    let ambiguous = RowState::Ambiguous {
+        message_ids: vec!["4821001".into()],
+        reason: "two messages to the patient in the window".into(),
+    };
+    journal
+        .transition(0, 1, Status::Pending, &ambiguous)
+        .await
+        .unwrap();
+    let journal = std::sync::Arc::new(journal);
+    let base = serve::<SqliteJournal>(journal.clone(), Config::new(users())).await;
+    let mut c = Client::new(&base);
+    c.login().await;
+    let page = c.get("decide?run=0&line=3").await;
+    let csrf = page.csrf();
+    let r = c
+        .post(
+            "decide",
+            &decision(&csrf, "3", "sent", &[("candidate", "0")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("message_id"), "{}", r.body);
+    assert!(journal.decisions().await.unwrap().is_empty());
 }

@@ -38,15 +38,21 @@ pub(crate) fn forms(e: &Entry, candidates: &[String], authed: &Authed, read_only
     };
     html! {
         h2 { "Decide" }
-        form.decision #decide-sent method="post" action=(action) {
-            h3 { "It was sent" }
-            p { "Choose the message that is this row's, or give the id of one you found." }
-            @for (i, id) in candidates.iter().enumerate() {
-                label { input type="radio" name="candidate" value=(i); " " (pages::message_id(id)) }
+        @if candidates.is_empty() {
+            div.decision #decide-sent-elsewhere {
+                h3 { "It was sent" }
+                p { "No candidate to choose: a message you found elsewhere is recorded with " code { "hero outbox decide --sent" } ", which asks Hero whether it is this row's." }
             }
-            label { "Or a message id you found " input type="text" name="found_id"; }
-            (common("sent"))
-            button type="submit" { "Record: sent" }
+        } @else {
+            form.decision #decide-sent method="post" action=(action) {
+                h3 { "It was sent" }
+                p { "Choose the message that is this row's." }
+                @for (i, id) in candidates.iter().enumerate() {
+                    label { input type="radio" name="candidate" value=(i) required; " " (pages::message_id(id)) }
+                }
+                (common("sent"))
+                button type="submit" { "Record: sent" }
+            }
         }
         form.decision #decide-send-again method="post" action=(action) {
             h3 { "Send it again" }
@@ -72,8 +78,6 @@ pub(crate) struct DecideForm {
     choice: String,
     #[serde(default)]
     candidate: Option<usize>,
-    #[serde(default)]
-    found_id: Option<String>,
     #[serde(default)]
     note: String,
     #[serde(default)]
@@ -138,16 +142,13 @@ pub(crate) async fn decide<J: Journal>(
     let candidates = pages::candidates(entry);
     let choice = match form.choice.as_str() {
         "sent" => {
-            let found = form
-                .found_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty());
+            // One of the row's candidates: a message found elsewhere needs Hero's evidence
+            // (`hero outbox decide --sent`), which the console does not ask for.
             let chosen = form
                 .candidate
                 .and_then(|i| candidates.get(i))
                 .map(String::as_str);
-            match found.or(chosen) {
+            match chosen {
                 Some(id) => Choice::Sent {
                     message_id: id.to_owned(),
                 },
@@ -156,7 +157,7 @@ pub(crate) async fn decide<J: Journal>(
                         StatusCode::BAD_REQUEST,
                         &authed,
                         "No message chosen",
-                        "Choose a candidate or give the id of the message you found.",
+                        "Choose one of the row's candidates.",
                     );
                 }
             }
@@ -195,6 +196,9 @@ pub(crate) async fn decide<J: Journal>(
         ),
         Err(e @ JournalError::NotDecidable { .. }) => {
             problem(StatusCode::CONFLICT, &authed, "Refused", &e.to_string())
+        }
+        Err(e @ JournalError::Refused { .. }) => {
+            problem(StatusCode::BAD_REQUEST, &authed, "Refused", &e.to_string())
         }
         Err(e) => journal_failed(e),
     }
