@@ -46,15 +46,20 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Rows, not problems: a row with two bad cells is one row refused, both named below.
+        // Rows, not problems: a row with two bad cells is one row refused, both named below. A
+        // refused header (line 1) is not a row: no row was read.
         let mut lines: Vec<Option<u64>> = self.problems.iter().map(InvalidRow::line).collect();
         lines.dedup();
-        let n = lines.len();
-        write!(
-            f,
-            "{n} row{} refused, nothing was sent:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        if lines.contains(&Some(1)) {
+            write!(f, "the header is refused, nothing was sent:")?;
+        } else {
+            let n = lines.len();
+            write!(
+                f,
+                "{n} row{} refused, nothing was sent:",
+                if n == 1 { "" } else { "s" }
+            )?;
+        }
         for p in &self.problems {
             write!(f, "\n{p}")?;
         }
@@ -344,6 +349,12 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_with_its_line_and_field() {
+        let err = Input::from_csv(b"patient_id,type,colour\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the header is refused, nothing was sent:\nline 1: field `header`"),
+            "{err}"
+        );
         assert_eq!(
             refused("patient_id,type,colour\n"),
             [
