@@ -414,7 +414,9 @@ fn every_signature_header_is_read() {
 /// capacity; only verified deliveries are claimed by `receive`.
 #[test]
 fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
-    use herohealth::webhooks::{Occurrence, Repeats};
+    use herohealth::webhooks::{
+        DEFAULT_REPEAT_CAPACITY, DEFAULT_REPEAT_WINDOW, Occurrence, Repeats,
+    };
     use std::time::Instant;
 
     let body = |event: &str, object: &str, id: &str, group: &str| {
@@ -423,7 +425,13 @@ fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
     };
     let e = body("write-to-record.succeeded", "Message", "42", "p-1");
     let e = e.as_bytes();
+    // The documented defaults: one hour, 100 000 events.
+    assert_eq!(DEFAULT_REPEAT_WINDOW, Duration::from_secs(3600));
+    assert_eq!(DEFAULT_REPEAT_CAPACITY, 100_000);
+    assert_eq!(Repeats::default().window(), DEFAULT_REPEAT_WINDOW);
+    assert!(Repeats::default().is_empty());
     let repeats = Repeats::new(Duration::from_secs(600), 3);
+    assert_eq!(repeats.window(), Duration::from_secs(600));
     let t0 = Instant::now();
     let at = |s: u64| t0 + Duration::from_secs(s);
     // Claimed and dropped (the handler failed): not remembered.
@@ -445,6 +453,7 @@ fn repeats_within_the_window_are_reported_and_memory_is_bounded() {
     first.done_at(at(2));
     first.done_at(at(3)); // twice changes nothing
     assert_eq!(repeats.len(), 1);
+    assert!(!repeats.is_empty());
     assert_eq!(repeats.claim_at(e, at(3)).occurrence(), Occurrence::Repeat);
     let repeat = repeats.claim_at(e, at(602));
     assert!(repeat.is_repeat());
@@ -805,8 +814,8 @@ async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
     #[derive(Clone)]
     struct App {
         verifier: Verifier,
-        /// What each call of the handler saw: (repeat?, answered).
-        calls: Arc<Mutex<Vec<(bool, u16)>>>,
+        /// What each call of the handler saw: (repeat?, answered, the key that signed it).
+        calls: Arc<Mutex<Vec<(bool, u16, usize)>>>,
         /// The answers the handler gives in turn to firsts (500 = its work failed).
         answers: Arc<Mutex<Vec<u16>>>,
         /// When set, the handler says it has a first, then waits before answering (to hold the
@@ -820,7 +829,10 @@ async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
     }
     async fn handler(State(app): State<App>, delivery: VerifiedEvent) -> StatusCode {
         if delivery.is_repeat() {
-            app.calls.lock().unwrap().push((true, 204));
+            app.calls
+                .lock()
+                .unwrap()
+                .push((true, 204, delivery.key_index()));
             return StatusCode::NO_CONTENT;
         }
         let hold = app.hold.lock().unwrap().take();
@@ -829,7 +841,10 @@ async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
             release.await.unwrap();
         }
         let answer = app.answers.lock().unwrap().remove(0);
-        app.calls.lock().unwrap().push((false, answer));
+        app.calls
+            .lock()
+            .unwrap()
+            .push((false, answer, delivery.key_index()));
         if answer >= 500 {
             return StatusCode::from_u16(answer).unwrap(); // not done: not remembered
         }
@@ -880,7 +895,7 @@ async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
     assert_eq!(post(new.clone(), later, body).await.0, 204);
     assert_eq!(
         *app.calls.lock().unwrap(),
-        vec![(false, 500), (false, 204), (true, 204)]
+        vec![(false, 500, 0), (false, 204, 0), (true, 204, 1)]
     );
 
     // Another event, its first copy held in the handler: the second copy is answered 503 and
@@ -900,7 +915,10 @@ async fn a_retry_after_the_handlers_failure_is_not_a_repeat() {
     release.send(()).unwrap();
     assert_eq!(held.await.unwrap().0, 204);
     assert_eq!(post(new.clone(), now, other).await.0, 204);
-    assert_eq!(app.calls.lock().unwrap()[3..], [(false, 204), (true, 204)]);
+    assert_eq!(
+        app.calls.lock().unwrap()[3..],
+        [(false, 204, 0), (true, 204, 1)]
+    );
 }
 
 /// `WebhookRejection` is an error like any other: `Display`, `std::error::Error` with the
@@ -923,10 +941,44 @@ async fn a_rejection_is_an_error_with_display_and_source() {
         .await
         .unwrap_err();
     assert_eq!(rejection.status().as_u16(), 401);
+    assert_eq!(rejection.key_index(), None, "no key verified it");
     assert_eq!(
         rejection.to_string(),
         WebhookError::BadSignature.to_string()
     );
+    // A copy of an event being handled, signed with the second key: 503, and it says which key
+    // verified it (listen logs it as seen).
+    let (old, new): (SigningKey, SigningKey) = (
+        SIGNING_KEY.parse().unwrap(),
+        "whsec-test-signing-key-rust-second-3e1f".parse().unwrap(),
+    );
+    let both = Verifier::new(old.clone()).add_key(new.clone());
+    let body = r#"{"object":"Message","id":"7","practice_group_id":"p-1","event":"write-to-record.failed"}"#;
+    let ts = Utc::now().timestamp().to_string();
+    let held = both
+        .receive(
+            &headers(
+                &ts,
+                &sign(&old, &ts, body.as_bytes(), SignatureEncoding::Hex),
+            ),
+            body.as_bytes(),
+        )
+        .unwrap();
+    let copy = Request::builder()
+        .method("POST")
+        .header(TIMESTAMP_HEADER, &ts)
+        .header(
+            SIGNATURE_HEADER,
+            sign(&new, &ts, body.as_bytes(), SignatureEncoding::Hex),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let busy = VerifiedEvent::from_request(copy, &both).await.unwrap_err();
+    assert_eq!(
+        (busy.status().as_u16(), busy.key_index(), busy.error()),
+        (503, Some(1), Some(&WebhookError::InFlight))
+    );
+    drop(held);
     let source = std::error::Error::source(&rejection).unwrap().to_string();
     assert_eq!(source, WebhookError::BadSignature.to_string());
     fn handler(r: Result<(), WebhookRejection>) -> Result<(), Box<dyn std::error::Error>> {
