@@ -9,6 +9,8 @@
 //! The PostgreSQL is a throwaway cluster of the installed binaries (loopback only); without them
 //! the tests print a loud line and do nothing (and fail under `HEROHEALTH_REQUIRE_POSTGRES`).
 
+mod support;
+
 use std::{
     collections::BTreeMap,
     process::{Child, Command, Stdio},
@@ -27,12 +29,8 @@ const GROUPS: [&str; 3] = [
 ];
 
 fn worker(mock: &MockServer, url: &str, groups: &[&str], rate: u32, lease: &str) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
-    cmd.env_clear()
-        .env("HERO_API_KEY", KEY)
-        .env("HERO_PRACTICE_GROUP_ID", groups[0])
-        .env("HERO_BASE_URL", mock.base_url())
-        .env("HERO_TIMEOUT", "1")
+    let mut cmd = support::hero_process(&mock.base_url(), KEY, groups[0]);
+    cmd.env("HERO_TIMEOUT", "1")
         .args(["outbox", "work", "--journal", url])
         .args(["--rate", &rate.to_string(), "--concurrency", "4"])
         .args(["--find-delay", "50", "--lease", lease]);
@@ -278,11 +276,7 @@ async fn send_many_on_postgres_queues_a_file_once() {
     let run = |file: std::path::PathBuf| {
         let (url, base) = (url.clone(), mock.base_url());
         tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_hero"))
-                .env_clear()
-                .env("HERO_API_KEY", KEY)
-                .env("HERO_PRACTICE_GROUP_ID", GROUPS[0])
-                .env("HERO_BASE_URL", base)
+            support::hero_process(&base, KEY, GROUPS[0])
                 .args(["--format", "ndjson", "messages", "send-many", "--from"])
                 .arg(file)
                 .args(["--journal", &url, "--find-delay", "20"])
@@ -454,12 +448,8 @@ async fn a_worker_whose_database_stays_away_exits_15_and_a_new_one_resumes() {
         .await
         .unwrap();
     let texts = enqueue(&mock, &url, &GROUPS[..1], 200).await;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hero"));
-    cmd.env_clear()
-        .env("HERO_API_KEY", KEY)
-        .env("HERO_PRACTICE_GROUP_ID", GROUPS[0])
-        .env("HERO_BASE_URL", mock.base_url())
-        .env("HERO_TIMEOUT", "1")
+    let mut cmd = support::hero_process(&mock.base_url(), KEY, GROUPS[0]);
+    cmd.env("HERO_TIMEOUT", "1")
         .args(["outbox", "work", "--journal", &url, "--rate", "20"])
         .args(["--reconnect-for", "2", "--lease", "1", "--find-delay", "50"])
         .stdin(Stdio::null())

@@ -2,6 +2,8 @@
 //! nothing twice, another file's journal is refused, a refused row exits 13, an ambiguous one 9,
 //! and no output shows patient data.
 
+mod support;
+
 use std::{path::Path, process::Output};
 
 use herohealth_mock::{Fault, FaultRule, MockServer};
@@ -33,24 +35,13 @@ async fn mock_without_text() -> MockServer {
 
 async fn send_many(mock: &MockServer, dir: &Path, csv: &str, format: &str) -> Output {
     let (file, journal) = (dir.join(format!("{csv}.csv")), dir.join("j.db"));
-    let url = mock.base_url();
-    let format = format.to_owned();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hero"))
-            .env_clear()
-            .env("HERO_API_KEY", KEY)
-            .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-            .env("HERO_BASE_URL", url)
-            .args(["--format", &format, "messages", "send-many", "--from"])
-            .arg(file)
-            .arg("--journal")
-            .arg(journal)
-            .args(["--find-delay", "20"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    let mut cmd = support::hero_process(&mock.base_url(), KEY, PRACTICE);
+    cmd.args(["--format", format, "messages", "send-many", "--from"])
+        .arg(file)
+        .arg("--journal")
+        .arg(journal)
+        .args(["--find-delay", "20"]);
+    support::output_of(cmd).await
 }
 
 fn text(out: &Output) -> String {
@@ -171,24 +162,14 @@ async fn a_refused_row_exits_13_and_an_ambiguous_one_9() {
 }
 
 fn hero_cmd(url: &str, file: &Path, journal: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hero"));
-    cmd.env_clear()
-        .env("HERO_API_KEY", KEY)
-        .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-        .env("HERO_BASE_URL", url)
-        .env("HERO_TIMEOUT", "2")
+    let mut cmd = support::hero_process(url, KEY, PRACTICE);
+    cmd.env("HERO_TIMEOUT", "2")
         .args(["--format", "ndjson", "messages", "send-many", "--from"])
         .arg(file)
         .arg("--journal")
         .arg(journal)
         .args(["--find-delay", "20", "--rate", "1000"]);
     cmd
-}
-
-async fn output(mut cmd: std::process::Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
 }
 
 fn sha(path: &Path) -> Vec<u8> {
@@ -206,7 +187,7 @@ async fn a_journal_held_by_another_run_is_refused_and_nothing_changes() {
     std::fs::write(&file, CSV).unwrap();
     let holder = herohealth_outbox::SqliteJournal::open(&journal).unwrap();
     let before = sha(&journal);
-    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("in use by another run"), "{stderr}");
@@ -216,7 +197,7 @@ async fn a_journal_held_by_another_run_is_refused_and_nothing_changes() {
     assert_eq!(sha(&journal), before, "nothing changed");
     no_patient_data(&out);
     drop(holder);
-    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(mock.processed("send_message"), 3);
 }
@@ -233,7 +214,7 @@ async fn a_resaved_file_is_the_same_file_and_a_different_one_is_refused_without_
     let journal = dir.path().join("j.db");
     let file = dir.path().join("a.csv");
     std::fs::write(&file, CSV).unwrap();
-    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let resaved = "\u{feff}\"patient_id\",\"type\",\"text\",\"to\"\r\n\
                    3001,SMS,\"Dear Ada your results are ready\",\"+447700900123\"\r\n\
@@ -241,13 +222,13 @@ async fn a_resaved_file_is_the_same_file_and_a_different_one_is_refused_without_
                    3003,sms,\"Dear Tim your review is due\",";
     let again = dir.path().join("a-resaved.csv");
     std::fs::write(&again, resaved).unwrap();
-    let out = output(hero_cmd(&mock.base_url(), &again, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &again, &journal)).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(mock.calls("send_message"), 3, "nothing sent again");
 
     let other = dir.path().join("b.csv");
     std::fs::write(&other, CSV.replace("review is due", "review is overdue")).unwrap();
-    let out = output(hero_cmd(&mock.base_url(), &other, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &other, &journal)).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("different input file"), "{stderr}");
@@ -339,7 +320,7 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
             // The adversary trial: while the saved journal is beside it, the journal's path is
             // refused, whatever is there now (here another file; an empty journal alike), so a
             // re-run never starts afresh for rows that went.
-            let refused = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+            let refused = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
             assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
             assert!(
                 text(&refused).contains("a journal saved by an earlier run is beside this one")
@@ -357,7 +338,7 @@ async fn a_journal_deleted_or_replaced_during_a_run_stops_it_and_nothing_is_sent
             );
             assert!(journal.exists(), "written back");
         }
-        let again = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+        let again = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
         assert_eq!(again.status.code(), Some(0), "{}", text(&again));
         assert_eq!(mock.processed("send_message"), ROWS, "each row once");
         let all: Vec<_> = mock.sent_messages();
@@ -387,7 +368,7 @@ async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
     let journal = dir.path().join("j1.db");
     let mut cmd = hero_cmd(&mock.base_url(), &file, &journal);
     cmd.args(["--concurrency", "1"]);
-    let out = output(cmd).await;
+    let out = support::output_of(cmd).await;
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -397,7 +378,7 @@ async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(mock.processed("send_message"), 0);
     mock.clear_faults();
-    let out = output(hero_cmd(&mock.base_url(), &file, &journal)).await;
+    let out = support::output_of(hero_cmd(&mock.base_url(), &file, &journal)).await;
     assert_eq!(out.status.code(), Some(0), "every row kept: {}", text(&out));
 
     // A server whose every answer is a 429 until the year 9999.
@@ -414,7 +395,7 @@ async fn a_hostile_retry_after_stops_the_run_with_a_clear_error() {
     let journal = dir.path().join("j2.db");
     let mut cmd = hero_cmd(&url, &file, &journal);
     cmd.args(["--concurrency", "1"]);
-    let out = output(cmd).await;
+    let out = support::output_of(cmd).await;
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("longer than the 60 s allowed"), "{stderr}");
@@ -456,7 +437,7 @@ async fn hero_outbox_status_reads_an_sqlite_journal_while_it_is_held() {
             cmd.env_clear()
                 .args(["--format", format, "outbox", "status", "--journal"])
                 .arg(journal);
-            output(cmd).await
+            support::output_of(cmd).await
         }
     };
     let out = status("json").await;

@@ -6,10 +6,12 @@
 //! it, half finish it): every row's message must have been processed exactly once (no duplicate,
 //! no row lost). Bounded in time, no timing assertions.
 
+mod support;
+
 use std::{
     collections::BTreeMap,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
@@ -23,11 +25,7 @@ const ROWS: usize = 12;
 const SEEDS: u64 = 24;
 
 fn spawn(mock: &MockServer, csv: &Path, journal: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_hero"))
-        .env_clear()
-        .env("HERO_API_KEY", KEY)
-        .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
-        .env("HERO_BASE_URL", mock.base_url())
+    support::hero_process(&mock.base_url(), KEY, PRACTICE)
         // An attempt may take 1 s: a re-run waits that out (and the lookups) before it decides
         // that a row left in flight did not go.
         .env("HERO_TIMEOUT", "1")

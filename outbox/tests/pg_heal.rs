@@ -8,42 +8,32 @@
 //! binaries (loopback only); without them each test prints a loud line (and fails under
 //! `HEROHEALTH_REQUIRE_POSTGRES`).
 
+mod support;
+
 #[cfg(not(feature = "postgres"))]
 #[test]
 fn the_postgres_feature_is_off() {
-    let line = "!!!!! SKIPPED: outbox/tests/pg_heal.rs: built without the `postgres` feature, so the PgJournal tests were NOT run !!!!!";
-    if std::env::var_os("HEROHEALTH_REQUIRE_POSTGRES").is_some_and(|v| v != "0" && !v.is_empty()) {
-        panic!("{line}");
-    }
-    eprintln!("{line}");
+    support::postgres_feature_off(
+        "outbox/tests/pg_heal.rs",
+        "the PgJournal tests were NOT run",
+    );
 }
 
 #[cfg(feature = "postgres")]
 mod with_postgres {
     use std::{collections::BTreeMap, num::NonZeroU32, time::Duration};
 
-    use herohealth::MessageType;
     use herohealth_mock::{Fault, FaultRule, MockServer};
     use herohealth_outbox::{
-        Input, Journal, JournalError, Options, Outbox, PgJournal, Row, RowState, Status,
+        Input, Journal, JournalError, Options, Outbox, PgJournal, RowState, Status,
         testing::TempPostgres,
     };
 
     const GROUP: &str = "practice-heal";
 
+    /// Rows to patients `base`, `base + 1`, ... (`n` of them).
     fn input(n: usize, base: usize) -> Input {
-        Input::from_rows(
-            (0..n)
-                .map(|i| {
-                    Row::new(
-                        &format!("{}", base + i),
-                        MessageType::Sms,
-                        &format!("Reminder {i}"),
-                    )
-                    .unwrap()
-                })
-                .collect(),
-        )
+        crate::support::reminders((base..base + n).map(|p| p.to_string()))
     }
 
     /// Polls `check` (bounded by a generous count, never asserting on time) until it holds.

@@ -4,14 +4,15 @@
 //! signed by it), and against one without TLS. Without PostgreSQL's binaries each test prints a
 //! loud line (and fails under `HEROHEALTH_REQUIRE_POSTGRES`).
 
+mod support;
+
 #[cfg(not(feature = "postgres"))]
 #[test]
 fn the_postgres_feature_is_off() {
-    let line = "!!!!! SKIPPED: outbox/tests/pg_tls.rs: built without the `postgres` feature, so the PgJournal TLS tests were NOT run !!!!!";
-    if std::env::var_os("HEROHEALTH_REQUIRE_POSTGRES").is_some_and(|v| v != "0" && !v.is_empty()) {
-        panic!("{line}");
-    }
-    eprintln!("{line}");
+    support::postgres_feature_off(
+        "outbox/tests/pg_tls.rs",
+        "the PgJournal TLS tests were NOT run",
+    );
 }
 
 #[cfg(feature = "postgres")]

@@ -4,38 +4,29 @@
 //! prints a loud line naming the package and what was not run (and fails when
 //! `HEROHEALTH_REQUIRE_POSTGRES` is set, as `.ci/run` does).
 
+mod support;
+
 /// Built without the `postgres` feature, nothing here runs: say so loudly (and fail where the
 /// PostgreSQL tests must run).
 #[cfg(not(feature = "postgres"))]
 #[test]
 fn the_postgres_feature_is_off() {
-    let line = "!!!!! SKIPPED: outbox/tests/postgres.rs: built without the `postgres` feature (cargo test -p herohealth-outbox --features postgres), so the PgJournal tests were NOT run !!!!!";
-    if std::env::var_os("HEROHEALTH_REQUIRE_POSTGRES").is_some_and(|v| v != "0" && !v.is_empty()) {
-        panic!("{line}");
-    }
-    eprintln!("{line}");
+    support::postgres_feature_off(
+        "outbox/tests/postgres.rs",
+        "the PgJournal tests were NOT run",
+    );
 }
 
 #[cfg(feature = "postgres")]
 mod with_postgres {
     use std::{collections::BTreeMap, time::Duration};
 
+    use crate::support::reminders;
     use herohealth::MessageType;
     use herohealth_mock::MockServer;
     use herohealth_outbox::{
-        Input, Journal, JournalError, Options, Outbox, PgJournal, Row, RowState, Status,
-        testing::TempPostgres,
+        Journal, JournalError, Options, Outbox, PgJournal, RowState, Status, testing::TempPostgres,
     };
-
-    fn input(patients: &[&str]) -> Input {
-        Input::from_rows(
-            patients
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Row::new(p, MessageType::Sms, &format!("Reminder {i}")).unwrap())
-                .collect(),
-        )
-    }
 
     // A practice group key (`HeroClient::practice_group_key`), opaque to the journal.
     const GROUP: &str = "practice-pg-journal";
@@ -57,7 +48,7 @@ mod with_postgres {
             .without_heartbeat();
         slow.bind(GROUP).await.unwrap();
         // Rows 0 and 1 are to one patient.
-        slow.open(&input(&["101", "101", "102"])).await.unwrap();
+        slow.open(&reminders(["101", "101", "102"])).await.unwrap();
         let held = slow.claim(10).await.unwrap();
         let rows: Vec<u64> = held.iter().map(|e| e.index).collect();
         assert_eq!(rows, [0, 2], "one row per patient");
@@ -120,7 +111,7 @@ mod with_postgres {
             .lease(Duration::from_millis(1500))
             .without_heartbeat();
         j.bind(GROUP).await.unwrap();
-        j.open(&input(&["201", "202", "203"])).await.unwrap();
+        j.open(&reminders(["201", "202", "203"])).await.unwrap();
         let held = j.claim(10).await.unwrap();
         let run = held[0].run;
         let body: herohealth::types::SendMessageRequest =
@@ -230,7 +221,7 @@ mod with_postgres {
         let url = pg.database("claimfails");
         let j = PgJournal::connect(&url).await.unwrap();
         j.bind(GROUP).await.unwrap();
-        j.open(&input(&["401"])).await.unwrap();
+        j.open(&reminders(["401"])).await.unwrap();
         pg.psql(
             "claimfails",
             "ALTER TABLE outbox_rows RENAME TO outbox_rows_gone",
@@ -250,7 +241,7 @@ mod with_postgres {
         let url = pg.database("waiting");
         let j = PgJournal::connect(&url).await.unwrap();
         j.bind(GROUP).await.unwrap();
-        j.open(&input(&["601", "602", "603"])).await.unwrap();
+        j.open(&reminders(["601", "602", "603"])).await.unwrap();
         let run = j.claim(10).await.unwrap()[0].run;
         let ambiguous = RowState::Ambiguous {
             message_ids: vec!["41".into()],
@@ -334,7 +325,7 @@ mod with_postgres {
             .lease(Duration::from_millis(200))
             .without_heartbeat();
         j.bind(GROUP).await.unwrap();
-        j.open(&input(&["501", "502", "503"])).await.unwrap();
+        j.open(&reminders(["501", "502", "503"])).await.unwrap();
         let held = j.claim(10).await.unwrap();
         // Row 2 goes in flight with an attempt already due: its lease is the 0.2 s lease.
         let body: herohealth::types::SendMessageRequest =
@@ -374,10 +365,10 @@ mod with_postgres {
         let url = pg.database("runs");
         let j = PgJournal::connect(&url).await.unwrap();
         j.bind(GROUP).await.unwrap();
-        j.open(&input(&["1", "2"])).await.unwrap();
-        j.open(&input(&["1", "2"])).await.unwrap();
+        j.open(&reminders(["1", "2"])).await.unwrap();
+        j.open(&reminders(["1", "2"])).await.unwrap();
         assert_eq!(j.entries().await.unwrap().len(), 2);
-        j.open(&input(&["3"])).await.unwrap();
+        j.open(&reminders(["3"])).await.unwrap();
         assert_eq!(j.entries().await.unwrap().len(), 1);
         let runs = j.runs().await.unwrap();
         assert_eq!(runs.len(), 2);
@@ -407,8 +398,7 @@ mod with_postgres {
             .await
             .unwrap();
         let patients: Vec<String> = (0..ROWS).map(|i| format!("{}", 7000 + i)).collect();
-        let refs: Vec<&str> = patients.iter().map(String::as_str).collect();
-        let input = input(&refs);
+        let input = reminders(&patients);
         let mut workers = Vec::new();
         for _ in 0..4 {
             let url = url.clone();

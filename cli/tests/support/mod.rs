@@ -188,3 +188,22 @@ pub fn env_for(url: &str, key: &str, practice: &str) -> Vec<(String, String)> {
         ("HERO_BASE_URL".to_owned(), url.to_owned()),
     ]
 }
+
+/// `hero` as a `std::process::Command`, to spawn, kill or wait on: configured as [`hero_at`]
+/// configures it (only `HERO_API_KEY`, `HERO_PRACTICE_GROUP_ID` and `HERO_BASE_URL`); the caller
+/// adds the rest.
+pub fn hero_process(url: &str, key: &str, practice: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hero"));
+    cmd.env_clear()
+        .env("HERO_API_KEY", key)
+        .env("HERO_PRACTICE_GROUP_ID", practice)
+        .env("HERO_BASE_URL", url);
+    cmd
+}
+
+/// Runs `cmd` to its end on a blocking thread (so a mock on the test's runtime keeps serving).
+pub async fn output_of(mut cmd: std::process::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
