@@ -16,32 +16,38 @@ use std::{
     collections::HashMap,
     fmt,
     num::NonZeroU32,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::{Arc, Mutex, atomic::AtomicUsize},
     time::Duration,
 };
 
-use chrono::{DateTime, Utc};
 use herohealth::Pace;
-use tokio::task::AbortHandle;
-use tokio_postgres::Row;
 
 use crate::{
     journal::{
         Decision, DecisionRecord, Entry, Journal, JournalError, RowState, RunStatus, Status,
-        Stored, WorkerStatus,
+        WorkerStatus,
     },
     row::Input,
 };
 
+mod claim;
+mod decide;
+mod heartbeat;
 mod link;
 mod pace;
+mod pool;
+mod read;
 mod schema;
+mod status;
 mod tls;
+mod transition;
 
+use decide::decision_of;
+use heartbeat::Heartbeat;
 use link::{Link, Param};
+pub use pool::CONNECTIONS;
+use pool::{DURABLE, Pool};
+use read::{column, entry_of};
 pub use schema::PG_SCHEMA;
 
 /// The journal in PostgreSQL, for several workers on one or more machines (feature
@@ -105,13 +111,6 @@ struct Scope {
     run: Option<i64>,
 }
 
-enum Heartbeat {
-    Off,
-    Running(AbortHandle),
-    /// Never started ([`PgJournal::without_heartbeat`]).
-    Disabled,
-}
-
 impl fmt::Debug for PgJournal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgJournal")
@@ -129,38 +128,6 @@ impl Drop for PgJournal {
             task.abort();
         }
     }
-}
-
-fn unreadable(run: u64, index: u64, column: &'static str) -> JournalError {
-    JournalError::Unreadable {
-        run,
-        index,
-        line: None,
-        column,
-    }
-}
-
-/// A value of a column this version wrote, or a journal error naming it.
-fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
-    r: &'a Row,
-    i: usize,
-    name: &'static str,
-) -> Result<T, JournalError> {
-    r.try_get(i).map_err(|_| {
-        JournalError::Storage(format!(
-            "the {name} column is not readable by this version of herohealth-outbox"
-        ))
-    })
-}
-
-/// A row of `run_id, idx, row, state, sends`.
-fn entry_of(r: &Row) -> Result<Entry, JournalError> {
-    let run = column::<i64>(r, 0, "run_id")? as u64;
-    let index = column::<i64>(r, 1, "idx")? as u64;
-    let row: &str = r.try_get(2).map_err(|_| unreadable(run, index, "row"))?;
-    let state: &str = r.try_get(3).map_err(|_| unreadable(run, index, "state"))?;
-    let sends: i32 = r.try_get(4).map_err(|_| unreadable(run, index, "sends"))?;
-    crate::journal::decode(run, index, row, state, i64::from(sends))
 }
 
 impl PgJournal {
@@ -276,49 +243,6 @@ impl PgJournal {
             JournalError::Storage("the journal is not bound to a practice group".into())
         })
     }
-
-    /// Starts renewing this worker's leases (once, on its first claim): a task on the caller's
-    /// runtime, a third of the lease apart. It registers the worker first (its heartbeat).
-    fn start_heartbeat(&self) {
-        let mut heartbeat = self.heartbeat.lock().unwrap_or_else(|e| e.into_inner());
-        if !matches!(*heartbeat, Heartbeat::Off) {
-            return;
-        }
-        let (link, owner, lease) = (self.link.clone(), self.owner.clone(), self.lease);
-        let task = tokio::spawn(async move {
-            let mut failures = 0u32;
-            loop {
-                let renewed = link
-                    .execute(
-                        "renewing the leases",
-                        "WITH worker AS (
-                             INSERT INTO outbox_workers (id) VALUES ($1)
-                             ON CONFLICT (id) DO UPDATE SET heartbeat_at = clock_timestamp())
-                         UPDATE outbox_rows
-                         SET lease_until = GREATEST(lease_until, clock_timestamp() + make_interval(secs => $2))
-                         WHERE owner = $1 AND claimed AND lease_until >= clock_timestamp()",
-                        &[
-                            Param::Text(owner.clone()),
-                            Param::Float8(lease.as_secs_f64()),
-                        ],
-                    )
-                    .await;
-                match renewed {
-                    Ok(_) if failures > 0 => {
-                        tracing::warn!(missed = failures, "outbox: the leases are renewed again");
-                        failures = 0;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        failures += 1;
-                        tracing::warn!(error = %e, "outbox: the leases could not be renewed");
-                    }
-                }
-                tokio::time::sleep(lease / 3).await;
-            }
-        });
-        *heartbeat = Heartbeat::Running(task.abort_handle());
-    }
 }
 
 impl Journal for PgJournal {
@@ -408,137 +332,11 @@ impl Journal for PgJournal {
         from: Status,
         to: &RowState,
     ) -> Result<(), JournalError> {
-        let fence = *self
-            .held()
-            .get(&(run, index))
-            .ok_or(JournalError::Fenced { index })?;
-        let sent: i32 = match (from, to.status()) {
-            (_, Status::InFlight) => 1,
-            (Status::InFlight, Status::Pending) => -1,
-            _ => 0,
-        };
-        // A row in flight stays leased past its attempt's deadline: nobody resolves it while
-        // the request may still be inside Hero.
-        let extend = match to {
-            RowState::InFlight { attempt } => (attempt.deadline() - Utc::now())
-                .to_std()
-                .unwrap_or_default()
-                .saturating_add(self.lease)
-                .as_secs_f64(),
-            _ => 0.0,
-        };
-        let claimed = !to.status().is_final();
-        let state = crate::journal::to_json(to)?;
-        // The change, and the row as it was before it: one statement. A row goes in flight only
-        // while this worker's lease on it runs, durably.
-        let rows = self
-            .link
-            .query(
-                "changing a row",
-                "WITH changed AS (
-                     UPDATE outbox_rows SET status = $1, state = $2, sends = sends + $3,
-                         updated_at = clock_timestamp(), claimed = $4,
-                         waiting_since = CASE WHEN $1 = 'ambiguous' THEN coalesce(waiting_since, clock_timestamp()) END,
-                         owner = CASE WHEN $4 THEN owner END,
-                         lease_until = CASE WHEN $4 THEN GREATEST(lease_until, clock_timestamp() + make_interval(secs => $5)) END
-                     WHERE run_id = $6 AND idx = $7 AND status = $8 AND fence = $9
-                       AND ($1 <> 'in_flight' OR lease_until > clock_timestamp())
-                     RETURNING 1)
-                 SELECT (SELECT count(*) FROM changed), status, fence, state
-                 FROM outbox_rows WHERE run_id = $6 AND idx = $7",
-                &[
-                    Param::Text(to.status().as_str().to_owned()),
-                    Param::Text(state.clone()),
-                    Param::Int4(sent),
-                    Param::Bool(claimed),
-                    Param::Float8(extend),
-                    Param::Int8(run as i64),
-                    Param::Int8(index as i64),
-                    Param::Text(from.as_str().to_owned()),
-                    Param::Int8(fence),
-                ],
-            )
-            .await?;
-        let Some(r) = rows.first() else {
-            return Err(JournalError::Storage(format!(
-                "no row {index} of run {run}"
-            )));
-        };
-        let changed = column::<i64>(r, 0, "count")? == 1;
-        let status: String = column(r, 1, "status")?;
-        let found_fence: i64 = column(r, 2, "fence")?;
-        let found_state: String = column(r, 3, "state")?;
-        let done = changed
-            // Run again after a lost connection: the first run had made the change.
-            || (found_fence == fence && status == to.status().as_str() && found_state == state);
-        if done {
-            if !claimed {
-                self.held().remove(&(run, index));
-            }
-            return Ok(());
-        }
-        if found_fence != fence || status == from.as_str() {
-            // Taken over by another worker, or this worker's lease ran out: it keeps nothing.
-            self.held().remove(&(run, index));
-            return Err(JournalError::Fenced { index });
-        }
-        Err(JournalError::Conflict {
-            index,
-            expected: from,
-            found: Status::parse(&status).ok_or_else(|| unreadable(run, index, "status"))?,
-        })
+        self.change_row(run, index, from, to).await
     }
 
     async fn claim(&self, max: usize) -> Result<Vec<Entry>, JournalError> {
-        let group = self.group()?;
-        self.start_heartbeat();
-        let max = i64::try_from(max.max(1)).unwrap_or(i64::MAX);
-        // Rows to resolve first, then pending ones, oldest run first; a row another worker holds
-        // is skipped unless its lease ran out; one row per patient, none of a patient with
-        // another row held. Two workers claiming two rows of one patient at once: the unique
-        // index refuses the second, whose claim is made again.
-        for _ in 0..5 {
-            let taken = self
-                .link
-                .pick()
-                .run("claiming rows", link::STATEMENT_TIMEOUT, |client| {
-                    let params = [
-                        Param::Text(group.clone()),
-                        Param::Text(self.owner.clone()),
-                        Param::Int8(max.saturating_mul(2)),
-                        Param::Int8(max),
-                        Param::Float8(self.lease.as_secs_f64()),
-                    ];
-                    async move {
-                        match client.query_typed(CLAIM, &link::typed(&params)).await {
-                            Ok(rows) => Ok(Some(rows)),
-                            Err(e)
-                                if e.code()
-                                    == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
-                            {
-                                Ok(None)
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                })
-                .await?;
-            let Some(rows) = taken else { continue };
-            let mut claimed = Vec::with_capacity(rows.len());
-            for r in &rows {
-                claimed.push((entry_of(r)?, column::<i64>(r, 5, "fence")?));
-            }
-            claimed.sort_by_key(|(e, _)| (e.state.status() == Status::Pending, e.run, e.index));
-            let mut held = self.held();
-            return Ok(claimed
-                .into_iter()
-                .map(|(entry, fence)| {
-                    held.insert((entry.run, entry.index), fence);
-                    entry
-                })
-                .collect());
-        }
-        Ok(Vec::new())
+        self.claim_rows(max).await
     }
 
     async fn release(&self) -> Result<(), JournalError> {
@@ -635,283 +433,34 @@ impl Journal for PgJournal {
     }
 
     async fn runs(&self) -> Result<Vec<RunStatus>, JournalError> {
-        let rows = self
-            .link
-            .query(
-                "counting the runs' rows",
-                "SELECT r.id, r.fingerprint, r.group_key, r.created_at, max(o.updated_at),
-                        count(*) FILTER (WHERE o.status = 'pending'),
-                        count(*) FILTER (WHERE o.status IN ('in_flight', 'unknown')),
-                        count(*) FILTER (WHERE o.status = 'sent'),
-                        count(*) FILTER (WHERE o.status = 'failed'),
-                        count(*) FILTER (WHERE o.status = 'ambiguous'),
-                        min(o.waiting_since) FILTER (WHERE o.status = 'ambiguous')
-                 FROM outbox_runs r JOIN outbox_rows o ON o.run_id = r.id
-                 GROUP BY r.id ORDER BY r.id",
-                &[],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let count = |i| column::<i64>(r, i, "count").map(|n| n as usize);
-                Ok(RunStatus {
-                    run: column::<i64>(r, 0, "id")? as u64,
-                    fingerprint: column(r, 1, "fingerprint")?,
-                    group_key: Some(column(r, 2, "group_key")?),
-                    created_at: Some(column::<DateTime<Utc>>(r, 3, "created_at")?),
-                    last_activity: column::<Option<DateTime<Utc>>>(r, 4, "updated_at")?,
-                    pending: count(5)?,
-                    in_flight: count(6)?,
-                    sent: count(7)?,
-                    failed: count(8)?,
-                    ambiguous: count(9)?,
-                    waiting_since: column(r, 10, "waiting_since")?,
-                })
-            })
-            .collect()
+        self.run_statuses().await
     }
 
     async fn to_decide(&self) -> Result<Vec<Entry>, JournalError> {
-        self.link
-            .query(
-                "reading the rows to decide",
-                "SELECT run_id, idx, row, state, sends FROM outbox_rows
-                 WHERE status = 'ambiguous' ORDER BY run_id, idx",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(entry_of)
-            .collect()
+        self.rows_to_decide().await
     }
 
     async fn workers(&self) -> Result<Vec<WorkerStatus>, JournalError> {
-        let rows = self
-            .link
-            .query(
-                "reading the workers",
-                "SELECT w.id, w.started_at, w.heartbeat_at,
-                        count(r.idx) FILTER (WHERE r.lease_until >= clock_timestamp()),
-                        count(r.idx) FILTER (WHERE r.lease_until >= clock_timestamp()
-                                               AND r.status IN ('in_flight', 'unknown')),
-                        max(r.lease_until)
-                 FROM outbox_workers w
-                 LEFT JOIN outbox_rows r ON r.owner = w.id AND r.claimed
-                 WHERE w.heartbeat_at > clock_timestamp() - interval '1 day' OR r.idx IS NOT NULL
-                 GROUP BY w.id ORDER BY w.started_at, w.id",
-                &[],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(WorkerStatus {
-                    id: column(r, 0, "id")?,
-                    started_at: column(r, 1, "started_at")?,
-                    heartbeat_at: column(r, 2, "heartbeat_at")?,
-                    held: column::<i64>(r, 3, "count")? as usize,
-                    in_flight: column::<i64>(r, 4, "count")? as usize,
-                    lease_until: column(r, 5, "lease_until")?,
-                })
-            })
-            .collect()
+        self.worker_statuses().await
     }
 
-    /// Decides in two statements, each safe to run again after a lost connection: the row is
-    /// read, then changed only if it still holds what was read (its candidates are the ones
-    /// recorded), is ambiguous and held by no worker, together with the record (a token of this
-    /// call finds a record the first run of the statement made).
+    /// Decides in two statements, each safe to run again after a lost connection (see
+    /// `decide.rs`).
     async fn decide(
         &self,
         run: u64,
         index: u64,
         decision: &Decision,
     ) -> Result<DecisionRecord, JournalError> {
-        let token = crate::journal::decision_token();
-        // A row changed between the read and the change (a worker finished it): read again.
-        for _ in 0..3 {
-            let rows = self
-                .link
-                .query(
-                    "reading the row to decide",
-                    "SELECT run_id, idx, row, state, sends,
-                            claimed AND lease_until > clock_timestamp(),
-                            (SELECT max(id) FROM outbox_decisions d WHERE d.run_id = $1 AND d.idx = $2),
-                            (SELECT id FROM outbox_decisions d WHERE d.token = $3)
-                     FROM outbox_rows WHERE run_id = $1 AND idx = $2",
-                    &[
-                        Param::Int8(run as i64),
-                        Param::Int8(index as i64),
-                        Param::Text(token.clone()),
-                    ],
-                )
-                .await?;
-            let Some(r) = rows.first() else {
-                return Err(JournalError::Storage(format!(
-                    "no row {index} of run {run}"
-                )));
-            };
-            let entry = entry_of(r)?;
-            let held: Option<bool> = column(r, 5, "lease_until")?;
-            let decided: Option<i64> = column(r, 6, "id")?;
-            if column::<Option<i64>>(r, 7, "id")?.is_some() {
-                // This call's record, made by a statement whose answer was lost.
-                return self.decision(&token).await;
-            }
-            let status = entry.state.status();
-            let held = held.unwrap_or(false);
-            if !crate::journal::decidable(status) || held {
-                return Err(JournalError::NotDecidable {
-                    run,
-                    index,
-                    found: status,
-                    decided: decided.map(|id| id as u64),
-                    held,
-                });
-            }
-            if let Some(id) = decision.choice().message_id() {
-                self.admissible(&entry, decision, id).await?;
-            }
-            let to = decision.choice().state();
-            let stored = Stored::of(decision, &entry.state, token.clone());
-            let recorded = self
-                .link
-                .query(
-                    "recording the decision",
-                    "WITH changed AS (
-                         UPDATE outbox_rows SET status = $3, state = $4, updated_at = clock_timestamp(),
-                             waiting_since = NULL, claimed = false, owner = NULL, lease_until = NULL
-                         WHERE run_id = $1 AND idx = $2 AND status = 'ambiguous' AND state = $5
-                           AND NOT (claimed AND lease_until > clock_timestamp())
-                           AND NOT EXISTS (SELECT 1 FROM outbox_decisions WHERE token = $8)
-                           AND NOT EXISTS (SELECT 1 FROM outbox_rows s WHERE s.status = 'sent' AND s.state = $4)
-                         RETURNING run_id),
-                     recorded AS (
-                         INSERT INTO outbox_decisions (run_id, idx, line, decision, token)
-                         SELECT $1, $2, NULLIF($6, -1), $7, $8 FROM changed
-                         RETURNING id)
-                     SELECT id FROM recorded
-                     UNION ALL SELECT id FROM outbox_decisions WHERE token = $8",
-                    &[
-                        Param::Int8(run as i64),
-                        Param::Int8(index as i64),
-                        Param::Text(to.status().as_str().to_owned()),
-                        Param::Text(crate::journal::to_json(&to)?),
-                        Param::Text(crate::journal::to_json(&entry.state)?),
-                        Param::Int8(entry.row.line().map_or(-1, |l| l as i64)),
-                        Param::Text(crate::journal::to_json(&stored)?),
-                        Param::Text(token.clone()),
-                    ],
-                )
-                .await?;
-            if !recorded.is_empty() {
-                return self.decision(&token).await;
-            }
-        }
-        Err(JournalError::Storage(
-            "the row kept changing while it was being decided: nothing was decided".into(),
-        ))
+        self.decide_row(run, index, decision).await
     }
 
     async fn decisions(&self) -> Result<Vec<DecisionRecord>, JournalError> {
-        self.link
-            .query(
-                "reading the decisions",
-                "SELECT id, run_id, idx, line, decision, decided_at FROM outbox_decisions ORDER BY id",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(decision_of)
-            .collect()
+        self.read_decisions().await
     }
-}
-
-/// A row of `id, run_id, idx, line, decision, decided_at`.
-fn decision_of(r: &Row) -> Result<DecisionRecord, JournalError> {
-    let id = column::<i64>(r, 0, "id")? as u64;
-    let run = column::<i64>(r, 1, "run_id")? as u64;
-    let index = column::<i64>(r, 2, "idx")? as u64;
-    let line = column::<Option<i64>>(r, 3, "line")?.map(|l| l as u64);
-    let stored: Stored = r
-        .try_get::<_, &str>(4)
-        .ok()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .ok_or(JournalError::Unreadable {
-            run,
-            index,
-            line,
-            column: "decision",
-        })?;
-    let at = column::<DateTime<Utc>>(r, 5, "decided_at")?;
-    Ok(stored.record(id, run, index, line, at))
 }
 
 impl PgJournal {
-    /// Refuses a decision of message `id` on `entry` that [`crate::journal::admissible`] does
-    /// not allow, by the rows and decisions that may name it and the patient's unresolved rows.
-    async fn admissible(
-        &self,
-        entry: &Entry,
-        decision: &Decision,
-        id: &str,
-    ) -> Result<(), JournalError> {
-        let (run, index) = (entry.run, entry.index);
-        let params = [
-            Param::Int8(run as i64),
-            Param::Int8(index as i64),
-            Param::Text(crate::journal::id_needle(id)),
-        ];
-        let others = self
-            .link
-            .query(
-                "reading the rows that may name the message",
-                "SELECT run_id, idx, row, state, sends FROM outbox_rows o
-                 WHERE NOT (o.run_id = $1 AND o.idx = $2)
-                   AND (strpos(o.state, $3) > 0
-                        OR (o.status IN ('in_flight', 'unknown') AND EXISTS (
-                            SELECT 1 FROM outbox_rows d WHERE d.run_id = $1 AND d.idx = $2
-                              AND d.group_key = o.group_key AND d.patient_id = o.patient_id)))",
-                &params,
-            )
-            .await?
-            .iter()
-            .map(entry_of)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut elsewhere = false;
-        for r in self
-            .link
-            .query(
-                "reading the decisions that may name the message",
-                "SELECT id, run_id, idx, line, decision, decided_at FROM outbox_decisions
-                 WHERE NOT (run_id = $1 AND idx = $2) AND strpos(decision, $3) > 0",
-                &params,
-            )
-            .await?
-            .iter()
-        {
-            let record = decision_of(r)?;
-            elsewhere |= crate::journal::names(record.decision.choice(), &record.candidates, id);
-        }
-        crate::journal::admissible(decision, entry, &others, elsewhere)
-            .map_err(|why| JournalError::Refused { run, index, why })
-    }
-
-    /// The decision recorded with `token`.
-    async fn decision(&self, token: &str) -> Result<DecisionRecord, JournalError> {
-        let rows = self
-            .link
-            .query(
-                "reading the decision",
-                "SELECT id, run_id, idx, line, decision, decided_at FROM outbox_decisions WHERE token = $1",
-                &[Param::Text(token.to_owned())],
-            )
-            .await?;
-        decision_of(
-            rows.first()
-                .ok_or_else(|| JournalError::Storage("the decision recorded vanished".into()))?,
-        )
-    }
-
     fn link_target(&self) -> tls::Target {
         self.link.links[0]
             .target()
@@ -919,79 +468,3 @@ impl PgJournal {
             .named("pace", &self.owner)
     }
 }
-
-/// How many connections a worker's rows go over (and one more for its pace). Measured: one
-/// connection waits for one flush of the database's log per statement; four let a worker's
-/// concurrent changes share flushes (BENCHMARKS.md).
-pub const CONNECTIONS: usize = 4;
-
-/// A worker's rows' connections, each statement on the next.
-struct Pool {
-    links: Vec<Link>,
-    next: AtomicUsize,
-}
-
-impl Pool {
-    fn pick(&self) -> &Link {
-        &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()]
-    }
-
-    async fn query(
-        &self,
-        what: &'static str,
-        sql: &'static str,
-        params: &[Param],
-    ) -> Result<Vec<Row>, JournalError> {
-        self.pick().query(what, sql, params).await
-    }
-
-    async fn query_within(
-        &self,
-        what: &'static str,
-        timeout: Duration,
-        sql: &'static str,
-        params: &[Param],
-    ) -> Result<Vec<Row>, JournalError> {
-        self.pick().query_within(what, timeout, sql, params).await
-    }
-
-    async fn execute(
-        &self,
-        what: &'static str,
-        sql: &'static str,
-        params: &[Param],
-    ) -> Result<u64, JournalError> {
-        self.pick().execute(what, sql, params).await
-    }
-}
-
-/// A connection whose commits are on disk before they return, whatever the server's default.
-const DURABLE: &str = "SELECT set_config('synchronous_commit', 'on', false)
-     WHERE current_setting('synchronous_commit') = 'off'";
-
-/// The claim: candidates locked (`SKIP LOCKED`), one per patient, marked with this worker, a new
-/// fencing token each and a lease; `$1` group, `$2` owner, `$3` candidates, `$4` rows, `$5`
-/// lease in seconds.
-const CLAIM: &str = "WITH candidates AS (
-         SELECT c.run_id, c.idx, c.patient_id, c.status = 'pending' AS later
-         FROM outbox_rows c
-         WHERE c.group_key = $1 AND c.status IN ('pending', 'in_flight', 'unknown')
-           AND (NOT c.claimed OR c.owner = $2 OR c.lease_until < clock_timestamp())
-           AND NOT EXISTS (
-               SELECT 1 FROM outbox_rows o
-               WHERE o.claimed AND o.group_key = c.group_key AND o.patient_id = c.patient_id
-                 AND (o.run_id, o.idx) <> (c.run_id, c.idx))
-         ORDER BY (c.status = 'pending'), c.run_id, c.idx
-         LIMIT $3
-         FOR UPDATE OF c SKIP LOCKED),
-     chosen AS (
-         SELECT run_id, idx FROM (
-             SELECT DISTINCT ON (patient_id) run_id, idx, later FROM candidates
-             ORDER BY patient_id, later, run_id, idx) first_of_each
-         ORDER BY later, run_id, idx
-         LIMIT $4)
-     UPDATE outbox_rows r
-     SET claimed = true, owner = $2, fence = nextval('outbox_fence'),
-         lease_until = GREATEST(r.lease_until, clock_timestamp() + make_interval(secs => $5))
-     FROM chosen WHERE r.run_id = chosen.run_id AND r.idx = chosen.idx
-     RETURNING r.run_id, r.idx, r.row, r.state, r.sends, r.fence";
