@@ -9,30 +9,13 @@
 mod corpus;
 mod support;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
+use support::Captured;
 
 use herohealth::{
     BatchChannel, Error, HeroClient, MessageType, RetryPolicy, Shown, WebhookEventType, types,
     webhooks::WebhookEvent,
 };
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every way a user prints an error, and its accessors.
 fn printed(e: &Error) -> Vec<String> {

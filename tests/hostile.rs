@@ -4,14 +4,9 @@
 
 mod support;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
 use herohealth::{Error, HeroClient, RetryPolicy};
 use herohealth_mock::raw::h2_frame;
-use support::{every_operation, leaked};
+use support::{Captured, every_operation, leaked};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "hero-hostile-test-key-77aa";
@@ -60,20 +55,6 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     bodies.push(("huge (generated)".into(), huge.into_bytes()));
     assert!(bodies.len() >= 15, "the corpus is in tests/hostile/");
     bodies
-}
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Every way a user prints an error they hold.

@@ -4,8 +4,11 @@
 //! and the module graph has no cycle. So a call runs one way (builder → request → executor →
 //! `Result`), and the guide's "How it is built" (`src/guide/architecture.md`) stays true.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::rust_files;
 
 use syn::visit::Visit;
 
@@ -56,17 +59,6 @@ fn layer_of(module: &str) -> Option<usize> {
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// What the crate root re-exports: `name -> module` (`Error -> error`, `types -> api::types`).

@@ -5,13 +5,15 @@
 //! names and attributes, and that no seeded datum appears in any span name, attribute, event or
 //! metric attribute.
 
+mod support;
+
 use std::{
     collections::BTreeMap,
     sync::{Mutex, MutexGuard},
     time::Duration,
 };
 
-use herohealth::{HeroClient, MessageType, RetryPolicy};
+use herohealth::{HeroClient, MessageType};
 use herohealth_mock::{Fault, FaultRule, MockServer};
 use opentelemetry::{KeyValue, trace::SpanKind, trace::TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
@@ -159,27 +161,8 @@ fn assert_no_patient_data(recorded: &Recorded, also: &[String]) {
     }
 }
 
-fn quick() -> RetryPolicy {
-    RetryPolicy::default()
-        .max_attempts(3)
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(5))
-        .total_deadline(Duration::from_secs(10))
-}
-
 async fn mock_with(rules: Vec<FaultRule>) -> (MockServer, HeroClient) {
-    let mut config = MockServer::builder().seed_sent_messages(5);
-    for rule in rules {
-        config = config.fault(rule);
-    }
-    let mock = config.start().await.unwrap();
-    let hero = mock
-        .client_builder()
-        .retry_policy(quick())
-        .timeout(Duration::from_millis(2000))
-        .build()
-        .unwrap();
-    (mock, hero)
+    support::mock_with_timeout(rules, support::quick_retries(), Duration::from_millis(2000)).await
 }
 
 async fn send(hero: &HeroClient) -> herohealth::Result<()> {

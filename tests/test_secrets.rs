@@ -5,7 +5,10 @@
 //! every test, example and unit-test source of the workspace (and the signature fixture) and fails
 //! on any API key, practice group id or signing key literal that breaks the naming.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
+use support::rust_files;
 
 use regex::Regex;
 
@@ -13,17 +16,6 @@ use regex::Regex;
 const KEY: &str = r"^hero-[a-z0-9-]*test-key[a-z0-9-]*$";
 const PRACTICE: &str = r"^practice-[a-z0-9-]+$";
 const SIGNING: &str = r"^[a-z0-9-]*test-signing-key[a-z0-9-]*$";
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// Every place a test hands the client or the mock a key or a practice group, as
 /// (what, literal, file:line). Doc comments are left out: they are the user's placeholders and

@@ -3,7 +3,12 @@
 //! servers are herohealth-mock's: `MockServer` for Hero, `raw` for what misbehaves on cue.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures::future::BoxFuture;
 use herohealth::{
@@ -51,6 +56,15 @@ pub async fn mock_with(
     rules: Vec<herohealth_mock::FaultRule>,
     retry: RetryPolicy,
 ) -> (herohealth_mock::MockServer, HeroClient) {
+    mock_with_timeout(rules, retry, Duration::from_millis(400)).await
+}
+
+/// As [`mock_with`], with an attempt timeout of `timeout`.
+pub async fn mock_with_timeout(
+    rules: Vec<herohealth_mock::FaultRule>,
+    retry: RetryPolicy,
+    timeout: Duration,
+) -> (herohealth_mock::MockServer, HeroClient) {
     let mut config = herohealth_mock::MockServer::builder().seed_sent_messages(5);
     for rule in rules {
         config = config.fault(rule);
@@ -59,7 +73,7 @@ pub async fn mock_with(
     let hero = mock
         .client_builder()
         .retry_policy(retry)
-        .timeout(Duration::from_millis(400))
+        .timeout(timeout)
         .build()
         .unwrap();
     (mock, hero)
@@ -296,4 +310,30 @@ pub fn page_index(head: &str) -> usize {
         .find_map(|pair| pair.strip_prefix("page_index="))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every `.rs` file under `dir`, at any depth, added to `out`.
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
 }
