@@ -169,8 +169,12 @@ const UNLIMITED_START: f64 = 10.0;
 
 impl Pace {
     /// The share of the limit actually kept: arrival jitter (one request sent a little late, the
-    /// next on time) must not put more than the limit inside any sliding second.
-    pub const HEADROOM: f64 = 0.97;
+    /// next on time) must not put more than the limit inside any sliding second. At 0.95 a
+    /// second's worth of slots spans 1/0.95 s, so a request must arrive more than 52 ms late
+    /// against the one a limit's worth of slots after it to put one request too many in a
+    /// sliding second; the worst measured (BENCHMARKS.md §7, workers as tasks of one process on
+    /// a saturated machine) was 32.8 ms, more than 0.97's 31 ms.
+    pub const HEADROOM: f64 = 0.95;
 
     /// The longest a 429's `Retry-After` pauses the schedule by default (60 s, the default
     /// retry policy's total deadline); see [`max_pause`](Self::max_pause).
@@ -324,6 +328,44 @@ impl Pace {
             return Ok(slot);
         }
         self.acquire().await
+    }
+
+    /// Waits until `slot` (from [`reserve`](Self::reserve), asked for at `asked`), takes a fresh
+    /// slot when that one is late ([`acquire_again_if_late`](Self::acquire_again_if_late)), and
+    /// returns the slot the request goes at: for a caller that paces its own requests (a
+    /// durable sender that records each request between taking its slot and writing it). With
+    /// the feature `metrics` the wait (from `asked` to that slot) is measured as the client
+    /// measures its own, in `herohealth.client.pace.wait.duration` for an attempt of
+    /// `operation` (an operation id of the spec, `send_message`; another name is not measured:
+    /// a metric's attributes are the spec's operation ids only).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> herohealth::Result<()> {
+    /// let pace = herohealth::Pace::new(50);
+    /// let asked = tokio::time::Instant::now();
+    /// let slot = pace.reserve().await?;
+    /// // ... record the request durably meanwhile ...
+    /// let going = pace.wait_for(slot, asked, "send_message").await?;
+    /// assert!(going >= slot);
+    /// // ... write it ...
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for(
+        &self,
+        slot: tokio::time::Instant,
+        asked: tokio::time::Instant,
+        operation: &str,
+    ) -> crate::Result<tokio::time::Instant> {
+        tokio::time::sleep_until(slot).await;
+        let going = self.acquire_again_if_late(slot).await;
+        if let Some(op) = crate::spec::OPERATIONS.iter().find(|o| o.id == operation) {
+            let until = going
+                .as_ref()
+                .map_or_else(|_| tokio::time::Instant::now(), |s| *s);
+            crate::telemetry::paced(op, until.saturating_duration_since(asked));
+        }
+        going
     }
 
     /// Pauses the schedule for `pause` (at most [`max_pause`](Self::max_pause)) without

@@ -188,7 +188,8 @@ pub(crate) fn retried(op: &'static Operation) {
     metrics::retry(op);
 }
 
-/// Measures the wait for the client's pace before an attempt of `op`.
+/// Measures the wait for the client's pace before an attempt of `op` (the client's own attempts,
+/// and a caller's that paces them itself: [`crate::Pace::wait_for`]).
 pub(crate) fn paced(op: &'static Operation, waited: Duration) {
     metrics::pace_wait(op, waited);
 }

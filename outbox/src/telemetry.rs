@@ -1,9 +1,11 @@
 //! The outbox's spans (a run, each row's send, each row's resolution), carrying the run id and
 //! the row's line and position, never a row's values; and (feature `metrics`) its measurements:
-//! rows by status, lease losses. Every value recorded is a number or one of [`Status`]'s names.
+//! rows by status, the age of the oldest row waiting for a person, lease losses. Every value
+//! recorded is a number or one of [`Status`]'s names.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
+use chrono::{DateTime, Utc};
 use herohealth::FoundSend;
 use tracing::{Span, field::Empty};
 
@@ -116,6 +118,65 @@ impl Tally {
     }
 }
 
+/// Since when the oldest row of the outbox's practice group has waited for a person (ambiguous),
+/// as last read from the journal ([`crate::RunStatus::waiting_since`]); with the feature
+/// `metrics`, the gauge `herohealth.outbox.waiting.age` observes its age at each collection
+/// ([`herohealth::now`] on the clock of the runtime the outbox works on, whichever thread
+/// collects), and 0 when no row waits.
+#[derive(Debug, Default)]
+pub(crate) struct Waiting {
+    since: Arc<Mutex<Option<DateTime<Utc>>>>,
+    /// The gauge is registered once, on the meter provider installed when the outbox first
+    /// works; it observes nothing once the outbox is gone.
+    registered: OnceLock<()>,
+    /// When the journal was last read for it (tokio's clock).
+    read_at: Mutex<Option<tokio::time::Instant>>,
+}
+
+/// How long a reading of the oldest waiting row is used before the journal is read again (a
+/// person may have decided meanwhile, elsewhere).
+const WAITING_READ: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Waiting {
+    /// Whether anything is measured (the feature `metrics`): without it the journal is never
+    /// read for this.
+    pub(crate) const MEASURED: bool = cfg!(feature = "metrics");
+
+    /// Registers the gauge (the first time).
+    pub(crate) fn register(&self) {
+        self.registered
+            .get_or_init(|| metrics::waiting_age(Arc::downgrade(&self.since)));
+    }
+
+    /// Whether the last reading is older than [`WAITING_READ`] (or there is none).
+    pub(crate) fn stale(&self) -> bool {
+        self.read_at
+            .lock()
+            .expect("waiting lock")
+            .is_none_or(|at| at.elapsed() >= WAITING_READ)
+    }
+
+    /// The journal's runs of this outbox's practice group were read: keeps their oldest.
+    pub(crate) fn read(&self, runs: &[crate::RunStatus], group: &str) {
+        let oldest = runs
+            .iter()
+            .filter(|r| r.group_key.as_deref().is_none_or(|g| g == group))
+            .filter_map(|r| r.waiting_since)
+            .min();
+        *self.since.lock().expect("waiting lock") = oldest;
+        *self.read_at.lock().expect("waiting lock") = Some(tokio::time::Instant::now());
+    }
+}
+
+/// The age of the oldest waiting row, in seconds, at `now` (0 when none waits, or when the
+/// journal's clock is ahead of this one).
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> f64 {
+    since.map_or(0.0, |since| {
+        (now - since).to_std().map_or(0.0, |d| d.as_secs_f64())
+    })
+}
+
 /// A row's lease was lost to another worker (`herohealth.outbox.lease.losses`).
 pub(crate) fn lease_lost() {
     metrics::lease_lost();
@@ -123,6 +184,9 @@ pub(crate) fn lease_lost() {
 
 #[cfg(feature = "metrics")]
 mod metrics {
+    use std::sync::{Mutex, Weak};
+
+    use chrono::{DateTime, Utc};
     use opentelemetry::{KeyValue, global};
 
     use crate::journal::Status;
@@ -142,6 +206,28 @@ mod metrics {
             );
     }
 
+    /// The gauge of the oldest waiting row's age, observing `since` while it lives.
+    pub(super) fn waiting_age(since: Weak<Mutex<Option<DateTime<Utc>>>>) {
+        // The clock is the outbox's runtime's (`register` runs inside its work; a collection
+        // runs on the reader's thread).
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        // The instrument lives as long as the meter provider: its handle is not needed.
+        let _gauge = global::meter("herohealth_outbox")
+            .f64_observable_gauge("herohealth.outbox.waiting.age")
+            .with_unit("s")
+            .with_description(
+                "Age of the oldest row waiting for a person (ambiguous); 0 when none waits",
+            )
+            .with_callback(move |observer| {
+                if let Some(since) = since.upgrade() {
+                    let since = *since.lock().unwrap_or_else(|e| e.into_inner());
+                    let _clock = runtime.as_ref().map(|r| r.enter());
+                    observer.observe(super::age(since, herohealth::now()), &[]);
+                }
+            })
+            .build();
+    }
+
     pub(super) fn lease_lost() {
         global::meter("herohealth_outbox")
             .u64_counter("herohealth.outbox.lease.losses")
@@ -154,8 +240,11 @@ mod metrics {
 
 #[cfg(not(feature = "metrics"))]
 mod metrics {
+    use chrono::{DateTime, Utc};
+
     use crate::journal::Status;
 
     pub(super) fn rows(_: Status, _: i64) {}
+    pub(super) fn waiting_age(_: std::sync::Weak<std::sync::Mutex<Option<DateTime<Utc>>>>) {}
     pub(super) fn lease_lost() {}
 }

@@ -35,8 +35,12 @@ fn attr(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.as_str().into_owned())
 }
 
+/// The tests here install the global meter provider: one at a time.
+static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn an_outbox_run_is_a_run_span_with_row_and_resolution_spans() {
+    let _one = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
     #[cfg(feature = "metrics")]
     let (meter, metrics) = {
         let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
@@ -213,5 +217,113 @@ fn an_outbox_run_is_a_run_span_with_row_and_resolution_spans() {
             Some(&0),
             "{rows_by_status:?}"
         );
+
+        // The pace waits: the outbox's own before each send (it paces its sends itself) and the
+        // lookup's list calls, in the client's one histogram, by operation.
+        let mut waits = std::collections::BTreeMap::new();
+        let last = metrics.get_finished_metrics().unwrap().pop().unwrap();
+        for sm in last.scope_metrics() {
+            for m in sm.metrics() {
+                if m.name() != "herohealth.client.pace.wait.duration" {
+                    continue;
+                }
+                let AggregatedMetrics::F64(MetricData::Histogram(h)) = m.data() else {
+                    panic!("{:?}", m.data())
+                };
+                for p in h.data_points() {
+                    let op = p.attributes().next().unwrap().value.as_str().into_owned();
+                    waits.insert(op, p.count());
+                }
+            }
+        }
+        assert_eq!(waits.get("send_message"), Some(&3), "{waits:?}");
+        assert!(
+            waits.get("list_sent_messages").is_some_and(|n| *n >= 1),
+            "{waits:?}"
+        );
     }
+}
+
+/// `herohealth.outbox.waiting.age`: the age of the oldest row waiting for a person, by a clock
+/// the test owns (tokio's, paused): 90 s after the row became ambiguous, and 0 once it is
+/// decided and the outbox has looked again.
+#[cfg(feature = "metrics")]
+#[test]
+fn the_oldest_row_waiting_for_a_person_is_measured_by_its_age() {
+    use herohealth_outbox::{Choice, Decision, Journal, RowState};
+    use opentelemetry_sdk::metrics::{
+        InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
+        data::{AggregatedMetrics, MetricData},
+    };
+
+    let _one = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    opentelemetry::global::set_meter_provider(provider.clone());
+    // The gauge's reading at a collection now.
+    let age = || -> Option<f64> {
+        provider.force_flush().unwrap();
+        let last = exporter.get_finished_metrics().unwrap().pop()?;
+        let mut seen = None;
+        for sm in last.scope_metrics() {
+            for m in sm.metrics() {
+                if m.name() != "herohealth.outbox.waiting.age" {
+                    continue;
+                }
+                let AggregatedMetrics::F64(MetricData::Gauge(g)) = m.data() else {
+                    panic!("{:?}", m.data())
+                };
+                let points: Vec<_> = g.data_points().collect();
+                if points.is_empty() {
+                    continue;
+                }
+                assert_eq!(points.len(), 1, "one reading, no attributes");
+                assert_eq!(points[0].attributes().count(), 0);
+                seen = Some(points[0].value());
+            }
+        }
+        seen
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mock = MockServer::start().await;
+            let journal = SqliteJournal::in_memory().unwrap();
+            let input = Input::from_csv(CSV.as_bytes()).unwrap();
+            journal.open(&input).await.unwrap();
+            // Row 1 could not be settled: a person decides. 90 s pass.
+            let ambiguous = RowState::Ambiguous {
+                message_ids: vec!["41".into()],
+                reason: "example".into(),
+            };
+            journal
+                .transition(0, 1, Status::Pending, &ambiguous)
+                .await
+                .unwrap();
+            tokio::time::advance(Duration::from_secs(90)).await;
+            let options = Options::default().concurrency(1).rate(None);
+            let outbox = Outbox::new(mock.client(), journal, options);
+            let summary = outbox.run(&input, |_| {}).await.unwrap();
+            assert_eq!((summary.sent, summary.ambiguous), (2, 1), "{summary:?}");
+            let waited = age().expect("the gauge is observed");
+            assert!((90.0..91.0).contains(&waited), "{waited}");
+            // Its age grows with the clock, with no reading of the journal.
+            tokio::time::advance(Duration::from_secs(30)).await;
+            let waited = age().unwrap();
+            assert!((120.0..121.0).contains(&waited), "{waited}");
+
+            // Decided: once the outbox has looked again, no row waits.
+            let decision = Decision::new(Choice::Abandon, "A. Person", "phoned").unwrap();
+            outbox.journal().decide(0, 1, &decision).await.unwrap();
+            outbox.work(|_| {}).await.unwrap();
+            assert_eq!(age(), Some(0.0));
+            // An outbox that is gone observes nothing.
+            drop(outbox);
+            assert_eq!(age(), None);
+        });
 }

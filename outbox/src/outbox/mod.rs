@@ -261,6 +261,8 @@ pub struct Outbox<J: Journal> {
     group: String,
     /// Rows by status as this process sees them (the `herohealth.outbox.rows` gauge).
     tally: crate::telemetry::Tally,
+    /// The oldest row waiting for a person (the `herohealth.outbox.waiting.age` gauge).
+    waiting: crate::telemetry::Waiting,
 }
 
 /// The one pace of the outbox's requests (the journal's shared one, the options', or the
@@ -313,6 +315,7 @@ impl<J: Journal> Outbox<J> {
             options,
             paced: tokio::sync::OnceCell::new(),
             tally: crate::telemetry::Tally::default(),
+            waiting: crate::telemetry::Waiting::default(),
         }
     }
 
@@ -376,6 +379,16 @@ impl<J: Journal> Outbox<J> {
         Ok(())
     }
 
+    /// Reads the oldest row waiting for a person, for its gauge (feature `metrics`; without
+    /// it, nothing is read): `now`, or when the last reading is [stale](crate::telemetry::Waiting::stale).
+    async fn read_waiting(&self, now: bool) -> Result<(), JournalError> {
+        if crate::telemetry::Waiting::MEASURED && (now || self.waiting.stale()) {
+            self.waiting.register();
+            self.waiting.read(&self.journal.runs().await?, &self.group);
+        }
+        Ok(())
+    }
+
     /// Every row with its state, in input order (of the run [`run`](Self::run) opened, or of the
     /// journal's scope).
     pub async fn entries(&self) -> Result<Vec<Entry>, OutboxError> {
@@ -429,6 +442,7 @@ impl<J: Journal> Outbox<J> {
             }),
         });
         self.tally.reset(&entries);
+        self.read_waiting(true).await?;
         let span = crate::telemetry::run_span(progress.total, progress.done);
         let worked = self
             .work_loop(paced, &mut progress, &mut on_event)
@@ -450,9 +464,11 @@ impl<J: Journal> Outbox<J> {
         let mut retries = 0u32;
         let batch = self.options.concurrency.saturating_mul(4).max(8);
         loop {
+            self.read_waiting(false).await?;
             let claimed = self.journal.claim(batch).await?;
             if claimed.is_empty() {
                 if self.journal.unfinished().await? == 0 {
+                    self.read_waiting(true).await?;
                     return Ok(Summary::of(&self.entries().await?));
                 }
                 // Rows other workers hold (or that wait for another row of their patient).
@@ -466,6 +482,8 @@ impl<J: Journal> Outbox<J> {
             if !unresolved.is_empty() {
                 self.resolve(&paced.hero, unresolved, progress, on_event)
                     .await?;
+                // A row may have become ambiguous: it waits for a person from now.
+                self.read_waiting(true).await?;
                 on_event(Event::Progress {
                     done: progress.done,
                     total: progress.total,

@@ -154,6 +154,7 @@ impl<J: Journal> Outbox<J> {
         // commit overlaps the wait instead of making the request late for its slot.
         // A pace that fails (the shared one's database) stops the run: nothing is sent without
         // its slot.
+        let asked = tokio::time::Instant::now();
         let slot = match pace.reserve().await {
             Ok(slot) => slot,
             Err(e) => return Ok(Sent::Stop(OutboxError::Pace(e))),
@@ -179,11 +180,11 @@ impl<J: Journal> Outbox<J> {
             },
         )
         .await?;
-        tokio::time::sleep_until(slot).await;
-        // The commit outlasted the wait and made it late for its slot: a fresh one (the row is
-        // in flight meanwhile; the time left below shrinks accordingly). A failure here is the
-        // pace's: the row, not written, goes back to pending and the run stops.
-        if let Err(e) = pace.acquire_again_if_late(slot).await {
+        // The slot; when the commit outlasted the wait and made it late for it, a fresh one (the
+        // row is in flight meanwhile; the time left below shrinks accordingly). The wait is
+        // measured with the client's own. A failure here is the pace's: the row, not written,
+        // goes back to pending and the run stops.
+        if let Err(e) = pace.wait_for(slot, asked, attempt.operation()).await {
             self.transition(run, index, Status::InFlight, RowState::Pending)
                 .await?;
             return Ok(Sent::Stop(OutboxError::Pace(e)));
