@@ -250,7 +250,7 @@ fn an_outbox_run_is_a_run_span_with_row_and_resolution_spans() {
 #[cfg(feature = "metrics")]
 #[test]
 fn the_oldest_row_waiting_for_a_person_is_measured_by_its_age() {
-    use herohealth_outbox::{Choice, Decision, Journal, RowState};
+    use herohealth_outbox::{Choice, Decision, Journal, RowState, Status};
     use opentelemetry_sdk::metrics::{
         InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
         data::{AggregatedMetrics, MetricData},
