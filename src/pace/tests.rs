@@ -6,11 +6,13 @@ use super::*;
 async fn slots_are_spaced_at_the_limit_with_headroom() {
     let pace = Pace::new(100);
     let start = tokio::time::Instant::now();
-    for _ in 0..98 {
+    // 95 intervals of 1/95 s (the headroom, 0.95): one second on tokio's paused clock, and
+    // fewer requests in it than the limit.
+    let intervals = (100.0 * Pace::HEADROOM).round() as usize;
+    assert_eq!(intervals, 95);
+    for _ in 0..=intervals {
         pace.acquire().await.unwrap();
     }
-    // 97 intervals of 1/97 s: one second on tokio's paused clock, no more requests in it
-    // than the limit.
     let elapsed = start.elapsed();
     assert!(elapsed >= Duration::from_millis(999), "{elapsed:?}");
     assert!(elapsed <= Duration::from_millis(1001), "{elapsed:?}");
