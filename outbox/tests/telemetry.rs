@@ -310,12 +310,13 @@ fn the_oldest_row_waiting_for_a_person_is_measured_by_its_age() {
             let outbox = Outbox::new(mock.client(), journal, options);
             let summary = outbox.run(&input, |_| {}).await.unwrap();
             assert_eq!((summary.sent, summary.ambiguous), (2, 1), "{summary:?}");
+            // (herohealth::now reads the system clock and tokio's apart: a few microseconds.)
             let waited = age().expect("the gauge is observed");
-            assert!((90.0..91.0).contains(&waited), "{waited}");
+            assert!((89.9..91.0).contains(&waited), "{waited}");
             // Its age grows with the clock, with no reading of the journal.
             tokio::time::advance(Duration::from_secs(30)).await;
             let waited = age().unwrap();
-            assert!((120.0..121.0).contains(&waited), "{waited}");
+            assert!((119.9..121.0).contains(&waited), "{waited}");
 
             // Decided: once the outbox has looked again, no row waits.
             let decision = Decision::new(Choice::Abandon, "A. Person", "phoned").unwrap();
