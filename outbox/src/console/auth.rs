@@ -527,6 +527,30 @@ mod tests {
     }
 
     #[test]
+    fn a_right_password_gives_back_its_own_attempt_only() {
+        let limit = LoginLimit::new();
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        let (a, b) = (
+            Some(IpAddr::from([10, 0, 0, 1])),
+            Some(IpAddr::from([10, 0, 0, 2])),
+        );
+        limit.reserve(a, at(0)).unwrap();
+        limit.reserve(b, at(1)).unwrap();
+        limit.succeeded(a, at(0));
+        for i in 0..OVERALL - 1 {
+            limit
+                .reserve(Some(IpAddr::from([10, 1, 0, i as u8])), at(2))
+                .unwrap();
+        }
+        // The oldest failure left is b's, at 1 s.
+        assert_eq!(
+            limit.reserve(Some(IpAddr::from([10, 2, 0, 0])), at(3)),
+            Err(WINDOW - Duration::from_secs(2))
+        );
+    }
+
+    #[test]
     fn attempts_in_parallel_cannot_pass_the_limit() {
         let limit = std::sync::Arc::new(LoginLimit::new());
         let t0 = Instant::now();
