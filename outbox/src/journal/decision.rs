@@ -660,4 +660,11 @@ mod tests {
         assert_eq!(candidates(&ambiguous(&["3"])), ["3".to_owned()]);
         assert!(candidates(&RowState::Pending).is_empty());
     }
+
+    #[test]
+    fn a_note_is_shown_by_its_length_only() {
+        let d = Decision::new(Choice::Abandon, "A", "rang Zebedée Quenby").unwrap();
+        assert_eq!(d.shown_note(), "kept in the journal (19 chars)");
+        assert_eq!(d.note(), "rang Zebedée Quenby");
+    }
 }
