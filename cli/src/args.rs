@@ -5,7 +5,7 @@
 //! and listed in `--help` from the client's enums (generated from `openapi.yaml`), so a value
 //! added to the spec is a value of the CLI with no other edit.
 
-use std::{ffi::OsStr, marker::PhantomData, str::FromStr, time::Duration};
+use std::{ffi::OsStr, marker::PhantomData, path::PathBuf, str::FromStr, time::Duration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{
@@ -39,6 +39,60 @@ impl std::fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
+
+/// What `--journal` names, for every command that takes one: a PostgreSQL database by its URL
+/// (which may hold a password), or an SQLite file by its path (which may name a patient:
+/// `Zebedee_Quenby_9434765919.db`). Output never shows either: only [`JournalArg::shown`].
+#[derive(Clone)]
+pub(crate) enum JournalArg {
+    /// A `postgres://` or `postgresql://` URL, its scheme in any case.
+    Postgres(String),
+    /// Any other text: a file's path.
+    File(PathBuf),
+}
+
+impl JournalArg {
+    /// How output names the journal: by its option, never by what was typed.
+    pub(crate) fn shown(&self) -> &'static str {
+        match self {
+            JournalArg::Postgres(_) => "the database given to --journal",
+            JournalArg::File(_) => "the file given to --journal",
+        }
+    }
+
+    /// The URL of a PostgreSQL journal; for a file, a usage error: `command` needs a database.
+    pub(crate) fn postgres(&self, command: &str) -> Result<&str, Failure> {
+        match self {
+            JournalArg::Postgres(url) => Ok(url),
+            JournalArg::File(_) => Err(Failure::new(
+                Exit::Usage,
+                format!("--journal: `{command}` needs a PostgreSQL journal (postgres://...)"),
+                Some(
+                    "an SQLite journal has one writer: run `hero messages send-many` on it"
+                        .to_owned(),
+                ),
+            )),
+        }
+    }
+}
+
+impl From<std::ffi::OsString> for JournalArg {
+    /// The scheme is read as URL schemes are, whatever its case: a
+    /// `POSTGRESQL://user:password@...` is a database, never a file name to open.
+    fn from(typed: std::ffi::OsString) -> Self {
+        let postgres = |text: &str| {
+            ["postgres://", "postgresql://"].iter().any(|scheme| {
+                text.get(..scheme.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+            })
+        };
+        match typed.into_string() {
+            Ok(url) if postgres(&url) => JournalArg::Postgres(url),
+            Ok(text) => JournalArg::File(PathBuf::from(text)),
+            Err(path) => JournalArg::File(PathBuf::from(path)),
+        }
+    }
+}
 
 /// A date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 date-time. The refusal never quotes the
 /// text (it may be a date of birth typed in the wrong place).

@@ -10,14 +10,17 @@ use herohealth_outbox::{
     console::{self, Config, Users},
 };
 
-use crate::exit::{Exit, Failure, Outcome};
+use crate::{
+    args::JournalArg,
+    exit::{Exit, Failure, Outcome},
+};
 
 #[derive(Args)]
 pub(crate) struct ServeArgs {
     /// The journal: a PostgreSQL URL, or an SQLite file (a run may hold it meanwhile; a decision
     /// waits until no run holds it).
     #[arg(long, value_name = "postgres://... or FILE.db")]
-    journal: String,
+    journal: JournalArg,
     /// Where to listen. Loopback by default; any other address needs --tls-cert and --tls-key,
     /// or --insecure-plain-http.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS:PORT")]
@@ -56,7 +59,9 @@ pub(crate) struct ServeArgs {
 fn users(a: &ServeArgs) -> Result<Users, Failure> {
     let usage = |e: console::ConsoleError| Failure::new(Exit::Usage, e.to_string(), None);
     if let Some(path) = &a.users {
-        return Users::from_file(path).map_err(usage);
+        let text = crate::exit::read_file("--users", path)?;
+        return Users::parse(&text)
+            .map_err(|e| Failure::file(Exit::Usage, "--users", format!("is refused: {e}")));
     }
     Users::from_env(|n| std::env::var(n).ok())
         .map_err(usage)?
@@ -95,27 +100,29 @@ pub(crate) async fn serve(a: ServeArgs) -> Outcome {
     console::check_bind(a.bind, tls, a.insecure_plain_http)
         .map_err(|e| Failure::new(Exit::Usage, e.to_string(), None))?;
     let users = users(&a)?;
-    let postgres = crate::outbox::is_postgres(&a.journal);
+    let postgres = matches!(a.journal, JournalArg::Postgres(_));
     let config = Config::new(users)
         .read_only(a.read_only)
         .secure_cookies(tls)
         .session_idle(Duration::from_secs(a.session_minutes * 60));
     let config = scope(&a, config, postgres)?;
-    if postgres {
-        let journal = PgJournal::connect(&a.journal)
-            .await
-            .map_err(crate::outbox::pg_failure)?;
-        run(journal, config, &a).await
-    } else {
-        let shown = std::path::Path::new(&a.journal).display().to_string();
-        // Read without a lock (a run may hold the file); a decision takes the file for itself.
-        let journal = if a.read_only {
-            SqliteJournal::open_read_only(&a.journal)
-        } else {
-            SqliteJournal::open_watching(&a.journal)
+    match &a.journal {
+        JournalArg::Postgres(url) => {
+            let journal = PgJournal::connect(url)
+                .await
+                .map_err(crate::outbox::pg_failure)?;
+            run(journal, config, &a).await
         }
-        .map_err(|e| Failure::new(Exit::Usage, format!("--journal {shown}: {e}"), None))?;
-        run(journal, config, &a).await
+        JournalArg::File(path) => {
+            // Read without a lock (a run may hold the file); a decision takes the file for itself.
+            let journal = if a.read_only {
+                SqliteJournal::open_read_only(path)
+            } else {
+                SqliteJournal::open_watching(path)
+            }
+            .map_err(|e| Failure::file(Exit::Usage, "--journal", format!("cannot be read: {e}")))?;
+            run(journal, config, &a).await
+        }
     }
 }
 

@@ -96,6 +96,14 @@ impl Failure {
         }
     }
 
+    /// A file the user gave could not be used: named by its option (`the file given to
+    /// --attach`), never by its path, which is what the user typed and may name a patient
+    /// (`Zebedee_Quenby_9434765919_smear_result.pdf`). `what` says what is wrong with it in the
+    /// CLI's own words (`cannot be read (not found)`), never with the file's contents.
+    pub(crate) fn file(code: Exit, option: &str, what: impl std::fmt::Display) -> Self {
+        Failure::new(code, format!("the file given to {option} {what}"), None)
+    }
+
     /// A failure while waiting on a message this command has just sent: never "try again". A
     /// message that ended declined or fatal keeps its hint (it is final: contact the patient
     /// another way).
@@ -187,6 +195,17 @@ impl From<std::io::Error> for Failure {
         }
         Failure::new(Exit::Other, e.to_string(), None)
     }
+}
+
+/// The text of the file given to `option`; a usage error that names the option, never the path.
+pub(crate) fn read_file(option: &str, path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Failure::file(
+            Exit::Usage,
+            option,
+            format!("cannot be read ({})", e.kind()),
+        )
+    })
 }
 
 pub(crate) type Outcome = Result<(), Failure>;

@@ -134,16 +134,12 @@ pub(crate) const ATTACH_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// it is opened, as a FIFO with no writer would wait forever), unreadable or too large.
 pub(crate) fn read_attachment(path: &std::path::Path) -> Result<(String, Vec<u8>), Failure> {
     use std::io::Read as _;
-    let usage = |why: String| {
-        Failure::new(
-            Exit::Usage,
-            // The path is what the user typed (it may name the patient): named by its option.
-            format!("the file given to --attach {why}; nothing was sent"),
-            Some(format!(
-                "attach a readable regular file of at most {} MiB",
-                ATTACH_MAX_BYTES >> 20
-            )),
-        )
+    let usage = |why: String| Failure {
+        hint: Some(format!(
+            "attach a readable regular file of at most {} MiB",
+            ATTACH_MAX_BYTES >> 20
+        )),
+        ..Failure::file(Exit::Usage, "--attach", format!("{why}; nothing was sent"))
     };
     let not_regular = |t: std::fs::FileType| usage(format!("is not a regular file ({})", kind(t)));
     let meta =

@@ -11,6 +11,7 @@ use herohealth_outbox::{
 };
 
 use crate::{
+    args::JournalArg,
     exit::{Exit, Failure, Outcome},
     output::{Column, Format, Printer, Row},
 };
@@ -60,7 +61,7 @@ pub(crate) struct QueueArgs {
     from: PathBuf,
     /// The journal: a PostgreSQL URL (postgres://user@host/db). It holds patient data.
     #[arg(long, value_name = "postgres://...")]
-    journal: String,
+    journal: JournalArg,
 }
 
 #[derive(Args)]
@@ -70,7 +71,7 @@ pub(crate) struct QueueArgs {
 pub(crate) struct DecideArgs {
     /// The journal: a PostgreSQL URL, or an SQLite file (not while a run holds it).
     #[arg(long, value_name = "postgres://... or FILE.db")]
-    journal: String,
+    journal: JournalArg,
     /// The row's run, as `hero outbox status` shows it (0 for an SQLite journal).
     #[arg(long, value_name = "R", default_value_t = 0)]
     run: u64,
@@ -161,7 +162,7 @@ impl WorkerArgs {
 pub(crate) struct WorkArgs {
     /// The journal: a PostgreSQL URL (postgres://user@host/db). It holds patient data.
     #[arg(long, value_name = "postgres://...")]
-    journal: String,
+    journal: JournalArg,
     /// A practice group whose queue this worker works, with HERO_API_KEY (repeat for several;
     /// default HERO_PRACTICE_GROUP_ID).
     #[arg(long = "practice-group", value_name = "ID")]
@@ -174,18 +175,7 @@ pub(crate) struct WorkArgs {
 pub(crate) struct StatusArgs {
     /// The journal: a PostgreSQL URL, or an SQLite file.
     #[arg(long, value_name = "postgres://... or FILE.db")]
-    journal: String,
-}
-
-/// Whether `journal` names a PostgreSQL database rather than a file. The scheme is read as URL
-/// schemes are, whatever its case: a `POSTGRESQL://user:password@...` is a database (never shown),
-/// not a file name to open and print.
-pub(crate) fn is_postgres(journal: &str) -> bool {
-    ["postgres://", "postgresql://"].iter().any(|scheme| {
-        journal
-            .get(..scheme.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
-    })
+    journal: JournalArg,
 }
 
 /// Opens a PostgreSQL journal. The URL is never shown.
@@ -238,29 +228,30 @@ async fn report(journal: &impl Journal) -> Result<Report, JournalError> {
 /// A journal to read (a run may hold it meanwhile), its failures as the command's.
 enum Reader {
     Pg(PgJournal),
-    Sqlite(SqliteJournal, String),
+    Sqlite(SqliteJournal),
 }
 
 impl Reader {
-    async fn open(journal: &str) -> Result<Reader, Failure> {
-        if is_postgres(journal) {
-            return Ok(Reader::Pg(
-                PgJournal::connect(journal).await.map_err(pg_failure)?,
-            ));
+    async fn open(journal: &JournalArg) -> Result<Reader, Failure> {
+        match journal {
+            JournalArg::Postgres(url) => Ok(Reader::Pg(
+                PgJournal::connect(url).await.map_err(pg_failure)?,
+            )),
+            JournalArg::File(path) => {
+                let j = SqliteJournal::open_read_only(path).map_err(|e| {
+                    Failure::file(Exit::Usage, "--journal", format!("cannot be read: {e}"))
+                })?;
+                Ok(Reader::Sqlite(j))
+            }
         }
-        // The path is what the user typed (it may name a person): named by its option.
-        let shown = "the file given to --journal".to_owned();
-        let j = SqliteJournal::open_read_only(journal)
-            .map_err(|e| Failure::new(Exit::Usage, format!("{shown}: {e}"), None))?;
-        Ok(Reader::Sqlite(j, shown))
     }
 
     async fn report(&self) -> Result<Report, Failure> {
         match self {
             Reader::Pg(j) => report(j).await.map_err(pg_failure),
-            Reader::Sqlite(j, shown) => report(j)
-                .await
-                .map_err(|e| Failure::new(Exit::Other, format!("{shown}: {e}"), None)),
+            Reader::Sqlite(j) => report(j).await.map_err(|e| {
+                Failure::file(Exit::Other, "--journal", format!("cannot be read: {e}"))
+            }),
         }
     }
 }
@@ -367,25 +358,27 @@ async fn decide(format: Format, a: &DecideArgs) -> Outcome {
             None,
         )
     })?;
-    let record = if is_postgres(&a.journal) {
-        let j = PgJournal::connect(&a.journal).await.map_err(pg_failure)?;
-        decide_on(&j, a, &decision).await
-    } else {
-        let shown = "the file given to --journal";
-        if !std::path::Path::new(&a.journal).is_file() {
-            return Err(Failure::new(
-                Exit::Usage,
-                format!("{shown}: no journal file there"),
-                None,
-            ));
+    let record = match &a.journal {
+        JournalArg::Postgres(url) => {
+            let j = PgJournal::connect(url).await.map_err(pg_failure)?;
+            decide_on(&j, a, &decision).await
         }
-        let j = SqliteJournal::open(&a.journal).map_err(|e| {
-            let hint = matches!(e, JournalError::InUse).then(|| {
-                "a run holds the journal while it sends: decide once it has stopped".to_owned()
-            });
-            Failure::new(Exit::Conflict, format!("{shown}: {e}"), hint)
-        })?;
-        decide_on(&j, a, &decision).await
+        JournalArg::File(path) => {
+            if !path.is_file() {
+                return Err(Failure::file(Exit::Usage, "--journal", "is not there"));
+            }
+            let j = SqliteJournal::open(path).map_err(|e| Failure {
+                hint: matches!(e, JournalError::InUse).then(|| {
+                    "a run holds the journal while it sends: decide once it has stopped".to_owned()
+                }),
+                ..Failure::file(
+                    Exit::Conflict,
+                    "--journal",
+                    format!("cannot be opened: {e}"),
+                )
+            })?;
+            decide_on(&j, a, &decision).await
+        }
     }?;
     let next = match record.decision.choice() {
         Choice::SendAgain => {
@@ -644,18 +637,10 @@ fn client_of_env() -> Result<HeroClient, Failure> {
 }
 
 async fn queue(a: &QueueArgs) -> Outcome {
-    if !is_postgres(&a.journal) {
-        return Err(Failure::new(
-            Exit::Usage,
-            "--journal: `hero outbox queue` needs a PostgreSQL journal (postgres://...)",
-            Some(
-                "an SQLite journal has one writer: run `hero messages send-many` on it".to_owned(),
-            ),
-        ));
-    }
+    let url = a.journal.postgres("hero outbox queue")?;
     let input = crate::send_many::read_input(&a.from)?;
     let hero = client_of_env()?;
-    let journal = PgJournal::connect(&a.journal).await.map_err(pg_failure)?;
+    let journal = PgJournal::connect(url).await.map_err(pg_failure)?;
     journal
         .bind(&hero.practice_group_key())
         .await
@@ -692,10 +677,8 @@ async fn local_db(cmd: LocalDbCmd) -> Outcome {
                 .map(|pg| {
                     println!("export HERO_OUTBOX_JOURNAL={}", pg.url());
                     eprintln!(
-                        "PostgreSQL runs in {} at {} (loopback only, no password: for trying workers, never for patient data); `hero outbox local-db stop --dir {}` stops it",
-                        a.dir.display(),
+                        "PostgreSQL runs in the directory given to --dir at {} (loopback only, no password: for trying workers, never for patient data); `hero outbox local-db stop` with the same --dir stops it",
                         pg.url(),
-                        a.dir.display()
                     );
                 })
                 .map_err(|e| failed("start", e))
@@ -709,15 +692,7 @@ async fn local_db(cmd: LocalDbCmd) -> Outcome {
 }
 
 async fn work(a: &WorkArgs) -> Outcome {
-    if !is_postgres(&a.journal) {
-        return Err(Failure::new(
-            Exit::Usage,
-            "--journal: `hero outbox work` needs a PostgreSQL journal (postgres://...)",
-            Some(
-                "an SQLite journal has one writer: run `hero messages send-many` on it".to_owned(),
-            ),
-        ));
-    }
+    let url = a.journal.postgres("hero outbox work")?;
     let mut builder = HeroClient::builder();
     builder = builder
         .from_lookup(|name| std::env::var(name).ok())
@@ -734,7 +709,7 @@ async fn work(a: &WorkArgs) -> Outcome {
             b = b.practice_group_id(g);
         }
         let hero = b.build().map_err(Failure::from)?;
-        let journal = connect(&a.journal, &a.worker).await?;
+        let journal = connect(url, &a.worker).await?;
         let options = a.worker.options();
         workers.push(tokio::spawn(async move {
             let outbox = Outbox::new(hero, journal, options);

@@ -10,6 +10,7 @@ use herohealth_outbox::{
 };
 
 use crate::{
+    args::JournalArg,
     exit::{Exit, Failure, Outcome},
     output::{Column, Format, Printer, Row},
 };
@@ -27,7 +28,7 @@ pub(crate) struct SendManyArgs {
     /// workers, see `hero outbox work`). Run the same command again to resume; a journal file
     /// made from another file is refused. It holds the rows: keep it like the CSV.
     #[arg(long, value_name = "FILE.db or postgres://...")]
-    journal: PathBuf,
+    journal: JournalArg,
     #[command(flatten)]
     worker: crate::outbox::WorkerArgs,
 }
@@ -45,23 +46,26 @@ const ROW: &[Column] = &[
 /// decides; never send them again); 13 when Hero refused some.
 pub(crate) async fn run(hero: &HeroClient, format: Format, a: &SendManyArgs) -> Outcome {
     let input = read_input(&a.from)?;
-    let url = a.journal.to_str().filter(|j| crate::outbox::is_postgres(j));
-    if let Some(url) = url {
-        let journal = crate::outbox::connect(url, &a.worker).await?;
-        return send(hero, format, a, &input, journal).await;
+    match &a.journal {
+        JournalArg::Postgres(url) => {
+            let journal = crate::outbox::connect(url, &a.worker).await?;
+            send(hero, format, a, &input, journal).await
+        }
+        JournalArg::File(path) => {
+            let journal = SqliteJournal::open(path).map_err(|e| journal_failure(&a.journal, e))?;
+            send(hero, format, a, &input, journal).await
+        }
     }
-    let journal = SqliteJournal::open(&a.journal).map_err(|e| journal_failure(&a.journal, e))?;
-    send(hero, format, a, &input, journal).await
 }
 
 /// Reads and checks the CSV file given to --from, whole (nothing is sent when a row is refused),
 /// and warns, naming both lines, of a row that repeats an earlier one.
 pub(crate) fn read_input(from: &std::path::Path) -> Result<Input, Failure> {
     let bytes = std::fs::read(from).map_err(|e| {
-        Failure::new(
+        Failure::file(
             Exit::Usage,
-            format!("--from: cannot read the file: {e}"),
-            None,
+            "--from",
+            format!("cannot be read ({})", e.kind()),
         )
     })?;
     let input = Input::from_csv(&bytes).map_err(|e| {
@@ -193,63 +197,57 @@ async fn send<J: Journal>(
     Ok(())
 }
 
-fn journal_failure(path: &std::path::Path, e: JournalError) -> Failure {
-    // A URL may hold a password: a PostgreSQL journal is never shown by it.
-    let shown = match path.to_str() {
-        Some(url) if crate::outbox::is_postgres(url) => {
-            if matches!(
-                e,
-                JournalError::Unreachable { .. } | JournalError::Config(_)
-            ) {
-                return crate::outbox::pg_failure(e);
-            }
-            "(PostgreSQL)".to_owned()
-        }
-        _ => path.display().to_string(),
-    };
+fn journal_failure(journal: &JournalArg, e: JournalError) -> Failure {
+    if let JournalArg::Postgres(_) = journal
+        && matches!(
+            e,
+            JournalError::Unreachable { .. } | JournalError::Config(_)
+        )
+    {
+        return crate::outbox::pg_failure(e);
+    }
+    // Named by its option, never by what was typed: a URL may hold a password, a path may name a
+    // patient.
+    let shown = journal.shown();
     let (code, hint) = match &e {
         JournalError::DifferentInput { went: 0, .. } => (
             Exit::Usage,
-            Some(format!(
-                "use the file this journal was made from; nothing in it went, so a new --journal for this file is safe too (see its rows with `hero outbox status --journal {shown}`)"
-            )),
+            Some("use the file this journal was made from; nothing in it went, so a new --journal for this file is safe too (see its rows with `hero outbox status --journal` and the same journal)".to_owned()),
         ),
         JournalError::DifferentInput { went, .. } => (
             Exit::Usage,
             Some(format!(
-                "use the file this journal was made from: {went} of its rows went or may have, and a fresh start would forget them (see its rows, without patient data, with `hero outbox status --journal {shown}`)"
+                "use the file this journal was made from: {went} of its rows went or may have, and a fresh start would forget them (see its rows, without patient data, with `hero outbox status --journal` and the same journal)"
             )),
         ),
         JournalError::InUse => (
             Exit::Usage,
             Some("wait for the other run to end (a killed run's lock goes with its process), then run the same command again".to_owned()),
         ),
-        JournalError::SavedBeside { saved_at, .. } => (
+        JournalError::SavedBeside { .. } => (
             Exit::Usage,
             Some(format!(
-                "look at it first (`hero outbox status --journal {}`): to resume from it, move it to {shown}; once no row of it can have gone, move it elsewhere",
-                saved_at.display()
+                "look at the saved journal first (`hero outbox status --journal` with it): to resume from it, move it to {shown}; once no row of it can have gone, move it elsewhere"
             )),
         ),
-        JournalError::Moved { saved_at: Some(saved), .. } if saved.as_path() == path => (
+        JournalError::Moved { saved_at: Some(saved), .. }
+            if matches!(journal, JournalArg::File(path) if path == saved) =>
+        (
             Exit::Other,
             Some("run the same command again to resume from the journal written back; never delete a journal while a run holds it".to_owned()),
         ),
-        JournalError::Moved { saved_at: Some(saved), .. } => (
+        JournalError::Moved { saved_at: Some(_), .. } => (
             Exit::Other,
-            Some(format!(
-                "another file took the journal's place: look at both (`hero outbox status --journal {}`) before running again; never replace a journal while a run holds it",
-                saved.display()
-            )),
+            Some("another file took the journal's place: look at both (`hero outbox status --journal` with each) before running again; never replace a journal while a run holds it".to_owned()),
         ),
         _ => (Exit::Usage, None),
     };
-    Failure::new(code, format!("--journal {shown}: {e}"), hint)
+    Failure::new(code, format!("{shown}: {e}"), hint)
 }
 
-fn outbox_failure(path: &std::path::Path, e: OutboxError) -> Failure {
+fn outbox_failure(journal: &JournalArg, e: OutboxError) -> Failure {
     match e {
-        OutboxError::Journal(e) => journal_failure(path, e),
+        OutboxError::Journal(e) => journal_failure(journal, e),
         OutboxError::Hero(e) => {
             let mut f = Failure::from(e);
             f.hint = Some(

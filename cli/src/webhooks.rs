@@ -236,19 +236,17 @@ pub(crate) fn signing_keys(
     Ok(keys)
 }
 
-/// The key a file holds (surrounding whitespace ignored); a usage error naming `option` and the
-/// file, never its contents.
+/// The key a file holds (surrounding whitespace ignored); a usage error naming `option`, never
+/// the file's path or contents.
 pub(crate) fn read_key_file(path: &std::path::Path, option: &str) -> Result<SigningKey, Failure> {
-    let usage = |why: String| {
-        Failure::new(
+    let text = crate::exit::read_file(option, path)?;
+    SigningKey::parse(text.trim()).map_err(|e| {
+        Failure::file(
             Exit::Usage,
-            format!("{option} {}: {why}", path.display()),
-            None,
+            option,
+            format!("does not hold a signing key: {e}"),
         )
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read it ({})", e.kind())))?;
-    SigningKey::parse(text.trim()).map_err(|e| usage(e.to_string()))
+    })
 }
 
 impl FromRef<Listener> for Verifier {
@@ -278,7 +276,13 @@ pub(crate) async fn listen(a: ListenArgs) -> Outcome {
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|e| usage(format!("--seen-log: cannot open it ({})", e.kind())))?;
+                .map_err(|e| {
+                    Failure::file(
+                        Exit::Usage,
+                        "--seen-log",
+                        format!("cannot be opened ({})", e.kind()),
+                    )
+                })?;
             Some(Arc::new(std::sync::Mutex::new(file)))
         }
     };
@@ -331,7 +335,10 @@ fn seen(l: &Listener, index: usize) {
         let line = format!("{entry}\n");
         let mut file = log.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
-            eprintln!("--seen-log: cannot write to it ({})", e.kind());
+            eprintln!(
+                "the file given to --seen-log cannot be written to ({})",
+                e.kind()
+            );
         }
     }
 }

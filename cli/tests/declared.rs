@@ -273,3 +273,217 @@ fn a_journal_url_with_its_scheme_in_capitals_is_never_shown() {
         assert!(!printed.contains("pw-zq81"), "send-many: {printed}");
     }
 }
+
+/// Every file a user gives `hero` is named by its option, never by its path: a path is what the
+/// user typed, and may name a patient. Each command that takes a file, given one whose directory
+/// and name hold patient data, in each way it can fail (missing, unreadable as what it should
+/// be, held by another run, made from another input), prints none of it, and says which option.
+#[test]
+fn no_file_a_user_gives_is_named_by_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("Zebedee_Quenby_9434765919");
+    std::fs::create_dir(&dir).unwrap();
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let missing = at("Zebedee_Quenby_9434765919_smear_result.pdf");
+    let absent_dir = dir
+        .join("quenby_19550602")
+        .join("Zebedee_Quenby.db")
+        .to_string_lossy()
+        .into_owned();
+    let csv = at("Zebedee_Quenby_9434765919_recall.csv");
+    std::fs::write(&csv, "patient_id,type,text\n3001,sms,Hi\n").unwrap();
+    let other_csv = at("Zebedee_Quenby_9434765919_other.csv");
+    std::fs::write(&other_csv, "patient_id,type,text\n3002,sms,Hello\n").unwrap();
+    let not_a_key = at("Zebedee_Quenby_9434765919.key");
+    std::fs::write(&not_a_key, " \n").unwrap();
+    let journal = at("Zebedee_Quenby_9434765919.db");
+    let held = at("Zebedee_Quenby_9434765919_held.db");
+    let _holder = herohealth_outbox::SqliteJournal::open(&held).unwrap();
+
+    let mock = [&["--mock"][..]].concat();
+    let users = [
+        ("HERO_CONSOLE_USER".to_owned(), "Ada".to_owned()),
+        (
+            "HERO_CONSOLE_PASSWORD".to_owned(),
+            "correct horse battery".to_owned(),
+        ),
+    ];
+    let send_many = |from: &str, journal: &str| -> Vec<String> {
+        [
+            "--mock",
+            "messages",
+            "send-many",
+            "--from",
+            from,
+            "--journal",
+            journal,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    // The journal made from `csv`, so that `other_csv` is another input.
+    let out = support::hero_offline(
+        &send_many(&csv, &journal)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(support::code(&out), 0, "{}", all(&out));
+
+    let cases: Vec<(Vec<String>, &[(String, String)], &str)> = vec![
+        (send_many(&missing, &journal), &[], "--from"),
+        (send_many(&csv, &absent_dir), &[], "--journal"),
+        (send_many(&csv, &held), &[], "--journal"),
+        (send_many(&other_csv, &journal), &[], "--journal"),
+        (
+            ["outbox", "status", "--journal", &missing]
+                .map(str::to_owned)
+                .to_vec(),
+            &[],
+            "--journal",
+        ),
+        (
+            ["outbox", "decisions", "--journal", &absent_dir]
+                .map(str::to_owned)
+                .to_vec(),
+            &[],
+            "--journal",
+        ),
+        (
+            [
+                "outbox",
+                "decide",
+                "--journal",
+                &missing,
+                "--line",
+                "1",
+                "--abandon",
+                "--by",
+                "Ada",
+                "--note",
+                "unreachable",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--journal",
+        ),
+        (
+            [
+                "outbox",
+                "serve",
+                "--journal",
+                &missing,
+                "--users",
+                &missing,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--users",
+        ),
+        (
+            [
+                "outbox",
+                "serve",
+                "--journal",
+                &missing,
+                "--users",
+                &not_a_key,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--users",
+        ),
+        (
+            ["outbox", "serve", "--journal", &missing]
+                .map(str::to_owned)
+                .to_vec(),
+            &users,
+            "--journal",
+        ),
+        (
+            [
+                "webhooks",
+                "listen",
+                "--port",
+                "0",
+                "--signing-key-file",
+                &missing,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--signing-key-file",
+        ),
+        (
+            [
+                "webhooks",
+                "listen",
+                "--port",
+                "0",
+                "--signing-key-file",
+                &not_a_key,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--signing-key-file",
+        ),
+        (
+            [
+                "webhooks",
+                "listen",
+                "--port",
+                "0",
+                "--signing-key",
+                "whsec-declared-test-signing-key",
+                "--seen-log",
+                &absent_dir,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            &[],
+            "--seen-log",
+        ),
+        (
+            [
+                &mock[..],
+                &[
+                    "messages",
+                    "send",
+                    "--patient-id",
+                    "98765",
+                    "--type",
+                    "sms",
+                    "--text",
+                    "hi",
+                    "--attach",
+                    &missing,
+                ],
+            ]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            &[],
+            "--attach",
+        ),
+    ];
+    for (args, env, option) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = support::hero_env(env, &args);
+        let printed = all(&out);
+        assert_ne!(support::code(&out), 0, "hero {args:?}: {printed}");
+        assert!(
+            corpus::leak(&printed).is_none(),
+            "hero {args:?}: {:?} in\n{printed}",
+            corpus::leak(&printed)
+        );
+        assert!(
+            printed.contains(&format!("the file given to {option}")),
+            "hero {args:?} names {option}: {printed}"
+        );
+    }
+}

@@ -131,11 +131,8 @@ impl Users {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Users, ConsoleError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConsoleError::Users(format!(
-                "the users file {} could not be read ({})",
-                path.display(),
-                e.kind()
-            ))
+            // Not by its path: what the user typed may name a person.
+            ConsoleError::Users(format!("the users file could not be read ({})", e.kind()))
         })?;
         Users::parse(&text)
     }

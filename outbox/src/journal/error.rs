@@ -33,7 +33,8 @@ pub enum JournalError {
     /// is still there: it may hold rows that went, which a journal opened here would not know.
     /// Nothing was read, sent or changed.
     #[error(
-        "a journal saved by an earlier run is beside this one ({saved}): it may hold rows that went, which this journal does not know; nothing was sent"
+        "a journal saved by an earlier run is beside this one ({}): it may hold rows that went, which this journal does not know; nothing was sent",
+        saved_name(.saved_at)
     )]
     SavedBeside {
         /// The saved journal.
@@ -46,7 +47,8 @@ pub enum JournalError {
     /// was deleted; a sibling when another file took its place), so no row that went is
     /// forgotten.
     #[error(
-        "the journal file was {what} while this run held it: stopped; what this run journaled ({went} row(s) sent or possibly sent) is saved at {saved}"
+        "the journal file was {what} while this run held it: stopped; what this run journaled ({went} row(s) sent or possibly sent) is saved {}",
+        saved_where(.saved_at.as_deref(), .what)
     )]
     Moved {
         /// `deleted` or `replaced`.
@@ -146,6 +148,37 @@ pub enum JournalError {
     /// The storage failed.
     #[error("journal storage: {0}")]
     Storage(String),
+}
+
+/// Where [`JournalError::Moved`] saved the journal, never by its path (see [`saved_name`]).
+fn saved_where(saved_at: Option<&std::path::Path>, what: &str) -> String {
+    match (saved_at, what) {
+        (None, _) => "nowhere: it could not be written (this run's journal is lost; look in Hero's list of sent messages before sending any row again)".to_owned(),
+        (Some(_), "deleted") => "in its place (written back)".to_owned(),
+        (Some(saved), _) => format!("beside it, as {}", saved_name(saved)),
+    }
+}
+
+/// A saved journal named as its error may: the journal's name is what the user typed (it may
+/// name a patient), so only the part the outbox added is shown, `.saved-TIME-PID`, and only in
+/// that form (a file found beside the journal may have been named by anyone).
+fn saved_name(saved: &std::path::Path) -> String {
+    let name = saved
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let mut parts = name.rsplitn(3, '-');
+    let (pid, time, head) = (parts.next(), parts.next(), parts.next());
+    match (pid, time, head) {
+        (Some(pid), Some(time), Some(head))
+            if head.ends_with(".saved")
+                && pid.parse::<u32>().is_ok()
+                && chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%SZ").is_ok() =>
+        {
+            format!("the journal's name followed by `.saved-{time}-{pid}`")
+        }
+        _ => "the journal's name followed by `.saved-`".to_owned(),
+    }
 }
 
 /// The text of [`JournalError::NotDecidable`].
