@@ -330,7 +330,9 @@ fn no_file_a_user_gives_is_named_by_its_path() {
     );
     assert_eq!(support::code(&out), 0, "{}", all(&out));
 
-    let cases: Vec<(Vec<String>, &[(String, String)], &str)> = vec![
+    // The command line, its environment, and the option that names the file.
+    type Case<'a> = (Vec<String>, &'a [(String, String)], &'a str);
+    let cases: Vec<Case> = vec![
         (send_many(&missing, &journal), &[], "--from"),
         (send_many(&csv, &absent_dir), &[], "--journal"),
         (send_many(&csv, &held), &[], "--journal"),
