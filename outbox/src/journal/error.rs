@@ -48,7 +48,7 @@ pub enum JournalError {
     /// forgotten.
     #[error(
         "the journal file was {what} while this run held it: stopped; what this run journaled ({went} row(s) sent or possibly sent) is saved {}",
-        saved_where(.saved_at.as_deref(), .what)
+        saved_where(.saved_at.as_deref())
     )]
     Moved {
         /// `deleted` or `replaced`.
@@ -150,12 +150,13 @@ pub enum JournalError {
     Storage(String),
 }
 
-/// Where [`JournalError::Moved`] saved the journal, never by its path (see [`saved_name`]).
-fn saved_where(saved_at: Option<&std::path::Path>, what: &str) -> String {
-    match (saved_at, what) {
-        (None, _) => "nowhere: it could not be written (this run's journal is lost; look in Hero's list of sent messages before sending any row again)".to_owned(),
-        (Some(_), "deleted") => "in its place (written back)".to_owned(),
-        (Some(saved), _) => format!("beside it, as {}", saved_name(saved)),
+/// Where [`JournalError::Moved`] saved the journal, never by its path (see [`saved_name`]): a
+/// copy beside it has the name the outbox gives one.
+fn saved_where(saved_at: Option<&std::path::Path>) -> String {
+    match saved_at.map(added) {
+        None => "nowhere: it could not be written (this run's journal is lost; look in Hero's list of sent messages before sending any row again)".to_owned(),
+        Some(None) => "in its place (written back)".to_owned(),
+        Some(Some(added)) => format!("beside it, as the journal's name followed by `{added}`"),
     }
 }
 
@@ -163,22 +164,22 @@ fn saved_where(saved_at: Option<&std::path::Path>, what: &str) -> String {
 /// name a patient), so only the part the outbox added is shown, `.saved-TIME-PID`, and only in
 /// that form (a file found beside the journal may have been named by anyone).
 fn saved_name(saved: &std::path::Path) -> String {
-    let name = saved
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let mut parts = name.rsplitn(3, '-');
-    let (pid, time, head) = (parts.next(), parts.next(), parts.next());
-    match (pid, time, head) {
-        (Some(pid), Some(time), Some(head))
-            if head.ends_with(".saved")
-                && pid.parse::<u32>().is_ok()
-                && chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%SZ").is_ok() =>
-        {
-            format!("the journal's name followed by `.saved-{time}-{pid}`")
-        }
-        _ => "the journal's name followed by `.saved-`".to_owned(),
+    match added(saved) {
+        Some(added) => format!("the journal's name followed by `{added}`"),
+        None => "the journal's name followed by `.saved-`".to_owned(),
     }
+}
+
+/// What the outbox added to a journal's name to name its copy, `.saved-TIME-PID`, when `saved`
+/// has that form.
+fn added(saved: &std::path::Path) -> Option<String> {
+    let name = saved.file_name()?.to_str()?;
+    let mut parts = name.rsplitn(3, '-');
+    let (pid, time, head) = (parts.next()?, parts.next()?, parts.next()?);
+    (head.ends_with(".saved")
+        && pid.parse::<u32>().is_ok()
+        && chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%SZ").is_ok())
+    .then(|| format!(".saved-{time}-{pid}"))
 }
 
 /// The text of [`JournalError::NotDecidable`].
@@ -194,5 +195,55 @@ fn not_decidable(run: u64, index: u64, found: Status, decided: Option<u64>, held
         (None, false) => format!(
             "{row} is {found}: only a row a person must decide (ambiguous) can be decided; nothing changed"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_journal_is_named_by_what_the_outbox_added_only() {
+        let dir = std::path::Path::new("/srv/Zebedee_Quenby_9434765919");
+        let copy = dir.join("Zebedee_Quenby.db.saved-20261207T231500Z-4242");
+        let moved = |saved_at: Option<std::path::PathBuf>| JournalError::Moved {
+            what: "replaced",
+            saved: String::new(),
+            saved_at,
+            went: 1,
+        };
+        let beside = moved(Some(copy.clone())).to_string();
+        assert!(
+            beside.ends_with(
+                "saved beside it, as the journal's name followed by `.saved-20261207T231500Z-4242`"
+            ),
+            "{beside}"
+        );
+        let back = moved(Some(dir.join("Zebedee_Quenby.db"))).to_string();
+        assert!(
+            back.ends_with("saved in its place (written back)"),
+            "{back}"
+        );
+        assert!(moved(None).to_string().contains("saved nowhere"));
+        // A file beside the journal named by someone else: not in the outbox's form, not shown.
+        for name in [
+            "j.db.saved-Zebedee-Quenby",
+            "j.db.saved-20261207T231500Z-Quenby",
+            "j.db.saved-Quenby-4242",
+            "j.db.Quenby-20261207T231500Z-4242",
+        ] {
+            let e = JournalError::SavedBeside {
+                saved_at: dir.join(name),
+                saved: String::new(),
+            }
+            .to_string();
+            assert!(
+                e.contains("(the journal's name followed by `.saved-`)"),
+                "{e}"
+            );
+        }
+        for e in [beside, back] {
+            assert!(!e.contains("Quenby") && !e.contains("9434765919"), "{e}");
+        }
     }
 }
