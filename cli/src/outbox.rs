@@ -457,15 +457,23 @@ async fn decide_on(
         ));
     };
     // A message that is not one of the row's candidates (one the person found) is taken only
-    // on Hero's evidence that it is the row's: asked here, checked again by the journal.
+    // on Hero's evidence that it is the row's: asked here, checked again by the journal. A
+    // candidate is only a message listed near the attempt (maybe another sender's): Hero is asked
+    // about it too when the credentials are set, and one Hero shows to be another's is refused.
     let checked;
+    let unchecked_candidate = entry.is_some_and(|e| {
+        decision
+            .choice()
+            .message_id()
+            .is_some_and(|id| candidate(e, id))
+    }) && client_of_env().is_err();
+    if unchecked_candidate {
+        eprintln!(
+            "warning: --sent: not checked with Hero (no usable HERO_API_KEY and HERO_PRACTICE_GROUP_ID): a candidate is a message listed near the attempt, not one shown to be this row's; decided as you chose it"
+        );
+    }
     let decision = match entry {
-        Some(e)
-            if decision
-                .choice()
-                .message_id()
-                .is_some_and(|id| !candidate(e, id)) =>
-        {
+        Some(e) if decision.choice().message_id().is_some() && !unchecked_candidate => {
             let hero = client_of_env().map_err(|f| {
                 Failure::new(
                     Exit::Usage,

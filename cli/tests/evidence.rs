@@ -134,6 +134,50 @@ async fn scenario_1_the_re_run_never_takes_another_sender_s_message_for_the_row(
         assert_eq!(row["status"], "ambiguous", "{}", text(&out));
         assert_ne!(row["message_id"], serde_json::json!(other));
         assert_eq!(mock.processed("send_message"), 1, "only the other sender's");
+        if give_text {
+            // The other sender's message is the row's one candidate, and its text differs: a
+            // person choosing it is refused on Hero's evidence, and the row stays to decide.
+            let mut decide = outbox(
+                "json",
+                &[
+                    "decide",
+                    "--run",
+                    "0",
+                    "--line",
+                    "2",
+                    "--sent",
+                    &other,
+                    "--by",
+                    "Dr A",
+                    "--note",
+                    "the one candidate",
+                ],
+                &journal,
+            );
+            decide
+                .env("HERO_API_KEY", KEY)
+                .env("HERO_PRACTICE_GROUP_ID", PRACTICE)
+                .env("HERO_BASE_URL", mock.base_url());
+            let out = run(decide).await;
+            assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+            let said = text(&out);
+            assert!(
+                said.contains("--sent: Hero's records show that candidate to be another message"),
+                "{said}"
+            );
+            let status = run(outbox("json", &["status"], &journal)).await;
+            let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+            assert_eq!(status["decided"], serde_json::json!([]), "{status}");
+            let reason = status["to_decide"][0]["reason"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(!reason.contains("matches this send"), "{status}");
+            assert_eq!(
+                mock.processed("send_message"),
+                1,
+                "nothing sent by deciding"
+            );
+        }
     }
 }
 

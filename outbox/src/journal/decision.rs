@@ -214,7 +214,10 @@ impl Decision {
     /// row's own ([`HeroClient::identify_message`]: its patient and text, its channel, recipient
     /// and schedule). Asks Hero for that message and keeps the evidence with the decision;
     /// refuses it (field `message_id`) when Hero shows it to be another's or cannot compare it.
-    /// Any other decision (a candidate, send again, abandon) comes back as it is, nothing asked.
+    /// One of the row's candidates is asked about too (a candidate is only a message listed near
+    /// the attempt, maybe another sender's): refused when Hero shows it to be another's (its
+    /// patient, channel, recipient, schedule or text differ); taken as the person chose it when
+    /// Hero cannot compare it. Send again and abandon come back as they are, nothing asked.
     ///
     /// ```no_run
     /// use herohealth_outbox::{Choice, Decision, Journal, SqliteJournal};
@@ -237,15 +240,23 @@ impl Decision {
         let Some(id) = self.choice.message_id() else {
             return Ok(self);
         };
-        if candidates(&entry.state).iter().any(|c| c == id) {
-            return Ok(self);
-        }
+        let candidate = candidates(&entry.state).iter().any(|c| c == id);
         let refused = |rule: String| InvalidDecision::new("message_id", rule);
         let body = entry.row.request().map_err(|_| {
             refused("the row cannot be compared with a message (it is not a valid request)".into())
         })?;
         match hero.identify_message(&body, id).await? {
+            // A candidate shown to be the row's: decided as a candidate (the journal's rule).
+            Identified::Same if candidate => return Ok(self),
             Identified::Same => {}
+            Identified::Different { field } if candidate => {
+                return Err(refused(format!(
+                    "Hero's records show that candidate to be another message, not this row's: its {field} differs"
+                ))
+                .into());
+            }
+            // A candidate Hero cannot compare: the person's choice, as the journal allows.
+            Identified::Unknown { .. } if candidate => return Ok(self),
             other => {
                 return Err(refused(format!(
                     "Hero's records do not show that message to be this row's: it {other}"

@@ -96,9 +96,17 @@ impl<J: Journal> Outbox<J> {
                     FoundSend::Sent { message_id } => RowState::Sent {
                         message_id: message_id.clone(),
                     },
+                    // The reason says only what the lookup showed (FoundSend::Ambiguous lists
+                    // the candidates, then the others around the window): a listed message is
+                    // never called this send's unless it was identified.
                     FoundSend::Ambiguous { message_ids } => RowState::Ambiguous {
                         message_ids: message_ids.clone(),
-                        reason: "more than one listed message matches this send".into(),
+                        reason: match message_ids.len() {
+                            0 => "nothing is listed for it, but the clocks disagree: whether it went cannot be proven",
+                            1 => "one listed message to this patient is near the attempt, but it is not shown to be this send's (its text may differ): check it in Hero before deciding",
+                            _ => "several listed messages to this patient are near the attempt, and none is shown to be this send's: check them in Hero before deciding",
+                        }
+                        .into(),
                     },
                     _ if *accepted => RowState::Ambiguous {
                         message_ids: Vec::new(),
