@@ -461,20 +461,22 @@ async fn decide_on(
     // candidate is only a message listed near the attempt (maybe another sender's): Hero is asked
     // about it too when the credentials are set, and one Hero shows to be another's is refused.
     let checked;
+    // Built once, and only for a decision that names a message.
+    let hero = decision.choice().message_id().map(|_| client_of_env());
     let unchecked_candidate = entry.is_some_and(|e| {
         decision
             .choice()
             .message_id()
             .is_some_and(|id| candidate(e, id))
-    }) && client_of_env().is_err();
+    }) && hero.as_ref().is_some_and(Result::is_err);
     if unchecked_candidate {
         eprintln!(
             "warning: --sent: not checked with Hero (no usable HERO_API_KEY and HERO_PRACTICE_GROUP_ID): a candidate is a message listed near the attempt, not one shown to be this row's; decided as you chose it"
         );
     }
-    let decision = match entry {
-        Some(e) if decision.choice().message_id().is_some() && !unchecked_candidate => {
-            let hero = client_of_env().map_err(|f| {
+    let decision = match (entry, hero) {
+        (Some(e), Some(hero)) if !unchecked_candidate => {
+            let hero = hero.map_err(|f| {
                 Failure::new(
                     Exit::Usage,
                     "--sent: that message is not one of the row's candidates; a message you found is checked with Hero first (set HERO_API_KEY and HERO_PRACTICE_GROUP_ID); nothing was decided",

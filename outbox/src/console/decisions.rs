@@ -232,29 +232,17 @@ impl Filter {
     }
 
     fn query(&self) -> String {
-        let enc = |s: &str| {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        };
-        [
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
             ("run", &self.run),
             ("by", &self.by),
             ("choice", &self.choice),
-        ]
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|v| format!("{k}={}", enc(v)))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+        ] {
+            if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
+                query.append_pair(k, v);
+            }
+        }
+        query.finish()
     }
 }
 
@@ -399,4 +387,31 @@ pub(crate) async fn csv<J: Journal>(
         bytes,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Filter;
+
+    #[test]
+    fn the_export_link_carries_the_filter_back_whole() {
+        let filter = Filter {
+            run: Some("3".into()),
+            by: Some("Dr A&B #1 ü=x".into()),
+            choice: Some(String::new()),
+            recorded: Some(7),
+        };
+        let query = filter.query();
+        let back: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            back,
+            [
+                ("run".to_owned(), "3".to_owned()),
+                ("by".to_owned(), "Dr A&B #1 ü=x".to_owned())
+            ]
+        );
+        assert_eq!(Filter::default().query(), "");
+    }
 }
